@@ -1,0 +1,40 @@
+# pcx: `make demo`, `make test`, `make bench`. Each installs missing system packages first.
+SWIFT      ?= swift
+APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev pkg-config libsqlite3-dev
+BENCH_PKGS := lua-cjson python3-requests time
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PCX_DEBUG  := .build/debug/pcx
+
+.PHONY: all deps bench-deps build release demo test bench soak clean
+
+all: build
+
+# Install the Debian packages pcx builds against, only those missing.
+deps:
+	@tools/apt-ensure $(APT_PKGS)
+
+bench-deps: deps
+	@tools/apt-ensure $(BENCH_PKGS)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The main demo: buy a Reserved VM Instance against the embedded sandbox.
+demo: build
+	@tools/demo
+
+# Every test: Swift Testing suites and the Lua spec files; ends with "N passed, N failed".
+test: deps
+	@tools/run-tests
+
+bench: bench-deps release
+	@tools/bench
+
+soak: deps release
+	@tools/soak
+
+clean:
+	rm -rf .build

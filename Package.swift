@@ -1,0 +1,116 @@
+// swift-tools-version: 6.2
+// pcx: a Lua-scriptable Partner Center client for Azure Reserved VM Instance purchases.
+// Layers (arrows point down only):
+//   pcx -> PCXHost -> {LuaRuntime, PartnerCenter, PartnerCenterSandbox}
+//   PartnerCenter -> PartnerCenterModels, PartnerCenterSandbox -> PartnerCenterModels
+//   LuaRuntime -> CLuaShim -> CLua
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "pcx",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pcx", targets: ["pcx"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Debian's liblua5.4-dev through pkg-config.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // libedit (BSD licence) for the REPL's line editing and history.
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // C: Lua's macros as functions, the call trampoline, allocator, hook, JSON codec.
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "LuaRuntime", dependencies: ["CLuaShim"], swiftSettings: strict),
+        .target(name: "PartnerCenterModels", swiftSettings: strict),
+        .target(
+            name: "PartnerCenter",
+            dependencies: [
+                "PartnerCenterModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PartnerCenterSandbox",
+            dependencies: [
+                "PartnerCenterModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PCXHost",
+            dependencies: [
+                "LuaRuntime", "PartnerCenter", "PartnerCenterSandbox", "CLibEdit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict,
+            plugins: ["EmbedLua"]
+        ),
+        .executableTarget(
+            name: "pcx",
+            dependencies: [
+                "PCXHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Build tool: turns stdlib/*.lua, stdlib/meta/*.lua and scripts/*.lua into Swift sources.
+        .executableTarget(name: "embed-lua", path: "Plugins/EmbedLuaTool"),
+        .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["embed-lua"]),
+
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"], swiftSettings: strict),
+        .testTarget(
+            name: "PartnerCenterModelsTests",
+            dependencies: ["PartnerCenterModels"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PartnerCenterSandboxTests",
+            dependencies: [
+                "PartnerCenterSandbox", "PartnerCenterModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PartnerCenterTests",
+            dependencies: ["PartnerCenter", "PartnerCenterSandbox", "PartnerCenterModels"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PCXHostTests",
+            dependencies: ["PCXHost", "LuaRuntime", "PartnerCenter", "PartnerCenterSandbox"],
+            swiftSettings: strict
+        ),
+    ]
+)

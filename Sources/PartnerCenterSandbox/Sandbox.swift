@@ -1,0 +1,4 @@
+import PartnerCenterModels
+
+/// The name the sandbox reports in its `MS-ServerId` header.
+public let sandboxServerID = "pcx-sandbox"

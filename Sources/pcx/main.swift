@@ -1,0 +1,3 @@
+import PCXHost
+
+print("pcx \(pcxVersion)")
