@@ -1,0 +1,82 @@
+-- progress: a progress bar on stderr when stderr is a terminal; silent otherwise.
+--
+--   local bar = progress.new { total = 1000, label = "line items" }
+--   for ... do bar:add(1) end
+--   bar:done()
+-- Redraws at most ten times a second. With no total, shows a running count and rate.
+local M = {}
+
+local sformat, srep = string.format, string.rep
+local stderr = io.stderr
+local floor = math.floor
+
+local ok_sys, sys = pcall(require, "pcx.sys")
+local function clock() return ok_sys and sys.monotonic() or os.clock() end
+local function is_tty() return ok_sys and sys.isatty(2) or false end
+
+local Bar = {}
+Bar.__index = Bar
+Bar.__name = "progress.Bar"
+
+--- Starts a progress display. opts: total (number, optional), label (string), enabled (boolean,
+--- default: stderr is a terminal), width (columns of the bar, default 30).
+function M.new(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("progress.new: expected a table of options", 2) end
+  if opts.total ~= nil and (type(opts.total) ~= "number" or opts.total < 0) then
+    error("progress.new: total must be a non-negative number", 2)
+  end
+  local enabled = opts.enabled
+  if enabled == nil then enabled = is_tty() end
+  return setmetatable({
+    total = opts.total, label = opts.label or "", width = opts.width or 30,
+    count = 0, started = clock(), last = -1, enabled = enabled, finished = false,
+  }, Bar)
+end
+
+local function render(self, final)
+  local now = clock()
+  if not final and now - self.last < 0.1 then return end
+  self.last = now
+  local elapsed = now - self.started
+  local rate = elapsed > 0 and self.count / elapsed or 0
+  local line
+  if self.total and self.total > 0 then
+    local frac = math.min(self.count / self.total, 1)
+    local filled = floor(frac * self.width + 0.5)
+    line = sformat("\r%s [%s%s] %3d%% %d/%d %.0f/s", self.label, srep("#", filled), srep(".", self.width - filled),
+      floor(frac * 100), self.count, self.total, rate)
+  else
+    line = sformat("\r%s %d (%.0f/s)", self.label, self.count, rate)
+  end
+  stderr:write(line, final and "\n" or "")
+  stderr:flush()
+end
+
+--- Adds `n` (default 1) to the count and redraws when due.
+function Bar:add(n)
+  self.count = self.count + (n or 1)
+  if self.enabled then render(self, false) end
+  return self
+end
+
+--- Sets the count.
+function Bar:set(n)
+  self.count = n
+  if self.enabled then render(self, false) end
+  return self
+end
+
+--- Draws the final state and ends the line. Returns the elapsed seconds.
+function Bar:done()
+  if not self.finished then
+    self.finished = true
+    if self.enabled then render(self, true) end
+  end
+  return clock() - self.started
+end
+
+--- Whether progress bars would be shown (stderr is a terminal).
+function M.enabled() return is_tty() end
+
+return M

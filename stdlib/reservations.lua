@@ -1,0 +1,344 @@
+-- reservations: the Reserved VM Instance purchase flow, high level.
+--
+-- ri.find{country, sku, region, term}        product, SKU and availability for an ARM SKU name
+-- ri.plan{customer, subscription, sku, region, term, scope, quantity}
+--                                            market, registration, catalog item, inventory, price
+-- ri.cart_line(plan)                          the cart line with the RI provisioning context
+-- ri.purchase(plan, opts)                     registers if needed, buys through the purchase gate
+--                                            (idempotent: journaled by pcx), waits for the order
+--                                            and its entitlement, returns the reservation
+-- The calls made are the ones a careful person would make, in the order of Partner Center's
+-- "purchase Azure reservations" guide; catalog lookups are cached for the run.
+local M = {}
+
+local pc = require "pc"
+local money = require "money"
+local type, tostring, error, ipairs, pairs, setmetatable = type, tostring, error, ipairs, pairs, setmetatable
+local slower, sformat, smatch = string.lower, string.format, string.match
+local tconcat = table.concat
+
+local TARGET_VIEW = "AzureReservationsVM"
+
+-- "1Year", "1Years", "P1Y", "1" → 1; "3Year(s)", "P3Y", "3" → 3
+local function term_years(term)
+  if type(term) == "number" then return term end
+  if type(term) ~= "string" then return nil end
+  local t = slower(term)
+  return tonumber(smatch(t, "^p(%d+)y$") or smatch(t, "^(%d+)%s*years?$") or smatch(t, "^(%d+)$"))
+end
+M.term_years = term_years
+
+local function norm(s) return s and slower(tostring(s)):gsub("[%s_%-]", "") or nil end
+
+local function check_opts(opts, fn, required)
+  if type(opts) ~= "table" then error(fn .. ": expected a table of options", 3) end
+  for _, k in ipairs(required) do
+    if opts[k] == nil or opts[k] == "" then error(fn .. ": missing required option '" .. k .. "'", 3) end
+  end
+end
+
+-- Per-run catalog cache: products by (country, scope), SKUs by product.
+local cache = { products = {}, skus = {}, availabilities = {} }
+
+--- Clears the catalog cache (availability IDs rotate; plan() always refetches availabilities).
+function M.clear_cache() cache = { products = {}, skus = {}, availabilities = {} } end
+
+local function products_for(country, reservation_scope)
+  local key = slower(country) .. "|" .. tostring(reservation_scope or "")
+  local list = cache.products[key]
+  if not list then
+    list = pc.products.list { country = country, target_view = TARGET_VIEW, reservation_scope = reservation_scope }
+    cache.products[key] = list
+  end
+  return list
+end
+
+local function skus_for(product_id, country, reservation_scope)
+  local key = product_id .. "|" .. slower(country) .. "|" .. tostring(reservation_scope or "")
+  local list = cache.skus[key]
+  if not list then
+    list = pc.skus.list(product_id, { country = country, reservation_scope = reservation_scope })
+    cache.skus[key] = list
+  end
+  return list
+end
+
+local function sku_matches(sku, arm_sku, region, years)
+  local a = sku.dynamicAttributes or {}
+  return norm(a.armSkuName) == norm(arm_sku)
+    and norm(a.armRegionName) == norm(region)
+    and term_years(a.duration) == years
+end
+
+--- Finds the product, SKU and availability to buy for an ARM SKU name, region and term.
+--- opts: country (ISO alpha-2), sku ("Standard_D2s_v3"), region ("westeurope"), term ("1Year" |
+--- "3Year" | "P1Y" | "P3Y"), reservation_scope ("AzurePlan" for Azure plan subscriptions).
+--- Returns {product, sku, availability, catalog_item_id, term_duration} or raises not_found.
+function M.find(opts)
+  check_opts(opts, "reservations.find", { "country", "sku", "region" })
+  local years = term_years(opts.term or "1Year")
+  if years ~= 1 and years ~= 3 then
+    error("reservations.find: term must be 1Year or 3Year (P1Y/P3Y), got " .. tostring(opts.term), 2)
+  end
+  local found_product, found_sku
+  for _, product in ipairs(products_for(opts.country, opts.reservation_scope)) do
+    for _, sku in ipairs(skus_for(product.id, opts.country, opts.reservation_scope)) do
+      if sku_matches(sku, opts.sku, opts.region, years) then
+        found_product, found_sku = product, sku
+        break
+      end
+    end
+    if found_sku then break end
+  end
+  if not found_sku then
+    error(pc.errors.new {
+      code = "not_found",
+      message = sformat("no Reserved VM Instance SKU %s in %s for %d year%s in market %s",
+        opts.sku, opts.region, years, years == 1 and "" or "s", opts.country),
+      hint = "check the ARM SKU name (e.g. Standard_D2s_v3) and region (e.g. westeurope); list them with pc.products.list{country=..., target_view='AzureReservationsVM'}",
+    }, 2)
+  end
+  local wanted = "P" .. years .. "Y"
+  local availability
+  for _, av in ipairs(pc.availabilities.list(found_product.id, found_sku.id,
+      { country = opts.country, reservation_scope = opts.reservation_scope })) do
+    if av.isPurchasable ~= false then
+      local term_ok = av.terms == nil or #av.terms == 0
+      for _, t in ipairs(av.terms or {}) do if slower(t.duration or "") == slower(wanted) then term_ok = true end end
+      if term_ok then availability = av break end
+    end
+  end
+  if not availability then
+    error(pc.errors.new {
+      code = "not_found",
+      message = sformat("SKU %s of product %s has no purchasable availability for %s in %s",
+        found_sku.id, found_product.id, wanted, opts.country),
+      hint = "the catalog may be changing; try again later",
+    }, 2)
+  end
+  return {
+    product = found_product, sku = found_sku, availability = availability,
+    catalog_item_id = availability.catalogItemId or (found_product.id .. ":" .. found_sku.id .. ":" .. availability.id),
+    term_duration = wanted, years = years,
+  }
+end
+
+local function has(list, value)
+  for _, v in ipairs(list or {}) do if slower(tostring(v)) == slower(value) then return true end end
+  return false
+end
+
+--- The customer's market (ISO alpha-2): billing profile address, else company profile address.
+function M.customer_country(customer)
+  local c = customer.billingProfile and customer.billingProfile.defaultAddress and customer.billingProfile.defaultAddress.country
+  if not c or c == "" then c = customer.companyProfile and customer.companyProfile.address and customer.companyProfile.address.country end
+  return c
+end
+
+local Plan = {}
+Plan.__index = Plan
+Plan.__name = "reservations.Plan"
+
+--- Builds the purchase plan: checks the market, registration, finds the catalog item, checks
+--- inventory where the SKU requires it, and prices it with a cart (a cart spends nothing; it is
+--- Partner Center's own quote). opts: customer, subscription, sku, region, term, scope
+--- ("Single" | "Shared"), quantity, reservation_scope, quote (default true).
+function M.plan(opts)
+  check_opts(opts, "reservations.plan", { "customer", "subscription", "sku", "region" })
+  local quantity = opts.quantity or 1
+  if math.type(quantity) ~= "integer" or quantity < 1 then
+    error("reservations.plan: quantity must be a whole number of at least 1, got " .. tostring(quantity), 2)
+  end
+  local scope = opts.scope or "Shared"
+  if norm(scope) ~= "shared" and norm(scope) ~= "single" then
+    error("reservations.plan: scope must be Single or Shared, got " .. tostring(scope), 2)
+  end
+  scope = norm(scope) == "shared" and "Shared" or "Single"
+
+  local customer = pc.customers.get(opts.customer)
+  local country = M.customer_country(customer)
+  if not country then
+    error(pc.errors.new { code = "invalid_argument", message = "customer " .. opts.customer .. " has no country in its profile",
+      hint = "the partner needs a relationship with the customer that exposes its billing profile" }, 2)
+  end
+  pc.policy.check_market(opts.customer, country) -- raises policy_denied before anything is changed
+
+  local registration = pc.subscriptions.registration_status(opts.customer, opts.subscription)
+  local found = M.find { country = country, sku = opts.sku, region = opts.region, term = opts.term or "1Year",
+    reservation_scope = opts.reservation_scope }
+
+  local inventory
+  if has(found.sku.purchasePrerequisites, "InventoryCheck") then
+    local items = pc.inventory.check(country, {
+      targetItems = { { productId = found.product.id, skuId = found.sku.id } },
+      inventoryContext = { customerId = opts.customer, azureSubscriptionId = opts.subscription,
+        armRegionName = (found.sku.dynamicAttributes or {}).armRegionName or opts.region },
+    })
+    inventory = { restricted = false, restrictions = {} }
+    for _, item in ipairs(items) do
+      if item.skuId == nil or item.skuId == found.sku.id then
+        if item.isRestricted then
+          inventory.restricted = true
+          for _, r in ipairs(item.restrictions or {}) do inventory.restrictions[#inventory.restrictions + 1] = r end
+        end
+      end
+    end
+  end
+
+  local plan = setmetatable({
+    customer = opts.customer, customer_name = customer.companyProfile and customer.companyProfile.companyName,
+    country = country, subscription = opts.subscription,
+    registration = registration.status, needs_registration = slower(registration.status or "") ~= "registered",
+    product = found.product, sku = found.sku, availability = found.availability,
+    catalog_item_id = found.catalog_item_id, term_duration = found.term_duration,
+    duration = found.years .. "Year", scope = scope, quantity = quantity,
+    arm_sku = opts.sku, region = opts.region, inventory = inventory,
+    currency = found.availability.defaultCurrency and found.availability.defaultCurrency.code,
+  }, Plan)
+
+  if inventory and inventory.restricted then
+    local reasons = {}
+    for _, r in ipairs(inventory.restrictions) do reasons[#reasons + 1] = r.description or r.reasonCode end
+    error(pc.errors.new { code = "conflict", pc_code = 800010,
+      message = sformat("no inventory for %s in %s for subscription %s: %s", opts.sku, opts.region, opts.subscription, tconcat(reasons, "; ")),
+      hint = "pick another region or SKU, or another subscription" }, 2)
+  end
+
+  if opts.quote ~= false and not plan.needs_registration then
+    M.quote(plan)
+  end
+  return plan
+end
+
+--- The cart line for a plan.
+function M.cart_line(plan)
+  return {
+    id = 0, catalogItemId = plan.catalog_item_id, quantity = plan.quantity, billingCycle = "one_time",
+    termDuration = plan.term_duration, friendlyName = plan.sku.title,
+    provisioningContext = { subscriptionId = plan.subscription, scope = slower(plan.scope), duration = plan.duration },
+  }
+end
+
+--- Creates (or refreshes) the cart that prices the plan; fills plan.cart, plan.unit_price,
+--- plan.total (money). A cart spends nothing and expires after 7 days.
+function M.quote(plan)
+  local cart = pc.carts.create(plan.customer, { lineItems = { M.cart_line(plan) } })
+  plan.cart = cart
+  local line = cart.lineItems and cart.lineItems[1] or {}
+  if line.error then
+    error(pc.errors.new { code = "invalid_argument", pc_code = line.error.errorCode,
+      message = "Partner Center refused the cart line: " .. tostring(line.error.errorDescription),
+      hint = M.cart_error_hint(line.error.errorCode) }, 2)
+  end
+  local currency = line.currencyCode or plan.currency or "USD"
+  plan.currency = currency
+  local p = line.pricing
+  if p then
+    local unit = p.price or p.discountedPrice or p.listPrice
+    if unit then plan.unit_price = money.new(unit, currency) end
+    if p.extendedPrice then plan.total = money.new(p.extendedPrice, currency)
+    elseif plan.unit_price then plan.total = plan.unit_price * plan.quantity end
+    if p.listPrice then plan.list_price = money.new(p.listPrice, currency) end
+  end
+  return plan
+end
+
+local CART_HINTS = {
+  [10001] = "the catalog item id is not valid: availabilities rotate, plan again to fetch a fresh one",
+  [10003] = "no inventory for this SKU and region: try another region or SKU",
+  [10008] = "the subscription is not enabled for reserved instances",
+  [10009] = "the sandbox's purchase limit was reached",
+  [10010] = "check term, billing cycle (one_time), scope (Single/Shared) and duration",
+  [10011] = "register the subscription first: pc.subscriptions.register(customer, subscription) then wait_registered",
+}
+function M.cart_error_hint(code) return CART_HINTS[code] or "see Partner Center's cart error codes" end
+
+--- A plain table describing the plan (for --json output and the journal).
+function Plan:summary()
+  return {
+    customer = self.customer, customer_name = self.customer_name, country = self.country,
+    subscription = self.subscription, registration = self.registration,
+    catalog_item_id = self.catalog_item_id, product = self.product.title, sku = self.sku.title,
+    arm_sku = self.arm_sku, region = self.region, term = self.term_duration, scope = self.scope,
+    quantity = self.quantity, currency = self.currency,
+    unit_price = self.unit_price and self.unit_price:amount() or nil,
+    total = self.total and self.total:amount() or nil,
+    cart_id = self.cart and self.cart.id or nil,
+  }
+end
+
+function Plan:__tostring()
+  local lines = {
+    "Purchase plan",
+    sformat("  customer      %s%s (%s)", self.customer, self.customer_name and (" " .. self.customer_name) or "", self.country),
+    sformat("  subscription  %s (%s)", self.subscription, self.registration or "?"),
+    sformat("  catalog item  %s", self.catalog_item_id),
+    sformat("  sku           %s", self.sku.title or self.arm_sku),
+    sformat("  term / scope  %s / %s", self.term_duration, self.scope),
+    sformat("  quantity      %d", self.quantity),
+  }
+  if self.unit_price then lines[#lines + 1] = sformat("  unit price    %s", self.unit_price:format()) end
+  if self.total then lines[#lines + 1] = sformat("  total         %s", self.total:format()) end
+  if self.needs_registration then lines[#lines + 1] = "  note          the subscription will be registered first" end
+  return tconcat(lines, "\n")
+end
+
+--- Registers the plan's subscription if needed and waits until it is Registered.
+function M.ensure_registered(plan, opts)
+  if not plan.needs_registration then return plan end
+  pc.subscriptions.register(plan.customer, plan.subscription)
+  pc.subscriptions.wait_registered(plan.customer, plan.subscription, opts)
+  plan.registration, plan.needs_registration = "Registered", false
+  return plan
+end
+
+--- Buys the plan: registration (if needed), price quote, purchase gate, idempotent checkout,
+--- then waits for the order and its entitlement. opts: idempotency_key, wait (default true),
+--- timeout (seconds, default 600). Returns {order, entitlement, reservation, plan}.
+function M.purchase(plan, opts)
+  if getmetatable(plan) ~= Plan then error("reservations.purchase: expected a plan from reservations.plan", 2) end
+  opts = opts or {}
+  M.ensure_registered(plan)
+  if not plan.cart then M.quote(plan) end
+  local result = pc.purchase {
+    customer = plan.customer, cart = plan.cart, plan = plan:summary(),
+    idempotency_key = opts.idempotency_key,
+  }
+  local order = result.orders and result.orders[1]
+  if not order then
+    local e = result.orderErrors and result.orderErrors[1] or {}
+    error(pc.errors.new { code = "server_error", pc_code = e.code,
+      message = "checkout created no order: " .. tostring(e.description or "no reason given"),
+      hint = "see `pcx journal list`; re-running the same purchase is safe" }, 2)
+  end
+  local out = { order = order, plan = plan, journal_id = result.journal_id }
+  if opts.wait == false then return out end
+  out.order = pc.orders.wait_completed(plan.customer, order.id, { timeout = opts.timeout })
+  out.entitlement = M.entitlement_for(plan.customer, order.id)
+  if out.entitlement then out.reservation = M.reservation_details(plan.customer, out.entitlement) end
+  return out
+end
+
+--- The reserved-instance entitlement created by an order, or nil.
+function M.entitlement_for(customer, order_id)
+  for _, e in ipairs(pc.entitlements.list(customer, { entitlement_type = "reservedInstance", show_expiry = true })) do
+    if e.referenceOrder and e.referenceOrder.id == order_id then return e end
+  end
+  return nil
+end
+
+--- The reservation details behind an entitlement's reservedinstance artifact.
+function M.reservation_details(customer, entitlement)
+  for _, a in ipairs(entitlement.entitledArtifacts or {}) do
+    if slower(a.artifactType or "") == "reservedinstance" and a.link then
+      local details = pc.entitlements.reservation_details(a.link)
+      local list = details.reservations
+      if not list or #list == 0 then list = details.virtualMachineReservations end
+      return list and list[1], details
+    end
+  end
+  return nil
+end
+
+M.Plan = Plan
+return M
