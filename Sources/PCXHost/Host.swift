@@ -4,3 +4,6 @@ import PartnerCenterSandbox
 
 /// pcx's version, printed by `pcx --version`.
 public let pcxVersion = "0.1.0"
+
+/// The Lua release pcx embeds.
+public let pcxLuaVersion = luaVersionString

@@ -1,3 +1,277 @@
+// pcx: argument parsing only. Everything else lives in PCXHost.
+import ArgumentParser
+import Foundation
 import PCXHost
 
-print("pcx \(pcxVersion)")
+/// Options shared by every verb that runs Lua against a Partner Center.
+struct TargetOptions: ParsableArguments {
+    @Flag(help: "Use the embedded Partner Center sandbox, even if a profile or PCX_ENDPOINT is configured.")
+    var sandbox = false
+
+    @Option(help: ArgumentHelp("Use the Partner Center profile NAME from profiles.toml.", valueName: "name"))
+    var profile: String?
+
+    @Option(help: ArgumentHelp("Log level for pcx's own diagnostics: debug, info, warn, error.", valueName: "level"))
+    var logLevel = "warn"
+
+    func target() throws -> TargetSelection {
+        if sandbox && profile != nil {
+            throw ValidationError("--sandbox and --profile exclude each other; pick one")
+        }
+        if sandbox { return .sandbox }
+        if let profile { return .profile(profile) }
+        return .automatic
+    }
+}
+
+/// Lua resource limits.
+struct LimitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Stop the script after this many seconds (even inside pcall).", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(help: ArgumentHelp("Lua heap limit in MiB.", valueName: "MiB"))
+    var memoryLimit: Int = 1024
+
+    @Option(help: ArgumentHelp("Allow the script to write files under DIR (repeatable).", valueName: "dir"))
+    var allowWrite: [String] = []
+
+    func limits() throws -> RunLimits {
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard memoryLimit >= 8 else { throw ValidationError("--memory-limit must be at least 8 (MiB)") }
+        return RunLimits(timeout: timeout, memoryBytes: memoryLimit << 20, allowWrite: allowWrite)
+    }
+}
+
+/// Purchase safety flags.
+struct PurchaseFlags: ParsableArguments {
+    @Flag(help: "Plan only: reads go through, registration and checkout are recorded instead of sent.")
+    var dryRun = false
+
+    @Flag(help: "Check out without asking for confirmation at the terminal.")
+    var allowPurchase = false
+
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("Refuse any purchase above AMOUNT CURRENCY, e.g. --max-spend 5000 USD.",
+                               valueName: "amount currency"))
+    var maxSpend: [String] = []
+
+    @Option(help: ArgumentHelp("Refuse any purchase of more than N units.", valueName: "n"))
+    var maxQuantity: Int?
+
+    @Option(help: ArgumentHelp("Idempotency key for the purchase (default: derived from its content).", valueName: "key"))
+    var idempotencyKey: String?
+
+    @Flag(help: "Machine-readable JSON output.")
+    var json = false
+
+    func purchase() throws -> PurchaseOptions {
+        var amount: String?
+        var currency: String?
+        if !maxSpend.isEmpty {
+            let joined = maxSpend.joined(separator: " ").split(whereSeparator: { $0 == " " })
+            guard joined.count == 2, Double(joined[0]) != nil, joined[1].count == 3 else {
+                throw ValidationError("--max-spend takes an amount and a currency, e.g. --max-spend 5000 USD")
+            }
+            amount = String(joined[0])
+            currency = joined[1].uppercased()
+        }
+        if let maxQuantity, maxQuantity < 1 { throw ValidationError("--max-quantity must be at least 1") }
+        return PurchaseOptions(dryRun: dryRun, allowPurchase: allowPurchase, maxSpend: amount,
+                               maxSpendCurrency: currency, maxQuantity: maxQuantity, idempotencyKey: idempotencyKey)
+    }
+}
+
+func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) throws -> HostOptions {
+    HostOptions(target: try t.target(), limits: try l.limits(), purchase: try p.purchase(), json: p.json,
+                logLevel: t.logLevel)
+}
+
+func finish(_ code: Int32) throws -> Never {
+    exit(code)
+}
+
+@main
+struct PCX: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pcx",
+        abstract: "Script Azure Reserved VM Instance purchases against Microsoft Partner Center in Lua.",
+        discussion: """
+            Runs against the embedded Partner Center sandbox unless a profile or PCX_ENDPOINT is configured.
+            Exit codes: 0 ok, 1 script or API failure, 2 usage or syntax error, 3 refused by policy, 130 interrupted.
+            """,
+        version: "pcx \(pcxVersion) (Lua \(pcxLuaVersion))",
+        subcommands: [Run.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self]
+    )
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a Lua script (or a playbook file).",
+        discussion: "The script sees its arguments in `arg` and `...`. Host options go before SCRIPT.")
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var limits: LimitOptions
+    @OptionGroup var purchase: PurchaseFlags
+
+    @Argument(help: "The Lua file to run.")
+    var script: String
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script.")
+    var arguments: [String] = []
+
+    func run() async throws {
+        let options = try hostOptions(target, limits, purchase)
+        try finish(await PCXCommands.run(script: script, arguments: arguments, options: options))
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile Lua files without running them; report every syntax error as file:line: message.")
+
+    @Argument(help: "Lua files to check.")
+    var files: [String]
+
+    func run() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one Lua file to check") }
+        try finish(PCXCommands.check(files: files))
+    }
+}
+
+struct Test: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Lua spec files (describe/it/expect) and print 'N passed, N failed'.")
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var limits: LimitOptions
+
+    @Flag(help: "Print every passing test too.")
+    var verbose = false
+
+    @Argument(help: "Spec files to run.")
+    var files: [String]
+
+    func run() async throws {
+        let options = try hostOptions(target, limits, PurchaseFlags())
+        try finish(await PCXCommands.test(files: files, verbose: verbose, options: options))
+    }
+}
+
+struct Repl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Interactive Lua with the pc module: `=expr` prints, :help NAME shows documentation.")
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var limits: LimitOptions
+    @OptionGroup var purchase: PurchaseFlags
+
+    func run() async throws {
+        let options = try hostOptions(target, limits, purchase)
+        try finish(await PCXCommands.repl(options: options))
+    }
+}
+
+struct Playbook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, describe and run playbooks (shipped, ./playbooks/, and the config directory).",
+        subcommands: [List.self, Show.self, RunPlaybook.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the available playbooks.")
+        @Flag(help: "Machine-readable JSON output.") var json = false
+        func run() async throws {
+            try finish(await PCXCommands.playbookList(json: json))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a playbook's parameters and help.")
+        @Flag(help: "Machine-readable JSON output.") var json = false
+        @Argument(help: "The playbook's name.") var name: String
+        func run() async throws {
+            try finish(await PCXCommands.playbookShow(name: name, json: json))
+        }
+    }
+
+    struct RunPlaybook: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Run a playbook: pcx playbook run NAME --param value ... [--dry-run] [--allow-purchase]",
+            discussion: """
+                pcx's own options may stand before or after NAME: --sandbox, --profile NAME, --log-level L,
+                --timeout S, --memory-limit MiB, --allow-write DIR, --dry-run, --allow-purchase,
+                --max-spend AMOUNT CURRENCY, --max-quantity N, --idempotency-key KEY, --json.
+                Everything else is the playbook's; `pcx playbook show NAME` lists its parameters.
+                """)
+        @Argument(parsing: .captureForPassthrough, help: "NAME, then the playbook's parameters (--name value).")
+        var arguments: [String] = []
+
+        func run() async throws {
+            let (hostArgs, rest) = PCXCommands.splitHostArguments(arguments)
+            guard let name = rest.first, !name.hasPrefix("-") else {
+                throw ValidationError("give the playbook's name: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them")
+            }
+            let flags = try HostFlags.parse(hostArgs)
+            let options = try hostOptions(flags.target, flags.limits, flags.purchase)
+            try finish(await PCXCommands.playbookRun(name: name, arguments: Array(rest.dropFirst()), options: options))
+        }
+    }
+}
+
+/// All of pcx's own flags, for parsing those found among a playbook's parameters.
+struct HostFlags: ParsableArguments {
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var limits: LimitOptions
+    @OptionGroup var purchase: PurchaseFlags
+}
+
+struct Journal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what pcx bought or tried to buy: every mutating call, before and after it was sent.",
+        subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List journal entries, newest first.")
+        @Flag(help: "Machine-readable JSON output.") var json = false
+        @Option(help: "How many entries.") var limit = 50
+        func run() async throws {
+            try finish(PCXCommands.journalList(limit: limit, json: json))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one journal entry with its plan and outcome.")
+        @Flag(help: "Machine-readable JSON output.") var json = false
+        @Argument(help: "The entry's id.") var id: Int64
+        func run() async throws {
+            try finish(PCXCommands.journalShow(id: id, json: json))
+        }
+    }
+}
+
+struct Sandbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The offline Partner Center sandbox.",
+        subcommands: [Serve.self])
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the Partner Center sandbox over HTTP until SIGINT/SIGTERM.",
+            discussion: "Prints PCX_ENDPOINT, PCX_AUTHORITY, PCX_TENANT_ID, PCX_CLIENT_ID, PCX_CLIENT_SECRET and PCX_REFRESH_TOKEN, then a blank line, as soon as it listens.")
+        @Option(help: "Address to listen on.") var host = "127.0.0.1"
+        @Option(help: "Port (0 picks a free one).") var port = 0
+        @Option(help: ArgumentHelp("SQLite database file, or :memory:.", valueName: "path")) var db = ":memory:"
+        @Option(help: "Seed for the deterministic data.") var seed: UInt64 = 1
+        @Option(help: ArgumentHelp("Grow the seeded data, e.g. lineitems=1000000.", valueName: "spec")) var scale: [String] = []
+        @Option(help: ArgumentHelp("Inject faults, e.g. 'checkout:drop-after-commit:1'.", valueName: "spec")) var faults: [String] = []
+        @Option(help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
+        @Option(help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
+        @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s'.", valueName: "spec")) var rateLimit: [String] = []
+
+        func run() async throws {
+            try finish(await PCXCommands.sandboxServe(
+                host: host, port: port, database: db, seed: seed, scale: scale, faults: faults,
+                orderLag: orderLag, registrationDelay: registrationDelay, rateLimits: rateLimit))
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+extension PCXCommands {
+    /// `pcx journal list`: the newest entries, as a table or JSON.
+    public static func journalList(limit: Int, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+        do {
+            guard FileManager.default.fileExists(atPath: paths.journal.path) else {
+                if json { print("[]") } else { print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))") }
+                return ExitCode.ok.rawValue
+            }
+            let entries = try Journal(url: paths.journal).list(limit: max(1, limit))
+            if json {
+                print(try encodeJSON(entries.map(JournalView.init)))
+            } else {
+                let rows = entries.map { e in
+                    [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.customer,
+                     e.cartId ?? "", summary(of: e), e.script]
+                }
+                print(textTable(header: ["ID", "When (UTC)", "Operation", "State", "Customer", "Cart", "Result", "Script"], rows: rows))
+            }
+            return ExitCode.ok.rawValue
+        } catch {
+            printError("\(error)")
+            return ExitCode.failure.rawValue
+        }
+    }
+
+    /// `pcx journal show ID`: one entry with its plan and outcome.
+    public static func journalShow(id: Int64, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+        do {
+            guard FileManager.default.fileExists(atPath: paths.journal.path),
+                  let e = try Journal(url: paths.journal).entry(id: id) else {
+                printError("pcx: no journal entry \(id)\n  hint: `pcx journal list` shows the entries")
+                return ExitCode.failure.rawValue
+            }
+            if json {
+                print(try encodeJSON(JournalView(e)))
+            } else {
+                var lines = [
+                    "entry        \(e.id ?? 0)",
+                    "operation    \(e.operation)",
+                    "state        \(e.state.rawValue)",
+                    "created      \(iso(e.createdAt))",
+                    "updated      \(iso(e.updatedAt))",
+                    "customer     \(e.customer)",
+                    "target       \(e.target)",
+                    "script       \(e.script)",
+                    "request id   \(e.requestId)",
+                    "idempotency  \(e.idempotencyKey)",
+                    "body sha256  \(e.bodyHash)",
+                ]
+                if let cart = e.cartId { lines.append("cart         \(cart)") }
+                if let plan = e.plan { lines.append("plan         \(plan)") }
+                if let outcome = e.outcome { lines.append("outcome      \(outcome)") }
+                if let error = e.error { lines.append("error        \(error)") }
+                print(lines.joined(separator: "\n"))
+            }
+            return ExitCode.ok.rawValue
+        } catch {
+            printError("\(error)")
+            return ExitCode.failure.rawValue
+        }
+    }
+
+    /// A short description of an entry's result (order ids for checkouts).
+    static func summary(of e: JournalEntry) -> String {
+        if let error = e.error { return String(error.prefix(60)) }
+        guard let outcome = e.outcome, let data = outcome.data(using: .utf8),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "" }
+        if let orders = obj["orders"] as? [[String: Any]] {
+            return orders.compactMap { $0["id"] as? String }.map { "order \($0)" }.joined(separator: ", ")
+        }
+        return ""
+    }
+}
+
+/// The JSON shape of a journal entry for `--json`.
+struct JournalView: Encodable {
+    let id: Int64
+    let created_at: String
+    let updated_at: String
+    let operation: String
+    let state: String
+    let customer: String
+    let target: String
+    let script: String
+    let request_id: String
+    let idempotency_key: String
+    let body_sha256: String
+    let cart_id: String?
+    let plan: JSONText?
+    let outcome: JSONText?
+    let error: String?
+
+    init(_ e: JournalEntry) {
+        id = e.id ?? 0
+        created_at = iso(e.createdAt)
+        updated_at = iso(e.updatedAt)
+        operation = e.operation
+        state = e.state.rawValue
+        customer = e.customer
+        target = e.target
+        script = e.script
+        request_id = e.requestId
+        idempotency_key = e.idempotencyKey
+        body_sha256 = e.bodyHash
+        cart_id = e.cartId
+        plan = e.plan.map(JSONText.init)
+        outcome = e.outcome.map(JSONText.init)
+        error = e.error
+    }
+}
+
+/// Embeds already-encoded JSON text in an Encodable value (decoded, so it nests as JSON).
+struct JSONText: Encodable {
+    let text: String
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let data = text.data(using: .utf8), let v = try? JSONDecoder().decode(AnyJSON.self, from: data) {
+            try c.encode(v)
+        } else {
+            try c.encode(text)
+        }
+    }
+}
+
+/// Any JSON value, for re-encoding.
+enum AnyJSON: Codable {
+    case null, bool(Bool), number(Decimal), string(String), array([AnyJSON]), object([String: AnyJSON])
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Decimal.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([AnyJSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: AnyJSON].self)) }
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+func iso(_ d: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: d)
+}
+
+func encodeJSON<T: Encodable>(_ v: T) throws -> String {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try enc.encode(v), as: UTF8.self)
+}
+
+/// An aligned text table.
+func textTable(header: [String], rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+    }
+    return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n")
+}
+
+/// Writes a line to standard error.
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+}

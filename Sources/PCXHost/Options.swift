@@ -1,0 +1,101 @@
+import Foundation
+
+/// Which Partner Center a run talks to.
+public enum TargetSelection: Sendable, Equatable {
+    /// Decide: `PCX_ENDPOINT` in the environment, else the default profile if one is configured,
+    /// else the embedded sandbox.
+    case automatic
+    /// The embedded (in-process) sandbox, whatever else is configured.
+    case sandbox
+    /// A named profile from `profiles.toml`.
+    case profile(String)
+}
+
+/// Limits for one Lua run.
+public struct RunLimits: Sendable, Equatable {
+    /// Wall-clock limit in seconds; nil for none.
+    public var timeout: Double?
+    /// Memory limit of the Lua heap in bytes.
+    public var memoryBytes: Int
+    /// Directories the script may write under.
+    public var allowWrite: [String]
+
+    /// Defaults: no timeout, 1 GiB of Lua heap, no writable directory.
+    public init(timeout: Double? = nil, memoryBytes: Int = 1 << 30, allowWrite: [String] = []) {
+        self.timeout = timeout
+        self.memoryBytes = memoryBytes
+        self.allowWrite = allowWrite
+    }
+}
+
+/// Purchase safety settings for a run.
+public struct PurchaseOptions: Sendable, Equatable {
+    /// Record registrations and checkouts instead of sending them.
+    public var dryRun: Bool
+    /// Allow checkout without asking at the terminal.
+    public var allowPurchase: Bool
+    /// Refuse any plan whose total is above this amount (decimal text) in `maxSpendCurrency`.
+    public var maxSpend: String?
+    /// The currency of `maxSpend` (ISO 4217).
+    public var maxSpendCurrency: String?
+    /// Refuse any purchase of more than this many units in one run.
+    public var maxQuantity: Int?
+    /// A given idempotency key for the run's purchase (derived from its content otherwise).
+    public var idempotencyKey: String?
+
+    /// Creates purchase options; the defaults refuse checkout unless confirmed at a terminal.
+    public init(dryRun: Bool = false, allowPurchase: Bool = false, maxSpend: String? = nil,
+                maxSpendCurrency: String? = nil, maxQuantity: Int? = nil, idempotencyKey: String? = nil) {
+        self.dryRun = dryRun
+        self.allowPurchase = allowPurchase
+        self.maxSpend = maxSpend
+        self.maxSpendCurrency = maxSpendCurrency
+        self.maxQuantity = maxQuantity
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// Everything a `pcx run` / `pcx playbook run` / `pcx repl` needs besides the script.
+public struct HostOptions: Sendable {
+    /// The Partner Center to talk to.
+    public var target: TargetSelection
+    /// Lua limits.
+    public var limits: RunLimits
+    /// Purchase safety.
+    public var purchase: PurchaseOptions
+    /// Machine-readable output where the command prints data.
+    public var json: Bool
+    /// Log level for pcx's own diagnostics (`debug`, `info`, `warn`, `error`).
+    public var logLevel: String
+    /// File locations.
+    public var paths: PCXPaths
+    /// The process environment (target selection reads `PCX_*`).
+    public var environment: [String: String]
+
+    /// Creates host options.
+    public init(target: TargetSelection = .automatic, limits: RunLimits = RunLimits(),
+                purchase: PurchaseOptions = PurchaseOptions(), json: Bool = false, logLevel: String = "warn",
+                paths: PCXPaths = PCXPaths(), environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.target = target
+        self.limits = limits
+        self.purchase = purchase
+        self.json = json
+        self.logLevel = logLevel
+        self.paths = paths
+        self.environment = environment
+    }
+}
+
+/// Process exit codes, as documented in the README.
+public enum ExitCode: Int32, Sendable {
+    /// Success.
+    case ok = 0
+    /// A script error or a Partner Center failure.
+    case failure = 1
+    /// A usage or syntax error.
+    case usage = 2
+    /// Refused by policy: market, purchase gate, spend cap.
+    case refused = 3
+    /// Interrupted (Ctrl-C).
+    case interrupted = 130
+}

@@ -1,0 +1,49 @@
+-- Download invoice statement PDFs for a range of invoices. Each file is written to a temporary
+-- name and renamed, so an interrupted run never leaves half a PDF.
+local pb = require "playbook"
+local date = require "date"
+
+return playbook {
+  name = "download-statements",
+  summary = "Download invoice statement PDFs for a range of invoices",
+  params = {
+    dir = { type = "string", required = true, order = 1, help = "directory to write Invoice_<id>.pdf files into (needs --allow-write)" },
+    invoices = { type = "list", help = "invoice ids (comma-separated); default: all in the date range" },
+    since = { type = "string", help = "first invoice date to include, e.g. 2024-01-01" },
+    ["until"] = { type = "string", help = "last invoice date to include, e.g. 2024-12-31" },
+    concurrency = { type = "integer", default = 4, min = 1, max = 16, help = "downloads at once" },
+  },
+  run = function(p)
+    local since = p.since and date.parse(p.since)
+    local upto = p["until"] and date.parse(p["until"]):add("P1D")
+    local wanted
+    if p.invoices then wanted = {} for _, id in ipairs(p.invoices) do wanted[id:upper()] = true end end
+    local selected = {}
+    for inv in pc.invoices.each() do
+      local d = date.parse(inv.invoiceDate)
+      local ok = true
+      if wanted and not wanted[(inv.id or ""):upper()] then ok = false end
+      if since and (not d or d < since) then ok = false end
+      if upto and (not d or not (d < upto)) then ok = false end
+      if ok then selected[#selected + 1] = inv end
+    end
+    if wanted then
+      for id in pairs(wanted) do
+        local found = false
+        for _, inv in ipairs(selected) do if inv.id:upper() == id then found = true end end
+        if not found then error(pc.errors.new { code = "not_found", message = "invoice " .. id .. " is not in the partner's invoice list" }, 0) end
+      end
+    end
+    local files = pc.map(selected, function(inv)
+      local path = p.dir .. "/Invoice_" .. inv.id .. ".pdf"
+      local bytes = pc.invoices.statement(inv.id, path)
+      return { invoice = inv.id, date = inv.invoiceDate, path = path, bytes = bytes }
+    end, { concurrency = p.concurrency })
+    local out = { count = #files, files = files }
+    pb.emit(out, function(o)
+      for _, f in ipairs(o.files) do print(string.format("%s  %s  %d bytes", f.invoice, f.path, f.bytes)) end
+      print(string.format("%d statement%s downloaded", o.count, o.count == 1 and "" or "s"))
+    end)
+    return out
+  end,
+}

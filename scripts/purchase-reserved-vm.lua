@@ -1,0 +1,49 @@
+-- Buy Azure Reserved VM Instances for one customer subscription, end to end:
+-- registers the subscription if needed, resolves product/SKU/availability, checks market and
+-- inventory, shows the plan with Partner Center's price, buys through the purchase gate
+-- (idempotent and journaled), waits for the order and its entitlement, prints the reservation.
+local ri = require "reservations"
+local pb = require "playbook"
+
+return playbook {
+  name = "purchase-reserved-vm",
+  summary = "Buy Azure Reserved VM Instances for one customer subscription",
+  params = {
+    customer     = { type = "string", required = true, order = 1, help = "customer tenant id" },
+    subscription = { type = "string", required = true, order = 2, help = "Azure subscription id (MS-AZR-0145P or Azure plan)" },
+    sku          = { type = "string", required = true, order = 3, help = "ARM SKU name, e.g. Standard_D2s_v3" },
+    region       = { type = "string", required = true, order = 4, help = "ARM region, e.g. westeurope" },
+    term         = { type = "string", default = "1Year", choices = { "1Year", "3Year" }, help = "reservation term" },
+    scope        = { type = "string", default = "Shared", choices = { "Shared", "Single" }, help = "benefit scope" },
+    quantity     = { type = "integer", default = 1, min = 1, help = "number of instances" },
+    azure_plan   = { type = "boolean", default = false, help = "the subscription is an Azure plan (reservationScope=AzurePlan)" },
+    wait         = { type = "integer", default = 900, min = 0, help = "seconds to wait for the order to complete (0: do not wait)" },
+  },
+  run = function(p)
+    local plan = ri.plan {
+      customer = p.customer, subscription = p.subscription, sku = p.sku, region = p.region,
+      term = p.term, scope = p.scope, quantity = p.quantity,
+      reservation_scope = p.azure_plan and "AzurePlan" or nil,
+    }
+    if not pc.options.json then io.stderr:write(tostring(plan), "\n") end
+    local result = ri.purchase(plan, { wait = p.wait > 0, timeout = p.wait })
+    local out = {
+      dry_run = result.dry_run or false, plan = plan:summary(), journal_id = result.journal_id,
+      order = result.order and { id = result.order.id, status = result.order.status, alternateId = result.order.alternateId } or nil,
+      reservation = result.reservation,
+    }
+    pb.emit(out, function(o)
+      if o.dry_run then
+        print("dry run: nothing was bought. Re-run without --dry-run (and with --allow-purchase) to buy.")
+      elseif o.reservation then
+        local r = o.reservation
+        print(string.format("bought: order %s (%s), reservation %s, %s x %s, scope %s, effective %s, expires %s",
+          o.order.id, o.order.status, r.reservationId, tostring(r.quantity), plan.arm_sku, r.scopeType,
+          r.effectiveDateTime, r.expiryDateTime))
+      elseif o.order then
+        print(string.format("ordered: order %s is %s; `pcx journal show %s` tracks it", o.order.id, o.order.status, tostring(o.journal_id)))
+      end
+    end)
+    return out
+  end,
+}

@@ -1,0 +1,103 @@
+-- Reconcile an invoice: stream its one-time line items (and, optionally, recurring ones) to a
+-- CSV, total them per customer and currency with exact decimals, and check that the totals equal
+-- the invoice's total to the last digit. The CSV is written to a temporary file and renamed.
+local pb = require "playbook"
+local money = require "money"
+local csv = require "csv"
+local progress = require "progress"
+
+local COLUMNS = {
+  "invoiceNumber", "customerId", "customerName", "customerCountry", "orderId", "orderDate", "productId", "skuId",
+  "availabilityId", "skuName", "chargeType", "unitPrice", "effectiveUnitPrice", "quantity", "subtotal", "taxTotal",
+  "totalForCustomer", "currency", "chargeStartDate", "chargeEndDate", "termAndBillingCycle", "reservationOrderId",
+  "billingProvider",
+}
+
+local function provider_of(detail)
+  local p = (detail.billingProvider or ""):lower():gsub("_", "")
+  return p
+end
+
+return playbook {
+  name = "reconcile-invoice",
+  summary = "Invoice line items to CSV with per-customer totals checked against the invoice",
+  params = {
+    invoice = { type = "string", required = true, order = 1, help = "invoice id, e.g. G000024135" },
+    out = { type = "string", order = 2, help = "CSV file to write (needs --allow-write for its directory)" },
+    include_recurring = { type = "boolean", default = false, help = "also reconcile recurring (azure/office) line items" },
+    page_size = { type = "integer", default = 2000, min = 1, max = 2000, help = "line items per request" },
+  },
+  run = function(p)
+    local invoice = pc.invoices.get(p.invoice)
+    local currency = invoice.currencyCode
+    local writer = p.out and csv.writer(p.out, { header = COLUMNS }) or nil
+    local per_customer, names, order = {}, {}, {}
+    local totals = money.totals()
+    local count = 0
+    local bar = progress.new { label = "line items" }
+
+    local providers = { "onetime" }
+    if p.include_recurring then
+      for _, d in ipairs(invoice.invoiceDetails or {}) do
+        local prov = provider_of(d)
+        if prov == "azure" or prov == "office" then providers[#providers + 1] = prov end
+      end
+    end
+
+    local ok, err = pcall(function()
+      for _, provider in ipairs(providers) do
+        for item in pc.invoices.each_line_item(p.invoice, { provider = provider, invoice_line_item_type = "billinglineitems", size = p.page_size }) do
+          local cur = item.currency or currency
+          local amount = money.new(item.totalForCustomer or item.postTaxTotal or 0, cur)
+          totals:add(amount)
+          local key = (item.customerId or "?") .. "|" .. cur
+          local t = per_customer[key]
+          if t then per_customer[key] = t + amount else
+            per_customer[key] = amount
+            names[key] = item.customerName
+            order[#order + 1] = key
+          end
+          if writer then
+            local row = {}
+            for i, c in ipairs(COLUMNS) do row[i] = item[c] end
+            writer:write(row)
+          end
+          count = count + 1
+          bar:add(1)
+        end
+      end
+    end)
+    bar:done()
+    if not ok then
+      if writer then writer:abort() end
+      error(err, 0)
+    end
+    if writer then writer:close() end
+
+    table.sort(order)
+    local customers = {}
+    for _, key in ipairs(order) do
+      local id, cur = key:match("^(.*)|(%a+)$")
+      customers[#customers + 1] = { customer = id, name = names[key], currency = cur, total = per_customer[key]:amount() }
+    end
+    local invoice_total = money.new(invoice.totalCharges or 0, currency)
+    local lines_total = totals:get(currency)
+    local matches = lines_total == invoice_total
+    local out = {
+      invoice = p.invoice, currency = currency, line_items = count, customers = customers,
+      lines_total = lines_total:amount(), invoice_total = invoice_total:amount(), matches = matches, csv = p.out,
+    }
+    pb.emit(out, function(o)
+      print(pb.table(o.customers, { { "Customer", "customer" }, { "Name", "name" }, { "Currency", "currency" }, { "Total", "total" } }))
+      print(string.format("%d line items; lines total %s %s; invoice total %s %s; %s", o.line_items, o.lines_total,
+        o.currency, o.invoice_total, o.currency, o.matches and "MATCH" or "MISMATCH"))
+      if o.csv then print("wrote " .. o.csv) end
+    end)
+    if not matches then
+      error(pc.errors.new { code = "conflict", message = string.format(
+        "invoice %s: line items total %s %s but the invoice says %s %s", p.invoice, lines_total:amount(), currency,
+        invoice_total:amount(), currency), hint = "re-run with --include-recurring if the invoice has recurring charges" }, 0)
+    end
+    return out
+  end,
+}

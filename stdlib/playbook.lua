@@ -1,0 +1,103 @@
+-- playbook: declared, reusable scripts.
+--
+--   return playbook {
+--     name = "balance", summary = "Account balance and invoice summaries",
+--     params = { currency = { type = "string", help = "only this currency" } },
+--     run = function(p) ... end,
+--   }
+-- `pcx playbook list/show/run` and `pcx run FILE` read the declaration; parameters are parsed
+-- with the args module, so `--help` text, defaults, choices and errors come for free.
+local args = require "args"
+local json = require "json"
+
+local M = {}
+local type, error, setmetatable, getmetatable, print = type, error, setmetatable, getmetatable, print
+
+local Playbook = { __name = "pcx.Playbook" }
+Playbook.__index = Playbook
+
+--- Declares a playbook; validates the declaration and returns it.
+function M.declare(t)
+  if type(t) ~= "table" then error("playbook: expected a table {name = ..., summary = ..., params = ..., run = function(p) end}", 2) end
+  if type(t.name) ~= "string" or not t.name:match("^[%w][%w%-_]*$") then
+    error("playbook: name must be a word such as \"purchase-reserved-vm\"", 2)
+  end
+  if type(t.summary) ~= "string" or t.summary == "" then error("playbook " .. t.name .. ": summary (one line) is required", 2) end
+  if type(t.run) ~= "function" then error("playbook " .. t.name .. ": run must be a function(params)", 2) end
+  t.params = t.params or {}
+  args.validate(t.params, "playbook " .. t.name .. " params")
+  return setmetatable(t, Playbook)
+end
+
+--- Whether `v` is a declared playbook.
+function M.is(v) return getmetatable(v) == Playbook end
+
+--- Help text for a playbook.
+function M.help(pb)
+  return args.help(pb.params, { usage = "pcx playbook run " .. pb.name .. " [options]", summary = pb.summary .. (pb.description and ("\n\n" .. pb.description) or "") })
+end
+
+--- Parses argv against the playbook's parameters and runs it.
+function M.run(pb, argv, preset)
+  local ok, params = pcall(args.parse, pb.params, argv, preset)
+  if not ok then
+    error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)
+  end
+  return pb.run(params)
+end
+
+--- A machine-readable description (for `pcx playbook show --json`).
+function M.describe(pb)
+  local params = {}
+  for _, name in ipairs(args.sorted_names(pb.params)) do
+    local d = pb.params[name]
+    params[#params + 1] = { name = name, type = d.type or "string", required = d.required or false,
+      default = d.default, choices = d.choices, min = d.min, max = d.max, help = d.help }
+  end
+  return { name = pb.name, summary = pb.summary, description = pb.description, params = params }
+end
+
+--- Prints `value` as JSON when the run asked for --json, else calls `text(value)` (or prints it).
+function M.emit(value, text)
+  local pc = package.loaded.pc
+  if pc and pc.options and pc.options.json then
+    print(json.encode(value, { indent = true }))
+  elseif text then
+    text(value)
+  else
+    print(value)
+  end
+end
+
+--- Formats rows as an aligned text table: columns = { {"Header", "key"}, ... }.
+function M.table(rows, columns)
+  local widths, lines = {}, {}
+  for i, c in ipairs(columns) do widths[i] = #c[1] end
+  local cells = {}
+  for r, row in ipairs(rows) do
+    cells[r] = {}
+    for i, c in ipairs(columns) do
+      local v = row[c[2]]
+      local s = v == nil and "" or tostring(v)
+      if v == json.null then s = "" end
+      cells[r][i] = s
+      if #s > widths[i] then widths[i] = #s end
+    end
+  end
+  local function line(values)
+    local parts = {}
+    for i, v in ipairs(values) do parts[i] = v .. string.rep(" ", widths[i] - #v) end
+    return (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  local header = {}
+  for i, c in ipairs(columns) do header[i] = c[1] end
+  lines[1] = line(header)
+  local rule = {}
+  for i = 1, #columns do rule[i] = string.rep("-", widths[i]) end
+  lines[2] = line(rule)
+  for r = 1, #cells do lines[#lines + 1] = line(cells[r]) end
+  return table.concat(lines, "\n")
+end
+
+M.Playbook = Playbook
+return M
