@@ -7,7 +7,8 @@
 -- Reader: an iterator over rows (arrays of strings), quoted fields may span lines.
 local M = {}
 
-local type, tostring, error, ipairs, pairs, getmetatable, select = type, tostring, error, ipairs, pairs, getmetatable, select
+local type, tostring, tonumber, error, ipairs, pairs, next = type, tostring, tonumber, error, ipairs, pairs, next
+local getmetatable, setmetatable, pcall, require = getmetatable, setmetatable, pcall, require
 local sfind, sgsub, ssub, sbyte, sformat = string.find, string.gsub, string.sub, string.byte, string.format
 local tconcat = table.concat
 local io_open, os_rename, os_remove, os_time, math_random = io.open, os.rename, os.remove, os.time, math.random
@@ -45,12 +46,16 @@ local function quote(s)
   return s
 end
 
+local function encode(row, n)
+  local out = {}
+  for i = 1, n do out[i] = quote(field_text(row[i])) end
+  return tconcat(out, ",")
+end
+
 --- Encodes one row (an array of values) as a CSV line without the line ending.
 function M.encode_row(row)
   if type(row) ~= "table" then error("csv.encode_row: expected an array of fields, got " .. type(row), 2) end
-  local out = {}
-  for i = 1, #row do out[i] = quote(field_text(row[i])) end
-  return tconcat(out, ",")
+  return encode(row, #row)
 end
 
 local Writer = {}
@@ -63,12 +68,12 @@ Writer.__name = "csv.Writer"
 function M.writer(path, opts)
   if type(path) ~= "string" or path == "" then error("csv.writer: expected a file path", 2) end
   opts = opts or {}
+  if opts.header ~= nil and type(opts.header) ~= "table" then error("csv.writer: header must be an array of column names", 2) end
   local tmp = sformat("%s.tmp-%d-%d", path, os_time(), math_random(1, 1e9))
   local f, err = io_open(tmp, "wb")
   if not f then error("csv.writer: cannot write " .. path .. ": " .. tostring(err), 2) end
   local w = setmetatable({ path = path, tmp = tmp, file = f, eol = opts.eol or "\r\n", header = opts.header, rows = 0 }, Writer)
   if opts.header then
-    if type(opts.header) ~= "table" then error("csv.writer: header must be an array of column names", 2) end
     f:write(M.encode_row(opts.header), w.eol)
   end
   return w
@@ -87,7 +92,8 @@ function Writer:write(row)
       for _, name in ipairs(self.header) do if name == k then known = true break end end
       if not known then error("csv: row has column '" .. tostring(k) .. "' that is not in the header", 2) end
     end
-    line = M.encode_row(arr)
+    -- arr may have holes (columns the row leaves out): encode every header column
+    line = encode(arr, #self.header)
   else
     line = M.encode_row(row)
   end
@@ -134,6 +140,7 @@ local function rows_from(next_chunk, where)
   return function()
     if pos > #buf and not more() then return nil end
     local row, field = {}, {}
+    local quoted = false -- the current field was a quoted one: only , CR LF may follow
     local i = pos
     while true do
       if i > #buf then
@@ -146,6 +153,9 @@ local function rows_from(next_chunk, where)
         i = pos
       end
       local b = sbyte(buf, i)
+      if quoted and b ~= 44 and b ~= 13 and b ~= 10 then
+        error(sformat("csv: unexpected character after a closing quote on line %d of %s", line, where), 0)
+      end
       if b == 34 and #field == 0 then -- opening quote
         local j = i + 1
         local parts = {}
@@ -172,14 +182,9 @@ local function rows_from(next_chunk, where)
         local _, nl = sgsub(text, "\n", "")
         line = line + nl
         field[#field + 1] = text
-        if i <= #buf then
-          local c = sbyte(buf, i)
-          if c ~= 44 and c ~= 13 and c ~= 10 then
-            error(sformat("csv: unexpected character after a closing quote on line %d of %s", line, where), 0)
-          end
-        end
+        quoted = true
       elseif b == 44 then -- comma
-        row[#row + 1] = tconcat(field); field = {}
+        row[#row + 1] = tconcat(field); field = {}; quoted = false
         i = i + 1
       elseif b == 13 or b == 10 then
         row[#row + 1] = tconcat(field)
