@@ -188,7 +188,13 @@ function M.parse(spec, argv, preset)
         error(sformat("unknown parameter '%s'%s", k, s and (" (did you mean '" .. s .. "'?)") or ""), 0)
       end
       if out[name] == nil then
-        out[name] = type(v) == "string" and spec[name].type ~= "string" and convert(name, spec[name], v) or v
+        local t = spec[name].type
+        -- strings are parsed like command-line text (so "false" is false and choices are
+        -- normalised); numbers are range-checked; other values are taken as given
+        if type(v) == "string" or (type(v) == "number" and (t == "integer" or t == "number")) then
+          v = convert(name, spec[name], v)
+        end
+        out[name] = v
       end
     end
   end
