@@ -129,10 +129,16 @@ Writer.__gc = function(self) if self.file then self:abort() end end
 local function rows_from(next_chunk, where)
   local buf, pos, done = "", 1, false
   local line = 1
+  local first = true
   local function more()
     if done then return false end
     local c = next_chunk()
     if c == nil then done = true; return false end
+    if first then
+      first = false
+      if ssub(c, 1, 3) == "\239\187\191" then c = ssub(c, 4) end -- a UTF-8 byte order mark is not data
+    end
+    if c == "" then return more() end
     buf = ssub(buf, pos) .. c
     pos = 1
     return true
@@ -140,7 +146,6 @@ local function rows_from(next_chunk, where)
   return function()
     if pos > #buf and not more() then return nil end
     local row, field = {}, {}
-    local quoted = false -- the current field was a quoted one: only , CR LF may follow
     local i = pos
     while true do
       if i > #buf then
@@ -153,9 +158,6 @@ local function rows_from(next_chunk, where)
         i = pos
       end
       local b = sbyte(buf, i)
-      if quoted and b ~= 44 and b ~= 13 and b ~= 10 then
-        error(sformat("csv: unexpected character after a closing quote on line %d of %s", line, where), 0)
-      end
       if b == 34 and #field == 0 then -- opening quote
         local j = i + 1
         local parts = {}
@@ -182,9 +184,14 @@ local function rows_from(next_chunk, where)
         local _, nl = sgsub(text, "\n", "")
         line = line + nl
         field[#field + 1] = text
-        quoted = true
+        if i <= #buf then
+          local c = sbyte(buf, i)
+          if c ~= 44 and c ~= 13 and c ~= 10 then
+            error(sformat("csv: unexpected character after a closing quote on line %d of %s", line, where), 0)
+          end
+        end
       elseif b == 44 then -- comma
-        row[#row + 1] = tconcat(field); field = {}; quoted = false
+        row[#row + 1] = tconcat(field); field = {}
         i = i + 1
       elseif b == 13 or b == 10 then
         row[#row + 1] = tconcat(field)
