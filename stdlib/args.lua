@@ -172,6 +172,7 @@ function M.parse(spec, argv, preset)
           i = i + 1
           val = argv[i]
           if val == nil then error(flag(name) .. " needs a value", 0) end
+          if type(val) ~= "string" then error("arguments must be strings", 0) end
         end
         out[name] = convert(name, d, val)
       end
@@ -225,7 +226,8 @@ function M.help(spec, opts)
   for i, name in ipairs(names) do
     local d = spec[name]
     local l = flag(name)
-    if d.type ~= "boolean" then l = l .. " " .. (d.metavar or (d.type == "string" and "VALUE" or d.type:upper())) end
+    local t = d.type or "string" -- help may be asked for before parse() has filled in the default type
+    if t ~= "boolean" then l = l .. " " .. (d.metavar or (t == "string" and "VALUE" or t:upper())) end
     left[i] = l
     if #l > width then width = #l end
   end
@@ -244,7 +246,7 @@ function M.help(spec, opts)
     if d.max then extras[#extras + 1] = "max: " .. tostring(d.max) end
     local text = d.help or ""
     if #extras > 0 then text = text .. (text ~= "" and " " or "") .. "(" .. tconcat(extras, "; ") .. ")" end
-    lines[#lines + 1] = "  " .. left[i] .. srep(" ", width - #left[i] + 2) .. text
+    lines[#lines + 1] = "  " .. left[i] .. (text ~= "" and (srep(" ", width - #left[i] + 2) .. text) or "")
   end
   return tconcat(lines, "\n")
 end
