@@ -84,6 +84,9 @@ function Writer:write(row)
   if not self.file then error("csv: write after close of " .. self.path, 2) end
   if type(row) ~= "table" then error("csv: a row must be a table, got " .. type(row), 2) end
   local line
+  if not self.header and row[1] == nil and next(row) ~= nil then
+    error("csv: a row keyed by column names needs a header (csv.writer(path, {header = {...}}))", 2)
+  end
   if self.header and row[1] == nil and next(row) ~= nil then
     local arr = {}
     for i, name in ipairs(self.header) do arr[i] = row[name] end
