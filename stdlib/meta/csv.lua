@@ -77,7 +77,7 @@ function csv.rows(path, opts) end
 ---@return string[][]
 function csv.parse(text) end
 
----Writes one row: an array, or a map keyed by header names (missing columns are empty, unknown
+---Writes one row: an array, or (on a writer with a header) a map keyed by header names (missing columns are empty, unknown
 ---ones raise). Returns the writer for chaining.
 ---
 --- example:
