@@ -172,6 +172,7 @@ function M.parse(spec, argv, preset)
           i = i + 1
           val = argv[i]
           if val == nil then error(flag(name) .. " needs a value", 0) end
+          if type(val) ~= "string" then error("arguments must be strings", 0) end
         end
         out[name] = convert(name, d, val)
       end
@@ -188,7 +189,13 @@ function M.parse(spec, argv, preset)
         error(sformat("unknown parameter '%s'%s", k, s and (" (did you mean '" .. s .. "'?)") or ""), 0)
       end
       if out[name] == nil then
-        out[name] = type(v) == "string" and spec[name].type ~= "string" and convert(name, spec[name], v) or v
+        local t = spec[name].type
+        -- strings are parsed like command-line text (so "false" is false and choices are
+        -- normalised); numbers are range-checked; other values are taken as given
+        if type(v) == "string" or (type(v) == "number" and (t == "integer" or t == "number")) then
+          v = convert(name, spec[name], v)
+        end
+        out[name] = v
       end
     end
   end
@@ -219,7 +226,8 @@ function M.help(spec, opts)
   for i, name in ipairs(names) do
     local d = spec[name]
     local l = flag(name)
-    if d.type ~= "boolean" then l = l .. " " .. (d.metavar or (d.type == "string" and "VALUE" or d.type:upper())) end
+    local t = d.type or "string" -- help may be asked for before parse() has filled in the default type
+    if t ~= "boolean" then l = l .. " " .. (d.metavar or (t == "string" and "VALUE" or t:upper())) end
     left[i] = l
     if #l > width then width = #l end
   end
@@ -238,7 +246,7 @@ function M.help(spec, opts)
     if d.max then extras[#extras + 1] = "max: " .. tostring(d.max) end
     local text = d.help or ""
     if #extras > 0 then text = text .. (text ~= "" and " " or "") .. "(" .. tconcat(extras, "; ") .. ")" end
-    lines[#lines + 1] = "  " .. left[i] .. srep(" ", width - #left[i] + 2) .. text
+    lines[#lines + 1] = "  " .. left[i] .. (text ~= "" and (srep(" ", width - #left[i] + 2) .. text) or "")
   end
   return tconcat(lines, "\n")
 end

@@ -7,7 +7,8 @@
 -- Reader: an iterator over rows (arrays of strings), quoted fields may span lines.
 local M = {}
 
-local type, tostring, error, ipairs, pairs, getmetatable, select = type, tostring, error, ipairs, pairs, getmetatable, select
+local type, tostring, tonumber, error, ipairs, pairs, next = type, tostring, tonumber, error, ipairs, pairs, next
+local getmetatable, setmetatable, pcall, require = getmetatable, setmetatable, pcall, require
 local sfind, sgsub, ssub, sbyte, sformat = string.find, string.gsub, string.sub, string.byte, string.format
 local tconcat = table.concat
 local io_open, os_rename, os_remove, os_time, math_random = io.open, os.rename, os.remove, os.time, math.random
@@ -45,12 +46,16 @@ local function quote(s)
   return s
 end
 
+local function encode(row, n)
+  local out = {}
+  for i = 1, n do out[i] = quote(field_text(row[i])) end
+  return tconcat(out, ",")
+end
+
 --- Encodes one row (an array of values) as a CSV line without the line ending.
 function M.encode_row(row)
   if type(row) ~= "table" then error("csv.encode_row: expected an array of fields, got " .. type(row), 2) end
-  local out = {}
-  for i = 1, #row do out[i] = quote(field_text(row[i])) end
-  return tconcat(out, ",")
+  return encode(row, #row)
 end
 
 local Writer = {}
@@ -63,12 +68,12 @@ Writer.__name = "csv.Writer"
 function M.writer(path, opts)
   if type(path) ~= "string" or path == "" then error("csv.writer: expected a file path", 2) end
   opts = opts or {}
+  if opts.header ~= nil and type(opts.header) ~= "table" then error("csv.writer: header must be an array of column names", 2) end
   local tmp = sformat("%s.tmp-%d-%d", path, os_time(), math_random(1, 1e9))
   local f, err = io_open(tmp, "wb")
   if not f then error("csv.writer: cannot write " .. path .. ": " .. tostring(err), 2) end
   local w = setmetatable({ path = path, tmp = tmp, file = f, eol = opts.eol or "\r\n", header = opts.header, rows = 0 }, Writer)
   if opts.header then
-    if type(opts.header) ~= "table" then error("csv.writer: header must be an array of column names", 2) end
     f:write(M.encode_row(opts.header), w.eol)
   end
   return w
@@ -79,6 +84,9 @@ function Writer:write(row)
   if not self.file then error("csv: write after close of " .. self.path, 2) end
   if type(row) ~= "table" then error("csv: a row must be a table, got " .. type(row), 2) end
   local line
+  if not self.header and row[1] == nil and next(row) ~= nil then
+    error("csv: a row keyed by column names needs a header (csv.writer(path, {header = {...}}))", 2)
+  end
   if self.header and row[1] == nil and next(row) ~= nil then
     local arr = {}
     for i, name in ipairs(self.header) do arr[i] = row[name] end
@@ -87,7 +95,8 @@ function Writer:write(row)
       for _, name in ipairs(self.header) do if name == k then known = true break end end
       if not known then error("csv: row has column '" .. tostring(k) .. "' that is not in the header", 2) end
     end
-    line = M.encode_row(arr)
+    -- arr may have holes (columns the row leaves out): encode every header column
+    line = encode(arr, #self.header)
   else
     line = M.encode_row(row)
   end
@@ -123,10 +132,16 @@ Writer.__gc = function(self) if self.file then self:abort() end end
 local function rows_from(next_chunk, where)
   local buf, pos, done = "", 1, false
   local line = 1
+  local first = true
   local function more()
     if done then return false end
     local c = next_chunk()
     if c == nil then done = true; return false end
+    if first then
+      first = false
+      if ssub(c, 1, 3) == "\239\187\191" then c = ssub(c, 4) end -- a UTF-8 byte order mark is not data
+    end
+    if c == "" then return more() end
     buf = ssub(buf, pos) .. c
     pos = 1
     return true

@@ -8,7 +8,7 @@
 -- days, hours, minutes and seconds. Nothing depends on the machine's local time zone.
 local M = {}
 
-local type, tostring, tonumber, error, setmetatable, getmetatable = type, tostring, tonumber, error, setmetatable, getmetatable
+local type, tostring, tonumber, error, setmetatable, getmetatable, ipairs, pairs = type, tostring, tonumber, error, setmetatable, getmetatable, ipairs, pairs
 local sformat, smatch, ssub, srep = string.format, string.match, string.sub, string.rep
 local math_type, floor = math.type, math.floor
 local os_time = os.time
@@ -83,6 +83,12 @@ function M.parse(text, opts)
   end
   y, mo, d, h, mi, s = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(s)
   if ok and (mo < 1 or mo > 12 or d < 1 or d > days_in_month(y, mo) or h > 24 or mi > 59 or s > 60) then ok = false end
+  -- 24:00:00 is the end of the day; 24:30 is not a time
+  if ok and h == 24 and (mi ~= 0 or s ~= 0 or smatch(frac, "[1-9]")) then ok = false end
+  if ok and zone ~= "" and zone ~= "Z" and zone ~= "z" then
+    local oh, om = smatch(zone, "^[+-](%d%d):?(%d?%d?)$")
+    if tonumber(oh) > 23 or (tonumber(om) or 0) > 59 then ok = false end
+  end
   if not ok then
     local msg = "date.parse: '" .. tostring(text) .. "' is not an ISO-8601 date (e.g. 2024-05-01T12:00:00Z)"
     if opts and opts.lenient then return nil, msg end
@@ -104,8 +110,11 @@ function M.now() return make(os_time(), 0) end
 
 --- A date from its parts (UTC): date.utc(2025, 1, 31 [, h, m, s]).
 function M.utc(y, m, d, h, mi, s)
-  for _, v in ipairs({ y, m, d }) do
-    if math_type(v) ~= "integer" then error("date.utc: year, month and day must be integers", 2) end
+  if math_type(y) ~= "integer" or math_type(m) ~= "integer" or math_type(d) ~= "integer" then
+    error("date.utc: year, month and day must be integers", 2)
+  end
+  for _, v in ipairs({ h or 0, mi or 0, s or 0 }) do
+    if type(v) ~= "number" then error("date.utc: hour, minute and second must be numbers", 2) end
   end
   if m < 1 or m > 12 or d < 1 or d > days_in_month(y, m) then
     error(sformat("date.utc: %04d-%02d-%02d is not a calendar date", y, m, d), 2)
@@ -117,7 +126,8 @@ end
 function M.from_epoch(seconds)
   if type(seconds) ~= "number" then error("date.from_epoch: expected a number of seconds", 2) end
   local whole = floor(seconds)
-  return make(whole, floor((seconds - whole) * 1e9 + 0.5))
+  local nanos = floor((seconds - whole) * 1e9 + 0.5)
+  return make(whole + nanos // 1000000000, nanos % 1000000000)
 end
 
 --- Year, month, day, hour, minute, second (UTC).
@@ -133,7 +143,8 @@ function Date:iso()
   local y, m, d, h, mi, s = self:parts()
   local frac = ""
   if self.nanos ~= 0 then
-    frac = "." .. sformat("%09d", self.nanos):sub(1, 7):gsub("0+$", "")
+    local digits = sformat("%09d", self.nanos):sub(1, 7):gsub("0+$", "")
+    if digits ~= "" then frac = "." .. digits end
   end
   return sformat("%04d-%02d-%02dT%02d:%02d:%02d%sZ", y, m, d, h, mi, s, frac)
 end
@@ -246,6 +257,7 @@ function Date.__add(a, b)
 end
 
 function Date.__sub(a, b)
+  if not is_date(a) then error("date: only a date can be subtracted from (date - date, date - duration, date - seconds)", 2) end
   if is_date(b) then return a:diff(b) end
   if type(b) == "number" then return a:add(-b) end
   local d = M.duration(b)

@@ -40,6 +40,31 @@ local function add_int(a, b, what)
   return r
 end
 
+local function neg_int(a, what)
+  if a == mininteger then overflow(what) end
+  return -a
+end
+
+-- 10^k for 0 <= k <= 18; larger powers do not fit in 64 bits.
+local function pow10(k, what)
+  local p = POW10[k]
+  if not p then overflow(what) end
+  return p
+end
+
+local MODES = { half_up = true, half_even = true, half_down = true, up = true, down = true, floor = true, ceiling = true }
+local function check_mode(mode, level)
+  if mode ~= nil and not MODES[mode] then
+    error("money: unknown rounding mode '" .. tostring(mode) .. "' (half_up, half_even, half_down, up, down, floor, ceiling)", level)
+  end
+end
+
+local function check_places(places, level)
+  if math_type(places) ~= "integer" or places < 0 or places > MAX_SCALE then
+    error("money: places must be an integer from 0 to 18, got " .. tostring(places), level)
+  end
+end
+
 local function make(coef, scale, currency)
   return setmetatable({ coef = coef, scale = scale, currency = currency }, Money)
 end
@@ -147,10 +172,10 @@ end
 function Money.__sub(a, b)
   same_currency(a, b, "subtract")
   local x, y, s = align(a, b, "subtraction")
-  return make(add_int(x, -y, "subtraction"), s, a.currency)
+  return make(add_int(x, neg_int(y, "subtraction"), "subtraction"), s, a.currency)
 end
 
-function Money.__unm(a) return make(-a.coef, a.scale, a.currency) end
+function Money.__unm(a) return make(neg_int(a.coef, "negation"), a.scale, a.currency) end
 
 function Money.__mul(a, b)
   if is_money(b) and not is_money(a) then a, b = b, a end
@@ -158,7 +183,8 @@ function Money.__mul(a, b)
   local coef, scale = to_decimal(b, 3)
   local s = a.scale + scale
   local c = mul_int(a.coef, coef, "multiplication")
-  while s > MAX_SCALE do c = c // 10; s = s - 1 end
+  -- beyond 18 digits after the point, truncate toward zero (the same for both signs)
+  while s > MAX_SCALE do c = c < 0 and -((-c) // 10) or c // 10; s = s - 1 end
   return make(c, s, a.currency)
 end
 
@@ -209,9 +235,8 @@ end
 --- half_even (banker's), half_down, up, down (toward zero), floor, ceiling.
 function Money:round(places, mode)
   places = places or 2
-  if math_type(places) ~= "integer" or places < 0 or places > MAX_SCALE then
-    error("money: round places must be an integer from 0 to 18", 2)
-  end
+  check_places(places, 3)
+  check_mode(mode, 3)
   if places >= self.scale then
     return make(mul_int(self.coef, POW10[places - self.scale], "rounding"), places, self.currency)
   end
@@ -221,6 +246,8 @@ end
 --- Divides by a number, rounding the result to `places` digits (default 2) with `mode`.
 function Money:div(n, places, mode)
   places = places or 2
+  check_places(places, 3)
+  check_mode(mode, 3)
   local coef, scale = to_decimal(n, 3)
   if coef == 0 then error("money: division by zero", 2) end
   -- result = self.coef / 10^self.scale / (coef / 10^scale) at `places`
@@ -228,7 +255,7 @@ function Money:div(n, places, mode)
   local shift = places + scale - self.scale
   local num = self.coef
   local den = coef
-  if shift >= 0 then num = mul_int(num, POW10[shift], "division") else den = mul_int(den, POW10[-shift], "division") end
+  if shift >= 0 then num = mul_int(num, pow10(shift, "division"), "division") else den = mul_int(den, pow10(-shift, "division"), "division") end
   if den < 0 then num, den = -num, -den end
   local q, r = num // den, num % den
   if r ~= 0 then
@@ -252,7 +279,7 @@ end
 
 function Money:is_zero() return self.coef == 0 end
 function Money:is_negative() return self.coef < 0 end
-function Money:abs() return make(self.coef < 0 and -self.coef or self.coef, self.scale, self.currency) end
+function Money:abs() return make(self.coef < 0 and neg_int(self.coef, "abs") or self.coef, self.scale, self.currency) end
 
 --- The amount as decimal text without the currency, e.g. "16.50". With `places`, rounds half-up
 --- (or pads) to that many digits first.

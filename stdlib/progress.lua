@@ -8,7 +8,8 @@ local M = {}
 
 local sformat, srep = string.format, string.rep
 local stderr = io.stderr
-local floor = math.floor
+local floor, math_type = math.floor, math.type
+local type, error, setmetatable, pcall, require = type, error, setmetatable, pcall, require
 
 local ok_sys, sys = pcall(require, "pcx.sys")
 local function clock() return ok_sys and sys.monotonic() or os.clock() end
@@ -34,6 +35,9 @@ function M.new(opts)
   }, Bar)
 end
 
+-- Counts may be fractional (bytes in MB, say): "%d" would raise on them.
+local function num(n) return math_type(n) == "integer" and sformat("%d", n) or sformat("%g", n) end
+
 local function render(self, final)
   local now = clock()
   if not final and now - self.last < 0.1 then return end
@@ -44,10 +48,10 @@ local function render(self, final)
   if self.total and self.total > 0 then
     local frac = math.min(self.count / self.total, 1)
     local filled = floor(frac * self.width + 0.5)
-    line = sformat("\r%s [%s%s] %3d%% %d/%d %.0f/s", self.label, srep("#", filled), srep(".", self.width - filled),
-      floor(frac * 100), self.count, self.total, rate)
+    line = sformat("\r%s [%s%s] %3d%% %s/%s %.0f/s", self.label, srep("#", filled), srep(".", self.width - filled),
+      floor(frac * 100), num(self.count), num(self.total), rate)
   else
-    line = sformat("\r%s %d (%.0f/s)", self.label, self.count, rate)
+    line = sformat("\r%s %s (%.0f/s)", self.label, num(self.count), rate)
   end
   stderr:write(line, final and "\n" or "")
   stderr:flush()

@@ -27,6 +27,7 @@ function M.describe(name, fn)
   if not ok then
     results.failed = results.failed + 1
     results.failures[#results.failures + 1] = { name = fullname(name) .. " (setup)", err = err }
+    io.stdout:write("FAIL ", fullname(name), " (setup)\n", tostring(err), "\n")
   end
 end
 

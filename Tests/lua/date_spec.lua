@@ -1,0 +1,318 @@
+-- Specs for stdlib/date.lua: ISO-8601 timestamps and durations as Partner Center writes them.
+-- Run with `pcx test Tests/lua/date_spec.lua`.
+local date = require "date"
+
+local function iso(text) return date.parse(text):iso() end
+
+describe("date.parse", function()
+  it("reads UTC with Z and 7 fractional digits exactly", function()
+    local d = date.parse("2019-01-16T00:45:41.6062996Z")
+    expect(d:iso()).to_be("2019-01-16T00:45:41.6062996Z")
+    expect(d.nanos).to_be(606299600)
+    expect(d.epoch).to_be(1547599541)
+  end)
+
+  it("reads 3 and 6 fractional digits and drops trailing zeros on output", function()
+    expect(iso("2016-05-10T07:30:05.427Z")).to_be("2016-05-10T07:30:05.427Z")
+    expect(iso("2018-02-08T01:22:47.603895Z")).to_be("2018-02-08T01:22:47.603895Z")
+    expect(iso("2018-02-08T01:22:47.500Z")).to_be("2018-02-08T01:22:47.5Z")
+    expect(iso("2018-02-08T01:22:47.000Z")).to_be("2018-02-08T01:22:47Z")
+  end)
+
+  it("truncates fractions beyond 9 digits to nanoseconds and prints at most 7", function()
+    local d = date.parse("2019-01-16T00:45:41.123456789123Z")
+    expect(d.nanos).to_be(123456789)
+    expect(d:iso()).to_be("2019-01-16T00:45:41.1234567Z")
+  end)
+
+  it("reads text without a zone as UTC", function()
+    expect(iso("2018-03-16T00:00:00")).to_be("2018-03-16T00:00:00Z")
+    expect(date.parse("2018-03-16T00:00:00") == date.parse("2018-03-16T00:00:00Z")).to_be(true)
+  end)
+
+  it("applies a negative offset", function()
+    expect(iso("2018-03-06T17:37:05.253-08:00")).to_be("2018-03-07T01:37:05.253Z")
+  end)
+
+  it("applies positive offsets with and without a colon, and hour-only offsets", function()
+    expect(iso("2018-03-06T17:37:05+05:30")).to_be("2018-03-06T12:07:05Z")
+    expect(iso("2018-03-06T17:37:05+0530")).to_be("2018-03-06T12:07:05Z")
+    expect(iso("2018-03-06T17:37:05+02")).to_be("2018-03-06T15:37:05Z")
+  end)
+
+  it("reads a bare date as midnight UTC", function()
+    expect(iso("2018-03-16")).to_be("2018-03-16T00:00:00Z")
+  end)
+
+  it("reads times without seconds, a space separator and surrounding spaces", function()
+    expect(iso("2018-03-16T10:30Z")).to_be("2018-03-16T10:30:00Z")
+    expect(iso("2018-03-16 10:30:05")).to_be("2018-03-16T10:30:05Z")
+    expect(iso("  2018-03-16T10:30:05Z  ")).to_be("2018-03-16T10:30:05Z")
+  end)
+
+  it("treats the year 0001 'no value' sentinel as nil", function()
+    expect(date.parse("0001-01-01T00:00:00")).to_be_nil()
+    expect(date.parse("0001-01-01T00:00:00Z")).to_be_nil()
+    expect(date.parse("0001-01-01")).to_be_nil()
+  end)
+
+  it("keeps the 9999 far-future sentinel as a real date", function()
+    local d = date.parse("9999-12-10T00:00:00Z")
+    expect(d:iso()).to_be("9999-12-10T00:00:00Z")
+    expect(d > date.parse("2100-01-01")).to_be(true)
+    expect(iso("9999-12-31T23:59:59.9999999Z")).to_be("9999-12-31T23:59:59.9999999Z")
+  end)
+
+  it("reads 24:00:00 as the end of the day", function()
+    expect(iso("2024-01-01T24:00:00Z")).to_be("2024-01-02T00:00:00Z")
+  end)
+
+  it("accepts 29 February only in leap years", function()
+    expect(iso("2024-02-29")).to_be("2024-02-29T00:00:00Z")
+    expect(iso("2000-02-29")).to_be("2000-02-29T00:00:00Z")
+    expect(function() return date.parse("2023-02-29") end).to_fail("not an ISO%-8601 date")
+    expect(function() return date.parse("1900-02-29") end).to_fail("not an ISO%-8601 date")
+  end)
+
+  it("refuses text that is not an ISO-8601 date", function()
+    for _, bad in ipairs({ "", "yesterday", "2024-13-01", "2024-00-10", "2024-04-31", "2024-01-01T25:00:00Z",
+      "2024-01-01T24:30:00Z", "2024-01-01T12:60:00Z", "2024-01-01T12:00:61Z", "2024-1-1", "24-01-01",
+      "2024-01-01T12:00:00X", "2024-01-01T12:00:00+24:00", "2024-01-01T12:00:00+05:60", "2024/01/01",
+      "2024-01-01T12" }) do
+      expect(function() return date.parse(bad) end).to_fail("not an ISO%-8601 date")
+    end
+  end)
+
+  it("refuses values that are not strings", function()
+    expect(function() return date.parse(20240101) end).to_fail("expected an ISO%-8601 string")
+    expect(function() return date.parse(nil) end).to_fail("expected an ISO%-8601 string")
+  end)
+
+  it("returns nil and a message instead of raising when lenient", function()
+    local d, msg = date.parse("not a date", { lenient = true })
+    expect(d).to_be_nil()
+    expect(msg).to_match("not an ISO%-8601 date")
+    local d2, msg2 = date.parse(42, { lenient = true })
+    expect(d2).to_be_nil()
+    expect(msg2).to_be("not a string")
+  end)
+
+  it("passes a date through unchanged", function()
+    local d = date.utc(2024, 5, 1)
+    expect(rawequal(date.parse(d), d)).to_be(true)
+  end)
+end)
+
+describe("date construction and output", function()
+  it("utc builds a date from its parts", function()
+    expect(date.utc(2025, 1, 31):iso()).to_be("2025-01-31T00:00:00Z")
+    expect(date.utc(2025, 1, 31, 13, 5, 9):iso()).to_be("2025-01-31T13:05:09Z")
+  end)
+
+  it("utc refuses impossible calendar dates and missing parts", function()
+    expect(function() return date.utc(2025, 2, 29) end).to_fail("not a calendar date")
+    expect(function() return date.utc(2025, 13, 1) end).to_fail("not a calendar date")
+    expect(function() return date.utc(2025) end).to_fail("must be integers")
+    expect(function() return date.utc(2025, 1.5, 1) end).to_fail("must be integers")
+    expect(function() return date.utc(2025, 1, 1, "noon") end).to_fail("must be numbers")
+  end)
+
+  it("from_epoch keeps fractions and carries a fraction that rounds up to a second", function()
+    expect(date.from_epoch(0):iso()).to_be("1970-01-01T00:00:00Z")
+    expect(date.from_epoch(1.5):iso()).to_be("1970-01-01T00:00:01.5Z")
+    local d = date.from_epoch(0.9999999999)
+    expect(d.epoch).to_be(1)
+    expect(d.nanos).to_be(0)
+    expect(function() return date.from_epoch("0") end).to_fail("expected a number")
+  end)
+
+  it("a fraction below 100 ns does not print an empty fraction", function()
+    expect(date.from_epoch(1.00000005):iso()).to_be("1970-01-01T00:00:01Z")
+  end)
+
+  it("handles dates before 1970", function()
+    expect(iso("1969-12-31T23:59:59Z")).to_be("1969-12-31T23:59:59Z")
+    expect(date.parse("1969-12-31T23:59:59Z").epoch).to_be(-1)
+    expect(iso("1600-02-29")).to_be("1600-02-29T00:00:00Z")
+  end)
+
+  it("parts and day give the UTC calendar fields", function()
+    local y, m, d, h, mi, s = date.parse("2018-03-06T17:37:05.253-08:00"):parts()
+    expect(table.concat({ y, m, d, h, mi, s }, " ")).to_be("2018 3 7 1 37 5")
+    expect(date.parse("2018-03-06T17:37:05Z"):day()).to_be("2018-03-06")
+  end)
+
+  it("tostring is the ISO text", function()
+    expect(tostring(date.utc(2024, 5, 1, 12))).to_be("2024-05-01T12:00:00Z")
+  end)
+
+  it("days_in_month knows leap years", function()
+    expect(date.days_in_month(2024, 2)).to_be(29)
+    expect(date.days_in_month(2023, 2)).to_be(28)
+    expect(date.days_in_month(1900, 2)).to_be(28)
+    expect(date.days_in_month(2000, 2)).to_be(29)
+    expect(date.days_in_month(2023, 4)).to_be(30)
+  end)
+
+  it("now is a date close to os.time", function()
+    local n = date.now()
+    expect(date.is_date(n)).to_be(true)
+    expect(math.abs(n.epoch - os.time()) <= 1).to_be(true)
+  end)
+end)
+
+describe("date comparison and differences", function()
+  it("the same instant written with different offsets is equal", function()
+    expect(date.parse("2018-03-06T17:37:05-08:00") == date.parse("2018-03-07T01:37:05Z")).to_be(true)
+  end)
+
+  it("orders by instant, including nanoseconds", function()
+    local a = date.parse("2019-01-16T00:45:41.6062996Z")
+    local b = date.parse("2019-01-16T00:45:41.6062997Z")
+    expect(a < b).to_be(true)
+    expect(b > a).to_be(true)
+    expect(a <= a).to_be(true)
+    expect(a == b).to_be(false)
+  end)
+
+  it("comparing a date with something else is an error", function()
+    expect(function() return date.utc(2024, 1, 1) < 5 end).to_fail("can only compare two dates")
+    expect(date.utc(2024, 1, 1) == "2024-01-01").to_be(false)
+  end)
+
+  it("diff and subtraction of dates give seconds, fractions included", function()
+    local a = date.parse("2024-01-02T00:00:00.5Z")
+    local b = date.parse("2024-01-01T00:00:00Z")
+    expect(a:diff(b)).to_be_near(86400.5)
+    expect(a - b).to_be_near(86400.5)
+    expect(b - a).to_be_near(-86400.5)
+    expect(function() return a:diff("2024-01-01") end).to_fail("expects a date")
+  end)
+
+  it("days_until counts whole days rounded down", function()
+    local a = date.utc(2024, 1, 11, 12)
+    expect(a:days_until(date.utc(2024, 1, 1))).to_be(10)
+    expect(date.utc(2024, 1, 1):days_until(a)).to_be(-11)
+  end)
+
+  it("only a date can be on the left of a subtraction", function()
+    expect(function() return 5 - date.utc(2024, 1, 1) end).to_fail("only a date can be subtracted from")
+  end)
+end)
+
+describe("date arithmetic", function()
+  it("P1Y keeps the day of the month", function()
+    expect((date.utc(2024, 5, 1) + "P1Y"):day()).to_be("2025-05-01")
+  end)
+
+  it("P3Y keeps the day of the month", function()
+    expect((date.utc(2024, 5, 1) + "P3Y"):day()).to_be("2027-05-01")
+  end)
+
+  it("P1Y from 29 February clamps to 28 February", function()
+    expect((date.utc(2024, 2, 29) + "P1Y"):day()).to_be("2025-02-28")
+    expect((date.utc(2024, 2, 29) + "P3Y"):day()).to_be("2027-02-28")
+    expect((date.utc(2024, 2, 29) + "P4Y"):day()).to_be("2028-02-29")
+  end)
+
+  it("P1M from the 31st clamps to the month's last day, leap years included", function()
+    expect((date.utc(2025, 1, 31) + "P1M"):day()).to_be("2025-02-28")
+    expect((date.utc(2024, 1, 31) + "P1M"):day()).to_be("2024-02-29")
+    expect((date.utc(2024, 3, 31) + "P1M"):day()).to_be("2024-04-30")
+    expect((date.utc(2024, 12, 31) + "P1M"):day()).to_be("2025-01-31")
+  end)
+
+  it("months roll over year ends in both directions", function()
+    expect((date.utc(2024, 11, 15) + "P3M"):day()).to_be("2025-02-15")
+    expect((date.utc(2024, 1, 15) - "P1M"):day()).to_be("2023-12-15")
+    expect((date.utc(2024, 3, 31) - "P1M"):day()).to_be("2024-02-29")
+    expect((date.utc(2024, 1, 15) + "-P2M"):day()).to_be("2023-11-15")
+  end)
+
+  it("calendar arithmetic keeps the time of day and the fraction", function()
+    expect((date.parse("2019-01-31T10:20:30.1234567Z") + "P1M"):iso()).to_be("2019-02-28T10:20:30.1234567Z")
+  end)
+
+  it("days, weeks, hours, minutes and seconds are exact", function()
+    local d = date.utc(2024, 2, 28)
+    expect((d + "P1D"):day()).to_be("2024-02-29")
+    expect((d + "P2W"):day()).to_be("2024-03-13")
+    expect((d + "PT36H"):iso()).to_be("2024-02-29T12:00:00Z")
+    expect((d + "P1DT12H30M15S"):iso()).to_be("2024-02-29T12:30:15Z")
+    expect((d + "PT1.5S"):iso()).to_be("2024-02-28T00:00:01.5Z")
+  end)
+
+  it("adding and subtracting seconds carries nanoseconds", function()
+    local d = date.parse("2024-01-01T00:00:00.75Z")
+    expect((d + 0.5):iso()).to_be("2024-01-01T00:00:01.25Z")
+    expect((d - 1):iso()).to_be("2023-12-31T23:59:59.75Z")
+    expect((10 + d):iso()).to_be("2024-01-01T00:00:10.75Z")
+  end)
+
+  it("a parsed duration can be added like its text", function()
+    local p1y = date.duration("P1Y")
+    expect(date.utc(2024, 1, 1) + p1y == date.utc(2024, 1, 1) + "P1Y").to_be(true)
+  end)
+
+  it("fractional years or months are refused", function()
+    expect(function() return date.utc(2024, 1, 1) + "P1.5Y" end).to_fail("fractional years or months")
+    expect(function() return date.utc(2024, 1, 1) + "P0.5M" end).to_fail("fractional years or months")
+  end)
+end)
+
+describe("date.duration", function()
+  it("parses the Partner Center term durations", function()
+    local y1, y3, m1 = date.duration("P1Y"), date.duration("P3Y"), date.duration("P1M")
+    expect(y1.years).to_be(1)
+    expect(y3.years).to_be(3)
+    expect(m1.months).to_be(1)
+    expect(tostring(y3)).to_be("P3Y")
+  end)
+
+  it("keeps date and time parts apart, so PT1M is a minute and P1M a month", function()
+    local d = date.duration("P1Y2M10DT2H30M5S")
+    expect(d.years).to_be(1)
+    expect(d.months).to_be(2)
+    expect(d.days).to_be(10)
+    expect(d.seconds).to_be(2 * 3600 + 30 * 60 + 5)
+    expect(date.duration("PT1M"):total_seconds()).to_be(60)
+    expect(date.duration("P1M").months).to_be(1)
+  end)
+
+  it("weeks are seven days and lower-case letters are accepted", function()
+    expect(date.duration("P2W"):total_seconds()).to_be(14 * 86400)
+    expect(date.duration("p1dt1h"):total_seconds()).to_be(90000)
+  end)
+
+  it("a leading minus negates every part", function()
+    local d = date.duration("-P1Y2D")
+    expect(d.years).to_be(-1)
+    expect(d.days).to_be(-2)
+  end)
+
+  it("total_seconds refuses durations with years or months", function()
+    expect(function() return date.duration("P1Y"):total_seconds() end).to_fail("calendar parts")
+    expect(function() return date.duration("P1M"):total_seconds() end).to_fail("calendar parts")
+  end)
+
+  it("refuses text that is not an ISO-8601 duration", function()
+    for _, bad in ipairs({ "", "P", "PT", "P1YT", "1Y", "P-1Y", "PY", "P1", "P1Y2", "1 year" }) do
+      expect(function() return date.duration(bad) end).to_fail("not an ISO%-8601 duration")
+    end
+  end)
+
+  it("refuses units in the wrong part and unknown units", function()
+    expect(function() return date.duration("P1H") end).to_fail("unknown unit 'H'")
+    expect(function() return date.duration("PT1D") end).to_fail("unknown unit 'D'")
+    expect(function() return date.duration("PT1Y") end).to_fail("unknown unit 'Y'")
+    expect(function() return date.duration("P1X") end).to_fail("unknown unit 'X'")
+  end)
+
+  it("refuses values that are not text", function()
+    expect(function() return date.duration(365) end).to_fail("expected text such as")
+  end)
+
+  it("adding a date to a date is an error", function()
+    expect(function() return date.utc(2024, 1, 1) + date.utc(2024, 1, 1) end).to_fail("expected text such as")
+  end)
+end)

@@ -1,0 +1,76 @@
+---@meta progress
+
+-- LuaLS type stubs for stdlib/progress.lua. Editors read these; the REPL's `:help NAME` prints the
+-- comment block above each `function`. Nothing here runs.
+
+---A progress bar on stderr when stderr is a terminal; silent otherwise (redirected output and
+---logs stay clean). Redraws at most ten times a second. With no total, shows a running count and rate.
+---@class progress
+local progress = {}
+
+---A progress display from `progress.new`.
+---@class progress.Bar
+---@field total number? the expected count, if known
+---@field label string
+---@field width integer columns of the bar
+---@field count number the count so far
+---@field enabled boolean whether anything is drawn
+---@field finished boolean whether `done()` was called
+local Bar = {}
+
+---Starts a progress display.
+---
+--- example:
+---```lua
+---local bar = progress.new { total = #customers, label = "customers" }
+---for _, c in ipairs(customers) do
+---  audit(c)
+---  bar:add(1)
+---end
+---bar:done()
+---```
+---@param opts? {total?: number, label?: string, enabled?: boolean, width?: integer} total: non-negative; enabled: default whether stderr is a terminal; width: default 30
+---@return progress.Bar
+function progress.new(opts) end
+
+---Whether progress bars would be shown, i.e. whether stderr is a terminal.
+---
+--- example:
+---```lua
+---if not progress.enabled() then print("working on " .. #items .. " items...") end
+---```
+---@return boolean
+function progress.enabled() end
+
+---Adds `n` (default 1) to the count and redraws when due. Returns the bar.
+---
+--- example:
+---```lua
+---bar:add()          -- one more
+---bar:add(#page)     -- a page of items
+---```
+---@param n? number default 1
+---@return progress.Bar
+function Bar:add(n) end
+
+---Sets the count and redraws when due. Returns the bar.
+---
+--- example:
+---```lua
+---bar:set(bytes_done)
+---```
+---@param n number
+---@return progress.Bar
+function Bar:set(n) end
+
+---Draws the final state and ends the line (once); returns the seconds since `progress.new`.
+---
+--- example:
+---```lua
+---local seconds = bar:done()
+---print(string.format("%d items in %.1f s", bar.count, seconds))
+---```
+---@return number seconds
+function Bar:done() end
+
+return progress

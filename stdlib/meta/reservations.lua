@@ -1,0 +1,235 @@
+---@meta reservations
+
+-- LuaLS type stubs for stdlib/reservations.lua (its own functions only; the `pc` module it calls
+-- has its own stubs). Editors read these; the REPL's `:help NAME` prints the comment block above
+-- each `function`. Nothing here runs.
+
+---The Reserved VM Instance purchase flow, high level, in the order of Partner Center's "purchase
+---Azure reservations" guide: find the catalog item for an ARM SKU, plan (market, registration,
+---inventory, price), then purchase through the purchase gate (journaled, idempotent) and wait for
+---the order and its entitlement. Catalog lookups are cached for the run. Partner Center objects
+---are plain tables with the REST names (`catalogItemId`, `lineItems`).
+---@class reservations
+---@field Plan reservations.Plan the metatable shared by all plans
+local reservations = {}
+
+---A term: "1Year", "1Years", "P1Y", "1", 1 (and the same for 3).
+---@alias reservations.Term string|integer
+
+---What `reservations.find` found.
+---@class reservations.Found
+---@field product table the catalog product (REST names)
+---@field sku table the SKU whose dynamicAttributes match the ARM SKU, region and term
+---@field availability table the first purchasable availability for the term
+---@field catalog_item_id string the availability's catalogItemId ("product:sku:availability")
+---@field term_duration string "P1Y" or "P3Y"
+---@field years integer 1 or 3
+
+---Options of `reservations.find`.
+---@class reservations.FindOptions
+---@field country string the market, ISO 3166 alpha-2 ("US")
+---@field sku string the ARM SKU name ("Standard_D2s_v3"); case, spaces, '_' and '-' are ignored when matching
+---@field region string the ARM region ("westeurope")
+---@field term? reservations.Term default "1Year"; only 1 and 3 years exist
+---@field reservation_scope? string "AzurePlan" for Azure plan subscriptions
+
+---Options of `reservations.plan`.
+---@class reservations.PlanOptions
+---@field customer string the customer tenant id
+---@field subscription string the Azure subscription id
+---@field sku string the ARM SKU name ("Standard_D2s_v3")
+---@field region string the ARM region ("westeurope")
+---@field term? reservations.Term default "1Year"
+---@field scope? "Single"|"Shared" default "Shared" (case-insensitive)
+---@field quantity? integer at least 1, default 1
+---@field reservation_scope? string "AzurePlan" for Azure plan subscriptions
+---@field quote? boolean default true: price the plan with a cart (only when the subscription is registered)
+
+---Options of `reservations.purchase`.
+---@class reservations.PurchaseOptions
+---@field idempotency_key? string reuse to make a re-run the same purchase
+---@field wait? boolean default true: wait for the order and its entitlement
+---@field timeout? number seconds to wait for the order, default 600
+
+---What `reservations.purchase` returns.
+---@class reservations.PurchaseResult
+---@field order table the order (completed when waited for)
+---@field plan reservations.Plan
+---@field journal_id any the purchase journal entry
+---@field entitlement? table the reserved-instance entitlement created by the order
+---@field reservation? table the reservation details behind the entitlement
+
+---A purchase plan from `reservations.plan`; `tostring(plan)` prints it for a person to check.
+---@class reservations.Plan
+---@field customer string
+---@field customer_name? string companyProfile.companyName
+---@field country string the customer's market (ISO alpha-2)
+---@field subscription string
+---@field registration? string the subscription's registration status ("Registered", ...)
+---@field needs_registration boolean whether purchase() will register the subscription first
+---@field product table
+---@field sku table
+---@field availability table
+---@field catalog_item_id string
+---@field term_duration string "P1Y" or "P3Y"
+---@field duration string "1Year" or "3Year" (the provisioning context's spelling)
+---@field scope "Single"|"Shared"
+---@field quantity integer
+---@field arm_sku string
+---@field region string
+---@field inventory? {restricted: boolean, restrictions: table[]} present when the SKU needs an inventory check
+---@field currency? string
+---@field cart? table the pricing cart, after `quote`
+---@field unit_price? money.Money after `quote`
+---@field total? money.Money after `quote`
+---@field list_price? money.Money after `quote`, when Partner Center gives one
+local Plan = {}
+
+---The number of years in a term, or nil if it is not a term.
+---
+--- example:
+---```lua
+---print(reservations.term_years("P3Y"), reservations.term_years("1Years"))   --> 3  1
+---```
+---@param term reservations.Term|any
+---@return integer|nil
+function reservations.term_years(term) end
+
+---Clears the per-run catalog cache (products and SKUs).
+---
+--- example:
+---```lua
+---reservations.clear_cache()   -- after the catalog changed under a long-running script
+---```
+function reservations.clear_cache() end
+
+---Finds the product, SKU and purchasable availability for an ARM SKU name, region and term in a
+---market. Raises a pc.Error `not_found` (with a hint) when there is none.
+---
+--- example:
+---```lua
+---local f = reservations.find { country = "US", sku = "Standard_D2s_v3", region = "eastus", term = "P3Y" }
+---print(f.catalog_item_id, f.term_duration)
+---```
+---@param opts reservations.FindOptions
+---@return reservations.Found
+function reservations.find(opts) end
+
+---The customer's market (ISO alpha-2): the billing profile's default address, else the company
+---profile's address; nil when neither has one.
+---
+--- example:
+---```lua
+---local country = reservations.customer_country(pc.customers.get(customer_id))
+---```
+---@param customer table a customer as Partner Center returns it
+---@return string|nil
+function reservations.customer_country(customer) end
+
+---Builds the purchase plan: checks the market policy, the subscription's registration, finds the
+---catalog item, checks inventory where the SKU requires it, and prices it with a cart (a cart
+---spends nothing). Raises `policy_denied`, `not_found`, `conflict` (no inventory) or
+---`invalid_argument` as pc.Errors.
+---
+--- example:
+---```lua
+---local plan = reservations.plan { customer = p.customer, subscription = p.subscription,
+---  sku = "Standard_D2s_v3", region = "westeurope", term = "1Year", quantity = 2 }
+---print(plan)          -- customer, subscription, catalog item, term, scope, unit price, total
+---```
+---@param opts reservations.PlanOptions
+---@return reservations.Plan
+function reservations.plan(opts) end
+
+---The cart line item for a plan (one_time billing, the term, and the RI provisioning context).
+---
+--- example:
+---```lua
+---local cart = pc.carts.create(plan.customer, { lineItems = { reservations.cart_line(plan) } })
+---```
+---@param plan reservations.Plan
+---@return table line a cart line item with REST names
+function reservations.cart_line(plan) end
+
+---Creates the cart that prices the plan and fills `plan.cart`, `plan.currency`, `plan.unit_price`,
+---`plan.total` and `plan.list_price`. Raises `invalid_argument` (with a hint) when Partner Center
+---refuses the cart line. Returns the plan.
+---
+--- example:
+---```lua
+---reservations.quote(plan)
+---print(plan.total:format())
+---```
+---@param plan reservations.Plan
+---@return reservations.Plan
+function reservations.quote(plan) end
+
+---A hint for a Partner Center cart error code (CartErrorCode), or a generic pointer.
+---
+--- example:
+---```lua
+---print(reservations.cart_error_hint(10011))   --> register the subscription first: ...
+---```
+---@param code integer
+---@return string
+function reservations.cart_error_hint(code) end
+
+---Registers the plan's subscription if needed and waits until it is Registered. Returns the plan.
+---
+--- example:
+---```lua
+---reservations.ensure_registered(plan, { timeout = 300 })
+---```
+---@param plan reservations.Plan
+---@param opts? table passed to pc.subscriptions.wait_registered (e.g. timeout)
+---@return reservations.Plan
+function reservations.ensure_registered(plan, opts) end
+
+---Buys the plan: registration if needed, a price quote, the purchase gate, an idempotent
+---checkout, then (unless `wait = false`) waits for the order and its entitlement. Re-running with
+---the same idempotency key places no second order.
+---
+--- example:
+---```lua
+---local r = reservations.purchase(plan, { idempotency_key = "ri-" .. p.subscription })
+---print(r.order.id, r.reservation and r.reservation.id)
+---```
+---@param plan reservations.Plan from `reservations.plan`
+---@param opts? reservations.PurchaseOptions
+---@return reservations.PurchaseResult
+function reservations.purchase(plan, opts) end
+
+---The reserved-instance entitlement created by an order, or nil.
+---
+--- example:
+---```lua
+---local e = reservations.entitlement_for(customer_id, order.id)
+---```
+---@param customer string the customer tenant id
+---@param order_id string
+---@return table|nil
+function reservations.entitlement_for(customer, order_id) end
+
+---The reservation behind an entitlement's "reservedinstance" artifact, and the full details
+---response; nil when the entitlement has no such artifact.
+---
+--- example:
+---```lua
+---local reservation, details = reservations.reservation_details(customer_id, entitlement)
+---```
+---@param customer string the customer tenant id
+---@param entitlement table
+---@return table|nil reservation the first reservation
+---@return table? details the whole reservation details response
+function reservations.reservation_details(customer, entitlement) end
+
+---A plain table describing the plan, with amounts as exact decimal text (for --json output and the journal).
+---
+--- example:
+---```lua
+---print(json.encode(plan:summary()))
+---```
+---@return table
+function Plan:summary() end
+
+return reservations
