@@ -250,7 +250,7 @@ static void expect_literal(jdec *d, const char *lit, size_t n) {
 /* parse_array: d->p just after '['. [] -> [t]. */
 static void parse_array(jdec *d) {
     lua_State *L = d->L;
-    if (++d->depth > PCXL_JSON_MAX_DEPTH) jerr(d, "nesting deeper than 1000 levels");
+    if (++d->depth > PCXL_JSON_MAX_DEPTH) { d->p--; jerr(d, "nesting deeper than 1000 levels"); }
     if (!lua_checkstack(L, ACHUNK + 8)) jerr(d, "out of Lua stack space");
     int base = lua_gettop(L);
     int tbl = 0;
@@ -292,7 +292,7 @@ static void parse_array(jdec *d) {
 /* parse_object: d->p just after '{'. [] -> [t]. Later duplicate keys win. */
 static void parse_object(jdec *d) {
     lua_State *L = d->L;
-    if (++d->depth > PCXL_JSON_MAX_DEPTH) jerr(d, "nesting deeper than 1000 levels");
+    if (++d->depth > PCXL_JSON_MAX_DEPTH) { d->p--; jerr(d, "nesting deeper than 1000 levels"); }
     if (!lua_checkstack(L, 2 * OCHUNK + 8)) jerr(d, "out of Lua stack space");
     int base = lua_gettop(L);
     int tbl = 0, npairs = 0;
@@ -383,7 +383,7 @@ static void decode_buffer(lua_State *L, const char *p, size_t len) {
     d.sbuf = NULL;
     d.scap = 0;
     luaL_checkstack(L, 8, "json.decode");
-    luaL_getmetatable(L, OBJECT_MT);
+    luaL_newmetatable(L, OBJECT_MT);   /* the existing one, or created before the module loads */
     d.objmt = lua_gettop(L);
     lua_pushnil(L);
     d.scratch = lua_gettop(L);
@@ -756,9 +756,9 @@ static int l_encode(lua_State *L) {
         luaL_error(L, "json.encode: options must be a table like {indent = true, sort_keys = true}");
     }
     lua_settop(L, 3);
-    luaL_getmetatable(L, OBJECT_MT);
+    luaL_newmetatable(L, OBJECT_MT);
     e.objmt = lua_gettop(L);
-    luaL_getmetatable(L, ARRAY_MT);
+    luaL_newmetatable(L, ARRAY_MT);
     e.arrmt = lua_gettop(L);
     jbuf *j = (jbuf *)lua_newuserdatauv(L, sizeof(jbuf), 0);
     memset(j, 0, sizeof *j);
@@ -791,7 +791,7 @@ static int l_is_null(lua_State *L) {
 static int l_is_object(lua_State *L) {
     int r = 0;
     if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {
-        luaL_getmetatable(L, OBJECT_MT);
+        luaL_newmetatable(L, OBJECT_MT);
         r = lua_rawequal(L, -1, -2);
     }
     lua_pushboolean(L, r);

@@ -146,7 +146,7 @@ extension LuaVMCore {
     /// Pushes the metatable registered under `name`, creating a default one (with `__name` and
     /// the structured-error `__tostring`) when none exists. [] -> [mt]. Inside `lenient`.
     func pushMetatable(_ L: OpaquePointer, _ name: String) {
-        if luaL_newmetatable(L, name) != 0 {
+        if luaL_newmetatable(L, name) != 0 && !name.hasPrefix("json.") {
             lua_getfield(L, pcxl_registryindex(), "pcxl.helpers")
             if lua_type(L, -1) == LUA_TTABLE {
                 lua_pushstring(L, "error_tostring")
