@@ -1,0 +1,819 @@
+/* json.c: the `json` module's decoder and encoder, in C for speed.
+ *
+ * Decoding goes straight from bytes to Lua values in one pass: no intermediate tree. Containers
+ * are collected on the Lua stack for their first elements, then created with an exact (small
+ * containers) or estimated (large ones) size, so most tables are allocated once.
+ *
+ * Rules (documented for scripts in stdlib/meta/json.lua):
+ *  - integers without fraction or exponent that fit in int64 decode as Lua integers; every other
+ *    number (fraction, exponent, or an integer beyond int64) decodes as a float.
+ *  - null decodes as json.null (a light userdata NULL); nil is never stored in a table.
+ *  - an empty object decodes as an empty table with the `json.object` metatable, so it encodes
+ *    back as {}. A plain empty table encodes as []. json.object()/json.array() set the marker.
+ *  - encode: a table whose keys are exactly 1..n (n >= 1) is an array; otherwise it is an object
+ *    whose keys must be strings or numbers (numbers become their decimal text).
+ *  - strings: decode passes bytes through unchanged (invalid UTF-8 inside a JSON string is kept
+ *    as is); \u escapes become UTF-8, surrogate pairs are combined, a lone surrogate becomes
+ *    U+FFFD. Encode refuses invalid UTF-8 with an error naming the byte offset.
+ *  - nesting deeper than PCXL_JSON_MAX_DEPTH is an error (decode and encode).
+ *  - malformed input: "json.decode: <what> at byte N (line L, column C)", N 1-based.
+ */
+#define _GNU_SOURCE
+#include "CLuaShim.h"
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCXL_JSON_MAX_DEPTH 1000
+#define ACHUNK 64
+#define OCHUNK 32
+#define OBJECT_MT "json.object"
+#define ARRAY_MT "json.array"
+
+/* ---- decoder --------------------------------------------------------------------------------- */
+
+typedef struct {
+    lua_State *L;
+    const unsigned char *start, *p, *end;
+    int depth;
+    int scratch;        /* stack index of the scratch userdata (or a nil placeholder) */
+    int objmt;          /* stack index of the json.object metatable */
+    unsigned char *sbuf;
+    size_t scap;
+} jdec;
+
+/* 1 for bytes that end the fast string scan: '"', '\\' and control characters */
+static const unsigned char str_stop[256] = {
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
+};
+
+static const double pow10tab[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+static void jerr(jdec *d, const char *what) {
+    const unsigned char *at = d->p < d->end ? d->p : d->end;
+    size_t line = 1, col = 1;
+    for (const unsigned char *q = d->start; q < at; q++) {
+        if (*q == '\n') { line++; col = 1; } else col++;
+    }
+    luaL_error(d->L, "json.decode: %s at byte %I (line %I, column %I)", what,
+               (lua_Integer)(at - d->start + 1), (lua_Integer)line, (lua_Integer)col);
+}
+
+static inline void skip_ws(jdec *d) {
+    const unsigned char *p = d->p, *end = d->end;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    d->p = p;
+}
+
+static void scratch_reserve(jdec *d, size_t need) {
+    if (need <= d->scap) return;
+    size_t cap = d->scap ? d->scap * 2 : 256;
+    while (cap < need) cap *= 2;
+    unsigned char *nb = (unsigned char *)lua_newuserdatauv(d->L, cap, 0);
+    if (d->scap) memcpy(nb, d->sbuf, d->scap);
+    lua_replace(d->L, d->scratch);
+    d->sbuf = nb;
+    d->scap = cap;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int read_hex4(jdec *d, const unsigned char *q) {
+    if (d->end - q < 4) return -1;
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(q[i]);
+        if (h < 0) return -1;
+        v = (v << 4) | h;
+    }
+    return v;
+}
+
+static size_t put_utf8(unsigned char *o, unsigned cp) {
+    if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
+    if (cp < 0x800) { o[0] = 0xC0 | (cp >> 6); o[1] = 0x80 | (cp & 0x3F); return 2; }
+    if (cp < 0x10000) {
+        o[0] = 0xE0 | (cp >> 12); o[1] = 0x80 | ((cp >> 6) & 0x3F); o[2] = 0x80 | (cp & 0x3F);
+        return 3;
+    }
+    o[0] = 0xF0 | (cp >> 18); o[1] = 0x80 | ((cp >> 12) & 0x3F);
+    o[2] = 0x80 | ((cp >> 6) & 0x3F); o[3] = 0x80 | (cp & 0x3F);
+    return 4;
+}
+
+/* parse_string: d->p just after the opening quote. [] -> [s]. */
+static void parse_string(jdec *d) {
+    const unsigned char *s = d->p, *q = s, *end = d->end;
+    while (q < end && !str_stop[*q]) q++;
+    if (q < end && *q == '"') {
+        lua_pushlstring(d->L, (const char *)s, (size_t)(q - s));
+        d->p = q + 1;
+        return;
+    }
+    /* slow path: escapes (or an error) */
+    size_t n = (size_t)(q - s);
+    scratch_reserve(d, n + 64);
+    memcpy(d->sbuf, s, n);
+    for (;;) {
+        if (q >= end) { d->p = end; jerr(d, "unterminated string"); }
+        unsigned char c = *q;
+        if (c == '"') break;
+        if (c < 0x20) { d->p = q; jerr(d, "control character in string (escape it)"); }
+        scratch_reserve(d, n + 8);
+        if (c != '\\') { d->sbuf[n++] = c; q++; continue; }
+        if (q + 1 >= end) { d->p = end; jerr(d, "unterminated string"); }
+        unsigned char e = q[1];
+        switch (e) {
+        case '"': d->sbuf[n++] = '"'; q += 2; break;
+        case '\\': d->sbuf[n++] = '\\'; q += 2; break;
+        case '/': d->sbuf[n++] = '/'; q += 2; break;
+        case 'b': d->sbuf[n++] = '\b'; q += 2; break;
+        case 'f': d->sbuf[n++] = '\f'; q += 2; break;
+        case 'n': d->sbuf[n++] = '\n'; q += 2; break;
+        case 'r': d->sbuf[n++] = '\r'; q += 2; break;
+        case 't': d->sbuf[n++] = '\t'; q += 2; break;
+        case 'u': {
+            int cp = read_hex4(d, q + 2);
+            if (cp < 0) { d->p = q; jerr(d, "invalid \\u escape (expected 4 hex digits)"); }
+            q += 6;
+            unsigned code = (unsigned)cp;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                int lo = (end - q >= 6 && q[0] == '\\' && q[1] == 'u') ? read_hex4(d, q + 2) : -1;
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    code = 0x10000 + (((unsigned)cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
+                    q += 6;
+                } else {
+                    code = 0xFFFD;   /* lone high surrogate */
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                code = 0xFFFD;       /* lone low surrogate */
+            }
+            n += put_utf8(d->sbuf + n, code);
+            break;
+        }
+        default:
+            d->p = q;
+            jerr(d, "invalid escape in string");
+        }
+    }
+    lua_pushlstring(d->L, (const char *)d->sbuf, n);
+    d->p = q + 1;
+}
+
+/* parse_number: [] -> [n]. */
+static void parse_number(jdec *d) {
+    const unsigned char *s = d->p, *p = s, *end = d->end;
+    int neg = 0, isfloat = 0, sig = 0, exp10 = 0, toolong = 0;
+    unsigned long long mant = 0;
+    if (*p == '-') { neg = 1; p++; }
+    if (p >= end || *p < '0' || *p > '9') { d->p = p; jerr(d, "invalid number"); }
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (sig < 19) { mant = mant * 10 + (unsigned)(*p - '0'); sig++; }
+            else { toolong = 1; exp10++; }
+            p++;
+        }
+    }
+    if (p < end && *p == '.') {
+        isfloat = 1;
+        p++;
+        if (p >= end || *p < '0' || *p > '9') { d->p = p; jerr(d, "invalid number (digit expected after '.')"); }
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (sig < 19) {
+                mant = mant * 10 + (unsigned)(*p - '0');
+                if (mant) sig++;
+                exp10--;
+            } else toolong = 1;
+            p++;
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        isfloat = 1;
+        p++;
+        int eneg = 0, ev = 0;
+        if (p < end && (*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
+        if (p >= end || *p < '0' || *p > '9') { d->p = p; jerr(d, "invalid number (digit expected in exponent)"); }
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (ev < 100000) ev = ev * 10 + (*p - '0');
+            p++;
+        }
+        exp10 += eneg ? -ev : ev;
+    }
+    d->p = p;
+    if (!isfloat && !toolong) {
+        if (!neg && mant <= (unsigned long long)LUA_MAXINTEGER) {
+            lua_pushinteger(d->L, (lua_Integer)mant);
+            return;
+        }
+        if (neg && mant <= (unsigned long long)LUA_MAXINTEGER + 1ull) {
+            lua_pushinteger(d->L, mant == 0 ? 0 : (lua_Integer)(0ull - mant));
+            return;
+        }
+    }
+    if (!toolong && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)mant;
+        v = exp10 < 0 ? v / pow10tab[-exp10] : v * pow10tab[exp10];
+        lua_pushnumber(d->L, neg ? -v : v);
+        return;
+    }
+    /* slow path: strtod on a copy (locale-aware decimal point) */
+    char buf[512];
+    size_t len = (size_t)(p - s);
+    if (len >= sizeof buf) { d->p = s; jerr(d, "number too long"); }
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    char point = localeconv()->decimal_point[0];
+    if (point != '.') { char *dot = strchr(buf, '.'); if (dot) *dot = point; }
+    lua_pushnumber(d->L, strtod(buf, NULL));
+}
+
+static void parse_value(jdec *d);
+
+static void expect_literal(jdec *d, const char *lit, size_t n) {
+    if ((size_t)(d->end - d->p) < n || memcmp(d->p, lit, n) != 0) jerr(d, "invalid literal");
+    d->p += n;
+}
+
+/* parse_array: d->p just after '['. [] -> [t]. */
+static void parse_array(jdec *d) {
+    lua_State *L = d->L;
+    if (++d->depth > PCXL_JSON_MAX_DEPTH) { d->p--; jerr(d, "nesting deeper than 1000 levels"); }
+    if (!lua_checkstack(L, ACHUNK + 8)) jerr(d, "out of Lua stack space");
+    int base = lua_gettop(L);
+    int tbl = 0;
+    lua_Integer n = 0;
+    skip_ws(d);
+    if (d->p < d->end && *d->p == ']') {
+        d->p++;
+        lua_createtable(L, 0, 0);
+        d->depth--;
+        return;
+    }
+    for (;;) {
+        parse_value(d);
+        n++;
+        if (tbl) {
+            lua_rawseti(L, tbl, n);
+        } else if (n == ACHUNK) {
+            lua_createtable(L, ACHUNK * 4, 0);
+            lua_insert(L, base + 1);
+            tbl = base + 1;
+            for (lua_Integer i = n; i >= 1; i--) lua_rawseti(L, tbl, i);
+        }
+        skip_ws(d);
+        if (d->p >= d->end) jerr(d, "expected ',' or ']' but the input ended");
+        unsigned char c = *d->p++;
+        if (c == ',') continue;
+        if (c == ']') break;
+        d->p--;
+        jerr(d, "expected ',' or ']'");
+    }
+    if (!tbl) {
+        lua_createtable(L, (int)n, 0);
+        lua_insert(L, base + 1);
+        for (lua_Integer i = n; i >= 1; i--) lua_rawseti(L, base + 1, i);
+    }
+    d->depth--;
+}
+
+/* parse_object: d->p just after '{'. [] -> [t]. Later duplicate keys win. */
+static void parse_object(jdec *d) {
+    lua_State *L = d->L;
+    if (++d->depth > PCXL_JSON_MAX_DEPTH) { d->p--; jerr(d, "nesting deeper than 1000 levels"); }
+    if (!lua_checkstack(L, 2 * OCHUNK + 8)) jerr(d, "out of Lua stack space");
+    int base = lua_gettop(L);
+    int tbl = 0, npairs = 0;
+    skip_ws(d);
+    if (d->p < d->end && *d->p == '}') {
+        d->p++;
+        lua_createtable(L, 0, 0);
+        lua_pushvalue(L, d->objmt);
+        lua_setmetatable(L, -2);
+        d->depth--;
+        return;
+    }
+    for (;;) {
+        if (d->p >= d->end || *d->p != '"') jerr(d, "expected a string key");
+        d->p++;
+        parse_string(d);
+        skip_ws(d);
+        if (d->p >= d->end || *d->p != ':') jerr(d, "expected ':' after key");
+        d->p++;
+        parse_value(d);
+        npairs++;
+        if (tbl) {
+            lua_rawset(L, tbl);
+        } else if (npairs == OCHUNK) {
+            lua_createtable(L, 0, OCHUNK * 2);
+            lua_insert(L, base + 1);
+            tbl = base + 1;
+            for (int i = 0; i < npairs; i++) {
+                lua_pushvalue(L, tbl + 1 + 2 * i);
+                lua_pushvalue(L, tbl + 2 + 2 * i);
+                lua_rawset(L, tbl);
+            }
+            lua_settop(L, tbl);
+        }
+        skip_ws(d);
+        if (d->p >= d->end) jerr(d, "expected ',' or '}' but the input ended");
+        unsigned char c = *d->p++;
+        if (c == ',') { skip_ws(d); continue; }
+        if (c == '}') break;
+        d->p--;
+        jerr(d, "expected ',' or '}'");
+    }
+    if (!tbl) {
+        lua_createtable(L, 0, npairs);
+        lua_insert(L, base + 1);
+        tbl = base + 1;
+        for (int i = 0; i < npairs; i++) {
+            lua_pushvalue(L, tbl + 1 + 2 * i);
+            lua_pushvalue(L, tbl + 2 + 2 * i);
+            lua_rawset(L, tbl);
+        }
+        lua_settop(L, tbl);
+    }
+    d->depth--;
+}
+
+/* parse_value: [] -> [v]. */
+static void parse_value(jdec *d) {
+    skip_ws(d);
+    if (d->p >= d->end) jerr(d, "unexpected end of input");
+    switch (*d->p) {
+    case '{': d->p++; parse_object(d); return;
+    case '[': d->p++; parse_array(d); return;
+    case '"': d->p++; parse_string(d); return;
+    case 't': expect_literal(d, "true", 4); lua_pushboolean(d->L, 1); return;
+    case 'f': expect_literal(d, "false", 5); lua_pushboolean(d->L, 0); return;
+    case 'n': expect_literal(d, "null", 4); lua_pushlightuserdata(d->L, NULL); return;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        parse_number(d); return;
+    default: {
+        char what[64];
+        unsigned char c = *d->p;
+        if (c >= 0x20 && c < 0x7F) snprintf(what, sizeof what, "unexpected character '%c'", c);
+        else snprintf(what, sizeof what, "unexpected byte 0x%02X", c);
+        jerr(d, what);
+    }
+    }
+}
+
+/* decode_buffer: decodes [p, p+len). Must run inside Lua (protected). [] -> [v]. */
+static void decode_buffer(lua_State *L, const char *p, size_t len) {
+    jdec d;
+    d.L = L;
+    d.start = d.p = (const unsigned char *)p;
+    d.end = d.start + len;
+    d.depth = 0;
+    d.sbuf = NULL;
+    d.scap = 0;
+    luaL_checkstack(L, 8, "json.decode");
+    luaL_newmetatable(L, OBJECT_MT);   /* the existing one, or created before the module loads */
+    d.objmt = lua_gettop(L);
+    lua_pushnil(L);
+    d.scratch = lua_gettop(L);
+    parse_value(&d);
+    skip_ws(&d);
+    if (d.p < d.end) jerr(&d, "unexpected data after the JSON value");
+    lua_replace(L, d.objmt);
+    lua_settop(L, d.objmt);
+}
+
+static int l_decode(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    decode_buffer(L, s, len);
+    return 1;
+}
+
+static int decode_bytes_k(lua_State *L) {
+    const char *p = (const char *)lua_touserdata(L, 1);
+    size_t len = (size_t)lua_tointeger(L, 2);
+    lua_settop(L, 0);
+    decode_buffer(L, p, len);
+    return 1;
+}
+
+/* pcxl_json_decode_protected: [] -> [v|err]. VM thread. */
+int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len) {
+    lua_pushcfunction(L, decode_bytes_k);
+    lua_pushlightuserdata(L, (void *)p);
+    lua_pushinteger(L, (lua_Integer)len);
+    return lua_pcall(L, 2, 1, 0);
+}
+
+/* pcxl_push_null: [] -> [json.null]. VM thread. */
+void pcxl_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
+
+/* ---- encoder --------------------------------------------------------------------------------- */
+
+typedef struct {
+    char *b;
+    size_t n, cap;
+    lua_Alloc alloc;
+    void *ud;
+} jbuf;
+
+static int jbuf_gc(lua_State *L) {
+    jbuf *j = (jbuf *)lua_touserdata(L, 1);
+    if (j->b) { j->alloc(j->ud, j->b, j->cap, 0); j->b = NULL; j->cap = j->n = 0; }
+    return 0;
+}
+
+typedef struct {
+    lua_State *L;
+    jbuf *buf;
+    int sort_keys;
+    const char *indent;   /* NULL = compact */
+    size_t indent_len;
+    int objmt, arrmt;     /* stack indexes of the marker metatables */
+} jenc;
+
+static void jb_reserve(jenc *e, size_t extra) {
+    jbuf *j = e->buf;
+    if (j->n + extra <= j->cap) return;
+    size_t cap = j->cap ? j->cap : 256;
+    while (cap < j->n + extra) cap *= 2;
+    char *nb = (char *)j->alloc(j->ud, j->b, j->cap, cap);
+    if (!nb) luaL_error(e->L, "json.encode: not enough memory");
+    j->b = nb;
+    j->cap = cap;
+}
+
+static inline void jb_add(jenc *e, const char *s, size_t n) {
+    jb_reserve(e, n);
+    memcpy(e->buf->b + e->buf->n, s, n);
+    e->buf->n += n;
+}
+
+static inline void jb_char(jenc *e, char c) {
+    jb_reserve(e, 1);
+    e->buf->b[e->buf->n++] = c;
+}
+
+static void jb_newline(jenc *e, int depth) {
+    if (!e->indent) return;
+    jb_char(e, '\n');
+    for (int i = 0; i < depth; i++) jb_add(e, e->indent, e->indent_len);
+}
+
+/* utf8_len: length of the valid UTF-8 sequence at s (0 if invalid). */
+static size_t utf8_len(const unsigned char *s, size_t avail) {
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) return (avail >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c < 0xF0) {
+        if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0;           /* overlong */
+        if (c == 0xED && s[1] >= 0xA0) return 0;          /* surrogate */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;           /* overlong */
+        if (c == 0xF4 && s[1] >= 0x90) return 0;          /* > U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+static void encode_string(jenc *e, const char *str, size_t len) {
+    const unsigned char *s = (const unsigned char *)str;
+    jb_reserve(e, len + 2);
+    jb_char(e, '"');
+    size_t i = 0, run = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) { i++; continue; }
+        if (c >= 0x80) {
+            size_t l = utf8_len(s + i, len - i);
+            if (!l) luaL_error(e->L, "json.encode: invalid UTF-8 in string at byte %I", (lua_Integer)(i + 1));
+            i += l;
+            continue;
+        }
+        jb_add(e, (const char *)s + run, i - run);
+        char esc[8];
+        switch (c) {
+        case '"': jb_add(e, "\\\"", 2); break;
+        case '\\': jb_add(e, "\\\\", 2); break;
+        case '\n': jb_add(e, "\\n", 2); break;
+        case '\r': jb_add(e, "\\r", 2); break;
+        case '\t': jb_add(e, "\\t", 2); break;
+        case '\b': jb_add(e, "\\b", 2); break;
+        case '\f': jb_add(e, "\\f", 2); break;
+        default: snprintf(esc, sizeof esc, "\\u%04x", c); jb_add(e, esc, 6); break;
+        }
+        i++;
+        run = i;
+    }
+    jb_add(e, (const char *)s + run, len - run);
+    jb_char(e, '"');
+}
+
+static void encode_number(jenc *e, int idx) {
+    char tmp[64];
+    int n;
+    if (lua_isinteger(e->L, idx)) {
+        n = snprintf(tmp, sizeof tmp, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(e->L, idx));
+        jb_add(e, tmp, (size_t)n);
+        return;
+    }
+    double v = lua_tonumber(e->L, idx);
+    if (isnan(v) || isinf(v)) luaL_error(e->L, "json.encode: cannot encode NaN or infinity");
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    char point = localeconv()->decimal_point[0];
+    int integral = 1;
+    for (int i = 0; i < n; i++) {
+        if (tmp[i] == point) tmp[i] = '.';
+        if (tmp[i] == '.' || tmp[i] == 'e') integral = 0;
+    }
+    jb_add(e, tmp, (size_t)n);
+    if (integral) jb_add(e, ".0", 2);   /* keep floats floats across a round trip */
+}
+
+static void encode_value(jenc *e, int idx, int depth);
+
+static void encode_key(jenc *e, int kidx) {
+    lua_State *L = e->L;
+    int t = lua_type(L, kidx);
+    if (t == LUA_TSTRING) {
+        size_t kl;
+        const char *k = lua_tolstring(L, kidx, &kl);
+        encode_string(e, k, kl);
+    } else if (t == LUA_TNUMBER) {
+        jb_char(e, '"');
+        if (lua_isinteger(L, kidx)) {
+            char tmp[32];
+            int n = snprintf(tmp, sizeof tmp, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, kidx));
+            jb_add(e, tmp, (size_t)n);
+        } else {
+            char tmp[64];
+            int n = snprintf(tmp, sizeof tmp, "%.17g", lua_tonumber(L, kidx));
+            jb_add(e, tmp, (size_t)n);
+        }
+        jb_char(e, '"');
+    } else {
+        luaL_error(L, "json.encode: object keys must be strings or numbers, got a %s key", luaL_typename(L, kidx));
+    }
+}
+
+typedef struct { const char *s; size_t len; int idx; } skey;
+
+static int skey_cmp(const void *a, const void *b) {
+    const skey *x = (const skey *)a, *y = (const skey *)b;
+    size_t m = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->s, y->s, m);
+    if (r) return r;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void encode_table(jenc *e, int idx, int depth) {
+    lua_State *L = e->L;
+    if (depth >= PCXL_JSON_MAX_DEPTH)
+        luaL_error(L, "json.encode: nesting deeper than 1000 levels (is there a cycle?)");
+    if (!lua_checkstack(L, 8)) luaL_error(L, "json.encode: out of Lua stack space");
+    int marker = 0; /* 1 object, 2 array */
+    if (lua_getmetatable(L, idx)) {
+        if (lua_rawequal(L, -1, e->objmt)) marker = 1;
+        else if (lua_rawequal(L, -1, e->arrmt)) marker = 2;
+        lua_pop(L, 1);
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    int is_array = 0;
+    lua_Integer count = 0;
+    if (marker == 2) {
+        is_array = 1;
+    } else {
+        int only_seq = 1;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            count++;
+            if (only_seq) {
+                if (!lua_isinteger(L, -2)) only_seq = 0;
+                else { lua_Integer k = lua_tointeger(L, -2); if (k < 1 || k > n) only_seq = 0; }
+            }
+            lua_pop(L, 1);
+        }
+        if (count == 0) is_array = marker != 1;
+        else is_array = only_seq && count == n;
+    }
+    if (is_array) {
+        if (n == 0) { jb_add(e, "[]", 2); return; }
+        jb_char(e, '[');
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1) jb_char(e, ',');
+            jb_newline(e, depth + 1);
+            lua_rawgeti(L, idx, i);
+            encode_value(e, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+        jb_newline(e, depth);
+        jb_char(e, ']');
+        return;
+    }
+    if (count == 0) { jb_add(e, "{}", 2); return; }
+    jb_char(e, '{');
+    const char *colon = e->indent ? ": " : ":";
+    size_t colon_len = e->indent ? 2 : 1;
+    if (e->sort_keys) {
+        /* keys copied into a key table on the stack (keeps them alive), pointers sorted */
+        lua_createtable(L, (int)count, 0);
+        int keys = lua_gettop(L);
+        skey *arr = (skey *)lua_newuserdatauv(L, sizeof(skey) * (size_t)count, 0);
+        lua_Integer k = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            int t = lua_type(L, -1);
+            if (t != LUA_TSTRING && t != LUA_TNUMBER)
+                luaL_error(L, "json.encode: object keys must be strings or numbers, got a %s key", luaL_typename(L, -1));
+            k++;
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, keys, k);
+        }
+        for (lua_Integer i = 1; i <= count; i++) {
+            lua_rawgeti(L, keys, i);
+            if (lua_type(L, -1) == LUA_TNUMBER) {
+                /* sort numbers by their text */
+                lua_pushvalue(L, -1);
+                const char *txt = lua_tolstring(L, -1, NULL);  /* converts the copy only */
+                (void)txt;
+                lua_rawseti(L, keys, count + i);
+            }
+            lua_pop(L, 1);
+        }
+        for (lua_Integer i = 1; i <= count; i++) {
+            int t;
+            lua_rawgeti(L, keys, i);
+            t = lua_type(L, -1);
+            lua_pop(L, 1);
+            if (t == LUA_TNUMBER) lua_rawgeti(L, keys, count + i); else lua_rawgeti(L, keys, i);
+            arr[i - 1].s = lua_tolstring(L, -1, &arr[i - 1].len);
+            arr[i - 1].idx = (int)i;
+            lua_pop(L, 1);   /* still referenced by the keys table */
+        }
+        qsort(arr, (size_t)count, sizeof(skey), skey_cmp);
+        for (lua_Integer i = 0; i < count; i++) {
+            if (i > 0) jb_char(e, ',');
+            jb_newline(e, depth + 1);
+            lua_rawgeti(L, keys, arr[i].idx);
+            encode_key(e, lua_gettop(L));
+            jb_add(e, colon, colon_len);
+            lua_rawget(L, idx);
+            encode_value(e, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+        lua_settop(L, keys - 1);
+    } else {
+        lua_Integer i = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            if (i++ > 0) jb_char(e, ',');
+            jb_newline(e, depth + 1);
+            encode_key(e, lua_gettop(L) - 1);
+            jb_add(e, colon, colon_len);
+            encode_value(e, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+    }
+    jb_newline(e, depth);
+    jb_char(e, '}');
+}
+
+static void encode_value(jenc *e, int idx, int depth) {
+    lua_State *L = e->L;
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: jb_add(e, "null", 4); return;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx)) jb_add(e, "true", 4); else jb_add(e, "false", 5);
+        return;
+    case LUA_TNUMBER: encode_number(e, idx); return;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        encode_string(e, s, len);
+        return;
+    }
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL) { jb_add(e, "null", 4); return; }
+        break;
+    case LUA_TTABLE: encode_table(e, idx, depth); return;
+    default: break;
+    }
+    luaL_error(L, "json.encode: cannot encode a %s value", luaL_typename(L, idx));
+}
+
+static int l_encode(lua_State *L) {
+    luaL_checkany(L, 1);
+    lua_settop(L, 2);
+    jenc e;
+    e.L = L;
+    e.sort_keys = 0;
+    e.indent = NULL;
+    e.indent_len = 0;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_getfield(L, 2, "sort_keys");
+        e.sort_keys = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "indent");
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            e.indent = lua_tolstring(L, -1, &e.indent_len);   /* kept alive at slot 3 */
+        } else if (lua_isinteger(L, -1)) {
+            lua_Integer k = lua_tointeger(L, -1);
+            if (k < 0 || k > 16) luaL_error(L, "json.encode: indent must be 0..16");
+            lua_pop(L, 1);
+            lua_pushlstring(L, "                ", (size_t)k);
+            e.indent = lua_tolstring(L, -1, &e.indent_len);
+        } else if (lua_toboolean(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "  ");
+            e.indent = lua_tolstring(L, -1, &e.indent_len);
+        }
+        if (e.indent && e.sort_keys == 0 && lua_getfield(L, 2, "sort_keys") == LUA_TNIL) {
+            e.sort_keys = 1;   /* pretty output sorts keys unless told otherwise */
+        }
+        if (lua_gettop(L) > 3) lua_pop(L, 1);
+    } else if (!lua_isnil(L, 2)) {
+        luaL_error(L, "json.encode: options must be a table like {indent = true, sort_keys = true}");
+    }
+    lua_settop(L, 3);
+    luaL_newmetatable(L, OBJECT_MT);
+    e.objmt = lua_gettop(L);
+    luaL_newmetatable(L, ARRAY_MT);
+    e.arrmt = lua_gettop(L);
+    jbuf *j = (jbuf *)lua_newuserdatauv(L, sizeof(jbuf), 0);
+    memset(j, 0, sizeof *j);
+    j->alloc = lua_getallocf(L, &j->ud);
+    luaL_setmetatable(L, "pcxl.jbuf");
+    e.buf = j;
+    encode_value(&e, 1, 0);
+    lua_pushlstring(L, j->b ? j->b : "", j->n);
+    j->alloc(j->ud, j->b, j->cap, 0);
+    j->b = NULL; j->cap = j->n = 0;
+    return 1;
+}
+
+static int set_marker(lua_State *L, const char *mt) {
+    if (lua_isnoneornil(L, 1)) { lua_settop(L, 0); lua_newtable(L); }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    luaL_setmetatable(L, mt);
+    return 1;
+}
+
+static int l_object(lua_State *L) { return set_marker(L, OBJECT_MT); }
+static int l_array(lua_State *L) { return set_marker(L, ARRAY_MT); }
+
+static int l_is_null(lua_State *L) {
+    lua_pushboolean(L, lua_type(L, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, 1) == NULL);
+    return 1;
+}
+
+static int l_is_object(lua_State *L) {
+    int r = 0;
+    if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {
+        luaL_newmetatable(L, OBJECT_MT);
+        r = lua_rawequal(L, -1, -2);
+    }
+    lua_pushboolean(L, r);
+    return 1;
+}
+
+/* pcxl_open_json: [] -> [json]. VM thread, inside Lua (protected). */
+int pcxl_open_json(lua_State *L) {
+    luaL_newmetatable(L, OBJECT_MT);
+    lua_pop(L, 1);
+    luaL_newmetatable(L, ARRAY_MT);
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, "pcxl.jbuf")) {
+        lua_pushcfunction(L, jbuf_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    static const luaL_Reg fns[] = {
+        {"decode", l_decode}, {"encode", l_encode}, {"object", l_object}, {"array", l_array},
+        {"is_null", l_is_null}, {"is_object", l_is_object}, {NULL, NULL} };
+    luaL_newlib(L, fns);
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    return 1;
+}

@@ -1,0 +1,95 @@
+/// An error that ended a Lua call: a syntax error, an uncaught runtime error, or an abort
+/// (memory limit, timeout, interrupt, `os.exit`).
+///
+/// `message` is the text a person reads. When the script raised a table (e.g. a structured
+/// `pc.Error` from a host function), `value` holds it with every field intact, so a CLI can print
+/// `code`, `hint`, `request_id`... `location` is the script `file:line` where known and
+/// `traceback` Lua's stack traceback at the point of the error.
+public struct LuaError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is. Stable snake_case raw values.
+    public enum Kind: String, Sendable, Equatable {
+        /// The chunk did not compile (or was bytecode, refused).
+        case syntax
+        /// An uncaught error raised while running.
+        case runtime
+        /// The allocator's byte limit was exceeded.
+        case memoryLimit = "memory_limit"
+        /// The wall-clock deadline passed.
+        case timeout
+        /// `LuaVM.interrupt()` was called (Ctrl-C).
+        case interrupted
+        /// The script called `os.exit(code)`; see ``LuaError/exitCode``.
+        case exit
+        /// A file could not be read, or another failure outside Lua.
+        case io
+        /// The VM was closed.
+        case closed
+    }
+
+    /// The kind of failure.
+    public var kind: Kind
+    /// The human-readable message (for a table error: its `__tostring`, or its `message` field).
+    public var message: String
+    /// The raised value when it was not a plain string (e.g. a structured error table).
+    public var value: LuaValue?
+    /// `file:line` where the error was raised, when known.
+    public var location: String?
+    /// Lua's traceback ("stack traceback:\n\t...") when available.
+    public var traceback: String?
+    /// The code passed to `os.exit` when `kind == .exit`.
+    public var exitCode: Int32?
+
+    /// Creates an error.
+    public init(kind: Kind, message: String, value: LuaValue? = nil, location: String? = nil,
+                traceback: String? = nil, exitCode: Int32? = nil) {
+        self.kind = kind
+        self.message = message
+        self.value = value
+        self.location = location
+        self.traceback = traceback
+        self.exitCode = exitCode
+    }
+
+    /// `kind: message`.
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    /// Splits a Lua message of the form `chunk:line: text` into its location and text.
+    static func splitLocation(_ message: String) -> (String?, String) {
+        // find ":<digits>: " – the first such occurrence
+        let chars = Array(message.utf8)
+        var i = 0
+        while i < chars.count {
+            if chars[i] == UInt8(ascii: ":") {
+                var j = i + 1
+                while j < chars.count, chars[j] >= 48, chars[j] <= 57 { j += 1 }
+                if j > i + 1, j + 1 < chars.count, chars[j] == UInt8(ascii: ":"), chars[j + 1] == UInt8(ascii: " ") {
+                    let loc = String(decoding: chars[0..<j], as: UTF8.self)
+                    if !loc.contains(" ") || loc.hasPrefix("[string") {
+                        return (loc, String(decoding: chars[(j + 2)...], as: UTF8.self))
+                    }
+                    return (nil, message)
+                }
+            }
+            i += 1
+        }
+        return (nil, message)
+    }
+}
+
+/// A Swift error that knows how to appear in Lua: host functions that throw an error conforming
+/// to this protocol raise `luaErrorValue` (typically a structured table with a named metatable
+/// such as `pc.Error`); other errors are raised as their description string.
+public protocol LuaRaisable: Error {
+    /// The value raised in Lua for this error.
+    var luaErrorValue: LuaValue { get }
+}
+
+/// A ready-made raisable error carrying any Lua value (string or table).
+public struct LuaRaise: LuaRaisable, Sendable {
+    /// The value raised in Lua.
+    public var luaErrorValue: LuaValue
+    /// Raises `value` (a string message or a structured table).
+    public init(_ value: LuaValue) { luaErrorValue = value }
+    /// Raises a string message.
+    public init(message: String) { luaErrorValue = LuaValue(message) }
+}

@@ -1,0 +1,577 @@
+import CLuaShim
+import Foundation
+
+/// A host function's outcome.
+public enum LuaHostResult: Sendable {
+    /// Return these values to Lua.
+    case values([LuaValue])
+    /// Decode these JSON bytes on the VM thread straight into Lua values and return the result
+    /// (one value). Malformed JSON raises `json.decode: ... at byte N`.
+    case json([UInt8])
+    /// Raise this value as a Lua error (a string message or a structured table).
+    case error(LuaValue)
+
+    /// No values.
+    public static let none = LuaHostResult.values([])
+    /// One value.
+    public static func value(_ v: LuaValue) -> LuaHostResult { .values([v]) }
+}
+
+/// A Swift function callable from Lua.
+///
+/// - `sync` runs on the VM thread with a ``LuaContext`` for that call and the arguments copied
+///   as ``LuaValue``s. Throwing raises a Lua error (``LuaRaisable`` errors raise their value,
+///   others their description), never a longjmp through Swift.
+/// - `async` runs on the Swift concurrency pool. Called from plain Lua code the VM thread waits
+///   for it in short slices (checking interrupt and deadline); called from a coroutine driven by
+///   `async.parallel` / `async.map` the coroutine yields so other coroutines run meanwhile.
+public enum LuaFunction: Sendable {
+    /// A synchronous function run on the VM thread.
+    case sync(@Sendable (LuaContext, [LuaValue]) throws -> LuaHostResult)
+    /// An asynchronous function run on the Swift pool.
+    case async(@Sendable ([LuaValue]) async throws -> LuaHostResult)
+}
+
+/// Options for a new ``LuaVM``.
+public struct LuaVMOptions: Sendable {
+    /// Allocator byte limit (0 = unlimited). Default 1 GiB.
+    public var memoryLimit: Int = 1 << 30
+    /// Wall-clock limit for each top-level run, in seconds (nil = none).
+    public var timeout: Double? = nil
+    /// Directories under which scripts may create, write, remove or rename files.
+    public var allowWrite: [URL] = []
+    /// Embedded modules, module name (`"inspect"`, `"pc.util"`) to Lua source. Searched by
+    /// `require` after `package.preload` and before any directory.
+    public var modules: [String: String] = [:]
+    /// Directories searched for modules after the embedded ones (`PCX_STDLIB_DIR`-like);
+    /// `name.lua` and `name/init.lua`.
+    public var moduleDirectories: [URL] = []
+    /// The directory chunk names are made relative to (default: the current directory).
+    public var chunkNameBase: URL? = nil
+    /// Creates default options.
+    public init() {}
+}
+
+enum HostEntry {
+    case function(LuaFunction)
+    case raw((LuaVMCore, OpaquePointer) -> Int32)
+}
+
+/// The C dispatcher the trampoline calls: finds the core and runs the registered function.
+private let dispatchFromC: pcxl_dispatch_fn = { owner, L, id in
+    let core = Unmanaged<LuaVMCore>.fromOpaque(owner!).takeUnretainedValue()
+    return core.dispatch(L!, Int(id))
+}
+
+let PCXL_RAISE_: Int32 = -1
+let PCXL_YIELD_: Int32 = -2
+let PCXL_RERAISE_: Int32 = -3
+
+/// The engine behind ``LuaVM``. Every member except the thread-safe queues and `interrupt` is
+/// confined to the VM thread.
+final class LuaVMCore: @unchecked Sendable {
+    let options: LuaVMOptions
+    var L: OpaquePointer! = nil
+    var ctx: OpaquePointer! = nil
+    var functions: [HostEntry] = []
+    /// Nesting of protected calls: 0 means the next call is a top-level run.
+    var callDepth = 0
+    /// Directories of the running script (searched by require after the module directories).
+    var scriptDirectories: [URL] = []
+    lazy var box = LuaVMCoreBox(self)
+
+    // job queue (any thread)
+    private let jobs = NSCondition()
+    private var queue: [() -> Void] = []
+    private var stopping = false
+    private(set) var thread: Thread? = nil
+
+    // async completions (any thread)
+    let completions = NSCondition()
+    var done: [Int: Result<LuaHostResult, any Error>] = [:]
+    var inflight: [Int: Task<Void, Never>] = [:]
+    var nextTaskID = 1
+    /// Coroutines driven by the scheduler (VM thread).
+    var schedulerThreads: Set<OpaquePointer> = []
+    /// Task a scheduler coroutine yielded on (VM thread).
+    var waitingTask: [OpaquePointer: Int] = [:]
+
+    // registry references released from any thread
+    private let unrefLock = Lock()
+    private var pendingUnrefs: [Int32] = []
+
+    init(options: LuaVMOptions) {
+        self.options = options
+    }
+
+    // MARK: thread and jobs
+
+    /// Starts the VM thread and builds the state on it. Blocks until setup finished.
+    func start() throws {
+        let ready = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var setupError: LuaError? = nil
+        let t = Thread { [self] in
+            do { try self.setUp() } catch let e as LuaError { setupError = e } catch {
+                setupError = LuaError(kind: .runtime, message: "\(error)")
+            }
+            ready.signal()
+            if setupError == nil { self.runLoop() }
+        }
+        t.name = "lua-vm"
+        t.stackSize = 16 << 20
+        thread = t
+        t.start()
+        ready.wait()
+        if let setupError { throw setupError }
+    }
+
+    private func runLoop() {
+        while true {
+            jobs.lock()
+            while queue.isEmpty && !stopping { jobs.wait() }
+            if queue.isEmpty && stopping {
+                jobs.unlock()
+                break
+            }
+            let job = queue.removeFirst()
+            jobs.unlock()
+            drainUnrefs()
+            job()
+        }
+        box.clear()
+        cancelAllTasks()
+        drainUnrefs()
+        pcxl_close(L)
+        L = nil
+    }
+
+    /// Queues a job for the VM thread. Returns false when the VM is closed.
+    @discardableResult
+    func enqueue(_ job: @escaping () -> Void) -> Bool {
+        jobs.lock()
+        defer { jobs.unlock() }
+        if stopping { return false }
+        queue.append(job)
+        jobs.signal()
+        return true
+    }
+
+    /// `true` when called on the VM thread.
+    var isVMThread: Bool { Thread.current === thread }
+
+    func stop() {
+        interrupt()
+        jobs.lock()
+        stopping = true
+        jobs.signal()
+        jobs.unlock()
+    }
+
+    func interrupt() {
+        if let ctx { pcxl_interrupt(ctx) }
+        cancelAllTasks()
+    }
+
+    func cancelAllTasks() {
+        completions.lock()
+        let tasks = inflight.values
+        completions.broadcast()
+        completions.unlock()
+        for t in tasks { t.cancel() }
+    }
+
+    func releaseRef(_ ref: Int32) {
+        unrefLock.withLock { pendingUnrefs.append(ref) }
+    }
+
+    func drainUnrefs() {
+        let refs = unrefLock.withLock { () -> [Int32] in
+            let r = pendingUnrefs
+            pendingUnrefs.removeAll()
+            return r
+        }
+        guard let L else { return }
+        for r in refs { luaL_unref(L, pcxl_registryindex(), r) }
+    }
+
+    // MARK: setup
+
+    private func setUp() throws {
+        guard let L = pcxl_newstate(options.memoryLimit > 0 ? options.memoryLimit : 0, dispatchFromC,
+                                    Unmanaged.passUnretained(self).toOpaque())
+        else { throw LuaError(kind: .memoryLimit, message: "cannot create a Lua state") }
+        self.L = L
+        self.ctx = pcxl_getctx(L)
+        _ = box
+        lenient {
+            pcxl_open_sandboxed_libs(L)
+            // json (C) in package.preload
+            rawGetGlobal(L, "package")
+            lua_pushstring(L, "preload")
+            lua_rawget(L, -2)
+            lua_pushcclosure(L, pcxl_open_json, 0)
+            lua_setfield(L, -2, "json")
+            pcxl_pop(L, 2)
+        }
+        // the bootstrap chunk: sandbox wrappers, require searchers, helpers
+        let helpers: [String: HostEntry] = [
+            "embedded": .function(.sync { [unowned self] _, args in
+                guard let name = args.first?.stringValue, let src = self.options.modules[name] else {
+                    return .values([.nil])
+                }
+                return .values([LuaValue(src)])
+            }),
+            "check_write": .function(.sync { [unowned self] _, args in
+                let path = args.first?.stringValue ?? ""
+                if let reason = self.checkWrite(path) { return .values([.boolean(false), LuaValue(reason)]) }
+                return .values([.boolean(true)])
+            }),
+            "exit": .raw { core, L in
+                var code: Int32 = 0
+                if lua_type(L, 1) == LUA_TBOOLEAN { code = lua_toboolean(L, 1) != 0 ? 0 : 1 }
+                else if lua_type(L, 1) == LUA_TNUMBER { code = Int32(truncatingIfNeeded: lua_tointegerx(L, 1, nil)) }
+                pcxl_set_exit_code(core.ctx, code)
+                pcxl_set_abort(core.ctx, Int32(PCXL_ABORT_EXIT))
+                pcxl_arm_abort_hook(L)
+                lua_pushstring(L, "os.exit(\(code)) called")
+                return PCXL_RERAISE_
+            },
+        ]
+        let helperTable = lenient { () -> Int32 in
+            lua_createtable(L, 0, Int32(helpers.count))
+            for (name, entry) in helpers {
+                pushEntry(L, entry)
+                lua_setfield(L, -2, name)
+            }
+            return lua_gettop(L)
+        }
+        _ = helperTable
+        // stack: [helpers]
+        let st = loadText(L, Self.bootstrap, name: "=[pcx bootstrap]")
+        guard st == LUA_OK else {
+            let msg = String(cString: lua_tolstring(L, -1, nil))
+            throw LuaError(kind: .syntax, message: msg)
+        }
+        pcxl_insert(L, -2)   // [f helpers]
+        let results = try protectedCall(nargs: 1)
+        // bootstrap returns the internal helpers table; keep it in the registry
+        if let first = results.first, case .table = first {
+            lenient {
+                push(L, first)
+                lua_setfield(L, pcxl_registryindex(), "pcxl.helpers")
+            }
+        }
+        registerAsyncModule()
+        updatePackagePath()
+    }
+
+    /// Runs `body` with the allocator lenient (no memory error can longjmp through Swift).
+    @inline(__always) @discardableResult
+    func lenient<T>(_ body: () throws -> T) rethrows -> T {
+        let old = pcxl_set_lenient(ctx, 1)
+        defer { _ = pcxl_set_lenient(ctx, old) }
+        return try body()
+    }
+
+    func loadText(_ L: OpaquePointer, _ source: String, name: String) -> Int32 {
+        var s = source
+        return s.withUTF8 { buf in
+            lenient { pcxl_load(L, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), buf.count, name) }
+        }
+    }
+
+    func loadBytes(_ L: OpaquePointer, _ bytes: [UInt8], name: String) -> Int32 {
+        bytes.withUnsafeBufferPointer { buf in
+            lenient {
+                pcxl_load(L, UnsafeRawPointer(buf.baseAddress ?? UnsafePointer<UInt8>(bitPattern: 1)!)
+                    .assumingMemoryBound(to: CChar.self), buf.count, name)
+            }
+        }
+    }
+
+    /// Pushes the global `name` with a raw get. [] -> [v].
+    func rawGetGlobal(_ L: OpaquePointer, _ name: String) {
+        pcxl_pushglobaltable(L)
+        lua_pushstring(L, name)
+        lua_rawget(L, -2)
+        pcxl_remove(L, -2)
+    }
+
+    func pushEntry(_ L: OpaquePointer, _ entry: HostEntry) {
+        let id = functions.count
+        functions.append(entry)
+        pcxl_push_trampoline(L, lua_Integer(id))
+    }
+
+    /// Sets package.path from the module directories and the script's folder (and its lib/).
+    func updatePackagePath() {
+        var dirs = options.moduleDirectories.map { $0.path }
+        for d in scriptDirectories { dirs.append(d.path) }
+        var templates: [String] = []
+        for d in dirs {
+            let base = d.hasSuffix("/") ? String(d.dropLast()) : d
+            templates.append("\(base)/?.lua")
+            templates.append("\(base)/?/init.lua")
+        }
+        lenient {
+            rawGetGlobal(L, "package")
+            lua_pushstring(L, "path")
+            lua_pushstring(L, templates.joined(separator: ";"))
+            lua_rawset(L, -3)
+            pcxl_pop(L, 1)
+        }
+    }
+
+    // MARK: calls
+
+    /// Calls the function below `nargs` arguments on top of the main stack with the message
+    /// handler. At the top level it resets the abort state and arms the deadline first, and
+    /// afterwards clears the deadline, cancels stray tasks and collects garbage after a memory
+    /// abort. [f args] -> [].
+    func protectedCall(nargs: Int32, timeout: Double? = nil) throws -> [LuaValue] {
+        let L = self.L!
+        let base = lua_gettop(L) - nargs - 1
+        let topLevel = callDepth == 0
+        if topLevel {
+            pcxl_reset_abort(L)
+            let limit = timeout ?? options.timeout
+            if let limit, limit > 0 {
+                pcxl_set_deadline(ctx, pcxl_now_ns() + UInt64(limit * 1e9))
+            } else {
+                pcxl_set_deadline(ctx, 0)
+            }
+        }
+        callDepth += 1
+        let status = pcxl_pcall(L, nargs, LUA_MULTRET)
+        callDepth -= 1
+        defer {
+            lua_settop(L, base)
+            if topLevel { finishTopLevel() }
+        }
+        if status == LUA_OK && topLevel && pcxl_check_abort(ctx) != 0 {
+            // the abort fired after the last hook check: the run still failed
+            lenient { lua_pushstring(L, abortMessage(pcxl_abort_reason(ctx))) }
+            throw makeError(L, status: LUA_ERRRUN, errorIndex: lua_gettop(L))
+        }
+        if status == LUA_OK {
+            let n = lua_gettop(L) - base
+            var out: [LuaValue] = []
+            out.reserveCapacity(Int(n))
+            if n > 0 {
+                for i in 1...n { out.append((try? value(L, base + i)) ?? .nil) }
+            }
+            return out
+        }
+        throw makeError(L, status: status, errorIndex: lua_gettop(L))
+    }
+
+    func finishTopLevel() {
+        let reason = pcxl_abort_reason(ctx)
+        pcxl_set_deadline(ctx, 0)
+        cancelAllTasks()
+        completions.lock()
+        done.removeAll()
+        completions.unlock()
+        schedulerThreads.removeAll()
+        waitingTask.removeAll()
+        if reason == Int32(PCXL_ABORT_MEMORY) {
+            lenient { pcxl_gc_collect(L) }
+        }
+        pcxl_reset_abort(L)
+        drainUnrefs()
+    }
+
+    /// Builds a LuaError from the error value at `errorIndex`.
+    func makeError(_ L: OpaquePointer, status: Int32, errorIndex: Int32) -> LuaError {
+        let reason = pcxl_abort_reason(ctx)
+        var traceback: String? = nil
+        lenient {
+            lua_getfield(L, pcxl_registryindex(), "pcxl.traceback")
+            if let s = pcxl_tostring_raw(L, -1, nil) { traceback = String(cString: s) }
+            pcxl_pop(L, 1)
+            lua_pushnil(L)
+            lua_setfield(L, pcxl_registryindex(), "pcxl.traceback")
+        }
+        var message = ""
+        var errValue: LuaValue? = nil
+        var location: String? = nil
+        let t = lua_type(L, errorIndex)
+        if t == LUA_TSTRING {
+            var len = 0
+            let p = pcxl_tostring_raw(L, errorIndex, &len)!
+            let raw = String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+            (location, message) = LuaError.splitLocation(raw)
+        } else {
+            errValue = try? value(L, errorIndex)
+            if t == LUA_TTABLE, let v = errValue {
+                if let w = v["where"].stringValue { location = w }
+            }
+            lenient {
+                _ = pcxl_tolstring_protected(L, errorIndex)
+                message = String(cString: lua_tolstring(L, -1, nil))
+                pcxl_pop(L, 1)
+            }
+        }
+        var kind: LuaError.Kind = status == LUA_ERRSYNTAX ? .syntax : (status == LUA_ERRMEM ? .memoryLimit : .runtime)
+        var exitCode: Int32? = nil
+        switch reason {
+        case Int32(PCXL_ABORT_TIMEOUT):
+            kind = .timeout
+            message = "the script ran past its time limit of \(options.timeout.map { String(format: "%g", $0) } ?? "?") s"
+            errValue = nil
+        case Int32(PCXL_ABORT_INTERRUPT):
+            kind = .interrupted
+            message = "interrupted"
+            errValue = nil
+        case Int32(PCXL_ABORT_MEMORY):
+            kind = .memoryLimit
+            message = "the script used more than its memory limit of \(options.memoryLimit / (1 << 20)) MiB"
+            errValue = nil
+        case Int32(PCXL_ABORT_EXIT):
+            kind = .exit
+            exitCode = pcxl_exit_code(ctx)
+            message = "os.exit(\(exitCode!))"
+            errValue = nil
+        default:
+            if kind == .memoryLimit {
+                message = "the script used more than its memory limit of \(options.memoryLimit / (1 << 20)) MiB"
+            }
+        }
+        return LuaError(kind: kind, message: message, value: errValue, location: location,
+                        traceback: traceback, exitCode: exitCode)
+    }
+
+    // MARK: dispatch
+
+    /// Called by the C trampoline for function `id`. Returns a result count or a PCXL_ code.
+    func dispatch(_ L: OpaquePointer, _ id: Int) -> Int32 {
+        guard id >= 0, id < functions.count else {
+            lua_pushstring(L, "pcx: unknown host function \(id)")
+            return PCXL_RAISE_
+        }
+        switch functions[id] {
+        case .raw(let f):
+            return f(self, L)
+        case .function(.sync(let f)):
+            let args: [LuaValue]
+            do { args = try arguments(L) } catch {
+                lenient { lua_pushstring(L, "\(error)") }
+                return PCXL_RAISE_
+            }
+            let context = LuaContext(core: self, state: L)
+            let result: LuaHostResult
+            do { result = try f(context, args) } catch {
+                pushError(L, error)
+                return PCXL_RAISE_
+            }
+            return pushResult(L, result)
+        case .function(.async(let f)):
+            return startAsync(L, f)
+        }
+    }
+
+    func arguments(_ L: OpaquePointer) throws -> [LuaValue] {
+        let n = lua_gettop(L)
+        guard n > 0 else { return [] }
+        var args: [LuaValue] = []
+        args.reserveCapacity(Int(n))
+        for i in 1...n { args.append(try value(L, i)) }
+        return args
+    }
+
+    /// Pushes the Lua value of a Swift error. [] -> [e].
+    func pushError(_ L: OpaquePointer, _ error: any Error) {
+        lenient {
+            if let r = error as? any LuaRaisable {
+                push(L, r.luaErrorValue)
+            } else if let e = error as? LuaError {
+                if let v = e.value { push(L, v) } else { lua_pushstring(L, e.message) }
+            } else if error is CancellationError {
+                lua_pushstring(L, "cancelled")
+            } else {
+                lua_pushstring(L, "\(error)")
+            }
+        }
+    }
+
+    /// Pushes a host result: values (count returned), JSON decoded (1) or an error (RAISE).
+    func pushResult(_ L: OpaquePointer, _ result: LuaHostResult) -> Int32 {
+        switch result {
+        case .values(let vs):
+            guard lua_checkstack(L, Int32(vs.count) + 4) != 0 else {
+                lua_pushstring(L, "pcx: too many results")
+                return PCXL_RAISE_
+            }
+            lenient { for v in vs { push(L, v) } }
+            return Int32(vs.count)
+        case .json(let bytes):
+            let st = pushJSON(L, bytes)
+            return st == LUA_OK ? 1 : PCXL_RAISE_
+        case .error(let v):
+            lenient { push(L, v) }
+            return PCXL_RAISE_
+        }
+    }
+
+    /// Decodes JSON bytes onto the stack under pcall. [] -> [v|err]. Returns the pcall status.
+    func pushJSON(_ L: OpaquePointer, _ bytes: [UInt8]) -> Int32 {
+        bytes.withUnsafeBufferPointer { buf in
+            let p = UnsafeRawPointer(buf.baseAddress ?? UnsafePointer<UInt8>(bitPattern: 1)!)
+            return pcxl_json_decode_protected(L, p.assumingMemoryBound(to: CChar.self), buf.count)
+        }
+    }
+
+    // MARK: write sandbox
+
+    /// nil when writing `path` is allowed, else the reason. Canonicalises the path (symlinks,
+    /// `..`) and requires it to be inside one of the allowed directories.
+    func checkWrite(_ path: String) -> String? {
+        if path.isEmpty { return "empty path" }
+        if options.allowWrite.isEmpty {
+            return "\(path): writing files is not allowed (no writable directory was granted)"
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        let absolute = path.hasPrefix("/") ? path : cwd + "/" + path
+        guard let resolved = Self.resolveForWrite(absolute) else {
+            return "\(path): cannot resolve the path (its directory must exist)"
+        }
+        for dir in options.allowWrite {
+            guard let root = Self.realpath(dir.path) else { continue }
+            if resolved == root || resolved.hasPrefix(root == "/" ? "/" : root + "/") { return nil }
+        }
+        let allowed = options.allowWrite.map { $0.path }.joined(separator: ", ")
+        return "\(path): writing outside the allowed directories (\(allowed)) is not permitted"
+    }
+
+    static func realpath(_ p: String) -> String? {
+        guard let r = Foundation.realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// The canonical path a write to `absolute` would touch: the file itself when it exists
+    /// (following symlinks), otherwise the canonical parent plus the last component.
+    static func resolveForWrite(_ absolute: String) -> String? {
+        var st = stat()
+        if lstat(absolute, &st) == 0 {
+            return realpath(absolute)   // a dangling symlink gives nil: refused
+        }
+        let url = URL(fileURLWithPath: absolute)
+        let last = url.lastPathComponent
+        if last == ".." || last == "." || last.isEmpty { return nil }
+        guard let parent = realpath(url.deletingLastPathComponent().path) else { return nil }
+        return (parent == "/" ? "" : parent) + "/" + last
+    }
+
+    // MARK: chunk names
+
+    /// A short chunk name (`@scripts/x.lua`): relative to the chunk-name base when inside it.
+    func chunkName(forPath path: String) -> String {
+        let base = (options.chunkNameBase?.path ?? FileManager.default.currentDirectoryPath)
+        let absolute = path.hasPrefix("/") ? path : base + "/" + path
+        let std = URL(fileURLWithPath: absolute).standardized.path
+        let b = base.hasSuffix("/") ? base : base + "/"
+        if std.hasPrefix(b) { return "@" + String(std.dropFirst(b.count)) }
+        return "@" + std
+    }
+}

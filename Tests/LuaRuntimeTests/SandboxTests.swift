@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import LuaRuntime
+
+@Suite("isolation and limits")
+struct SandboxTests {
+    @Test func dangerousFunctionsAreAbsent() async throws {
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            return io.popen, os.execute, package.loadlib, os.tmpname, debug.sethook, debug.getregistry,
+                   debug.getupvalue, debug.setupvalue, package.searchers[4], #package.searchers
+            """, name: "t.lua")
+        #expect(Array(r.prefix(9)) == Array(repeating: LuaValue.nil, count: 9))
+        #expect(r[9] == .integer(3))
+    }
+
+    @Test func aTimeoutKillsAScriptThatLoopsInsidePcall() async throws {
+        let vm = try makeVM { $0.timeout = 0.3 }
+        let e = await expectLuaError(vm, """
+            local n = 0
+            while true do
+              pcall(function() while true do n = n + 1 end end)
+              n = n + 1
+            end
+            """)
+        #expect(e?.kind == .timeout)
+        // the VM is still usable and the next run gets a fresh deadline
+        let r = try await vm.runChunk("return 1 + 1", name: "t.lua")
+        #expect(r == [.integer(2)])
+    }
+
+    @Test func aTimeoutCannotBeSwallowedByXpcallOrCoroutines() async throws {
+        let vm = try makeVM { $0.timeout = 0.3 }
+        let e = await expectLuaError(vm, """
+            while true do
+              xpcall(function() while true do end end, function(m) return m end)
+              coroutine.resume(coroutine.create(function() while true do end end))
+            end
+            """)
+        #expect(e?.kind == .timeout)
+    }
+
+    @Test func aMemoryBombEndsWithMemoryLimitAndTheVMStaysUsable() async throws {
+        let vm = try makeVM { $0.memoryLimit = 64 << 20 }
+        let e = await expectLuaError(vm, """
+            local t = {}
+            for i = 1, 1e9 do t[i] = ("x"):rep(64) .. i end
+            """)
+        #expect(e?.kind == .memoryLimit)
+        let e2 = await expectLuaError(vm, """
+            local ok = pcall(function() local s = "x" while true do s = s .. s end end)
+            return "pcall swallowed it", ok
+            """)
+        #expect(e2?.kind == .memoryLimit)
+        let r = try await vm.runChunk("local t = {} for i = 1, 1000 do t[i] = i end return #t", name: "t.lua")
+        #expect(r == [.integer(1000)])
+        #expect(vm.memoryUsed < 32 << 20)
+    }
+
+    @Test func osExitEndsTheRunWithItsCodeAndPcallCannotCatchIt() async throws {
+        let vm = try makeVM()
+        let e = await expectLuaError(vm, "pcall(os.exit, 3) return 'still running'")
+        #expect(e?.kind == .exit)
+        #expect(e?.exitCode == 3)
+    }
+
+    @Test func interruptFromAnotherThreadStopsARunningLoop() async throws {
+        let vm = try makeVM()
+        let started = AsyncStream<Void>.makeStream()
+        try await vm.perform { ctx in
+            ctx.setGlobal("started", function: .sync { _, _ in
+                started.continuation.yield()
+                return .none
+            })
+        }
+        let run = Task { try await vm.runChunk("started() while true do pcall(function() end) end", name: "loop.lua") }
+        for await _ in started.stream { break }
+        DispatchQueue.global().async { vm.interrupt() }
+        do {
+            _ = try await run.value
+            Issue.record("the loop ended by itself")
+        } catch let e as LuaError {
+            #expect(e.kind == .interrupted)
+        }
+        let r = try await vm.runChunk("return 'alive'", name: "t.lua")
+        #expect(r == ["alive"])
+    }
+
+    @Test func writesAreOnlyAllowedUnderAllowedDirectories() async throws {
+        let base = try makeTempDir()
+        defer { cleanup(base) }
+        let allowed = base.appending(path: "out")
+        let outside = base.appending(path: "secret")
+        try FileManager.default.createDirectory(at: allowed, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try "keep".write(to: outside.appending(path: "keep.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: allowed.appending(path: "escape"), withDestinationURL: outside)
+        try FileManager.default.createSymbolicLink(at: allowed.appending(path: "link.txt"),
+                                                   withDestinationURL: outside.appending(path: "keep.txt"))
+        let vm = try makeVM { $0.allowWrite = [allowed] }
+        let r = try await vm.runChunk("""
+            local allowed, outside = ...
+            local res = {}
+            local f = assert(io.open(allowed .. "/ok.txt", "w")); f:write("hi"); f:close()
+            res.ok = io.open(allowed .. "/ok.txt", "r"):read("a")
+            res.outside = select(2, io.open(outside .. "/new.txt", "w"))
+            res.dotdot = select(2, io.open(allowed .. "/../secret/new.txt", "w"))
+            res.symlink_dir = select(2, io.open(allowed .. "/escape/new.txt", "w"))
+            res.symlink_file = select(2, io.open(allowed .. "/link.txt", "a"))
+            res.remove = select(2, os.remove(outside .. "/keep.txt"))
+            res.rename = select(2, os.rename(allowed .. "/ok.txt", outside .. "/moved.txt"))
+            res.read_outside = io.open(outside .. "/keep.txt", "r"):read("a")
+            res.output = select(2, pcall(io.output, outside .. "/o.txt"))
+            res.removed_inside = os.remove(allowed .. "/ok.txt")
+            return res
+            """, name: "w.lua", args: [allowed.path, outside.path])
+        let t = try #require(r.first?.tableValue)
+        #expect(t["ok"] == "hi")
+        for key in ["outside", "dotdot", "symlink_dir", "symlink_file", "remove", "rename", "output"] {
+            #expect(t[key].stringValue?.contains("not permitted") == true, "\(key): \(t[key])")
+        }
+        #expect(t["read_outside"] == "keep")
+        #expect(t["removed_inside"] == true)
+        #expect(!FileManager.default.fileExists(atPath: outside.appending(path: "new.txt").path))
+        #expect(try String(contentsOf: outside.appending(path: "keep.txt"), encoding: .utf8) == "keep")
+    }
+
+    @Test func withoutAllowedDirectoriesNoWriteIsPossible() async throws {
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        let vm = try makeVM()
+        let r = try await vm.runChunk("local f, e = io.open(... .. '/x', 'w') return f, e", name: "t.lua", args: [dir.path])
+        #expect(r[0] == .nil)
+        #expect(r[1].stringValue?.contains("writing files is not allowed") == true)
+    }
+}
