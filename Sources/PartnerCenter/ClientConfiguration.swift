@@ -29,6 +29,20 @@ public enum TokenEndpointVersion: String, Sendable, Equatable {
     case v2
 }
 
+/// Something the client did, reported to ``ClientConfiguration/onEvent`` (never carries secrets).
+public enum ClientEvent: Sendable, Equatable {
+    /// An HTTP attempt is about to be sent (`attempt` 1 = first try).
+    case sending(operation: String, method: String, path: String, requestId: String, attempt: Int)
+    /// A response arrived.
+    case response(operation: String, status: Int, requestId: String, attempt: Int)
+    /// Partner Center answered 429 (`retryAfter` in seconds when it said).
+    case throttled(operation: String, requestId: String, retryAfter: Double?)
+    /// The call will be retried after `delay` because of `reason` (an error category).
+    case retrying(operation: String, requestId: String, retry: Int, delay: Duration, reason: String)
+    /// The market policy refused a cart request.
+    case refused(operation: String, customerId: String, country: String?)
+}
+
 /// Waits for a duration; injectable so tests can observe backoff without waiting.
 public typealias Sleeper = @Sendable (Duration) async throws -> Void
 
@@ -86,6 +100,8 @@ public struct ClientConfiguration: Sendable {
     public var logger: Logger
     /// How the client waits between retries and for rate-limit tokens.
     public var sleeper: Sleeper
+    /// Called (synchronously, keep it cheap) for every attempt, response, retry and throttle; nil = none.
+    public var onEvent: (@Sendable (ClientEvent) -> Void)?
 
     /// Creates a configuration; every parameter has a production default.
     public init(
@@ -101,8 +117,10 @@ public struct ClientConfiguration: Sendable {
         applicationName: String = "pcx", locale: String = "en-US", correlationId: String? = UUID().uuidString.lowercased(),
         maxResponseBytes: Int = 64 << 20,
         logger: Logger = Logger(label: "pcx.partnercenter"),
-        sleeper: @escaping Sleeper = { try await Task.sleep(for: $0) }
+        sleeper: @escaping Sleeper = { try await Task.sleep(for: $0) },
+        onEvent: (@Sendable (ClientEvent) -> Void)? = nil
     ) {
+        self.onEvent = onEvent
         self.endpoint = endpoint
         self.authority = authority
         self.tenantId = tenantId

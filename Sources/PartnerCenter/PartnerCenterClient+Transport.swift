@@ -102,7 +102,6 @@ extension PartnerCenterClient {
         while true {
             if Task.isCancelled { throw failure(.cancelled, "the call was cancelled") }
             attempts += 1
-            counters.bump(\.requestsSent)
             let token: String
             do {
                 token = try await tokens.token()
@@ -120,6 +119,9 @@ extension PartnerCenterClient {
                 throw failure(.cancelled, "the call was cancelled while waiting for the rate limiter")
             }
             let attemptDeadline = min(deadline, clock.now + configuration.timeouts.request)
+            counters.bump(\.requestsSent)
+            configuration.onEvent?(.sending(
+                operation: request.operation, method: request.method, path: request.path, requestId: requestId, attempt: attempts))
             let outcome: Result<AttemptResult, any Error>
             do {
                 let headers = buildHeaders(request, token: token, requestId: requestId, correlationId: correlationId)
@@ -134,6 +136,7 @@ extension PartnerCenterClient {
             var lastFailure: PartnerCenterError
             switch outcome {
             case .success(let result) where (200..<300).contains(result.status):
+                configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: requestId, attempt: attempts))
                 rateLimiter.reward(customer: prepared.customerId)
                 let responseRequestId = result.headers.first { $0.name.caseInsensitiveCompare("MS-RequestId") == .orderedSame }
                     .flatMap { $0.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -150,6 +153,7 @@ extension PartnerCenterClient {
                 return CallOutcome(response: response, bytesWritten: result.bytesWritten)
 
             case .success(let result):
+                configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: requestId, attempt: attempts))
                 let fault = try? JSONDecoder().decode(FaultBody.self, from: result.body)
                 let pcCode = fault?.code?.value ?? fault?.errorCode?.value
                 var message = fault?.description ?? fault?.message ?? fault?.errorDescription
@@ -173,6 +177,7 @@ extension PartnerCenterClient {
                     continue
                 case 429:
                     counters.bump(\.throttled)
+                    configuration.onEvent?(.throttled(operation: request.operation, requestId: requestId, retryAfter: retryAfter))
                     rateLimiter.penalize(customer: prepared.customerId, retryAfter: retryAfter)
                     if let retryAfter, retryAfter > policy.maxRetryAfter.seconds {
                         throw failure(
@@ -239,6 +244,8 @@ extension PartnerCenterClient {
             }
             retries += 1
             counters.bump(\.retries)
+            configuration.onEvent?(.retrying(
+                operation: request.operation, requestId: requestId, retry: retries, delay: delay, reason: lastFailure.category.rawValue))
             configuration.logger.debug("retrying", metadata: [
                 "operation": "\(request.operation)", "request_id": "\(requestId)", "retry": "\(retries)",
                 "delay_ms": "\(Int(delay.seconds * 1000))", "reason": "\(lastFailure.category)",

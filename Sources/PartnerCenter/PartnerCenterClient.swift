@@ -203,6 +203,7 @@ public final class PartnerCenterClient: Sendable {
         if let country {
             guard policy.excludes(country) else { return }
             counters.bump(\.policyRefusals)
+            configuration.onEvent?(.refused(operation: request.operation, customerId: customerId, country: country))
             throw PartnerCenterError(
                 category: .policyDenied,
                 message: "refused \(request.operation) for customer \(customerId): its country \(country) is an excluded market (\(rule))",
@@ -210,6 +211,7 @@ public final class PartnerCenterClient: Sendable {
                 hint: "Reserved VM Instances cannot be bought for customers in \(country); the excluded markets are configuration (excluded_markets / PCX_EXCLUDED_MARKETS)")
         } else if policy.refuseUnknownCountry {
             counters.bump(\.policyRefusals)
+            configuration.onEvent?(.refused(operation: request.operation, customerId: customerId, country: nil))
             throw PartnerCenterError(
                 category: .policyDenied,
                 message: "refused \(request.operation) for customer \(customerId): its country is unknown, so the market policy cannot be checked (\(rule))",
