@@ -176,3 +176,42 @@ struct RequestTests {
         ])
     }
 }
+
+@Suite("Response parsing")
+struct ResponseParsingTests {
+    func response(_ json: String, request: PartnerCenterRequest = .listInvoices(size: 1)) -> RawResponse {
+        RawResponse(status: 200, headers: [], body: Data(json.utf8), requestId: "r", correlationId: "c", request: request, attempts: 1)
+    }
+
+    @Test("the next page comes from links.next, with its continuation-token header; the last page has none")
+    func nextPage() throws {
+        let seek = response("""
+        {"totalCount":1,"items":[{}],"continuationToken":"T1",
+         "links":{"next":{"uri":"/invoices/G1/lineitems?provider=onetime&size=1&seekOperation=Next","method":"GET",
+                          "headers":[{"key":"MS-ContinuationToken","value":"T1"}]}}}
+        """)
+        let next = try #require(seek.nextPageRequest)
+        #expect(next.path == "/v1/invoices/G1/lineitems")
+        #expect(next.continuationToken == "T1")
+        #expect(seek.continuationToken == "T1")
+        let offset = response(#"{"items":[],"links":{"self":{"uri":"/invoices?size=1&offset=0"},"next":{"uri":"/v1/invoices?size=1&offset=1"}}}"#)
+        #expect(offset.nextPageRequest?.query == [.init("size", "1"), .init("offset", "1")])
+        #expect(response(#"{"items":[],"links":{"self":{"uri":"/x"}}}"#).nextPageRequest == nil)
+        #expect(response("[1,2]").nextPageRequest == nil)
+        #expect(response("not json").nextPageRequest == nil)
+    }
+
+    @Test("the customer's country comes from the company profile, else the billing profile")
+    func customerCountry() {
+        #expect(PartnerCenterClient.country(fromCustomerJSON: Data(#"{"companyProfile":{"address":{"country":"br"}}}"#.utf8)) == "BR")
+        #expect(PartnerCenterClient.country(fromCustomerJSON: Data(
+            #"{"companyProfile":{},"billingProfile":{"defaultAddress":{"country":"KR"}}}"#.utf8)) == "KR")
+        #expect(PartnerCenterClient.country(fromCustomerJSON: Data(#"{"id":"x"}"#.utf8)) == nil)
+    }
+
+    @Test("a body that does not decode is a server_error naming the operation, not a crash")
+    func decodeFailure() {
+        let bad = response(#"{"id": 5}"#, request: .getCustomer(customerId: "c"))
+        #expect(throws: PartnerCenterError.self) { _ = try bad.decode([String].self) }
+    }
+}
