@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PartnerCenter
+import PartnerCenterModels
 
 @Suite("Rate limiter logic")
 struct RateLimiterTests {
@@ -213,5 +214,27 @@ struct ResponseParsingTests {
     func decodeFailure() {
         let bad = response(#"{"id": 5}"#, request: .getCustomer(customerId: "c"))
         #expect(throws: PartnerCenterError.self) { _ = try bad.decode([String].self) }
+    }
+}
+
+@Suite("Tolerant typed decoding through the client")
+struct TolerantDecodingTests {
+    @Test("unknown enum values, numbers as strings and year-0001 dates decode instead of failing a typed call")
+    func tolerance() throws {
+        let body = """
+        {"id":"o1","billingCycle":"quadrennial","status":"Pending Review Soon","creationDate":"0001-01-01T00:00:00",
+         "totalPrice":"1234.56","lineItems":[{"lineItemNumber":"0","quantity":"2","offerId":"A:B:C"}],"extra":{"new":true}}
+        """
+        let response = RawResponse(
+            status: 200, headers: [], body: Data(body.utf8), requestId: "r", correlationId: "c",
+            request: .getOrder(customerId: "c", orderId: "o1"), attempts: 1)
+        let order = try response.decode(PartnerCenterModels.Order.self)
+        #expect(order.billingCycle == .unknown("quadrennial"))
+        #expect(order.status?.isKnown == false)
+        #expect(order.creationDate == nil)
+        #expect(order.totalPrice == Decimal(string: "1234.56"))
+        #expect(order.lineItems?.first?.quantity == 2)
+        let cycle = try response.decode(PartnerCenterModels.Order.self).billingCycle
+        #expect(cycle?.wireValue == "quadrennial")
     }
 }
