@@ -92,6 +92,11 @@ public struct PartnerCenterRequest: Sendable, Hashable, CustomStringConvertible 
         get("customers.get", "customers", customerId)
     }
 
+    /// `GET /v1/customers/{id}/profiles/company` — the company profile (App+User only).
+    public static func getCompanyProfile(customerId: String) -> PartnerCenterRequest {
+        get("customers.company_profile", "customers", customerId, "profiles", "company")
+    }
+
     /// `GET /v1/customers/{id}/subscriptions` — a customer's subscriptions.
     public static func listSubscriptions(customerId: String) -> PartnerCenterRequest {
         get("subscriptions.list", "customers", customerId, "subscriptions")
@@ -160,6 +165,33 @@ public struct PartnerCenterRequest: Sendable, Hashable, CustomStringConvertible 
     /// `GET /v1/products/{pid}/skus/{sku}/availabilities/{aid}?country`.
     public static func getAvailability(productId: String, skuId: String, availabilityId: String, country: String) -> PartnerCenterRequest {
         get("availabilities.get", "products", productId, "skus", skuId, "availabilities", availabilityId, query: [("country", country)])
+    }
+
+    /// `GET /v1/customers/{id}/products?targetView[&targetSegment][&reservationScope]` — the customer's market's catalog.
+    public static func listCustomerProducts(
+        customerId: String, targetView: String, targetSegment: String? = nil, reservationScope: String? = nil
+    ) -> PartnerCenterRequest {
+        get("customer_products.list", "customers", customerId, "products", query: [
+            ("targetView", targetView), ("targetSegment", targetSegment), ("reservationScope", reservationScope),
+        ])
+    }
+
+    /// `GET /v1/customers/{id}/products/{pid}/skus[?targetSegment][&reservationScope]`.
+    public static func listCustomerSkus(
+        customerId: String, productId: String, targetSegment: String? = nil, reservationScope: String? = nil
+    ) -> PartnerCenterRequest {
+        get("customer_skus.list", "customers", customerId, "products", productId, "skus", query: [
+            ("targetSegment", targetSegment), ("reservationScope", reservationScope),
+        ])
+    }
+
+    /// `GET /v1/customers/{id}/products/{pid}/skus/{sku}/availabilities[?targetSegment][&reservationScope]`.
+    public static func listCustomerAvailabilities(
+        customerId: String, productId: String, skuId: String, targetSegment: String? = nil, reservationScope: String? = nil
+    ) -> PartnerCenterRequest {
+        get("customer_availabilities.list", "customers", customerId, "products", productId, "skus", skuId, "availabilities", query: [
+            ("targetSegment", targetSegment), ("reservationScope", reservationScope),
+        ])
     }
 
     // MARK: Carts
