@@ -192,6 +192,7 @@ extension PartnerCenterClient {
                         throw withHint(lastFailure, "the \(request.method) was not retried because its MS-RequestId was not pinned; it may have been applied — check before repeating, or retry with MS-RequestId \(requestId)")
                     }
                     delay = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
+                    if let retryAfter, retryAfter <= policy.maxRetryAfter.seconds { delay = max(delay, .seconds(retryAfter)) }
                 default:
                     throw lastFailure
                 }
