@@ -1,0 +1,130 @@
+import Foundation
+
+/// The pages of a Partner Center collection as an `AsyncSequence` of ``RawResponse``.
+///
+/// Follows `links.next` as the official SDK does: the next link's URI as-is (with or without
+/// `/v1`) plus its headers (`MS-ContinuationToken` for seek paging), stopping when a page has
+/// no `next`. While the caller works on page *n*, page *n+1* is already being fetched.
+/// Cancelling the consuming task cancels the fetch in flight.
+public struct PageSequence: AsyncSequence, Sendable {
+    /// Each page's response.
+    public typealias Element = RawResponse
+
+    let client: PartnerCenterClient
+    let first: PartnerCenterRequest
+
+    /// Makes an iterator that starts at the first request.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(client: client, first: first)
+    }
+
+    /// Fetches pages one by one, prefetching the next.
+    public final class Iterator: AsyncIteratorProtocol {
+        private let client: PartnerCenterClient
+        private var upcoming: PartnerCenterRequest?
+        private var pending: Task<RawResponse, any Error>?
+        private var seen: Set<PartnerCenterRequest> = []
+        private var finished = false
+
+        init(client: PartnerCenterClient, first: PartnerCenterRequest) {
+            self.client = client
+            self.upcoming = first
+        }
+
+        deinit { pending?.cancel() }
+
+        /// The next page, or nil after the last one.
+        /// - Throws: ``PartnerCenterError`` (the sequence ends after an error).
+        public func next() async throws -> RawResponse? {
+            guard !finished else { return nil }
+            let task: Task<RawResponse, any Error>
+            if let pending {
+                task = pending
+                self.pending = nil
+            } else if let upcoming {
+                let client = self.client
+                task = Task { try await client.send(upcoming) }
+                self.upcoming = nil
+            } else {
+                finished = true
+                return nil
+            }
+            let page: RawResponse
+            do {
+                page = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+            } catch {
+                finished = true
+                if let error = error as? PartnerCenterError { throw error }
+                throw PartnerCenterError(category: .cancelled, message: "paging was cancelled")
+            }
+            seen.insert(page.request)
+            if var next = page.nextPageRequest {
+                next.requestId = nil
+                if seen.contains(where: { $0.path == next.path && $0.query == next.query && $0.continuationToken == next.continuationToken }) {
+                    finished = true
+                    throw PartnerCenterError(
+                        category: .serverError,
+                        message: "the collection's next link points back to a page already read (\(next)); stopping to avoid a loop",
+                        method: next.method, path: next.path)
+                }
+                let client = self.client
+                pending = Task { try await client.send(next) }
+            } else {
+                finished = true
+            }
+            return page
+        }
+    }
+}
+
+/// The items of every page of a collection, decoded as `T` (see ``PageSequence``).
+public struct ItemSequence<T: Decodable & Sendable>: AsyncSequence, Sendable {
+    /// One item.
+    public typealias Element = T
+
+    let pages: PageSequence
+
+    /// Makes an iterator over the items of every page.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(pages: pages.makeAsyncIterator())
+    }
+
+    /// Yields the items of the current page, then fetches (prefetched) the next page.
+    public final class Iterator: AsyncIteratorProtocol {
+        private let pages: PageSequence.Iterator
+        private var buffer: [T] = []
+        private var index = 0
+
+        init(pages: PageSequence.Iterator) { self.pages = pages }
+
+        /// The next item, or nil after the last item of the last page.
+        /// - Throws: ``PartnerCenterError``.
+        public func next() async throws -> T? {
+            while index >= buffer.count {
+                guard let page = try await pages.next() else { return nil }
+                buffer = try page.decode(ItemsEnvelope<T>.self).items ?? []
+                index = 0
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
+    }
+}
+
+/// `{ "items": [...] }`, or a bare array (check inventory).
+struct ItemsEnvelope<T: Decodable>: Decodable {
+    var items: [T]?
+
+    private enum CodingKeys: String, CodingKey { case items }
+
+    init(from decoder: any Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var result: [T] = []
+            while !array.isAtEnd { result.append(try array.decode(T.self)) }
+            items = result
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        items = try container.decodeIfPresent([T].self, forKey: .items)
+    }
+}

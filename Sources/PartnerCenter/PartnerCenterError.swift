@@ -1,0 +1,156 @@
+import Foundation
+
+/// The one error type the Partner Center client throws.
+///
+/// Every failure — an HTTP error from Partner Center, a refused purchase, a network failure, a
+/// timeout, a cancelled task, a bad argument — arrives as a `PartnerCenterError` with a stable
+/// ``Category`` that scripts and the CLI can switch on. The value never contains an access
+/// token, a refresh token or a client secret: every text that could carry one passes through
+/// the client's ``SecretRedactor`` before it is stored here.
+public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The stable, closed set of error kinds (snake_case on the wire and in Lua).
+    public enum Category: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// The request was malformed or a business rule rejected it (HTTP 400, 405, 406, 412, 417, bad input).
+        case invalidArgument = "invalid_argument"
+        /// No valid credentials, or Partner Center rejected the token (HTTP 401, token endpoint failures).
+        case unauthenticated
+        /// The caller may not do this (HTTP 403).
+        case forbidden
+        /// The resource does not exist (HTTP 404).
+        case notFound = "not_found"
+        /// The request conflicts with the resource's state (HTTP 409).
+        case conflict
+        /// Partner Center throttled the caller and the client gave up (HTTP 429, retry budget spent).
+        case throttled
+        /// Partner Center failed (HTTP 5xx) and retries did not help.
+        case serverError = "server_error"
+        /// The connection failed or dropped.
+        case network
+        /// A connect, request or overall deadline passed.
+        case timeout
+        /// The calling task was cancelled.
+        case cancelled
+        /// The client's market policy refused the operation before anything was sent.
+        case policyDenied = "policy_denied"
+
+        /// The snake_case name.
+        public var description: String { rawValue }
+    }
+
+    /// The kind of failure.
+    public var category: Category
+    /// The HTTP status, when a response arrived.
+    public var status: Int?
+    /// Partner Center's own error code (`ApiFault.code`, or a cart line's `errorCode`), as text.
+    public var pcCode: String?
+    /// A human-readable description of what went wrong (redacted).
+    public var message: String
+    /// The `MS-RequestId` of the logical call (the idempotency key), when one was sent.
+    public var requestId: String?
+    /// The `MS-CorrelationId` of the call, when one was sent.
+    public var correlationId: String?
+    /// The HTTP method of the failed call (`GET`, `POST`…), when a call was attempted.
+    public var method: String?
+    /// The request path (without host or query), e.g. `/v1/customers/…/carts`.
+    public var path: String?
+    /// What the caller can do about it, for the codes a partner meets on the RI purchase path.
+    public var hint: String?
+    /// The delay Partner Center asked for (`Retry-After`), in seconds, when it sent one.
+    public var retryAfterSeconds: Double?
+
+    /// Creates an error; `hint` defaults to the remediation known for `status`/`pcCode`.
+    public init(
+        category: Category, message: String, status: Int? = nil, pcCode: String? = nil,
+        requestId: String? = nil, correlationId: String? = nil, method: String? = nil,
+        path: String? = nil, hint: String? = nil, retryAfterSeconds: Double? = nil
+    ) {
+        self.category = category
+        self.message = message
+        self.status = status
+        self.pcCode = pcCode
+        self.requestId = requestId
+        self.correlationId = correlationId
+        self.method = method
+        self.path = path
+        self.hint = hint ?? PartnerCenterError.remediation(category: category, status: status, pcCode: pcCode)
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// One line a person can act on, then the context and the hint:
+    /// `throttled: … (POST /v1/customers/…/carts, request 6b1e…, HTTP 429)` + `hint: …`.
+    public var description: String {
+        var context: [String] = []
+        if let method, let path { context.append("\(method) \(path)") }
+        if let requestId { context.append("request \(requestId)") }
+        if let correlationId { context.append("correlation \(correlationId)") }
+        if let status { context.append("HTTP \(status)") }
+        if let pcCode { context.append("code \(pcCode)") }
+        var text = "\(category.rawValue): \(message)"
+        if !context.isEmpty { text += " (" + context.joined(separator: ", ") + ")" }
+        if let hint { text += "\n  hint: \(hint)" }
+        return text
+    }
+
+    /// Maps an HTTP status to the category the client reports for it.
+    public static func category(forStatus status: Int) -> Category {
+        switch status {
+        case 401: return .unauthenticated
+        case 403: return .forbidden
+        case 404, 410: return .notFound
+        case 408, 504: return .timeout
+        case 409: return .conflict
+        case 429: return .throttled
+        case 400..<500: return .invalidArgument
+        default: return .serverError
+        }
+    }
+
+    /// The remediation hint for a Partner Center error code or status, if one is known.
+    public static func remediation(category: Category, status: Int?, pcCode: String?) -> String? {
+        if let pcCode, let hint = codeHints[pcCode] { return hint }
+        switch category {
+        case .unauthenticated:
+            return "check PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET (or the profile), and renew the refresh token if it expired or was revoked"
+        case .forbidden:
+            return "this operation may need an App+User token (refresh token) or a relationship with the customer"
+        case .throttled:
+            return "lower the concurrency or the rate limit, or raise the retry budget, and try again later"
+        case .timeout:
+            return "raise the request or overall timeout, or retry later; a POST is safe to retry with the same MS-RequestId"
+        case .network:
+            return "check connectivity to the endpoint; a POST is safe to retry with the same MS-RequestId"
+        case .serverError:
+            return "Partner Center failed; retry later with the same MS-RequestId"
+        case .policyDenied:
+            return "Reserved VM Instances are not sold in this market; the excluded list is the market_policy configuration"
+        default:
+            return nil
+        }
+    }
+
+    /// Remediation for the codes a partner meets on the reserved-instance path.
+    static let codeHints: [String: String] = [
+        "10011": "register the Azure subscription for reservation purchases (pc.subscriptions.register) and wait until it is Registered",
+        "800030": "register the Azure subscription for reservation purchases (pc.subscriptions.register) and wait until it is Registered",
+        "10003": "inventory is not available for this SKU, region and subscription; check inventory and pick another region or SKU",
+        "800010": "inventory is not available for this catalog item; check inventory and pick another region or SKU",
+        "400019": "the availability (catalogItemId) went stale; list the SKU's availabilities again and rebuild the cart with the new catalogItemId",
+        "800089": "the service refused the purchase for this customer or market; check the customer's country against where Reserved VM Instances are sold",
+        "800009": "a cart line carries an error; fix or remove that line (see its error code) and check out again",
+        "800008": "the cart does not exist or expired (carts live 7 days); create a new cart",
+        "800064": "another request is checking out this cart; wait and check out again with the same MS-RequestId",
+        "800065": "the cart was already checked out; look up the order instead of buying again",
+        "800060": "an order is in progress; check the order list in a few minutes before retrying",
+        "10008": "the Azure subscription is not enabled for reserved instances; use an active MS-AZR-0145P subscription or Azure plan",
+        "800013": "the Azure subscription is not enabled for reserved instances; use an active MS-AZR-0145P subscription or Azure plan",
+        "10001": "the catalogItemId is not valid; take it from a fresh availability (productId:skuId:availabilityId)",
+        "10010": "a cart line is invalid: check billingCycle one_time, termDuration P1Y/P3Y and provisioningContext subscriptionId/scope/duration",
+        "900329": "this operation needs an App+User token: configure a refresh token (PCX_REFRESH_TOKEN)",
+        "800001": "no partner token reached Partner Center: check the credentials and the token endpoint (PCX_AUTHORITY)",
+        "400030": "the requested targetSegment is not allowed for this partner",
+        "400036": "the requested targetView is not allowed for this partner",
+        "800043": "no access to prices; call without include_price or use an account with pricing access",
+        "20002": "the partner has no relationship with this customer",
+        "800070": "the offer is not available in this country/region",
+    ]
+}

@@ -1,0 +1,302 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Obtains and caches the bearer token for Partner Center.
+///
+/// Modes, chosen from the configuration:
+/// - a fixed ``ClientConfiguration/accessToken`` (used as-is, never renewed);
+/// - App+User: the `refresh_token` grant when a refresh token is configured (or stored in
+///   ``ClientConfiguration/refreshTokenStore``); a rotated refresh token is kept and persisted
+///   to the store with file mode 0600;
+/// - App-only: the `client_credentials` grant.
+/// On the v1 endpoint the request names `resource=`; on v2 it names a scope. Tokens are cached
+/// and renewed ``ClientConfiguration/tokenRenewalMargin`` before they expire; concurrent callers
+/// share one renewal. ``invalidate(_:)`` drops a token Partner Center rejected (401).
+actor TokenProvider {
+    struct Cached {
+        var token: String
+        var expiresAt: Date
+        var renewAt: Date
+    }
+
+    private let configuration: ClientConfiguration
+    private let http: HTTPClient
+    private let redactor: SecretRedactor
+    private let metrics: ClientMetrics
+    private var cached: Cached?
+    private var inflight: Task<Cached, any Error>?
+    private var refreshToken: String?
+
+    init(configuration: ClientConfiguration, http: HTTPClient, redactor: SecretRedactor, metrics: ClientMetrics) {
+        self.configuration = configuration
+        self.http = http
+        self.redactor = redactor
+        self.metrics = metrics
+        var refresh = configuration.refreshToken?.reveal()
+        if let store = configuration.refreshTokenStore,
+           let data = FileManager.default.contents(atPath: store),
+           let stored = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+           !stored.isEmpty {
+            refresh = stored
+        }
+        self.refreshToken = refresh
+        redactor.register(refresh)
+        redactor.register(configuration.clientSecret?.reveal())
+        redactor.register(configuration.accessToken?.reveal())
+    }
+
+    /// The refresh token currently in use (after rotation), for tests.
+    var currentRefreshToken: String? { refreshToken }
+
+    /// A valid bearer token (cached, or freshly obtained).
+    func token() async throws -> String {
+        if let fixed = configuration.accessToken { return fixed.reveal() }
+        if let cached, Date() < cached.renewAt { return cached.token }
+        if let inflight { return try await inflight.value.token }
+        let task = Task { try await self.fetch() }
+        inflight = task
+        defer { inflight = nil }
+        let fresh = try await task.value
+        cached = fresh
+        return fresh.token
+    }
+
+    /// Forgets `token` if it is the cached one (Partner Center answered 401 to it).
+    func invalidate(_ token: String) {
+        if cached?.token == token { cached = nil }
+    }
+
+    /// Whether the provider can renew tokens (false for a fixed access token).
+    var canRenew: Bool { configuration.accessToken == nil }
+
+    private var tokenURL: String {
+        let authority = configuration.authority.hasSuffix("/") ? String(configuration.authority.dropLast()) : configuration.authority
+        let tenant = PartnerCenterRequest.encodeSegment(configuration.tenantId ?? "")
+        switch configuration.tokenEndpointVersion {
+        case .v1: return "\(authority)/\(tenant)/oauth2/token"
+        case .v2: return "\(authority)/\(tenant)/oauth2/v2.0/token"
+        }
+    }
+
+    private func fetch() async throws -> Cached {
+        guard let tenant = configuration.tenantId, !tenant.isEmpty, let clientId = configuration.clientId, !clientId.isEmpty else {
+            throw PartnerCenterError(
+                category: .unauthenticated, message: "no credentials configured (tenant ID and client ID are required)",
+                hint: "set PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET (and PCX_REFRESH_TOKEN for App+User), or use a profile")
+        }
+        let resource = configuration.resource.hasSuffix("/") ? String(configuration.resource.dropLast()) : configuration.resource
+        var form: [(String, String)] = [("client_id", clientId)]
+        if let secret = configuration.clientSecret?.reveal() { form.append(("client_secret", secret)) }
+        let grant: String
+        if let refresh = refreshToken {
+            grant = "refresh_token"
+            form.append(("grant_type", "refresh_token"))
+            form.append(("refresh_token", refresh))
+            switch configuration.tokenEndpointVersion {
+            case .v1:
+                form.append(("resource", resource))
+                form.append(("scope", "openid"))
+            case .v2:
+                form.append(("scope", "\(resource)/user_impersonation offline_access"))
+            }
+        } else {
+            guard configuration.clientSecret != nil else {
+                throw PartnerCenterError(
+                    category: .unauthenticated, message: "no client secret configured for the client_credentials grant",
+                    hint: "set PCX_CLIENT_SECRET, or PCX_REFRESH_TOKEN for App+User")
+            }
+            grant = "client_credentials"
+            form.append(("grant_type", "client_credentials"))
+            switch configuration.tokenEndpointVersion {
+            case .v1: form.append(("resource", resource))
+            case .v2: form.append(("scope", "\(resource)/.default"))
+            }
+        }
+        let body = form.map { name, value in
+            name + "=" + (value.addingPercentEncoding(withAllowedCharacters: TokenProvider.formAllowed) ?? value)
+        }.joined(separator: "&")
+
+        var lastError: PartnerCenterError?
+        for attempt in 0..<3 {
+            if attempt > 0 {
+                try await configuration.sleeper(configuration.retry.backoff(forRetry: attempt - 1, unit: Double.random(in: 0.5...1)))
+            }
+            do {
+                return try await post(body: body, grant: grant)
+            } catch let error as PartnerCenterError {
+                lastError = error
+                // Only transport failures and 5xx are worth another try; a rejected credential is final.
+                guard error.category == .network || error.category == .timeout || error.category == .serverError else { throw error }
+            }
+        }
+        throw lastError!
+    }
+
+    private static let formAllowed: CharacterSet = {
+        var set = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        set.insert(charactersIn: "-._~")
+        return set
+    }()
+
+    private struct TokenResponse: Decodable {
+        var accessToken: String?
+        var refreshToken: String?
+        var expiresIn: FlexibleNumber?
+        var expiresOn: FlexibleNumber?
+        var error: String?
+        var errorDescription: String?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token", refreshToken = "refresh_token", expiresIn = "expires_in"
+            case expiresOn = "expires_on", error, errorDescription = "error_description"
+        }
+    }
+
+    private func post(body: String, grant: String) async throws -> Cached {
+        metrics.bump(\.tokenRequests)
+        let url = tokenURL
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded; charset=utf-8")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let data: Data
+        let status: Int
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(Int64(configuration.timeouts.request.seconds * 1e9)))
+            status = Int(response.status.code)
+            data = Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+        } catch {
+            if Task.isCancelled || error is CancellationError {
+                throw PartnerCenterError(category: .cancelled, message: "token request cancelled", method: "POST", path: pathOf(url))
+            }
+            let (category, text) = classifyTransportError(error)
+            throw PartnerCenterError(
+                category: category, message: redactor.redact("token endpoint unreachable: \(text)"), method: "POST", path: pathOf(url),
+                hint: "check PCX_AUTHORITY (\(configuration.authority)) and connectivity")
+        }
+        let parsed = try? JSONDecoder().decode(TokenResponse.self, from: data)
+        guard (200..<300).contains(status), let access = parsed?.accessToken, !access.isEmpty else {
+            let detail = [parsed?.error, parsed?.errorDescription?.split(separator: "\n").first.map(String.init)]
+                .compactMap { $0 }.joined(separator: ": ")
+            let category: PartnerCenterError.Category = status >= 500 ? .serverError : .unauthenticated
+            throw PartnerCenterError(
+                category: category,
+                message: redactor.redact("the token endpoint refused the \(grant) grant (HTTP \(status))" + (detail.isEmpty ? "" : ": \(detail)")),
+                status: status, method: "POST", path: pathOf(url),
+                hint: grant == "refresh_token"
+                    ? "the refresh token may be expired or revoked: redo the App+User consent and set PCX_REFRESH_TOKEN"
+                    : "check PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET")
+        }
+        redactor.register(access)
+        let now = Date()
+        var lifetime = parsed?.expiresIn?.value
+        if lifetime == nil, let on = parsed?.expiresOn?.value { lifetime = on - now.timeIntervalSince1970 }
+        let seconds = max(1, lifetime ?? 3600)
+        let margin = min(configuration.tokenRenewalMargin.seconds, seconds / 2)
+        if let rotated = parsed?.refreshToken, !rotated.isEmpty, rotated != refreshToken, grant == "refresh_token" {
+            redactor.register(rotated)
+            refreshToken = rotated
+            try persist(rotated)
+        }
+        configuration.logger.debug("obtained access token", metadata: ["grant": "\(grant)", "expires_in": "\(Int(seconds))"])
+        return Cached(token: access, expiresAt: now.addingTimeInterval(seconds), renewAt: now.addingTimeInterval(seconds - margin))
+    }
+
+    /// Writes the rotated refresh token to the store atomically, readable only by the owner (0600).
+    private func persist(_ token: String) throws {
+        guard let store = configuration.refreshTokenStore else { return }
+        do {
+            try TokenProvider.writeSecretFile(path: store, contents: token)
+        } catch {
+            throw PartnerCenterError(
+                category: .invalidArgument,
+                message: "cannot persist the rotated refresh token to \(store): \(error.localizedDescription)",
+                hint: "make the directory writable, or unset the refresh-token store (the old token is no longer valid)")
+        }
+    }
+
+    /// Writes `contents` to `path` via a temporary file created with mode 0600 and a rename.
+    static func writeSecretFile(path: String, contents: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let temporary = path + ".tmp-\(UUID().uuidString)"
+        guard FileManager.default.createFile(
+            atPath: temporary, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        // createFile applies the mode after creation; enforce it again in case of a permissive umask path.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary)
+        if rename(temporary, path) != 0 {
+            let code = errno
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+        }
+    }
+}
+
+/// A number that may arrive as a JSON number or a numeric string (`"3600"`).
+struct FlexibleNumber: Decodable {
+    var value: Double?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            value = number
+        } else if let text = try? container.decode(String.self) {
+            value = Double(text.trimmingCharacters(in: .whitespaces))
+        } else {
+            value = nil
+        }
+    }
+}
+
+/// The path part of a URL string (for error context; never the query).
+func pathOf(_ url: String) -> String {
+    URL(string: url)?.path ?? url
+}
+
+/// Classifies a transport-level error into `timeout` or `network`, with a short description.
+func classifyTransportError(_ error: any Error) -> (PartnerCenterError.Category, String) {
+    if let error = error as? HTTPClientError {
+        switch error {
+        case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
+             .getConnectionFromPoolTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+            return (.timeout, error.description)
+        case .cancelled, .requestStreamCancelled:
+            return (.cancelled, error.description)
+        default:
+            return (.network, error.description)
+        }
+    }
+    if error is AttemptTimeout { return (.timeout, "the attempt exceeded its deadline") }
+    if error is CancellationError { return (.cancelled, "cancelled") }
+    let text = String(describing: error)
+    if text.lowercased().contains("timeout") || text.lowercased().contains("timed out") { return (.timeout, text) }
+    return (.network, text)
+}
+
+/// Thrown by ``withDeadline(_:operation:)`` when the deadline passes first.
+struct AttemptTimeout: Error {}
+
+/// Runs `operation`, cancelling it and throwing ``AttemptTimeout`` if `deadline` passes first.
+func withDeadline<T: Sendable>(
+    _ deadline: ContinuousClock.Instant, operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(until: deadline, clock: .continuous)
+            throw AttemptTimeout()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw CancellationError() }
+        return first
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import Testing
+@testable import PartnerCenter
+import PartnerCenterModels
+
+@Suite("Rate limiter logic")
+struct RateLimiterTests {
+    @Test("a token bucket serves its burst at once, then spaces requests at its rate")
+    func bucketSpacing() {
+        var bucket = TokenBucket(rate: 10, burst: 2, now: 0)
+        #expect(bucket.reserve(now: 0) == 0)
+        #expect(bucket.reserve(now: 0) == 0)
+        #expect(abs(bucket.reserve(now: 0) - 0.1) < 1e-9)
+        #expect(abs(bucket.reserve(now: 0) - 0.2) < 1e-9)
+        // Time passing pays the debt back.
+        #expect(bucket.reserve(now: 1) == 0)
+    }
+
+    @Test("a 429 halves the bucket's rate and pauses it for Retry-After; successes recover it up to the configured rate")
+    func aimd() {
+        var bucket = TokenBucket(rate: 10, burst: 5, now: 0)
+        bucket.penalize(now: 0, retryAfter: 3, factor: 0.5, floor: 0.1)
+        #expect(bucket.rate == 5)
+        // During the pause every reservation waits at least until it ends.
+        #expect(bucket.reserve(now: 1) >= 2)
+        bucket.penalize(now: 1, retryAfter: nil, factor: 0.5, floor: 0.1)
+        bucket.penalize(now: 1, retryAfter: nil, factor: 0.5, floor: 0.1)
+        bucket.penalize(now: 1, retryAfter: nil, factor: 0.5, floor: 0.1)
+        #expect(bucket.rate == 1, "never below the floor (10% of 10)")
+        for _ in 0..<1000 { bucket.reward(fraction: 0.02) }
+        #expect(bucket.rate == 10, "recovers, but never above the configured rate")
+    }
+
+    @Test("requests are limited per partner and per customer, each customer in its own bucket")
+    func perCustomerBuckets() {
+        let limiter = RateLimiter(policy: RateLimitPolicy(partnerRate: 100, partnerBurst: 100, customerRate: 1, customerBurst: 1))
+        #expect(limiter.reserve(customer: "A", now: 0) == 0)
+        #expect(limiter.reserve(customer: "a", now: 0) == 1, "customer keys are case-insensitive")
+        #expect(limiter.reserve(customer: "B", now: 0) == 0, "another customer is not slowed")
+        #expect(limiter.reserve(customer: nil, now: 0) == 0)
+        limiter.penalize(customer: "B", retryAfter: nil, now: 0)
+        #expect(limiter.currentRate(customer: "B") == 0.5)
+        #expect(limiter.currentRate(customer: "A") == 1)
+        #expect(limiter.currentPartnerRate == 50)
+        limiter.reward(customer: "B")
+        #expect(limiter.currentPartnerRate! > 50)
+    }
+
+    @Test("the concurrency cap admits N holders and queues the next until one releases")
+    func concurrencyCap() async throws {
+        let limiter = RateLimiter(policy: .unlimited(concurrency: 2))
+        let first = try await limiter.acquire(customer: nil)
+        let second = try await limiter.acquire(customer: nil)
+        let third = Task { try await limiter.acquire(customer: nil) }
+        // The third waiter cannot complete while both permits are held; release one and it must.
+        first.release()
+        let permit = try await third.value
+        permit.release()
+        second.release()
+        let waiter = Task { try await limiter.acquire(customer: nil) }
+        let held = try await waiter.value
+        held.release()
+    }
+
+    @Test("a task waiting for a slot is released by cancellation")
+    func cancelWhileWaiting() async throws {
+        let limiter = RateLimiter(policy: .unlimited(concurrency: 1))
+        let holder = try await limiter.acquire(customer: nil)
+        let waiter = Task { try await limiter.acquire(customer: nil) }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+        holder.release()
+    }
+
+    @Test("backoff ceilings grow exponentially up to the cap and jitter stays under the ceiling")
+    func backoff() {
+        let policy = RetryPolicy(baseDelay: .milliseconds(500), multiplier: 2, maxDelay: .seconds(4))
+        #expect(policy.backoffCeiling(forRetry: 0) == .milliseconds(500))
+        #expect(policy.backoffCeiling(forRetry: 2) == .seconds(2))
+        #expect(policy.backoffCeiling(forRetry: 10) == .seconds(4))
+        #expect(policy.backoff(forRetry: 2, unit: 0.5) == .seconds(1))
+        #expect(policy.backoff(forRetry: 2, unit: 7) == .seconds(2))
+    }
+}
+
+@Suite("Secrets")
+struct RedactionTests {
+    @Test("registered secrets, bearer tokens and JWTs never survive redaction")
+    func redaction() {
+        let redactor = SecretRedactor()
+        redactor.register("client-secret-123")
+        let text = redactor.redact(
+            "failed with client-secret-123; Authorization: Bearer abc.def-ghi; token eyJhbGciOi.eyJzdWIi.c2ln; refresh_token=0.AAAbbbCCC&x=1")
+        #expect(!text.contains("client-secret-123"))
+        #expect(!text.contains("abc.def-ghi"))
+        #expect(!text.contains("eyJhbGciOi"))
+        #expect(!text.contains("0.AAAbbbCCC"))
+        #expect(text.contains("x=1"))
+    }
+
+    @Test("a Secret and a configuration holding secrets print no secret")
+    func secretsDoNotPrint() {
+        let config = ClientConfiguration(clientSecret: Secret("hunter2-secret"), refreshToken: Secret("rt-value-999"))
+        let printed = "\(config.clientSecret!) \(String(describing: config)) \(String(reflecting: config.refreshToken!))"
+        #expect(!printed.contains("hunter2-secret"))
+        #expect(!printed.contains("rt-value-999"))
+    }
+
+    @Test("a rotated refresh token is written with file mode 0600")
+    func secretFileMode() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-rt-\(UUID().uuidString)/token").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try TokenProvider.writeSecretFile(path: path, contents: "rotated")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "rotated")
+    }
+}
+
+@Suite("Requests")
+struct RequestTests {
+    @Test("builders produce the documented method, path and query")
+    func builders() {
+        let products = PartnerCenterRequest.listProducts(country: "US", targetView: "AzureReservationsVM", reservationScope: "AzurePlan")
+        #expect(products.description == "GET /v1/products?country=US&targetView=AzureReservationsVM&reservationScope=AzurePlan")
+        let checkout = PartnerCenterRequest.checkoutCart(customerId: "c1", cartId: "k1", requestId: "r1")
+        #expect(checkout.method == "POST" && checkout.path == "/v1/customers/c1/carts/k1/checkout" && checkout.requestId == "r1")
+        #expect(PartnerCenterRequest.getCustomer(customerId: "a/b").path == "/v1/customers/a%2Fb")
+        let lines = PartnerCenterRequest.invoiceLineItems(invoiceId: "G1", provider: "onetime", invoiceLineItemType: "billinglineitems", size: 2)
+        #expect(lines.description == "GET /v1/invoices/G1/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&size=2")
+    }
+
+    @Test("links resolve with or without /v1 and carry their continuation token")
+    func links() throws {
+        let next = try PartnerCenterRequest.link(
+            uri: "/invoices/G1/lineitems?provider=onetime&size=1&seekOperation=Next",
+            headers: ["MS-ContinuationToken": "tok,en/=="])
+        #expect(next.path == "/v1/invoices/G1/lineitems")
+        #expect(next.query.contains(.init("seekOperation", "Next")))
+        #expect(next.continuationToken == "tok,en/==")
+        let versioned = try PartnerCenterRequest.link(uri: "/v1/customers?size=2")
+        #expect(versioned.path == "/v1/customers")
+        #expect(throws: PartnerCenterError.self) { try PartnerCenterRequest.link(uri: "customers") }
+    }
+
+    @Test("every cart-mutating path is recognised whatever its spelling, and bad paths are refused")
+    func cartMutationDetection() throws {
+        let client = try PartnerCenterClient(configuration: ClientConfiguration(endpoint: "http://127.0.0.1:9"))
+        defer { Task { try? await client.shutdown() } }
+        for (method, path) in [
+            ("POST", "/v1/customers/C1/carts"), ("post", "/customers/C1/Carts/"), ("PUT", "/V1/customers/C1/carts/x"),
+            ("POST", "/v1/customers/C1/carts/x/checkout"), ("POST", "/v1/%63ustomers/C1/%63arts"),
+        ] {
+            let prepared = try client.prepare(PartnerCenterRequest(method: method, path: path))
+            #expect(prepared.isCartMutation, "\(method) \(path)")
+            #expect(prepared.customerId == "C1")
+        }
+        #expect(try !client.prepare(.getCart(customerId: "C1", cartId: "x")).isCartMutation)
+        for path in ["https://evil.example/v1/x", "//evil/v1", "/v1/customers//carts", "/v1/customers/../carts", "/v1/x?y=1", "relative"] {
+            #expect(throws: PartnerCenterError.self, "\(path)") { try client.prepare(PartnerCenterRequest(method: "GET", path: path)) }
+        }
+        #expect(throws: PartnerCenterError.self) { try client.prepare(PartnerCenterRequest(method: "TRACE", path: "/v1/x")) }
+    }
+
+    @Test("an error's description carries the category, context and hint")
+    func errorDescription() {
+        let error = PartnerCenterError(
+            category: .invalidArgument, message: "cart line error", status: 400, pcCode: "10011", requestId: "r", method: "POST",
+            path: "/v1/customers/c/carts")
+        #expect(error.description.hasPrefix("invalid_argument: cart line error (POST /v1/customers/c/carts, request r, HTTP 400, code 10011)"))
+        #expect(error.hint?.contains("register") == true)
+        #expect(PartnerCenterError.category(forStatus: 429) == .throttled)
+        #expect(PartnerCenterError.category(forStatus: 503) == .serverError)
+        #expect(PartnerCenterError.Category.allCases.map(\.rawValue).sorted() == [
+            "cancelled", "conflict", "forbidden", "invalid_argument", "network", "not_found", "policy_denied",
+            "server_error", "throttled", "timeout", "unauthenticated",
+        ])
+    }
+}
+
+@Suite("Response parsing")
+struct ResponseParsingTests {
+    func response(_ json: String, request: PartnerCenterRequest = .listInvoices(size: 1)) -> RawResponse {
+        RawResponse(status: 200, headers: [], body: Data(json.utf8), requestId: "r", correlationId: "c", request: request, attempts: 1)
+    }
+
+    @Test("the next page comes from links.next, with its continuation-token header; the last page has none")
+    func nextPage() throws {
+        let seek = response("""
+        {"totalCount":1,"items":[{}],"continuationToken":"T1",
+         "links":{"next":{"uri":"/invoices/G1/lineitems?provider=onetime&size=1&seekOperation=Next","method":"GET",
+                          "headers":[{"key":"MS-ContinuationToken","value":"T1"}]}}}
+        """)
+        let next = try #require(seek.nextPageRequest)
+        #expect(next.path == "/v1/invoices/G1/lineitems")
+        #expect(next.continuationToken == "T1")
+        #expect(seek.continuationToken == "T1")
+        let offset = response(#"{"items":[],"links":{"self":{"uri":"/invoices?size=1&offset=0"},"next":{"uri":"/v1/invoices?size=1&offset=1"}}}"#)
+        #expect(offset.nextPageRequest?.query == [.init("size", "1"), .init("offset", "1")])
+        #expect(response(#"{"items":[],"links":{"self":{"uri":"/x"}}}"#).nextPageRequest == nil)
+        #expect(response("[1,2]").nextPageRequest == nil)
+        #expect(response("not json").nextPageRequest == nil)
+    }
+
+    @Test("the customer's country comes from the company profile, else the billing profile")
+    func customerCountry() {
+        #expect(PartnerCenterClient.country(fromCustomerJSON: Data(#"{"companyProfile":{"address":{"country":"br"}}}"#.utf8)) == "BR")
+        #expect(PartnerCenterClient.country(fromCustomerJSON: Data(
+            #"{"companyProfile":{},"billingProfile":{"defaultAddress":{"country":"KR"}}}"#.utf8)) == "KR")
+        #expect(PartnerCenterClient.country(fromCustomerJSON: Data(#"{"id":"x"}"#.utf8)) == nil)
+    }
+
+    @Test("a body that does not decode is a server_error naming the operation, not a crash")
+    func decodeFailure() {
+        let bad = response(#"{"id": 5}"#, request: .getCustomer(customerId: "c"))
+        #expect(throws: PartnerCenterError.self) { _ = try bad.decode([String].self) }
+    }
+}
+
+@Suite("Tolerant typed decoding through the client")
+struct TolerantDecodingTests {
+    @Test("unknown enum values, numbers as strings and year-0001 dates decode instead of failing a typed call")
+    func tolerance() throws {
+        let body = """
+        {"id":"o1","billingCycle":"quadrennial","status":"Pending Review Soon","creationDate":"0001-01-01T00:00:00",
+         "totalPrice":"1234.56","lineItems":[{"lineItemNumber":"0","quantity":"2","offerId":"A:B:C"}],"extra":{"new":true}}
+        """
+        let response = RawResponse(
+            status: 200, headers: [], body: Data(body.utf8), requestId: "r", correlationId: "c",
+            request: .getOrder(customerId: "c", orderId: "o1"), attempts: 1)
+        let order = try response.decode(PartnerCenterModels.Order.self)
+        #expect(order.billingCycle == .unknown("quadrennial"))
+        #expect(order.status?.isKnown == false)
+        #expect(order.creationDate == nil)
+        #expect(order.totalPrice == Decimal(string: "1234.56"))
+        #expect(order.lineItems?.first?.quantity == 2)
+        let cycle = try response.decode(PartnerCenterModels.Order.self).billingCycle
+        #expect(cycle?.wireValue == "quadrennial")
+    }
+}
