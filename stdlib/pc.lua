@@ -30,7 +30,7 @@ local CODES = {
 local KNOWN = {}
 for _, c in ipairs(CODES) do KNOWN[c] = true end
 
-local Error = core.error_metatable
+local Error = getmetatable(core.error_prototype())
 pc.Error = Error
 
 -- The first stack frame outside pcx's own stdlib: the user's file:line.
@@ -40,7 +40,8 @@ local function locate(start)
     local info = getinfo(level, "Sl")
     if not info then return nil end
     local src = info.source or ""
-    if info.currentline and info.currentline > 0 and ssub(src, 1, 1) == "@" and not sfind(src, "^@stdlib/") then
+    if info.currentline and info.currentline > 0 and ssub(src, 1, 1) == "@" and not sfind(src, "^@stdlib/")
+      and not sfind(src, "/stdlib/[%w_]+%.lua$") then
       return ssub(src, 2) .. ":" .. info.currentline
     end
     level = level + 1
@@ -430,11 +431,11 @@ function pc.policy.excluded_markets() return call("policy.excluded_markets", {})
 --- The run's options: json, dry_run, target ("sandbox" or the endpoint), allow_purchase.
 pc.options = core.options
 
-local async = core.async
+local async = require "async"
 --- Runs the functions concurrently (their pc calls overlap); returns their results in order.
-pc.parallel = async and async.parallel
---- Calls fn(item, index) for every item with at most opts.concurrency (default 8) at once;
---- returns the results in the list's order. The first error is raised after the others finish.
-pc.map = async and async.map
+pc.parallel = async.parallel
+--- Calls fn(item, index) for every item with at most opts.concurrency at once; returns the
+--- results in the list's order. The first error is raised after the others finish.
+pc.map = async.map
 
 return pc

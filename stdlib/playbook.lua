@@ -26,7 +26,9 @@ function M.declare(t)
   if type(t.run) ~= "function" then error("playbook " .. t.name .. ": run must be a function(params)", 2) end
   t.params = t.params or {}
   args.validate(t.params, "playbook " .. t.name .. " params")
-  return setmetatable(t, Playbook)
+  setmetatable(t, Playbook)
+  M.last = t
+  return t
 end
 
 --- Whether `v` is a declared playbook.

@@ -172,6 +172,6 @@ func textTable(header: [String], rows: [[String]]) -> String {
 }
 
 /// Writes a line to standard error.
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+func printError(_ s: String, newline: Bool = true) {
+    FileHandle.standardError.write(Data((s.hasSuffix("\n") || !newline ? s : s + "\n").utf8))
 }

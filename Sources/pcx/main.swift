@@ -263,10 +263,10 @@ struct Sandbox: AsyncParsableCommand {
         @Option(help: ArgumentHelp("SQLite database file, or :memory:.", valueName: "path")) var db = ":memory:"
         @Option(help: "Seed for the deterministic data.") var seed: UInt64 = 1
         @Option(help: ArgumentHelp("Grow the seeded data, e.g. lineitems=1000000.", valueName: "spec")) var scale: [String] = []
-        @Option(help: ArgumentHelp("Inject faults, e.g. 'checkout:drop-after-commit:1'.", valueName: "spec")) var faults: [String] = []
+        @Option(help: ArgumentHelp("Inject faults: ROUTE=ACTION[,ACTION...] or ROUTE=rate:P:ACTION, e.g. 'checkout=drop-after' or '*=rate:0.05:503' (repeatable).", valueName: "spec")) var faults: [String] = []
         @Option(help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
         @Option(help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
-        @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s'.", valueName: "spec")) var rateLimit: [String] = []
+        @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s,customer=500/m'.", valueName: "spec")) var rateLimit: [String] = []
 
         func run() async throws {
             try finish(await PCXCommands.sandboxServe(

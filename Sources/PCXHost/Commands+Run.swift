@@ -1,0 +1,251 @@
+import Foundation
+import LuaRuntime
+
+extension PCXCommands {
+    /// `pcx run SCRIPT ARGS...`.
+    public static func run(script: String, arguments: [String], options: HostOptions) async -> Int32 {
+        guard FileManager.default.isReadableFile(atPath: script) else {
+            printError("pcx: cannot read \(script): no such file or not readable\n  hint: give the path of a Lua file, e.g. pcx run scripts/buy.lua")
+            return ExitCode.usage.rawValue
+        }
+        let session = Session(options: options, script: script)
+        return await withHost(session) { host in
+            try await host.runFile(script, arguments: arguments)
+        }
+    }
+
+    /// Creates a host, runs `body` with Ctrl-C wired to it, renders failures, cleans up.
+    static func withHost(_ session: Session, _ body: (ScriptHost) async throws -> Void) async -> Int32 {
+        let host: ScriptHost
+        do {
+            host = try await ScriptHost(session: session)
+        } catch {
+            printError("pcx: cannot start Lua: \(error)")
+            await session.shutdown()
+            return ExitCode.failure.rawValue
+        }
+        var code = ExitCode.ok.rawValue
+        do {
+            try await InterruptHandler.shared.run(host.vm) { try await body(host) }
+        } catch let error as LuaError {
+            let rendered = render(error)
+            if !rendered.text.isEmpty { printError(rendered.text) }
+            code = rendered.exitCode
+        } catch {
+            printError("pcx: \(error)")
+            code = ExitCode.failure.rawValue
+        }
+        host.close()
+        await session.shutdown()
+        return code
+    }
+
+    /// `pcx check FILE...`: compiles each file; prints every syntax error as `file:line: message`.
+    public static func check(files: [String]) -> Int32 {
+        do {
+            let vm = try LuaVM(options: LuaVMOptions())
+            defer { vm.close() }
+            var failed = false
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    printError("\(file): cannot read the file")
+                    failed = true
+                    continue
+                }
+                var text = String(decoding: data, as: UTF8.self)
+                if text.hasPrefix("#") { // a #! line, as lua.c skips it (keep the line count)
+                    text = "--" + text.dropFirst()
+                }
+                if data.first == 0x1B {
+                    printError("\(file): bytecode is not allowed; pcx checks and runs Lua source only")
+                    failed = true
+                    continue
+                }
+                let error = try vm.performBlocking { ctx in ctx.check(text, name: file) }
+                if let error {
+                    let location = error.location ?? file
+                    printError("\(location): \(stripLocation(error.message))")
+                    failed = true
+                }
+            }
+            return failed ? ExitCode.usage.rawValue : ExitCode.ok.rawValue
+        } catch {
+            printError("pcx: \(error)")
+            return ExitCode.failure.rawValue
+        }
+    }
+
+    /// `pcx test SPEC...`: runs each spec file in a fresh Lua state (one shared Partner Center
+    /// target) and prints each file's `N passed, N failed`, then the total.
+    public static func test(files: [String], verbose: Bool, options: HostOptions) async -> Int32 {
+        let session = Session(options: options, script: files.first ?? "spec")
+        var passed = 0, failed = 0
+        for file in files {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                printError("pcx: cannot read \(file)")
+                failed += 1
+                continue
+            }
+            let code = await withHostKeepingSession(session) { host in
+                let counts = try await host.vm.perform { ctx -> (Int64, Int64) in
+                    _ = try ctx.run("require('spec').install(_ENV, { verbose = \(verbose) })", name: "=[pcx test]")
+                    var fileError: LuaError?
+                    do { _ = try ctx.runFile(file, args: []) } catch let e as LuaError { fileError = e }
+                    let r = try ctx.run("return require('spec').results()", name: "=[pcx test]")
+                    var p = r.first?.intValue ?? 0, f = r.count > 1 ? (r[1].intValue ?? 0) : 0
+                    if let fileError {
+                        printError("FAIL \(file) (outside any test)\n" + render(fileError).text)
+                        f += 1
+                    }
+                    _ = p
+                    p = max(p, 0)
+                    return (p, f)
+                }
+                print("\(file): \(counts.0) passed, \(counts.1) failed")
+                passed += Int(counts.0)
+                failed += Int(counts.1)
+            }
+            if code != ExitCode.ok.rawValue && code != ExitCode.failure.rawValue { failed += 1 }
+        }
+        await session.shutdown()
+        print("\(passed) passed, \(failed) failed")
+        return failed == 0 ? ExitCode.ok.rawValue : ExitCode.failure.rawValue
+    }
+
+    /// Like ``withHost(_:_:)`` but leaves the session running (for several files in one run).
+    static func withHostKeepingSession(_ session: Session, _ body: (ScriptHost) async throws -> Void) async -> Int32 {
+        let host: ScriptHost
+        do { host = try await ScriptHost(session: session) } catch {
+            printError("pcx: cannot start Lua: \(error)")
+            return ExitCode.failure.rawValue
+        }
+        defer { host.close() }
+        do {
+            try await InterruptHandler.shared.run(host.vm) { try await body(host) }
+            return ExitCode.ok.rawValue
+        } catch let error as LuaError {
+            let rendered = render(error)
+            printError(rendered.text)
+            return rendered.exitCode
+        } catch {
+            printError("pcx: \(error)")
+            return ExitCode.failure.rawValue
+        }
+    }
+}
+
+// MARK: - Playbooks
+
+/// Where a playbook comes from.
+struct PlaybookSource {
+    var name: String
+    var source: String
+    /// Chunk name (`scripts/purchase-reserved-vm.lua`, `playbooks/x.lua`, or a config path).
+    var chunkName: String
+    /// `shipped`, `./playbooks`, or the config directory.
+    var origin: String
+}
+
+extension PCXCommands {
+    /// Every playbook: `./playbooks/`, then the config directory's `playbooks/`, then the shipped
+    /// ones; a name found earlier hides the same name later.
+    static func playbooks(paths: PCXPaths = PCXPaths()) -> [String: PlaybookSource] {
+        var out: [String: PlaybookSource] = [:]
+        for (name, source) in EmbeddedSources.playbooks {
+            out[name] = PlaybookSource(name: name, source: source, chunkName: "scripts/\(name).lua", origin: "shipped")
+        }
+        for (dir, origin) in [(paths.playbooks.path, paths.playbooks.path), ("playbooks", "./playbooks")] {
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            for file in files where file.hasSuffix(".lua") {
+                let name = String(file.dropLast(4))
+                if let text = try? String(contentsOfFile: dir + "/" + file, encoding: .utf8) {
+                    out[name] = PlaybookSource(name: name, source: text, chunkName: dir + "/" + file, origin: origin)
+                }
+            }
+        }
+        return out
+    }
+
+    static func findPlaybook(_ name: String) -> PlaybookSource? {
+        let all = playbooks()
+        if let p = all[name] { return p }
+        if name.hasSuffix(".lua") { return all[String(name.dropLast(4))] }
+        return nil
+    }
+
+    static func unknownPlaybook(_ name: String) -> Int32 {
+        let names = playbooks().keys.sorted()
+        printError("pcx: no playbook named '\(name)'\n  hint: available: \(names.joined(separator: ", ")); `pcx playbook list` describes them")
+        return ExitCode.usage.rawValue
+    }
+
+    /// Loads a declaration (without running it) and evaluates `expression` on it (`pb` is the declaration).
+    static func describePlaybook(_ p: PlaybookSource, expression: String) async throws -> String {
+        let session = Session(options: HostOptions(), script: p.chunkName)
+        let host = try await ScriptHost(session: session)
+        defer { host.close() }
+        return try await host.vm.perform { ctx in
+            let results = try ctx.run(p.source, name: p.chunkName, args: [], setArg: true)
+            guard case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" else {
+                throw LuaError(kind: .runtime, message: "\(p.chunkName) does not return a playbook { ... } declaration")
+            }
+            let r = try ctx.run("local pbm, json = require 'playbook', require 'json'; local pb = pbm.last; return \(expression)",
+                                name: "=[pcx playbook]")
+            return r.first?.stringValue ?? ""
+        }
+    }
+
+    /// `pcx playbook list`.
+    public static func playbookList(json: Bool) async -> Int32 {
+        var rows: [[String]] = []
+        var items: [String] = []
+        for p in playbooks().values.sorted(by: { $0.name < $1.name }) {
+            let summary: String
+            do { summary = try await describePlaybook(p, expression: "pb.summary") } catch {
+                summary = "(cannot load: \(error))"
+            }
+            rows.append([p.name, p.origin, summary])
+            items.append(#"{"name":\#(jsonString(p.name)),"origin":\#(jsonString(p.origin)),"summary":\#(jsonString(summary))}"#)
+        }
+        if json { print("[" + items.joined(separator: ",") + "]") } else {
+            print(textTable(header: ["Playbook", "From", "Summary"], rows: rows))
+            print("\n`pcx playbook show NAME` lists a playbook's parameters; `pcx playbook run NAME --help` too.")
+        }
+        return ExitCode.ok.rawValue
+    }
+
+    /// `pcx playbook show NAME`.
+    public static func playbookShow(name: String, json: Bool) async -> Int32 {
+        guard let p = findPlaybook(name) else { return unknownPlaybook(name) }
+        do {
+            let text = try await describePlaybook(p, expression: json ? "json.encode(pbm.describe(pb), {indent = true})" : "pbm.help(pb)")
+            print(text)
+            return ExitCode.ok.rawValue
+        } catch let e as LuaError {
+            let r = render(e)
+            printError(r.text)
+            return r.exitCode
+        } catch {
+            printError("pcx: \(error)")
+            return ExitCode.failure.rawValue
+        }
+    }
+
+    /// `pcx playbook run NAME --param value ...`.
+    public static func playbookRun(name: String, arguments: [String], options: HostOptions) async -> Int32 {
+        guard let p = findPlaybook(name) else { return unknownPlaybook(name) }
+        if arguments.contains("--help") || arguments.contains("-h") {
+            return await playbookShow(name: name, json: false)
+        }
+        let session = Session(options: options, script: p.chunkName)
+        return await withHost(session) { host in
+            try await host.runPlaybook(source: p.source, chunkName: p.chunkName, arguments: arguments)
+        }
+    }
+}
+
+/// A JSON string literal.
+func jsonString(_ s: String) -> String {
+    let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
+    return String(decoding: data, as: UTF8.self)
+}

@@ -1,0 +1,30 @@
+import Foundation
+import PartnerCenterSandbox
+
+extension PCXCommands {
+    /// `pcx sandbox serve`: the sandbox over HTTP until SIGINT/SIGTERM.
+    public static func sandboxServe(host: String, port: Int, database: String, seed: UInt64, scale: [String],
+                                    faults: [String], orderLag: String?, registrationDelay: String?,
+                                    rateLimits: [String]) async -> Int32 {
+        let config: SandboxConfiguration
+        do {
+            config = try SandboxConfiguration.fromOptions(
+                host: host, port: port, db: database, seed: String(seed),
+                scale: scale.isEmpty ? nil : scale.joined(separator: ","),
+                faults: faults.isEmpty ? nil : faults.joined(separator: ";"),
+                orderLag: orderLag,
+                rateLimit: rateLimits.isEmpty ? nil : rateLimits.joined(separator: ","),
+                registrationDelay: registrationDelay)
+        } catch {
+            printError("pcx: sandbox serve: \(error)")
+            return ExitCode.usage.rawValue
+        }
+        do {
+            try await PartnerCenterSandbox.serve(config)
+            return ExitCode.ok.rawValue
+        } catch {
+            printError("pcx: sandbox serve: \(error)\n  hint: pick another --port (0 picks a free one) or check --db")
+            return ExitCode.failure.rawValue
+        }
+    }
+}

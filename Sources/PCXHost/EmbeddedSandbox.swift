@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import PartnerCenter
+import PartnerCenterSandbox
+
+/// The Partner Center sandbox running in-process, serving HTTP on 127.0.0.1, with its state in
+/// the user's data directory (`sandbox.sqlite`). The client talks to it over loopback exactly as
+/// it talks to the real service; only the endpoint and credentials differ.
+final class EmbeddedSandbox: Sendable {
+    let server: PartnerCenterSandbox
+    let databasePath: String
+
+    private init(server: PartnerCenterSandbox, databasePath: String) {
+        self.server = server
+        self.databasePath = databasePath
+    }
+
+    /// Starts the sandbox on a free loopback port (seeding the database on first use).
+    static func start(paths: PCXPaths, logLevel: String) async throws -> EmbeddedSandbox {
+        try PCXPaths.ensureDirectory(paths.dataDirectory)
+        var config = SandboxConfiguration()
+        config.host = "127.0.0.1"
+        config.port = 0
+        config.storage = .file(paths.sandboxDatabase.path)
+        var logger = Logger(label: "pcx.sandbox") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = logLevel.lowercased() == "debug" ? .debug : .error
+        let server = try await PartnerCenterSandbox.start(config, logger: logger)
+        return EmbeddedSandbox(server: server, databasePath: paths.sandboxDatabase.path)
+    }
+
+    /// Points a client configuration at this sandbox with the first partner's App+User
+    /// credentials (so App+User-only operations work too).
+    func configure(_ config: inout ClientConfiguration) {
+        let c = server.credentials
+        config.endpoint = server.endpoint.absoluteString
+        config.authority = server.endpoint.absoluteString
+        config.tenantId = c.tenantId
+        config.clientId = c.clientId
+        config.clientSecret = Secret(c.clientSecret)
+        config.refreshToken = Secret(c.refreshToken)
+        config.refreshTokenStore = nil
+    }
+
+    /// Stops the server.
+    func shutdown() async { await server.shutdown() }
+}

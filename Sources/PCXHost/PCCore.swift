@@ -1,0 +1,315 @@
+import Foundation
+import LuaRuntime
+import PartnerCenter
+
+/// Parameters of a `pc.core` call, as passed from `stdlib/pc.lua` (snake_case keys).
+struct Params {
+    let op: String
+    let table: LuaTable
+
+    func string(_ key: String) throws -> String {
+        guard let s = table[key].stringValue, !s.isEmpty else {
+            throw HostError(code: .invalidArgument, message: "\(op): missing required '\(key)'")
+        }
+        return s
+    }
+    func optString(_ key: String) -> String? { table[key].stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+    func optInt(_ key: String) throws -> Int? {
+        let v = table[key]
+        if case .nil = v { return nil }
+        guard let i = v.intValue else { throw HostError(code: .invalidArgument, message: "\(op): '\(key)' must be an integer") }
+        return Int(i)
+    }
+    func optBool(_ key: String) -> Bool? { table[key].boolValue }
+    func optDouble(_ key: String) -> Double? { table[key].doubleValue }
+    func body(_ key: String = "body") throws -> Data {
+        guard case .string(let bytes) = table[key] else {
+            throw HostError(code: .invalidArgument, message: "\(op): missing the request body")
+        }
+        return Data(bytes)
+    }
+}
+
+/// Maps `pc.core` operation names to Partner Center requests.
+enum Operations {
+    /// Operations that are collections (`list` follows every page).
+    static let collections: Set<String> = [
+        "customers.list", "subscriptions.list", "products.list", "skus.list", "availabilities.list",
+        "orders.list", "orders.provisioning_status", "entitlements.list", "invoices.summaries", "invoices.list",
+        "invoices.line_items",
+    ]
+
+    /// The request for a plain (non-journaled, non-special) operation.
+    static func request(_ p: Params) throws -> PartnerCenterRequest {
+        switch p.op {
+        case "customers.list": return .listCustomers(size: try p.optInt("size"))
+        case "customers.get": return .getCustomer(customerId: try p.string("customer_id"))
+        case "subscriptions.list": return .listSubscriptions(customerId: try p.string("customer_id"))
+        case "subscriptions.get":
+            return .getSubscription(customerId: try p.string("customer_id"), subscriptionId: try p.string("subscription_id"))
+        case "subscriptions.register":
+            return .registerSubscription(customerId: try p.string("customer_id"), subscriptionId: try p.string("subscription_id"))
+        case "subscriptions.registration_status":
+            return .registrationStatus(customerId: try p.string("customer_id"), subscriptionId: try p.string("subscription_id"))
+        case "products.list":
+            return .listProducts(country: try p.string("country"), targetView: try p.string("target_view"),
+                                 targetSegment: p.optString("target_segment"), reservationScope: p.optString("reservation_scope"))
+        case "products.get":
+            return .getProduct(productId: try p.string("product_id"), country: try p.string("country"),
+                               reservationScope: p.optString("reservation_scope"))
+        case "skus.list":
+            return .listSkus(productId: try p.string("product_id"), country: try p.string("country"),
+                             targetSegment: p.optString("target_segment"), reservationScope: p.optString("reservation_scope"))
+        case "skus.get":
+            return .getSku(productId: try p.string("product_id"), skuId: try p.string("sku_id"), country: try p.string("country"),
+                           reservationScope: p.optString("reservation_scope"))
+        case "inventory.check": return .checkInventory(country: try p.string("country"), body: try p.body())
+        case "availabilities.list":
+            return .listAvailabilities(productId: try p.string("product_id"), skuId: try p.string("sku_id"),
+                                       country: try p.string("country"), targetSegment: p.optString("target_segment"),
+                                       reservationScope: p.optString("reservation_scope"))
+        case "availabilities.get":
+            return .getAvailability(productId: try p.string("product_id"), skuId: try p.string("sku_id"),
+                                    availabilityId: try p.string("availability_id"), country: try p.string("country"))
+        case "carts.create": return .createCart(customerId: try p.string("customer_id"), body: try p.body())
+        case "carts.get": return .getCart(customerId: try p.string("customer_id"), cartId: try p.string("cart_id"))
+        case "carts.update":
+            return .updateCart(customerId: try p.string("customer_id"), cartId: try p.string("cart_id"), body: try p.body())
+        case "orders.get":
+            return .getOrder(customerId: try p.string("customer_id"), orderId: try p.string("order_id"),
+                             includePrice: p.optBool("include_price"))
+        case "orders.list":
+            return .listOrders(customerId: try p.string("customer_id"), billingType: p.optString("billing_type"),
+                               includePrice: p.optBool("include_price"))
+        case "orders.provisioning_status":
+            return .orderProvisioningStatus(customerId: try p.string("customer_id"), orderId: try p.string("order_id"))
+        case "entitlements.list":
+            return .listEntitlements(customerId: try p.string("customer_id"), entitlementType: p.optString("entitlement_type"),
+                                     showExpiry: p.optBool("show_expiry"))
+        case "entitlements.reservation_details":
+            return try .link(uri: try p.string("uri"), operation: "entitlements.reservation_details")
+        case "invoices.balance": return .accountBalance()
+        case "invoices.summaries": return .invoiceSummaries()
+        case "invoices.list": return .listInvoices(size: try p.optInt("size"))
+        case "invoices.get": return .getInvoice(invoiceId: try p.string("invoice_id"))
+        case "invoices.line_items":
+            return .invoiceLineItems(invoiceId: try p.string("invoice_id"), provider: p.optString("provider") ?? "onetime",
+                                     invoiceLineItemType: p.optString("invoice_line_item_type") ?? "billinglineitems",
+                                     currencyCode: p.optString("currency_code"), period: p.optString("period"),
+                                     size: try p.optInt("size"))
+        case "invoices.statement": return .invoiceStatement(invoiceId: try p.string("invoice_id"))
+        default:
+            throw HostError(code: .invalidArgument, message: "unknown Partner Center operation '\(p.op)'")
+        }
+    }
+}
+
+/// Open page cursors of one run, keyed by handle (Lua holds the integer).
+final class Cursors: Sendable {
+    private let state = Mutex<(next: Int64, open: [Int64: Cursor])>((1, [:]))
+
+    func open(_ sequence: PageSequence) -> Int64 {
+        state.withLock { s in
+            let id = s.next
+            s.next += 1
+            s.open[id] = Cursor(sequence.makeAsyncIterator())
+            return id
+        }
+    }
+
+    func cursor(_ id: Int64) -> Cursor? { state.withLock { $0.open[id] } }
+    func close(_ id: Int64) { _ = state.withLock { $0.open.removeValue(forKey: id) } }
+    func closeAll() { state.withLock { $0.open.removeAll() } }
+}
+
+/// One page iterator; pages are fetched one at a time (the client prefetches the next).
+actor Cursor {
+    private let iterator: PageSequence.Iterator
+    private var finished = false
+    init(_ iterator: PageSequence.Iterator) { self.iterator = iterator }
+    func next() async throws -> RawResponse? {
+        if finished { return nil }
+        let page = try await iterator.next()
+        if page == nil { finished = true }
+        return page
+    }
+}
+
+/// The `pc.core` native module for one run.
+struct PCCore: Sendable {
+    let session: Session
+    let cursors = Cursors()
+    let gate: PurchaseGate
+
+    init(session: Session) {
+        self.session = session
+        self.gate = PurchaseGate(session: session)
+    }
+
+    /// The module's functions.
+    func functions() -> [String: LuaFunction] {
+        [
+            "call": .async { args in try await guarded { try await call(args) } },
+            "pages": .async { args in try await guarded { try await pages(args) } },
+            "next_page": .async { args in try await guarded { try await nextPage(args) } },
+            "close_pages": .sync { _, args in
+                if let id = args.first?.intValue { cursors.close(id) }
+                return .none
+            },
+            "error_prototype": .sync { _, _ in .value(.table(LuaTable(fields: [:], metatableName: pcErrorMetatable))) },
+        ]
+    }
+
+    /// The module's values (`options`).
+    func values() -> [String: LuaValue] {
+        let o = session.options
+        return [
+            "options": .table(LuaTable(fields: [
+                "json": .boolean(o.json), "dry_run": .boolean(o.purchase.dryRun),
+                "allow_purchase": .boolean(o.purchase.allowPurchase),
+            ])),
+        ]
+    }
+
+    private func guarded(_ body: () async throws -> LuaHostResult) async throws -> LuaHostResult {
+        do { return try await body() } catch { throw raisable(error) }
+    }
+
+    private func params(_ args: [LuaValue]) throws -> Params {
+        guard let op = args.first?.stringValue else {
+            throw HostError(code: .invalidArgument, message: "pc.core: expected an operation name")
+        }
+        return Params(op: op, table: args.count > 1 ? (args[1].tableValue ?? LuaTable()) : LuaTable())
+    }
+
+    func call(_ args: [LuaValue]) async throws -> LuaHostResult {
+        let p = try params(args)
+        switch p.op {
+        case "subscriptions.register": return try await gate.register(p)
+        case "subscriptions.wait_registered": return try await waitRegistered(p)
+        case "orders.wait_completed": return try await waitCompleted(p)
+        case "carts.create", "carts.update": return try await gate.journaledCart(p)
+        case "carts.checkout": return try await gate.checkout(p)
+        case "invoices.statement": return try await statement(p)
+        case "policy.check_market": return try await checkMarket(p)
+        case "policy.excluded_markets":
+            let target = try await session.target()
+            let list = target.client.configuration.marketPolicy.excludedMarkets.sorted().map { LuaValue($0) }
+            return .value(.table(LuaTable(array: list)))
+        default:
+            let target = try await session.target()
+            let response = try await target.client.send(try Operations.request(p))
+            return response.body.isEmpty ? .value(.table(LuaTable(fields: ["status": .integer(Int64(response.status))]))) :
+                .json(Array(response.body))
+        }
+    }
+
+    func pages(_ args: [LuaValue]) async throws -> LuaHostResult {
+        let p = try params(args)
+        let request = try Operations.request(p)
+        let target = try await session.target()
+        return .value(.integer(cursors.open(target.client.pages(of: request))))
+    }
+
+    func nextPage(_ args: [LuaValue]) async throws -> LuaHostResult {
+        guard let id = args.first?.intValue, let cursor = cursors.cursor(id) else {
+            throw HostError(code: .invalidArgument, message: "pc.core.next_page: unknown or closed page cursor")
+        }
+        guard let page = try await cursor.next() else {
+            cursors.close(id)
+            return .value(.nil)
+        }
+        return .json(Array(page.body))
+    }
+
+    func waitRegistered(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id"), subscription = try p.string("subscription_id")
+        let target = try await session.target()
+        if session.options.purchase.dryRun {
+            // In a dry run the registration was recorded, not sent: report the current status.
+            let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
+            return .json(Array(status.body))
+        }
+        let timeout = p.optDouble("timeout") ?? 600
+        _ = try await target.client.waitUntilRegistered(
+            customerId: customer, subscriptionId: subscription, timeout: .milliseconds(Int64(timeout * 1000)),
+            initialDelay: .milliseconds(200), maxDelay: .seconds(15))
+        let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
+        return .json(Array(status.body))
+    }
+
+    /// Polls an order with backoff until `completed` (or a terminal failure), or times out.
+    func waitCompleted(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id"), orderId = try p.string("order_id")
+        let timeout = p.optDouble("timeout") ?? 600
+        let target = try await session.target()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+        var delay = Duration.milliseconds(200)
+        while true {
+            let response = try await target.client.send(.getOrder(customerId: customer, orderId: orderId))
+            let status = (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["status"] as? String
+            let s = status?.lowercased() ?? ""
+            if ["completed", "failed", "cancelled", "canceled"].contains(s) { return .json(Array(response.body)) }
+            if clock.now >= deadline {
+                throw PartnerCenterError(
+                    category: .timeout,
+                    message: "order \(orderId) of customer \(customer) is still \(status ?? "pending") after \(Int(timeout)) s",
+                    method: "GET", path: "/v1/customers/\(customer)/orders/\(orderId)",
+                    hint: "the order was placed; check it later with pc.orders.get or `pcx journal list`")
+            }
+            try await Task.sleep(for: min(delay, deadline - clock.now))
+            delay = min(delay * 2, .seconds(10))
+        }
+    }
+
+    func statement(_ p: Params) async throws -> LuaHostResult {
+        let path = try p.string("path")
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        try WritePolicy(allowed: session.options.limits.allowWrite).check(url)
+        let target = try await session.target()
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part-\(UUID().uuidString.prefix(8))")
+        do {
+            let result = try await target.client.download(.invoiceStatement(invoiceId: try p.string("invoice_id")), to: tmp.path)
+            guard rename(tmp.path, url.path) == 0 else {
+                throw HostError(code: .invalidArgument, message: "cannot move the statement into \(url.path): \(String(cString: strerror(errno)))")
+            }
+            return .value(.integer(Int64(result.bytes)))
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    func checkMarket(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id"), country = try p.string("country")
+        let target = try await session.target()
+        let policy = target.client.configuration.marketPolicy
+        if policy.excludes(country) {
+            throw HostError(
+                code: .policyDenied,
+                message: "customer \(customer) is in \(country.uppercased()), where Reserved VM Instances are not sold (rule \(policy.ruleName): \(policy.excludedMarkets.sorted().joined(separator: ", ")))",
+                hint: "nothing was sent; the excluded markets are configuration (excluded_markets in the profile, or PCX_EXCLUDED_MARKETS)")
+        }
+        return .value(.boolean(true))
+    }
+}
+
+/// Where scripts may write, as the user allowed with `--allow-write`.
+struct WritePolicy {
+    let allowed: [String]
+
+    /// Throws unless `url` is inside an allowed directory (after resolving symlinks of its parent).
+    func check(_ url: URL) throws {
+        let parent = url.deletingLastPathComponent().resolvingSymlinksInPath().path
+        for dir in allowed {
+            let base = URL(fileURLWithPath: dir).standardizedFileURL.resolvingSymlinksInPath().path
+            if parent == base || parent.hasPrefix(base.hasSuffix("/") ? base : base + "/") { return }
+        }
+        throw HostError(
+            code: .invalidArgument,
+            message: "writing \(url.path) is not allowed",
+            hint: allowed.isEmpty ? "pass --allow-write \(url.deletingLastPathComponent().path) to let the script write there"
+                : "allowed directories: \(allowed.joined(separator: ", ")); add --allow-write \(url.deletingLastPathComponent().path)")
+    }
+}

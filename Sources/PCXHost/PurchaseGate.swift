@@ -1,0 +1,270 @@
+import Foundation
+import LuaRuntime
+import PartnerCenter
+
+/// pcx's guard rails around every call that changes something at Partner Center.
+///
+/// - Every mutating call (cart create/update, registration, checkout) is written to the journal
+///   **before** it is sent, with its pinned MS-RequestId, and its outcome after.
+/// - `--dry-run`: registration and checkout are recorded instead of sent (carts are Partner
+///   Center's own price quotes and are still created).
+/// - Checkout needs `--allow-purchase` or a "yes" at a terminal prompt; `--max-spend` and
+///   `--max-quantity` refuse plans above them. Refusals are `policy_denied` (exit 3), nothing sent.
+/// - A purchase's idempotency key (given, or derived from what is bought) finds an earlier
+///   attempt: a completed one is returned as it was; an unfinished one (crash, timeout) is
+///   re-sent with the same MS-RequestId for the same cart, so Partner Center answers with the
+///   original order instead of buying again.
+struct PurchaseGate: Sendable {
+    let session: Session
+
+    private var options: PurchaseOptions { session.options.purchase }
+
+    // MARK: registration and carts
+
+    func register(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id"), subscription = try p.string("subscription_id")
+        let request = PartnerCenterRequest.registerSubscription(customerId: customer, subscriptionId: subscription)
+        let key = "register:\(customer):\(subscription)".lowercased()
+        return try await journaled(operation: "register_subscription", customer: customer, request: request,
+                                   identity: Data(key.utf8), idempotencyKey: key, cartId: nil, plan: nil,
+                                   sendInDryRun: false)
+    }
+
+    func journaledCart(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id")
+        let request = try Operations.request(p)
+        let body = try p.body()
+        return try await journaled(operation: p.op == "carts.create" ? "create_cart" : "update_cart", customer: customer,
+                                   request: request, identity: body, idempotencyKey: nil,
+                                   cartId: p.optString("cart_id"), plan: nil, sendInDryRun: true)
+    }
+
+    /// Journals, sends (unless a dry run records it) and records the outcome of one mutating call.
+    private func journaled(operation: String, customer: String, request: PartnerCenterRequest, identity: Data,
+                           idempotencyKey: String?, cartId: String?, plan: String?, sendInDryRun: Bool) async throws -> LuaHostResult {
+        let target = try await session.target()
+        let journal = try session.journal()
+        let requestId = UUID().uuidString.lowercased()
+        let now = Date()
+        let hash = Journal.sha256(identity)
+        let dry = options.dryRun && !sendInDryRun
+        let entry = try journal.append(JournalEntry(
+            id: nil, createdAt: now, updatedAt: now, operation: operation, customer: customer, script: session.script,
+            bodyHash: hash, requestId: requestId, idempotencyKey: idempotencyKey ?? hash, cartId: cartId,
+            state: dry ? .recorded : .pending, plan: plan, outcome: nil, error: nil, target: target.name))
+        if dry {
+            return .value(.table(LuaTable(fields: [
+                "dry_run": true, "recorded": true, "journal_id": .integer(entry.id ?? 0), "operation": LuaValue(operation),
+            ])))
+        }
+        do {
+            let response = try await target.client.send(request.pinned(requestId: requestId))
+            try journal.update(id: entry.id!, state: .succeeded, outcome: response.body.isEmpty ? nil : response.text)
+            if response.body.isEmpty {
+                var fields: [String: LuaValue] = ["status": .integer(Int64(response.status)), "journal_id": .integer(entry.id ?? 0)]
+                if let location = response.header("Location") { fields["location"] = LuaValue(location) }
+                return .value(.table(LuaTable(fields: fields)))
+            }
+            return .json(Array(response.body))
+        } catch {
+            try? journal.update(id: entry.id!, state: Self.isDefinitive(error) ? .failed : .pending, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// A definitive answer (the request was received and refused) vs. an unknown outcome.
+    static func isDefinitive(_ error: any Error) -> Bool {
+        guard let e = error as? PartnerCenterError, let status = e.status else { return false }
+        return (400..<500).contains(status) && status != 408 && status != 429
+    }
+
+    // MARK: checkout
+
+    /// What is being bought, from the cart's lines.
+    struct CartFacts {
+        var lines: [[String: Any]]
+        var quantity: Int
+        var total: Decimal?
+        var currency: String?
+        var canonical: String
+    }
+
+    static func facts(ofCart data: Data) throws -> CartFacts {
+        guard let cart = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HostError(code: .invalidArgument, message: "checkout: the cart is not a JSON object")
+        }
+        let lines = (cart["lineItems"] as? [[String: Any]]) ?? (cart["LineItems"] as? [[String: Any]]) ?? []
+        var quantity = 0
+        var total: Decimal? = Decimal(0)
+        var currency: String?
+        var canonical: [String] = []
+        for line in lines {
+            let q = (line["quantity"] as? NSNumber)?.intValue ?? 0
+            quantity += q
+            if let c = line["currencyCode"] as? String { currency = currency ?? c.uppercased() }
+            let pricing = line["pricing"] as? [String: Any]
+            if let ext = pricing?["extendedPrice"].flatMap(decimal) {
+                total? += ext
+            } else if let unit = (pricing?["price"] ?? pricing?["discountedPrice"] ?? pricing?["listPrice"]).flatMap(decimal) {
+                total? += unit * Decimal(q)
+            } else {
+                total = nil
+            }
+            let ctx = (line["provisioningContext"] as? [String: Any]) ?? [:]
+            let ctxText = ctx.keys.sorted().map { "\($0.lowercased())=\(String(describing: ctx[$0]!).lowercased())" }.joined(separator: ",")
+            canonical.append([
+                String(describing: line["catalogItemId"] ?? ""), String(q),
+                String(describing: line["termDuration"] ?? ""), String(describing: line["billingCycle"] ?? ""), ctxText,
+            ].joined(separator: "|"))
+        }
+        return CartFacts(lines: lines, quantity: quantity, total: lines.isEmpty ? nil : total, currency: currency,
+                         canonical: canonical.sorted().joined(separator: "\n"))
+    }
+
+    static func decimal(_ v: Any) -> Decimal? {
+        if let n = v as? NSNumber {
+            // shortest round-trip text of the double, then exact decimal
+            return Decimal(string: "\(n.doubleValue)")
+        }
+        if let s = v as? String { return Decimal(string: s) }
+        return nil
+    }
+
+    func checkout(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id"), cartId = try p.string("cart_id")
+        let target = try await session.target()
+        // The cart as shown to the user (passed by pc.purchase), or as Partner Center has it.
+        let cartData: Data
+        if case .string(let bytes) = p.table["cart"] {
+            cartData = Data(bytes)
+        } else {
+            cartData = try await target.client.send(.getCart(customerId: customer, cartId: cartId)).body
+        }
+        let facts = try Self.facts(ofCart: cartData)
+        guard !facts.lines.isEmpty else {
+            throw HostError(code: .invalidArgument, message: "checkout: cart \(cartId) has no line items")
+        }
+        for line in facts.lines {
+            if let error = line["error"] as? [String: Any] {
+                throw HostError(code: .invalidArgument,
+                                message: "checkout refused: cart line \(line["id"] ?? "?") carries Partner Center error \(error["errorCode"] ?? "?"): \(error["errorDescription"] ?? "")",
+                                hint: "fix the line (pc.carts.update) or build a new cart; nothing was sent")
+            }
+        }
+        let plan = p.optString("plan")
+        let key = options.idempotencyKey ?? p.optString("idempotency_key")
+            ?? Journal.sha256(Data("\(target.name)\n\(customer.lowercased())\n\(facts.canonical)".utf8))
+
+        try enforceCaps(facts)
+
+        let journal = try session.journal()
+        var previous = try journal.latest(idempotencyKey: key, operation: "checkout", target: target.name)
+        if let prev = previous, prev.state == .succeeded, let outcome = prev.outcome {
+            printError("pcx: purchase \(key.prefix(12))… already completed (journal entry \(prev.id ?? 0)); returning its orders instead of buying again")
+            return .json(withField(Array(outcome.utf8), "journal_id", prev.id ?? 0, replayed: true))
+        }
+        if let prev = previous, prev.state != .pending { previous = nil }
+
+        if options.dryRun {
+            let now = Date()
+            let entry = try journal.append(JournalEntry(
+                id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: customer, script: session.script,
+                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: key,
+                cartId: cartId, state: .recorded, plan: plan, outcome: nil, error: nil, target: target.name))
+            var fields: [String: LuaValue] = [
+                "dry_run": true, "recorded": true, "journal_id": .integer(entry.id ?? 0), "orders": .table(LuaTable()),
+                "quantity": .integer(Int64(facts.quantity)),
+            ]
+            if let t = facts.total { fields["total"] = LuaValue("\(t)") }
+            if let c = facts.currency { fields["currency"] = LuaValue(c) }
+            return .value(.table(LuaTable(fields: fields)))
+        }
+
+        if previous == nil { try confirm(facts, customer: customer, plan: plan) }
+
+        // Journal first (durable), then send with the pinned MS-RequestId.
+        let entry: JournalEntry
+        let sendCart: String
+        if let prev = previous, let prevCart = prev.cartId {
+            printError("pcx: resuming unfinished purchase \(key.prefix(12))… (journal entry \(prev.id ?? 0), cart \(prevCart)) with its original request id")
+            entry = prev
+            sendCart = prevCart
+        } else {
+            let now = Date()
+            entry = try journal.append(JournalEntry(
+                id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: customer, script: session.script,
+                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: key,
+                cartId: cartId, state: .pending, plan: plan, outcome: nil, error: nil, target: target.name))
+            sendCart = cartId
+        }
+        do {
+            let response = try await target.client.send(
+                .checkoutCart(customerId: customer, cartId: sendCart, requestId: entry.requestId))
+            try journal.update(id: entry.id!, state: .succeeded, outcome: response.text)
+            return .json(withField(Array(response.body), "journal_id", entry.id ?? 0, replayed: false))
+        } catch {
+            let definitive = Self.isDefinitive(error)
+            try? journal.update(id: entry.id!, state: definitive ? .failed : .pending, error: "\(error)")
+            if !definitive, var e = error as? PartnerCenterError {
+                e.hint = "the outcome is unknown; re-run the same command: pcx re-sends the same checkout (journal entry \(entry.id ?? 0)) and cannot buy twice"
+                throw e
+            }
+            throw error
+        }
+    }
+
+    /// Refuses plans above `--max-quantity` / `--max-spend`.
+    func enforceCaps(_ facts: CartFacts) throws {
+        if let max = options.maxQuantity, facts.quantity > max {
+            throw HostError(code: .policyDenied,
+                            message: "the purchase is for \(facts.quantity) units, above --max-quantity \(max)",
+                            hint: "nothing was sent; lower the quantity or raise --max-quantity")
+        }
+        if let capText = options.maxSpend, let capCurrency = options.maxSpendCurrency {
+            guard let cap = Decimal(string: capText) else {
+                throw HostError(code: .invalidArgument, message: "--max-spend \(capText) is not a decimal amount")
+            }
+            guard let total = facts.total, let currency = facts.currency else {
+                throw HostError(code: .policyDenied,
+                                message: "the cart carries no price, so --max-spend \(capText) \(capCurrency) cannot be verified",
+                                hint: "nothing was sent; price the cart first (reservations.quote) or drop --max-spend")
+            }
+            guard currency == capCurrency else {
+                throw HostError(code: .policyDenied,
+                                message: "the purchase is priced in \(currency) but --max-spend is in \(capCurrency)",
+                                hint: "nothing was sent; give --max-spend in \(currency)")
+            }
+            if total > cap {
+                throw HostError(code: .policyDenied,
+                                message: "the purchase totals \(total) \(currency), above --max-spend \(capText) \(capCurrency)",
+                                hint: "nothing was sent; lower the quantity or raise --max-spend")
+            }
+        }
+    }
+
+    /// `--allow-purchase`, or a "yes" typed at the terminal.
+    func confirm(_ facts: CartFacts, customer: String, plan: String?) throws {
+        if options.allowPurchase { return }
+        guard isatty(0) != 0, isatty(2) != 0 else {
+            throw HostError(code: .policyDenied,
+                            message: "checkout needs --allow-purchase (or a confirmation at a terminal)",
+                            hint: "nothing was sent; review the plan with --dry-run, then re-run with --allow-purchase")
+        }
+        let total = facts.total.map { "\($0) \(facts.currency ?? "")" } ?? "an unknown amount"
+        printError("pcx: about to buy \(facts.quantity) unit(s) for customer \(customer), total \(total). Type 'yes' to buy: ", newline: false)
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "yes" || answer == "y" else {
+            throw HostError(code: .policyDenied, message: "purchase not confirmed", hint: "nothing was sent")
+        }
+    }
+}
+
+/// Inserts `"name": value` (and `"replayed"`) at the start of a JSON object's bytes.
+func withField(_ bytes: [UInt8], _ name: String, _ value: Int64, replayed: Bool) -> [UInt8] {
+    guard let start = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+          bytes[start] == UInt8(ascii: "{") else { return bytes }
+    let rest = bytes[(start + 1)...]
+    let isEmpty = rest.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "}")
+    let prefix = "{\"\(name)\":\(value),\"replayed\":\(replayed)" + (isEmpty ? "" : ",")
+    return Array(prefix.utf8) + rest
+}

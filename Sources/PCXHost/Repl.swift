@@ -1,0 +1,244 @@
+import CLibEdit
+import Foundation
+import LuaRuntime
+
+/// The REPL's Lua side: evaluation with lua.c's conventions and completion.
+let replSupport = #"""
+local inspect = require "inspect"
+local json = require "json"
+local M = {}
+
+local function show(v)
+  if type(v) == "table" and getmetatable(v) and getmetatable(v).__tostring then return tostring(v) end
+  if type(v) == "table" then return inspect(v) end
+  if v == json.null then return "null" end
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+local function describe_error(e)
+  if type(e) == "table" and e.code and e.message then
+    local lines = { e.code .. ": " .. tostring(e.message) }
+    local details = {}
+    if e.method and e.path then details[#details + 1] = e.method .. " " .. e.path end
+    if e.request_id then details[#details + 1] = "request " .. e.request_id end
+    if e.status then details[#details + 1] = "HTTP " .. e.status end
+    if #details > 0 then lines[#lines + 1] = "  (" .. table.concat(details, ", ") .. ")" end
+    if e.hint then lines[#lines + 1] = "  hint: " .. e.hint end
+    return table.concat(lines, "\n")
+  end
+  return tostring(e)
+end
+
+-- Evaluates source. Returns "ok", text | "incomplete" | "error", text.
+function M.eval(src)
+  if src:sub(1, 1) == "=" then src = "return " .. src:sub(2) end
+  local chunk, err = load("return " .. src, "=stdin", "t")
+  if not chunk then chunk, err = load(src, "=stdin", "t") end
+  if not chunk then
+    if err:find("<eof>$") then return "incomplete" end
+    return "error", err
+  end
+  local r = table.pack(pcall(chunk))
+  if not r[1] then return "error", describe_error(r[2]) end
+  local out = {}
+  for i = 2, r.n do out[#out + 1] = show(r[i]) end
+  return "ok", table.concat(out, "\t")
+end
+
+-- Completion candidates for the word `text` ("pc.inv", "money.", "pri").
+function M.complete(text)
+  local path, sep, last = text:match("^(.*)([%.:])([%w_]*)$")
+  local scope = _G
+  if path then
+    for part in path:gmatch("[^%.:]+") do
+      local ok, v = pcall(function() return scope[part] end)
+      if not ok or type(v) ~= "table" then return {} end
+      scope = v
+    end
+  else
+    last, path, sep = text, "", ""
+  end
+  local out, seen = {}, {}
+  local function add(t)
+    for k, v in pairs(t) do
+      if type(k) == "string" and k:sub(1, #last) == last and not seen[k] and k:match("^[%a_][%w_]*$") then
+        seen[k] = true
+        out[#out + 1] = path .. sep .. k .. (type(v) == "table" and "." or (type(v) == "function" and "(" or ""))
+      end
+    end
+  end
+  add(scope)
+  if scope == _G then
+    for _, m in ipairs({ "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
+      if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m; seen[m] = true end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+return M
+"""#
+
+/// Completion state shared with libedit's C callback (the REPL runs one at a time).
+nonisolated(unsafe) private var completionProvider: ((String) -> [String])?
+nonisolated(unsafe) private var completionMatches: [String] = []
+nonisolated(unsafe) private var completionIndex = 0
+
+private let completionCallback: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = { text, state in
+    if state == 0 {
+        completionMatches = completionProvider?(text.map { String(cString: $0) } ?? "") ?? []
+        completionIndex = 0
+    }
+    guard completionIndex < completionMatches.count else { return nil }
+    defer { completionIndex += 1 }
+    return strdup(completionMatches[completionIndex])
+}
+
+extension PCXCommands {
+    /// `pcx repl`: interactive Lua with `pc` loaded.
+    public static func repl(options: HostOptions) async -> Int32 {
+        let session = Session(options: options, script: "repl")
+        let host: ScriptHost
+        do { host = try await ScriptHost(session: session) } catch {
+            printError("pcx: cannot start Lua: \(error)")
+            return ExitCode.failure.rawValue
+        }
+        defer { host.close() }
+        let interactive = isatty(0) != 0
+        do {
+            try await host.vm.perform { ctx in
+                _ = try ctx.run("local m = (load(..., \"=[pcx repl]\", \"t\"))(); pcx_repl_eval, pcx_repl_complete = m.eval, m.complete", name: "=[pcx repl]", args: [replSupport])
+            }
+        } catch {
+            printError("pcx: cannot start the REPL: \(error)")
+            return ExitCode.failure.rawValue
+        }
+        if interactive {
+            print("pcx \(pcxVersion) (Lua \(pcxLuaVersion)) — `pc` is loaded; =expr prints, :help NAME shows documentation, Ctrl-D quits")
+            setUpLineEditing(host: host, history: options.paths.replHistory)
+        }
+        var buffer = ""
+        while true {
+            let prompt = buffer.isEmpty ? "> " : ">> "
+            guard let line = await readInputLine(prompt: prompt, interactive: interactive) else { break }
+            if buffer.isEmpty, line.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
+                replCommand(line.trimmingCharacters(in: .whitespaces))
+                continue
+            }
+            buffer = buffer.isEmpty ? line : buffer + "\n" + line
+            if buffer.trimmingCharacters(in: .whitespaces).isEmpty { buffer = ""; continue }
+            let source = buffer
+            do {
+                let result = try await InterruptHandler.shared.run(host.vm) {
+                    try await host.vm.perform { ctx -> (String, String) in
+                        let r = try ctx.callGlobal("pcx_repl_eval", [LuaValue(source)])
+                        return (r.first?.stringValue ?? "error", r.count > 1 ? (r[1].stringValue ?? "") : "")
+                    }
+                }
+                switch result.0 {
+                case "incomplete":
+                    continue
+                case "ok":
+                    if !result.1.isEmpty { print(result.1) }
+                default:
+                    print(result.1)
+                }
+            } catch let e as LuaError {
+                print(render(e, showTraceback: false).text.replacingOccurrences(of: "pcx: ", with: ""))
+            } catch {
+                print("\(error)")
+            }
+            if interactive, !source.isEmpty { add_history(source) }
+            buffer = ""
+        }
+        if interactive {
+            print("")
+            _ = write_history(options.paths.replHistory.path)
+        }
+        await session.shutdown()
+        return ExitCode.ok.rawValue
+    }
+
+    static func setUpLineEditing(host: ScriptHost, history: URL) {
+        try? PCXPaths.ensureDirectory(history.deletingLastPathComponent())
+        using_history()
+        stifle_history(2000)
+        _ = read_history(history.path)
+        let vm = host.vm
+        completionProvider = { text in
+            (try? vm.performBlocking { ctx -> [String] in
+                let r = try ctx.callGlobal("pcx_repl_complete", [LuaValue(text)])
+                return r.first?.tableValue?.array.compactMap(\.stringValue) ?? []
+            }) ?? []
+        }
+        rl_completion_entry_function = completionCallback
+        rl_basic_word_break_characters = UnsafeMutablePointer(mutating: (" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]" as NSString).utf8String)
+    }
+
+    static func readInputLine(prompt: String, interactive: Bool) async -> String? {
+        if !interactive { return readLine(strippingNewline: true) }
+        return await withCheckedContinuation { (cont: CheckedContinuation<String?, Never>) in
+            let thread = Thread {
+                guard let raw = readline(prompt) else { cont.resume(returning: nil); return }
+                let line = String(cString: raw)
+                free(raw)
+                cont.resume(returning: line)
+            }
+            thread.start()
+        }
+    }
+
+    /// `:help [NAME]`, `:quit`.
+    static func replCommand(_ line: String) {
+        let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+        switch parts[0] {
+        case ":q", ":quit", ":exit":
+            exit(ExitCode.ok.rawValue)
+        case ":help", ":h":
+            if parts.count < 2 {
+                print("""
+                    :help NAME   documentation of a function or module, e.g. :help money.new, :help pc.carts.create
+                    :quit        leave (or Ctrl-D)
+                    =expr        print the value of an expression
+                    Modules: pc, money, date, csv, json, inspect, log, args, progress, reservations, playbook
+                    """)
+            } else {
+                print(helpText(for: parts[1].trimmingCharacters(in: .whitespaces)))
+            }
+        default:
+            print("unknown command \(parts[0]); try :help")
+        }
+    }
+
+    /// The stub documentation of NAME (`money.new`, `pc.carts.create`, `money`).
+    static func helpText(for name: String) -> String {
+        let stubs = EmbeddedSources.stubs
+        let module = String(name.split(separator: ".").first ?? Substring(name))
+        guard let stub = stubs[module] else {
+            return "no documentation for \(name) (modules: \(stubs.keys.sorted().joined(separator: ", ")))"
+        }
+        if !name.contains(".") { return moduleSummary(stub) }
+        let lines = stub.components(separatedBy: "\n")
+        for (i, l) in lines.enumerated() {
+            let t = l.trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("function \(name)(") || t.hasPrefix("function \(name.replacingOccurrences(of: ":", with: "."))(")
+                || t.hasPrefix("\(name) = function") {
+                var j = i - 1
+                var doc: [String] = []
+                while j >= 0, lines[j].trimmingCharacters(in: .whitespaces).hasPrefix("---") {
+                    doc.insert(String(lines[j].trimmingCharacters(in: .whitespaces).dropFirst(3)), at: 0)
+                    j -= 1
+                }
+                return ([t] + doc.map { "  " + $0 }).joined(separator: "\n")
+            }
+        }
+        return "no documentation for \(name); `:help \(module)` lists what \(module) has"
+    }
+
+    static func moduleSummary(_ stub: String) -> String {
+        stub.components(separatedBy: "\n").filter { $0.hasPrefix("function ") }
+            .map { $0.replacingOccurrences(of: " end", with: "") }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import LuaRuntime
+
+/// The embedded Lua sources: stdlib modules by name, playbooks by name, stubs by module.
+enum EmbeddedSources {
+    /// Module name → source, from `stdlib/*.lua` (or from `PCX_STDLIB_DIR` when set, file by file).
+    static func modules(environment: [String: String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (path, source) in EmbeddedLua.files where path.hasPrefix("stdlib/") && !path.hasPrefix("stdlib/meta/") {
+            let name = String(path.dropFirst("stdlib/".count).dropLast(".lua".count)).replacingOccurrences(of: "/", with: ".")
+            out[name] = source
+        }
+        if let dir = environment["PCX_STDLIB_DIR"], !dir.isEmpty,
+           let names = try? FileManager.default.contentsOfDirectory(atPath: dir) {
+            for file in names where file.hasSuffix(".lua") {
+                if let text = try? String(contentsOfFile: dir + "/" + file, encoding: .utf8) {
+                    out[String(file.dropLast(4))] = text
+                }
+            }
+        }
+        return out
+    }
+
+    /// Shipped playbooks: name → source.
+    static var playbooks: [String: String] {
+        var out: [String: String] = [:]
+        for (path, source) in EmbeddedLua.files where path.hasPrefix("scripts/") && path.hasSuffix(".lua") {
+            out[String(path.dropFirst("scripts/".count).dropLast(".lua".count))] = source
+        }
+        return out
+    }
+
+    /// LuaLS stubs: module name → stub text.
+    static var stubs: [String: String] {
+        var out: [String: String] = [:]
+        for (path, source) in EmbeddedLua.files where path.hasPrefix("stdlib/meta/") {
+            out[String(path.dropFirst("stdlib/meta/".count).dropLast(".lua".count))] = source
+        }
+        return out
+    }
+}
+
+/// One Lua VM set up for pcx: limits, the stdlib, `pc`, `playbook`, and the host's modules.
+final class ScriptHost: Sendable {
+    let vm: LuaVM
+    let session: Session
+    let core: PCCore
+
+    /// Lua run once in every new state, after the modules are registered.
+    static let prelude = #"""
+local getenv = os.getenv
+-- Secrets never reach Lua: variables that look like credentials read as unset.
+os.getenv = function(name)
+  if type(name) == "string" then
+    local upper = name:upper()
+    if upper:find("SECRET", 1, true) or upper:find("TOKEN", 1, true) or upper:find("PASSWORD", 1, true)
+      or upper:find("CREDENTIAL", 1, true) then
+      return nil
+    end
+  end
+  return getenv(name)
+end
+pc = require "pc"
+playbook = require("playbook").declare
+"""#
+
+    init(session: Session) async throws {
+        let options = session.options
+        var vmOptions = LuaVMOptions()
+        vmOptions.memoryLimit = options.limits.memoryBytes
+        vmOptions.timeout = options.limits.timeout
+        vmOptions.allowWrite = options.limits.allowWrite.map { URL(fileURLWithPath: $0) }
+        vmOptions.modules = EmbeddedSources.modules(environment: options.environment)
+        vmOptions.chunkNameBase = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        self.vm = try LuaVM(options: vmOptions)
+        self.session = session
+        let core = PCCore(session: session)
+        self.core = core
+        let sys: [String: LuaFunction] = [
+            "isatty": .sync { _, args in .value(.boolean(isatty(Int32(args.first?.intValue ?? 1)) != 0)) },
+            "monotonic": .sync { _, _ in
+                var ts = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                return .value(.number(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9))
+            },
+        ]
+        try await vm.perform { ctx in
+            ctx.registerModule("pc.core", functions: core.functions(), values: core.values())
+            ctx.registerModule("pcx.sys", functions: sys)
+            _ = try ctx.run(Self.prelude, name: "=[pcx prelude]")
+        }
+    }
+
+    /// Stops the VM and closes the session's cursors (the session itself is shared).
+    func close() {
+        core.cursors.closeAll()
+        vm.close()
+    }
+
+    /// Runs a file; if it returns a playbook declaration, runs the playbook with the arguments.
+    func runFile(_ path: String, arguments: [String]) async throws {
+        try await vm.perform { ctx in
+            let results = try ctx.runFile(path, args: arguments)
+            if case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" {
+                _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)
+            }
+        }
+    }
+
+    /// Runs a playbook's source with its parameters.
+    func runPlaybook(source: String, chunkName: String, arguments: [String]) async throws {
+        try await vm.perform { ctx in
+            let results = try ctx.run(source, name: chunkName, args: [], setArg: true)
+            guard case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" else {
+                throw LuaError(kind: .runtime, message: "\(chunkName) does not return a playbook { ... } declaration",
+                               location: chunkName)
+            }
+            _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)
+        }
+    }
+
+    /// Runs the playbook declared last with `...` as its arguments.
+    static let runLastPlaybook = #"""
+local pb = require "playbook"
+return pb.run(pb.last, { ... })
+"""#
+}
+
+/// Turns Ctrl-C into an interrupt of the running VM; a second Ctrl-C exits at once.
+final class InterruptHandler: @unchecked Sendable {
+    private var source: DispatchSourceSignal?
+    private let lock = NSLock()
+    private var vm: LuaVM?
+    private var count = 0
+
+    static let shared = InterruptHandler()
+
+    /// Routes SIGINT to `vm` while `body` runs.
+    func run<T>(_ vm: LuaVM, _ body: () async throws -> T) async rethrows -> T {
+        lock.lock()
+        self.vm = vm
+        count = 0
+        if source == nil {
+            signal(SIGINT, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            s.setEventHandler { [weak self] in self?.fire() }
+            s.resume()
+            source = s
+        }
+        lock.unlock()
+        defer { lock.lock(); self.vm = nil; lock.unlock() }
+        return try await body()
+    }
+
+    private func fire() {
+        lock.lock()
+        count += 1
+        let vm = self.vm, n = count
+        lock.unlock()
+        if n >= 2 || vm == nil {
+            printError("\npcx: interrupted")
+            exit(ExitCode.interrupted.rawValue)
+        }
+        vm?.interrupt()
+    }
+}

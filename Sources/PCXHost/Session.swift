@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import PartnerCenter
+
+/// The Partner Center a run talks to, resolved lazily on the first `pc.*` call so that scripts
+/// that never call Partner Center start instantly.
+final class Session: Sendable {
+    /// What a resolved target is.
+    struct Target: Sendable {
+        /// The client.
+        let client: PartnerCenterClient
+        /// `sandbox` for the embedded sandbox, else the endpoint.
+        let name: String
+        /// The embedded sandbox, when that is the target.
+        let sandbox: EmbeddedSandbox?
+    }
+
+    let options: HostOptions
+    /// The script or playbook (for the journal).
+    let script: String
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var target: Task<Target, any Error>?
+        var journal: Journal?
+    }
+
+    init(options: HostOptions, script: String) {
+        self.options = options
+        self.script = script
+    }
+
+    /// The resolved target (created on first use).
+    func target() async throws -> Target {
+        let task = state.withLock { s -> Task<Target, any Error> in
+            if let t = s.target { return t }
+            let options = self.options
+            let t = Task { try await Self.resolve(options) }
+            s.target = t
+            return t
+        }
+        return try await task.value
+    }
+
+    /// The purchase journal in the data directory.
+    func journal() throws -> Journal {
+        try state.withLock { s in
+            if let j = s.journal { return j }
+            let j = try Journal(url: options.paths.journal)
+            s.journal = j
+            return j
+        }
+    }
+
+    /// Shuts the client and any embedded sandbox down.
+    func shutdown() async {
+        guard let task = state.withLock({ $0.target }) else { return }
+        if let target = try? await task.value {
+            try? await target.client.shutdown()
+            await target.sandbox?.shutdown()
+        }
+    }
+
+    static func logger(_ level: String) -> Logger {
+        var log = Logger(label: "pcx")
+        log.logLevel = switch level.lowercased() {
+        case "debug", "trace": .debug
+        case "info": .info
+        case "error": .error
+        default: .warning
+        }
+        return log
+    }
+
+    /// Decides the target: `--sandbox`, `--profile`, `PCX_ENDPOINT`, a default profile, else the
+    /// embedded sandbox (announced on stderr).
+    static func resolve(_ options: HostOptions) async throws -> Target {
+        let env = options.environment
+        var base = ClientConfiguration()
+        base.logger = logger(options.logLevel)
+        base.applicationName = "pcx/\(pcxVersion)"
+        switch options.target {
+        case .sandbox:
+            return try await embedded(options, base: base, announce: false)
+        case .profile(let name):
+            let config = try ClientConfiguration.load(
+                profile: name, profileFile: env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path,
+                environment: env, base: base)
+            return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
+        case .automatic:
+            if let endpoint = env["PCX_ENDPOINT"], !endpoint.isEmpty {
+                let config = try ClientConfiguration.load(environment: env, base: base)
+                return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
+            }
+            let profileFile = env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path
+            let named = env["PCX_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
+            var useFile = named != nil
+            if !useFile, FileManager.default.fileExists(atPath: profileFile) {
+                useFile = try ProfileFile(contentsOf: profileFile).profiles["default"] != nil
+            }
+            if useFile {
+                let config = try ClientConfiguration.load(profile: named, profileFile: profileFile, environment: env, base: base)
+                return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
+            }
+            return try await embedded(options, base: base, announce: true)
+        }
+    }
+
+    static func embedded(_ options: HostOptions, base: ClientConfiguration, announce: Bool) async throws -> Target {
+        let sandbox = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel)
+        if announce {
+            printError("pcx: no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought")
+        }
+        var config = base
+        sandbox.configure(&config)
+        return Target(client: try PartnerCenterClient(configuration: config), name: "sandbox", sandbox: sandbox)
+    }
+}
+
+/// A minimal lock-protected value (Foundation's NSLock around a struct).
+final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
