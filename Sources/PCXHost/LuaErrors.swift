@@ -30,7 +30,7 @@ func luaErrorTable(_ e: HostError) -> LuaValue {
     return .table(LuaTable(fields: fields, metatableName: pcErrorMetatable))
 }
 
-extension PartnerCenterError: @retroactive LuaRaisable {
+extension PartnerCenterError: LuaRaisable {
     /// The `pc.Error` table raised in Lua.
     public var luaErrorValue: LuaValue { luaErrorTable(self) }
 }

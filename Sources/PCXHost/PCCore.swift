@@ -124,7 +124,7 @@ final class Cursors: Sendable {
 
 /// One page iterator; pages are fetched one at a time (the client prefetches the next).
 actor Cursor {
-    private let iterator: PageSequence.Iterator
+    nonisolated(unsafe) private let iterator: PageSequence.Iterator
     private var finished = false
     init(_ iterator: PageSequence.Iterator) { self.iterator = iterator }
     func next() async throws -> RawResponse? {

@@ -173,8 +173,7 @@ extension PCXCommands {
                 return r.first?.tableValue?.array.compactMap(\.stringValue) ?? []
             }) ?? []
         }
-        rl_completion_entry_function = completionCallback
-        rl_basic_word_break_characters = UnsafeMutablePointer(mutating: (" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]" as NSString).utf8String)
+        pcx_rl_setup(completionCallback, strdup(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]"))
     }
 
     static func readInputLine(prompt: String, interactive: Bool) async -> String? {

@@ -127,36 +127,38 @@ return pb.run(pb.last, { ... })
 }
 
 /// Turns Ctrl-C into an interrupt of the running VM; a second Ctrl-C exits at once.
-final class InterruptHandler: @unchecked Sendable {
-    private var source: DispatchSourceSignal?
-    private let lock = NSLock()
-    private var vm: LuaVM?
-    private var count = 0
+final class InterruptHandler: Sendable {
+    private struct State {
+        var source: DispatchSourceSignal?
+        var vm: LuaVM?
+        var count = 0
+    }
+    private let state = Mutex(State())
 
     static let shared = InterruptHandler()
 
     /// Routes SIGINT to `vm` while `body` runs.
     func run<T>(_ vm: LuaVM, _ body: () async throws -> T) async rethrows -> T {
-        lock.lock()
-        self.vm = vm
-        count = 0
-        if source == nil {
-            signal(SIGINT, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-            s.setEventHandler { [weak self] in self?.fire() }
-            s.resume()
-            source = s
+        state.withLock { s in
+            s.vm = vm
+            s.count = 0
+            if s.source == nil {
+                signal(SIGINT, SIG_IGN)
+                let src = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+                src.setEventHandler { InterruptHandler.shared.fire() }
+                src.resume()
+                s.source = src
+            }
         }
-        lock.unlock()
-        defer { lock.lock(); self.vm = nil; lock.unlock() }
+        defer { state.withLock { $0.vm = nil } }
         return try await body()
     }
 
     private func fire() {
-        lock.lock()
-        count += 1
-        let vm = self.vm, n = count
-        lock.unlock()
+        let (vm, n) = state.withLock { s -> (LuaVM?, Int) in
+            s.count += 1
+            return (s.vm, s.count)
+        }
         if n >= 2 || vm == nil {
             printError("\npcx: interrupted")
             exit(ExitCode.interrupted.rawValue)

@@ -144,6 +144,7 @@ struct Test: AsyncParsableCommand {
 
     @OptionGroup var target: TargetOptions
     @OptionGroup var limits: LimitOptions
+    @OptionGroup var purchase: PurchaseFlags
 
     @Flag(help: "Print every passing test too.")
     var verbose = false
@@ -152,7 +153,7 @@ struct Test: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        let options = try hostOptions(target, limits, PurchaseFlags())
+        let options = try hostOptions(target, limits, purchase)
         try finish(await PCXCommands.test(files: files, verbose: verbose, options: options))
     }
 }
