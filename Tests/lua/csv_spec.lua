@@ -1,5 +1,5 @@
 -- Specs for stdlib/csv.lua: RFC 4180 reading and writing, streamed, with an atomic writer.
--- Run with `pcx test Tests/lua/csv_spec.lua`. Files are written only to os.tmpname() paths.
+-- Run with `pcx test --allow-write DIR Tests/lua/csv_spec.lua` with PCX_TEST_TMP=DIR; files are written only there.
 local csv = require "csv"
 local money = require "money"
 local date = require "date"
@@ -34,9 +34,13 @@ end
 
 -- A fresh temporary path and a function that removes it. Paths are also removed at the end of the
 -- file, so a failing spec (which never reaches its cleanup) leaves nothing behind.
+-- Under `pcx test` files may only be written below PCX_TEST_TMP (passed with --allow-write).
 local created = {}
+local tmpdir = os.getenv("PCX_TEST_TMP") or "/tmp"
+local counter = 0
 local function temp()
-  local path = os.tmpname()
+  counter = counter + 1
+  local path = string.format("%s/csv_spec_%d_%d.csv", tmpdir, os.time(), counter)
   created[#created + 1] = path
   return path, function() os.remove(path) end
 end
