@@ -4,8 +4,9 @@ import LuaRuntime
 
 /// The REPL's Lua side: evaluation with lua.c's conventions and completion.
 let replSupport = #"""
-local inspect = require "inspect"
 local json = require "json"
+local has_inspect, inspect = pcall(require, "inspect")
+if not has_inspect then inspect = function(v) return json.encode(v, { indent = true }) end end
 local M = {}
 
 local function show(v)

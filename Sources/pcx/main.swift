@@ -91,6 +91,28 @@ func finish(_ code: Int32) throws -> Never {
 }
 
 @main
+enum Entry {
+    /// Parses the command line and runs the verb. Usage errors exit 2 (not ArgumentParser's 64),
+    /// as the README documents.
+    static func main() async {
+        do {
+            var command = try PCX.parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = PCX.exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((PCX.fullMessage(for: error) + "\n").utf8))
+                exit(ExitCode.usage.rawValue)
+            }
+            PCX.exit(withError: error)
+        }
+    }
+}
+
 struct PCX: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pcx",
@@ -125,16 +147,16 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-struct Check: ParsableCommand {
+struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile Lua files without running them; report every syntax error as file:line: message.")
 
     @Argument(help: "Lua files to check.")
     var files: [String]
 
-    func run() throws {
+    func run() async throws {
         guard !files.isEmpty else { throw ValidationError("give at least one Lua file to check") }
-        try finish(PCXCommands.check(files: files))
+        try finish(await PCXCommands.check(files: files))
     }
 }
 
