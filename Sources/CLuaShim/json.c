@@ -15,7 +15,8 @@
  *  - strings: decode passes bytes through unchanged (invalid UTF-8 inside a JSON string is kept
  *    as is); \u escapes become UTF-8, surrogate pairs are combined, a lone surrogate becomes
  *    U+FFFD. Encode refuses invalid UTF-8 with an error naming the byte offset.
- *  - nesting deeper than PCXL_JSON_MAX_DEPTH is an error (decode and encode).
+ *  - nesting deeper than PCXL_JSON_MAX_DEPTH is an error (decode and encode); so is a number too
+ *    large for a double (e.g. 1e400), rather than decoding it as infinity.
  *  - malformed input: "json.decode: <what> at byte N (line L, column C)", N 1-based.
  */
 #define _GNU_SOURCE
@@ -283,7 +284,9 @@ static void parse_number(jdec *d) {
     buf[len] = 0;
     char point = localeconv()->decimal_point[0];
     if (point != '.') { char *dot = strchr(buf, '.'); if (dot) *dot = point; }
-    lua_pushnumber(d->L, strtod(buf, NULL));
+    double v = strtod(buf, NULL);
+    if (isinf(v)) { d->p = s; jerr(d, "number out of range (too large for a double)"); }
+    lua_pushnumber(d->L, v);
 }
 
 static void parse_value(jdec *d);
