@@ -89,7 +89,9 @@ final class LuaVMCore: @unchecked Sendable {
     private let jobs = NSCondition()
     private var queue: [() -> Void] = []
     private var stopping = false
-    private(set) var thread: Thread? = nil
+    /// The VM thread (weak: a running Thread keeps itself alive, and a strong reference here
+    /// would make a cycle core -> thread -> closure -> core).
+    private(set) weak var thread: Thread? = nil
 
     // async completions (any thread)
     let completions = NSCondition()
