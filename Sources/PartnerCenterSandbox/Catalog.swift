@@ -1,0 +1,239 @@
+import Foundation
+import PartnerCenterModels
+
+/// Exact decimal helpers (money never goes through Double).
+enum Money {
+    static func round(_ value: Decimal, places: Int) -> Decimal {
+        var input = value
+        var output = Decimal()
+        NSDecimalRound(&output, &input, places, .plain)
+        return output
+    }
+    static func text(_ value: Decimal) -> String { "\(value)" }
+    static func parse(_ text: String?) -> Decimal { text.flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) } ?? 0 }
+}
+
+/// A currency a market is priced in.
+struct MarketCurrency: Sendable {
+    let code: String
+    let symbol: String
+    /// Units per USD (exact).
+    let rate: Decimal
+    let places: Int
+}
+
+/// The seeded reservation catalog: VM series × sizes × regions × terms, two availabilities per
+/// SKU (MS-AZR-0145P and `reservationScope=AzurePlan`), prices per currency. Deterministic.
+struct SandboxCatalog: Sendable {
+    struct Region: Sendable { let arm: String; let display: String }
+    struct Size: Sendable { let arm: String; let display: String; let cores: Int; let ram: String; let yearlyUSD: Decimal }
+    struct Series: Sendable {
+        let productId: String
+        let title: String
+        let category: String
+        let inventoryCheck: Bool
+        let sizes: [Size]
+    }
+    struct SKU: Sendable {
+        let productId: String
+        let skuId: String
+        let series: Series
+        let size: Size
+        let region: Region
+        let years: Int
+        let usdPrice: Decimal
+        var inventoryCheck: Bool { series.inventoryCheck }
+        var termDuration: String { years == 1 ? "P1Y" : "P3Y" }
+        var durationAttribute: String { years == 1 ? "1Year" : "3Years" }
+        var title: String { "Reserved VM Instance, \(size.arm), \(region.display), \(years == 1 ? "1 Year" : "3 Years")" }
+    }
+
+    static let regions: [Region] = [
+        .init(arm: "eastus", display: "US East"), .init(arm: "eastus2", display: "US East 2"),
+        .init(arm: "westus2", display: "US West 2"), .init(arm: "northcentralus", display: "US North Central"),
+        .init(arm: "northeurope", display: "EU North"), .init(arm: "westeurope", display: "EU West"),
+        .init(arm: "uksouth", display: "UK South"), .init(arm: "japaneast", display: "JA East"),
+        .init(arm: "japanwest", display: "JA West"), .init(arm: "australiaeast", display: "AU East"),
+        .init(arm: "southeastasia", display: "AP Southeast"), .init(arm: "canadaeast", display: "CA East"),
+        .init(arm: "koreasouth", display: "KR South"), .init(arm: "brazilsouth", display: "BR South"),
+    ]
+
+    /// Regions where `InventoryCheck` SKUs are restricted (capacity-constrained GPU regions).
+    static let restrictedInventoryRegions: Set<String> = ["japanwest", "koreasouth", "uksouth"]
+
+    static let series: [Series] = [
+        Series(productId: "DZH318Z0BQ3Q", title: "Virtual Machines DSv2 Series", category: "General purpose", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_DS1_v2", display: "DS1 v2", cores: 1, ram: "3.5", yearlyUSD: Decimal(string: "403.82")!),
+            Size(arm: "Standard_DS2_v2", display: "DS2 v2", cores: 2, ram: "7", yearlyUSD: Decimal(string: "807.64")!)]),
+        Series(productId: "DZH318Z0BQ4Z", title: "Virtual Machines BS Series", category: "Burstable", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_B1s", display: "B1s", cores: 1, ram: "1", yearlyUSD: Decimal(string: "45.99")!),
+            Size(arm: "Standard_B2s", display: "B2s", cores: 2, ram: "4", yearlyUSD: Decimal(string: "183.96")!)]),
+        Series(productId: "DZH318Z0BQ3W", title: "Virtual Machines Dv3 Series", category: "General purpose", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_D2_v3", display: "D2 v3", cores: 2, ram: "8", yearlyUSD: Decimal(string: "709.56")!),
+            Size(arm: "Standard_D4_v3", display: "D4 v3", cores: 4, ram: "16", yearlyUSD: Decimal(string: "1419.12")!)]),
+        Series(productId: "DZH318Z0BQ3P", title: "Virtual Machines Ev3 Series", category: "Memory optimized", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_E2_v3", display: "E2 v3", cores: 2, ram: "16", yearlyUSD: Decimal(string: "930.24")!),
+            Size(arm: "Standard_E4_v3", display: "E4 v3", cores: 4, ram: "32", yearlyUSD: Decimal(string: "1860.48")!)]),
+        Series(productId: "DZH318Z0BQ36", title: "Virtual Machines NV Series", category: "GPU", inventoryCheck: true, sizes: [
+            Size(arm: "Standard_NV6", display: "NV6", cores: 6, ram: "56", yearlyUSD: Decimal(string: "6307.20")!),
+            Size(arm: "Standard_NV12", display: "NV12", cores: 12, ram: "112", yearlyUSD: Decimal(string: "12614.40")!)]),
+        Series(productId: "DZH318Z0BQ5S", title: "Virtual Machines ND Series", category: "GPU", inventoryCheck: true, sizes: [
+            Size(arm: "Standard_ND6s", display: "ND6s", cores: 6, ram: "112", yearlyUSD: Decimal(string: "9460.80")!),
+            Size(arm: "Standard_ND12s", display: "ND12s", cores: 12, ram: "224", yearlyUSD: Decimal(string: "18921.60")!)]),
+    ]
+
+    static let currencies: [String: MarketCurrency] = {
+        var map: [String: MarketCurrency] = [:]
+        let usd = MarketCurrency(code: "USD", symbol: "$", rate: 1, places: 2)
+        let eur = MarketCurrency(code: "EUR", symbol: "€", rate: Decimal(string: "0.92")!, places: 2)
+        for country in ["DE", "FR", "NL", "IT", "ES", "IE", "AT", "BE", "FI", "PT"] { map[country] = eur }
+        map["GB"] = MarketCurrency(code: "GBP", symbol: "£", rate: Decimal(string: "0.79")!, places: 2)
+        map["JP"] = MarketCurrency(code: "JPY", symbol: "¥", rate: 151, places: 0)
+        map["CH"] = MarketCurrency(code: "CHF", symbol: "CHF", rate: Decimal(string: "0.88")!, places: 2)
+        map["AU"] = MarketCurrency(code: "AUD", symbol: "A$", rate: Decimal(string: "1.52")!, places: 2)
+        map["CA"] = MarketCurrency(code: "CAD", symbol: "C$", rate: Decimal(string: "1.36")!, places: 2)
+        map["SE"] = MarketCurrency(code: "SEK", symbol: "kr", rate: Decimal(string: "10.5")!, places: 2)
+        map["DK"] = MarketCurrency(code: "DKK", symbol: "kr", rate: Decimal(string: "6.86")!, places: 2)
+        map["BR"] = MarketCurrency(code: "BRL", symbol: "R$", rate: 5, places: 2)
+        map["IN"] = MarketCurrency(code: "INR", symbol: "₹", rate: 83, places: 2)
+        map["CN"] = MarketCurrency(code: "CNY", symbol: "¥", rate: Decimal(string: "7.2")!, places: 2)
+        map["RU"] = MarketCurrency(code: "RUB", symbol: "₽", rate: 92, places: 2)
+        map["KR"] = MarketCurrency(code: "KRW", symbol: "₩", rate: 1350, places: 0)
+        map["TW"] = MarketCurrency(code: "TWD", symbol: "NT$", rate: 32, places: 0)
+        map["HK"] = MarketCurrency(code: "HKD", symbol: "HK$", rate: Decimal(string: "7.8")!, places: 2)
+        map["US"] = usd
+        return map
+    }()
+
+    static func currency(for country: String) -> MarketCurrency {
+        currencies[country.uppercased()] ?? MarketCurrency(code: "USD", symbol: "$", rate: 1, places: 2)
+    }
+
+    let skus: [SKU]
+    private let byProduct: [String: [SKU]]
+
+    init() {
+        var skus: [SKU] = []
+        for series in Self.series {
+            var index = 0
+            for size in series.sizes {
+                for (regionIndex, region) in Self.regions.enumerated() {
+                    for years in [1, 3] {
+                        index += 1
+                        let regionFactor = 1 + Decimal(regionIndex) * Decimal(string: "0.03")!
+                        let yearly = Money.round(size.yearlyUSD * regionFactor, places: 2)
+                        let price = years == 1 ? yearly : Money.round(yearly * 3 * Decimal(string: "0.62")!, places: 2)
+                        skus.append(SKU(productId: series.productId, skuId: Self.skuId(index), series: series, size: size, region: region, years: years, usdPrice: price))
+                    }
+                }
+            }
+        }
+        self.skus = skus
+        self.byProduct = Dictionary(grouping: skus, by: { $0.productId.uppercased() })
+    }
+
+    static func skuId(_ index: Int) -> String {
+        let text = String(index, radix: 36, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - text.count)) + text
+    }
+
+    /// Availability id for a SKU and scope (`AzurePlan` or legacy), 12 characters.
+    static func availabilityId(productId: String, skuId: String, azurePlan: Bool) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(productId.uppercased()):\(skuId.uppercased()):\(azurePlan)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let alphabet = Array("0123456789BCDFGHJKLMNPQRSTVWXZ")
+        var text = "DZH318"
+        for _ in 0..<6 {
+            text.append(alphabet[Int(hash % UInt64(alphabet.count))])
+            hash /= UInt64(alphabet.count)
+        }
+        return text
+    }
+
+    func product(_ id: String) -> Series? { Self.series.first { $0.productId.caseInsensitiveCompare(id) == .orderedSame } }
+    func skus(of productId: String) -> [SKU] { byProduct[productId.uppercased()] ?? [] }
+    func sku(_ productId: String, _ skuId: String) -> SKU? {
+        skus(of: productId).first { $0.skuId.caseInsensitiveCompare(skuId) == .orderedSame }
+    }
+    /// Resolves an availability id for a SKU; returns whether it is the Azure-plan one.
+    func availability(_ sku: SKU, _ availabilityId: String) -> Bool? {
+        if Self.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: false).caseInsensitiveCompare(availabilityId) == .orderedSame { return false }
+        if Self.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: true).caseInsensitiveCompare(availabilityId) == .orderedSame { return true }
+        return nil
+    }
+
+    /// The one-time unit price of a SKU in a market's currency (exact, rounded to the currency).
+    func price(_ sku: SKU, country: String) -> (Decimal, MarketCurrency) {
+        let currency = Self.currency(for: country)
+        return (Money.round(sku.usdPrice * currency.rate, places: currency.places), currency)
+    }
+
+    /// Whether an `InventoryCheck` SKU is restricted for a region.
+    func isRestricted(_ sku: SKU, region: String?) -> Bool {
+        guard sku.inventoryCheck else { return false }
+        let region = (region ?? sku.region.arm).lowercased()
+        return Self.restrictedInventoryRegions.contains(region) && region == sku.region.arm
+    }
+
+    // MARK: wire rendering
+
+    func productModel(_ series: Series, country: String) -> Product {
+        var product = Product(id: series.productId)
+        product.title = series.title
+        product.description = "\(series.title) reserved instances: pay once for a 1- or 3-year term."
+        product.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: "VirtualMachines", displayName: "VirtualMachines"))
+        product.isMicrosoftProduct = true
+        product.publisherName = "Microsoft"
+        product.links = Links([
+            "skus": Link(uri: "/products/\(series.productId)/skus?country=\(country)"),
+            "self": Link(uri: "/products/\(series.productId)?country=\(country)"),
+        ])
+        return product
+    }
+
+    func skuModel(_ sku: SKU, country: String) -> Sku {
+        var model = Sku(id: sku.skuId)
+        model.productId = sku.productId
+        model.title = sku.title
+        model.description = "Reserved Virtual Machines Instance, \(sku.size.arm), \(sku.region.display), \(sku.years == 1 ? "1 Year" : "3 Years")"
+        model.minimumQuantity = 1
+        model.maximumQuantity = 999_999_999
+        model.isTrial = false
+        model.supportedBillingCycles = [.oneTime]
+        model.purchasePrerequisites = sku.inventoryCheck ? ["AzureSubscriptionRegistration", "InventoryCheck"] : ["AzureSubscriptionRegistration"]
+        model.inventoryVariables = sku.inventoryCheck ? ["CustomerId", "AzureSubscriptionId", "ArmRegionName"] : []
+        model.provisioningVariables = ["Scope", "SubscriptionId", "Duration"]
+        model.dynamicAttributes = [
+            "armSkuName": .string(sku.size.arm), "cores": .string(String(sku.size.cores)), "ram": .string(sku.size.ram),
+            "skuDisplayName": .string(sku.size.display), "category": .string(sku.series.category),
+            "armRegionName": .string(sku.region.arm), "duration": .string(sku.durationAttribute),
+            "region": .string(sku.region.display), "diskType": .string("Ssd"),
+        ]
+        model.links = Links([
+            "availabilities": Link(uri: "/products/\(sku.productId)/skus/\(sku.skuId)/availabilities?country=\(country)"),
+            "self": Link(uri: "/products/\(sku.productId)/skus/\(sku.skuId)?country=\(country)"),
+        ])
+        return model
+    }
+
+    func availabilityModel(_ sku: SKU, azurePlan: Bool, country: String, segment: TargetSegment = .commercial) -> Availability {
+        let id = Self.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: azurePlan)
+        var model = Availability(id: id)
+        model.productId = sku.productId
+        model.skuId = sku.skuId
+        model.catalogItemId = "\(sku.productId):\(sku.skuId):\(id)"
+        let currency = Self.currency(for: country)
+        model.defaultCurrency = CurrencyInfo(code: currency.code, symbol: currency.symbol)
+        model.segment = segment
+        model.country = country
+        model.isPurchasable = true
+        model.isRenewable = false
+        model.terms = [AvailabilityTerm(duration: sku.termDuration, description: sku.years == 1 ? "1 Year Prepaid" : "3 Years Prepaid")]
+        model.product = productModel(sku.series, country: country)
+        model.sku = skuModel(sku, country: country)
+        model.links = Links(["self": Link(uri: "/products/\(sku.productId)/skus/\(sku.skuId)/availabilities/\(id)?country=\(country)")])
+        return model
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import PartnerCenterModels
+
+extension SandboxEngine {
+    struct InvoiceRow: Sendable {
+        let id: String
+        let type: String
+        let currency: String
+        let date: Double
+        let total: Decimal
+        let paid: Decimal
+        let generated: Int
+        let doc: String
+    }
+
+    func invoiceRows(partner: String) async throws -> [InvoiceRow] {
+        try await store.db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM invoice WHERE partner_id = ? ORDER BY invoice_date DESC, id DESC", arguments: [partner]).map(Self.invoiceRow)
+        }
+    }
+
+    static func invoiceRow(_ row: Row) -> InvoiceRow {
+        InvoiceRow(id: row["id"], type: row["invoice_type"], currency: row["currency"], date: row["invoice_date"], total: Money.parse(row["total"]),
+                   paid: Money.parse(row["paid"]), generated: row["generated_lines"], doc: row["doc"])
+    }
+
+    /// Accepts `G000024130` and the typed form `OneTime-G000024130`.
+    static func bareInvoiceId(_ id: String) -> String {
+        for prefix in ["onetime-", "recurring-"] where id.lowercased().hasPrefix(prefix) { return String(id.dropFirst(prefix.count)) }
+        return id
+    }
+
+    func invoiceRow(_ request: RequestInfo) async throws -> InvoiceRow {
+        let id = Self.bareInvoiceId(request.param("iid"))
+        let partner = request.partner.tenantId
+        let row = try await store.db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM invoice WHERE id = ? AND partner_id = ?", arguments: [id, partner]).map(Self.invoiceRow)
+        }
+        guard let row else { throw SandboxError.notFound(1000, "Invoice '\(id)' not found.") }
+        return row
+    }
+
+    func summary(_ rows: [InvoiceRow], currency: String) -> InvoiceSummary {
+        let symbol = SandboxCatalog.currencies.values.first { $0.code == currency }?.symbol ?? currency
+        func make(_ rows: [InvoiceRow], details: [InvoiceSummaryDetail]?, links: Links?) -> InvoiceSummary {
+            let dates = rows.map { Date(timeIntervalSince1970: $0.date) }
+            let paidRows = rows.filter { $0.paid != 0 }
+            let lastPaid = paidRows.max { $0.date < $1.date }
+            return InvoiceSummary(balanceAmount: details.map { $0.compactMap { $0.summary?.balanceAmount }.reduce(0, +) } ?? rows.reduce(Decimal(0)) { $0 + $1.total + $1.paid },
+                                  currencyCode: currency, currencySymbol: symbol, accountingDate: dates.max(), firstInvoiceCreationDate: dates.min(),
+                                  lastPaymentDate: lastPaid.map { Date(timeIntervalSince1970: $0.date + 20 * 86400) },
+                                  lastPaymentAmount: lastPaid.map { -$0.paid } ?? 0, latestInvoiceDate: dates.max(), details: details, links: links)
+        }
+        let inCurrency = rows.filter { $0.currency == currency }
+        let details = [("Recurring", InvoiceType.recurring), ("OneTime", InvoiceType.oneTime)].map { name, type in
+            InvoiceSummaryDetail(invoiceType: type, summary: make(inCurrency.filter { $0.type == name }, details: nil, links: nil))
+        }
+        return make(inCurrency, details: details, links: Links(["self": Link(uri: "/invoices/summary")]))
+    }
+
+    func invoiceSummary(_ request: RequestInfo) async throws -> SandboxResponse {
+        .json(summary(try await invoiceRows(partner: request.partner.tenantId), currency: request.partner.currency))
+    }
+
+    func invoiceSummaries(_ request: RequestInfo) async throws -> SandboxResponse {
+        let rows = try await invoiceRows(partner: request.partner.tenantId)
+        let currencies = Array(Set(rows.map(\.currency))).sorted { ($0 == request.partner.currency ? "" : $0) < ($1 == request.partner.currency ? "" : $1) }
+        return .json(ResourceCollection(items: currencies.map { summary(rows, currency: $0) }, links: Links(["self": Link(uri: "/invoices/summaries")])))
+    }
+
+    func pageParameters(_ request: RequestInfo, defaultSize: Int, maxSize: Int) throws -> (Int, Int) {
+        var size = defaultSize, offset = 0
+        if let text = request.q("size") {
+            guard let value = Int(text), (1...maxSize).contains(value) else { throw SandboxError.badInput("size must be an integer from 1 to \(maxSize), got '\(text)'.") }
+            size = value
+        }
+        if let text = request.q("offset") {
+            guard let value = Int(text), value >= 0 else { throw SandboxError.badInput("offset must be a non-negative integer, got '\(text)'.") }
+            offset = value
+        }
+        return (size, offset)
+    }
+
+    func listInvoices(_ request: RequestInfo) async throws -> SandboxResponse {
+        let (size, offset) = try pageParameters(request, defaultSize: 200, maxSize: 1000)
+        let rows = try await invoiceRows(partner: request.partner.tenantId)
+        let page = rows.dropFirst(offset).prefix(size)
+        let items = try page.map { try Doc.decode(Invoice.self, $0.doc) }
+        var links = Links(["self": Link(uri: "/invoices?size=\(size)&offset=\(offset)")])
+        if offset + size < rows.count { links.next = Link(uri: "/invoices?size=\(size)&offset=\(offset + size)") }
+        return .json(ResourceCollection(items: items, links: links))
+    }
+
+    func getInvoice(_ request: RequestInfo) async throws -> SandboxResponse {
+        .json(try Doc.decode(Invoice.self, try await invoiceRow(request).doc))
+    }
+
+    func invoiceStatement(_ request: RequestInfo) async throws -> SandboxResponse {
+        let row = try await invoiceRow(request)
+        let pdf = SandboxBilling.statementPDF(invoiceId: row.id, date: Date(timeIntervalSince1970: row.date), total: row.total, currency: row.currency, partnerName: request.partner.name)
+        return SandboxResponse(status: 200, headers: [("Content-Type", "application/pdf"), ("Content-Disposition", "attachment; filename=Invoice_\(row.id).pdf")], body: pdf)
+    }
+
+    /// Line items: seek paging (`MS-ContinuationToken`) for `onetime`, offset paging for `azure`/`office`.
+    func invoiceLineItems(_ request: RequestInfo) async throws -> SandboxResponse {
+        let invoice = try await invoiceRow(request)
+        let pathForm = !request.param("provider").isEmpty
+        guard let providerText = pathForm ? request.param("provider") : request.q("provider") else {
+            throw SandboxError.badInput("the 'provider' query parameter is required: onetime, azure or office.")
+        }
+        guard let typeText = pathForm ? request.param("type") : request.q("invoiceLineItemType") else {
+            throw SandboxError.badInput("the 'invoicelineitemtype' query parameter is required: billinglineitems or usagelineitems.")
+        }
+        let provider = BillingProvider(wire: providerText)
+        let type = InvoiceLineItemType(wire: typeText)
+        guard [.oneTime, .azure, .office, .marketplace].contains(provider) else {
+            throw SandboxError(status: 400, code: 900126, "Unable to parse enum provider '\(providerText)'; use onetime, azure or office.")
+        }
+        guard type == .billingLineItems || type == .usageLineItems else {
+            throw SandboxError(status: 400, code: 900126, "Unable to parse enum invoicelineitemtype '\(typeText)'; use billinglineitems or usagelineitems.")
+        }
+        let providerKey = provider == .oneTime ? "onetime" : provider == .azure ? "azure" : provider == .office ? "office" : "marketplace"
+        let typeKey = type == .billingLineItems ? "billing" : "usage"
+        let maxSize = configuration.maxLineItemPageSize
+        let basePath: String
+        var baseQuery: [String] = []
+        if pathForm {
+            basePath = "/invoices/\(invoice.id)/lineitems/\(request.param("provider"))/\(request.param("type"))"
+        } else {
+            basePath = "/invoices/\(invoice.id)/lineitems"
+            baseQuery = ["provider=\(providerText)", "invoicelineitemtype=\(typeText)"]
+            for key in ["currencycode", "period"] { if let value = request.q(key) { baseQuery.append("\(key)=\(value)") } }
+        }
+        let seek = provider == .oneTime || provider == .marketplace
+        if seek {
+            if provider == .oneTime && type == .usageLineItems {
+                guard request.q("currencyCode") != nil, let period = request.q("period") else {
+                    throw SandboxError.badInput("billed consumption line items need currencycode and period (current or previous).")
+                }
+                guard ["current", "previous"].contains(period.lowercased()) else { throw SandboxError.badInput("period must be current or previous, got '\(period)'.") }
+            }
+            let (size, _) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
+            var offset = 0
+            let scope = "lines:\(invoice.id.lowercased()):\(providerKey):\(typeKey)"
+            if request.q("seekOperation") != nil || request.headers["ms-continuationtoken"] != nil {
+                guard request.q("seekOperation").map({ $0.lowercased() == "next" }) ?? true else {
+                    throw SandboxError.badInput("seekOperation must be Next, got '\(request.q("seekOperation") ?? "")'.")
+                }
+                guard let token = request.headers["ms-continuationtoken"], let value = decodeContinuation(token, scope: scope) else {
+                    throw SandboxError.badInput("seekOperation=Next needs the MS-ContinuationToken header from the previous page's links.next.")
+                }
+                offset = value
+            }
+            let generated = (provider == .oneTime && type == .billingLineItems) ? invoice.generated : 0
+            let invoiceId = invoice.id
+            let storedCount = try await store.db.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ?", arguments: [invoiceId, providerKey, typeKey]) ?? 0
+            }
+            let total = generated + storedCount
+            let end = min(total, offset + size)
+            var parts: [String] = []
+            if offset < min(end, generated), let generator = scaleGenerator {
+                let lines = (offset..<min(end, generated)).map { generator.line(at: $0) }
+                let text = String(decoding: try PartnerCenterJSON.encode(lines), as: UTF8.self)
+                if lines.count > 0 { parts.append(String(text.dropFirst().dropLast())) }
+            }
+            if end > max(offset, generated) {
+                let from = max(offset, generated) - generated, count = end - max(offset, generated)
+                let docs = try await store.db.read { db in
+                    try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ? ORDER BY seq LIMIT ? OFFSET ?",
+                                        arguments: [invoiceId, providerKey, typeKey, count, from])
+                }
+                if !docs.isEmpty { parts.append(docs.joined(separator: ",")) }
+            }
+            let selfQuery = (baseQuery + ["size=\(size)"]).joined(separator: "&")
+            var links = Links(["self": Link(uri: "\(basePath)?\(selfQuery)")])
+            var token: String?
+            if end < total {
+                token = encodeContinuation(end, scope: scope)
+                links.next = Link(uri: "\(basePath)?\(selfQuery)&seekOperation=Next", headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
+            }
+            return rawCollection(items: parts.joined(separator: ","), count: max(0, end - offset), links: links, token: token)
+        }
+        let (size, offset) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
+        let invoiceId = invoice.id
+        let (docs, total) = try await store.db.read { db in
+            (try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ? ORDER BY seq LIMIT ? OFFSET ?",
+                                 arguments: [invoiceId, providerKey, typeKey, size, offset]),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ?", arguments: [invoiceId, providerKey, typeKey]) ?? 0)
+        }
+        var links = Links(["self": Link(uri: "\(basePath)?\((baseQuery + ["size=\(size)", "offset=\(offset)"]).joined(separator: "&"))")])
+        if offset + size < total {
+            links.next = Link(uri: "\(basePath)?\((baseQuery + ["size=\(size)", "offset=\(offset + size)"]).joined(separator: "&"))")
+        }
+        return rawCollection(items: docs.joined(separator: ","), count: docs.count, links: links, token: nil)
+    }
+
+    /// A collection assembled from already-encoded item JSON (no re-encoding of stored documents).
+    func rawCollection(items: String, count: Int, links: Links, token: String?) -> SandboxResponse {
+        var text = "{\"totalCount\":\(count),\"items\":[\(items)]"
+        if let token, let encoded = try? PartnerCenterJSON.encode(token) { text += ",\"continuationToken\":" + String(decoding: encoded, as: UTF8.self) }
+        if let encoded = try? PartnerCenterJSON.encode(links) { text += ",\"links\":" + String(decoding: encoded, as: UTF8.self) }
+        text += ",\"attributes\":{\"objectType\":\"Collection\"}}"
+        return SandboxResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: Data(text.utf8))
+    }
+}

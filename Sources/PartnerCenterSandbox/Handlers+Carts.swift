@@ -1,0 +1,268 @@
+import Foundation
+import GRDB
+import PartnerCenterModels
+
+extension SandboxEngine {
+    /// Parses and type-checks a cart body (create or update): 400 / 800002 for shape problems.
+    func parseCartBody(_ body: Data) throws -> Cart {
+        let value = try RequestBinding.parse(body)
+        guard case .object(let object) = value else { throw SandboxError.badInput("the body must be a JSON Cart object with lineItems.") }
+        guard let lines = object["lineItems"], lines != .null else { throw SandboxError.badInput("lineItems is required and must contain at least one line item.") }
+        try RequestBinding.requireKind(lines, ["array"], "lineItems")
+        guard case .array(let items) = lines, !items.isEmpty else { throw SandboxError.badInput("lineItems must contain at least one line item.") }
+        for (index, item) in items.enumerated() {
+            let path = "lineItems[\(index)]"
+            try RequestBinding.requireKind(item, ["object"], path)
+            guard case .object(let line) = item else { continue }
+            try RequestBinding.requireKind(line["id"], ["number"], path + ".id")
+            try RequestBinding.requireKind(line["catalogItemId"], ["string"], path + ".catalogItemId")
+            try RequestBinding.requireKind(line["quantity"], ["number"], path + ".quantity")
+            try RequestBinding.requireKind(line["billingCycle"], ["string", "number"], path + ".billingCycle")
+            try RequestBinding.requireKind(line["termDuration"], ["string"], path + ".termDuration")
+            try RequestBinding.requireKind(line["friendlyName"], ["string"], path + ".friendlyName")
+            try RequestBinding.requireKind(line["provisioningContext"], ["object"], path + ".provisioningContext")
+            if case .object(let context)? = line["provisioningContext"] {
+                for (key, entry) in context { try RequestBinding.requireKind(entry, ["string"], path + ".provisioningContext." + key) }
+            }
+        }
+        return try RequestBinding.decode(Cart.self, from: value)
+    }
+
+    static func years(_ text: String?) -> Int? {
+        guard let text else { return nil }
+        switch text.lowercased() {
+        case "p1y", "1year", "1years": return 1
+        case "p3y", "3year", "3years": return 3
+        default: return nil
+        }
+    }
+
+    /// Validates one line and fills server fields (currency, order group, pricing, error).
+    func validateLine(_ input: CartLineItem, index: Int, customerId: String, country: String, db: Database) throws -> CartLineItem {
+        var line = input
+        line.id = input.id ?? index
+        line.error = nil
+        line.pricing = nil
+        if let context = input.provisioningContext {
+            line.provisioningContext = Dictionary(context.map { (RequestBinding.canonical($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
+        let currency = SandboxCatalog.currency(for: country)
+        line.currencyCode = currency.code
+        switch line.billingCycle {
+        case .oneTime?, nil: line.orderGroup = "0"
+        case .monthly?: line.orderGroup = "1"
+        case .annual?: line.orderGroup = "2"
+        default: line.orderGroup = "3"
+        }
+        func fail(_ code: Int, _ text: String) -> CartLineItem {
+            var failed = line
+            failed.error = CartError(errorCode: code, errorDescription: text)
+            return failed
+        }
+        guard let catalogItemId = line.catalogItemId, !catalogItemId.isEmpty else {
+            return fail(CartErrorCode.invalidInput, "catalogItemId is required (productId:skuId:availabilityId).")
+        }
+        let parts = catalogItemId.split(separator: ":").map(String.init)
+        guard parts.count == 3, let sku = catalog.sku(parts[0], parts[1]), let azurePlan = catalog.availability(sku, parts[2]) else {
+            return fail(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not valid; take catalogItemId from a current availability.")
+        }
+        guard offersReservations(country) else {
+            return fail(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not available in the customer's market (\(country)): Azure reservations are not sold there.")
+        }
+        let (unit, _) = catalog.price(sku, country: country)
+        if let quantity = line.quantity, quantity >= 1 {
+            line.pricing = Pricing(listPrice: unit, discountedPrice: unit, price: unit, extendedPrice: unit * Decimal(quantity))
+        }
+        guard let quantity = line.quantity, (1...999_999_999).contains(quantity) else {
+            return fail(CartErrorCode.invalidInput, "quantity must be an integer from 1 to 999999999.")
+        }
+        guard line.billingCycle == .oneTime else {
+            return fail(CartErrorCode.invalidInput, "billingCycle '\(line.billingCycle?.wireValue ?? "missing")' is not supported by this SKU; use one_time.")
+        }
+        if let term = line.termDuration {
+            guard Self.years(term) == sku.years else {
+                return fail(CartErrorCode.invalidInput, "termDuration '\(term)' does not match the SKU's term \(sku.termDuration).")
+            }
+        } else {
+            line.termDuration = sku.termDuration
+        }
+        let context = line.provisioningContext ?? [:]
+        guard let subscriptionId = context["subscriptionId"], !subscriptionId.isEmpty else {
+            return fail(CartErrorCode.invalidInput, "provisioningContext.subscriptionId is required for reservations.")
+        }
+        guard let scope = context["scope"], ["single", "shared"].contains(scope.lowercased()) else {
+            return fail(CartErrorCode.invalidInput, "provisioningContext.scope must be Single or Shared.")
+        }
+        if let duration = context["duration"], Self.years(duration) != sku.years {
+            return fail(CartErrorCode.invalidInput, "provisioningContext.duration '\(duration)' does not match the SKU's term (\(sku.durationAttribute)).")
+        }
+        guard let row = try Row.fetchOne(db, sql: "SELECT kind, status, registration FROM subscription WHERE id = ? AND customer_id = ?", arguments: [subscriptionId, customerId]) else {
+            return fail(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not a subscription of customer \(customerId).")
+        }
+        let kind: String = row["kind"], status: String = row["status"], registration: String = row["registration"]
+        guard kind == "legacy" || kind == "plan" else {
+            return fail(CartErrorCode.subscriptionIsNotEnabledForRI, "Subscription '\(subscriptionId)' is not an Azure subscription and cannot hold reservations.")
+        }
+        guard status == "active" else {
+            return fail(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not active (\(status)).")
+        }
+        guard (kind == "plan") == azurePlan else {
+            return fail(CartErrorCode.invalidInput, azurePlan
+                ? "Catalog item '\(catalogItemId)' is an Azure plan availability but subscription '\(subscriptionId)' is MS-AZR-0145P; list availabilities without reservationScope."
+                : "Catalog item '\(catalogItemId)' is for MS-AZR-0145P but subscription '\(subscriptionId)' is an Azure plan; list availabilities with reservationScope=AzurePlan.")
+        }
+        guard registration == "Registered" else {
+            return fail(CartErrorCode.subscriptionNotRegistered, "Subscription '\(subscriptionId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")
+        }
+        if catalog.isRestricted(sku, region: nil) {
+            return fail(CartErrorCode.inventoryNotAvailable, "Inventory is not available for \(sku.size.arm) in \(sku.region.arm) for this subscription.")
+        }
+        return line
+    }
+
+    func cartRow(_ db: Database, customerId: String, cartId: String, now: Date) throws -> (Cart, String, Double, String?) {
+        guard let row = try Row.fetchOne(db, sql: "SELECT doc, status, expires_at, checkout FROM cart WHERE id = ? AND customer_id = ?", arguments: [cartId, customerId]) else {
+            throw SandboxError.notFound(800008, "Unable to retrieve cart '\(cartId)' for customer \(customerId).")
+        }
+        let cart = try Doc.decode(Cart.self, row["doc"])
+        let expires: Double = row["expires_at"]
+        let status: String = row["status"]
+        if status != "Ordered" && expires <= now.timeIntervalSince1970 {
+            throw SandboxError.notFound(800008, "Unable to retrieve cart '\(cartId)': it expired at \(WireDate.format(Date(timeIntervalSince1970: expires))); create a new cart.")
+        }
+        return (cart, status, expires, row["checkout"])
+    }
+
+    func createCart(_ request: RequestInfo) async throws -> SandboxResponse {
+        let input = try parseCartBody(request.body)
+        let cid = request.param("cid")
+        let country = try await customerCountry(cid)
+        let lifetime = configuration.cartLifetime
+        let seed = configuration.seed
+        let modifier = request.caller.appUser ? request.partner.userId : request.partner.clientId
+        return try await store.db.write { db in
+            var rng = try SandboxStore.nextRandom(db, seed: seed)
+            var cart = Cart(lineItems: [])
+            cart.id = IDs.guid(&rng)
+            cart.lineItems = try (input.lineItems ?? []).enumerated().map { try self.validateLine($1, index: $0, customerId: cid, country: country, db: db) }
+            cart.creationTimestamp = request.now
+            cart.lastModifiedTimestamp = request.now
+            cart.expirationTimestamp = request.now.addingTimeInterval(lifetime)
+            cart.lastModifiedUser = modifier
+            cart.status = .active
+            cart.partnerOnRecordAttestationAccepted = input.partnerOnRecordAttestationAccepted
+            cart.links = Links(["self": Link(uri: "/customers/\(cid)/carts/\(cart.id!)")])
+            cart.attributes = ResourceAttributes(objectType: "Cart")
+            try db.execute(sql: "INSERT INTO cart VALUES(?,?,?,?,?,?,NULL)", arguments: [
+                cart.id!, cid, request.now.timeIntervalSince1970, request.now.timeIntervalSince1970 + lifetime, "Active", try Doc.encode(cart)])
+            return .json(cart, status: 201)
+        }
+    }
+
+    func getCart(_ request: RequestInfo) async throws -> SandboxResponse {
+        let cid = request.param("cid"), cartId = request.param("cart")
+        let now = request.now
+        let cart = try await store.db.read { db in try self.cartRow(db, customerId: cid, cartId: cartId, now: now).0 }
+        return .json(cart)
+    }
+
+    func updateCart(_ request: RequestInfo) async throws -> SandboxResponse {
+        let input = try parseCartBody(request.body)
+        let cid = request.param("cid"), cartId = request.param("cart")
+        let country = try await customerCountry(cid)
+        let modifier = request.caller.appUser ? request.partner.userId : request.partner.clientId
+        return try await store.db.write { db in
+            var (cart, status, _, _) = try self.cartRow(db, customerId: cid, cartId: cartId, now: request.now)
+            guard status == "Active" else {
+                throw SandboxError(status: 400, code: 800065, "Can't update cart \(cartId): it was already submitted (status Ordered); create a new cart.")
+            }
+            cart.lineItems = try (input.lineItems ?? []).enumerated().map { try self.validateLine($1, index: $0, customerId: cid, country: country, db: db) }
+            cart.lastModifiedTimestamp = request.now
+            cart.lastModifiedUser = modifier
+            if let attestation = input.partnerOnRecordAttestationAccepted { cart.partnerOnRecordAttestationAccepted = attestation }
+            try db.execute(sql: "UPDATE cart SET doc = ? WHERE id = ?", arguments: [try Doc.encode(cart), cartId])
+            return .json(cart, status: 201)
+        }
+    }
+
+    /// Checkout: one order per order group; idempotent per cart (a repeat returns the stored result).
+    func checkout(_ request: RequestInfo) async throws -> SandboxResponse {
+        let cid = request.param("cid"), cartId = request.param("cart")
+        let country = try await customerCountry(cid)
+        let seed = configuration.seed
+        let lag = configuration.orderLag, completion = configuration.orderCompletionDelay
+        let legacy = configuration.legacyAlreadySubmittedError
+        return try await store.db.write { db in
+            var (cart, status, _, stored) = try self.cartRow(db, customerId: cid, cartId: cartId, now: request.now)
+            if status == "Ordered" {
+                if legacy { throw SandboxError(status: 400, code: 800065, "Can't check out an already submitted cart \(cartId).") }
+                guard let stored else { throw SandboxError(status: 409, code: 800060, "Order in progress for cart \(cartId); check order history in a few minutes.") }
+                var response = SandboxResponse(status: 201, headers: [("Content-Type", "application/json; charset=utf-8")], body: Data(stored.utf8))
+                response.unchanged = true
+                return response
+            }
+            let lines = try (cart.lineItems ?? []).enumerated().map { try self.validateLine($1, index: $0, customerId: cid, country: country, db: db) }
+            cart.lineItems = lines
+            if lines.contains(where: { $0.error != nil }) {
+                try db.execute(sql: "UPDATE cart SET doc = ? WHERE id = ?", arguments: [try Doc.encode(cart), cartId])
+                let codes = lines.compactMap { $0.error?.errorCode }.map(String.init).joined(separator: ", ")
+                throw SandboxError(status: 400, code: 800009, "Error in cart item(s): line errors \(codes); GET the cart for details, fix the lines and PUT it back.")
+            }
+            var rng = try SandboxStore.nextRandom(db, seed: seed)
+            var orders: [Order] = []
+            let groups = Dictionary(grouping: lines, by: { $0.orderGroup ?? "0" }).sorted { $0.key < $1.key }
+            for (_, groupLines) in groups {
+                var order = Order(id: IDs.orderId(&rng))
+                order.alternateId = IDs.hex12(&rng)
+                order.referenceCustomerId = cid
+                order.billingCycle = groupLines.first?.billingCycle ?? .oneTime
+                let currency = SandboxCatalog.currency(for: country)
+                order.currencyCode = currency.code
+                order.currencySymbol = currency.symbol
+                var pricing: [Pricing] = []
+                var total: Decimal = 0
+                order.lineItems = groupLines.enumerated().map { number, line in
+                    var item = OrderLineItem(lineItemNumber: number, offerId: line.catalogItemId, quantity: line.quantity)
+                    let parts = (line.catalogItemId ?? "").split(separator: ":").map(String.init)
+                    let sku = parts.count == 3 ? self.catalog.sku(parts[0], parts[1]) : nil
+                    item.termDuration = line.termDuration
+                    item.transactionType = "New"
+                    item.friendlyName = line.friendlyName ?? sku?.title
+                    item.provisioningContext = line.provisioningContext
+                    if parts.count == 3 {
+                        item.links = Links([
+                            "product": Link(uri: "/products/\(parts[0])?country=\(country)"),
+                            "sku": Link(uri: "/products/\(parts[0])/skus/\(parts[1])?country=\(country)"),
+                            "availability": Link(uri: "/products/\(parts[0])/skus/\(parts[1])/availabilities/\(parts[2])?country=\(country)"),
+                        ])
+                    }
+                    let linePricing = line.pricing ?? Pricing()
+                    pricing.append(linePricing)
+                    total += linePricing.extendedPrice ?? 0
+                    return item
+                }
+                order.creationDate = request.now
+                order.status = .pending
+                order.transactionType = "UserPurchase"
+                order.client = [:]
+                order.links = Links([
+                    "self": Link(uri: "/customers/\(cid)/orders/\(order.id)"),
+                    "provisioningStatus": Link(uri: "/customers/\(cid)/orders/\(order.id)/provisioningstatus"),
+                    "patchOperation": Link(uri: "/customers/\(cid)/orders/\(order.id)", method: "PATCH"),
+                ])
+                order.attributes = ResourceAttributes(objectType: "Order")
+                let now = request.now.timeIntervalSince1970
+                try db.execute(sql: "INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
+                    order.id, cid, cartId, now, now + lag, now + completion, "pending", order.billingCycle?.wireValue ?? "one_time",
+                    try Doc.encode(order), try Doc.encode(pricing), Money.text(total), country])
+                orders.append(order)
+            }
+            let result = CartCheckoutResult(orders: orders, orderErrors: [])
+            let text = try Doc.encode(result)
+            cart.status = .ordered
+            cart.lastModifiedTimestamp = request.now
+            try db.execute(sql: "UPDATE cart SET doc = ?, status = 'Ordered', checkout = ? WHERE id = ?", arguments: [try Doc.encode(cart), text, cartId])
+            return SandboxResponse(status: 201, headers: [("Content-Type", "application/json; charset=utf-8")], body: Data(text.utf8))
+        }
+    }
+}

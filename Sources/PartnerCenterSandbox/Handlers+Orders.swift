@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+import PartnerCenterModels
+
+extension SandboxEngine {
+    func orderModel(doc: String, pricing: String, total: String, includePrice: Bool) throws -> Order {
+        var order = try Doc.decode(Order.self, doc)
+        if includePrice {
+            let prices = try Doc.decode([Pricing].self, pricing)
+            order.lineItems = order.lineItems?.enumerated().map { index, line in
+                var line = line
+                line.pricing = index < prices.count ? prices[index] : nil
+                return line
+            }
+            order.totalPrice = Money.parse(total)
+        }
+        return order
+    }
+
+    func includePrice(_ request: RequestInfo) throws -> Bool {
+        guard let text = request.q("include_price") else { return false }
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw SandboxError.badInput("include_price must be true or false, got '\(text)'.")
+        }
+    }
+
+    /// `GET /customers/{id}/orders[?billingType=][&include_price=]` — new orders appear after the configured lag.
+    func listOrders(_ request: RequestInfo) async throws -> SandboxResponse {
+        let cid = request.param("cid")
+        let withPrice = try includePrice(request)
+        var cycle: String?
+        if let text = request.q("billingType") {
+            let value = BillingCycleType(wire: text)
+            guard value.isKnown else {
+                throw SandboxError(status: 400, code: 900126, "Unable to parse enum billingType '\(text)'; use onetime, monthly, annual, none, triennial (or 1-6).")
+            }
+            cycle = value.wireValue
+        }
+        let now = request.now.timeIntervalSince1970
+        let filter = cycle
+        let rows = try await store.db.read { db in
+            try Row.fetchAll(db, sql: "SELECT doc, pricing, total, billing_cycle FROM orders WHERE customer_id = ? AND visible_at <= ? ORDER BY created_at, id", arguments: [cid, now])
+                .filter { filter == nil || ($0["billing_cycle"] as String) == filter }
+                .map { ($0["doc"] as String, $0["pricing"] as String, $0["total"] as String) }
+        }
+        let orders = try rows.map { try orderModel(doc: $0.0, pricing: $0.1, total: $0.2, includePrice: withPrice) }
+        return .json(ResourceCollection(items: orders, links: Links(["self": Link(uri: "/customers/\(cid)/orders")])))
+    }
+
+    func orderRow(_ cid: String, _ oid: String) async throws -> (String, String, String) {
+        let row = try await store.db.read { db in
+            try Row.fetchOne(db, sql: "SELECT doc, pricing, total FROM orders WHERE id = ? AND customer_id = ?", arguments: [oid, cid])
+                .map { ($0["doc"] as String, $0["pricing"] as String, $0["total"] as String) }
+        }
+        guard let row else { throw SandboxError.notFound(20000, "Order ID '\(oid)' not found for customer \(cid).") }
+        return row
+    }
+
+    func getOrder(_ request: RequestInfo) async throws -> SandboxResponse {
+        let withPrice = try includePrice(request)
+        let row = try await orderRow(request.param("cid"), request.param("oid"))
+        return .json(try orderModel(doc: row.0, pricing: row.1, total: row.2, includePrice: withPrice))
+    }
+
+    func provisioningStatus(_ request: RequestInfo) async throws -> SandboxResponse {
+        let row = try await orderRow(request.param("cid"), request.param("oid"))
+        let order = try Doc.decode(Order.self, row.0)
+        let state: ProvisioningStatus = order.status == .completed ? .fulfilled : .prefulfillmentPending
+        let items = (order.lineItems ?? []).map { line -> OrderLineItemProvisioningStatus in
+            var status = OrderLineItemProvisioningStatus(lineItemNumber: line.lineItemNumber, status: state)
+            status.orderLineItemId = line.lineItemNumber
+            status.quantityProvisioningInformation = [QuantityProvisioningInformation(quantity: line.quantity, status: state)]
+            return status
+        }
+        var collection = ResourceCollection(items: items)
+        collection.links = nil
+        return .json(collection)
+    }
+
+    func listEntitlements(_ request: RequestInfo) async throws -> SandboxResponse {
+        let cid = request.param("cid")
+        var type: EntitlementType?
+        if let text = request.q("entitlementType") {
+            let value = EntitlementType(wire: text)
+            guard value.isKnown else { throw SandboxError(status: 400, code: 900126, "Unable to parse enum entitlementType '\(text)'; use software or reservedInstance.") }
+            type = value
+        }
+        var showExpiry = false
+        if let text = request.q("showExpiry") {
+            guard ["true", "false"].contains(text.lowercased()) else { throw SandboxError.badInput("showExpiry must be true or false, got '\(text)'.") }
+            showExpiry = text.lowercased() == "true"
+        }
+        let docs = try await store.db.read { db in
+            try String.fetchAll(db, sql: "SELECT doc FROM entitlement WHERE customer_id = ? ORDER BY seq", arguments: [cid])
+        }
+        let items = try docs.map { try Doc.decode(Entitlement.self, $0) }.filter { entitlement in
+            switch type {
+            case nil: return true
+            case .software?: return entitlement.entitlementType == .software
+            default: return entitlement.entitlementType == .reservedInstance
+            }
+        }.map { entitlement -> Entitlement in
+            var entitlement = entitlement
+            if !showExpiry { entitlement.expiryDate = nil }
+            return entitlement
+        }
+        var collection = ResourceCollection(items: items)
+        collection.links = nil
+        return .json(collection)
+    }
+
+    func reservationDetails(_ request: RequestInfo) async throws -> SandboxResponse {
+        let type = request.param("atype").lowercased()
+        guard ["reservedinstance", "virtualmachinereservedinstance"].contains(type) else {
+            throw SandboxError.notFound(1000, "Artifact type '\(request.param("atype"))' not found; use reservedinstance.")
+        }
+        let cid = request.param("cid"), group = request.param("group"), line = request.param("line"), rid = request.param("rid")
+        let doc = try await store.db.read { db in
+            try String.fetchOne(db, sql: "SELECT doc FROM reservation WHERE resource_id = ? AND customer_id = ? AND group_id = ? AND line_id = ?", arguments: [rid, cid, group, line])
+        }
+        guard let doc else { throw SandboxError.notFound(1000, "Reservation artifact '\(rid)' not found for customer \(cid).") }
+        return SandboxResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: Data(doc.utf8))
+    }
+
+    // MARK: time-driven state
+
+    /// Applies everything due by `now`: registrations complete; pending orders complete and create
+    /// entitlements, reservation details and one-time invoice charges.
+    func progress(now: Date) async throws {
+        let seconds = now.timeIntervalSince1970
+        let due = try await store.db.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM subscription WHERE registration = 'Registering' AND registered_at <= ?)
+                    OR EXISTS(SELECT 1 FROM orders WHERE status = 'pending' AND completes_at <= ?)
+                """, arguments: [seconds, seconds]) ?? false
+        }
+        guard due else { return }
+        let seed = configuration.seed
+        try await store.db.write { db in
+            try db.execute(sql: "UPDATE subscription SET registration = 'Registered' WHERE registration = 'Registering' AND registered_at <= ?", arguments: [seconds])
+            let rows = try Row.fetchAll(db, sql: "SELECT o.id, o.customer_id, o.doc, o.pricing, o.country, o.completes_at, c.partner_id, c.name, c.domain FROM orders o JOIN customer c ON c.id = o.customer_id WHERE o.status = 'pending' AND o.completes_at <= ? ORDER BY o.completes_at, o.id", arguments: [seconds])
+            for row in rows {
+                try self.complete(db, row: row, seed: seed)
+            }
+        }
+    }
+
+    private func complete(_ db: Database, row: Row, seed: UInt64) throws {
+        var order = try Doc.decode(Order.self, row["doc"])
+        let prices = try Doc.decode([Pricing].self, row["pricing"])
+        let cid: String = row["customer_id"], country: String = row["country"], partnerId: String = row["partner_id"]
+        let completedAt = Date(timeIntervalSince1970: row["completes_at"])
+        guard let partner = partners.first(where: { $0.tenantId.caseInsensitiveCompare(partnerId) == .orderedSame }) else { return }
+        var rng = try SandboxStore.nextRandom(db, seed: seed)
+        order.status = .completed
+        for (index, line) in (order.lineItems ?? []).enumerated() {
+            let parts = (line.offerId ?? "").split(separator: ":").map(String.init)
+            guard parts.count == 3, let sku = catalog.sku(parts[0], parts[1]) else { continue }
+            let quantity = line.quantity ?? 1
+            let groupId = String(IDs.guid(&rng).replacingOccurrences(of: "-", with: ""))
+            let lineId = IDs.guid(&rng)
+            let resourceId = IDs.guid(&rng)
+            let scope = (line.provisioningContext?["scope"] ?? "shared").lowercased() == "single" ? "Single" : "Shared"
+            let expiry = completedAt.addingTimeInterval(Double(sku.years) * 365 * 86400)
+            var artifact = Artifact(artifactType: .reservedInstance)
+            artifact.dynamicAttributes = ["reservationType": .string("virtualmachines")]
+            artifact.link = Link(uri: "/customers/\(cid)/artifacts/reservedinstance/groups/\(groupId)/lineitems/\(lineId)/resource/\(resourceId)")
+            artifact.resourceId = resourceId
+            var entitlement = Entitlement()
+            entitlement.includedEntitlements = []
+            entitlement.referenceOrder = ReferenceOrder(id: order.id, lineItemId: String(line.lineItemNumber ?? index), alternateId: order.alternateId)
+            entitlement.productId = sku.productId
+            entitlement.skuId = sku.skuId
+            entitlement.quantity = quantity
+            entitlement.quantityDetails = [QuantityDetail(quantity: quantity, status: "Active")]
+            entitlement.entitledArtifacts = [artifact]
+            entitlement.entitlementType = .reservedInstance
+            entitlement.expiryDate = expiry
+            try db.execute(sql: "INSERT INTO entitlement(customer_id, order_id, entitlement_type, doc, expiry) VALUES(?,?,?,?,?)",
+                           arguments: [cid, order.id, "reservedinstance", try Doc.encode(entitlement), expiry.timeIntervalSince1970])
+            var reservation = Reservation(reservationId: IDs.guid(&rng))
+            reservation.scopeType = scope
+            reservation.displayName = "VM_RI_\(String(WireDate.format(completedAt).prefix(10)))_\(sku.size.arm)"
+            if scope == "Single", let sub = line.provisioningContext?["subscriptionId"] { reservation.appliedScopes = ["/subscriptions/\(sub)"] }
+            reservation.quantity = quantity
+            reservation.effectiveDateTime = completedAt
+            reservation.expiryDateTime = expiry
+            reservation.provisioningState = "Created"
+            let details = ReservedInstanceArtifactDetails(type: "reservedinstance", reservations: [reservation])
+            try db.execute(sql: "INSERT INTO reservation VALUES(?,?,?,?,?)", arguments: [resourceId, cid, groupId, lineId, try Doc.encode(details)])
+            let unit = index < prices.count ? (prices[index].price ?? 0) : 0
+            try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: row["name"], customerDomain: row["domain"], country: country,
+                                 order: order, sku: sku, quantity: quantity, unit: unit, reservationOrderId: resourceId, at: completedAt)
+        }
+        try db.execute(sql: "UPDATE orders SET status = 'completed', doc = ? WHERE id = ?", arguments: [try Doc.encode(order), order.id])
+    }
+
+    private func addOneTimeCharge(_ db: Database, partner: PartnerRecord, customerId: String, customerName: String, customerDomain: String, country: String,
+                                  order: Order, sku: SandboxCatalog.SKU, quantity: Int, unit: Decimal, reservationOrderId: String, at date: Date) throws {
+        let currency = order.currencyCode ?? "USD"
+        let periodKey = "\(partner.tenantId.lowercased())|\(currency)|\(WireDate.format(date).prefix(7))"
+        var invoiceId = try String.fetchOne(db, sql: "SELECT id FROM invoice WHERE period_key = ?", arguments: [periodKey])
+        if invoiceId == nil {
+            let counter = (try SandboxStore.meta(db, "invoice_counter").flatMap(Int.init) ?? 0) + 1
+            try SandboxStore.setMeta(db, "invoice_counter", String(counter))
+            let id = String(format: "G2%08d", counter)
+            let invoice = SandboxBilling.invoiceModel(id: id, type: .oneTime, currency: currency, date: date, total: 0, paid: 0, providers: [(.oneTime, .billingLineItems)])
+            try db.execute(sql: "INSERT INTO invoice VALUES(?,?,?,?,?,?,?,?,?,?)", arguments: [
+                id, partner.tenantId, "OneTime", currency, date.timeIntervalSince1970, "0", "0", 0, periodKey, try Doc.encode(invoice)])
+            invoiceId = id
+        }
+        let id = invoiceId!
+        let line = SandboxBilling.oneTimeLine(partner: partner, customerId: customerId, customerName: customerName, customerDomain: customerDomain, country: country,
+                                              invoiceId: id, orderId: order.id, alternateId: order.alternateId ?? "", orderDate: order.creationDate ?? date,
+                                              sku: sku, quantity: quantity, unitPrice: unit, currency: currency, reservationOrderId: reservationOrderId)
+        let seq = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ?", arguments: [id]) ?? 0
+        try db.execute(sql: "INSERT INTO invoice_line VALUES(?,?,?,?,?)", arguments: [id, "onetime", "billing", seq, try Doc.encode(line)])
+        guard let row = try Row.fetchOne(db, sql: "SELECT total, doc FROM invoice WHERE id = ?", arguments: [id]) else { return }
+        let total = Money.parse(row["total"]) + (line.totalForCustomer ?? 0)
+        var invoice = try Doc.decode(Invoice.self, row["doc"])
+        invoice.totalCharges = total
+        try db.execute(sql: "UPDATE invoice SET total = ?, doc = ? WHERE id = ?", arguments: [Money.text(total), try Doc.encode(invoice), id])
+    }
+}

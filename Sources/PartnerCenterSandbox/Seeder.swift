@@ -1,0 +1,338 @@
+import Foundation
+import GRDB
+import PartnerCenterModels
+
+/// Seeds a fresh database deterministically from the configuration's seed and scale.
+struct Seeder {
+    let seed: UInt64
+    let scale: SandboxScale
+    let catalog: SandboxCatalog
+    let now: Date
+
+    static let companyNames = [
+        "Contoso Widgets", "Fabrikam", "Northwind Traders", "Adatum", "Tailspin Toys", "Wingtip Toys", "Woodgrove Bank",
+        "Litware", "Proseware", "Lucerne Publishing", "Alpine Ski House", "Coho Winery", "Fourth Coffee", "Humongous Insurance",
+        "Margie's Travel", "Trey Research", "Wide World Importers", "Relecloud", "Best For You Organics", "Consolidated Messenger",
+        "Graphic Design Institute", "School of Fine Art", "VanArsdel", "Blue Yonder Airlines", "City Power & Light", "First Up Consultants",
+    ]
+    /// First partner's customer countries: every market where RIs are not sold (BR CN IN RU KR TW HK) included.
+    static let firstPartnerCountries = ["US", "US", "GB", "DE", "FR", "JP", "AU", "CA", "NL", "SE", "CH", "IE", "ES", "IT", "DK", "MX",
+                                        "ZA", "SG", "BR", "CN", "IN", "RU", "KR", "TW", "HK", "NZ"]
+    static let secondPartnerCountries = ["US", "DE", "JP", "GB", "BR"]
+    static let cities: [String: (String, String)] = [
+        "US": ("Redmond", "WA"), "GB": ("London", ""), "DE": ("Berlin", ""), "FR": ("Paris", ""), "JP": ("Tokyo", ""),
+        "AU": ("Sydney", "NS"), "CA": ("Toronto", "ON"), "BR": ("São Paulo", "SP"), "CN": ("Shanghai", ""), "IN": ("Bengaluru", "KA"),
+    ]
+
+    /// True when the database already holds seeded data.
+    static func isSeeded(_ db: Database) throws -> Bool { try SandboxStore.meta(db, "seeded") != nil }
+
+    func run(_ db: Database) throws {
+        var rng = SplitMix64(seed: seed)
+        let partners = [makePartner(&rng, index: 0, name: "Contoso Partner", domain: "contosopartner"),
+                        makePartner(&rng, index: 1, name: "Fabrikam Reseller", domain: "fabrikamreseller")]
+        for (index, partner) in partners.enumerated() {
+            try db.execute(sql: "INSERT INTO partner VALUES(?,?,?,?,?,?,?,?,?,?)", arguments: [
+                partner.tenantId, index, partner.domain, partner.name, partner.clientId, partner.clientSecret,
+                partner.userId, partner.mpnId, partner.refreshToken, partner.currency])
+        }
+        var customersByPartner: [[(id: String, name: String, domain: String, country: String)]] = [[], []]
+        var countries = Self.firstPartnerCountries
+        for extra in 0..<scale.customers { countries.append(Self.firstPartnerCountries[extra % Self.firstPartnerCountries.count]) }
+        let insertCustomer = try db.cachedStatement(sql: "INSERT INTO customer VALUES(?,?,?,?,?,?,?)")
+        let insertSubscription = try db.cachedStatement(sql: "INSERT INTO subscription VALUES(?,?,?,?,?,?,?,?)")
+        for (partnerIndex, list) in [countries, Self.secondPartnerCountries].enumerated() {
+            for (index, country) in list.enumerated() {
+                let baseName = Self.companyNames[(index + partnerIndex * 7) % Self.companyNames.count]
+                let name = index < Self.companyNames.count ? baseName : "\(baseName) \(index / Self.companyNames.count + 1)"
+                let slug = name.lowercased().filter { $0.isLetter || $0.isNumber }
+                let domain = "\(slug)\(partnerIndex == 0 ? "" : "fr")\(country.lowercased()).onmicrosoft.com"
+                let id = IDs.guid(&rng)
+                let customer = makeCustomer(id: id, name: name, domain: domain, country: country, rng: &rng)
+                try insertCustomer.execute(arguments: [id, partners[partnerIndex].tenantId, index, country, name, domain, try Doc.encode(customer)])
+                customersByPartner[partnerIndex].append((id, name, domain, country))
+                for (seq, sub) in makeSubscriptions(customerId: id, index: index, country: country, rng: &rng).enumerated() {
+                    try insertSubscription.execute(arguments: [sub.model.id, id, seq, sub.kind, sub.model.status?.wireValue ?? "active",
+                                                               sub.registered ? "Registered" : "NotRegistered", nil, try Doc.encode(sub.model)])
+                }
+            }
+        }
+        try seedInvoices(db, partners: partners, customers: customersByPartner, rng: &rng)
+        try SandboxStore.setMeta(db, "seeded", String(seed))
+        try SandboxStore.setMeta(db, "schema", SandboxStore.schemaVersion)
+        try SandboxStore.setMeta(db, "signing_key", IDs.secret(&rng, length: 48))
+    }
+
+    func makePartner(_ rng: inout SplitMix64, index: Int, name: String, domain: String) -> PartnerRecord {
+        PartnerRecord(tenantId: IDs.guid(&rng), domain: "\(domain).onmicrosoft.com", name: name, clientId: IDs.guid(&rng),
+                      clientSecret: "pcxsb~" + IDs.secret(&rng, length: 34), userId: IDs.guid(&rng),
+                      mpnId: String(4_800_000 + rng.next(below: 99_999)), refreshToken: "pcxrt." + IDs.secret(&rng, length: 64),
+                      currency: "USD")
+    }
+
+    func makeCustomer(id: String, name: String, domain: String, country: String, rng: inout SplitMix64) -> Customer {
+        var customer = Customer(id: id)
+        customer.commerceId = IDs.guid(&rng)
+        let (city, state) = Self.cities[country] ?? ("Capital City", "")
+        var address = Address(country: country)
+        address.city = city
+        address.state = state.isEmpty ? nil : state
+        address.region = state.isEmpty ? nil : state
+        address.addressLine1 = "\(1 + rng.next(below: 200)) Main St"
+        address.postalCode = String(10000 + rng.next(below: 89999))
+        address.phoneNumber = "4255550\(100 + rng.next(below: 899))"
+        var company = CustomerCompanyProfile()
+        company.tenantId = id
+        company.domain = domain
+        company.companyName = name
+        company.address = address
+        company.email = "billing@\(domain)"
+        company.links = Links(["self": Link(uri: "/customers/\(id)/profiles/company")])
+        company.attributes = ResourceAttributes(objectType: "CustomerCompanyProfile")
+        var billing = CustomerBillingProfile()
+        billing.id = IDs.guid(&rng)
+        billing.firstName = ["Ana", "Bo", "Chen", "Dara", "Eli", "Femi"][rng.next(below: 6)]
+        billing.lastName = ["Diaz", "Berg", "Li", "Okafor", "Sato", "Novak"][rng.next(below: 6)]
+        billing.email = "billing@\(domain)"
+        billing.culture = "en-US"
+        billing.language = "en"
+        billing.companyName = name
+        var billingAddress = address
+        billingAddress.firstName = billing.firstName
+        billingAddress.lastName = billing.lastName
+        billingAddress.region = nil
+        billing.defaultAddress = billingAddress
+        billing.links = Links(["self": Link(uri: "/customers/\(id)/profiles/billing")])
+        billing.attributes = ResourceAttributes(objectType: "CustomerBillingProfile", etag: String(Int64(bitPattern: rng.next()) / 2))
+        customer.companyProfile = company
+        customer.billingProfile = billing
+        customer.relationshipToPartner = "reseller"
+        customer.allowDelegatedAccess = true
+        customer.customDomains = [domain]
+        customer.links = Links(["self": Link(uri: "/customers/\(id)")])
+        customer.attributes = ResourceAttributes(objectType: "Customer")
+        return customer
+    }
+
+    struct SeededSubscription { let model: Subscription; let kind: String; let registered: Bool }
+
+    /// Per customer: an MS-AZR-0145P subscription (registered for index % 3 != 1), an Azure plan for
+    /// index % 4 == 3, a suspended Azure subscription for index % 5 == 4, and an Office licence subscription
+    /// for even indexes.
+    func makeSubscriptions(customerId: String, index: Int, country: String, rng: inout SplitMix64) -> [SeededSubscription] {
+        var result: [SeededSubscription] = []
+        func azure(_ offer: String, name: String, status: SubscriptionStatus, kind: String, registered: Bool) {
+            var sub = Subscription(id: IDs.guid(&rng).uppercased())
+            sub.entitlementId = IDs.guid(&rng).uppercased()
+            sub.offerId = offer
+            sub.offerName = name
+            sub.friendlyName = name
+            sub.quantity = 1
+            sub.unitType = "Usage-based"
+            let created = now.addingTimeInterval(-Double(86400 * (400 + rng.next(below: 900))))
+            sub.creationDate = created
+            sub.effectiveStartDate = WireDate.parse(String(WireDate.format(created).prefix(10)) + "T00:00:00Z")
+            sub.commitmentEndDate = WireDate.parse("9999-12-10T00:00:00Z")
+            sub.status = status
+            sub.autoRenewEnabled = false
+            sub.billingType = "usage"
+            sub.contractType = "subscription"
+            sub.orderId = IDs.guid(&rng).uppercased()
+            sub.links = Links([
+                "offer": Link(uri: "/offers/\(offer)?country=\(country)"),
+                "self": Link(uri: "/customers/\(customerId)/subscriptions/\(sub.id)"),
+            ])
+            sub.attributes = ResourceAttributes(objectType: "Subscription", etag: IDs.secret(&rng, length: 24))
+            result.append(SeededSubscription(model: sub, kind: kind, registered: registered))
+        }
+        azure("MS-AZR-0145P", name: "Microsoft Azure", status: .active, kind: "legacy", registered: index % 3 != 1)
+        if index % 4 == 3 { azure("DZH318Z0BPS6:0001:DZH318Z0BPRT", name: "Azure plan", status: .active, kind: "plan", registered: true) }
+        if index % 5 == 4 { azure("MS-AZR-0145P", name: "Microsoft Azure (suspended)", status: .suspended, kind: "legacy", registered: false) }
+        if index % 2 == 0 {
+            var sub = Subscription(id: IDs.guid(&rng).uppercased())
+            sub.offerId = "031C9E47-4802-4248-838E-778FB1D2CC05"
+            sub.offerName = "Office 365 Business Premium"
+            sub.friendlyName = "Office 365 Business Premium"
+            sub.quantity = 10 + rng.next(below: 40)
+            sub.unitType = "Licenses"
+            sub.creationDate = now.addingTimeInterval(-Double(86400 * 200))
+            sub.status = .active
+            sub.autoRenewEnabled = true
+            sub.billingType = "license"
+            sub.billingCycle = .monthly
+            sub.contractType = "subscription"
+            sub.links = Links(["self": Link(uri: "/customers/\(customerId)/subscriptions/\(sub.id)")])
+            sub.attributes = ResourceAttributes(objectType: "Subscription")
+            result.append(SeededSubscription(model: sub, kind: "license", registered: false))
+        }
+        return result
+    }
+
+    // MARK: invoices
+
+    func seedInvoices(_ db: Database, partners: [PartnerRecord], customers: [[(id: String, name: String, domain: String, country: String)]], rng: inout SplitMix64) throws {
+        let month = 30.0 * 86400
+        for (partnerIndex, partner) in partners.enumerated() {
+            let list = customers[partnerIndex]
+            let recurringCount = partnerIndex == 0 ? 2 + scale.invoices : 1
+            for number in 0..<recurringCount {
+                let id = String(format: "D0%d%07d", 2 + partnerIndex, number + 1)
+                let date = now.addingTimeInterval(-month * Double(recurringCount - number + 1))
+                var lines: [(String, String, String)] = []  // provider, type, doc
+                var total: Decimal = 0
+                for lineIndex in 0..<3 {
+                    let customer = list[(number + lineIndex) % list.count]
+                    var line = AzureInvoiceLineItem()
+                    line.partnerId = partner.tenantId
+                    line.customerId = customer.id
+                    line.customerCompanyName = customer.name
+                    line.mpnId = partner.mpnId
+                    line.invoiceNumber = id
+                    line.subscriptionId = IDs.guid(&rng)
+                    line.subscriptionName = "Microsoft Azure"
+                    line.serviceName = ["Virtual Machines", "Storage", "Networking"][lineIndex]
+                    line.serviceType = "Standard"
+                    line.region = "US East"
+                    line.consumedQuantity = Decimal(10 + rng.next(below: 500))
+                    line.chargeStartDate = date.addingTimeInterval(-month)
+                    line.chargeEndDate = date
+                    line.unit = "Hours"
+                    line.sku = "D2 v3"
+                    line.listPrice = Decimal(string: "0.096")!
+                    line.consumptionPrice = Money.round(line.consumedQuantity! * line.listPrice!, places: 2)
+                    line.currency = "USD"
+                    line.pretaxCharges = line.consumptionPrice
+                    line.taxAmount = 0
+                    line.postTaxTotal = line.consumptionPrice
+                    line.chargeType = "Assess usage fee for current cycle"
+                    line.invoiceLineItemType = .billingLineItems
+                    line.billingProvider = .azure
+                    line.attributes = ResourceAttributes(objectType: "UsageBasedLineItem")
+                    total += line.postTaxTotal!
+                    lines.append(("azure", "billing", try Doc.encode(line)))
+                }
+                for lineIndex in 0..<2 {
+                    let customer = list[(number + lineIndex + 1) % list.count]
+                    var line = LicenseBasedLineItem()
+                    line.partnerId = partner.tenantId
+                    line.customerId = customer.id
+                    line.customerName = customer.name
+                    line.mpnId = partner.mpnId
+                    line.tier2MpnId = "-1"
+                    line.orderId = IDs.guid(&rng)
+                    line.subscriptionId = IDs.guid(&rng)
+                    line.offerId = "031C9E47-4802-4248-838E-778FB1D2CC05"
+                    line.durableOfferId = "031C9E47-4802-4248-838E-778FB1D2CC05"
+                    line.offerName = "Office 365 Business Premium"
+                    line.domainName = customer.domain
+                    line.billingCycleType = "MONTHLY"
+                    line.subscriptionName = "Office 365 Business Premium"
+                    line.chargeStartDate = date.addingTimeInterval(-month)
+                    line.chargeEndDate = date
+                    line.chargeType = "Cycle fee"
+                    line.unitPrice = Decimal(string: "12.5")!
+                    line.quantity = Decimal(5 + rng.next(below: 30))
+                    line.amount = line.unitPrice! * line.quantity!
+                    line.totalOtherDiscount = 0
+                    line.subtotal = line.amount
+                    line.tax = 0
+                    line.totalForCustomer = line.amount
+                    line.currency = "USD"
+                    line.invoiceLineItemType = .billingLineItems
+                    line.billingProvider = .office
+                    line.attributes = ResourceAttributes(objectType: "LicenseBasedLineItem")
+                    total += line.totalForCustomer!
+                    lines.append(("office", "billing", try Doc.encode(line)))
+                }
+                let paid: Decimal = number < recurringCount - 1 ? -total : 0
+                try insertInvoice(db, id: id, partner: partner, type: .recurring, currency: "USD", date: date, total: total, paid: paid,
+                                  providers: [(.azure, .billingLineItems), (.office, .billingLineItems)], generated: 0, lines: lines)
+            }
+            // One-time invoices with RI charges: one in the partner currency, one in EUR (multi-currency summaries).
+            let oneTimeSpecs: [(String, String, [String])] = partnerIndex == 0
+                ? [("G000024130", "USD", ["US", "CA", "GB"]), ("G000024131", "EUR", ["DE", "FR", "NL"])]
+                : [("G000030001", "USD", ["US", "GB"])]
+            for (specIndex, spec) in oneTimeSpecs.enumerated() {
+                let date = now.addingTimeInterval(-month * Double(oneTimeSpecs.count - specIndex))
+                var total: Decimal = 0
+                var lines: [(String, String, String)] = []
+                let candidates = list.filter { spec.2.contains($0.country) }
+                for lineIndex in 0..<4 {
+                    let customer = candidates.isEmpty ? list[lineIndex % list.count] : candidates[lineIndex % candidates.count]
+                    let sku = catalog.skus[(lineIndex * 37 + specIndex * 11 + partnerIndex * 5) % catalog.skus.count]
+                    let currency = SandboxCatalog.currencies.values.first { $0.code == spec.1 } ?? SandboxCatalog.currency(for: "US")
+                    let unit = Money.round(sku.usdPrice * currency.rate, places: currency.places)
+                    var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name,
+                                                          customerDomain: customer.domain, country: customer.country, invoiceId: spec.0,
+                                                          orderId: IDs.orderId(&rng), alternateId: IDs.hex12(&rng), orderDate: date.addingTimeInterval(-86400 * 3),
+                                                          sku: sku, quantity: 1 + lineIndex % 2, unitPrice: unit, currency: spec.1,
+                                                          reservationOrderId: IDs.guid(&rng))
+                    line.chargeStartDate = date.addingTimeInterval(-86400 * 3)
+                    total += line.totalForCustomer ?? 0
+                    lines.append(("onetime", "billing", try Doc.encode(line)))
+                }
+                try insertInvoice(db, id: spec.0, partner: partner, type: .oneTime, currency: spec.1, date: date, total: total, paid: 0,
+                                  providers: [(.oneTime, .billingLineItems)], generated: 0, lines: lines)
+            }
+        }
+        if scale.lineItems > 0 {
+            try applyScale(db, partner: partners[0], customers: customers[0])
+        }
+    }
+
+    /// Creates (or resizes) the scale invoice `G100000001` whose one-time lines are generated by index.
+    func applyScale(_ db: Database, partner: PartnerRecord, customers: [(id: String, name: String, domain: String, country: String)]) throws {
+        try db.execute(sql: "DELETE FROM invoice WHERE id = ?", arguments: [SandboxBilling.scaleInvoiceId])
+        guard scale.lineItems > 0 else { return }
+        let generator = ScaleLineGenerator(seed: seed, partner: partner, customers: customers.filter { $0.country == "US" || $0.country == "CA" }, catalog: catalog, invoiceDate: now.addingTimeInterval(-86400 * 2))
+        var total: Decimal = 0
+        for index in 0..<scale.lineItems { total += generator.total(at: index) }
+        try insertInvoice(db, id: SandboxBilling.scaleInvoiceId, partner: partner, type: .oneTime, currency: "USD", date: generator.invoiceDate,
+                          total: total, paid: 0, providers: [(.oneTime, .billingLineItems)], generated: scale.lineItems, lines: [])
+        try SandboxStore.setMeta(db, "scale_lineitems", String(scale.lineItems))
+        try SandboxStore.setMeta(db, "scale_invoice_date", String(generator.invoiceDate.timeIntervalSince1970))
+    }
+
+    func insertInvoice(_ db: Database, id: String, partner: PartnerRecord, type: InvoiceType, currency: String, date: Date, total: Decimal, paid: Decimal,
+                       providers: [(BillingProvider, InvoiceLineItemType)], generated: Int, lines: [(String, String, String)]) throws {
+        let invoice = SandboxBilling.invoiceModel(id: id, type: type, currency: currency, date: date, total: total, paid: paid, providers: providers)
+        try db.execute(sql: "INSERT INTO invoice VALUES(?,?,?,?,?,?,?,?,?,?)", arguments: [
+            id, partner.tenantId, type.wireValue, currency, date.timeIntervalSince1970, Money.text(total), Money.text(paid), generated, nil, try Doc.encode(invoice)])
+        let statement = try db.cachedStatement(sql: "INSERT INTO invoice_line VALUES(?,?,?,?,?)")
+        for (seq, line) in lines.enumerated() {
+            try statement.execute(arguments: [id, line.0, line.1, seq, line.2])
+        }
+    }
+}
+
+/// Generates the scale invoice's one-time lines by index: deterministic, O(1) per line.
+struct ScaleLineGenerator: Sendable {
+    let seed: UInt64
+    let partner: PartnerRecord
+    let customers: [(id: String, name: String, domain: String, country: String)]
+    let catalog: SandboxCatalog
+    let invoiceDate: Date
+
+    private func rng(_ index: Int) -> SplitMix64 { SplitMix64(seed: seed ^ 0x5CA1E ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15)) }
+
+    private func parts(_ index: Int) -> (SandboxCatalog.SKU, Int, Decimal) {
+        let sku = catalog.skus[index % catalog.skus.count]
+        let quantity = 1 + index % 3
+        return (sku, quantity, sku.usdPrice)
+    }
+
+    func total(at index: Int) -> Decimal {
+        let (_, quantity, unit) = parts(index)
+        return unit * Decimal(quantity)
+    }
+
+    func line(at index: Int) -> OneTimeInvoiceLineItem {
+        var random = rng(index)
+        let (sku, quantity, unit) = parts(index)
+        let customer = customers.isEmpty ? (id: partner.tenantId, name: partner.name, domain: partner.domain, country: "US") : customers[index % customers.count]
+        return SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name, customerDomain: customer.domain,
+                                          country: customer.country, invoiceId: SandboxBilling.scaleInvoiceId, orderId: IDs.orderId(&random),
+                                          alternateId: IDs.hex12(&random), orderDate: invoiceDate.addingTimeInterval(-Double(index % 86400)),
+                                          sku: sku, quantity: quantity, unitPrice: unit, currency: "USD", reservationOrderId: IDs.guid(&random))
+    }
+}
