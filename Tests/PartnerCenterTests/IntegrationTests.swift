@@ -453,3 +453,60 @@ struct ResilienceTests {
         }
     }
 }
+
+@Suite("Client against the sandbox: registration and throttling", .serialized)
+struct RegistrationAndThrottlingTests {
+    @Test("registering a subscription returns its status link and waitUntilRegistered returns once the sandbox registers it")
+    func registration() async throws {
+        try await withSandbox { harness, client in
+            var target: (customer: String, subscription: String)?
+            search: for (customerId, country) in try await Discovery.customersByCountry(client) where country == "US" {
+                for subscription in try await client.subscriptions(customerId: customerId) {
+                    let status = try await client.registrationStatus(customerId: customerId, subscriptionId: subscription.id)
+                    let azure = subscription.offerId?.uppercased() == "MS-AZR-0145P"
+                        || (subscription.offerName ?? subscription.friendlyName ?? "").localizedCaseInsensitiveContains("azure")
+                    if status.status == .notRegistered && azure { target = (customerId, subscription.id); break search }
+                }
+            }
+            let (customerId, subscriptionId) = try #require(target, "the seed has an unregistered US subscription")
+            let location = try await client.registerSubscription(customerId: customerId, subscriptionId: subscriptionId)
+            #expect(location.lowercased().hasSuffix("/subscriptions/\(subscriptionId.lowercased())/registrationstatus"))
+            let pending = try await client.registrationStatus(customerId: customerId, subscriptionId: subscriptionId)
+            #expect(pending.status != .registered)
+            // Not registered yet and the deadline passes: a timeout naming the state.
+            do {
+                _ = try await client.waitUntilRegistered(
+                    customerId: customerId, subscriptionId: subscriptionId, timeout: .milliseconds(20), initialDelay: .milliseconds(1))
+                Issue.record("registered before the sandbox's delay passed")
+            } catch let error as PartnerCenterError {
+                #expect(error.category == .timeout)
+                #expect(error.message.contains(subscriptionId))
+            }
+            harness.advance(seconds: 3600)
+            let done = try await client.waitUntilRegistered(customerId: customerId, subscriptionId: subscriptionId, timeout: .seconds(60))
+            #expect(done.status == .registered)
+        }
+    }
+
+    @Test("a client faster than the service's limit tightens on 429 and every call still succeeds")
+    func aimdAgainstSandbox() async throws {
+        try await withSandbox({
+            $0.rateLimits = RateLimits(partner: RateLimit(requests: 5, per: 1), customer: nil)
+        }, client: {
+            $0.sleeper = { try await Task.sleep(for: $0) }
+            $0.rateLimits = RateLimitPolicy(partnerRate: 100, partnerBurst: 20, customerRate: nil, concurrency: 4)
+            $0.retry = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .seconds(1), retryBudget: 200)
+        }) { harness, client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<15 {
+                    group.addTask { _ = try await client.send(.listProducts(country: "US", targetView: "AzureReservationsVM")) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(client.metrics.failures == 0)
+            #expect(client.metrics.throttled >= 1)
+            #expect(try #require(client.rateLimiter.currentPartnerRate) < 100)
+            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 15)
+        }
+    }
+}

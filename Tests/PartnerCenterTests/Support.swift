@@ -61,7 +61,10 @@ enum Discovery {
             let status = try await client.registrationStatus(customerId: customerId, subscriptionId: subscription.id)
             if status.status == .registered { return subscription.id }
         }
-        let target = try #require(subscriptions.first { $0.status == .active } ?? subscriptions.first)
+        let target = try #require(subscriptions.first {
+            $0.status == .active && ($0.offerId?.uppercased() == "MS-AZR-0145P"
+                || ($0.offerName ?? $0.friendlyName ?? "").localizedCaseInsensitiveContains("azure"))
+        })
         _ = try await client.registerSubscription(customerId: customerId, subscriptionId: target.id)
         try await advance()
         _ = try await client.waitUntilRegistered(customerId: customerId, subscriptionId: target.id, timeout: .seconds(60))
