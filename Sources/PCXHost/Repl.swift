@@ -169,10 +169,19 @@ extension PCXCommands {
         _ = read_history(history.path)
         let vm = host.vm
         completionProvider = { text in
-            (try? vm.performBlocking { ctx -> [String] in
-                let r = try ctx.callGlobal("pcx_repl_complete", [LuaValue(text)])
-                return r.first?.tableValue?.array.compactMap(\.stringValue) ?? []
-            }) ?? []
+            // Called on the readline thread while the VM is idle: ask the VM thread and wait.
+            let done = DispatchSemaphore(value: 0)
+            let box = Mutex<[String]>([])
+            Task {
+                let r = try? await vm.perform { ctx -> [String] in
+                    let r = try ctx.callGlobal("pcx_repl_complete", [LuaValue(text)])
+                    return r.first?.tableValue?.array.compactMap(\.stringValue) ?? []
+                }
+                box.withLock { $0 = r ?? [] }
+                done.signal()
+            }
+            done.wait()
+            return box.withLock { $0 }
         }
         pcx_rl_setup(completionCallback, strdup(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]"))
     }
