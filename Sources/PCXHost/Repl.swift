@@ -9,6 +9,16 @@ local has_inspect, inspect = pcall(require, "inspect")
 if not has_inspect then inspect = function(v) return json.encode(v, { indent = true }) end end
 local M = {}
 
+-- In the REPL the stdlib modules are globals, loaded on first use.
+local AUTO = { money = true, date = true, csv = true, json = true, inspect = true, log = true, args = true,
+  progress = true, reservations = true, playbook_lib = false }
+setmetatable(_G, { __index = function(_, k)
+  if AUTO[k] then
+    local ok, m = pcall(require, k)
+    if ok then rawset(_G, k, m) return m end
+  end
+end })
+
 local function show(v)
   if type(v) == "table" and getmetatable(v) and getmetatable(v).__tostring then return tostring(v) end
   if type(v) == "table" then return inspect(v) end
@@ -65,14 +75,14 @@ function M.complete(text)
     for k, v in pairs(t) do
       if type(k) == "string" and k:sub(1, #last) == last and not seen[k] and k:match("^[%a_][%w_]*$") then
         seen[k] = true
-        out[#out + 1] = path .. sep .. k .. (type(v) == "table" and "." or (type(v) == "function" and "(" or ""))
+        out[#out + 1] = path .. sep .. k .. (type(v) == "table" and "." or "")
       end
     end
   end
   add(scope)
   if scope == _G then
     for _, m in ipairs({ "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
-      if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m; seen[m] = true end
+      if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m .. "."; seen[m] = true end
     end
   end
   table.sort(out)
