@@ -390,6 +390,10 @@ final class LuaVMCore: @unchecked Sendable {
         if reason == Int32(PCXL_ABORT_MEMORY) {
             lenient { pcxl_gc_collect(L) }
         }
+        lenient {
+            lua_pushnil(L)
+            lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
+        }
         pcxl_reset_abort(L)
         drainUnrefs()
     }
@@ -404,6 +408,14 @@ final class LuaVMCore: @unchecked Sendable {
             pcxl_pop(L, 1)
             lua_pushnil(L)
             lua_setfield(L, pcxl_registryindex(), "pcxl.traceback")
+            lua_getfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
+            if let s = pcxl_tostring_raw(L, -1, nil) {
+                let inner = String(cString: s).replacingOccurrences(of: "stack traceback:", with: "async job traceback:")
+                traceback = inner + "\n" + (traceback ?? "")
+            }
+            pcxl_pop(L, 1)
+            lua_pushnil(L)
+            lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
         }
         var message = ""
         var errValue: LuaValue? = nil

@@ -232,11 +232,11 @@ struct LoadingTests {
         try await vm.registerModule("pc", functions: [
             "carts.create": .sync { _, args in .value(.table(LuaTable(fields: ["customer": args[0]]))) },
             "version": .sync { _, _ in .value("1.0") },
-        ], values: ["answer": 42])
+        ], values: ["answer": 42], asGlobal: true)
         let r = try await vm.runChunk("""
             local pc = require "pc"
-            return type(package.preload.pc), pc.carts.create("c1").customer, pc.version(), pc.answer
+            return type(package.preload.pc), pc.carts.create("c1").customer, pc.version(), pc.answer, _G.pc == pc
             """, name: "t.lua")
-        #expect(r == ["function", "c1", "1.0", .integer(42)])
+        #expect(r == ["function", "c1", "1.0", .integer(42), true])
     }
 }
