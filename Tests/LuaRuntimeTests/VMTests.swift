@@ -125,6 +125,35 @@ struct ValueTests {
         #expect(r == ["E<conflict>"])
     }
 
+    @Test func anErrorFromANestedRunKeepsItsOwnLocation() async throws {
+        let vm = try makeVM()
+        try await vm.perform { ctx in
+            ctx.setGlobal("nested", function: .sync { ctx, _ in
+                _ = try ctx.run("local x = 1\nerror('inner broke')", name: "inner.lua")
+                return .none
+            })
+        }
+        let r = try await vm.runChunk("return pcall(nested)", name: "outer.lua")
+        #expect(r == [false, "inner.lua:2: inner broke"])
+    }
+
+    @Test func referencesPassedToSwiftAreReleasedDuringALongRun() async throws {
+        let vm = try makeVM()
+        try await vm.perform { ctx in
+            ctx.setGlobal("take", function: .sync { _, args in .value(.boolean(args.first?.isFalsy == false)) })
+        }
+        let r = try await vm.runChunk("""
+            for i = 1, 20000 do take(function() return i end) end
+            collectgarbage("collect")
+            local before = collectgarbage("count")
+            for i = 1, 20000 do take(function() return i end) end
+            collectgarbage("collect")
+            return collectgarbage("count") - before
+            """, name: "t.lua")
+        // 20000 leaked closures and registry slots would be well over 1 MB
+        #expect((r.first?.doubleValue ?? 1e9) < 256)
+    }
+
     @Test func functionsCrossAsReferencesAndCanBeCalledBack() async throws {
         let vm = try makeVM()
         let r = try await vm.perform { ctx -> [LuaValue] in
