@@ -240,6 +240,7 @@ struct LoadingTests {
             local ok, err = pcall(require, "nope")
             m[#m + 1] = err
             m[#m + 1] = package.cpath
+            m[#m + 1] = package.path
             return m
             """.write(to: scriptDir.appending(path: "main.lua"), atomically: true, encoding: .utf8)
         let vm = try makeVM {
@@ -254,6 +255,9 @@ struct LoadingTests {
         #expect(err.contains("no embedded module 'nope'"))
         #expect(!err.contains(".so"))
         #expect(t[7] == "")
+        // LUA_PATH from the environment plays no part: only the configured directories
+        let sd = scriptDir.path
+        #expect(t[8].stringValue == "\(stdlibDir.path)/?.lua;\(stdlibDir.path)/?/init.lua;\(sd)/?.lua;\(sd)/?/init.lua;\(sd)/lib/?.lua;\(sd)/lib/?/init.lua")
     }
 
     @Test func nativeModulesRegisteredFromSwiftAreRequiredThroughPreload() async throws {
