@@ -5,7 +5,7 @@ BENCH_PKGS := lua-cjson python3-requests time
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PCX_DEBUG  := .build/debug/pcx
 
-.PHONY: all deps bench-deps build release demo test bench soak clean
+.PHONY: all deps bench-deps build release demo test bench soak fuzz clean
 
 all: build
 
@@ -33,8 +33,13 @@ test: deps
 bench: bench-deps release
 	@tools/bench
 
+# Reliability soak: randomized purchases under injected faults; bounded in time, not part of test.
 soak: deps release
 	@tools/soak
+
+# libFuzzer over the JSON decoder and the script loader; bounded in time (FUZZ_SECONDS each).
+fuzz: deps
+	@tools/fuzz
 
 clean:
 	rm -rf .build
