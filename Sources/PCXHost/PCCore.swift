@@ -108,11 +108,11 @@ enum Operations {
 final class Cursors: Sendable {
     private let state = Mutex<(next: Int64, open: [Int64: Cursor])>((1, [:]))
 
-    func open(_ sequence: PageSequence) -> Int64 {
+    func open(_ cursor: Cursor) -> Int64 {
         state.withLock { s in
             let id = s.next
             s.next += 1
-            s.open[id] = Cursor(sequence.makeAsyncIterator())
+            s.open[id] = cursor
             return id
         }
     }
@@ -122,16 +122,27 @@ final class Cursors: Sendable {
     func closeAll() { state.withLock { $0.open.removeAll() } }
 }
 
-/// One page iterator; pages are fetched one at a time (the client prefetches the next).
-actor Cursor {
-    nonisolated(unsafe) private let iterator: PageSequence.Iterator
+/// One page iterator: pages already in hand (from the catalog cache), then a live page sequence
+/// (the client prefetches its next page). Used by one Lua iterator at a time: `next()` calls are
+/// sequential (the Lua side awaits each before asking again), which is why it needs no lock.
+final class Cursor: @unchecked Sendable {
+    private var buffered: [Data]
+    private let iterator: PageSequence.Iterator?
     private var finished = false
-    init(_ iterator: PageSequence.Iterator) { self.iterator = iterator }
-    func next() async throws -> RawResponse? {
+
+    init(buffered: [Data] = [], sequence: PageSequence? = nil) {
+        self.buffered = buffered
+        self.iterator = sequence?.makeAsyncIterator()
+    }
+
+    func next() async throws -> Data? {
+        if !buffered.isEmpty { return buffered.removeFirst() }
         if finished { return nil }
-        let page = try await iterator.next()
-        if page == nil { finished = true }
-        return page
+        guard let page = try await iterator?.next() else {
+            finished = true
+            return nil
+        }
+        return page.body
     }
 }
 
@@ -140,10 +151,22 @@ struct PCCore: Sendable {
     let session: Session
     let cursors = Cursors()
     let gate: PurchaseGate
+    let cache: CatalogCache?
 
     init(session: Session) {
         self.session = session
         self.gate = PurchaseGate(session: session)
+        self.cache = CatalogCache.open(paths: session.options.paths, environment: session.options.environment)
+    }
+
+    /// A catalog read through the cache: the cached body, or a fetched single-page one (stored).
+    func cachedRead(_ p: Params, _ request: PartnerCenterRequest, _ target: Session.Target) async throws -> Data? {
+        guard let cache, CatalogCache.cacheable.contains(p.op) else { return nil }
+        let key = CatalogCache.key(target: target.name, request: request)
+        if let body = cache.get(key) { return body }
+        let response = try await target.client.send(request)
+        if response.status == 200, response.nextPageRequest == nil { cache.put(key, response.body) }
+        return response.body
     }
 
     /// The module's functions.
@@ -198,7 +221,9 @@ struct PCCore: Sendable {
             return .value(.table(LuaTable(array: list)))
         default:
             let target = try await session.target()
-            let response = try await target.client.send(try Operations.request(p))
+            let request = try Operations.request(p)
+            if let body = try await cachedRead(p, request, target) { return .json(Array(body)) }
+            let response = try await target.client.send(request)
             return response.body.isEmpty ? .value(.table(LuaTable(fields: ["status": .integer(Int64(response.status))]))) :
                 .json(Array(response.body))
         }
@@ -208,7 +233,10 @@ struct PCCore: Sendable {
         let p = try params(args)
         let request = try Operations.request(p)
         let target = try await session.target()
-        return .value(.integer(cursors.open(target.client.pages(of: request))))
+        if let body = try await cachedRead(p, request, target) {
+            return .value(.integer(cursors.open(Cursor(buffered: [body]))))
+        }
+        return .value(.integer(cursors.open(Cursor(sequence: target.client.pages(of: request)))))
     }
 
     func nextPage(_ args: [LuaValue]) async throws -> LuaHostResult {
@@ -219,7 +247,7 @@ struct PCCore: Sendable {
             cursors.close(id)
             return .value(.nil)
         }
-        return .json(Array(page.body))
+        return .json(Array(page))
     }
 
     func waitRegistered(_ p: Params) async throws -> LuaHostResult {
