@@ -65,6 +65,17 @@ enum CLIHarness {
                       stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
+    /// ``run(_:stdin:cwd:env:timeout:)`` waiting on its own thread, so an in-process sandbox (which
+    /// serves from the Swift concurrency pool) keeps running while pcx talks to it.
+    static func runAsync(_ args: [String], stdin: String = "", cwd: URL? = nil, env: [String: String] = [:],
+                         timeout: TimeInterval = 120) async throws -> Result {
+        try await withCheckedThrowingContinuation { cont in
+            Thread {
+                cont.resume(with: Swift.Result { try run(args, stdin: stdin, cwd: cwd, env: env, timeout: timeout) })
+            }.start()
+        }
+    }
+
     /// Writes `text` to `name` in `dir` and returns the directory.
     @discardableResult
     static func write(_ text: String, to name: String, in dir: URL) throws -> URL {
