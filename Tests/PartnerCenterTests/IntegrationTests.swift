@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PartnerCenter
 import PartnerCenterModels
 import PartnerCenterSandbox
@@ -508,5 +509,58 @@ struct RegistrationAndThrottlingTests {
             #expect(try #require(client.rateLimiter.currentPartnerRate) < 100)
             #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 15)
         }
+    }
+}
+
+/// Captures every log line (message and metadata) at trace level.
+struct CapturingLogHandler: LogHandler {
+    let lines: LockedBox<[String]>
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let rendered = "\(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })"
+        lines.mutate { $0.append(rendered) }
+    }
+}
+
+@Suite("Client against the sandbox: secrets", .serialized)
+struct SecretHygieneTests {
+    @Test("no client secret, refresh token or access token appears in any log line or error")
+    func noSecretsInLogs() async throws {
+        let lines = LockedBox<[String]>([])
+        let events = EventRecorder()
+        let harness = try await Harness.start()
+        let client = try harness.client {
+            $0.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+            $0.onEvent = events.handler
+        }
+        try harness.faults("getInvoiceSummary=expired-token;listProducts=503")
+        _ = try await client.accountBalance()
+        _ = try await client.products(country: "US", targetView: "AzureReservationsVM")
+        let failures = LockedBox<[String]>([])
+        do { _ = try await client.product(id: "NOPE00000000", country: "US") } catch { failures.mutate { $0.append("\(error)") } }
+        let bad = try harness.client(appOnly: true) {
+            $0.clientSecret = Secret("another-wrong-secret-42")
+            $0.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+        }
+        do { _ = try await bad.accountBalance() } catch { failures.mutate { $0.append("\(error)") } }
+        let rotated = await client.currentRefreshToken()?.reveal()
+        let secrets = [harness.sandbox.credentials.clientSecret, harness.sandbox.credentials.refreshToken, "another-wrong-secret-42", rotated ?? "-"]
+        let everything = lines.value + failures.value + events.events.map { "\($0)" }
+        #expect(!lines.value.isEmpty)
+        for secret in secrets {
+            #expect(!everything.contains { $0.contains(secret) }, "a secret leaked")
+        }
+        #expect(!everything.contains { $0.contains("eyJ") }, "a JWT leaked")
+        #expect(!everything.contains { $0.lowercased().contains("bearer ") })
+        try await client.shutdown()
+        try await bad.shutdown()
+        await harness.stop()
     }
 }
