@@ -564,3 +564,30 @@ struct SecretHygieneTests {
         await harness.stop()
     }
 }
+
+@Suite("Client against the sandbox: cart line errors", .serialized)
+struct CartLineErrorTests {
+    @Test("cart line errors arrive in a 201 and turn into errors with Partner Center's code and a hint")
+    func lineErrors() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" })
+            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
+                harness.advance(seconds: 3600)
+            }
+            var good = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
+            good.id = 1
+            var bad = CartLineItem(id: 0, catalogItemId: "NOPE:NOPE:NOPE", quantity: 1, billingCycle: .oneTime)
+            bad.termDuration = "P1Y"
+            bad.provisioningContext = ["subscriptionId": subscriptionId, "scope": "shared"]
+            let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [bad, good]))
+            let errors = cart.lineErrors(customerId: customer.id)
+            #expect(errors.count == 1)
+            let error = try #require(errors.first)
+            #expect(error.category == .invalidArgument)
+            #expect(error.pcCode == "10001")
+            #expect(error.hint?.contains("catalogItemId") == true)
+            #expect(error.message.contains("line 0"))
+        }
+    }
+}
