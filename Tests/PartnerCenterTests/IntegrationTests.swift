@@ -591,3 +591,55 @@ struct CartLineErrorTests {
         }
     }
 }
+
+@Suite("Client against the sandbox: raw API", .serialized)
+struct RawAPITests {
+    @Test("every read builder is answered 2xx with Partner Center's JSON, and a cursor walks pages across calls")
+    func everyBuilderRaw() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" }).id
+            let subscription = try #require(try await client.subscriptions(customerId: customer).first).id
+            let product = try #require(try await client.products(country: "US", targetView: "AzureReservationsVM").first).id
+            let sku = try #require(try await client.skus(productId: product, country: "US").first).id
+            let availability = try #require(try await client.availabilities(productId: product, skuId: sku, country: "US").first).id
+            var invoices: [Invoice] = []
+            for try await invoice in client.invoices() { invoices.append(invoice) }
+            let invoice = try #require(invoices.first).id
+            let requests: [PartnerCenterRequest] = [
+                .listCustomers(size: 5), .getCustomer(customerId: customer), .getCompanyProfile(customerId: customer),
+                .listSubscriptions(customerId: customer), .getSubscription(customerId: customer, subscriptionId: subscription),
+                .registrationStatus(customerId: customer, subscriptionId: subscription),
+                .listProducts(country: "US", targetView: "AzureReservationsVM", targetSegment: "commercial"),
+                .listProducts(country: "US", targetView: "AzureReservationsVM", reservationScope: "AzurePlan"),
+                .getProduct(productId: product, country: "US"), .listSkus(productId: product, country: "US"),
+                .getSku(productId: product, skuId: sku, country: "US"),
+                .listAvailabilities(productId: product, skuId: sku, country: "US"),
+                .getAvailability(productId: product, skuId: sku, availabilityId: availability, country: "US"),
+                .listCustomerProducts(customerId: customer, targetView: "AzureReservationsVM"),
+                .listCustomerSkus(customerId: customer, productId: product),
+                .listCustomerAvailabilities(customerId: customer, productId: product, skuId: sku),
+                .listOrders(customerId: customer), .listOrders(customerId: customer, billingType: "onetime", includePrice: true),
+                .listEntitlements(customerId: customer, entitlementType: "reservedInstance", showExpiry: true),
+                .accountBalance(), .invoiceSummaries(), .listInvoices(size: 2, offset: 0), .getInvoice(invoiceId: invoice),
+                .invoiceLineItems(invoiceId: invoice, provider: "onetime", invoiceLineItemType: "billinglineitems", size: 5),
+            ]
+            for request in requests {
+                let response = try await client.send(request)
+                #expect((200..<300).contains(response.status), "\(request)")
+                #expect(response.body.first == UInt8(ascii: "{") || response.body.first == UInt8(ascii: "["), "\(request)")
+                #expect(harness.log.contains { $0.requestId == response.requestId }, "\(request) reached the sandbox with its MS-RequestId")
+            }
+            // A cursor keeps its place between calls and prefetches.
+            let cursor = client.cursor(for: .listCustomers(size: 2))
+            var pages = 0
+            while let page = try await cursor.next() {
+                pages += 1
+                #expect(page.status == 200)
+            }
+            #expect(pages == (customers.count + 1) / 2)
+            #expect(await cursor.isFinished)
+            #expect(try await cursor.next() == nil)
+        }
+    }
+}
