@@ -643,3 +643,30 @@ struct RawAPITests {
         }
     }
 }
+
+@Suite("Client against the sandbox: configuration", .serialized)
+struct ConfigurationIntegrationTests {
+    @Test("the PCX_* block the sandbox prints configures a working client, through the environment or a profile file")
+    func environmentBlock() async throws {
+        let harness = try await Harness.start()
+        let block = Dictionary(uniqueKeysWithValues: harness.sandbox.credentials.environment(endpoint: harness.sandbox.endpoint))
+        let fromEnvironment = try PartnerCenterClient(configuration: try ClientConfiguration.fromEnvironment(block))
+        #expect(try await !fromEnvironment.products(country: "US", targetView: "AzureReservationsVM").isEmpty)
+        try await fromEnvironment.shutdown()
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("pcx"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var text = "[profile.sandbox]\n"
+        for (key, value) in block.sorted(by: { $0.key < $1.key }) {
+            text += "\(key.dropFirst(4).lowercased()) = \"\(value)\"\n"
+        }
+        text += "token_version = \"v2\"\nrefresh_token_store = \"\(directory.path)/rt\"\n"
+        try text.write(to: directory.appendingPathComponent("pcx/profiles.toml"), atomically: true, encoding: .utf8)
+        let configuration = try ClientConfiguration.load(profile: "sandbox", environment: ["XDG_CONFIG_HOME": directory.path])
+        let fromProfile = try PartnerCenterClient(configuration: configuration)
+        #expect(try await fromProfile.accountBalance().currencyCode != nil)
+        try await fromProfile.shutdown()
+        await harness.stop()
+    }
+}
