@@ -670,3 +670,20 @@ struct ConfigurationIntegrationTests {
         await harness.stop()
     }
 }
+
+@Suite("Client against the sandbox: token cache", .serialized)
+struct TokenCacheTests {
+    @Test("a cached token is renewed before it expires, so Partner Center never sees an expired one")
+    func renewedBeforeExpiry() async throws {
+        try await withSandbox({ $0.tokenLifetime = 2 }) { harness, client in
+            _ = try await client.accountBalance()
+            _ = try await client.accountBalance()
+            #expect(client.metrics.tokenRequests == 1, "the token is cached")
+            // Half the lifetime is the renewal margin here; wait past it (a wait, not a timing assertion).
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await client.accountBalance()
+            #expect(client.metrics.tokenRequests == 2, "renewed ahead of expiry")
+            #expect(!harness.log.contains { $0.status == 401 })
+        }
+    }
+}
