@@ -371,6 +371,7 @@ struct ResilienceTests {
                     .updateCart(customerId: customer.id, cartId: "any", body: body),
                     .checkoutCart(customerId: customer.id, cartId: "any", requestId: "pinned"),
                     PartnerCenterRequest(method: "post", path: "/customers/\(customer.id.uppercased())/Carts/", body: body),
+                    PartnerCenterRequest(method: "POST", path: "/v1/customers/\(customer.id)/orders", body: body, requestId: "pinned-2"),
                 ]
                 for request in attempts {
                     do {
@@ -393,7 +394,7 @@ struct ResilienceTests {
             let sent = harness.log.dropFirst(before)
             #expect(!sent.contains { $0.mutated }, "no mutating request reached the sandbox")
             #expect(!sent.contains { $0.method != "GET" })
-            #expect(client.metrics.policyRefusals == excluded.count * 5)
+            #expect(client.metrics.policyRefusals == excluded.count * 6)
         }
     }
 
