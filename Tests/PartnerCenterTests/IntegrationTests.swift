@@ -146,6 +146,32 @@ struct OperationTests {
             }
             #expect(walked, "the seed has a one-time invoice with more than two line items")
 
+            // Offset paging of legacy (azure/office) line items, 1 per page.
+            var offsetWalked = false
+            for invoice in all.items {
+                guard let detail = (invoice.invoiceDetails ?? []).first(where: { $0.billingProvider == .azure || $0.billingProvider == .office }) else {
+                    continue
+                }
+                let provider = detail.billingProvider == .azure ? "azure" : "office"
+                let type = detail.invoiceLineItemType == .usageLineItems ? "usagelineitems" : "billinglineitems"
+                let whole = try await client.send(.invoiceLineItems(
+                    invoiceId: invoice.id, provider: provider, invoiceLineItemType: type, size: 1000)).decode(ResourceCollection<InvoiceLineItem>.self)
+                guard whole.items.count > 1 else { continue }
+                var pagesSeen = 0
+                var count = 0
+                for try await page in client.pages(of: .invoiceLineItems(
+                    invoiceId: invoice.id, provider: provider, invoiceLineItemType: type, size: 1)) {
+                    pagesSeen += 1
+                    count += try page.decode(ResourceCollection<InvoiceLineItem>.self).items.count
+                    #expect(page.request.continuationToken == nil)
+                }
+                #expect(count == whole.items.count)
+                #expect(pagesSeen == whole.items.count)
+                offsetWalked = true
+                break
+            }
+            #expect(offsetWalked, "the seed has a legacy invoice with more than one line item")
+
             // PDF statement streamed to disk.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-pdf-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
