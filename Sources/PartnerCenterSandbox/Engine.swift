@@ -94,15 +94,26 @@ final class SandboxEngine: Sendable {
         let now = clock.now
         let seed = configuration.seed
         let scale = configuration.scale
-        try await store.db.write { db in
+        let started = Date()
+        let seeded = try await store.db.write { db -> Bool in
             if try !Seeder.isSeeded(db) {
                 try Seeder(seed: seed, scale: scale, catalog: catalog, now: now).run(db)
-            } else if try SandboxStore.meta(db, "scale_lineitems").flatMap(Int.init) ?? 0 != scale.lineItems {
+                return true
+            } else if scale.lineItems > 0, try SandboxStore.meta(db, "scale_lineitems").flatMap(Int.init) ?? 0 != scale.lineItems {
                 let partner = try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY seq").map(SandboxStore.partner)[0]
                 let customers = try Row.fetchAll(db, sql: "SELECT id, name, domain, country FROM customer WHERE partner_id = ? ORDER BY seq", arguments: [partner.tenantId])
                     .map { (id: $0["id"] as String, name: $0["name"] as String, domain: $0["domain"] as String, country: $0["country"] as String) }
                 try Seeder(seed: seed, scale: scale, catalog: catalog, now: now).applyScale(db, partner: partner, customers: customers)
+                return true
             }
+            return false
+        }
+        if seeded {
+            logger.info("sandbox data seeded", metadata: [
+                "seed": "\(seed)", "lineItems": "\(scale.lineItems)", "customers+": "\(scale.customers)",
+                "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
+        } else {
+            logger.info("sandbox database reused (not reseeded)")
         }
         let (partners, key, scaleInfo) = try await store.db.read { db in
             let partners = try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY seq").map(SandboxStore.partner)
@@ -150,6 +161,7 @@ final class SandboxEngine: Sendable {
             }
             let status: Int
             if case .respond(let response) = final { status = response.status } else { status = 0 }
+            logger.debug("request", metadata: ["method": "\(method)", "path": "\(rawPath)", "status": "\(status)", "route": "\(routeName)"])
             log.append { sequence in
                 SandboxRequestLogEntry(sequence: sequence, time: now, method: method, path: rawPath, query: rawQuery, route: routeName, status: status,
                                        requestId: requestId, correlationId: correlationId, partner: partnerId, mutated: mutated, replayed: replayed, fault: faultText)

@@ -159,11 +159,14 @@ extension SandboxEngine {
             }
             let total = generated + storedCount
             let end = min(total, offset + size)
-            var parts: [String] = []
+            var writer = FastJSONWriter(capacity: (end - offset) * 1500 + 1024)
+            var wroteItem = false
             if offset < min(end, generated), let generator = scaleGenerator {
-                let lines = (offset..<min(end, generated)).map { generator.line(at: $0) }
-                let text = String(decoding: try PartnerCenterJSON.encode(lines), as: UTF8.self)
-                if lines.count > 0 { parts.append(String(text.dropFirst().dropLast())) }
+                for index in offset..<min(end, generated) {
+                    if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
+                    generator.appendLine(at: index, to: &writer.bytes)
+                    wroteItem = true
+                }
             }
             if end > max(offset, generated) {
                 let from = max(offset, generated) - generated, count = end - max(offset, generated)
@@ -171,7 +174,11 @@ extension SandboxEngine {
                     try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ? ORDER BY seq LIMIT ? OFFSET ?",
                                         arguments: [invoiceId, providerKey, typeKey, count, from])
                 }
-                if !docs.isEmpty { parts.append(docs.joined(separator: ",")) }
+                for doc in docs {
+                    if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
+                    writer.raw(doc)
+                    wroteItem = true
+                }
             }
             let selfQuery = (baseQuery + ["size=\(size)"]).joined(separator: "&")
             var links = Links(["self": Link(uri: "\(basePath)?\(selfQuery)")])
@@ -180,7 +187,7 @@ extension SandboxEngine {
                 token = encodeContinuation(end, scope: scope)
                 links.next = Link(uri: "\(basePath)?\(selfQuery)&seekOperation=Next", headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
             }
-            return rawCollection(items: parts.joined(separator: ","), count: max(0, end - offset), links: links, token: token)
+            return rawCollection(items: writer.bytes, count: max(0, end - offset), links: links, token: token)
         }
         let (size, offset) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
         let invoiceId = invoice.id
@@ -193,15 +200,25 @@ extension SandboxEngine {
         if offset + size < total {
             links.next = Link(uri: "\(basePath)?\((baseQuery + ["size=\(size)", "offset=\(offset + size)"]).joined(separator: "&"))")
         }
-        return rawCollection(items: docs.joined(separator: ","), count: docs.count, links: links, token: nil)
+        return rawCollection(items: Array(docs.joined(separator: ",").utf8), count: docs.count, links: links, token: nil)
     }
 
     /// A collection assembled from already-encoded item JSON (no re-encoding of stored documents).
-    func rawCollection(items: String, count: Int, links: Links, token: String?) -> SandboxResponse {
-        var text = "{\"totalCount\":\(count),\"items\":[\(items)]"
-        if let token, let encoded = try? PartnerCenterJSON.encode(token) { text += ",\"continuationToken\":" + String(decoding: encoded, as: UTF8.self) }
-        if let encoded = try? PartnerCenterJSON.encode(links) { text += ",\"links\":" + String(decoding: encoded, as: UTF8.self) }
-        text += ",\"attributes\":{\"objectType\":\"Collection\"}}"
-        return SandboxResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: Data(text.utf8))
+    func rawCollection(items: [UInt8], count: Int, links: Links, token: String?) -> SandboxResponse {
+        var body = Data()
+        body.reserveCapacity(items.count + 1024)
+        body.append(contentsOf: Array("{\"totalCount\":\(count),\"items\":[".utf8))
+        body.append(contentsOf: items)
+        body.append(UInt8(ascii: "]"))
+        if let token, let encoded = try? PartnerCenterJSON.encode(token) {
+            body.append(contentsOf: Array(",\"continuationToken\":".utf8))
+            body.append(encoded)
+        }
+        if let encoded = try? PartnerCenterJSON.encode(links) {
+            body.append(contentsOf: Array(",\"links\":".utf8))
+            body.append(encoded)
+        }
+        body.append(contentsOf: Array(",\"attributes\":{\"objectType\":\"Collection\"}}".utf8))
+        return SandboxResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
     }
 }

@@ -72,6 +72,9 @@ public struct SandboxRequestLogEntry: Sendable, Codable, Equatable {
 public final class SandboxRequestLog: Sendable {
     private let storage = Mutex<[SandboxRequestLogEntry]>([])
 
+    /// The log keeps at most this many entries (the oldest half is dropped when full).
+    public static let capacity = 200_000
+
     init() {}
 
     /// All entries, oldest first.
@@ -104,7 +107,10 @@ public final class SandboxRequestLog: Sendable {
             return value
         }
         let entry = make(next)
-        storage.withLock { $0.append(entry) }
+        storage.withLock { entries in
+            entries.append(entry)
+            if entries.count > Self.capacity { entries.removeFirst(entries.count - Self.capacity / 2) }
+        }
     }
 }
 

@@ -285,8 +285,7 @@ struct Seeder {
         try db.execute(sql: "DELETE FROM invoice WHERE id = ?", arguments: [SandboxBilling.scaleInvoiceId])
         guard scale.lineItems > 0 else { return }
         let generator = ScaleLineGenerator(seed: seed, partner: partner, customers: customers.filter { $0.country == "US" || $0.country == "CA" }, catalog: catalog, invoiceDate: now.addingTimeInterval(-86400 * 2))
-        var total: Decimal = 0
-        for index in 0..<scale.lineItems { total += generator.total(at: index) }
+        let total = generator.total(count: scale.lineItems)
         try insertInvoice(db, id: SandboxBilling.scaleInvoiceId, partner: partner, type: .oneTime, currency: "USD", date: generator.invoiceDate,
                           total: total, paid: 0, providers: [(.oneTime, .billingLineItems)], generated: scale.lineItems, lines: [])
         try SandboxStore.setMeta(db, "scale_lineitems", String(scale.lineItems))
@@ -305,34 +304,3 @@ struct Seeder {
     }
 }
 
-/// Generates the scale invoice's one-time lines by index: deterministic, O(1) per line.
-struct ScaleLineGenerator: Sendable {
-    let seed: UInt64
-    let partner: PartnerRecord
-    let customers: [(id: String, name: String, domain: String, country: String)]
-    let catalog: SandboxCatalog
-    let invoiceDate: Date
-
-    private func rng(_ index: Int) -> SplitMix64 { SplitMix64(seed: seed ^ 0x5CA1E ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15)) }
-
-    private func parts(_ index: Int) -> (SandboxCatalog.SKU, Int, Decimal) {
-        let sku = catalog.skus[index % catalog.skus.count]
-        let quantity = 1 + index % 3
-        return (sku, quantity, sku.usdPrice)
-    }
-
-    func total(at index: Int) -> Decimal {
-        let (_, quantity, unit) = parts(index)
-        return unit * Decimal(quantity)
-    }
-
-    func line(at index: Int) -> OneTimeInvoiceLineItem {
-        var random = rng(index)
-        let (sku, quantity, unit) = parts(index)
-        let customer = customers.isEmpty ? (id: partner.tenantId, name: partner.name, domain: partner.domain, country: "US") : customers[index % customers.count]
-        return SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name, customerDomain: customer.domain,
-                                          country: customer.country, invoiceId: SandboxBilling.scaleInvoiceId, orderId: IDs.orderId(&random),
-                                          alternateId: IDs.hex12(&random), orderDate: invoiceDate.addingTimeInterval(-Double(index % 86400)),
-                                          sku: sku, quantity: quantity, unitPrice: unit, currency: "USD", reservationOrderId: IDs.guid(&random))
-    }
-}

@@ -27,11 +27,23 @@ enum Doc {
 
 /// Deterministic identifiers.
 enum IDs {
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex(_ value: UInt64, digits: Int) -> [UInt8] {
+        (0..<digits).map { hexDigits[Int((value >> UInt64(4 * (digits - 1 - $0))) & 0xF)] }
+    }
+
     static func guid(_ rng: inout SplitMix64) -> String {
-        let a = rng.next(), b = rng.next()
-        let hex = String(format: "%016llx%016llx", a, b)
-        let chars = Array(hex)
-        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
+        var chars = hex(rng.next(), digits: 16) + hex(rng.next(), digits: 16)
+        chars[12] = UInt8(ascii: "4")
+        chars[16] = UInt8(ascii: "a")
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, char) in chars.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
+            out.append(char)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
     static func orderId(_ rng: inout SplitMix64) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -39,7 +51,7 @@ enum IDs {
         for _ in 0..<32 { text.append(alphabet[rng.next(below: alphabet.count)]) }
         return text + "1"
     }
-    static func hex12(_ rng: inout SplitMix64) -> String { String(String(format: "%016llx", rng.next()).prefix(12)) }
+    static func hex12(_ rng: inout SplitMix64) -> String { String(decoding: hex(rng.next(), digits: 12), as: UTF8.self) }
     static func secret(_ rng: inout SplitMix64, length: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-")
         var text = ""

@@ -76,6 +76,23 @@ struct BillingTests {
         }
     }
 
+    @Test("template-served scale lines are exactly the lines the models would encode")
+    func scaleTemplates() async throws {
+        try await withSandbox({ $0.scale = try! SandboxScale.parse("lineitems=100000") }) { h in
+            let generator = try #require(h.sandbox.engine.scaleGenerator)
+            for index in [0, 1, 2, 287, 288, 1000, 86_401, 99_999] {
+                var bytes: [UInt8] = []
+                generator.appendLine(at: index, to: &bytes)
+                let fast = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+                let slow = try JSONDecoder().decode(JSONValue.self, from: PartnerCenterJSON.encode(generator.line(at: index)))
+                #expect(fast == slow, "line \(index)")
+            }
+            var sum: Decimal = 0
+            for index in 0..<1000 { sum += generator.line(at: index).totalForCustomer ?? 0 }
+            #expect(generator.total(count: 1000) == sum)
+        }
+    }
+
     @Test("azure and office line items page with size and offset")
     func offsetPaging() async throws {
         try await withSandbox { h in
