@@ -226,17 +226,29 @@ public enum WireDate {
         let days = Int((Double(whole) / 86400).rounded(.down))
         let secondsOfDay = whole - days * 86400
         let (year, month, day) = civilFromDays(days)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        var bytes = [UInt8](repeating: 48, count: 28)
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var rest = value
+            for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[index] = UInt8(48 + rest % 10)
+                rest /= 10
+            }
         }
-        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondsOfDay / 3600, 2)):\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))"
+        put(year, at: 0, width: 4); bytes[4] = 45
+        put(month, at: 5, width: 2); bytes[7] = 45
+        put(day, at: 8, width: 2); bytes[10] = 84
+        put(secondsOfDay / 3600, at: 11, width: 2); bytes[13] = 58
+        put(secondsOfDay / 60 % 60, at: 14, width: 2); bytes[16] = 58
+        put(secondsOfDay % 60, at: 17, width: 2)
+        var count = 19
         if ticks > 0 {
-            var fraction = pad(ticks, 7)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            text += "." + fraction
+            bytes[19] = 46
+            put(ticks, at: 20, width: 7)
+            count = 27
+            while bytes[count - 1] == 48 { count -= 1 }
         }
-        return text + "Z"
+        bytes[count] = 90
+        return String(decoding: bytes[0...count], as: UTF8.self)
     }
 
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {

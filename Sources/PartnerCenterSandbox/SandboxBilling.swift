@@ -96,7 +96,11 @@ enum SandboxBilling {
             String(text.unicodeScalars.map { scalar -> String in
                 switch scalar {
                 case "(", ")", "\\": return "\\" + String(scalar)
-                default: return scalar.isASCII ? String(scalar) : "?"
+                default:
+                    if scalar.isASCII { return String(scalar) }
+                    // Latin-1 letters exist in WinAnsiEncoding at the same code points: write them as octal escapes.
+                    if (0xA0...0xFF).contains(scalar.value) { return "\\" + String(scalar.value, radix: 8) }
+                    return "?"
                 }
             }.joined())
         }

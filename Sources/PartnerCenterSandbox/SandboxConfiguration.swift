@@ -283,11 +283,14 @@ public struct SandboxConfiguration: Sendable {
     /// The defaults: 127.0.0.1, free port, in-memory, seed 1.
     public init() {}
 
-    /// Builds a configuration from `pcx sandbox serve` option strings (nil = default).
+    /// Builds a configuration from `pcx sandbox serve` option strings (nil = default): `--host`,
+    /// `--port` (0 = free), `--db` (`:memory:` or a path), `--seed`, `--scale`, `--faults`,
+    /// `--order-lag`, `--order-completion`, `--rate-limit`, `--registration-delay`,
+    /// `--token-lifetime`, `--restricted-markets`.
     /// - Throws: ``SandboxConfigurationError`` naming the bad option.
     public static func fromOptions(host: String? = nil, port: Int? = nil, db: String? = nil, seed: String? = nil,
                                    scale: String? = nil, faults: String? = nil, orderLag: String? = nil,
-                                   rateLimit: String? = nil, registrationDelay: String? = nil,
+                                   orderCompletion: String? = nil, rateLimit: String? = nil, registrationDelay: String? = nil,
                                    tokenLifetime: String? = nil, restrictedMarkets: String? = nil) throws -> SandboxConfiguration {
         var config = SandboxConfiguration()
         if let host { config.host = host }
@@ -307,6 +310,7 @@ public struct SandboxConfiguration: Sendable {
         if let scale { config.scale = try SandboxScale.parse(scale) }
         if let faults { config.faults = try FaultPlan.parse(faults) }
         if let orderLag { config.orderLag = try SandboxDuration.parse(orderLag, option: "--order-lag") }
+        if let orderCompletion { config.orderCompletionDelay = try SandboxDuration.parse(orderCompletion, option: "--order-completion") }
         if let rateLimit { config.rateLimits = try RateLimits.parse(rateLimit) }
         if let registrationDelay { config.registrationDelay = try SandboxDuration.parse(registrationDelay, option: "--registration-delay") }
         if let tokenLifetime { config.tokenLifetime = try SandboxDuration.parse(tokenLifetime, option: "--token-lifetime") }

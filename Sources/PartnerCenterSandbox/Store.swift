@@ -45,11 +45,12 @@ enum IDs {
         }
         return String(decoding: out, as: UTF8.self)
     }
+    static let orderAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     static func orderId(_ rng: inout SplitMix64) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        var text = ""
-        for _ in 0..<32 { text.append(alphabet[rng.next(below: alphabet.count)]) }
-        return text + "1"
+        var bytes = [UInt8](repeating: UInt8(ascii: "1"), count: 33)
+        for index in 0..<32 { bytes[index] = orderAlphabet[rng.next(below: orderAlphabet.count)] }
+        return String(decoding: bytes, as: UTF8.self)
     }
     static func hex12(_ rng: inout SplitMix64) -> String { String(decoding: hex(rng.next(), digits: 12), as: UTF8.self) }
     static func secret(_ rng: inout SplitMix64, length: Int) -> String {

@@ -101,6 +101,26 @@ struct PersistenceTests {
         #expect(other[0] != first[0])
     }
 
+    @Test("customers seek-page with MS-ContinuationToken and --scale customers grows the list")
+    func customerPaging() async throws {
+        try await withSandbox({ $0.scale = try! SandboxScale.parse("customers=74") }) { h in
+            let token = try await h.token()
+            var path = "/v1/customers?size=40"
+            var headers: [(String, String)] = []
+            var ids: [String] = []
+            while true {
+                let page = try await h.send(.GET, path, token: token, headers: headers).decode(SeekBasedResourceCollection<Customer>.self)
+                ids += page.items.map(\.id)
+                #expect(page.items.allSatisfy { $0.billingProfile == nil && $0.attributes?.objectType == "Customer" })
+                guard let next = page.nextLink, let continuation = next.header("MS-ContinuationToken") else { break }
+                path = "/v1" + next.uri!
+                headers = [("MS-ContinuationToken", continuation)]
+            }
+            #expect(ids.count == 100)
+            #expect(Set(ids).count == 100)
+        }
+    }
+
     @Test("state in a database file survives a restart and is not reseeded")
     func restart() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-sandbox-\(UUID().uuidString).sqlite").path
