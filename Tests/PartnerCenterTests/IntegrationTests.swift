@@ -446,7 +446,7 @@ struct ResilienceTests {
     func cancellation() async throws {
         let events = EventRecorder()
         try await withSandbox({ _ in }, client: { $0.onEvent = events.handler }) { harness, client in
-            try harness.faults("getInvoiceSummary=delay=3s")
+            try harness.faults("getInvoiceSummary=delay=5s")
             let task = Task { try await client.accountBalance() }
             // Wait (without a time bound on correctness) until the attempt is on the wire.
             while !events.events.contains(where: { if case .sending(let op, _, _, _, _) = $0 { return op == "invoices.balance" } else { return false } }) {
@@ -486,7 +486,7 @@ struct ResilienceTests {
 struct RegistrationAndThrottlingTests {
     @Test("registering a subscription returns its status link and waitUntilRegistered returns once the sandbox registers it")
     func registration() async throws {
-        try await withSandbox { harness, client in
+        try await withSandbox({ $0.registrationDelay = 1800 }) { harness, client in
             var target: (customer: String, subscription: String)?
             search: for (customerId, country) in try await Discovery.customersByCountry(client) where country == "US" {
                 for subscription in try await client.subscriptions(customerId: customerId) {
@@ -522,11 +522,11 @@ struct RegistrationAndThrottlingTests {
             $0.rateLimits = RateLimits(partner: RateLimit(requests: 5, per: 1), customer: nil)
         }, client: {
             $0.sleeper = { try await Task.sleep(for: $0) }
-            $0.rateLimits = RateLimitPolicy(partnerRate: 100, partnerBurst: 20, customerRate: nil, concurrency: 4)
+            $0.rateLimits = RateLimitPolicy(partnerRate: 100, partnerBurst: 20, customerRate: nil, concurrency: 8)
             $0.retry = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .seconds(1), retryBudget: 200)
         }) { harness, client in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<15 {
+                for _ in 0..<20 {
                     group.addTask { _ = try await client.send(.listProducts(country: "US", targetView: "AzureReservationsVM")) }
                 }
                 try await group.waitForAll()
@@ -534,7 +534,7 @@ struct RegistrationAndThrottlingTests {
             #expect(client.metrics.failures == 0)
             #expect(client.metrics.throttled >= 1)
             #expect(try #require(client.rateLimiter.currentPartnerRate) < 100)
-            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 15)
+            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 20)
         }
     }
 }
@@ -702,12 +702,12 @@ struct ConfigurationIntegrationTests {
 struct TokenCacheTests {
     @Test("a cached token is renewed before it expires, so Partner Center never sees an expired one")
     func renewedBeforeExpiry() async throws {
-        try await withSandbox({ $0.tokenLifetime = 2 }) { harness, client in
+        try await withSandbox({ $0.tokenLifetime = 6 }) { harness, client in
             _ = try await client.accountBalance()
             _ = try await client.accountBalance()
             #expect(client.metrics.tokenRequests == 1, "the token is cached")
             // Half the lifetime is the renewal margin here; wait past it (a wait, not a timing assertion).
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .milliseconds(3300))
             _ = try await client.accountBalance()
             #expect(client.metrics.tokenRequests == 2, "renewed ahead of expiry")
             #expect(!harness.log.contains { $0.status == 401 })
