@@ -210,6 +210,14 @@ public struct ClientConfiguration: Sendable {
             let name = explicitName ?? "default"
             if let table = file.profiles[name] {
                 config = try config.applying(table, path: path)
+                let secretKeys: Set<String> = ["client_secret", "refresh_token", "access_token"]
+                if !secretKeys.isDisjoint(with: table.values.keys),
+                   let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber,
+                   mode.intValue & 0o077 != 0 {
+                    config.logger.warning(
+                        "profile file holds secrets but is readable by other users; run: chmod 600 \(path)",
+                        metadata: ["mode": "\(String(mode.intValue, radix: 8))"])
+                }
             } else if explicitName != nil {
                 let known = file.profiles.keys.sorted().joined(separator: ", ")
                 throw PartnerCenterError(

@@ -36,6 +36,16 @@ public struct PageSequence: AsyncSequence, Sendable {
         /// The next page, or nil after the last one.
         /// - Throws: ``PartnerCenterError`` (the sequence ends after an error).
         public func next() async throws -> RawResponse? {
+            try await advance()
+        }
+
+        /// The next page, running on the caller's isolation (no hop, so actors can own the iterator).
+        /// - Throws: ``PartnerCenterError`` (the sequence ends after an error).
+        public func next(isolation actor: isolated (any Actor)?) async throws -> RawResponse? {
+            try await advance(isolation: actor)
+        }
+
+        func advance(isolation actor: isolated (any Actor)? = #isolation) async throws -> RawResponse? {
             guard !finished else { return nil }
             let task: Task<RawResponse, any Error>
             if let pending {
@@ -126,5 +136,45 @@ struct ItemsEnvelope<T: Decodable>: Decodable {
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         items = try container.decodeIfPresent([T].self, forKey: .items)
+    }
+}
+
+/// A `Sendable` handle on a collection's pages, for hosts that keep the position between calls
+/// (the Lua bridge's lazy `each`): each ``next()`` returns the next page's raw response, with the
+/// following page already being fetched. Calls are serialised by the actor.
+public actor PageCursor {
+    private let iterator: PageSequence.Iterator
+    /// Pages returned so far.
+    public private(set) var pagesRead = 0
+    /// True once the last page has been returned (or an error ended the walk).
+    public private(set) var isFinished = false
+
+    /// Starts a cursor at `request` (nothing is fetched until the first ``next()``).
+    public init(client: PartnerCenterClient, request: PartnerCenterRequest) {
+        iterator = PageSequence(client: client, first: request).makeAsyncIterator()
+    }
+
+    /// The next page, or nil after the last.
+    /// - Throws: ``PartnerCenterError``; the cursor is finished afterwards.
+    public func next() async throws -> RawResponse? {
+        guard !isFinished else { return nil }
+        do {
+            guard let page = try await iterator.advance() else {
+                isFinished = true
+                return nil
+            }
+            pagesRead += 1
+            return page
+        } catch {
+            isFinished = true
+            throw error
+        }
+    }
+}
+
+extension PartnerCenterClient {
+    /// A ``PageCursor`` over the pages of `request` (see ``pages(of:)``).
+    public func cursor(for request: PartnerCenterRequest) -> PageCursor {
+        PageCursor(client: self, request: request)
     }
 }

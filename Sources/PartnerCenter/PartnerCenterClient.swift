@@ -24,8 +24,8 @@ import Synchronization
 /// - **Idempotency.** One `MS-RequestId` per logical call (pinned by the caller, or generated),
 ///   identical on every retry of that call, fresh for the next call.
 /// - **Retries** per ``RetryPolicy``; a 401 renews the token once and retries.
-/// - **Market policy.** Every cart-mutating request (create, update, checkout — typed or raw)
-///   first resolves the customer's country and is refused with `policy_denied` when the market
+/// - **Market policy.** Every cart-mutating request (create, update, checkout — typed or raw —
+///   and any mutating request under `/customers/{id}/orders`) first resolves the customer's country and is refused with `policy_denied` when the market
 ///   is excluded; nothing is sent that could change state.
 /// - **Cancellation.** Cancelling the calling task cancels the HTTP request in flight.
 /// - **No secrets** in logs, errors or descriptions.
@@ -279,7 +279,9 @@ extension PartnerCenterClient {
         request.path = path
         var customerId: String?
         if segments.count >= 3, segments[1].lowercased() == "customers" { customerId = segments[2] }
-        let isCartMutation = request.isMutating && customerId != nil && segments.count >= 4 && segments[3].lowercased() == "carts"
+        // Carts, and orders (the legacy direct order POST/PATCH): anything that could buy something.
+        let isCartMutation = request.isMutating && customerId != nil && segments.count >= 4
+            && ["carts", "orders"].contains(segments[3].lowercased())
         if let body = request.body, !body.isEmpty, request.method == "GET" || request.method == "HEAD" {
             throw invalid("a \(request.method) request cannot carry a body")
         }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A description of one Partner Center call, independent of how it is sent.
+/// A description of one Partner Center call, independent of how it is sent (Codable, so a
+/// journal can store a pinned request and replay it later).
 ///
 /// This is the raw API the Lua bridge uses: build a request with one of the named builders
 /// (``listProducts(country:targetView:targetSegment:reservationScope:)``, ``createCart(customerId:body:)``, …),
@@ -12,9 +13,9 @@ import Foundation
 /// let response = try await client.send(request)          // RawResponse, body = JSON bytes
 /// for try await page in client.pages(of: .listInvoices(size: 100)) { … }
 /// ```
-public struct PartnerCenterRequest: Sendable, Hashable, CustomStringConvertible {
+public struct PartnerCenterRequest: Sendable, Hashable, Codable, CustomStringConvertible {
     /// One query parameter (kept in order; values are percent-encoded when sent).
-    public struct QueryItem: Sendable, Hashable {
+    public struct QueryItem: Sendable, Hashable, Codable {
         /// The parameter name.
         public var name: String
         /// The value.

@@ -49,3 +49,37 @@ struct BurstBenchmark {
         await harness.stop()
     }
 }
+
+/// Runs only with `PCX_BENCH=1`: walks the sandbox's scale invoice (`PCX_BENCH_LINEITEMS`, default
+/// 100k one-time lines) in pages of 2000 with prefetch, and prints the rate. Asserts only the count.
+@Suite("Paging benchmark (PCX_BENCH=1)", .enabled(if: ProcessInfo.processInfo.environment["PCX_BENCH"] == "1"))
+struct PagingBenchmark {
+    @Test("every line item of a large invoice is read through seek paging with prefetch")
+    func walk() async throws {
+        let total = Int(ProcessInfo.processInfo.environment["PCX_BENCH_LINEITEMS"] ?? "") ?? 100_000
+        let harness = try await Harness.start { $0.scale = SandboxScale(customers: 0, lineItems: total, invoices: 0) }
+        let client = try harness.client { $0.sleeper = { try await Task.sleep(for: $0) } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var count = 0
+        var parse = Duration.zero
+        if ProcessInfo.processInfo.environment["PCX_BENCH_RAW"] == "1" {
+            for try await page in client.pages(of: .invoiceLineItems(
+                invoiceId: "G100000001", provider: "onetime", invoiceLineItemType: "billinglineitems", size: 2000)) {
+                count += page.body.count > 0 ? 2000 : 0
+                let t0 = clock.now
+                _ = page.nextPageRequest
+                parse += clock.now - t0
+            }
+            count = min(count, total)
+        } else {
+            for try await _ in client.invoiceLineItems(invoiceId: "G100000001", pageSize: 2000) { count += 1 }
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("paging: \(count) line items in \(String(format: "%.2f", seconds)) s = \(Int(Double(count) / seconds)) items/s; next-link parsing \(parse); \(client.metrics)")
+        #expect(count == total)
+        try await client.shutdown()
+        await harness.stop()
+    }
+}

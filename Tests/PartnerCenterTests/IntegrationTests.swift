@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PartnerCenter
 import PartnerCenterModels
 import PartnerCenterSandbox
@@ -144,6 +145,32 @@ struct OperationTests {
                 break
             }
             #expect(walked, "the seed has a one-time invoice with more than two line items")
+
+            // Offset paging of legacy (azure/office) line items, 1 per page.
+            var offsetWalked = false
+            for invoice in all.items {
+                guard let detail = (invoice.invoiceDetails ?? []).first(where: { $0.billingProvider == .azure || $0.billingProvider == .office }) else {
+                    continue
+                }
+                let provider = detail.billingProvider == .azure ? "azure" : "office"
+                let type = detail.invoiceLineItemType == .usageLineItems ? "usagelineitems" : "billinglineitems"
+                let whole = try await client.send(.invoiceLineItems(
+                    invoiceId: invoice.id, provider: provider, invoiceLineItemType: type, size: 1000)).decode(ResourceCollection<InvoiceLineItem>.self)
+                guard whole.items.count > 1 else { continue }
+                var pagesSeen = 0
+                var count = 0
+                for try await page in client.pages(of: .invoiceLineItems(
+                    invoiceId: invoice.id, provider: provider, invoiceLineItemType: type, size: 1)) {
+                    pagesSeen += 1
+                    count += try page.decode(ResourceCollection<InvoiceLineItem>.self).items.count
+                    #expect(page.request.continuationToken == nil)
+                }
+                #expect(count == whole.items.count)
+                #expect(pagesSeen == whole.items.count)
+                offsetWalked = true
+                break
+            }
+            #expect(offsetWalked, "the seed has a legacy invoice with more than one line item")
 
             // PDF statement streamed to disk.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-pdf-\(UUID().uuidString)")
@@ -370,6 +397,7 @@ struct ResilienceTests {
                     .updateCart(customerId: customer.id, cartId: "any", body: body),
                     .checkoutCart(customerId: customer.id, cartId: "any", requestId: "pinned"),
                     PartnerCenterRequest(method: "post", path: "/customers/\(customer.id.uppercased())/Carts/", body: body),
+                    PartnerCenterRequest(method: "POST", path: "/v1/customers/\(customer.id)/orders", body: body, requestId: "pinned-2"),
                 ]
                 for request in attempts {
                     do {
@@ -392,7 +420,7 @@ struct ResilienceTests {
             let sent = harness.log.dropFirst(before)
             #expect(!sent.contains { $0.mutated }, "no mutating request reached the sandbox")
             #expect(!sent.contains { $0.method != "GET" })
-            #expect(client.metrics.policyRefusals == excluded.count * 5)
+            #expect(client.metrics.policyRefusals == excluded.count * 6)
         }
     }
 
@@ -418,7 +446,7 @@ struct ResilienceTests {
     func cancellation() async throws {
         let events = EventRecorder()
         try await withSandbox({ _ in }, client: { $0.onEvent = events.handler }) { harness, client in
-            try harness.faults("getInvoiceSummary=delay=3s")
+            try harness.faults("getInvoiceSummary=delay=5s")
             let task = Task { try await client.accountBalance() }
             // Wait (without a time bound on correctness) until the attempt is on the wire.
             while !events.events.contains(where: { if case .sending(let op, _, _, _, _) = $0 { return op == "invoices.balance" } else { return false } }) {
@@ -458,7 +486,7 @@ struct ResilienceTests {
 struct RegistrationAndThrottlingTests {
     @Test("registering a subscription returns its status link and waitUntilRegistered returns once the sandbox registers it")
     func registration() async throws {
-        try await withSandbox { harness, client in
+        try await withSandbox({ $0.registrationDelay = 1800 }) { harness, client in
             var target: (customer: String, subscription: String)?
             search: for (customerId, country) in try await Discovery.customersByCountry(client) where country == "US" {
                 for subscription in try await client.subscriptions(customerId: customerId) {
@@ -494,11 +522,11 @@ struct RegistrationAndThrottlingTests {
             $0.rateLimits = RateLimits(partner: RateLimit(requests: 5, per: 1), customer: nil)
         }, client: {
             $0.sleeper = { try await Task.sleep(for: $0) }
-            $0.rateLimits = RateLimitPolicy(partnerRate: 100, partnerBurst: 20, customerRate: nil, concurrency: 4)
+            $0.rateLimits = RateLimitPolicy(partnerRate: 100, partnerBurst: 20, customerRate: nil, concurrency: 8)
             $0.retry = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .seconds(1), retryBudget: 200)
         }) { harness, client in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<15 {
+                for _ in 0..<20 {
                     group.addTask { _ = try await client.send(.listProducts(country: "US", targetView: "AzureReservationsVM")) }
                 }
                 try await group.waitForAll()
@@ -506,7 +534,183 @@ struct RegistrationAndThrottlingTests {
             #expect(client.metrics.failures == 0)
             #expect(client.metrics.throttled >= 1)
             #expect(try #require(client.rateLimiter.currentPartnerRate) < 100)
-            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 15)
+            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 20)
+        }
+    }
+}
+
+/// Captures every log line (message and metadata) at trace level.
+struct CapturingLogHandler: LogHandler {
+    let lines: LockedBox<[String]>
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let rendered = "\(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })"
+        lines.mutate { $0.append(rendered) }
+    }
+}
+
+@Suite("Client against the sandbox: secrets", .serialized)
+struct SecretHygieneTests {
+    @Test("no client secret, refresh token or access token appears in any log line or error")
+    func noSecretsInLogs() async throws {
+        let lines = LockedBox<[String]>([])
+        let events = EventRecorder()
+        let harness = try await Harness.start()
+        let client = try harness.client {
+            $0.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+            $0.onEvent = events.handler
+        }
+        try harness.faults("getInvoiceSummary=expired-token;listProducts=503")
+        _ = try await client.accountBalance()
+        _ = try await client.products(country: "US", targetView: "AzureReservationsVM")
+        let failures = LockedBox<[String]>([])
+        do { _ = try await client.product(id: "NOPE00000000", country: "US") } catch { failures.mutate { $0.append("\(error)") } }
+        let bad = try harness.client(appOnly: true) {
+            $0.clientSecret = Secret("another-wrong-secret-42")
+            $0.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+        }
+        do { _ = try await bad.accountBalance() } catch { failures.mutate { $0.append("\(error)") } }
+        let rotated = await client.currentRefreshToken()?.reveal()
+        let secrets = [harness.sandbox.credentials.clientSecret, harness.sandbox.credentials.refreshToken, "another-wrong-secret-42", rotated ?? "-"]
+        let everything = lines.value + failures.value + events.events.map { "\($0)" }
+        #expect(!lines.value.isEmpty)
+        for secret in secrets {
+            #expect(!everything.contains { $0.contains(secret) }, "a secret leaked")
+        }
+        #expect(!everything.contains { $0.contains("eyJ") }, "a JWT leaked")
+        #expect(!everything.contains { $0.lowercased().contains("bearer ") })
+        try await client.shutdown()
+        try await bad.shutdown()
+        await harness.stop()
+    }
+}
+
+@Suite("Client against the sandbox: cart line errors", .serialized)
+struct CartLineErrorTests {
+    @Test("cart line errors arrive in a 201 and turn into errors with Partner Center's code and a hint")
+    func lineErrors() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" })
+            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
+                harness.advance(seconds: 3600)
+            }
+            var good = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
+            good.id = 1
+            var bad = CartLineItem(id: 0, catalogItemId: "NOPE:NOPE:NOPE", quantity: 1, billingCycle: .oneTime)
+            bad.termDuration = "P1Y"
+            bad.provisioningContext = ["subscriptionId": subscriptionId, "scope": "shared"]
+            let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [bad, good]))
+            let errors = cart.lineErrors(customerId: customer.id)
+            #expect(errors.count == 1)
+            let error = try #require(errors.first)
+            #expect(error.category == .invalidArgument)
+            #expect(error.pcCode == "10001")
+            #expect(error.hint?.contains("catalogItemId") == true)
+            #expect(error.message.contains("line 0"))
+        }
+    }
+}
+
+@Suite("Client against the sandbox: raw API", .serialized)
+struct RawAPITests {
+    @Test("every read builder is answered 2xx with Partner Center's JSON, and a cursor walks pages across calls")
+    func everyBuilderRaw() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" }).id
+            let subscription = try #require(try await client.subscriptions(customerId: customer).first).id
+            let product = try #require(try await client.products(country: "US", targetView: "AzureReservationsVM").first).id
+            let sku = try #require(try await client.skus(productId: product, country: "US").first).id
+            let availability = try #require(try await client.availabilities(productId: product, skuId: sku, country: "US").first).id
+            var invoices: [Invoice] = []
+            for try await invoice in client.invoices() { invoices.append(invoice) }
+            let invoice = try #require(invoices.first).id
+            let requests: [PartnerCenterRequest] = [
+                .listCustomers(size: 5), .getCustomer(customerId: customer), .getCompanyProfile(customerId: customer),
+                .listSubscriptions(customerId: customer), .getSubscription(customerId: customer, subscriptionId: subscription),
+                .registrationStatus(customerId: customer, subscriptionId: subscription),
+                .listProducts(country: "US", targetView: "AzureReservationsVM", targetSegment: "commercial"),
+                .listProducts(country: "US", targetView: "AzureReservationsVM", reservationScope: "AzurePlan"),
+                .getProduct(productId: product, country: "US"), .listSkus(productId: product, country: "US"),
+                .getSku(productId: product, skuId: sku, country: "US"),
+                .listAvailabilities(productId: product, skuId: sku, country: "US"),
+                .getAvailability(productId: product, skuId: sku, availabilityId: availability, country: "US"),
+                .listCustomerProducts(customerId: customer, targetView: "AzureReservationsVM"),
+                .listCustomerSkus(customerId: customer, productId: product),
+                .listCustomerAvailabilities(customerId: customer, productId: product, skuId: sku),
+                .listOrders(customerId: customer), .listOrders(customerId: customer, billingType: "onetime", includePrice: true),
+                .listEntitlements(customerId: customer, entitlementType: "reservedInstance", showExpiry: true),
+                .accountBalance(), .invoiceSummaries(), .listInvoices(size: 2, offset: 0), .getInvoice(invoiceId: invoice),
+                .invoiceLineItems(invoiceId: invoice, provider: "onetime", invoiceLineItemType: "billinglineitems", size: 5),
+            ]
+            for request in requests {
+                let response = try await client.send(request)
+                #expect((200..<300).contains(response.status), "\(request)")
+                #expect(response.body.first == UInt8(ascii: "{") || response.body.first == UInt8(ascii: "["), "\(request)")
+                #expect(harness.log.contains { $0.requestId == response.requestId }, "\(request) reached the sandbox with its MS-RequestId")
+            }
+            // A cursor keeps its place between calls and prefetches.
+            let cursor = client.cursor(for: .listCustomers(size: 2))
+            var pages = 0
+            while let page = try await cursor.next() {
+                pages += 1
+                #expect(page.status == 200)
+            }
+            #expect(pages == (customers.count + 1) / 2)
+            #expect(await cursor.isFinished)
+            #expect(try await cursor.next() == nil)
+        }
+    }
+}
+
+@Suite("Client against the sandbox: configuration", .serialized)
+struct ConfigurationIntegrationTests {
+    @Test("the PCX_* block the sandbox prints configures a working client, through the environment or a profile file")
+    func environmentBlock() async throws {
+        let harness = try await Harness.start()
+        let block = Dictionary(uniqueKeysWithValues: harness.sandbox.credentials.environment(endpoint: harness.sandbox.endpoint))
+        let fromEnvironment = try PartnerCenterClient(configuration: try ClientConfiguration.fromEnvironment(block))
+        #expect(try await !fromEnvironment.products(country: "US", targetView: "AzureReservationsVM").isEmpty)
+        try await fromEnvironment.shutdown()
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("pcx"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var text = "[profile.sandbox]\n"
+        for (key, value) in block.sorted(by: { $0.key < $1.key }) {
+            text += "\(key.dropFirst(4).lowercased()) = \"\(value)\"\n"
+        }
+        text += "token_version = \"v2\"\nrefresh_token_store = \"\(directory.path)/rt\"\n"
+        try text.write(to: directory.appendingPathComponent("pcx/profiles.toml"), atomically: true, encoding: .utf8)
+        let configuration = try ClientConfiguration.load(profile: "sandbox", environment: ["XDG_CONFIG_HOME": directory.path])
+        let fromProfile = try PartnerCenterClient(configuration: configuration)
+        #expect(try await fromProfile.accountBalance().currencyCode != nil)
+        try await fromProfile.shutdown()
+        await harness.stop()
+    }
+}
+
+@Suite("Client against the sandbox: token cache", .serialized)
+struct TokenCacheTests {
+    @Test("a cached token is renewed before it expires, so Partner Center never sees an expired one")
+    func renewedBeforeExpiry() async throws {
+        try await withSandbox({ $0.tokenLifetime = 6 }) { harness, client in
+            _ = try await client.accountBalance()
+            _ = try await client.accountBalance()
+            #expect(client.metrics.tokenRequests == 1, "the token is cached")
+            // Half the lifetime is the renewal margin here; wait past it (a wait, not a timing assertion).
+            try await Task.sleep(for: .milliseconds(3300))
+            _ = try await client.accountBalance()
+            #expect(client.metrics.tokenRequests == 2, "renewed ahead of expiry")
+            #expect(!harness.log.contains { $0.status == 401 })
         }
     }
 }

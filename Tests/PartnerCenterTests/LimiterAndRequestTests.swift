@@ -150,12 +150,15 @@ struct RequestTests {
         for (method, path) in [
             ("POST", "/v1/customers/C1/carts"), ("post", "/customers/C1/Carts/"), ("PUT", "/V1/customers/C1/carts/x"),
             ("POST", "/v1/customers/C1/carts/x/checkout"), ("POST", "/v1/%63ustomers/C1/%63arts"),
+            ("POST", "/v1/customers/C1/orders"), ("PATCH", "/v1/customers/C1/orders/o1"), ("DELETE", "/v1/customers/C1/carts/x"),
         ] {
             let prepared = try client.prepare(PartnerCenterRequest(method: method, path: path))
             #expect(prepared.isCartMutation, "\(method) \(path)")
             #expect(prepared.customerId == "C1")
         }
         #expect(try !client.prepare(.getCart(customerId: "C1", cartId: "x")).isCartMutation)
+        #expect(try !client.prepare(.listOrders(customerId: "C1")).isCartMutation)
+        #expect(try !client.prepare(.registerSubscription(customerId: "C1", subscriptionId: "s")).isCartMutation)
         for path in ["https://evil.example/v1/x", "//evil/v1", "/v1/customers//carts", "/v1/customers/../carts", "/v1/x?y=1", "relative"] {
             #expect(throws: PartnerCenterError.self, "\(path)") { try client.prepare(PartnerCenterRequest(method: "GET", path: path)) }
         }
