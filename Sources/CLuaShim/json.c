@@ -15,7 +15,8 @@
  *  - strings: decode passes bytes through unchanged (invalid UTF-8 inside a JSON string is kept
  *    as is); \u escapes become UTF-8, surrogate pairs are combined, a lone surrogate becomes
  *    U+FFFD. Encode refuses invalid UTF-8 with an error naming the byte offset.
- *  - nesting deeper than PCXL_JSON_MAX_DEPTH is an error (decode and encode).
+ *  - nesting deeper than PCXL_JSON_MAX_DEPTH is an error (decode and encode); so is a number too
+ *    large for a double (e.g. 1e400), rather than decoding it as infinity.
  *  - malformed input: "json.decode: <what> at byte N (line L, column C)", N 1-based.
  */
 #define _GNU_SOURCE
@@ -29,6 +30,8 @@
 #define PCXL_JSON_MAX_DEPTH 1000
 #define ACHUNK 64
 #define OCHUNK 32
+#define KCACHE 1024          /* string cache slots (power of two) */
+#define KCACHE_VALUE_MAX 10  /* values this short are cached too (keys always are) */
 #define OBJECT_MT "json.object"
 #define ARRAY_MT "json.array"
 
@@ -42,6 +45,11 @@ typedef struct {
     int objmt;          /* stack index of the json.object metatable */
     unsigned char *sbuf;
     size_t scap;
+    int kcache;         /* stack index of the string cache table (0 until first use) */
+    int kcache_slot;    /* reserved stack slot for it */
+    const char *kptr[KCACHE];   /* bytes of the cached strings (anchored by the cache table) */
+    size_t klen[KCACHE];
+    int objhint[PCXL_JSON_MAX_DEPTH + 2];  /* key count of the last object seen at each depth */
 } jdec;
 
 /* 1 for bytes that end the fast string scan: '"', '\\' and control characters */
@@ -112,12 +120,51 @@ static size_t put_utf8(unsigned char *o, unsigned cp) {
     return 4;
 }
 
+/* push_cached: pushes the string [s, s+n), reusing a recently decoded identical string.
+   Object keys repeat on every element of a page; finding them in this small cache avoids Lua's
+   string-table lookup (a hash plus cache-missing chain walk) for each. [] -> [s]. */
+static void push_cached(jdec *d, const unsigned char *s, size_t n) {
+    lua_State *L = d->L;
+    uint32_t h = 2166136261u ^ (uint32_t)n;
+    size_t lim = n < 16 ? n : 16;
+    for (size_t i = 0; i < lim; i++) h = (h ^ s[i]) * 16777619u;
+    if (n > 16) for (size_t i = n - 8; i < n; i++) h = (h ^ s[i]) * 16777619u;
+    unsigned slot = (h ^ (h >> 15)) & (KCACHE - 1);
+    if (d->kcache && d->klen[slot] == n && memcmp(d->kptr[slot], s, n) == 0) {
+        lua_rawgeti(L, d->kcache, (lua_Integer)slot + 1);
+        return;
+    }
+    if (!d->kcache) {
+        lua_createtable(L, KCACHE, 0);
+        lua_replace(L, d->kcache_slot);
+        d->kcache = d->kcache_slot;
+    }
+    const char *p = lua_pushlstring(L, (const char *)s, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, d->kcache, (lua_Integer)slot + 1);
+    d->kptr[slot] = p;
+    d->klen[slot] = n;
+}
+
 /* parse_string: d->p just after the opening quote. [] -> [s]. */
-static void parse_string(jdec *d) {
+#define HASZERO(x) (((x) - 0x0101010101010101ull) & ~(x) & 0x8080808080808080ull)
+
+static void parse_string(jdec *d, int is_key) {
     const unsigned char *s = d->p, *q = s, *end = d->end;
+    /* 8 bytes at a time until a '"', '\\' or control byte may be in the word */
+    while (end - q >= 8) {
+        uint64_t v;
+        memcpy(&v, q, 8);
+        uint64_t stop = HASZERO(v ^ 0x2222222222222222ull) | HASZERO(v ^ 0x5C5C5C5C5C5C5C5Cull)
+                      | ((v - 0x2020202020202020ull) & ~v & 0x8080808080808080ull);
+        if (stop) break;
+        q += 8;
+    }
     while (q < end && !str_stop[*q]) q++;
     if (q < end && *q == '"') {
-        lua_pushlstring(d->L, (const char *)s, (size_t)(q - s));
+        size_t n = (size_t)(q - s);
+        if (is_key || n <= KCACHE_VALUE_MAX) push_cached(d, s, n);
+        else lua_pushlstring(d->L, (const char *)s, n);
         d->p = q + 1;
         return;
     }
@@ -237,7 +284,9 @@ static void parse_number(jdec *d) {
     buf[len] = 0;
     char point = localeconv()->decimal_point[0];
     if (point != '.') { char *dot = strchr(buf, '.'); if (dot) *dot = point; }
-    lua_pushnumber(d->L, strtod(buf, NULL));
+    double v = strtod(buf, NULL);
+    if (isinf(v)) { d->p = s; jerr(d, "number out of range (too large for a double)"); }
+    lua_pushnumber(d->L, v);
 }
 
 static void parse_value(jdec *d);
@@ -305,10 +354,16 @@ static void parse_object(jdec *d) {
         d->depth--;
         return;
     }
+    int hint = d->objhint[d->depth];
+    if (hint > 0) {
+        /* siblings in a page usually share a shape: size the table like the previous one */
+        lua_createtable(L, 0, hint);
+        tbl = base + 1;
+    }
     for (;;) {
         if (d->p >= d->end || *d->p != '"') jerr(d, "expected a string key");
         d->p++;
-        parse_string(d);
+        parse_string(d, 1);
         skip_ws(d);
         if (d->p >= d->end || *d->p != ':') jerr(d, "expected ':' after key");
         d->p++;
@@ -346,6 +401,7 @@ static void parse_object(jdec *d) {
         }
         lua_settop(L, tbl);
     }
+    d->objhint[d->depth] = npairs;
     d->depth--;
 }
 
@@ -356,7 +412,7 @@ static void parse_value(jdec *d) {
     switch (*d->p) {
     case '{': d->p++; parse_object(d); return;
     case '[': d->p++; parse_array(d); return;
-    case '"': d->p++; parse_string(d); return;
+    case '"': d->p++; parse_string(d, 0); return;
     case 't': expect_literal(d, "true", 4); lua_pushboolean(d->L, 1); return;
     case 'f': expect_literal(d, "false", 5); lua_pushboolean(d->L, 0); return;
     case 'n': expect_literal(d, "null", 4); lua_pushlightuserdata(d->L, NULL); return;
@@ -387,6 +443,11 @@ static void decode_buffer(lua_State *L, const char *p, size_t len) {
     d.objmt = lua_gettop(L);
     lua_pushnil(L);
     d.scratch = lua_gettop(L);
+    lua_pushnil(L);
+    d.kcache_slot = lua_gettop(L);
+    d.kcache = 0;
+    for (int i = 0; i < KCACHE; i++) d.klen[i] = (size_t)-1;
+    memset(d.objhint, 0, sizeof d.objhint);
     parse_value(&d);
     skip_ws(&d);
     if (d.p < d.end) jerr(&d, "unexpected data after the JSON value");
@@ -394,10 +455,26 @@ static void decode_buffer(lua_State *L, const char *p, size_t len) {
     lua_settop(L, d.objmt);
 }
 
-static int l_decode(lua_State *L) {
+static int decode_string_k(lua_State *L) {
     size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
+    const char *s = lua_tolstring(L, 1, &len);
     decode_buffer(L, s, len);
+    return 1;
+}
+
+/* l_decode: json.decode(s). The collector is paused while the tree is built (it is all live
+   data; incremental marking and sweeping of it would only be repeated work) and restarted
+   afterwards, also on error. */
+static int l_decode(lua_State *L) {
+    luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    int running = lua_gc(L, LUA_GCISRUNNING);
+    if (running) lua_gc(L, LUA_GCSTOP);
+    lua_pushcfunction(L, decode_string_k);
+    lua_pushvalue(L, 1);
+    int st = lua_pcall(L, 1, 1, 0);
+    if (running) lua_gc(L, LUA_GCRESTART);
+    if (st != LUA_OK) return lua_error(L);
     return 1;
 }
 
@@ -411,10 +488,14 @@ static int decode_bytes_k(lua_State *L) {
 
 /* pcxl_json_decode_protected: [] -> [v|err]. VM thread. */
 int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len) {
+    int running = lua_gc(L, LUA_GCISRUNNING);
+    if (running) lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, decode_bytes_k);
     lua_pushlightuserdata(L, (void *)p);
     lua_pushinteger(L, (lua_Integer)len);
-    return lua_pcall(L, 2, 1, 0);
+    int st = lua_pcall(L, 2, 1, 0);
+    if (running) lua_gc(L, LUA_GCRESTART);
+    return st;
 }
 
 /* pcxl_push_null: [] -> [json.null]. VM thread. */

@@ -20,7 +20,7 @@ public struct LuaContext {
     }
 
     /// Bytes currently allocated by the Lua state.
-    public var memoryUsed: Int { pcxl_mem_used(core.ctx) }
+    public var memoryUsed: Int { core.memoryUsed }
 
     // MARK: running code
 

@@ -87,7 +87,7 @@ public final class LuaVM: Sendable {
     public func close() { core.stop() }
 
     /// Bytes currently allocated by the state (racy read, for statistics).
-    public var memoryUsed: Int { core.ctx.map { pcxl_mem_used($0) } ?? 0 }
+    public var memoryUsed: Int { core.memoryUsed }
 
     // MARK: conveniences (each one job on the VM thread)
 

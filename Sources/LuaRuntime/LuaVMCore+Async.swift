@@ -126,9 +126,10 @@ extension LuaVMCore {
     /// Runs `n` jobs as coroutines, at most `concurrency` at a time, overlapping their async host
     /// calls. `pushJob(co, i)` pushes job i's function and arguments onto `co` and returns the
     /// argument count. On success the results table (`[i] = first result of job i`) is left on
-    /// top and 1 is returned. On the first error (lowest job index among the failures seen) no
-    /// new job starts, in-flight calls of the others are cancelled and awaited, their coroutines
-    /// are closed, and the error is re-raised unchanged. VM thread.
+    /// top and 1 is returned. On the first error to happen (in time; when several jobs fail in
+    /// the same step, the lowest index) no new job starts, the in-flight host calls of the other
+    /// jobs are cancelled and awaited, their coroutines are closed without being resumed
+    /// (to-be-closed variables run), and the error value is re-raised unchanged. VM thread.
     func schedule(_ L: OpaquePointer, count n: Int, concurrency: Int, pushJob: (OpaquePointer, Int) -> Int32) -> Int32 {
         guard lua_checkstack(L, 16) != 0 else {
             lua_pushstring(L, "async: Lua stack overflow")

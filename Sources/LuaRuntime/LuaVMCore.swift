@@ -73,6 +73,11 @@ final class LuaVMCore: @unchecked Sendable {
     let options: LuaVMOptions
     var L: OpaquePointer! = nil
     var ctx: OpaquePointer! = nil
+    /// Guards the cross-thread uses of `ctx` (interrupt, memory statistics) against its release.
+    private let ctxLock = Lock()
+    private var ctxAlive = false
+    /// The time limit of the current top-level run (for messages).
+    var currentTimeout: Double? = nil
     var functions: [HostEntry] = []
     /// Nesting of protected calls: 0 means the next call is a top-level run.
     var callDepth = 0
@@ -141,6 +146,7 @@ final class LuaVMCore: @unchecked Sendable {
         box.clear()
         cancelAllTasks()
         drainUnrefs()
+        ctxLock.withLock { ctxAlive = false }
         pcxl_close(L)
         L = nil
     }
@@ -168,7 +174,7 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     func interrupt() {
-        if let ctx { pcxl_interrupt(ctx) }
+        ctxLock.withLock { if ctxAlive { pcxl_interrupt(ctx) } }
         cancelAllTasks()
     }
 
@@ -179,6 +185,9 @@ final class LuaVMCore: @unchecked Sendable {
         completions.unlock()
         for t in tasks { t.cancel() }
     }
+
+    /// Bytes allocated by the state, 0 once closed. Any thread (racy read).
+    var memoryUsed: Int { ctxLock.withLock { ctxAlive ? pcxl_mem_used(ctx) : 0 } }
 
     func releaseRef(_ ref: Int32) {
         unrefLock.withLock { pendingUnrefs.append(ref) }
@@ -202,6 +211,7 @@ final class LuaVMCore: @unchecked Sendable {
         else { throw LuaError(kind: .memoryLimit, message: "cannot create a Lua state") }
         self.L = L
         self.ctx = pcxl_getctx(L)
+        ctxLock.withLock { ctxAlive = true }
         _ = box
         lenient {
             pcxl_open_sandboxed_libs(L)
@@ -335,6 +345,7 @@ final class LuaVMCore: @unchecked Sendable {
         if topLevel {
             pcxl_reset_abort(L)
             let limit = timeout ?? options.timeout
+            currentTimeout = limit
             if let limit, limit > 0 {
                 pcxl_set_deadline(ctx, pcxl_now_ns() + UInt64(limit * 1e9))
             } else {
@@ -417,7 +428,7 @@ final class LuaVMCore: @unchecked Sendable {
         switch reason {
         case Int32(PCXL_ABORT_TIMEOUT):
             kind = .timeout
-            message = "the script ran past its time limit of \(options.timeout.map { String(format: "%g", $0) } ?? "?") s"
+            message = "the script ran past its time limit of \(currentTimeout.map { String(format: "%g", $0) } ?? "?") s"
             errValue = nil
         case Int32(PCXL_ABORT_INTERRUPT):
             kind = .interrupted

@@ -90,6 +90,7 @@ struct JSONTests {
             (#""\x""#, "invalid escape in string at byte 2"),
             ("[1] x", "unexpected data after the JSON value at byte 5"),
             ("", "unexpected end of input at byte 1"),
+            ("[95E999999]", "number out of range (too large for a double) at byte 2"),
         ]
         for (input, want) in cases {
             let r = try await vm.runChunk("return pcall(require('json').decode, ...)", name: "t.lua", args: [input])
