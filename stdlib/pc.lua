@@ -71,8 +71,9 @@ function pc.errors.is(err, code)
   return err.code == code
 end
 
+-- Errors from the host carry the host call's location; point them at the user's line instead.
 local function raise_at_caller(e)
-  if getmetatable(e) == Error and not e.where then e.where = locate(3) end
+  if getmetatable(e) == Error then e.where = locate(3) or e.where end
   error(e, 0)
 end
 

@@ -9,5 +9,6 @@
 static inline void pcx_rl_setup(char *(*complete)(const char *, int), const char *word_breaks) {
     rl_completion_entry_function = (rl_compentry_func_t *)complete;
     rl_basic_word_break_characters = word_breaks;
+    rl_completion_append_character = '\0';
 }
 #endif

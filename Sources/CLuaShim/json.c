@@ -355,7 +355,7 @@ static void parse_object(jdec *d) {
         return;
     }
     int hint = d->objhint[d->depth];
-    if (hint > 0) {
+    if (hint > 0 && hint <= 256) {   /* capped: a huge sibling must not inflate small objects */
         /* siblings in a page usually share a shape: size the table like the previous one */
         lua_createtable(L, 0, hint);
         tbl = base + 1;

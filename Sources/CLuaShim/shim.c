@@ -92,8 +92,13 @@ static void *pcxl_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     void *np = realloc(ptr, nsize);
     if (np == NULL) return NULL;
-    c->fail_pending = 0;
     c->used = c->used - old + nsize;
+    if (c->fail_pending) {
+        /* the retry after an emergency GC succeeded; if live data still fills 95% of the limit
+           the script would thrash in back-to-back full collections: treat the limit as hit */
+        c->fail_pending = 0;
+        if (c->limit && c->used > c->limit - c->limit / 20 && !c->abort) c->abort = PCXL_ABORT_MEMORY;
+    }
     return np;
 }
 

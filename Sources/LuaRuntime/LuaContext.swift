@@ -116,9 +116,12 @@ public struct LuaContext {
 
     /// Registers a native module: `require(name)` returns a table of these functions and values
     /// (installed in `package.preload`). Dotted keys build nested tables:
-    /// `"carts.create"` becomes `m.carts.create`.
-    public func registerModule(_ name: String, functions: [String: LuaFunction], values: [String: LuaValue] = [:]) {
-        core.registerModule(state, name, functions: functions.mapValues { .function($0) }, values: values)
+    /// `"carts.create"` becomes `m.carts.create`. With `asGlobal` the table is also the global
+    /// `name` (e.g. `pc`), the same table `require` returns.
+    public func registerModule(_ name: String, functions: [String: LuaFunction], values: [String: LuaValue] = [:],
+                               asGlobal: Bool = false) {
+        core.registerModule(state, name, functions: functions.mapValues { .function($0) }, values: values,
+                            asGlobal: asGlobal)
     }
 
     /// Defines (or extends) the metatable registered under `name` (its `__name`), e.g.

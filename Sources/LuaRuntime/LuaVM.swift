@@ -106,9 +106,10 @@ public final class LuaVM: Sendable {
         try await perform { $0.check(source, name: name) }
     }
 
-    /// Registers a native module for `require(name)` (see ``LuaContext/registerModule(_:functions:values:)``).
-    public func registerModule(_ name: String, functions: [String: LuaFunction], values: [String: LuaValue] = [:]) async throws {
-        try await perform { $0.registerModule(name, functions: functions, values: values) }
+    /// Registers a native module for `require(name)` (see ``LuaContext/registerModule(_:functions:values:asGlobal:)``).
+    public func registerModule(_ name: String, functions: [String: LuaFunction], values: [String: LuaValue] = [:],
+                               asGlobal: Bool = false) async throws {
+        try await perform { $0.registerModule(name, functions: functions, values: values, asGlobal: asGlobal) }
     }
 
     /// Sets a global to a value.

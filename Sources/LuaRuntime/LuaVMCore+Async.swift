@@ -154,6 +154,13 @@ extension LuaVMCore {
             lua_rawseti(L, threads, lua_Integer(i))
         }
         func recordError(_ co: OpaquePointer, _ i: Int) {
+            if errIndex == Int.max {
+                // keep the failing job's own traceback; makeError prepends it to the outer one
+                lenient {
+                    luaL_traceback(L, co, nil, 0)
+                    lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
+                }
+            }
             lua_xmove(co, L, 1)
             if i < errIndex {
                 errIndex = i

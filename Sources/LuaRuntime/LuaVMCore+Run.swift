@@ -101,7 +101,8 @@ extension LuaVMCore {
     }
 
     /// Builds a module table from entries and values and installs a loader in package.preload.
-    func registerModule(_ L: OpaquePointer, _ name: String, functions: [String: HostEntry], values: [String: LuaValue]) {
+    func registerModule(_ L: OpaquePointer, _ name: String, functions: [String: HostEntry], values: [String: LuaValue],
+                        asGlobal: Bool = false) {
         lenient {
             lua_createtable(L, 0, Int32(functions.count + values.count))
             let t = lua_gettop(L)
@@ -130,6 +131,13 @@ extension LuaVMCore {
             lua_pushnil(L)
             lua_rawset(L, -3)
             pcxl_pop(L, 2)
+            if asGlobal {
+                pcxl_pushglobaltable(L)
+                lua_pushstring(L, name)
+                lua_rawgeti(L, pcxl_registryindex(), lua_Integer(ref))
+                lua_rawset(L, -3)
+                pcxl_pop(L, 1)
+            }
         }
     }
 

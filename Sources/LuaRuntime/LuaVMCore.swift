@@ -89,7 +89,9 @@ final class LuaVMCore: @unchecked Sendable {
     private let jobs = NSCondition()
     private var queue: [() -> Void] = []
     private var stopping = false
-    private(set) var thread: Thread? = nil
+    /// The VM thread (weak: a running Thread keeps itself alive, and a strong reference here
+    /// would make a cycle core -> thread -> closure -> core).
+    private(set) weak var thread: Thread? = nil
 
     // async completions (any thread)
     let completions = NSCondition()
@@ -192,6 +194,10 @@ final class LuaVMCore: @unchecked Sendable {
     func releaseRef(_ ref: Int32) {
         unrefLock.withLock { pendingUnrefs.append(ref) }
     }
+
+    /// Whether references wait to be released (checked on every host call, so a long run that
+    /// passes functions to Swift does not grow the registry). VM thread.
+    var hasPendingUnrefs: Bool { unrefLock.withLock { !pendingUnrefs.isEmpty } }
 
     func drainUnrefs() {
         let refs = unrefLock.withLock { () -> [Int32] in
@@ -388,6 +394,10 @@ final class LuaVMCore: @unchecked Sendable {
         if reason == Int32(PCXL_ABORT_MEMORY) {
             lenient { pcxl_gc_collect(L) }
         }
+        lenient {
+            lua_pushnil(L)
+            lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
+        }
         pcxl_reset_abort(L)
         drainUnrefs()
     }
@@ -402,6 +412,14 @@ final class LuaVMCore: @unchecked Sendable {
             pcxl_pop(L, 1)
             lua_pushnil(L)
             lua_setfield(L, pcxl_registryindex(), "pcxl.traceback")
+            lua_getfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
+            if let s = pcxl_tostring_raw(L, -1, nil) {
+                let inner = String(cString: s).replacingOccurrences(of: "stack traceback:", with: "async job traceback:")
+                traceback = inner + "\n" + (traceback ?? "")
+            }
+            pcxl_pop(L, 1)
+            lua_pushnil(L)
+            lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
         }
         var message = ""
         var errValue: LuaValue? = nil
@@ -456,6 +474,7 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// Called by the C trampoline for function `id`. Returns a result count or a PCXL_ code.
     func dispatch(_ L: OpaquePointer, _ id: Int) -> Int32 {
+        if hasPendingUnrefs { drainUnrefs() }
         guard id >= 0, id < functions.count else {
             lua_pushstring(L, "pcx: unknown host function \(id)")
             return PCXL_RAISE_
@@ -472,8 +491,7 @@ final class LuaVMCore: @unchecked Sendable {
             let context = LuaContext(core: self, state: L)
             let result: LuaHostResult
             do { result = try f(context, args) } catch {
-                pushError(L, error)
-                return PCXL_RAISE_
+                return pushError(L, error) ? PCXL_RERAISE_ : PCXL_RAISE_
             }
             return pushResult(L, result)
         case .function(.async(let f)):
@@ -491,17 +509,28 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     /// Pushes the Lua value of a Swift error. [] -> [e].
-    func pushError(_ L: OpaquePointer, _ error: any Error) {
+    /// Returns true when the pushed message already names its location (a ``LuaError`` from a
+    /// nested run), so the trampoline must not prefix the caller's.
+    @discardableResult
+    func pushError(_ L: OpaquePointer, _ error: any Error) -> Bool {
         lenient {
             if let r = error as? any LuaRaisable {
                 push(L, r.luaErrorValue)
             } else if let e = error as? LuaError {
-                if let v = e.value { push(L, v) } else { lua_pushstring(L, e.message) }
+                if let v = e.value {
+                    push(L, v)
+                } else if let loc = e.location {
+                    lua_pushstring(L, "\(loc): \(e.message)")
+                    return true
+                } else {
+                    lua_pushstring(L, e.message)
+                }
             } else if error is CancellationError {
                 lua_pushstring(L, "cancelled")
             } else {
                 lua_pushstring(L, "\(error)")
             }
+            return false
         }
     }
 

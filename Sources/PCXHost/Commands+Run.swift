@@ -41,7 +41,7 @@ extension PCXCommands {
     }
 
     /// `pcx check FILE...`: compiles each file; prints every syntax error as `file:line: message`.
-    public static func check(files: [String]) -> Int32 {
+    public static func check(files: [String]) async -> Int32 {
         do {
             let vm = try LuaVM(options: LuaVMOptions())
             defer { vm.close() }
@@ -61,7 +61,8 @@ extension PCXCommands {
                     failed = true
                     continue
                 }
-                let error = try vm.performBlocking { ctx in ctx.check(text, name: file) }
+                let source = text
+                let error = try await vm.perform { ctx in ctx.check(source, name: file) }
                 if let error {
                     let location = error.location ?? file
                     printError("\(location): \(stripLocation(error.message))")

@@ -5,7 +5,8 @@ extension PCXCommands {
     /// `pcx sandbox serve`: the sandbox over HTTP until SIGINT/SIGTERM.
     public static func sandboxServe(host: String, port: Int, database: String, seed: UInt64, scale: [String],
                                     faults: [String], orderLag: String?, registrationDelay: String?,
-                                    rateLimits: [String]) async -> Int32 {
+                                    rateLimits: [String], tokenLifetime: String? = nil,
+                                    restrictedMarkets: String? = nil) async -> Int32 {
         let config: SandboxConfiguration
         do {
             config = try SandboxConfiguration.fromOptions(
@@ -14,7 +15,8 @@ extension PCXCommands {
                 faults: faults.isEmpty ? nil : faults.joined(separator: ";"),
                 orderLag: orderLag,
                 rateLimit: rateLimits.isEmpty ? nil : rateLimits.joined(separator: ","),
-                registrationDelay: registrationDelay)
+                registrationDelay: registrationDelay, tokenLifetime: tokenLifetime,
+                restrictedMarkets: restrictedMarkets)
         } catch {
             printError("pcx: sandbox serve: \(error)")
             return ExitCode.usage.rawValue

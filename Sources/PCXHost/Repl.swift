@@ -4,9 +4,20 @@ import LuaRuntime
 
 /// The REPL's Lua side: evaluation with lua.c's conventions and completion.
 let replSupport = #"""
-local inspect = require "inspect"
 local json = require "json"
+local has_inspect, inspect = pcall(require, "inspect")
+if not has_inspect then inspect = function(v) return json.encode(v, { indent = true }) end end
 local M = {}
+
+-- In the REPL the stdlib modules are globals, loaded on first use.
+local AUTO = { money = true, date = true, csv = true, json = true, inspect = true, log = true, args = true,
+  progress = true, reservations = true, playbook_lib = false }
+setmetatable(_G, { __index = function(_, k)
+  if AUTO[k] then
+    local ok, m = pcall(require, k)
+    if ok then rawset(_G, k, m) return m end
+  end
+end })
 
 local function show(v)
   if type(v) == "table" and getmetatable(v) and getmetatable(v).__tostring then return tostring(v) end
@@ -64,14 +75,14 @@ function M.complete(text)
     for k, v in pairs(t) do
       if type(k) == "string" and k:sub(1, #last) == last and not seen[k] and k:match("^[%a_][%w_]*$") then
         seen[k] = true
-        out[#out + 1] = path .. sep .. k .. (type(v) == "table" and "." or (type(v) == "function" and "(" or ""))
+        out[#out + 1] = path .. sep .. k .. (type(v) == "table" and "." or "")
       end
     end
   end
   add(scope)
   if scope == _G then
     for _, m in ipairs({ "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
-      if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m; seen[m] = true end
+      if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m .. "."; seen[m] = true end
     end
   end
   table.sort(out)
@@ -168,10 +179,19 @@ extension PCXCommands {
         _ = read_history(history.path)
         let vm = host.vm
         completionProvider = { text in
-            (try? vm.performBlocking { ctx -> [String] in
-                let r = try ctx.callGlobal("pcx_repl_complete", [LuaValue(text)])
-                return r.first?.tableValue?.array.compactMap(\.stringValue) ?? []
-            }) ?? []
+            // Called on the readline thread while the VM is idle: ask the VM thread and wait.
+            let done = DispatchSemaphore(value: 0)
+            let box = Mutex<[String]>([])
+            Task {
+                let r = try? await vm.perform { ctx -> [String] in
+                    let r = try ctx.callGlobal("pcx_repl_complete", [LuaValue(text)])
+                    return r.first?.tableValue?.array.compactMap(\.stringValue) ?? []
+                }
+                box.withLock { $0 = r ?? [] }
+                done.signal()
+            }
+            done.wait()
+            return box.withLock { $0 }
         }
         pcx_rl_setup(completionCallback, strdup(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]"))
     }

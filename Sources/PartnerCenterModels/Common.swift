@@ -169,12 +169,12 @@ public struct ApiFault: Codable, Hashable, Sendable, Error {
         source = try container.decodeIfPresent(String.self, forKey: .source)
     }
 
-    /// Encodes `code` as a JSON number when numeric (as the service does); omits empty `data`.
+    /// Encodes `code` as a JSON number when numeric (as the service does); `data` when set (even empty, like the samples).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         if let numericCode { try container.encode(numericCode, forKey: .code) } else { try container.encodeIfPresent(code, forKey: .code) }
         try container.encodeIfPresent(description, forKey: .description)
-        if let data, !data.isEmpty { try container.encode(data, forKey: .data) }
+        try container.encodeIfPresent(data, forKey: .data)
         try container.encodeIfPresent(source, forKey: .source)
     }
 }

@@ -150,7 +150,14 @@ extension SandboxEngine {
             object["resource"] = .string(form["resource"] ?? "https://api.partnercenter.microsoft.com")
             if appUser { object["scope"] = .string("user_impersonation") }
         }
-        if let newRefresh { object["refresh_token"] = .string(newRefresh) }
+        if let newRefresh {
+            object["refresh_token"] = .string(newRefresh)
+            object["id_token"] = .string(signer.sign(claims: [
+                "aud": .string(partner.clientId), "tid": .string(partner.tenantId), "oid": .string(partner.userId),
+                "upn": .string("admin@\(partner.domain)"), "name": .string("\(partner.name) admin agent"),
+                "iat": .number(Decimal(issued)), "exp": .number(Decimal(issued + lifetime)),
+            ]))
+        }
         return SandboxResponse.json(object, status: 200)
     }
 

@@ -17,7 +17,7 @@ struct SandboxResponse: Sendable {
     }
 
     static func fault(_ error: SandboxError) -> SandboxResponse {
-        var response = json(ApiFault(code: error.code, description: error.description), status: error.status)
+        var response = json(ApiFault(code: error.code, description: error.description, data: []), status: error.status)
         if error.status == 401 { response.headers.append(("WWW-Authenticate", "OAuth realm=urn:cpsvc:cpid:pcx-sandbox")) }
         return response
     }

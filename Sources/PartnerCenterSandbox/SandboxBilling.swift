@@ -18,6 +18,8 @@ enum SandboxBilling {
         invoice.currencyCode = currency
         invoice.currencySymbol = SandboxCatalog.currencies.values.first { $0.code == currency }?.symbol ?? currency
         invoice.pdfDownloadLink = "/invoices/\(id)/documents/statement"
+        invoice.taxReceipts = []
+        invoice.amendments = []
         invoice.invoiceDetails = providers.map { provider, lineType in
             var detail = InvoiceDetail(invoiceLineItemType: lineType, billingProvider: provider)
             let providerPath = provider == .oneTime ? "OneTime" : provider == .azure ? "Azure" : "Office"

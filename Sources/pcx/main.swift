@@ -91,6 +91,28 @@ func finish(_ code: Int32) throws -> Never {
 }
 
 @main
+enum Entry {
+    /// Parses the command line and runs the verb. Usage errors exit 2 (not ArgumentParser's 64),
+    /// as the README documents.
+    static func main() async {
+        do {
+            var command = try PCX.parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = PCX.exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((PCX.fullMessage(for: error) + "\n").utf8))
+                exit(ExitCode.usage.rawValue)
+            }
+            PCX.exit(withError: error)
+        }
+    }
+}
+
 struct PCX: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pcx",
@@ -125,16 +147,16 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-struct Check: ParsableCommand {
+struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile Lua files without running them; report every syntax error as file:line: message.")
 
     @Argument(help: "Lua files to check.")
     var files: [String]
 
-    func run() throws {
+    func run() async throws {
         guard !files.isEmpty else { throw ValidationError("give at least one Lua file to check") }
-        try finish(PCXCommands.check(files: files))
+        try finish(await PCXCommands.check(files: files))
     }
 }
 
@@ -268,11 +290,14 @@ struct Sandbox: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
         @Option(help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
         @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s,customer=500/m'.", valueName: "spec")) var rateLimit: [String] = []
+        @Option(help: ArgumentHelp("Access-token lifetime, e.g. 1h, 30s.", valueName: "duration")) var tokenLifetime: String?
+        @Option(help: ArgumentHelp("Markets without reservation products: 2018 (BR CN IN RU KR TW HK), current, none, or a list like BR,CN.", valueName: "spec")) var restrictedMarkets: String?
 
         func run() async throws {
             try finish(await PCXCommands.sandboxServe(
                 host: host, port: port, database: db, seed: seed, scale: scale, faults: faults,
-                orderLag: orderLag, registrationDelay: registrationDelay, rateLimits: rateLimit))
+                orderLag: orderLag, registrationDelay: registrationDelay, rateLimits: rateLimit,
+                tokenLifetime: tokenLifetime, restrictedMarkets: restrictedMarkets))
         }
     }
 }

@@ -37,7 +37,10 @@ func eventually(_ cond: () -> Bool) async -> Bool {
 }
 
 func makeAsyncVM(_ extra: [String: LuaFunction] = [:], timeout: Double = 60) async throws -> LuaVM {
-    let vm = try makeVM { $0.timeout = timeout }
+    let vm = try makeVM {
+        $0.timeout = timeout
+        $0.modules = ["calls_host_at_load": "return { value = require('host').double(50) }"]
+    }
     var fns: [String: LuaFunction] = [
         "double": .async { args in
             try await Task.sleep(for: .milliseconds(2))
@@ -118,6 +121,15 @@ struct AsyncTests {
             """, name: "scripts/p.lua")
         #expect(r[0] == false)
         #expect(r[1] == "conflict: second failed")
+        let e = await expectLuaError(vm, """
+            local host, async = require "host", require "async"
+            local function inner() error("job broke") end
+            async.parallel(function() return host.double(1) end, function() inner() end)
+            """, name: "scripts/job.lua")
+        #expect(e?.message == "job broke")
+        #expect(e?.location == "scripts/job.lua:2")
+        #expect(e?.traceback?.contains("async job traceback:") == true)
+        #expect(e?.traceback?.contains("in local 'inner'") == true || e?.traceback?.contains("inner") == true)
         #expect(r[2] == "conflict")
         #expect(cancelled.isSet)
     }
@@ -126,7 +138,7 @@ struct AsyncTests {
         let vm = try await makeAsyncVM()
         let r = try await vm.runChunk("""
             local host, async = require "host", require "async"
-            local a, b, c = async.parallel(
+            local a, b, c, d = async.parallel(
               function()
                 local t = { 3, 1, 2 }
                 table.sort(t, function(x, y) return host.double(x) < host.double(y) end)
@@ -138,10 +150,11 @@ struct AsyncTests {
               function()
                 local obj = setmetatable({}, { __tostring = function() return "v" .. host.double(5) end })
                 return tostring(obj)
-              end)
-            return a, b, c
+              end,
+              function() return require("calls_host_at_load").value end)
+            return a, b, c, d
             """, name: "t.lua")
-        #expect(r == ["1,2,3", "2 4 6", "v10"])
+        #expect(r == ["1,2,3", "2 4 6", "v10", .integer(100)])
     }
 
     @Test func userCoroutinesKeepWorkingWithHostCallsInside() async throws {

@@ -181,6 +181,18 @@ struct JSONTests {
         #expect(direct["a"][2].tableValue?.metatableName == "json.object")
     }
 
+    @Test func aHugeObjectDoesNotInflateTheSmallObjectsAfterIt() async throws {
+        let vm = try makeVM { $0.memoryLimit = 64 << 20 }
+        let r = try await vm.runChunk("""
+            local json = require "json"
+            local big = {} for i = 1, 5000 do big[i] = string.format('"k%d":%d', i, i) end
+            local small = {} for i = 1, 20000 do small[i] = '{"a":1}' end
+            local v = json.decode("[{" .. table.concat(big, ",") .. "}," .. table.concat(small, ",") .. "]")
+            return #v, v[20001].a
+            """, name: "t.lua")
+        #expect(r == [.integer(20001), .integer(1)])
+    }
+
     @Test func largeArraysAndObjectsDecodeCompletely() async throws {
         let vm = try makeVM()
         let r = try await vm.runChunk("""

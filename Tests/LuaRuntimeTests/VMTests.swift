@@ -125,6 +125,35 @@ struct ValueTests {
         #expect(r == ["E<conflict>"])
     }
 
+    @Test func anErrorFromANestedRunKeepsItsOwnLocation() async throws {
+        let vm = try makeVM()
+        try await vm.perform { ctx in
+            ctx.setGlobal("nested", function: .sync { ctx, _ in
+                _ = try ctx.run("local x = 1\nerror('inner broke')", name: "inner.lua")
+                return .none
+            })
+        }
+        let r = try await vm.runChunk("return pcall(nested)", name: "outer.lua")
+        #expect(r == [false, "inner.lua:2: inner broke"])
+    }
+
+    @Test func referencesPassedToSwiftAreReleasedDuringALongRun() async throws {
+        let vm = try makeVM()
+        try await vm.perform { ctx in
+            ctx.setGlobal("take", function: .sync { _, args in .value(.boolean(args.first?.isFalsy == false)) })
+        }
+        let r = try await vm.runChunk("""
+            for i = 1, 20000 do take(function() return i end) end
+            collectgarbage("collect")
+            local before = collectgarbage("count")
+            for i = 1, 20000 do take(function() return i end) end
+            collectgarbage("collect")
+            return collectgarbage("count") - before
+            """, name: "t.lua")
+        // 20000 leaked closures and registry slots would be well over 1 MB
+        #expect((r.first?.doubleValue ?? 1e9) < 256)
+    }
+
     @Test func functionsCrossAsReferencesAndCanBeCalledBack() async throws {
         let vm = try makeVM()
         let r = try await vm.perform { ctx -> [LuaValue] in
@@ -211,6 +240,7 @@ struct LoadingTests {
             local ok, err = pcall(require, "nope")
             m[#m + 1] = err
             m[#m + 1] = package.cpath
+            m[#m + 1] = package.path
             return m
             """.write(to: scriptDir.appending(path: "main.lua"), atomically: true, encoding: .utf8)
         let vm = try makeVM {
@@ -225,6 +255,9 @@ struct LoadingTests {
         #expect(err.contains("no embedded module 'nope'"))
         #expect(!err.contains(".so"))
         #expect(t[7] == "")
+        // LUA_PATH from the environment plays no part: only the configured directories
+        let sd = scriptDir.path
+        #expect(t[8].stringValue == "\(stdlibDir.path)/?.lua;\(stdlibDir.path)/?/init.lua;\(sd)/?.lua;\(sd)/?/init.lua;\(sd)/lib/?.lua;\(sd)/lib/?/init.lua")
     }
 
     @Test func nativeModulesRegisteredFromSwiftAreRequiredThroughPreload() async throws {
@@ -232,11 +265,11 @@ struct LoadingTests {
         try await vm.registerModule("pc", functions: [
             "carts.create": .sync { _, args in .value(.table(LuaTable(fields: ["customer": args[0]]))) },
             "version": .sync { _, _ in .value("1.0") },
-        ], values: ["answer": 42])
+        ], values: ["answer": 42], asGlobal: true)
         let r = try await vm.runChunk("""
             local pc = require "pc"
-            return type(package.preload.pc), pc.carts.create("c1").customer, pc.version(), pc.answer
+            return type(package.preload.pc), pc.carts.create("c1").customer, pc.version(), pc.answer, _G.pc == pc
             """, name: "t.lua")
-        #expect(r == ["function", "c1", "1.0", .integer(42)])
+        #expect(r == ["function", "c1", "1.0", .integer(42), true])
     }
 }

@@ -111,6 +111,8 @@ struct ToleranceTests {
         #expect(try decode(ApiFault.self, #"{"code": 60012}"#).code == "60012")
         let text = String(decoding: try PartnerCenterJSON.encode(ApiFault(code: 800008, description: "d")), as: UTF8.self)
         #expect(text == #"{"code":800008,"description":"d","source":"PartnerFD"}"#)
+        let withData = String(decoding: try PartnerCenterJSON.encode(ApiFault(code: 1, description: "d", data: [])), as: UTF8.self)
+        #expect(withData.contains(#""data":[]"#))
     }
 
     @Test("links skip non-link members and collections tolerate missing items")

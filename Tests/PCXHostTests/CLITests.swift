@@ -1,0 +1,267 @@
+import Foundation
+import Testing
+
+/// Runs the built `pcx` binary (`make test` builds it first) with an isolated data directory.
+enum CLIHarness {
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: String {
+        let candidates = [".build/debug/pcx", ".build/x86_64-unknown-linux-gnu/debug/pcx"]
+        for c in candidates where FileManager.default.isExecutableFile(atPath: packageRoot.appendingPathComponent(c).path) {
+            return packageRoot.appendingPathComponent(c).path
+        }
+        return packageRoot.appendingPathComponent(candidates[0]).path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// A fresh temporary directory.
+    static func tempDir() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-cli-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs pcx with `args` in `cwd`, feeding `stdin`, with PCX_DATA_DIR/PCX_CONFIG_DIR isolated.
+    static func run(_ args: [String], stdin: String = "", cwd: URL? = nil, env: [String: String] = [:],
+                    timeout: TimeInterval = 120) throws -> Result {
+        let dir = cwd ?? tempDir()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PCX_") }
+        environment["PCX_DATA_DIR"] = dir.appendingPathComponent(".data").path
+        environment["PCX_CONFIG_DIR"] = dir.appendingPathComponent(".config").path
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(Data(stdin.utf8))
+        try inPipe.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        let outData = LockedData(), errData = LockedData()
+        let group = DispatchGroup()
+        for (pipe, sink) in [(outPipe, outData), (errPipe, errData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                group.leave()
+            }
+        }
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        group.wait()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+                      stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+
+    /// Writes `text` to `name` in `dir` and returns the directory.
+    @discardableResult
+    static func write(_ text: String, to name: String, in dir: URL) throws -> URL {
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return dir
+    }
+}
+
+final class LockedData: @unchecked Sendable {
+    private var data = Data()
+    private let lock = NSLock()
+    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+}
+
+@Suite("pcx run, check and exit codes")
+struct CLITests {
+    @Test func runPrintsOutputAndPassesArgumentsAsArgAndVarargs() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print(arg[0], arg[1], select('#', ...), ...)\n", to: "hello.lua", in: dir)
+        let r = try CLIHarness.run(["run", "hello.lua", "a", "--b"], cwd: dir)
+        #expect(r.status == 0)
+        #expect(r.stdout == "hello.lua\ta\t2\ta\t--b\n")
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func aSyntaxErrorExitsTwoWithFileAndLine() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local x = 1\nlocal y = = 2\n", to: "bad.lua", in: dir)
+        let r = try CLIHarness.run(["run", "bad.lua"], cwd: dir)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == "pcx: syntax error: bad.lua:2: unexpected symbol near '='\n")
+    }
+
+    @Test func aRuntimeErrorExitsOneWithOneLineThenTheTraceback() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local t = {}\nlocal function f() return t.x.y end\nf()\n", to: "rt.lua", in: dir)
+        let r = try CLIHarness.run(["run", "rt.lua"], cwd: dir)
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "pcx: error: rt.lua:2: attempt to index a nil value (field 'x')")
+        #expect(lines.dropFirst().first == "stack traceback:")
+        #expect(r.stderr.contains("rt.lua:3: in main chunk"))
+    }
+
+    @Test func aMissingScriptIsAUsageErrorWithAHint() throws {
+        let r = try CLIHarness.run(["run", "nope.lua"])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("pcx: cannot read nope.lua: no such file or not readable\n  hint: "))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try CLIHarness.run(["run"]).status == 2)
+        #expect(try CLIHarness.run(["frobnicate"]).status == 2)
+        #expect(try CLIHarness.run(["run", "--timeout", "-1", "x.lua"]).status == 2)
+        #expect(try CLIHarness.run(["run", "--max-spend", "ten", "x.lua"]).status == 2)
+    }
+
+    @Test func checkReportsEverySyntaxErrorAsFileLineMessage() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local y = = 2\n", to: "a.lua", in: dir)
+        try CLIHarness.write("print('fine')\n", to: "b.lua", in: dir)
+        try CLIHarness.write("x = \n", to: "c.lua", in: dir)
+        let r = try CLIHarness.run(["check", "a.lua", "b.lua", "c.lua", "missing.lua"], cwd: dir)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == """
+            a.lua:1: unexpected symbol near '='
+            c.lua:2: unexpected symbol near <eof>
+            missing.lua: cannot read the file
+
+            """)
+    }
+
+    @Test func checkOfCleanFilesExitsZeroAndRunsNothing() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("#!/usr/bin/env pcx\nerror('must not run')\n", to: "ok.lua", in: dir)
+        let r = try CLIHarness.run(["check", "ok.lua"], cwd: dir)
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty && r.stderr.isEmpty)
+    }
+
+    @Test func aTimeoutKillsAnInfiniteLoopInsidePcall() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local n = 0\nwhile true do pcall(function() while true do n = n + 1 end end) end\n", to: "spin.lua", in: dir)
+        let r = try CLIHarness.run(["run", "--timeout", "0.5", "spin.lua"], cwd: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("pcx: timeout: the script ran past its --timeout"))
+    }
+
+    @Test func aMemoryBombEndsWithMemoryLimit() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1024) .. i end\n", to: "bomb.lua", in: dir)
+        let r = try CLIHarness.run(["run", "--memory-limit", "32", "bomb.lua"], cwd: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("pcx: memory_limit: the script used more than its --memory-limit"))
+    }
+
+    @Test func writesOutsideAllowWriteAreRefusedAndInsideAllowed() throws {
+        let dir = CLIHarness.tempDir()
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try CLIHarness.write("""
+            local f, err = io.open("elsewhere.txt", "w")
+            print(f == nil, err ~= nil)
+            local g = assert(io.open("out/ok.txt", "w")); g:write("ok"); g:close()
+            print(os.remove("elsewhere.txt") == nil)
+            print(io.popen == nil, os.execute == nil)
+            """, to: "w.lua", in: dir)
+        let r = try CLIHarness.run(["run", "--allow-write", "out", "w.lua"], cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "true\ttrue\ntrue\ntrue\ttrue\n")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("ok.txt").path))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("elsewhere.txt").path))
+    }
+
+    @Test func secretsInTheEnvironmentAreInvisibleToLua() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print(os.getenv('PCX_CLIENT_SECRET'), os.getenv('PCX_REFRESH_TOKEN'), os.getenv('PCX_VISIBLE'))\n", to: "env.lua", in: dir)
+        let r = try CLIHarness.run(["run", "env.lua"], cwd: dir,
+                                   env: ["PCX_CLIENT_SECRET": "s3cr3t", "PCX_REFRESH_TOKEN": "rt", "PCX_VISIBLE": "yes"])
+        #expect(r.stdout == "nil\tnil\tyes\n")
+    }
+
+    @Test func aPartnerCenterErrorNamesTheScriptLineTheRequestAndAHint() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("-- look up a customer that does not exist\nlocal c = pc.customers.get('no-such-customer')\n", to: "nf.lua", in: dir)
+        let r = try CLIHarness.run(["run", "--sandbox", "nf.lua"], cwd: dir)
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("pcx: not_found: ") == true)
+        #expect(lines.count > 1 && lines[1].hasPrefix("  (GET /v1/customers/no-such-customer, request "))
+        #expect(lines.count > 1 && lines[1].hasSuffix("at nf.lua:2"))
+    }
+
+    @Test func badArgumentsToPcFunctionsRaiseAtTheCallersLine() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local ok, e = pcall(pc.products.list, { country = 'US', targte_view = 'x' })\nprint(e.code, e.where)\nprint(e.message)\n", to: "bad_opts.lua", in: dir)
+        let r = try CLIHarness.run(["run", "--sandbox", "bad_opts.lua"], cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("invalid_argument\tbad_opts.lua:1\n"))
+        #expect(r.stdout.contains("unknown option 'targte_view'"))
+        #expect(r.stdout.contains("did you mean 'target_view'?"))
+    }
+
+    @Test func bytecodeIsRefusedWithAClearError() throws {
+        let dir = CLIHarness.tempDir()
+        let url = dir.appendingPathComponent("b.luac")
+        try Data([0x1B, 0x4C, 0x75, 0x61, 0x54, 0x00]).write(to: url)
+        let r = try CLIHarness.run(["run", "b.luac"], cwd: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("bytecode is not allowed"))
+    }
+
+    @Test func versionAndHelpWork() throws {
+        let v = try CLIHarness.run(["--version"])
+        #expect(v.status == 0)
+        #expect(v.stdout.hasPrefix("pcx "))
+        let h = try CLIHarness.run(["help", "run"])
+        #expect(h.status == 0)
+        #expect(h.stdout.contains("--allow-write"))
+        let c = try CLIHarness.run(["--generate-completion-script", "bash"])
+        #expect(c.status == 0)
+        #expect(c.stdout.contains("_pcx"))
+    }
+}
+
+@Suite("pcx repl transcripts")
+struct ReplTranscriptTests {
+    @Test func anExpressionWithEqualsPrintsItsValue() throws {
+        let r = try CLIHarness.run(["repl"], stdin: "=1+1\n")
+        #expect(r.status == 0)
+        #expect(r.stdout == "2\n")
+    }
+
+    @Test func aMultiLineForLoopContinuesUntilComplete() throws {
+        let r = try CLIHarness.run(["repl"], stdin: "for i = 1, 3 do\nprint(i)\nend\n")
+        #expect(r.stdout == "1\n2\n3\n")
+    }
+
+    @Test func anErrorIsReportedAndTheSessionRecovers() throws {
+        let r = try CLIHarness.run(["repl"], stdin: "error('boom')\nx = 20\n=x + 1\n")
+        #expect(r.status == 0)
+        #expect(r.stdout == "stdin:1: boom\n21\n")
+    }
+
+    @Test func expressionsAreTriedFirstAndValuesPrettyPrinted() throws {
+        let r = try CLIHarness.run(["repl"], stdin: "1 + 2\n\"s\"\n{1, 2}\n")
+        #expect(r.stdout.hasPrefix("3\n\"s\"\n"))
+        #expect(r.stdout.contains("1"))
+    }
+
+    @Test func helpShowsAStubsDocumentation() throws {
+        let r = try CLIHarness.run(["repl"], stdin: ":help money.new\n")
+        #expect(r.stdout.hasPrefix("function money.new(amount, currency) end\n"))
+    }
+}

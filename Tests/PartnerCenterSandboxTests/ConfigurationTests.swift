@@ -1,0 +1,123 @@
+import Foundation
+import PartnerCenterModels
+@testable import PartnerCenterSandbox
+import Testing
+
+@Suite("Configuration and CLI spec parsing")
+struct ConfigurationTests {
+    @Test("durations parse units, combinations and bare seconds; bad ones name the option")
+    func durations() throws {
+        #expect(try SandboxDuration.parse("30s", option: "--order-lag") == 30)
+        #expect(try SandboxDuration.parse("15m", option: "x") == 900)
+        #expect(try SandboxDuration.parse("1h30m", option: "x") == 5400)
+        #expect(try SandboxDuration.parse("250ms", option: "x") == 0.25)
+        #expect(try SandboxDuration.parse("7d", option: "x") == 604_800)
+        #expect(try SandboxDuration.parse("42", option: "x") == 42)
+        for bad in ["", "soon", "15", "m15", "15q", "-3s", "1h30"] where bad != "15" {
+            #expect(throws: SandboxConfigurationError.self) { try SandboxDuration.parse(bad, option: "--order-lag") }
+        }
+        do {
+            _ = try SandboxDuration.parse("soon", option: "--order-lag")
+        } catch let error as SandboxConfigurationError {
+            #expect(error.code == "bad_duration")
+            #expect(error.description.hasPrefix("--order-lag: 'soon'"))
+        }
+        #expect(SandboxDuration.format(5400) == "1h30m")
+    }
+
+    @Test("fault specs parse sequences, repeats, rates and wildcards; bad specs say what is wrong")
+    func faults() throws {
+        let plan = try FaultPlan.parse("checkout=drop-after;CreateCart=503,ok,2*500;*=rate:0.05:503;getOrder=delay=2s,malformed,expired-token,drop-before")
+        #expect(plan.rules.count == 4)
+        #expect(plan.rules[0] == FaultRule(route: "checkout", mode: .sequence([.dropAfter])))
+        #expect(plan.rules[1] == FaultRule(route: "createCart", mode: .sequence([.status(503), .pass, .status(500), .status(500)])))
+        #expect(plan.rules[2] == FaultRule(route: "*", mode: .rate(0.05, .status(503))))
+        #expect(plan.rules[3].mode == .sequence([.delay(2), .malformed, .expiredToken, .dropBefore]))
+        #expect(try FaultPlan.parse(plan.description) == plan)
+        #expect(try FaultPlan.parse("none").rules.isEmpty)
+        for bad in ["checkout", "nowhere=500", "checkout=700", "checkout=rate:2:500", "checkout=explode"] {
+            #expect(throws: SandboxConfigurationError.self, "\(bad)") { try FaultPlan.parse(bad) }
+        }
+        do {
+            _ = try FaultPlan.parse("nowhere=500")
+        } catch let error as SandboxConfigurationError {
+            #expect(error.code == "bad_fault_spec")
+            #expect(error.message.contains("unknown route 'nowhere'"))
+            #expect(error.message.contains("checkout"))
+        }
+    }
+
+    @Test("rate-limit specs parse scopes and periods")
+    func rateLimits() throws {
+        let limits = try RateLimits.parse("partner=100/1m,customer=10/30s")
+        #expect(limits.partner == RateLimit(requests: 100, per: 60))
+        #expect(limits.customer == RateLimit(requests: 10, per: 30))
+        #expect(try RateLimits.parse("customer=5/min").partner == RateLimits.default.partner)
+        #expect(try RateLimits.parse("off") == .unlimited)
+        #expect(try RateLimits.parse("partner=off").partner == nil)
+        for bad in ["partner", "tenant=5/1m", "partner=0/1m", "partner=5/fortnight"] {
+            #expect(throws: SandboxConfigurationError.self, "\(bad)") { try RateLimits.parse(bad) }
+        }
+    }
+
+    @Test("scale specs parse counts with k/m suffixes")
+    func scale() throws {
+        #expect(try SandboxScale.parse("lineitems=1000000") == SandboxScale(customers: 0, lineItems: 1_000_000, invoices: 0))
+        #expect(try SandboxScale.parse("customers=2k,lineitems=1m,invoices=12") == SandboxScale(customers: 2000, lineItems: 1_000_000, invoices: 12))
+        #expect(try SandboxScale.parse("bench").lineItems == 1_000_000)
+        for bad in ["lineitems", "widgets=5", "lineitems=-1", "lineitems=lots"] {
+            #expect(throws: SandboxConfigurationError.self, "\(bad)") { try SandboxScale.parse(bad) }
+        }
+    }
+
+    @Test("CLI option strings build a configuration")
+    func options() throws {
+        let config = try SandboxConfiguration.fromOptions(host: "127.0.0.1", port: 0, db: ":memory:", seed: "42", scale: "lineitems=10",
+                                                          faults: "checkout=drop-after", orderLag: "30s", rateLimit: "customer=5/1m",
+                                                          restrictedMarkets: "current")
+        #expect(config.seed == 42)
+        #expect(config.storage == .inMemory)
+        #expect(config.orderLag == 30)
+        #expect(config.scale.lineItems == 10)
+        #expect(config.rateLimits.customer == RateLimit(requests: 5, per: 60))
+        #expect(config.restrictedMarkets.contains("BR") && !config.restrictedMarkets.contains("IN"))
+        #expect(try SandboxConfiguration.fromOptions(db: "/tmp/x.sqlite").storage == .file("/tmp/x.sqlite"))
+        #expect(throws: SandboxConfigurationError.self) { try SandboxConfiguration.fromOptions(port: 70000) }
+        #expect(throws: SandboxConfigurationError.self) { try SandboxConfiguration.fromOptions(seed: "abc") }
+    }
+}
+
+@Suite("Seeding and persistence")
+struct PersistenceTests {
+    @Test("the same seed gives the same partners, customers and catalog ids")
+    func deterministic() async throws {
+        var first: [String] = [], second: [String] = []
+        try await withSandbox({ $0.seed = 99 }) { h in first = [h.first.tenantId, h.first.clientId] + (try await h.customers(try await h.token())).map(\.id) }
+        try await withSandbox({ $0.seed = 99 }) { h in second = [h.first.tenantId, h.first.clientId] + (try await h.customers(try await h.token())).map(\.id) }
+        #expect(first == second)
+        #expect(first.count > 20)
+        var other: [String] = []
+        try await withSandbox({ $0.seed = 100 }) { h in other = [h.first.tenantId] }
+        #expect(other[0] != first[0])
+    }
+
+    @Test("state in a database file survives a restart and is not reseeded")
+    func restart() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-sandbox-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        var cartPath = ""
+        var tenant = ""
+        try await withSandbox({ $0.storage = .file(path) }) { h in
+            let token = try await h.token()
+            let customer = try #require(try await h.customers(token).first)
+            let cart = try await h.send(.POST, "/v1/customers/\(customer.id)/carts", body: #"{"lineItems":[{"catalogItemId":"x","quantity":1,"billingCycle":"one_time"}]}"#, token: token).decode(Cart.self)
+            cartPath = "/v1/customers/\(customer.id)/carts/\(cart.id!)"
+            tenant = h.first.tenantId
+        }
+        try await withSandbox({ $0.storage = .file(path); $0.seed = 12345 }) { h in
+            #expect(h.first.tenantId == tenant)
+            let result = try await h.send(.GET, cartPath, token: try await h.token())
+            #expect(result.status == 200)
+        }
+    }
+}

@@ -1,0 +1,512 @@
+import Foundation
+import PartnerCenter
+import PartnerCenterModels
+import PartnerCenterSandbox
+import Testing
+
+@Suite("Client against the sandbox: operations", .serialized)
+struct OperationTests {
+    @Test("every read operation returns the sandbox's data, typed and raw")
+    func readOperations() async throws {
+        try await withSandbox { harness, client in
+            // Customers, seek-paged, and one by id.
+            var customers: [Customer] = []
+            for try await customer in client.customers(pageSize: 3) { customers.append(customer) }
+            #expect(customers.count > 3)
+            let first = try await client.customer(id: customers[0].id)
+            #expect(first.id.lowercased() == customers[0].id.lowercased())
+            let raw = try await client.send(.getCustomer(customerId: customers[0].id))
+            #expect(raw.status == 200)
+            #expect(raw.text.contains("\"companyProfile\""))
+
+            // Subscriptions and registration status.
+            let subscriptions = try await client.subscriptions(customerId: first.id)
+            #expect(!subscriptions.isEmpty)
+            let subscription = try await client.subscription(customerId: first.id, subscriptionId: subscriptions[0].id)
+            #expect(subscription.id.lowercased() == subscriptions[0].id.lowercased())
+            let status = try await client.registrationStatus(customerId: first.id, subscriptionId: subscription.id)
+            #expect(status.status != nil)
+
+            // Catalog.
+            let products = try await client.products(country: "US", targetView: "AzureReservationsVM")
+            #expect(!products.isEmpty)
+            let product = try await client.product(id: products[0].id, country: "US")
+            #expect(product.id == products[0].id)
+            let skus = try await client.skus(productId: product.id, country: "US")
+            #expect(!skus.isEmpty)
+            let sku = try await client.sku(productId: product.id, skuId: skus[0].id, country: "US")
+            #expect(sku.id == skus[0].id)
+            let availabilities = try await client.availabilities(productId: product.id, skuId: sku.id, country: "US")
+            #expect(!availabilities.isEmpty)
+            let availability = try await client.availability(
+                productId: product.id, skuId: sku.id, availabilityId: availabilities[0].id, country: "US")
+            #expect(availability.catalogItemId == "\(product.id):\(sku.id):\(availability.id)")
+            let inventory = try await client.checkInventory(country: "US", request: InventoryCheckRequest(
+                targetItems: [InventoryItem(productId: product.id)],
+                inventoryContext: ["customerId": first.id, "azureSubscriptionId": subscription.id,
+                                   "armRegionName": sku.dynamicAttributes?["armRegionName"]?.stringValue ?? "eastus"]))
+            #expect(inventory.allSatisfy { $0.productId == product.id })
+
+            // Orders and entitlements (whatever the seed holds; shapes must decode).
+            _ = try await client.orders(customerId: first.id)
+            _ = try await client.orders(customerId: first.id, billingType: "onetime")
+            _ = try await client.entitlements(customerId: first.id, entitlementType: "reservedInstance")
+
+            // Billing.
+            let balance = try await client.accountBalance()
+            #expect(balance.currencyCode != nil)
+            let summaries = try await client.invoiceSummaries()
+            #expect(!summaries.isEmpty)
+            var invoices: [Invoice] = []
+            for try await invoice in client.invoices(pageSize: 1) { invoices.append(invoice) }
+            #expect(!invoices.isEmpty)
+            let invoice = try await client.invoice(id: invoices[0].id)
+            #expect(invoice.id == invoices[0].id)
+            _ = harness
+        }
+    }
+
+    @Test("a reserved instance is bought end to end: register, wait, cart, update, checkout, order, entitlement, invoice")
+    func purchaseFlow() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" } ?? customers.first {
+                $0.country.map { !MarketPolicy.defaultExcludedMarkets.contains($0) } ?? false })
+            let country = try #require(customer.country)
+            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
+                harness.advance(seconds: 3600)
+            }
+            let line = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: country)
+
+            var cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [line]))
+            let cartId = try #require(cart.id)
+            #expect(cart.status == .active)
+            #expect(cart.lineItems?.first?.error == nil, "line error: \(String(describing: cart.lineItems?.first?.error))")
+            cart.lineItems?[0].quantity = 2
+            let updated = try await client.updateCart(customerId: customer.id, cart: cart)
+            #expect(updated.lineItems?.first?.quantity == 2)
+            let fetched = try await client.cart(customerId: customer.id, cartId: cartId)
+            #expect(fetched.id == cartId)
+
+            let result = try await client.checkout(customerId: customer.id, cartId: cartId, requestId: UUID().uuidString)
+            #expect(result.orders?.count == 1)
+            let order = try #require(result.orders?.first)
+            let again = try await client.order(customerId: customer.id, orderId: order.id, includePrice: true)
+            #expect(again.id == order.id)
+            harness.advance(seconds: 3600)
+            let provisioning = try await client.orderProvisioningStatus(customerId: customer.id, orderId: order.id)
+            #expect(!provisioning.isEmpty)
+            let orders = try await client.orders(customerId: customer.id, billingType: "onetime")
+            #expect(orders.contains { $0.id == order.id })
+
+            let entitlements = try await client.entitlements(customerId: customer.id, entitlementType: "reservedInstance")
+            let artifact = try #require(entitlements.flatMap { $0.entitledArtifacts ?? [] }.first { $0.link != nil })
+            let details = try await client.reservationDetails(for: artifact)
+            #expect(!details.allReservations.isEmpty)
+        }
+    }
+
+    @Test("invoice pages are walked completely for offset and seek paging, and the statement PDF streams to a file")
+    func pagingAndDownload() async throws {
+        try await withSandbox { harness, client in
+            // Offset paging: invoices one per page equal the unpaged list.
+            let single = try await client.send(.listInvoices())
+            let all = try single.decode(ResourceCollection<Invoice>.self)
+            var paged: [String] = []
+            var pages = 0
+            for try await page in client.pages(of: .listInvoices(size: 1)) {
+                pages += 1
+                paged += try page.decode(ResourceCollection<Invoice>.self).items.map(\.id)
+            }
+            #expect(pages >= all.items.count)
+            #expect(Set(paged) == Set(all.items.map(\.id)))
+
+            // Seek paging: one-time line items of an invoice that has them, 2 per page.
+            var walked = false
+            for invoice in all.items {
+                let details = invoice.invoiceDetails ?? []
+                guard details.contains(where: { $0.billingProvider == .oneTime }) else { continue }
+                let request = PartnerCenterRequest.invoiceLineItems(
+                    invoiceId: invoice.id, provider: "onetime", invoiceLineItemType: "billinglineitems", size: 2000)
+                let whole = try await client.send(request).decode(ResourceCollection<InvoiceLineItem>.self)
+                guard whole.items.count > 2 else { continue }
+                var seekPages: [RawResponse] = []
+                var items: [InvoiceLineItem] = []
+                for try await item in client.invoiceLineItems(invoiceId: invoice.id, pageSize: 2) { items.append(item) }
+                for try await page in client.pages(of: .invoiceLineItems(
+                    invoiceId: invoice.id, provider: "onetime", invoiceLineItemType: "billinglineitems", size: 2)) {
+                    seekPages.append(page)
+                }
+                #expect(items.count == whole.items.count)
+                #expect(seekPages.count == (whole.items.count + 1) / 2)
+                #expect(seekPages.dropFirst().allSatisfy { $0.request.continuationToken != nil })
+                walked = true
+                break
+            }
+            #expect(walked, "the seed has a one-time invoice with more than two line items")
+
+            // PDF statement streamed to disk.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-pdf-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("statement.pdf").path
+            let download = try await client.downloadInvoiceStatement(invoiceId: all.items[0].id, to: path)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(download.bytes == bytes.count)
+            #expect(bytes.starts(with: Data("%PDF".utf8)))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["statement.pdf"])
+            _ = harness
+        }
+    }
+
+    @Test("customers are walked through every seek page")
+    func customerSeekPaging() async throws {
+        try await withSandbox { _, client in
+            let big = try await client.send(.listCustomers(size: 500)).decode(ResourceCollection<Customer>.self)
+            var pages = 0
+            var ids: [String] = []
+            for try await page in client.pages(of: .listCustomers(size: 2)) {
+                pages += 1
+                ids += try page.decode(ResourceCollection<Customer>.self).items.map(\.id)
+            }
+            #expect(ids.count == big.items.count)
+            #expect(Set(ids) == Set(big.items.map(\.id)))
+            #expect(pages == (big.items.count + 1) / 2)
+        }
+    }
+
+    @Test("an error carries the category, Partner Center's code, the request id and a hint")
+    func errorsCarryContext() async throws {
+        try await withSandbox { harness, client in
+            do {
+                _ = try await client.product(id: "NOPE00000000", country: "US")
+                Issue.record("an unknown product was found")
+            } catch let error as PartnerCenterError {
+                #expect(error.category == .notFound)
+                #expect(error.status == 404)
+                #expect(error.pcCode == "400013")
+                #expect(error.requestId != nil)
+                #expect(error.method == "GET")
+                #expect(error.path == "/v1/products/NOPE00000000")
+                #expect(harness.log.contains { $0.requestId == error.requestId && $0.status == 404 })
+            }
+        }
+    }
+}
+
+@Suite("Client against the sandbox: faults, auth and policy", .serialized)
+struct ResilienceTests {
+    @Test("checkout retried after a dropped connection places exactly one order")
+    func checkoutDroppedAfterCommit() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" })
+            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
+                harness.advance(seconds: 3600)
+            }
+            let line = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
+            let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [line]))
+            let cartId = try #require(cart.id)
+            let ordersBefore = try await client.orders(customerId: customer.id).count
+
+            try harness.faults("checkout=drop-after")
+            let pinned = UUID().uuidString.lowercased()
+            let result = try await client.checkout(customerId: customer.id, cartId: cartId, requestId: pinned)
+            #expect(result.orders?.count == 1)
+
+            let checkouts = harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/checkout") }
+            #expect(checkouts.count == 2, "one dropped attempt and one retry")
+            #expect(checkouts.allSatisfy { $0.requestId == pinned }, "the retry carries the same MS-RequestId")
+            harness.advance(seconds: 3600)
+            let ordersAfter = try await client.orders(customerId: customer.id).count
+            #expect(ordersAfter == ordersBefore + 1, "exactly one order")
+        }
+    }
+
+    @Test("an unpinned POST is not retried after a dropped connection, and the error names its request id")
+    func unpinnedPostNotRetried() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" })
+            try harness.faults("createCart=drop-before")
+            let body = try PartnerCenterJSON.encode(Cart(lineItems: [CartLineItem(id: 0, catalogItemId: "X:Y:Z", quantity: 1, billingCycle: .oneTime)]))
+            do {
+                _ = try await client.send(.createCart(customerId: customer.id, body: body))
+                Issue.record("the dropped POST succeeded")
+            } catch let error as PartnerCenterError {
+                #expect(error.category == .network)
+                let requestId = try #require(error.requestId)
+                #expect(error.hint?.contains(requestId) == true)
+            }
+            #expect(harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/carts") }.count <= 1)
+        }
+    }
+
+    @Test("a 429 with Retry-After is honoured before the retry")
+    func retryAfterHonoured() async throws {
+        try await withSandbox { harness, client in
+            try harness.faults("listProducts=429")
+            let products = try await client.products(country: "US", targetView: "AzureReservationsVM")
+            #expect(!products.isEmpty)
+            let throttled = harness.log.filter { $0.status == 429 }
+            #expect(throttled.count == 1)
+            #expect(client.metrics.throttled == 1)
+            #expect(client.metrics.retries == 1)
+            let waited = harness.sleeps.recorded.map { $0 }
+            #expect(waited.contains { $0 >= .seconds(1) }, "waited at least Retry-After: \(waited)")
+        }
+    }
+
+    @Test("5xx on a GET is retried with the same MS-RequestId")
+    func serverErrorRetried() async throws {
+        try await withSandbox { harness, client in
+            let customerId = try #require(try await Discovery.customersByCountry(client).first?.id)
+            try harness.faults("getCustomer=503,500")
+            let before = harness.log.count
+            let response = try await client.send(.getCustomer(customerId: customerId))
+            #expect(response.attempts == 3)
+            let attempts = harness.log.dropFirst(before).filter { $0.route.lowercased() == "getcustomer" }
+            #expect(attempts.map(\.status) == [503, 500, 200])
+            #expect(Set(attempts.map(\.requestId)).count == 1)
+            #expect(attempts.first?.requestId == response.requestId)
+        }
+    }
+
+    @Test("a run whose retry budget is spent fails with a clear throttled error")
+    func budgetExhausted() async throws {
+        try await withSandbox({ _ in }, client: { $0.retry.retryBudget = 2 }) { harness, client in
+            try harness.faults("listProducts=5*429")
+            do {
+                _ = try await client.products(country: "US", targetView: "AzureReservationsVM")
+                Issue.record("succeeded despite the spent budget")
+            } catch let error as PartnerCenterError {
+                #expect(error.category == .throttled)
+                #expect(error.status == 429)
+                #expect(error.message.contains("retry budget is spent"), "\(error.message)")
+                #expect(error.hint?.contains("retry budget") == true)
+            }
+            #expect(client.retryBudgetRemaining == 0)
+        }
+    }
+
+    @Test("a token expiring mid-run is renewed transparently")
+    func tokenRenewal() async throws {
+        try await withSandbox { harness, client in
+            _ = try await client.accountBalance()
+            #expect(client.metrics.tokenRequests == 1)
+            // The sandbox's clock passes the token's expiry; the client's cache does not know.
+            harness.advance(seconds: 2 * 3600)
+            _ = try await client.accountBalance()
+            // And a token the server refuses as expired mid-run.
+            try harness.faults("getInvoiceSummary=expired-token")
+            _ = try await client.accountBalance()
+            #expect(client.metrics.tokenRequests == 3)
+            #expect(client.metrics.failures == 0)
+        }
+    }
+
+    @Test("app-only credentials work on the v1 and v2 token endpoints")
+    func appOnlyTokens() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.stop() } }
+        for version in [TokenEndpointVersion.v1, .v2] {
+            let client = try harness.client(appOnly: true) { $0.tokenEndpointVersion = version }
+            let products = try await client.products(country: "US", targetView: "AzureReservationsVM")
+            #expect(!products.isEmpty)
+            try await client.shutdown()
+        }
+    }
+
+    @Test("a rotated refresh token is persisted with mode 0600 and used next time")
+    func refreshRotation() async throws {
+        let harness = try await Harness.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-rt-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let store = directory.appendingPathComponent("refresh-token").path
+        let client = try harness.client { $0.refreshTokenStore = store }
+        _ = try await client.accountBalance()
+        let attributes = try FileManager.default.attributesOfItem(atPath: store)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let stored = try String(contentsOfFile: store, encoding: .utf8)
+        #expect(stored != harness.sandbox.credentials.refreshToken)
+        #expect(await client.currentRefreshToken()?.reveal() == stored)
+        try await client.shutdown()
+        // A new client starts from the stored (rotated) token.
+        let second = try harness.client { $0.refreshTokenStore = store }
+        _ = try await second.accountBalance()
+        try await second.shutdown()
+        await harness.stop()
+    }
+
+    @Test("a wrong client secret fails as unauthenticated without revealing the secret")
+    func wrongSecret() async throws {
+        let harness = try await Harness.start()
+        let client = try harness.client(appOnly: true) { $0.clientSecret = Secret("wrong-secret-value-123") }
+        do {
+            _ = try await client.accountBalance()
+            Issue.record("a wrong secret was accepted")
+        } catch let error as PartnerCenterError {
+            #expect(error.category == .unauthenticated)
+            #expect(!error.description.contains("wrong-secret-value-123"))
+            #expect(!error.description.contains(harness.sandbox.credentials.clientSecret))
+        }
+        try await client.shutdown()
+        await harness.stop()
+    }
+
+    @Test("the market policy refuses every excluded market with no mutating request sent")
+    func marketPolicy() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let excluded = customers.filter { $0.country.map(MarketPolicy.defaultExcludedMarkets.contains) ?? false }
+            #expect(Set(excluded.compactMap(\.country)) == MarketPolicy.defaultExcludedMarkets, "the seed covers every excluded market")
+            let body = try PartnerCenterJSON.encode(Cart(lineItems: [CartLineItem(id: 0, catalogItemId: "A:B:C", quantity: 1, billingCycle: .oneTime)]))
+            let before = harness.log.count
+            for customer in excluded {
+                let attempts: [PartnerCenterRequest] = [
+                    .createCart(customerId: customer.id, body: body),
+                    .updateCart(customerId: customer.id, cartId: "any", body: body),
+                    .checkoutCart(customerId: customer.id, cartId: "any", requestId: "pinned"),
+                    PartnerCenterRequest(method: "post", path: "/customers/\(customer.id.uppercased())/Carts/", body: body),
+                ]
+                for request in attempts {
+                    do {
+                        _ = try await client.send(request)
+                        Issue.record("\(request) was sent for \(customer.country ?? "?")")
+                    } catch let error as PartnerCenterError {
+                        #expect(error.category == .policyDenied)
+                        #expect(error.message.lowercased().contains(customer.id.lowercased()))
+                        #expect(error.message.contains(customer.country!))
+                        #expect(error.message.contains("reserved-instance-markets"))
+                    }
+                }
+                do {
+                    _ = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: []))
+                    Issue.record("typed createCart was sent")
+                } catch let error as PartnerCenterError {
+                    #expect(error.category == .policyDenied)
+                }
+            }
+            let sent = harness.log.dropFirst(before)
+            #expect(!sent.contains { $0.mutated }, "no mutating request reached the sandbox")
+            #expect(!sent.contains { $0.method != "GET" })
+            #expect(client.metrics.policyRefusals == excluded.count * 5)
+        }
+    }
+
+    @Test("a customer in an allowed market can create a cart, and a custom excluded list is honoured")
+    func marketPolicyConfiguration() async throws {
+        try await withSandbox({ _ in }, client: { $0.marketPolicy = MarketPolicy(excludedMarkets: ["US"]) }) { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let american = try #require(customers.first { $0.country == "US" })
+            await #expect(throws: PartnerCenterError.self) {
+                _ = try await client.createCart(customerId: american.id, cart: Cart(lineItems: []))
+            }
+            let brazilian = try #require(customers.first { $0.country == "BR" })
+            // BR is allowed under this configuration: the request reaches the sandbox (whatever it answers).
+            let before = harness.log.count
+            _ = try? await client.createCart(customerId: brazilian.id, cart: Cart(lineItems: [
+                CartLineItem(id: 0, catalogItemId: "A:B:C", quantity: 1, billingCycle: .oneTime),
+            ]))
+            #expect(harness.log.dropFirst(before).contains { $0.method == "POST" })
+        }
+    }
+
+    @Test("cancelling the calling task cancels the request in flight")
+    func cancellation() async throws {
+        let events = EventRecorder()
+        try await withSandbox({ _ in }, client: { $0.onEvent = events.handler }) { harness, client in
+            try harness.faults("getInvoiceSummary=delay=3s")
+            let task = Task { try await client.accountBalance() }
+            // Wait (without a time bound on correctness) until the attempt is on the wire.
+            while !events.events.contains(where: { if case .sending(let op, _, _, _, _) = $0 { return op == "invoices.balance" } else { return false } }) {
+                await Task.yield()
+            }
+            task.cancel()
+            do {
+                _ = try await task.value
+                Issue.record("the cancelled call completed")
+            } catch let error as PartnerCenterError {
+                #expect(error.category == .cancelled)
+            }
+        }
+    }
+
+    @Test("concurrent calls under the rate limiter all succeed, each with its own MS-RequestId")
+    func concurrentCallsDistinctIds() async throws {
+        try await withSandbox({ _ in }, client: {
+            $0.rateLimits = RateLimitPolicy(partnerRate: 1000, partnerBurst: 10, customerRate: 1000, customerBurst: 10, concurrency: 4)
+        }) { harness, client in
+            let before = harness.log.count
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { _ = try await client.send(.listProducts(country: "US", targetView: "AzureReservationsVM")) }
+                }
+                try await group.waitForAll()
+            }
+            let sent = harness.log.dropFirst(before).filter { $0.route == "listProducts" }
+            #expect(sent.count == 20)
+            #expect(Set(sent.map(\.requestId)).count == 20)
+            #expect(client.metrics.requestsSent >= 20)
+        }
+    }
+}
+
+@Suite("Client against the sandbox: registration and throttling", .serialized)
+struct RegistrationAndThrottlingTests {
+    @Test("registering a subscription returns its status link and waitUntilRegistered returns once the sandbox registers it")
+    func registration() async throws {
+        try await withSandbox { harness, client in
+            var target: (customer: String, subscription: String)?
+            search: for (customerId, country) in try await Discovery.customersByCountry(client) where country == "US" {
+                for subscription in try await client.subscriptions(customerId: customerId) {
+                    let status = try await client.registrationStatus(customerId: customerId, subscriptionId: subscription.id)
+                    let azure = subscription.offerId?.uppercased() == "MS-AZR-0145P"
+                        || (subscription.offerName ?? subscription.friendlyName ?? "").localizedCaseInsensitiveContains("azure")
+                    if status.status == .notRegistered && azure { target = (customerId, subscription.id); break search }
+                }
+            }
+            let (customerId, subscriptionId) = try #require(target, "the seed has an unregistered US subscription")
+            let location = try await client.registerSubscription(customerId: customerId, subscriptionId: subscriptionId)
+            #expect(location.lowercased().hasSuffix("/subscriptions/\(subscriptionId.lowercased())/registrationstatus"))
+            let pending = try await client.registrationStatus(customerId: customerId, subscriptionId: subscriptionId)
+            #expect(pending.status != .registered)
+            // Not registered yet and the deadline passes: a timeout naming the state.
+            do {
+                _ = try await client.waitUntilRegistered(
+                    customerId: customerId, subscriptionId: subscriptionId, timeout: .milliseconds(20), initialDelay: .milliseconds(1))
+                Issue.record("registered before the sandbox's delay passed")
+            } catch let error as PartnerCenterError {
+                #expect(error.category == .timeout)
+                #expect(error.message.contains(subscriptionId))
+            }
+            harness.advance(seconds: 3600)
+            let done = try await client.waitUntilRegistered(customerId: customerId, subscriptionId: subscriptionId, timeout: .seconds(60))
+            #expect(done.status == .registered)
+        }
+    }
+
+    @Test("a client faster than the service's limit tightens on 429 and every call still succeeds")
+    func aimdAgainstSandbox() async throws {
+        try await withSandbox({
+            $0.rateLimits = RateLimits(partner: RateLimit(requests: 5, per: 1), customer: nil)
+        }, client: {
+            $0.sleeper = { try await Task.sleep(for: $0) }
+            $0.rateLimits = RateLimitPolicy(partnerRate: 100, partnerBurst: 20, customerRate: nil, concurrency: 4)
+            $0.retry = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .seconds(1), retryBudget: 200)
+        }) { harness, client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<15 {
+                    group.addTask { _ = try await client.send(.listProducts(country: "US", targetView: "AzureReservationsVM")) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(client.metrics.failures == 0)
+            #expect(client.metrics.throttled >= 1)
+            #expect(try #require(client.rateLimiter.currentPartnerRate) < 100)
+            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 15)
+        }
+    }
+}
