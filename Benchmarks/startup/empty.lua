@@ -1,0 +1,1 @@
+-- Intentionally empty: `pcx run` start-up cost (VM, stdlib, prelude) without any Partner Center call.

@@ -1,0 +1,599 @@
+---@meta pc
+
+-- LuaLS type stubs for stdlib/pc.lua (the global `pc`, also `require "pc"`). Editors read these;
+-- the REPL's `:help NAME` prints the comment block above each `function`. Nothing here runs.
+
+---The Partner Center reservation client, for scripts.
+---
+---Mirrors the Swift client one-to-one: `pc.<resource>.<verb>(...)`, option keys in snake_case,
+---results are plain tables decoded from the response with Partner Center's own field names
+---(`catalogItemId`, `lineItems`, ...). `list` returns every item of a collection, following
+---`links.next` / continuation tokens; `each` returns a lazy iterator that streams page by page.
+---Every failure is raised as a `pc.Error` table; test it with `pc.errors.is(err, "not_found")`.
+---@class pc
+---@field Error pc.Error the metatable of every error pcx raises (compare with getmetatable)
+---@field options pc.Options the run's options (read only)
+pc = {}
+
+---The stable error codes of `pc.Error.code`.
+---@alias pc.ErrorCode "invalid_argument"|"unauthenticated"|"forbidden"|"not_found"|"conflict"|"throttled"|"server_error"|"network"|"timeout"|"cancelled"|"interrupted"|"policy_denied"|"memory_limit"|"script_error"
+
+---A structured error raised by every `pc` call (and by `pc.errors.new`). Never contains secrets.
+---@class pc.Error
+---@field code pc.ErrorCode stable machine-readable code
+---@field message string what went wrong
+---@field status? integer the HTTP status Partner Center answered
+---@field pc_code? integer|string Partner Center's own error code (e.g. 800002)
+---@field request_id? string the MS-RequestId of the failed call
+---@field correlation_id? string the MS-CorrelationId of the failed call
+---@field method? string HTTP method of the failed call
+---@field path? string request path of the failed call
+---@field where? string your script's file:line that made the call
+---@field hint? string how to fix it
+---@field retry_after? number seconds Partner Center asked to wait (429)
+
+---The run's options.
+---@class pc.Options
+---@field json boolean the run asked for --json output
+---@field dry_run boolean --dry-run: registration and checkout are journaled instead of sent
+---@field allow_purchase boolean --allow-purchase: check out without asking
+
+---Options of list calls that page by size.
+---@class pc.PageOptions
+---@field size? integer items per request
+
+---Catalog options.
+---@class pc.CatalogOptions
+---@field country string the market, ISO 3166 alpha-2 ("US")
+---@field target_segment? string e.g. "commercial"
+---@field reservation_scope? string "AzurePlan" for Azure plan subscriptions
+
+---Options of the line-item calls.
+---@class pc.LineItemOptions
+---@field provider? "onetime"|"azure"|"office" default "onetime"
+---@field invoice_line_item_type? "billinglineitems"|"usagelineitems" default "billinglineitems"
+---@field size? integer page size, at most 2000
+---@field currency_code? string only this currency
+---@field period? string billing period ("current", "previous")
+
+-- Errors ------------------------------------------------------------------
+
+---Error helpers.
+---@class pc.errors
+---@field codes pc.ErrorCode[] every code, in a stable order
+pc.errors = {}
+
+---Creates a `pc.Error` (to raise with `error(e, 0)`); `where` defaults to the caller's file:line.
+---
+--- example:
+---```lua
+---error(pc.errors.new { code = "not_found", message = "no SKU Standard_X1 in westeurope",
+---  hint = "list the SKUs with pc.skus.list(product_id, {country = \"US\"})" }, 0)
+---```
+---@param fields {code: pc.ErrorCode, message?: string, hint?: string, where?: string} the error's fields (any others are kept)
+---@return pc.Error
+function pc.errors.new(fields) end
+
+---Whether `err` is a `pc.Error`, optionally of the given code.
+---
+--- example:
+---```lua
+---local ok, err = pcall(pc.customers.get, "no-such-customer")
+---if not ok and pc.errors.is(err, "not_found") then print("unknown customer") end
+---```
+---@param err any a value caught by pcall
+---@param code? pc.ErrorCode the code to test for
+---@return boolean
+function pc.errors.is(err, code) end
+
+-- Customers ------------------------------------------------------------------
+
+pc.customers = {}
+
+---The partner's customers (seek paging, all pages).
+---
+--- example:
+---```lua
+---for _, c in ipairs(pc.customers.list()) do print(c.id, c.companyProfile.companyName) end
+---```
+---@param opts? pc.PageOptions
+---@return table[] customers
+function pc.customers.list(opts) end
+
+---A lazy iterator over the partner's customers, page by page.
+---
+--- example:
+---```lua
+---for c in pc.customers.each { size = 100 } do print(c.id) end
+---```
+---@param opts? pc.PageOptions
+---@return fun(): table? iterator
+function pc.customers.each(opts) end
+
+---One customer, with company and billing profile.
+---
+--- example:
+---```lua
+---local c = pc.customers.get(customer_id)
+---print(c.companyProfile.companyName, c.billingProfile.defaultAddress.country)
+---```
+---@param customer_id string the customer tenant id
+---@return table customer
+function pc.customers.get(customer_id) end
+
+-- Subscriptions ------------------------------------------------------------------
+
+pc.subscriptions = {}
+
+---A customer's subscriptions (every page).
+---
+--- example:
+---```lua
+---for _, s in ipairs(pc.subscriptions.list(customer_id)) do print(s.id, s.offerName, s.status) end
+---```
+---@param customer_id string
+---@return table[] subscriptions
+function pc.subscriptions.list(customer_id) end
+
+---One subscription of a customer.
+---
+--- example:
+---```lua
+---local s = pc.subscriptions.get(customer_id, subscription_id)
+---print(s.offerId, s.status)
+---```
+---@param customer_id string
+---@param subscription_id string
+---@return table subscription
+function pc.subscriptions.get(customer_id, subscription_id) end
+
+---Registers a subscription for reservation purchases (202 + Location). In a dry run the
+---registration is recorded in the journal instead of being sent.
+---
+--- example:
+---```lua
+---pc.subscriptions.register(customer_id, subscription_id)
+---pc.subscriptions.wait_registered(customer_id, subscription_id, { timeout = 300 })
+---```
+---@param customer_id string
+---@param subscription_id string
+---@return table result the registration answer (status, location)
+function pc.subscriptions.register(customer_id, subscription_id) end
+
+---The registration status of a subscription (`subscriptionId`, `status`: Registered, Registering, NotRegistered).
+---
+--- example:
+---```lua
+---local st = pc.subscriptions.registration_status(customer_id, subscription_id)
+---if st.status:lower() ~= "registered" then pc.subscriptions.register(customer_id, subscription_id) end
+---```
+---@param customer_id string
+---@param subscription_id string
+---@return table status
+function pc.subscriptions.registration_status(customer_id, subscription_id) end
+
+---Polls the registration status with backoff until Registered, or raises `timeout`.
+---
+--- example:
+---```lua
+---local st = pc.subscriptions.wait_registered(customer_id, subscription_id, { timeout = 120 })
+---print(st.status)   --> Registered
+---```
+---@param customer_id string
+---@param subscription_id string
+---@param opts? {timeout?: number} seconds to wait, default 600
+---@return table status
+function pc.subscriptions.wait_registered(customer_id, subscription_id, opts) end
+
+-- Catalog ------------------------------------------------------------------
+
+pc.products = {}
+
+---Products for a market and target view (every page).
+---
+--- example:
+---```lua
+---for _, p in ipairs(pc.products.list { country = "US", target_view = "AzureReservationsVM" }) do
+---  print(p.id, p.title)
+---end
+---```
+---@param opts {country: string, target_view: string, target_segment?: string, reservation_scope?: string}
+---@return table[] products
+function pc.products.list(opts) end
+
+---One product in a market.
+---
+--- example:
+---```lua
+---local p = pc.products.get(product_id, { country = "US" })
+---print(p.title, p.productType.id)
+---```
+---@param product_id string
+---@param opts {country: string, reservation_scope?: string}
+---@return table product
+function pc.products.get(product_id, opts) end
+
+pc.skus = {}
+
+---A product's SKUs in a market (every page); ARM details are in `dynamicAttributes`.
+---
+--- example:
+---```lua
+---for _, s in ipairs(pc.skus.list(product_id, { country = "US" })) do
+---  print(s.id, s.dynamicAttributes.armSkuName, s.dynamicAttributes.duration)
+---end
+---```
+---@param product_id string
+---@param opts pc.CatalogOptions
+---@return table[] skus
+function pc.skus.list(product_id, opts) end
+
+---One SKU of a product in a market.
+---
+--- example:
+---```lua
+---local s = pc.skus.get(product_id, sku_id, { country = "US" })
+---print(s.title, s.dynamicAttributes.armRegionName)
+---```
+---@param product_id string
+---@param sku_id string
+---@param opts {country: string, reservation_scope?: string}
+---@return table sku
+function pc.skus.get(product_id, sku_id, opts) end
+
+pc.inventory = {}
+
+---Checks inventory for catalog items in a customer's subscription and region; returns the bare
+---array of InventoryItem (`isRestricted`, `restrictions`).
+---
+--- example:
+---```lua
+---local items = pc.inventory.check("US", {
+---  targetItems = { { productId = product_id, skuId = sku_id } },
+---  inventoryContext = { customerId = customer_id, azureSubscriptionId = subscription_id, armRegionName = "eastus" },
+---})
+---print(items[1].isRestricted)
+---```
+---@param country string ISO alpha-2 market ("US")
+---@param request table the inventory request (targetItems, inventoryContext)
+---@return table[] items
+function pc.inventory.check(country, request) end
+
+pc.availabilities = {}
+
+---A SKU's availabilities in a market (every page); each has the `catalogItemId` to buy.
+---
+--- example:
+---```lua
+---local avs = pc.availabilities.list(product_id, sku_id, { country = "US" })
+---print(avs[1].catalogItemId)
+---```
+---@param product_id string
+---@param sku_id string
+---@param opts pc.CatalogOptions
+---@return table[] availabilities
+function pc.availabilities.list(product_id, sku_id, opts) end
+
+---One availability of a SKU in a market.
+---
+--- example:
+---```lua
+---local av = pc.availabilities.get(product_id, sku_id, availability_id, { country = "US" })
+---print(av.catalogItemId, av.terms[1].duration)
+---```
+---@param product_id string
+---@param sku_id string
+---@param availability_id string
+---@param opts {country: string}
+---@return table availability
+function pc.availabilities.get(product_id, sku_id, availability_id, opts) end
+
+-- Carts and purchases ------------------------------------------------------------------
+
+pc.carts = {}
+
+---Creates a cart (Partner Center's price quote; spends nothing). The market policy is checked
+---first: a customer in a market where Reserved VM Instances are not sold is refused.
+---
+--- example:
+---```lua
+---local cart = pc.carts.create(customer_id, { lineItems = { {
+---  id = 0, catalogItemId = catalog_item_id, quantity = 1, billingCycle = "one_time", termDuration = "P1Y",
+---  provisioningContext = { subscriptionId = subscription_id, scope = "shared", duration = "1Year" },
+---} } })
+---print(cart.id, cart.lineItems[1].catalogItemId)
+---```
+---@param customer_id string
+---@param cart {lineItems: table[]} the cart (REST names); lineItems must not be empty
+---@return table cart the created cart, with its id and prices
+function pc.carts.create(customer_id, cart) end
+
+---One cart of a customer.
+---
+--- example:
+---```lua
+---local cart = pc.carts.get(customer_id, cart_id)
+---print(cart.status, #cart.lineItems)
+---```
+---@param customer_id string
+---@param cart_id string
+---@return table cart
+function pc.carts.get(customer_id, cart_id) end
+
+---Replaces a cart's content (e.g. a new quantity).
+---
+--- example:
+---```lua
+---cart.lineItems[1].quantity = 3
+---cart = pc.carts.update(customer_id, cart.id, cart)
+---```
+---@param customer_id string
+---@param cart_id string
+---@param cart table the whole cart (REST names)
+---@return table cart
+function pc.carts.update(customer_id, cart_id, cart) end
+
+---Checks out a cart through the purchase gate and the journal (see `pc.purchase`).
+---
+--- example:
+---```lua
+---local result = pc.carts.checkout(customer_id, cart.id, { idempotency_key = "order-2026-11-ri-1" })
+---print(result.orders and result.orders[1].id)
+---```
+---@param customer_id string
+---@param cart_id string
+---@param opts? {idempotency_key?: string, plan?: table} plan is shown to the user and journaled
+---@return table result the checkout result (orders, orderErrors)
+function pc.carts.checkout(customer_id, cart_id, opts) end
+
+---Buys a cart: the purchase gate (--allow-purchase or a confirmation at the terminal), the spend
+---and quantity caps, then an idempotent, journaled checkout. In a dry run nothing is sent.
+---
+--- example:
+---```lua
+---local cart = pc.carts.create(customer_id, { lineItems = { line } })
+---local result = pc.purchase { customer = customer_id, cart = cart, plan = { sku = "Standard_D2s_v3" } }
+---```
+---@param request {customer: string, cart: table, plan?: table, idempotency_key?: string} cart from pc.carts.create
+---@return table result the checkout result (in a dry run: {dry_run = true, journal_id = ...})
+function pc.purchase(request) end
+
+-- Orders ------------------------------------------------------------------
+
+pc.orders = {}
+
+---One order of a customer.
+---
+--- example:
+---```lua
+---local o = pc.orders.get(customer_id, order_id, { include_price = true })
+---print(o.status, o.totalPrice, o.currencyCode)
+---```
+---@param customer_id string
+---@param order_id string
+---@param opts? {include_price?: boolean}
+---@return table order
+function pc.orders.get(customer_id, order_id, opts) end
+
+---A customer's orders (every page); `billing_type = "onetime"` lists reserved-instance orders only.
+---
+--- example:
+---```lua
+---for _, o in ipairs(pc.orders.list(customer_id, { billing_type = "onetime" })) do print(o.id, o.status) end
+---```
+---@param customer_id string
+---@param opts? {billing_type?: string, include_price?: boolean}
+---@return table[] orders
+function pc.orders.list(customer_id, opts) end
+
+---A lazy iterator over a customer's orders, page by page.
+---
+--- example:
+---```lua
+---for o in pc.orders.each(customer_id, { billing_type = "onetime" }) do print(o.id) end
+---```
+---@param customer_id string
+---@param opts? {billing_type?: string, include_price?: boolean}
+---@return fun(): table? iterator
+function pc.orders.each(customer_id, opts) end
+
+---An order's provisioning status, one entry per line item.
+---
+--- example:
+---```lua
+---for _, st in ipairs(pc.orders.provisioning_status(customer_id, order_id)) do print(st.lineItemNumber, st.status) end
+---```
+---@param customer_id string
+---@param order_id string
+---@return table[] statuses
+function pc.orders.provisioning_status(customer_id, order_id) end
+
+---Polls an order with backoff until it is completed (or failed/cancelled), or raises `timeout`.
+---
+--- example:
+---```lua
+---local o = pc.orders.wait_completed(customer_id, order_id, { timeout = 900 })
+---print(o.status)   --> completed
+---```
+---@param customer_id string
+---@param order_id string
+---@param opts? {timeout?: number} seconds, default 600
+---@return table order
+function pc.orders.wait_completed(customer_id, order_id, opts) end
+
+-- Entitlements ------------------------------------------------------------------
+
+pc.entitlements = {}
+
+---A customer's entitlements (every page).
+---
+--- example:
+---```lua
+---for _, e in ipairs(pc.entitlements.list(customer_id, { entitlement_type = "reservedInstance" })) do
+---  print(e.referenceOrder.id, e.entitledArtifacts[1].resourceId)
+---end
+---```
+---@param customer_id string
+---@param opts? {entitlement_type?: "reservedInstance"|"software", show_expiry?: boolean}
+---@return table[] entitlements
+function pc.entitlements.list(customer_id, opts) end
+
+---Reservation details behind a reservedinstance artifact: pass the artifact's `link` (or its uri).
+---
+--- example:
+---```lua
+---local art = entitlement.entitledArtifacts[1]
+---local r = pc.entitlements.reservation_details(art.link)
+---print(r.reservationId, r.quantity, r.expiryDateTime)
+---```
+---@param link table|string the artifact's link table ({uri = "/customers/.../artifacts/reservedinstance/..."}) or uri
+---@return table details
+function pc.entitlements.reservation_details(link) end
+
+-- Invoices ------------------------------------------------------------------
+
+pc.invoices = {}
+
+---The account balance (/invoices/summary).
+---
+--- example:
+---```lua
+---local b = pc.invoices.balance()
+---print(b.balanceAmount, b.currencyCode)
+---```
+---@return table summary
+function pc.invoices.balance() end
+
+---Invoice summaries, one per currency.
+---
+--- example:
+---```lua
+---for _, s in ipairs(pc.invoices.summaries()) do print(s.currencyCode, s.summary.balanceAmount) end
+---```
+---@return table[] summaries
+function pc.invoices.summaries() end
+
+---The partner's invoices (every page).
+---
+--- example:
+---```lua
+---for _, inv in ipairs(pc.invoices.list()) do print(inv.id, inv.totalCharges, inv.currencyCode) end
+---```
+---@param opts? pc.PageOptions
+---@return table[] invoices
+function pc.invoices.list(opts) end
+
+---A lazy iterator over the partner's invoices, page by page.
+---
+--- example:
+---```lua
+---for inv in pc.invoices.each { size = 50 } do print(inv.id) end
+---```
+---@param opts? pc.PageOptions
+---@return fun(): table? iterator
+function pc.invoices.each(opts) end
+
+---One invoice, with its `invoiceDetails` per billing provider.
+---
+--- example:
+---```lua
+---local inv = pc.invoices.get("G000024135")
+---print(inv.totalCharges, inv.currencyCode)
+---```
+---@param invoice_id string
+---@return table invoice
+function pc.invoices.get(invoice_id) end
+
+---Streams an invoice's line items page by page (the next page is fetched while this one is consumed).
+---
+--- example:
+---```lua
+---local total = money.zero("USD")
+---for item in pc.invoices.each_line_item("G000024135", { size = 2000 }) do
+---  total = total + money.new(item.totalForCustomer, "USD")
+---end
+---```
+---@param invoice_id string
+---@param opts? pc.LineItemOptions
+---@return fun(): table? iterator
+function pc.invoices.each_line_item(invoice_id, opts) end
+
+---All of an invoice's line items in one table (prefer `each_line_item` for large invoices).
+---
+--- example:
+---```lua
+---local items = pc.invoices.line_items("G000024135", { provider = "onetime" })
+---print(#items)
+---```
+---@param invoice_id string
+---@param opts? pc.LineItemOptions
+---@return table[] items
+function pc.invoices.line_items(invoice_id, opts) end
+
+---Downloads the invoice statement PDF to `path` (which must be under an --allow-write directory).
+---Written to a temporary file and renamed. Returns the number of bytes.
+---
+--- example:
+---```lua
+----- pcx run --allow-write out statements.lua
+---local bytes = pc.invoices.statement("G000024135", "out/G000024135.pdf")
+---```
+---@param invoice_id string
+---@param path string
+---@return integer bytes
+function pc.invoices.statement(invoice_id, path) end
+
+-- Policy ------------------------------------------------------------------
+
+pc.policy = {}
+
+---Raises `policy_denied` if Reserved VM Instances are not sold in `country` (ISO alpha-2).
+---
+--- example:
+---```lua
+---local ok, err = pcall(pc.policy.check_market, customer_id, "BR")
+---if not ok and pc.errors.is(err, "policy_denied") then print(err.message) end
+---```
+---@param customer_id string the customer the purchase is for (named in the error)
+---@param country string ISO alpha-2
+function pc.policy.check_market(customer_id, country) end
+
+---The markets where pcx refuses reserved-instance purchases (ISO alpha-2 codes).
+---
+--- example:
+---```lua
+---print(table.concat(pc.policy.excluded_markets(), ","))   --> BR,CN,HK,IN,KR,RU,TW
+---```
+---@return string[] markets
+function pc.policy.excluded_markets() end
+
+-- Concurrency ------------------------------------------------------------------
+
+---Runs the functions concurrently (their pc calls overlap); returns their results in order.
+---
+--- example:
+---```lua
+---local customer, subs = pc.parallel(
+---  function() return pc.customers.get(customer_id) end,
+---  function() return pc.subscriptions.list(customer_id) end)
+---```
+---@param ... fun(): any
+---@return any ...
+function pc.parallel(...) end
+
+---Calls fn(item, index) for every item with at most `opts.concurrency` at once (default 4);
+---returns the results in the list's order. The first error is raised after the others finish.
+---
+--- example:
+---```lua
+---local ids = { "c1", "c2", "c3" }
+---local ents = pc.map(ids, function(id) return pc.entitlements.list(id) end, { concurrency = 16 })
+---```
+---@generic T, R
+---@param list T[]
+---@param fn fun(item: T, index: integer): R
+---@param opts? {concurrency?: integer}
+---@return R[]
+function pc.map(list, fn, opts) end
+
+return pc
