@@ -40,40 +40,44 @@ extension PCXCommands {
         return code
     }
 
-    /// `pcx check FILE...`: compiles each file; prints every syntax error as `file:line: message`.
-    public static func check(files: [String]) async -> Int32 {
+    /// `pcx check FILE...`: compiles each file; prints every syntax error as `file:line: message`
+    /// (or, with `json`, an array of `{file, line, message}`), exit 2 if any.
+    public static func check(files: [String], json: Bool = false) async -> Int32 {
+        struct Problem: Encodable { let file: String; let line: Int?; let message: String }
+        var problems: [Problem] = []
         do {
             let vm = try LuaVM(options: LuaVMOptions())
             defer { vm.close() }
-            var failed = false
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else {
-                    printError("\(file): cannot read the file")
-                    failed = true
+                    problems.append(Problem(file: file, line: nil, message: "cannot read the file"))
+                    continue
+                }
+                if data.first == 0x1B {
+                    problems.append(Problem(file: file, line: nil, message: "bytecode is not allowed; pcx checks and runs Lua source only"))
                     continue
                 }
                 var text = String(decoding: data, as: UTF8.self)
                 if text.hasPrefix("#") { // a #! line, as lua.c skips it (keep the line count)
                     text = "--" + text.dropFirst()
                 }
-                if data.first == 0x1B {
-                    printError("\(file): bytecode is not allowed; pcx checks and runs Lua source only")
-                    failed = true
-                    continue
-                }
                 let source = text
-                let error = try await vm.perform { ctx in ctx.check(source, name: file) }
-                if let error {
+                if let error = try await vm.perform({ ctx in ctx.check(source, name: file) }) {
                     let location = error.location ?? file
-                    printError("\(location): \(stripLocation(error.message))")
-                    failed = true
+                    let line = location.split(separator: ":").last.flatMap { Int($0) }
+                    problems.append(Problem(file: file, line: line, message: stripLocation(error.message)))
                 }
             }
-            return failed ? ExitCode.usage.rawValue : ExitCode.ok.rawValue
         } catch {
             printError("pcx: \(error)")
             return ExitCode.failure.rawValue
         }
+        if json {
+            print((try? encodeJSON(problems)) ?? "[]")
+        } else {
+            for p in problems { printError("\(p.file)\(p.line.map { ":\($0)" } ?? ""): \(p.message)") }
+        }
+        return problems.isEmpty ? ExitCode.ok.rawValue : ExitCode.usage.rawValue
     }
 
     /// `pcx test SPEC...`: runs each spec file in a fresh Lua state (one shared Partner Center

@@ -151,12 +151,15 @@ struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile Lua files without running them; report every syntax error as file:line: message.")
 
+    @Flag(help: "Machine-readable JSON output: an array of {file, line, message}.")
+    var json = false
+
     @Argument(help: "Lua files to check.")
     var files: [String]
 
     func run() async throws {
         guard !files.isEmpty else { throw ValidationError("give at least one Lua file to check") }
-        try finish(await PCXCommands.check(files: files))
+        try finish(await PCXCommands.check(files: files, json: json))
     }
 }
 

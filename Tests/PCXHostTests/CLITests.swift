@@ -153,6 +153,19 @@ struct CLITests {
             """)
     }
 
+    @Test func checkJSONListsEveryProblemWithFileAndLine() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print(1)\nlocal y = = 2\n", to: "a.lua", in: dir)
+        let r = try CLIHarness.run(["check", "--json", "a.lua", "gone.lua"], cwd: dir)
+        #expect(r.status == 2)
+        let parsed = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
+        #expect(parsed?.count == 2)
+        #expect(parsed?.first?["file"] as? String == "a.lua")
+        #expect(parsed?.first?["line"] as? Int == 2)
+        #expect((parsed?.first?["message"] as? String)?.contains("unexpected symbol") == true)
+        #expect(parsed?.last?["file"] as? String == "gone.lua")
+    }
+
     @Test func checkOfCleanFilesExitsZeroAndRunsNothing() throws {
         let dir = CLIHarness.tempDir()
         try CLIHarness.write("#!/usr/bin/env pcx\nerror('must not run')\n", to: "ok.lua", in: dir)
