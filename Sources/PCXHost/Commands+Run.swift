@@ -14,28 +14,9 @@ extension PCXCommands {
         }
     }
 
-    /// Creates a host, runs `body` with Ctrl-C wired to it, renders failures, cleans up.
+    /// Creates a host, runs `body` with Ctrl-C wired to it, renders failures, shuts the session down.
     static func withHost(_ session: Session, _ body: (ScriptHost) async throws -> Void) async -> Int32 {
-        let host: ScriptHost
-        do {
-            host = try await ScriptHost(session: session)
-        } catch {
-            printError("pcx: cannot start Lua: \(error)")
-            await session.shutdown()
-            return ExitCode.failure.rawValue
-        }
-        var code = ExitCode.ok.rawValue
-        do {
-            try await InterruptHandler.shared.run(host.vm) { try await body(host) }
-        } catch let error as LuaError {
-            let rendered = render(error)
-            if !rendered.text.isEmpty { printError(rendered.text) }
-            code = rendered.exitCode
-        } catch {
-            printError("pcx: \(error)")
-            code = ExitCode.failure.rawValue
-        }
-        host.close()
+        let code = await withHostKeepingSession(session, body)
         await session.shutdown()
         return code
     }
@@ -130,7 +111,7 @@ extension PCXCommands {
             return ExitCode.ok.rawValue
         } catch let error as LuaError {
             let rendered = render(error)
-            printError(rendered.text)
+            if !rendered.text.isEmpty { printError(rendered.text) }
             return rendered.exitCode
         } catch {
             printError("pcx: \(error)")
