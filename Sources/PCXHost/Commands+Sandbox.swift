@@ -4,7 +4,7 @@ import PartnerCenterSandbox
 extension PCXCommands {
     /// `pcx sandbox serve`: the sandbox over HTTP until SIGINT/SIGTERM.
     public static func sandboxServe(host: String, port: Int, database: String, seed: UInt64, scale: [String],
-                                    faults: [String], orderLag: String?, registrationDelay: String?,
+                                    faults: [String], orderLag: String?, orderCompletion: String? = nil, registrationDelay: String?,
                                     rateLimits: [String], tokenLifetime: String? = nil,
                                     restrictedMarkets: String? = nil) async -> Int32 {
         let config: SandboxConfiguration
@@ -13,7 +13,7 @@ extension PCXCommands {
                 host: host, port: port, db: database, seed: String(seed),
                 scale: scale.isEmpty ? nil : scale.joined(separator: ","),
                 faults: faults.isEmpty ? nil : faults.joined(separator: ";"),
-                orderLag: orderLag,
+                orderLag: orderLag, orderCompletion: orderCompletion,
                 rateLimit: rateLimits.isEmpty ? nil : rateLimits.joined(separator: ","),
                 registrationDelay: registrationDelay, tokenLifetime: tokenLifetime,
                 restrictedMarkets: restrictedMarkets)

@@ -292,6 +292,7 @@ struct Sandbox: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Inject faults: ROUTE=ACTION[,ACTION...] or ROUTE=rate:P:ACTION, e.g. 'checkout=drop-after' or '*=rate:0.05:503' (repeatable).", valueName: "spec")) var faults: [String] = []
         @Option(help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
         @Option(help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
+        @Option(help: ArgumentHelp("Delay before a pending order completes (and creates its entitlement), e.g. 2s.", valueName: "duration")) var orderCompletion: String?
         @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s,customer=500/m'.", valueName: "spec")) var rateLimit: [String] = []
         @Option(help: ArgumentHelp("Access-token lifetime, e.g. 1h, 30s.", valueName: "duration")) var tokenLifetime: String?
         @Option(help: ArgumentHelp("Markets without reservation products: 2018 (BR CN IN RU KR TW HK), current, none, or a list like BR,CN.", valueName: "spec")) var restrictedMarkets: String?
@@ -299,7 +300,7 @@ struct Sandbox: AsyncParsableCommand {
         func run() async throws {
             try finish(await PCXCommands.sandboxServe(
                 host: host, port: port, database: db, seed: seed, scale: scale, faults: faults,
-                orderLag: orderLag, registrationDelay: registrationDelay, rateLimits: rateLimit,
+                orderLag: orderLag, orderCompletion: orderCompletion, registrationDelay: registrationDelay, rateLimits: rateLimit,
                 tokenLifetime: tokenLifetime, restrictedMarkets: restrictedMarkets))
         }
     }
