@@ -190,6 +190,7 @@ struct PCCore: Sendable {
         case "orders.wait_completed": return try await waitCompleted(p)
         case "carts.create", "carts.update": return try await gate.journaledCart(p)
         case "carts.checkout": return try await gate.checkout(p)
+        case "carts.preflight": return try await gate.preflight(p)
         case "invoices.statement": return try await statement(p)
         case "policy.check_market": return try await checkMarket(p)
         case "policy.excluded_markets":
