@@ -262,29 +262,56 @@ struct CrashSafetyEndToEndTests {
         }
     }
 
-    @Test("the sandbox drops the connection after committing the checkout: a clear error, and a re-run finds the one order")
-    func dropAfterCommitThenRerun() async throws {
+    @Test("the sandbox drops the connection after committing the checkout: pcx retries with the pinned MS-RequestId and finds the one order")
+    func dropAfterCommitIsRetriedSafely() async throws {
         try await withEndToEnd(faults: "checkout=drop-after") { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "Registered")
+            let r = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.contains("bought: order"), "\(r)")
+            let checkouts = e2e.requests(route: "checkout")
+            #expect(checkouts.count == 2, "\(checkouts)")
+            #expect(checkouts.first?.status == 0, "the first answer was dropped")
+            #expect(checkouts.last?.replayed == true, "the retry got the stored result")
+            #expect(Set(checkouts.map(\.requestId)).count == 1)
+            #expect(e2e.ordersCreated == 1)
+        }
+    }
+
+    @Test("every answer to the committed checkout is dropped: a clear error telling to re-run, and a re-run finds the one order")
+    func dropAfterCommitThenRerun() async throws {
+        // The client makes 5 attempts with the pinned MS-RequestId: the first commits and loses its
+        // answer, the 4 retries lose theirs too (dropped before the sandbox replays the stored result).
+        try await withEndToEnd(faults: "checkout=drop-after,4*drop-before") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "NotRegistered")
             let ordersBefore = try await e2e.oneTimeOrders(customer).count
             let first = try await e2e.purchase(customer, subscription, quantity: 3, flags: ["--allow-purchase"])
-            #expect(first.status != 0, "\(first)")
-            #expect(first.status != 3, "\(first)")
+            #expect(first.status == 1, "\(first)")
             #expect(!first.stdout.contains("bought:"), "\(first)")
+            #expect(first.stderr.contains("the outcome is unknown"), "\(first)")
             #expect(first.stderr.contains("re-run the same command"), "\(first)")
             #expect(first.stderr.contains("cannot buy twice"), "\(first)")
             #expect(e2e.ordersCreated == 1, "the sandbox committed the order before dropping the connection")
+
+            let journal = try await e2e.run(["journal", "list", "--json"])
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]])
+            #expect(entries.contains { $0["operation"] as? String == "checkout" && $0["state"] as? String == "pending" }, "\(journal)")
 
             let rerun = try await e2e.purchase(customer, subscription, quantity: 3, flags: ["--allow-purchase"])
             #expect(rerun.status == 0, "\(rerun)")
             #expect(rerun.stdout.contains("bought: order"), "\(rerun)")
             #expect(rerun.stdout.contains("3 x Standard_D2_v3"), "\(rerun)")
+            #expect(rerun.stderr.contains("resuming unfinished purchase"), "\(rerun)")
             #expect(e2e.ordersCreated == 1)
             let checkouts = e2e.requests(route: "checkout")
-            #expect(checkouts.count == 2)
+            #expect(checkouts.count == 6, "5 dropped attempts, then the re-run")
+            #expect(checkouts.first?.mutated == true)
             #expect(Set(checkouts.map(\.requestId)).count == 1, "the re-run re-sent the same MS-RequestId")
+            #expect(checkouts.last?.replayed == true)
             #expect(try await e2e.oneTimeOrders(customer).count == ordersBefore + 1)
+            #expect(e2e.requests(route: "registerSubscription").count == 1, "registered once, not again on the re-run")
         }
     }
 }
