@@ -225,6 +225,17 @@ struct PlaybooksEndToEndTests {
                                              "--dir", e2e.out.path, "--invoices", "G999999999"])
             #expect(unknown.status != 0, "\(unknown)")
             #expect(unknown.stderr.contains("not_found"), "\(unknown)")
+
+            let badDate = try await e2e.run(["playbook", "run", "download-statements", "--allow-write", e2e.out.path,
+                                             "--dir", e2e.out.path, "--since", "last-tuesday"])
+            #expect(badDate.status != 0, "\(badDate)")
+            #expect(badDate.stderr.contains("--since: 'last-tuesday' is not a date"), "\(badDate)")
+
+            // a date range far in the future selects nothing and writes nothing
+            let none = try await e2e.run(["playbook", "run", "download-statements", "--allow-write", e2e.out.path,
+                                          "--dir", e2e.out.path, "--since", "2999-01-01", "--json"])
+            #expect(none.status == 0, "\(none)")
+            #expect(try none.json()["count"] as? Int == 0)
         }
     }
 }
