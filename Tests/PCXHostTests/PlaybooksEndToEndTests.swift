@@ -19,6 +19,15 @@ struct PlaybooksEndToEndTests {
             for param in ["--customer", "--subscription", "--sku", "--region", "--term", "--scope", "--quantity"] {
                 #expect(show.stdout.contains(param), "\(param): \(show)")
             }
+            // `pcx run FILE` runs a playbook file too, with its parameters
+            let file = packageRoot.appendingPathComponent("scripts/reconcile-invoice.lua").path
+            let viaRun = try await e2e.run(["run", "--json", file, "--invoice", "G999999999"])
+            #expect(viaRun.status != 0, "\(viaRun)")
+            #expect(viaRun.stderr.contains("not_found"), "\(viaRun)")
+            let missing = try await e2e.run(["run", file])
+            #expect(missing.status == 2, "\(missing)")
+            #expect(missing.stderr.contains("missing required option --invoice"), "\(missing)")
+
             let unknown = try await e2e.run(["playbook", "run", "no-such-playbook"])
             #expect(unknown.status == 2, "\(unknown)")
             #expect(unknown.stderr.contains("no playbook named 'no-such-playbook'"))

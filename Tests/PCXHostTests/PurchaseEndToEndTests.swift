@@ -315,3 +315,69 @@ struct CrashSafetyEndToEndTests {
         }
     }
 }
+
+/// The purchase gate at a terminal (a pseudo-terminal from util-linux `script`): the user confirms
+/// the plan once, before anything is changed; "no" changes nothing.
+@Suite("Purchase gate at a terminal", .serialized)
+struct TerminalGateEndToEndTests {
+    /// Runs pcx under `script` (so stdin and stderr are a terminal), answers the prompt with
+    /// `answer`, and returns the exit status and the terminal's output.
+    func runAtTerminal(_ e2e: EndToEnd, _ arguments: [String], answer: String) async throws -> (status: Int32, output: String) {
+        let scriptTool = "/usr/bin/script"
+        let quoted = ([pcxBinary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let outURL = e2e.directory.appendingPathComponent("tty-\(UUID().uuidString.prefix(8)).out")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: scriptTool)
+        process.arguments = ["-q", "-e", "-c", quoted, "/dev/null"]
+        process.environment = e2e.environment
+        process.currentDirectoryURL = e2e.directory
+        let stdin = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: outURL)
+        try process.run()
+        var output = ""
+        var answered = false
+        let deadline = Date().addingTimeInterval(180)
+        while process.isRunning, Date() < deadline {
+            output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            if !answered, output.contains("Type 'yes' to buy:") {
+                stdin.fileHandleForWriting.write(Data((answer + "\n").utf8))
+                answered = true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            Issue.record("pcx at a terminal did not finish; killed")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        try? stdin.fileHandleForWriting.close()
+        output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, output)
+    }
+
+    @Test("at a terminal the plan is confirmed once, before the registration, and then bought", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func confirmOnceAtTerminal() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "NotRegistered")
+            let args = ["playbook", "run", "purchase-reserved-vm", "--customer", customer, "--subscription", subscription,
+                        "--sku", "Standard_D2_v3", "--region", "eastus"]
+
+            let no = try await runAtTerminal(e2e, args, answer: "no")
+            #expect(no.status == 3, "\(no.output)")
+            #expect(no.output.contains("purchase not confirmed"), "\(no.output)")
+            #expect(e2e.requests(route: "registerSubscription").isEmpty, "a refused purchase registers nothing")
+            #expect(e2e.requests(route: "checkout").isEmpty)
+
+            let yes = try await runAtTerminal(e2e, args, answer: "yes")
+            #expect(yes.status == 0, "\(yes.output)")
+            #expect(yes.output.components(separatedBy: "Type 'yes' to buy:").count == 2, "asked exactly once: \(yes.output)")
+            #expect(yes.output.contains("bought: order"), "\(yes.output)")
+            #expect(e2e.requests(route: "registerSubscription").count == 1)
+            #expect(e2e.ordersCreated == 1)
+        }
+    }
+}
