@@ -170,10 +170,15 @@ struct PurchaseGate: Sendable {
         if let prev = previous, prev.state != .pending { previous = nil }
 
         if options.dryRun {
+            if let prev = previous {
+                printError("pcx: dry run: purchase \(key.prefix(12))… has an unfinished attempt (journal entry \(prev.id ?? 0)); a real run resumes it with its original request id")
+            }
+            // Recorded under a key of its own: a dry run must not hide an unfinished (pending)
+            // attempt from the real re-run that resumes it, or that re-run would buy again.
             let now = Date()
             let entry = try journal.append(JournalEntry(
                 id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: customer, script: session.script,
-                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: key,
+                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: "dry-run:" + key,
                 cartId: cartId, state: .recorded, plan: plan, outcome: nil, error: nil, target: target.name))
             var fields: [String: LuaValue] = [
                 "dry_run": true, "recorded": true, "journal_id": .integer(entry.id ?? 0), "orders": .table(LuaTable()),

@@ -251,6 +251,11 @@ struct CrashSafetyEndToEndTests {
             let first = try #require(e2e.requests(route: "checkout").first, "the checkout never reached the sandbox")
             #expect(first.requestId == entry.requestId)
 
+            // Looking at the plan with a dry run in between must not hide the unfinished attempt.
+            let dry = try await e2e.purchase(customer, subscription, flags: ["--dry-run"])
+            #expect(dry.status == 0, "\(dry)")
+            #expect(dry.stderr.contains("has an unfinished attempt"), "\(dry)")
+
             let rerun = try await e2e.purchase(customer, subscription, flags: ["--allow-purchase"])
             #expect(rerun.status == 0, "\(rerun)")
             #expect(rerun.stdout.contains("bought: order"), "\(rerun)")
