@@ -157,6 +157,17 @@ describe("reservations.plan and quote", function()
     expect(err.where).to_be(w)
   end)
 
+  it("pc.carts.create for a customer in an excluded market is policy_denied too", function()
+    local f = ri.find { country = "US", sku = SKU, region = REGION }
+    local line = { id = 0, catalogItemId = f.catalog_item_id, quantity = 1, billingCycle = "one_time", termDuration = "P1Y",
+      provisioningContext = { subscriptionId = excluded.subscription, scope = "shared", duration = "1Year" } }
+    local ok, err = pcall(pc.carts.create, excluded.customer.id, { lineItems = { line } }); local w = here()
+    expect(ok).to_be(false)
+    expect(pc.errors.is(err, "policy_denied")).to_be(true)
+    expect(err.message).to_match(excluded.country)
+    expect(err.where).to_be(w)
+  end)
+
   it("bad input is invalid_argument at the caller's line", function()
     local base = { customer = registered.customer.id, subscription = registered.subscription, sku = SKU, region = REGION }
     local function with(k, v) local t = {} for a, b in pairs(base) do t[a] = b end t[k] = v return t end
