@@ -218,7 +218,7 @@ struct PurchaseEndToEndTests {
 struct CrashSafetyEndToEndTests {
     @Test("SIGKILL right after the checkout request is sent, then a re-run: exactly one order")
     func killDuringCheckoutThenRerun() async throws {
-        try await withEndToEnd(faults: "checkout=delay=3s") { e2e in
+        try await withEndToEnd(faults: "checkout=delay=6s") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "Registered")
             let ordersBefore = try await e2e.oneTimeOrders(customer).count
@@ -227,7 +227,7 @@ struct CrashSafetyEndToEndTests {
                                          "--customer", customer, "--subscription", subscription,
                                          "--sku", "Standard_D2_v3", "--region", "eastus"])
             // The journal entry is written just before the request is sent; then give the request
-            // time to reach the sandbox, which holds it for 3 s.
+            // time to reach the sandbox, which holds it for 6 s.
             var pending: JournalEntry?
             let deadline = Date().addingTimeInterval(120)
             while pending == nil, Date() < deadline, process.isRunning {
@@ -238,7 +238,7 @@ struct CrashSafetyEndToEndTests {
                 if pending == nil { try await Task.sleep(for: .milliseconds(20)) }
             }
             let entry = try #require(pending, "pcx never journaled a pending checkout")
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1500))
             #expect(process.isRunning, "pcx should still be waiting for the delayed checkout")
             process.kill9()
             let killed = await process.wait(timeout: 30)
