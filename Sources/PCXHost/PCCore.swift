@@ -268,6 +268,12 @@ struct PCCore: Sendable {
         let path = try p.string("path")
         let url = URL(fileURLWithPath: path).standardizedFileURL
         try WritePolicy(allowed: session.options.limits.allowWrite).check(url)
+        var isDirectory: ObjCBool = false
+        let parent = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw HostError(code: .invalidArgument, message: "cannot write \(url.path): the directory \(parent) does not exist",
+                            hint: "create the directory before the run, or write the file into an existing one")
+        }
         let target = try await session.target()
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part-\(UUID().uuidString.prefix(8))")
         do {

@@ -67,6 +67,17 @@ describe("wrong argument types", function()
     expect_error("invalid_argument", "path must be a file path string", w, ok, err)
   end)
 
+  it("a statement path outside --allow-write, or in a missing directory, is refused with a clear error", function()
+    local ok, err = pcall(pc.invoices.statement, "G000024130", "/nonexistent-pcx-dir/x.pdf"); local w = here()
+    expect_error("invalid_argument", "writing /nonexistent%-pcx%-dir/x%.pdf is not allowed", w, ok, err)
+    expect(err.hint).to_match("%-%-allow%-write")
+    local tmp = os.getenv("PCX_TEST_TMP")
+    if tmp then
+      local ok2, err2 = pcall(pc.invoices.statement, "G000024130", tmp .. "/no/such/dir/x.pdf"); local w2 = here()
+      expect_error("invalid_argument", "does not exist", w2, ok2, err2)
+    end
+  end)
+
   it("a reservation-details link that is not an artifact link", function()
     local ok, err = pcall(pc.entitlements.reservation_details, "/customers/x"); local w = here()
     expect_error("invalid_argument", "expected an artifact link", w, ok, err)
