@@ -1,6 +1,7 @@
 import Foundation
 import LuaRuntime
 import PartnerCenter
+import PartnerCenterModels
 
 /// pcx's guard rails around every call that changes something at Partner Center.
 ///
@@ -99,18 +100,21 @@ struct PurchaseGate: Sendable {
             throw HostError(code: .invalidArgument, message: "checkout: the cart is not a JSON object")
         }
         let lines = (cart["lineItems"] as? [[String: Any]]) ?? (cart["LineItems"] as? [[String: Any]]) ?? []
+        // Prices through the models' exact decoding (the JSON number text becomes a Decimal;
+        // no binary floating point on the way to the spend cap).
+        let typed = (try? PartnerCenterJSON.decode(Cart.self, from: data))?.lineItems ?? []
         var quantity = 0
         var total: Decimal? = Decimal(0)
         var currency: String?
         var canonical: [String] = []
-        for line in lines {
+        for (index, line) in lines.enumerated() {
             let q = (line["quantity"] as? NSNumber)?.intValue ?? 0
             quantity += q
             if let c = line["currencyCode"] as? String { currency = currency ?? c.uppercased() }
-            let pricing = line["pricing"] as? [String: Any]
-            if let ext = pricing?["extendedPrice"].flatMap(decimal) {
+            let pricing = index < typed.count ? typed[index].pricing : nil
+            if let ext = pricing?.extendedPrice {
                 total? += ext
-            } else if let unit = (pricing?["price"] ?? pricing?["discountedPrice"] ?? pricing?["listPrice"]).flatMap(decimal) {
+            } else if let unit = pricing?.price ?? pricing?.discountedPrice ?? pricing?.listPrice {
                 total? += unit * Decimal(q)
             } else {
                 total = nil
@@ -127,15 +131,6 @@ struct PurchaseGate: Sendable {
         }
         return CartFacts(lines: lines, quantity: quantity, total: lines.isEmpty ? nil : total, currency: currency,
                          canonical: canonical.sorted().joined(separator: "\n"))
-    }
-
-    static func decimal(_ v: Any) -> Decimal? {
-        if let n = v as? NSNumber {
-            // shortest round-trip text of the double, then exact decimal
-            return Decimal(string: "\(n.doubleValue)")
-        }
-        if let s = v as? String { return Decimal(string: s) }
-        return nil
     }
 
     func checkout(_ p: Params) async throws -> LuaHostResult {
@@ -184,7 +179,7 @@ struct PurchaseGate: Sendable {
                 "dry_run": true, "recorded": true, "journal_id": .integer(entry.id ?? 0), "orders": .table(LuaTable()),
                 "quantity": .integer(Int64(facts.quantity)),
             ]
-            if let t = facts.total { fields["total"] = LuaValue("\(t)") }
+            if let t = facts.total { fields["total"] = LuaValue(moneyText(t)) }
             if let c = facts.currency { fields["currency"] = LuaValue(c) }
             return .value(.table(LuaTable(fields: fields)))
         }
@@ -280,7 +275,7 @@ struct PurchaseGate: Sendable {
             }
             if total > cap {
                 throw HostError(code: .policyDenied,
-                                message: "the purchase totals \(total) \(currency), above --max-spend \(capText) \(capCurrency)",
+                                message: "the purchase totals \(moneyText(total)) \(currency), above --max-spend \(capText) \(capCurrency)",
                                 hint: "nothing was sent; lower the quantity or raise --max-spend")
             }
         }
@@ -302,7 +297,7 @@ struct PurchaseGate: Sendable {
                             message: "checkout needs --allow-purchase (or a confirmation at a terminal)",
                             hint: "nothing was sent; review the plan with --dry-run, then re-run with --allow-purchase")
         }
-        let total = facts.total.map { "\($0) \(facts.currency ?? "")" } ?? "an unknown amount"
+        let total = facts.total.map { "\(moneyText($0)) \(facts.currency ?? "")" } ?? "an unknown amount"
         printError("pcx: about to buy \(facts.quantity) unit(s) for customer \(customer), total \(total). Type 'yes' to buy: ", newline: false)
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
         guard answer == "yes" || answer == "y" else {
@@ -320,4 +315,13 @@ func withField(_ bytes: [UInt8], _ name: String, _ value: Int64, replayed: Bool)
     let isEmpty = rest.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "}")
     let prefix = "{\"\(name)\":\(value),\"replayed\":\(replayed)" + (isEmpty ? "" : ",")
     return Array(prefix.utf8) + rest
+}
+
+/// Decimal amount text with at least two fraction digits ("652.80"), never rounded.
+func moneyText(_ amount: Decimal) -> String {
+    var text = "\(amount)"
+    guard let dot = text.firstIndex(of: ".") else { return text + ".00" }
+    let digits = text.distance(from: dot, to: text.endIndex) - 1
+    if digits < 2 { text += String(repeating: "0", count: 2 - digits) }
+    return text
 }
