@@ -97,6 +97,39 @@ local function sku_matches(sku, arm_sku, region, years)
     and term_years(a.duration) == years
 end
 
+-- The series names an ARM SKU name may appear under in a product title, most specific first:
+-- Standard_DS1_v2 → DSv2, DS; Standard_D2s_v3 → Dsv3, Dv3, Ds, D; Standard_B1s → Bs, B.
+local function series_candidates(arm)
+  local family, features, version = smatch(arm or "", "^[Ss]tandard_(%u+)%d+(%l*)_?(v?%d*)$")
+  if not family then return {} end
+  local out = {}
+  local function add(x) if x ~= "" then out[#out + 1] = slower(x) end end
+  if version ~= "" then add(family .. features .. version); add(family .. version) end
+  if features ~= "" then add(family .. features) end
+  add(family)
+  return out
+end
+
+--- Orders products so the one whose title names the ARM SKU's series ("Virtual Machines Dv3
+--- Series" for Standard_D4_v3) comes first; the others keep their order. Only changes how many
+--- SKU lists a search reads, never what it finds.
+function M.rank_products(products, arm_sku)
+  local candidates = series_candidates(arm_sku)
+  local function rank(p)
+    local title = " " .. slower(p.title or "") .. " "
+    for i, c in ipairs(candidates) do
+      if title:find(" " .. c .. " series", 1, true) or title:find(" " .. c .. "-series", 1, true) then return i end
+    end
+    return #candidates + 1
+  end
+  local ranked = {}
+  for i, p in ipairs(products) do ranked[i] = { p = p, r = rank(p), i = i } end
+  table.sort(ranked, function(a, b) if a.r ~= b.r then return a.r < b.r end return a.i < b.i end)
+  local out = {}
+  for i, x in ipairs(ranked) do out[i] = x.p end
+  return out
+end
+
 --- Finds the product, SKU and availability to buy for an ARM SKU name, region and term.
 --- opts: country (ISO alpha-2), sku ("Standard_D2s_v3"), region ("westeurope"), term ("1Year" |
 --- "3Year" | "P1Y" | "P3Y"), reservation_scope ("AzurePlan" for Azure plan subscriptions).
@@ -108,7 +141,7 @@ function M.find(opts)
     bad("reservations.find: term must be 1Year or 3Year (P1Y/P3Y), got " .. tostring(opts.term))
   end
   local found_product, found_sku
-  for _, product in ipairs(products_for(opts.country, opts.reservation_scope)) do
+  for _, product in ipairs(M.rank_products(products_for(opts.country, opts.reservation_scope), opts.sku)) do
     for _, sku in ipairs(skus_for(product.id, opts.country, opts.reservation_scope)) do
       if sku_matches(sku, opts.sku, opts.region, years) then
         found_product, found_sku = product, sku

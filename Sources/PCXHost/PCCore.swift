@@ -274,7 +274,7 @@ struct PCCore: Sendable {
         let target = try await session.target()
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
-        var delay = Duration.milliseconds(200)
+        var delay = Duration.seconds(1)
         while true {
             let response = try await target.client.send(.getOrder(customerId: customer, orderId: orderId))
             let status = (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["status"] as? String

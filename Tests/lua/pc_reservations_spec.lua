@@ -234,3 +234,23 @@ describe("reservations.purchase", function()
     expect(a.order.id).to_be(first_order)
   end)
 end)
+
+describe("reservations.rank_products", function()
+  local products = {
+    { id = "A", title = "Virtual Machines DSv2 Series" }, { id = "B", title = "Virtual Machines BS Series" },
+    { id = "C", title = "Virtual Machines Dv3 Series" }, { id = "D", title = "Virtual Machines Ev3 Series" },
+  }
+  local ri = require "reservations"
+  it("puts the product named after the ARM SKU's series first", function()
+    expect(ri.rank_products(products, "Standard_E4_v3")[1].id).to_be("D")
+    expect(ri.rank_products(products, "Standard_D2_v3")[1].id).to_be("C")
+    expect(ri.rank_products(products, "Standard_DS1_v2")[1].id).to_be("A")
+    expect(ri.rank_products(products, "Standard_B1s")[1].id).to_be("B")
+  end)
+  it("keeps every product and the original order when nothing matches", function()
+    local ranked = ri.rank_products(products, "Standard_X9")
+    expect(#ranked).to_be(4)
+    expect(ranked[1].id).to_be("A")
+    expect(ranked[4].id).to_be("D")
+  end)
+end)
