@@ -79,6 +79,12 @@ end
 -- Raises an error from pc.core at the user's line: the runtime stamps `where` with the nearest Lua
 -- frame, which is this module; move it to the first frame outside the stdlib.
 local function raise_at_caller(e)
+  if type(e) == "string" and sfind(e, "json.decode:", 1, true) then
+    -- the host checks bodies before handing them over; this is the rare malformed one it let through
+    e = setmetatable({ code = "server_error",
+      message = "Partner Center's answer could not be read: " .. (e:gsub("^.-json%.decode:%s*", "")),
+      hint = "retry later; if it persists, report it to Microsoft" }, Error)
+  end
   if getmetatable(e) == Error and (not e.where or in_stdlib(e.where)) then e.where = locate(3) or e.where end
   error(e, 0)
 end

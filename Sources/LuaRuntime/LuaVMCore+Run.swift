@@ -26,7 +26,7 @@ extension LuaVMCore {
                   on state: OpaquePointer? = nil) throws -> [LuaValue] {
         let L = state ?? self.L!
         if bytes.first == 0x1B {
-            throw LuaError(kind: .syntax, message: "\(chunkName.dropFirst()): bytecode is not allowed; pcx runs Lua source only",
+            throw LuaError(kind: .syntax, message: "bytecode is not allowed; pcx runs Lua source only",
                            location: String(chunkName.dropFirst()))
         }
         guard lua_checkstack(L, Int32(args.count) + 8) != 0 else {

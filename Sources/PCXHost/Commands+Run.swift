@@ -65,11 +65,11 @@ extension PCXCommands {
     /// target) and prints each file's `N passed, N failed`, then the total.
     public static func test(files: [String], verbose: Bool, options: HostOptions) async -> Int32 {
         let session = Session(options: options, script: files.first ?? "spec")
-        var passed = 0, failed = 0
+        var passed = 0, failed = 0, missing = 0
         for file in files {
             guard FileManager.default.isReadableFile(atPath: file) else {
-                printError("pcx: cannot read \(file)")
-                failed += 1
+                printError("pcx: cannot read \(file): no such file or not readable\n  hint: give the path of a spec file, e.g. pcx test Tests/lua/money_spec.lua")
+                missing += 1
                 continue
             }
             let code = await withHostKeepingSession(session) { host in
@@ -94,7 +94,8 @@ extension PCXCommands {
             if code != ExitCode.ok.rawValue && code != ExitCode.failure.rawValue { failed += 1 }
         }
         await session.shutdown()
-        print("\(passed) passed, \(failed) failed")
+        print("\(passed) passed, \(failed + missing) failed")
+        if missing > 0 { return ExitCode.usage.rawValue }
         return failed == 0 ? ExitCode.ok.rawValue : ExitCode.failure.rawValue
     }
 
@@ -173,7 +174,8 @@ extension PCXCommands {
         return try await host.vm.perform { ctx in
             let results = try ctx.run(p.source, name: p.chunkName, args: [], setArg: true)
             guard case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" else {
-                throw LuaError(kind: .runtime, message: "\(p.chunkName) does not return a playbook { ... } declaration")
+                throw LuaError(kind: .runtime, message: "the file does not return a playbook { ... } declaration",
+                               location: p.chunkName)
             }
             let r = try ctx.run("local pbm, json = require 'playbook', require 'json'; local pb = pbm.last; return \(expression)",
                                 name: "=[pcx playbook]")

@@ -65,7 +65,7 @@ func render(_ error: LuaError, showTraceback: Bool = true) -> RenderedFailure {
     switch error.kind {
     case .syntax:
         exit = ExitCode.usage.rawValue
-        lines.append("pcx: syntax error: \(error.location.map { "\($0): " } ?? "")\(stripLocation(error.message))")
+        lines.append("pcx: syntax error: \(error.location.map { "\($0): " } ?? "")\(stripLocation(error.message, location: error.location))")
     case .interrupted:
         exit = ExitCode.interrupted.rawValue
         lines.append("pcx: interrupted\(error.location.map { " at \($0)" } ?? "")")
@@ -104,7 +104,7 @@ func render(_ error: LuaError, showTraceback: Bool = true) -> RenderedFailure {
             if let help = table["help"].stringValue { lines.append(""); lines.append(help) }
             return RenderedFailure(text: lines.joined(separator: "\n"), exitCode: exit)
         } else {
-            lines.append("pcx: error: \(error.location.map { "\($0): " } ?? "")\(stripLocation(error.message))")
+            lines.append("pcx: error: \(error.location.map { "\($0): " } ?? "")\(stripLocation(error.message, location: error.location))")
         }
     }
     if showTraceback, error.kind != .syntax, error.kind != .exit, let tb = error.traceback, !tb.isEmpty {
@@ -113,8 +113,10 @@ func render(_ error: LuaError, showTraceback: Bool = true) -> RenderedFailure {
     return RenderedFailure(text: lines.joined(separator: "\n"), exitCode: exit)
 }
 
-/// Drops a leading `file:line: ` from a message (the location is printed separately).
-func stripLocation(_ message: String) -> String {
+/// Drops a leading `file:line: ` (or the given location) from a message (the location is printed
+/// separately).
+func stripLocation(_ message: String, location: String? = nil) -> String {
+    if let location, message.hasPrefix(location + ": ") { return String(message.dropFirst(location.count + 2)) }
     guard let range = message.range(of: #"^[^\s:]+:\d+: "#, options: .regularExpression) else { return message }
     return String(message[range.upperBound...])
 }

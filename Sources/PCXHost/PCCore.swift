@@ -135,14 +135,50 @@ final class Cursor: @unchecked Sendable {
         self.iterator = sequence?.makeAsyncIterator()
     }
 
-    func next() async throws -> Data? {
-        if !buffered.isEmpty { return buffered.removeFirst() }
+    /// The next page: a cached body (no response), or a live response.
+    func next() async throws -> (body: Data, response: RawResponse?)? {
+        if !buffered.isEmpty { return (buffered.removeFirst(), nil) }
         if finished { return nil }
         guard let page = try await iterator?.next() else {
             finished = true
             return nil
         }
-        return page.body
+        return (page.body, page)
+    }
+}
+
+/// Hands a Partner Center response body to Lua, after cheap checks that turn an unreadable answer
+/// into a `server_error` naming the request, instead of a JSON parse error from deep inside pc.lua:
+/// an empty 200 where a document was expected, a non-JSON content type, a body that does not
+/// start and end like a JSON document (truncated, or an HTML error page).
+func checkedJSON(_ response: RawResponse) throws -> LuaHostResult {
+    try checkJSONBody(response.body, response: response)
+    return .json(Array(response.body))
+}
+
+/// Throws `server_error` when `body` cannot be a JSON document (see ``checkedJSON(_:)``).
+func checkJSONBody(_ body: Data, response: RawResponse?) throws {
+    func fail(_ what: String) -> PartnerCenterError {
+        PartnerCenterError(
+            category: .serverError, message: "Partner Center's answer could not be read: \(what)",
+            status: response?.status, requestId: response?.requestId, correlationId: response?.correlationId,
+            method: response?.request.method, path: response?.request.path,
+            hint: response?.request.isMutating == true
+                ? "the change may have been made; re-run the same command: pcx re-sends it with the same request id"
+                : "retry later; if it persists, report the request id to Microsoft")
+    }
+    if let type = response?.header("Content-Type")?.lowercased(), !type.isEmpty, !type.contains("json") {
+        throw fail("it is \(type.split(separator: ";").first ?? "not JSON"), not JSON")
+    }
+    let ws: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+    guard let first = body.firstIndex(where: { !ws.contains($0) }),
+          let last = body.lastIndex(where: { !ws.contains($0) }) else {
+        throw fail("the body is empty")
+    }
+    let open = body[first], close = body[last]
+    let shaped = (open == UInt8(ascii: "{") && close == UInt8(ascii: "}")) || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]"))
+    if !shaped {
+        throw fail(open == UInt8(ascii: "<") ? "it is an HTML page, not JSON" : "the JSON document is truncated or malformed")
     }
 }
 
@@ -165,6 +201,7 @@ struct PCCore: Sendable {
         let key = CatalogCache.key(target: target.name, request: request)
         if let body = cache.get(key) { return body }
         let response = try await target.client.send(request)
+        try checkJSONBody(response.body, response: response)
         if response.status == 200, response.nextPageRequest == nil { cache.put(key, response.body) }
         return response.body
     }
@@ -225,8 +262,10 @@ struct PCCore: Sendable {
             let request = try Operations.request(p)
             if let body = try await cachedRead(p, request, target) { return .json(Array(body)) }
             let response = try await target.client.send(request)
-            return response.body.isEmpty ? .value(.table(LuaTable(fields: ["status": .integer(Int64(response.status))]))) :
-                .json(Array(response.body))
+            if response.body.isEmpty && request.isMutating {
+                return .value(.table(LuaTable(fields: ["status": .integer(Int64(response.status))])))
+            }
+            return try checkedJSON(response)
         }
     }
 
@@ -248,7 +287,8 @@ struct PCCore: Sendable {
             cursors.close(id)
             return .value(.nil)
         }
-        return .json(Array(page))
+        try checkJSONBody(page.body, response: page.response)
+        return .json(Array(page.body))
     }
 
     func waitRegistered(_ p: Params) async throws -> LuaHostResult {
@@ -257,14 +297,14 @@ struct PCCore: Sendable {
         if session.options.purchase.dryRun {
             // In a dry run the registration was recorded, not sent: report the current status.
             let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
-            return .json(Array(status.body))
+            return try checkedJSON(status)
         }
         let timeout = p.optDouble("timeout") ?? 600
         _ = try await target.client.waitUntilRegistered(
             customerId: customer, subscriptionId: subscription, timeout: .milliseconds(Int64(timeout * 1000)),
             initialDelay: .milliseconds(200), maxDelay: .seconds(15))
         let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
-        return .json(Array(status.body))
+        return try checkedJSON(status)
     }
 
     /// Polls an order with backoff until `completed` (or a terminal failure), or times out.
@@ -279,7 +319,7 @@ struct PCCore: Sendable {
             let response = try await target.client.send(.getOrder(customerId: customer, orderId: orderId))
             let status = (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["status"] as? String
             let s = status?.lowercased() ?? ""
-            if ["completed", "failed", "cancelled", "canceled"].contains(s) { return .json(Array(response.body)) }
+            if ["completed", "failed", "cancelled", "canceled"].contains(s) { return try checkedJSON(response) }
             if clock.now >= deadline {
                 throw PartnerCenterError(
                     category: .timeout,

@@ -65,6 +65,7 @@ struct PurchaseGate: Sendable {
         }
         do {
             let response = try await target.client.send(request.pinned(requestId: requestId))
+            if !response.body.isEmpty { try checkJSONBody(response.body, response: response) }
             try journal.update(id: entry.id!, state: .succeeded, outcome: response.body.isEmpty ? nil : response.text)
             if response.body.isEmpty {
                 var fields: [String: LuaValue] = ["status": .integer(Int64(response.status)), "journal_id": .integer(entry.id ?? 0)]
@@ -158,11 +159,13 @@ struct PurchaseGate: Sendable {
 
         let journal = try session.journal()
         var previous = try journal.latest(idempotencyKey: key, operation: "checkout", target: target.name)
-        if let prev = previous, prev.state == .succeeded, let outcome = prev.outcome {
+        if let prev = previous, prev.state == .succeeded, let outcome = prev.outcome,
+           (try? checkJSONBody(Data(outcome.utf8), response: nil)) != nil {
             printError("pcx: purchase \(key.prefix(12))… already completed (journal entry \(prev.id ?? 0)); returning its orders instead of buying again")
             return .json(withField(Array(outcome.utf8), "journal_id", prev.id ?? 0, replayed: true))
         }
-        if let prev = previous, prev.state != .pending { previous = nil }
+        // An entry whose answer was unreadable is an unfinished attempt: resume it like a pending one.
+        if let prev = previous, prev.state != .pending, prev.state != .succeeded { previous = nil }
 
         if options.dryRun {
             if let prev = previous {
@@ -206,6 +209,7 @@ struct PurchaseGate: Sendable {
         do {
             let response = try await target.client.send(
                 .checkoutCart(customerId: customer, cartId: sendCart, requestId: entry.requestId))
+            try checkJSONBody(response.body, response: response)
             try journal.update(id: entry.id!, state: .succeeded, outcome: response.text)
             return .json(withField(Array(response.body), "journal_id", entry.id ?? 0, replayed: false))
         } catch {

@@ -113,7 +113,7 @@ playbook = require("playbook").declare
         try await vm.perform { ctx in
             let results = try ctx.run(source, name: chunkName, args: [], setArg: true)
             guard case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" else {
-                throw LuaError(kind: .runtime, message: "\(chunkName) does not return a playbook { ... } declaration",
+                throw LuaError(kind: .runtime, message: "the file does not return a playbook { ... } declaration",
                                location: chunkName)
             }
             _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)
@@ -138,18 +138,25 @@ final class InterruptHandler: Sendable {
 
     static let shared = InterruptHandler()
 
+    /// Takes over SIGINT for the process (idempotent): the source is armed before the default
+    /// action is switched off, so no Ctrl-C is lost. Until a VM runs, Ctrl-C exits with 130.
+    func install() {
+        state.withLock { s in
+            guard s.source == nil else { return }
+            let src = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            src.setEventHandler { InterruptHandler.shared.fire() }
+            src.resume()
+            signal(SIGINT, SIG_IGN)
+            s.source = src
+        }
+    }
+
     /// Routes SIGINT to `vm` while `body` runs.
     func run<T>(_ vm: LuaVM, _ body: () async throws -> T) async rethrows -> T {
+        install()
         state.withLock { s in
             s.vm = vm
             s.count = 0
-            if s.source == nil {
-                signal(SIGINT, SIG_IGN)
-                let src = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-                src.setEventHandler { InterruptHandler.shared.fire() }
-                src.resume()
-                s.source = src
-            }
         }
         defer { state.withLock { $0.vm = nil } }
         return try await body()

@@ -238,7 +238,7 @@ public struct ClientConfiguration: Sendable {
         "endpoint", "authority", "tenant_id", "client_id", "client_secret", "refresh_token",
         "refresh_token_store", "access_token", "token_version", "resource", "locale", "app_name",
         "excluded_markets", "connect_timeout", "request_timeout", "overall_timeout", "max_attempts",
-        "retry_budget", "rate_per_partner", "rate_per_customer", "burst", "concurrency",
+        "retry_budget", "rate_per_partner", "rate_per_customer", "burst", "concurrency", "max_response_mib",
     ]
 
     /// Returns this configuration with the profile's keys applied.
@@ -302,6 +302,10 @@ public struct ClientConfiguration: Sendable {
                 config.rateLimits.partnerBurst = max(1, burst)
                 config.rateLimits.customerBurst = max(1, burst)
             case "concurrency": config.rateLimits.concurrency = max(1, try integer())
+            case "max_response_mib":
+                let mib = try integer()
+                guard (1...4096).contains(mib) else { throw fail("a whole number of MiB from 1 to 4096") }
+                config.maxResponseBytes = mib << 20
             default:
                 throw PartnerCenterError(
                     category: .invalidArgument,

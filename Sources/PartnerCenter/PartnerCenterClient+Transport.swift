@@ -323,9 +323,12 @@ extension PartnerCenterClient {
             do {
                 buffer = try await response.body.collect(upTo: limit)
             } catch let error as NIOTooManyBytesError {
+                _ = error
                 throw PartnerCenterError(
-                    category: .serverError, message: "the response body is larger than \(limit) bytes (\(error))", status: status,
-                    hint: "raise maxResponseBytes, or use download(_:to:) for large documents")
+                    category: .serverError,
+                    message: "Partner Center's response is larger than \(limit / (1 << 20)) MiB; pcx stopped reading it",
+                    status: status, method: prepared.method.rawValue, path: request.path,
+                    hint: "ask for smaller pages (e.g. size = 500), or raise max_response_mib in the profile")
             }
             return AttemptResult(status: status, headers: headers, body: Data(buffer.readableBytesView), bytesWritten: buffer.readableBytes)
         }

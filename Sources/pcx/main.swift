@@ -15,6 +15,9 @@ struct TargetOptions: ParsableArguments {
     var logLevel = "warn"
 
     func target() throws -> TargetSelection {
+        guard ["debug", "info", "warn", "warning", "error"].contains(logLevel.lowercased()) else {
+            throw ValidationError("--log-level must be debug, info, warn or error (got '\(logLevel)')")
+        }
         if sandbox && profile != nil {
             throw ValidationError("--sandbox and --profile exclude each other; pick one")
         }
@@ -50,10 +53,9 @@ struct PurchaseFlags: ParsableArguments {
     @Flag(help: "Check out without asking for confirmation at the terminal.")
     var allowPurchase = false
 
-    @Option(parsing: .upToNextOption,
-            help: ArgumentHelp("Refuse any purchase above AMOUNT CURRENCY, e.g. --max-spend 5000 USD.",
+    @Option(help: ArgumentHelp("Refuse any purchase above AMOUNT CURRENCY, e.g. --max-spend 5000 USD.",
                                valueName: "amount currency"))
-    var maxSpend: [String] = []
+    var maxSpend: String?
 
     @Option(help: ArgumentHelp("Refuse any purchase of more than N units.", valueName: "n"))
     var maxQuantity: Int?
@@ -67,13 +69,16 @@ struct PurchaseFlags: ParsableArguments {
     func purchase() throws -> PurchaseOptions {
         var amount: String?
         var currency: String?
-        if !maxSpend.isEmpty {
-            let joined = maxSpend.joined(separator: " ").split(whereSeparator: { $0 == " " })
-            guard joined.count == 2, Double(joined[0]) != nil, joined[1].count == 3 else {
-                throw ValidationError("--max-spend takes an amount and a currency, e.g. --max-spend 5000 USD")
+        if let maxSpend {
+            // "5000 USD" (pcx joins the two words), "5000USD" or "USD 5000"
+            let text = maxSpend.trimmingCharacters(in: .whitespaces)
+            let pattern = #"^(?:([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]{3})|([A-Za-z]{3})\s*([0-9]+(?:\.[0-9]+)?))$"#
+            guard let match = text.range(of: pattern, options: .regularExpression), match == text.startIndex..<text.endIndex else {
+                throw ValidationError("--max-spend takes an amount and a currency, e.g. --max-spend 5000 USD (got '\(maxSpend)')")
             }
-            amount = String(joined[0])
-            currency = joined[1].uppercased()
+            let letters = text.filter(\.isLetter), number = text.filter { $0.isNumber || $0 == "." }
+            amount = number
+            currency = letters.uppercased()
         }
         if let maxQuantity, maxQuantity < 1 { throw ValidationError("--max-quantity must be at least 1") }
         return PurchaseOptions(dryRun: dryRun, allowPurchase: allowPurchase, maxSpend: amount,
@@ -96,7 +101,10 @@ enum Entry {
     /// as the README documents.
     static func main() async {
         do {
-            var command = try PCX.parseAsRoot()
+            var command = try PCX.parseAsRoot(PCXCommands.joinMaxSpend(Array(CommandLine.arguments.dropFirst())))
+            // `sandbox serve` stops gracefully on SIGINT through its service group; every other verb
+            // turns Ctrl-C into an interrupt of the running script (or exit 130).
+            if !(command is Sandbox.Serve) { PCXCommands.installInterruptHandler() }
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -237,7 +245,7 @@ struct Playbook: AsyncParsableCommand {
             guard let name = rest.first, !name.hasPrefix("-") else {
                 throw ValidationError("give the playbook's name: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them")
             }
-            let flags = try HostFlags.parse(hostArgs)
+            let flags = try HostFlags.parse(PCXCommands.joinMaxSpend(hostArgs))
             let options = try hostOptions(flags.target, flags.limits, flags.purchase)
             try finish(await PCXCommands.playbookRun(name: name, arguments: Array(rest.dropFirst()), options: options))
         }

@@ -31,6 +31,11 @@ struct HostUnitTests {
             ["purchase", "--customer", "c", "--dry-run", "--max-spend", "100", "USD", "--json", "--timeout=5", "--", "--sandbox"])
         #expect(host == ["--dry-run", "--max-spend", "100", "USD", "--json", "--timeout=5"])
         #expect(rest == ["purchase", "--customer", "c", "--", "--sandbox"])
+        let joined = PCXCommands.joinMaxSpend(["run", "--max-spend", "100", "USD", "buy.lua", "--max-spend", "x"])
+        #expect(joined == ["run", "--max-spend", "100 USD", "buy.lua", "--max-spend", "x"])
+        let (host2, rest2) = PCXCommands.splitHostArguments(["p", "--max-spend", "100 USD", "--customer", "c"])
+        #expect(host2 == ["--max-spend", "100 USD"])
+        #expect(rest2 == ["p", "--customer", "c"])
     }
 
     @Test func aWriteOutsideTheAllowedDirectoriesIsRefusedWithAHint() throws {
