@@ -523,6 +523,16 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
         for v in examples.values():
             w(v[:220])
         w("```\n")
+    w("## Known issue: a truncated 200 on checkout (`SOAK_MALFORMED_CHECKOUT=1`)\n")
+    w("Off by default because it makes the soak fail until it is fixed. With `checkout=malformed` the sandbox commits "
+      "the order and answers 200 with a truncated body. pcx journals the checkout as `succeeded` with the unreadable "
+      "body as its outcome (`Sources/PCXHost/PurchaseGate.swift`, `journal.update(... state: .succeeded, outcome: "
+      "response.text)` after `checkoutCart`), the run fails with `pcx: error: stdlib/pc.lua:130: json.decode: "
+      "unterminated string ...`, and every re-run finds the entry `already completed` and replays the same unreadable "
+      "outcome: the intent can never complete, although exactly one order exists. Expected: an unreadable checkout "
+      "answer leaves the entry `pending` (outcome unknown) and raises `server_error`, so the re-run re-sends the same "
+      "MS-RequestId and gets the stored order; a `succeeded` entry whose outcome is not JSON is treated as pending.\n")
+    w(f"Mode: {'ON' if MALFORMED_CHECKOUT else 'off'} in this run.\n")
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     doc = os.environ.get("SOAK_DOC", os.path.join(ROOT, "docs", "SOAK.md"))
