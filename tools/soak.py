@@ -98,8 +98,6 @@ def fault_mix(r):
         lambda: f"*=rate:{r.uniform(0.02, 0.06):.2f}:drop-before",
         lambda: f"*=rate:{r.uniform(0.02, 0.06):.2f}:drop-after",
     ]
-    if MALFORMED_CHECKOUT:
-        menu.append(lambda: f"checkout=rate:{r.uniform(0.05, 0.2):.2f}:malformed")
     rules, routes = [], set()
     for pick in r.sample(menu, r.randint(2, 4)):
         rule = pick()
@@ -108,6 +106,8 @@ def fault_mix(r):
             continue
         routes.add(route)
         rules.append(rule)
+    if MALFORMED_CHECKOUT:   # every mix: the checkout answers are sometimes truncated
+        rules = [x for x in rules if not x.startswith("checkout=")] + [f"checkout=rate:{r.uniform(0.05, 0.2):.2f}:malformed"]
     return ";".join(rules)
 
 
@@ -532,6 +532,7 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
       "outcome: the intent can never complete, although exactly one order exists. Expected: an unreadable checkout "
       "answer leaves the entry `pending` (outcome unknown) and raises `server_error`, so the re-run re-sends the same "
       "MS-RequestId and gets the stored order; a `succeeded` entry whose outcome is not JSON is treated as pending.\n")
+    w("Reproduced on 2026-11-24 with `SOAK_MALFORMED_CHECKOUT=1 SOAK_SEED=77 SOAK_RUNS=60 SOAK_PHASE_RUNS=15 SOAK_ATTEMPTS=4 tools/soak`: **FAIL**, 4 of 60 intents never completed (each run failed, 5 times, with `pcx: error: stdlib/pc.lua:130: json.decode: ...`, and the journal holds a `succeeded` checkout whose outcome is not JSON); the sandbox holds exactly 60 orders for the 60 intents, so nothing was bought twice, but pcx cannot report 4 of them.\n")
     w(f"Mode: {'ON' if MALFORMED_CHECKOUT else 'off'} in this run.\n")
     text = "\n".join(lines) + "\n"
     print("\n" + text)
