@@ -1,0 +1,2 @@
+#!/usr/bin/env pcx
+print(1)
