@@ -167,9 +167,7 @@ func checkJSONBody(_ body: Data, response: RawResponse?) throws {
                 ? "the change may have been made; re-run the same command: pcx re-sends it with the same request id"
                 : "retry later; if it persists, report the request id to Microsoft")
     }
-    if let type = response?.header("Content-Type")?.lowercased(), !type.isEmpty, !type.contains("json") {
-        throw fail("it is \(type.split(separator: ";").first ?? "not JSON"), not JSON")
-    }
+    let type = response?.header("Content-Type")?.lowercased().split(separator: ";").first.map(String.init)
     let ws: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
     guard let first = body.firstIndex(where: { !ws.contains($0) }),
           let last = body.lastIndex(where: { !ws.contains($0) }) else {
@@ -178,7 +176,8 @@ func checkJSONBody(_ body: Data, response: RawResponse?) throws {
     let open = body[first], close = body[last]
     let shaped = (open == UInt8(ascii: "{") && close == UInt8(ascii: "}")) || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]"))
     if !shaped {
-        throw fail(open == UInt8(ascii: "<") ? "it is an HTML page, not JSON" : "the JSON document is truncated or malformed")
+        if open == UInt8(ascii: "<") || type == "text/html" { throw fail("it is an HTML page (\(type ?? "no content type")), not JSON") }
+        throw fail("the JSON document is truncated or malformed (\(body.count) bytes, \(type ?? "no content type"))")
     }
 }
 

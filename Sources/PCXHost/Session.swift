@@ -62,7 +62,7 @@ final class Session: Sendable {
     }
 
     static func logger(_ level: String) -> Logger {
-        var log = Logger(label: "pcx")
+        var log = Logger(label: "pcx") { CLILogHandler(label: $0) }
         log.logLevel = switch level.lowercased() {
         case "debug", "trace": .debug
         case "info": .info

@@ -319,6 +319,28 @@ struct CrashSafetyEndToEndTests {
             #expect(e2e.requests(route: "registerSubscription").count == 1, "registered once, not again on the re-run")
         }
     }
+
+    @Test("an unreadable answer to a committed checkout leaves it resumable: the re-run reports the one order")
+    func unreadableCheckoutAnswerThenRerun() async throws {
+        // The sandbox commits the order and answers 200 with a truncated body, once.
+        try await withEndToEnd(faults: "checkout=malformed") { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "NotRegistered")
+            let first = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
+            #expect(first.status == 1, "\(first)")
+            #expect(first.stderr.contains("pcx: server_error: Partner Center's answer could not be read"), "\(first)")
+            #expect(first.stderr.contains("re-run the same command"), "\(first)")
+            #expect(e2e.ordersCreated == 1)
+
+            let rerun = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
+            #expect(rerun.status == 0, "\(rerun)")
+            #expect(rerun.stdout.contains("bought: order"), "\(rerun)")
+            #expect(rerun.stderr.contains("resuming unfinished purchase"), "\(rerun)")
+            #expect(e2e.ordersCreated == 1, "exactly one order")
+            let checkouts = e2e.requests(route: "checkout")
+            #expect(Set(checkouts.map(\.requestId)).count == 1, "the re-run re-sent the same MS-RequestId")
+        }
+    }
 }
 
 /// The purchase gate at a terminal (a pseudo-terminal from util-linux `script`): the user confirms
