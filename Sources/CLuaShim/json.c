@@ -465,15 +465,25 @@ static int decode_string_k(lua_State *L) {
 /* l_decode: json.decode(s). The collector is paused while the tree is built (it is all live
    data; incremental marking and sweeping of it would only be repeated work) and restarted
    afterwards, also on error. */
+/* gc_restart: restarts a collector paused for a decode and charges it the decode's allocations.
+   LUA_GCRESTART forgives the debt run up while stopped; without this step a loop that only
+   decodes pages (allocating nothing else) would never collect the pages it dropped. */
+static void gc_restart(lua_State *L, int before_kb) {
+    lua_gc(L, LUA_GCRESTART);
+    int grown = lua_gc(L, LUA_GCCOUNT) - before_kb;
+    if (grown > 0) lua_gc(L, LUA_GCSTEP, grown);
+}
+
 static int l_decode(lua_State *L) {
     luaL_checkstring(L, 1);
     lua_settop(L, 1);
     int running = lua_gc(L, LUA_GCISRUNNING);
+    int before = lua_gc(L, LUA_GCCOUNT);
     if (running) lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, decode_string_k);
     lua_pushvalue(L, 1);
     int st = lua_pcall(L, 1, 1, 0);
-    if (running) lua_gc(L, LUA_GCRESTART);
+    if (running) gc_restart(L, before);
     if (st != LUA_OK) return lua_error(L);
     return 1;
 }
@@ -489,12 +499,13 @@ static int decode_bytes_k(lua_State *L) {
 /* pcxl_json_decode_protected: [] -> [v|err]. VM thread. */
 int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len) {
     int running = lua_gc(L, LUA_GCISRUNNING);
+    int before = lua_gc(L, LUA_GCCOUNT);
     if (running) lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, decode_bytes_k);
     lua_pushlightuserdata(L, (void *)p);
     lua_pushinteger(L, (lua_Integer)len);
     int st = lua_pcall(L, 2, 1, 0);
-    if (running) lua_gc(L, LUA_GCRESTART);
+    if (running) gc_restart(L, before);
     return st;
 }
 

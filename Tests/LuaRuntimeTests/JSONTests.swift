@@ -209,3 +209,33 @@ struct JSONTests {
         #expect(r == [.integer(5000), .integer(5000), .number(4321.5), .integer(300), "dup", .integer(300)])
     }
 }
+
+@Suite("json memory")
+struct JSONMemoryTests {
+    @Test func aLoopThatOnlyDecodesPagesKeepsMemoryBounded() async throws {
+        let vm = try LuaVM()
+        defer { vm.close() }
+        let peak = try await vm.perform { ctx -> Double in
+            let r = try ctx.run("""
+                local json = require "json"
+                local items = {}
+                for i = 1, 2000 do
+                  items[i] = string.format('{"customerId":"c%d","totalForCustomer":%d.25,"skuName":"Reserved VM Instance %d"}', i % 50, i, i)
+                end
+                local page = '{"items":[' .. table.concat(items, ",") .. ']}'
+                items = nil
+                collectgarbage()
+                local peak = 0
+                for n = 1, 300 do
+                  local decoded = json.decode(page)   -- dropped at once: the loop allocates nothing else
+                  local kb = collectgarbage("count")
+                  if kb > peak then peak = kb end
+                end
+                return peak
+                """, name: "=mem")
+            return r.first?.doubleValue ?? 0
+        }
+        // one decoded page is under 1 MB; without charging the collector for decodes it grows past 100 MB
+        #expect(peak < 16 * 1024, "peak \(peak) KB")
+    }
+}
