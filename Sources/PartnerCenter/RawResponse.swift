@@ -95,7 +95,7 @@ struct PageEnvelope: Decodable {
         guard let first = body.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }), first == UInt8(ascii: "{") else {
             return nil
         }
-        return try? JSONDecoder().decode(PageEnvelope.self, from: body)
+        return scan(body) ?? (try? JSONDecoder().decode(PageEnvelope.self, from: body))
     }
 }
 

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import PartnerCenter
+
+@Suite("page envelope scan")
+struct PageEnvelopeScanTests {
+    @Test func findsTopLevelLinksAndTokenPastItemsThatLookLikeThem() throws {
+        let body = Data(#"""
+            {"totalCount":2,"items":[{"links":{"next":{"uri":"/wrong"}},"note":"a \"links\": {} in a string"},
+             {"nested":[[{"continuationToken":"no"}]],"x":"\\"}],
+             "continuationToken":"tok,1/2=",
+             "links":{"self":{"uri":"/a"},"next":{"uri":"/invoices/G1/lineitems?seekOperation=Next","method":"GET",
+               "headers":[{"key":"MS-ContinuationToken","value":"tok,1/2="}]}},
+             "attributes":{"objectType":"Collection"}}
+            """#.utf8)
+        let e = try #require(PageEnvelope.scan(body))
+        #expect(e.next?.uri == "/invoices/G1/lineitems?seekOperation=Next")
+        #expect(e.next?.headers?.first?.value == "tok,1/2=")
+        #expect(e.continuationToken == "tok,1/2=")
+    }
+
+    @Test func aPageWithoutNextHasNoNext() throws {
+        let e = try #require(PageEnvelope.scan(Data(#"{"items":[1,2,3],"links":{"self":{"uri":"/x"}},"totalCount":3}"#.utf8)))
+        #expect(e.next == nil)
+        #expect(e.continuationToken == nil)
+    }
+
+    @Test func malformedBodiesAreNotScanned() {
+        #expect(PageEnvelope.scan(Data(#"{"items":[1,2"#.utf8)) == nil)
+        #expect(PageEnvelope.scan(Data(#"[1,2]"#.utf8)) == nil)
+        #expect(PageEnvelope.scan(Data(#"{"links": {"next": 5}}"#.utf8)) == nil)
+        #expect(PageEnvelope.parse(Data("<html>".utf8)) == nil)
+    }
+
+    @Test func scanAgreesWithAFullDecode() throws {
+        let body = Data(#"{"links":{"next":{"uri":"/customers?size=2","headers":[]}},"continuationToken":"abc","items":[{"id":"1"}]}"#.utf8)
+        let scanned = try #require(PageEnvelope.scan(body))
+        let decoded = try JSONDecoder().decode(PageEnvelope.self, from: body)
+        #expect(scanned.next?.uri == decoded.next?.uri)
+        #expect(scanned.continuationToken == decoded.continuationToken)
+    }
+}
