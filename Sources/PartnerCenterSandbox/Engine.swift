@@ -302,6 +302,8 @@ final class SandboxEngine: Sendable {
         case "getInvoice": return try await getInvoice(request)
         case "getInvoiceStatement": return try await invoiceStatement(request)
         case "listInvoiceLineItems": return try await invoiceLineItems(request)
+        case "listUnbilledLineItems": return try await unbilledLineItems(request)
+        case "getEstimateLinks": return try await estimateLinks(request)
         default: throw SandboxError(status: 404, code: 1000, "Resource not found.")
         }
     }

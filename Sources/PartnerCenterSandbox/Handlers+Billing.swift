@@ -140,54 +140,9 @@ extension SandboxEngine {
                 }
                 guard ["current", "previous"].contains(period.lowercased()) else { throw SandboxError.badInput("period must be current or previous, got '\(period)'.") }
             }
-            let (size, _) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
-            var offset = 0
-            let scope = "lines:\(invoice.id.lowercased()):\(providerKey):\(typeKey)"
-            if request.q("seekOperation") != nil || request.headers["ms-continuationtoken"] != nil {
-                guard request.q("seekOperation").map({ $0.lowercased() == "next" }) ?? true else {
-                    throw SandboxError.badInput("seekOperation must be Next, got '\(request.q("seekOperation") ?? "")'.")
-                }
-                guard let token = request.headers["ms-continuationtoken"], let value = decodeContinuation(token, scope: scope) else {
-                    throw SandboxError.badInput("seekOperation=Next needs the MS-ContinuationToken header from the previous page's links.next.")
-                }
-                offset = value
-            }
             let generated = (provider == .oneTime && type == .billingLineItems) ? invoice.generated : 0
-            let invoiceId = invoice.id
-            let storedCount = try await store.db.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ?", arguments: [invoiceId, providerKey, typeKey]) ?? 0
-            }
-            let total = generated + storedCount
-            let end = min(total, offset + size)
-            var writer = FastJSONWriter(capacity: (end - offset) * 1500 + 1024)
-            var wroteItem = false
-            if offset < min(end, generated), let generator = scaleGenerator {
-                for index in offset..<min(end, generated) {
-                    if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
-                    generator.appendLine(at: index, to: &writer.bytes)
-                    wroteItem = true
-                }
-            }
-            if end > max(offset, generated) {
-                let from = max(offset, generated) - generated, count = end - max(offset, generated)
-                let docs = try await store.db.read { db in
-                    try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ? ORDER BY seq LIMIT ? OFFSET ?",
-                                        arguments: [invoiceId, providerKey, typeKey, count, from])
-                }
-                for doc in docs {
-                    if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
-                    writer.raw(doc)
-                    wroteItem = true
-                }
-            }
-            let selfQuery = (baseQuery + ["size=\(size)"]).joined(separator: "&")
-            var links = Links(["self": Link(uri: "\(basePath)?\(selfQuery)")])
-            var token: String?
-            if end < total {
-                token = encodeContinuation(end, scope: scope)
-                links.next = Link(uri: "\(basePath)?\(selfQuery)&seekOperation=Next", headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
-            }
-            return rawCollection(items: writer.bytes, count: max(0, end - offset), links: links, token: token)
+            return try await seekPage(request, invoiceId: invoice.id, generated: generated, providerKey: providerKey, typeKey: typeKey,
+                                      basePath: basePath, baseQuery: baseQuery)
         }
         let (size, offset) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
         let invoiceId = invoice.id
@@ -201,6 +156,101 @@ extension SandboxEngine {
             links.next = Link(uri: "\(basePath)?\((baseQuery + ["size=\(size)", "offset=\(offset + size)"]).joined(separator: "&"))")
         }
         return rawCollection(items: Array(docs.joined(separator: ",").utf8), count: docs.count, links: links, token: nil)
+    }
+
+    /// `GET /invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=…&currencycode=…&period=current|previous`:
+    /// the one-time charges of the current (or previous) calendar month in that currency, seek-paged.
+    func unbilledLineItems(_ request: RequestInfo) async throws -> SandboxResponse {
+        guard let providerText = request.q("provider") else { throw SandboxError.badInput("the 'provider' query parameter is required: onetime (or all).") }
+        guard let typeText = request.q("invoiceLineItemType") else { throw SandboxError.badInput("the 'invoicelineitemtype' query parameter is required: billinglineitems or usagelineitems.") }
+        guard let currency = request.q("currencyCode") else { throw SandboxError.badInput("the 'currencycode' query parameter is required, e.g. currencycode=USD.") }
+        guard let period = request.q("period"), ["current", "previous"].contains(period.lowercased()) else {
+            throw SandboxError.badInput("the 'period' query parameter must be current or previous.")
+        }
+        let provider = BillingProvider(wire: providerText), type = InvoiceLineItemType(wire: typeText)
+        guard [.oneTime, .all, .marketplace].contains(provider) else {
+            throw SandboxError(status: 400, code: 900126, "Unable to parse enum provider '\(providerText)'; unbilled line items use onetime.")
+        }
+        guard type == .billingLineItems || type == .usageLineItems else {
+            throw SandboxError(status: 400, code: 900126, "Unable to parse enum invoicelineitemtype '\(typeText)'; use billinglineitems or usagelineitems.")
+        }
+        var month = Calendar(identifier: .gregorian)
+        month.timeZone = TimeZone(identifier: "UTC")!
+        let reference = period.lowercased() == "current" ? request.now : month.date(byAdding: .month, value: -1, to: request.now) ?? request.now
+        let key = "\(request.partner.tenantId.lowercased())|\(currency.uppercased())|\(WireDate.format(reference).prefix(7))"
+        let invoiceId = try await store.db.read { db in try String.fetchOne(db, sql: "SELECT id FROM invoice WHERE period_key = ?", arguments: [key]) }
+        let baseQuery = ["provider=\(providerText)", "invoicelineitemtype=\(typeText)", "currencycode=\(currency)", "period=\(period)"]
+        return try await seekPage(request, invoiceId: type == .billingLineItems ? (invoiceId ?? "none") : "none", generated: 0, providerKey: "onetime",
+                                  typeKey: "billing", basePath: "/invoices/unbilled/lineitems", baseQuery: baseQuery)
+    }
+
+    /// `GET /invoices/estimates/links?currencycode=…`: where to read unbilled charges.
+    func estimateLinks(_ request: RequestInfo) async throws -> SandboxResponse {
+        guard let currency = request.q("currencyCode") else { throw SandboxError.badInput("the 'currencycode' query parameter is required, e.g. currencycode=USD.") }
+        var links: [EstimateLink] = []
+        for period in ["current", "previous"] {
+            var usage = EstimateLink(type: "daily_rated_usage", period: period, link: Link(uri: "/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=\(currency)&period=\(period)&size=2000"))
+            usage.title = "Daily rated usage (\(period))"
+            usage.description = "Unbilled consumption line items for the \(period) billing period."
+            var charges = EstimateLink(type: "non_consumption", period: period, link: Link(uri: "/invoices/unbilled/lineitems?provider=all&invoicelineitemtype=billinglineitems&currencycode=\(currency)&period=\(period)&size=2000"))
+            charges.title = "Non-consumption charges (\(period))"
+            charges.description = "Unbilled one-time and recurring charges for the \(period) billing period."
+            links += [usage, charges]
+        }
+        return .json(ResourceCollection(items: links, links: Links(["self": Link(uri: "/invoices/estimates/links?currencycode=\(currency)")])))
+    }
+
+    /// One seek-paged page of stored (and, for the scale invoice, generated) lines of an invoice.
+    func seekPage(_ request: RequestInfo, invoiceId: String, generated: Int, providerKey: String, typeKey: String,
+                  basePath: String, baseQuery: [String]) async throws -> SandboxResponse {
+        let maxSize = configuration.maxLineItemPageSize
+        let (size, _) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
+        var offset = 0
+        let scope = "lines:\(invoiceId.lowercased()):\(providerKey):\(typeKey)"
+        if request.q("seekOperation") != nil || request.headers["ms-continuationtoken"] != nil {
+            guard request.q("seekOperation").map({ $0.lowercased() == "next" }) ?? true else {
+                throw SandboxError.badInput("seekOperation must be Next, got '\(request.q("seekOperation") ?? "")'.")
+            }
+            guard let token = request.headers["ms-continuationtoken"], let value = decodeContinuation(token, scope: scope) else {
+                throw SandboxError.badInput("seekOperation=Next needs the MS-ContinuationToken header from the previous page's links.next.")
+            }
+            offset = value
+        }
+        let storedCount = try await store.db.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ?", arguments: [invoiceId, providerKey, typeKey]) ?? 0
+        }
+        let total = generated + storedCount
+        offset = min(offset, total)
+        let end = min(total, offset + size)
+        var writer = FastJSONWriter(capacity: (end - offset) * 1500 + 1024)
+        var wroteItem = false
+        if offset < min(end, generated), let generator = scaleGenerator {
+            for index in offset..<min(end, generated) {
+                if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
+                generator.appendLine(at: index, to: &writer.bytes)
+                wroteItem = true
+            }
+        }
+        if end > max(offset, generated) {
+            let from = max(offset, generated) - generated, count = end - max(offset, generated)
+            let docs = try await store.db.read { db in
+                try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ? ORDER BY seq LIMIT ? OFFSET ?",
+                                    arguments: [invoiceId, providerKey, typeKey, count, from])
+            }
+            for doc in docs {
+                if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
+                writer.raw(doc)
+                wroteItem = true
+            }
+        }
+        let selfQuery = (baseQuery + ["size=\(size)"]).joined(separator: "&")
+        var links = Links(["self": Link(uri: "\(basePath)?\(selfQuery)")])
+        var token: String?
+        if end < total {
+            token = encodeContinuation(end, scope: scope)
+            links.next = Link(uri: "\(basePath)?\(selfQuery)&seekOperation=Next", headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
+        }
+        return rawCollection(items: writer.bytes, count: max(0, end - offset), links: links, token: token)
     }
 
     /// A collection assembled from already-encoded item JSON (no re-encoding of stored documents).

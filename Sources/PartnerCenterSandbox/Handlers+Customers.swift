@@ -105,7 +105,7 @@ extension SandboxEngine {
         guard row.status == "active" else {
             throw SandboxError(status: 400, code: 800012, "Subscription \(sid) is not active (status \(row.status)).")
         }
-        var response = SandboxResponse(status: 202, headers: [("Location", "/customers/\(cid)/subscriptions/\(row.model.id)/registrationstatus"), ("Content-Length", "0")])
+        var response = SandboxResponse(status: 202, headers: [("Location", "/customers/\(cid)/subscriptions/\(row.model.id)/registrationstatus")])
         if row.registration == "NotRegistered" {
             let ready = request.now.timeIntervalSince1970 + configuration.registrationDelay
             let state = configuration.registrationDelay <= 0 ? "Registered" : "Registering"

@@ -45,6 +45,8 @@ public enum SandboxRoutes {
         Route(name: "getInvoiceSummary", method: "GET", pattern: ["invoices", "summary"], appUserOnly: false, writes: false),
         Route(name: "listInvoiceSummaries", method: "GET", pattern: ["invoices", "summaries"], appUserOnly: true, writes: false),
         Route(name: "listInvoices", method: "GET", pattern: ["invoices"], appUserOnly: false, writes: false),
+        Route(name: "listUnbilledLineItems", method: "GET", pattern: ["invoices", "unbilled", "lineitems"], appUserOnly: false, writes: false),
+        Route(name: "getEstimateLinks", method: "GET", pattern: ["invoices", "estimates", "links"], appUserOnly: false, writes: false),
         Route(name: "getInvoice", method: "GET", pattern: ["invoices", ":iid"], appUserOnly: true, writes: false),
         Route(name: "getInvoiceStatement", method: "GET", pattern: ["invoices", ":iid", "documents", "statement"], appUserOnly: true, writes: false),
         Route(name: "listInvoiceLineItems", method: "GET", pattern: ["invoices", ":iid", "lineitems"], appUserOnly: false, writes: false),

@@ -71,6 +71,7 @@ final class SandboxStore: Sendable {
     init(storage: SandboxStorage, seed: UInt64) throws {
         var config = Configuration()
         config.label = "pcx-sandbox"
+        config.busyMode = .timeout(10)
         switch storage {
         case .inMemory:
             db = try DatabaseQueue(configuration: config)

@@ -253,6 +253,15 @@ struct PurchaseTests {
             #expect(line.subtotal == pricing.extendedPrice)
             #expect(line.alternateId == order.alternateId)
             #expect(line.chargeType == "New")
+            // The same charge is listed as unbilled for the current period, reached through the estimate links.
+            let estimates = try await h.send(.GET, "/v1/invoices/estimates/links?currencycode=USD", token: s.token).decode(ResourceCollection<EstimateLink>.self)
+            let link = try #require(estimates.items.first { $0.type == "non_consumption" && $0.period == "current" }?.link?.uri)
+            let unbilled = try await h.send(.GET, "/v1" + link, token: s.token).decode(SeekBasedResourceCollection<OneTimeInvoiceLineItem>.self)
+            #expect(unbilled.items.contains { $0.orderId == order.id && $0.subtotal == pricing.extendedPrice })
+            let previous = try await h.send(.GET, "/v1/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&currencycode=USD&period=previous", token: s.token)
+            #expect(try previous.decode(SeekBasedResourceCollection<OneTimeInvoiceLineItem>.self).items.allSatisfy { $0.orderId != order.id })
+            let bad = try await h.send(.GET, "/v1/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&currencycode=USD&period=someday", token: s.token)
+            #expect(bad.status == 400)
         }
     }
 }
