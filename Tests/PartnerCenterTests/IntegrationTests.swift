@@ -172,6 +172,23 @@ struct OperationTests {
             }
             #expect(offsetWalked, "the seed has a legacy invoice with more than one line item")
 
+            // Unbilled line items (seek) reached through the estimate links.
+            let estimates = try await client.estimateLinks(currencyCode: "USD")
+            #expect(!estimates.isEmpty)
+            let link = try #require(estimates.compactMap(\.link?.uri).first { $0.contains("unbilled") })
+            var unbilledPages = 0
+            for try await page in client.pages(of: try .link(uri: link)) {
+                unbilledPages += 1
+                _ = try page.decode(ResourceCollection<InvoiceLineItem>.self)
+            }
+            #expect(unbilledPages >= 1)
+            var unbilled = 0
+            for try await _ in client.unbilledLineItems(currencyCode: "USD", pageSize: 1) { unbilled += 1 }
+            let wholeUnbilled = try await client.send(.unbilledLineItems(
+                invoiceLineItemType: "billinglineitems", currencyCode: "USD", period: "current", size: 2000))
+                .decode(ResourceCollection<InvoiceLineItem>.self)
+            #expect(unbilled == wholeUnbilled.items.count)
+
             // PDF statement streamed to disk.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-pdf-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
