@@ -104,6 +104,21 @@ struct OperationTests {
             let artifact = try #require(entitlements.flatMap { $0.entitledArtifacts ?? [] }.first { $0.link != nil })
             let details = try await client.reservationDetails(for: artifact)
             #expect(!details.allReservations.isEmpty)
+
+            // The purchase is billed as a one-time charge (unbilled until the invoice closes).
+            var billed = false
+            for try await item in client.unbilledLineItems(currencyCode: order.currencyCode ?? "USD", pageSize: 500) {
+                if case .oneTime(let line) = item, line.orderId == order.id { billed = true }
+            }
+            if !billed {
+                for try await invoice in client.invoices() {
+                    guard invoice.invoiceDetails?.contains(where: { $0.billingProvider == .oneTime }) == true else { continue }
+                    for try await item in client.invoiceLineItems(invoiceId: invoice.id, pageSize: 2000) {
+                        if case .oneTime(let line) = item, line.orderId == order.id { billed = true }
+                    }
+                }
+            }
+            #expect(billed, "the order \(order.id) appears as a one-time charge")
         }
     }
 
