@@ -212,6 +212,18 @@ extension PartnerCenterClient {
             period: period, size: pageSize))
     }
 
+    /// Unbilled line items (`onetime` billing or usage lines of the current or previous period), seek-paged.
+    public func unbilledLineItems(
+        invoiceLineItemType: String = "billinglineitems", currencyCode: String, period: String = "current", pageSize: Int? = nil
+    ) -> ItemSequence<InvoiceLineItem> {
+        items(of: .unbilledLineItems(invoiceLineItemType: invoiceLineItemType, currencyCode: currencyCode, period: period, size: pageSize))
+    }
+
+    /// The estimate links for a currency (where unbilled charges can be read). - Throws: ``PartnerCenterError``.
+    public func estimateLinks(currencyCode: String) async throws -> [EstimateLink] {
+        try await all(.estimateLinks(currencyCode: currencyCode))
+    }
+
     /// Streams an invoice's PDF statement to `path`. - Throws: ``PartnerCenterError``.
     public func downloadInvoiceStatement(invoiceId: String, to path: String) async throws -> DownloadResult {
         try await download(.invoiceStatement(invoiceId: invoiceId), to: path)

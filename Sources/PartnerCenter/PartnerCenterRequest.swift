@@ -311,6 +311,11 @@ public struct PartnerCenterRequest: Sendable, Hashable, Codable, CustomStringCon
         ])
     }
 
+    /// `GET /v1/invoices/estimates/links?currencycode` — where to read unbilled charges.
+    public static func estimateLinks(currencyCode: String) -> PartnerCenterRequest {
+        get("invoices.estimate_links", "invoices", "estimates", "links", query: [("currencycode", currencyCode)])
+    }
+
     // MARK: Links
 
     /// A request for a link Partner Center returned (`links.next`, an artifact `link`, a `Location`):

@@ -104,6 +104,21 @@ struct OperationTests {
             let artifact = try #require(entitlements.flatMap { $0.entitledArtifacts ?? [] }.first { $0.link != nil })
             let details = try await client.reservationDetails(for: artifact)
             #expect(!details.allReservations.isEmpty)
+
+            // The purchase is billed as a one-time charge (unbilled until the invoice closes).
+            var billed = false
+            for try await item in client.unbilledLineItems(currencyCode: order.currencyCode ?? "USD", pageSize: 500) {
+                if case .oneTime(let line) = item, line.orderId == order.id { billed = true }
+            }
+            if !billed {
+                for try await invoice in client.invoices() {
+                    guard invoice.invoiceDetails?.contains(where: { $0.billingProvider == .oneTime }) == true else { continue }
+                    for try await item in client.invoiceLineItems(invoiceId: invoice.id, pageSize: 2000) {
+                        if case .oneTime(let line) = item, line.orderId == order.id { billed = true }
+                    }
+                }
+            }
+            #expect(billed, "the order \(order.id) appears as a one-time charge")
         }
     }
 
@@ -171,6 +186,23 @@ struct OperationTests {
                 break
             }
             #expect(offsetWalked, "the seed has a legacy invoice with more than one line item")
+
+            // Unbilled line items (seek) reached through the estimate links.
+            let estimates = try await client.estimateLinks(currencyCode: "USD")
+            #expect(!estimates.isEmpty)
+            let link = try #require(estimates.compactMap(\.link?.uri).first { $0.contains("unbilled") })
+            var unbilledPages = 0
+            for try await page in client.pages(of: try .link(uri: link)) {
+                unbilledPages += 1
+                _ = try page.decode(ResourceCollection<InvoiceLineItem>.self)
+            }
+            #expect(unbilledPages >= 1)
+            var unbilled = 0
+            for try await _ in client.unbilledLineItems(currencyCode: "USD", pageSize: 1) { unbilled += 1 }
+            let wholeUnbilled = try await client.send(.unbilledLineItems(
+                invoiceLineItemType: "billinglineitems", currencyCode: "USD", period: "current", size: 2000))
+                .decode(ResourceCollection<InvoiceLineItem>.self)
+            #expect(unbilled == wholeUnbilled.items.count)
 
             // PDF statement streamed to disk.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-pdf-\(UUID().uuidString)")
