@@ -448,7 +448,7 @@ def sandbox_seed_and_serve(pcx: str, rep: Report) -> Sandbox:
     sb.start()
     seed = sb.ready_seconds
     rep.row("3", f"sandbox start seeding {LINEITEMS:,} line items (`--scale lineitems={LINEITEMS}`), start to PCX_ block",
-            fmt_s(seed), fmt_s(base) + " (no --scale)", f"{seed / base:.1f}× (+{seed - base:.1f} s)")
+            fmt_s(seed), fmt_s(base) + " (no --scale)", f"{seed / base:.1f}× ({seed - base:+.2f} s)")
     log(f"3. serving: paging through {SCALE_INVOICE} with a raw HTTP client, pages of 2000")
     cpu0 = sb.cpu_seconds()
     f = fetch_all_pages(sb, SCALE_INVOICE)
