@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "PCXHost",
             dependencies: [
-                "LuaRuntime", "PartnerCenter", "PartnerCenterSandbox", "CLibEdit",
+                "LuaRuntime", "PartnerCenter", "PartnerCenterModels", "PartnerCenterSandbox", "CLibEdit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

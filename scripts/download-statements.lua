@@ -14,8 +14,16 @@ return playbook {
     concurrency = { type = "integer", default = 4, min = 1, max = 16, help = "downloads at once" },
   },
   run = function(p)
-    local since = p.since and date.parse(p.since)
-    local upto = p["until"] and date.parse(p["until"]):add("P1D")
+    local function day(option, text)
+      local ok, d = pcall(date.parse, text)
+      if not ok or not d then
+        error(pc.errors.new { code = "invalid_argument", message = string.format("--%s: '%s' is not a date", option, text),
+          hint = "give an ISO-8601 date such as 2024-01-31" }, 0)
+      end
+      return d
+    end
+    local since = p.since and day("since", p.since)
+    local upto = p["until"] and day("until", p["until"]):add("P1D")
     local wanted
     if p.invoices then wanted = {} for _, id in ipairs(p.invoices) do wanted[id:upper()] = true end end
     local selected = {}

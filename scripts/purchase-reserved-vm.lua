@@ -34,6 +34,14 @@ return playbook {
     }
     pb.emit(out, function(o)
       if o.dry_run then
+        local s = o.plan
+        print(string.format("dry run: would buy %d x %s (%s) for customer %s, term %s, scope %s",
+          s.quantity, tostring(s.arm_sku), tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope)))
+        print(string.format("  unit price %s %s, total %s %s", tostring(s.unit_price or "?"), tostring(s.currency or ""),
+          tostring(s.total or "?"), tostring(s.currency or "")))
+        if plan.needs_registration then
+          print("  the subscription is " .. tostring(s.registration) .. ": its registration was recorded, not sent")
+        end
         print("dry run: nothing was bought. Re-run without --dry-run (and with --allow-purchase) to buy.")
       elseif o.reservation then
         local r = o.reservation

@@ -71,9 +71,15 @@ function pc.errors.is(err, code)
   return err.code == code
 end
 
--- Errors from the host carry the host call's location; point them at the user's line instead.
+-- Whether a "file:line" points into pcx's own stdlib (not the user's script).
+local function in_stdlib(where)
+  return type(where) == "string" and (sfind(where, "^stdlib/") or sfind(where, "/stdlib/[%w_]+%.lua:%d+$")) and true or false
+end
+
+-- Raises an error from pc.core at the user's line: the runtime stamps `where` with the nearest Lua
+-- frame, which is this module; move it to the first frame outside the stdlib.
 local function raise_at_caller(e)
-  if getmetatable(e) == Error then e.where = locate(3) or e.where end
+  if getmetatable(e) == Error and (not e.where or in_stdlib(e.where)) then e.where = locate(3) or e.where end
   error(e, 0)
 end
 
@@ -324,6 +330,23 @@ function pc.purchase(request)
     customer_id = request.customer, cart_id = check_id("pc.purchase", "cart.id", request.cart.id),
     cart = json.encode(request.cart), plan = request.plan and json.encode(request.plan) or nil,
     idempotency_key = request.idempotency_key,
+  })
+end
+
+--- Runs the purchase gate for a cart without checking it out: refuses carts whose lines carry a
+--- Partner Center error (other than "subscription not registered yet"), plans above --max-quantity
+--- or --max-spend, and, unless --allow-purchase, asks for confirmation at the terminal (the
+--- checkout of the same purchase later in the run does not ask again). Call it before changing
+--- anything for a purchase (e.g. registering its subscription). In a dry run only the caps apply.
+--- request: {customer = id, cart = cart table, plan = table}. Returns true or raises policy_denied.
+function pc.purchase_check(request)
+  if type(request) ~= "table" then argerror("pc.purchase_check", "expected a table {customer = ..., cart = ...}") end
+  check_opts("pc.purchase_check", request, { customer = "string", cart = "table", plan = "table" })
+  required_opts("pc.purchase_check", request, { "customer", "cart" })
+  check_id("pc.purchase_check", "customer", request.customer)
+  return call("carts.preflight", {
+    customer_id = request.customer, cart_id = request.cart.id and tostring(request.cart.id) or nil,
+    cart = json.encode(request.cart), plan = request.plan and json.encode(request.plan) or nil,
   })
 end
 

@@ -13,6 +13,7 @@ local M = {}
 
 local pc = require "pc"
 local money = require "money"
+local args = require "args"
 local type, tostring, error, ipairs, pairs, setmetatable = type, tostring, error, ipairs, pairs, setmetatable
 local slower, sformat, smatch = string.lower, string.format, string.match
 local tconcat = table.concat
@@ -30,12 +31,38 @@ M.term_years = term_years
 
 local function norm(s) return s and slower(tostring(s)):gsub("[%s_%-]", "") or nil end
 
-local function check_opts(opts, fn, required)
-  if type(opts) ~= "table" then error(fn .. ": expected a table of options", 3) end
+-- Bad input is a pc.Error (invalid_argument) raised at the script's line.
+local function bad(message)
+  error(pc.errors.new { code = "invalid_argument", message = message }, 0)
+end
+
+local function check_opts(opts, fn, required, allowed)
+  if type(opts) ~= "table" then bad(fn .. ": expected a table of options, got " .. type(opts)) end
+  if allowed then
+    local names = {}
+    for n in pairs(allowed) do names[#names + 1] = n end
+    table.sort(names)
+    for k in pairs(opts) do
+      if not allowed[k] then
+        local s = type(k) == "string" and args.suggest(k, names)
+        bad(sformat("%s: unknown option '%s'%s (options: %s)", fn, tostring(k),
+          s and (" — did you mean '" .. s .. "'?") or "", tconcat(names, ", ")))
+      end
+    end
+  end
   for _, k in ipairs(required) do
-    if opts[k] == nil or opts[k] == "" then error(fn .. ": missing required option '" .. k .. "'", 3) end
+    if opts[k] == nil or opts[k] == "" then bad(fn .. ": missing required option '" .. k .. "'") end
+  end
+  for k, v in pairs(opts) do
+    if allowed and allowed[k] == "string" and type(v) ~= "string" then
+      bad(sformat("%s: option '%s' must be a string, got %s", fn, k, type(v)))
+    end
   end
 end
+
+local FIND_OPTS = { country = "string", sku = "string", region = "string", term = "any", reservation_scope = "string" }
+local PLAN_OPTS = { customer = "string", subscription = "string", sku = "string", region = "string", term = "any",
+  scope = "string", quantity = "any", reservation_scope = "string", quote = "any" }
 
 -- Per-run catalog cache: products by (country, scope), SKUs by product.
 local cache = { products = {}, skus = {}, availabilities = {} }
@@ -70,18 +97,51 @@ local function sku_matches(sku, arm_sku, region, years)
     and term_years(a.duration) == years
 end
 
+-- The series names an ARM SKU name may appear under in a product title, most specific first:
+-- Standard_DS1_v2 → DSv2, DS; Standard_D2s_v3 → Dsv3, Dv3, Ds, D; Standard_B1s → Bs, B.
+local function series_candidates(arm)
+  local family, features, version = smatch(arm or "", "^[Ss]tandard_(%u+)%d+(%l*)_?(v?%d*)$")
+  if not family then return {} end
+  local out = {}
+  local function add(x) if x ~= "" then out[#out + 1] = slower(x) end end
+  if version ~= "" then add(family .. features .. version); add(family .. version) end
+  if features ~= "" then add(family .. features) end
+  add(family)
+  return out
+end
+
+--- Orders products so the one whose title names the ARM SKU's series ("Virtual Machines Dv3
+--- Series" for Standard_D4_v3) comes first; the others keep their order. Only changes how many
+--- SKU lists a search reads, never what it finds.
+function M.rank_products(products, arm_sku)
+  local candidates = series_candidates(arm_sku)
+  local function rank(p)
+    local title = " " .. slower(p.title or "") .. " "
+    for i, c in ipairs(candidates) do
+      if title:find(" " .. c .. " series", 1, true) or title:find(" " .. c .. "-series", 1, true) then return i end
+    end
+    return #candidates + 1
+  end
+  local ranked = {}
+  for i, p in ipairs(products) do ranked[i] = { p = p, r = rank(p), i = i } end
+  table.sort(ranked, function(a, b) if a.r ~= b.r then return a.r < b.r end return a.i < b.i end)
+  local out = {}
+  for i, x in ipairs(ranked) do out[i] = x.p end
+  return out
+end
+
 --- Finds the product, SKU and availability to buy for an ARM SKU name, region and term.
 --- opts: country (ISO alpha-2), sku ("Standard_D2s_v3"), region ("westeurope"), term ("1Year" |
 --- "3Year" | "P1Y" | "P3Y"), reservation_scope ("AzurePlan" for Azure plan subscriptions).
 --- Returns {product, sku, availability, catalog_item_id, term_duration} or raises not_found.
 function M.find(opts)
-  check_opts(opts, "reservations.find", { "country", "sku", "region" })
+  check_opts(opts, "reservations.find", { "country", "sku", "region" }, FIND_OPTS)
   local years = term_years(opts.term or "1Year")
   if years ~= 1 and years ~= 3 then
-    error("reservations.find: term must be 1Year or 3Year (P1Y/P3Y), got " .. tostring(opts.term), 2)
+    bad("reservations.find: term must be 1Year or 3Year (P1Y/P3Y), got " .. tostring(opts.term))
   end
   local found_product, found_sku
-  for _, product in ipairs(products_for(opts.country, opts.reservation_scope)) do
+  for _, product in ipairs(M.rank_products(products_for(opts.country, opts.reservation_scope), opts.sku)) do
     for _, sku in ipairs(skus_for(product.id, opts.country, opts.reservation_scope)) do
       if sku_matches(sku, opts.sku, opts.region, years) then
         found_product, found_sku = product, sku
@@ -144,14 +204,14 @@ Plan.__name = "reservations.Plan"
 --- Partner Center's own quote). opts: customer, subscription, sku, region, term, scope
 --- ("Single" | "Shared"), quantity, reservation_scope, quote (default true).
 function M.plan(opts)
-  check_opts(opts, "reservations.plan", { "customer", "subscription", "sku", "region" })
+  check_opts(opts, "reservations.plan", { "customer", "subscription", "sku", "region" }, PLAN_OPTS)
   local quantity = opts.quantity or 1
   if math.type(quantity) ~= "integer" or quantity < 1 then
-    error("reservations.plan: quantity must be a whole number of at least 1, got " .. tostring(quantity), 2)
+    bad("reservations.plan: quantity must be a whole number of at least 1, got " .. tostring(quantity))
   end
   local scope = opts.scope or "Shared"
   if norm(scope) ~= "shared" and norm(scope) ~= "single" then
-    error("reservations.plan: scope must be Single or Shared, got " .. tostring(scope), 2)
+    bad("reservations.plan: scope must be Single or Shared, got " .. tostring(scope))
   end
   scope = norm(scope) == "shared" and "Shared" or "Single"
 
@@ -204,7 +264,7 @@ function M.plan(opts)
       hint = "pick another region or SKU, or another subscription" }, 2)
   end
 
-  if opts.quote ~= false and not plan.needs_registration then
+  if opts.quote ~= false then
     M.quote(plan)
   end
   return plan
@@ -212,6 +272,9 @@ end
 
 --- The cart line for a plan.
 function M.cart_line(plan)
+  if type(plan) ~= "table" or not plan.catalog_item_id or not plan.subscription then
+    bad("reservations.cart_line: expected a plan from reservations.plan")
+  end
   return {
     id = 0, catalogItemId = plan.catalog_item_id, quantity = plan.quantity, billingCycle = "one_time",
     termDuration = plan.term_duration, friendlyName = plan.sku.title,
@@ -222,10 +285,16 @@ end
 --- Creates (or refreshes) the cart that prices the plan; fills plan.cart, plan.unit_price,
 --- plan.total (money). A cart spends nothing and expires after 7 days.
 function M.quote(plan)
+  if getmetatable(plan) ~= Plan then bad("reservations.quote: expected a plan from reservations.plan, got " .. type(plan)) end
   local cart = pc.carts.create(plan.customer, { lineItems = { M.cart_line(plan) } })
   plan.cart = cart
   local line = cart.lineItems and cart.lineItems[1] or {}
-  if line.error then
+  -- In a dry run the registration is recorded, not sent: Partner Center answers the quote for a
+  -- subscription that is not registered yet with error 10011 on the line, but still prices it.
+  -- Before a real purchase the same happens until the registration is sent (after the gate).
+  local pending_registration = line.error and line.error.errorCode == 10011 and plan.needs_registration
+  plan.quote_pending_registration = pending_registration or nil
+  if line.error and not pending_registration then
     error(pc.errors.new { code = "invalid_argument", pc_code = line.error.errorCode,
       message = "Partner Center refused the cart line: " .. tostring(line.error.errorDescription),
       hint = M.cart_error_hint(line.error.errorCode) }, 2)
@@ -287,7 +356,12 @@ end
 function M.ensure_registered(plan, opts)
   if not plan.needs_registration then return plan end
   pc.subscriptions.register(plan.customer, plan.subscription)
-  pc.subscriptions.wait_registered(plan.customer, plan.subscription, opts)
+  local status = pc.subscriptions.wait_registered(plan.customer, plan.subscription, opts)
+  if pc.options.dry_run then
+    -- recorded, not sent: the subscription stays unregistered and the plan says so
+    plan.registration = status and status.status or plan.registration
+    return plan
+  end
   plan.registration, plan.needs_registration = "Registered", false
   return plan
 end
@@ -296,14 +370,27 @@ end
 --- then waits for the order and its entitlement. opts: idempotency_key, wait (default true),
 --- timeout (seconds, default 600). Returns {order, entitlement, reservation, plan}.
 function M.purchase(plan, opts)
-  if getmetatable(plan) ~= Plan then error("reservations.purchase: expected a plan from reservations.plan", 2) end
+  if getmetatable(plan) ~= Plan then bad("reservations.purchase: expected a plan from reservations.plan, got " .. type(plan)) end
   opts = opts or {}
-  M.ensure_registered(plan)
-  if not plan.cart then M.quote(plan) end
+  if plan.needs_registration and not pc.options.dry_run then
+    -- The gate (caps, --allow-purchase or the terminal's "yes") before the registration is sent:
+    -- a refused purchase changes nothing at Partner Center.
+    if not plan.cart then M.quote(plan) end
+    pc.purchase_check { customer = plan.customer, cart = plan.cart, plan = plan:summary() }
+    M.ensure_registered(plan)
+    M.quote(plan) -- a fresh quote now that the subscription is registered
+  else
+    M.ensure_registered(plan)
+    if not plan.cart or plan.quote_pending_registration and not pc.options.dry_run then M.quote(plan) end
+  end
   local result = pc.purchase {
     customer = plan.customer, cart = plan.cart, plan = plan:summary(),
     idempotency_key = opts.idempotency_key,
   }
+  if result.dry_run then
+    -- nothing was sent: the checkout (and any registration) was recorded in the journal
+    return { dry_run = true, plan = plan, journal_id = result.journal_id, recorded = result.recorded }
+  end
   local order = result.orders and result.orders[1]
   if not order then
     local e = result.orderErrors and result.orderErrors[1] or {}

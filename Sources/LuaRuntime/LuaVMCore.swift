@@ -48,6 +48,9 @@ public struct LuaVMOptions: Sendable {
     public var moduleDirectories: [URL] = []
     /// The directory chunk names are made relative to (default: the current directory).
     public var chunkNameBase: URL? = nil
+    /// Appended to the message of a refused write: how the host lets a script write somewhere
+    /// (e.g. "pass --allow-write DIR"). `DIR` is replaced by the refused file's directory.
+    public var writeRefusalHint: String? = nil
     /// Creates default options.
     public init() {}
 }
@@ -567,8 +570,10 @@ final class LuaVMCore: @unchecked Sendable {
     /// `..`) and requires it to be inside one of the allowed directories.
     func checkWrite(_ path: String) -> String? {
         if path.isEmpty { return "empty path" }
+        let dir = (path as NSString).deletingLastPathComponent
+        let hint = options.writeRefusalHint.map { "; " + $0.replacingOccurrences(of: "DIR", with: dir.isEmpty ? "." : dir) } ?? ""
         if options.allowWrite.isEmpty {
-            return "\(path): writing files is not allowed (no writable directory was granted)"
+            return "\(path): writing files is not allowed (no writable directory was granted)\(hint)"
         }
         let cwd = FileManager.default.currentDirectoryPath
         let absolute = path.hasPrefix("/") ? path : cwd + "/" + path
@@ -580,7 +585,7 @@ final class LuaVMCore: @unchecked Sendable {
             if resolved == root || resolved.hasPrefix(root == "/" ? "/" : root + "/") { return nil }
         }
         let allowed = options.allowWrite.map { $0.path }.joined(separator: ", ")
-        return "\(path): writing outside the allowed directories (\(allowed)) is not permitted"
+        return "\(path): writing outside the allowed directories (\(allowed)) is not permitted\(hint)"
     }
 
     static func realpath(_ p: String) -> String? {

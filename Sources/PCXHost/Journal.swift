@@ -131,12 +131,13 @@ public final class Journal: Sendable {
         }
     }
 
-    /// The most recent entry for an idempotency key, target and operation, if any.
+    /// The most recent real attempt (not a dry run's record) for an idempotency key, target and
+    /// operation, if any.
     public func latest(idempotencyKey: String, operation: String, target: String) throws -> JournalEntry? {
         try db.read { db in
             try JournalEntry
                 .filter(Column("idempotency_key") == idempotencyKey && Column("operation") == operation
-                    && Column("target") == target)
+                    && Column("target") == target && Column("state") != JournalEntry.State.recorded.rawValue)
                 .order(Column("id").desc)
                 .fetchOne(db)
         }

@@ -213,6 +213,7 @@ struct PCCore: Sendable {
         case "orders.wait_completed": return try await waitCompleted(p)
         case "carts.create", "carts.update": return try await gate.journaledCart(p)
         case "carts.checkout": return try await gate.checkout(p)
+        case "carts.preflight": return try await gate.preflight(p)
         case "invoices.statement": return try await statement(p)
         case "policy.check_market": return try await checkMarket(p)
         case "policy.excluded_markets":
@@ -273,7 +274,7 @@ struct PCCore: Sendable {
         let target = try await session.target()
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
-        var delay = Duration.milliseconds(200)
+        var delay = Duration.seconds(1)
         while true {
             let response = try await target.client.send(.getOrder(customerId: customer, orderId: orderId))
             let status = (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["status"] as? String
@@ -295,6 +296,12 @@ struct PCCore: Sendable {
         let path = try p.string("path")
         let url = URL(fileURLWithPath: path).standardizedFileURL
         try WritePolicy(allowed: session.options.limits.allowWrite).check(url)
+        var isDirectory: ObjCBool = false
+        let parent = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw HostError(code: .invalidArgument, message: "cannot write \(url.path): the directory \(parent) does not exist",
+                            hint: "create the directory before the run, or write the file into an existing one")
+        }
         let target = try await session.target()
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part-\(UUID().uuidString.prefix(8))")
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import LuaRuntime
 import PartnerCenter
+import PartnerCenterModels
 
 /// pcx's guard rails around every call that changes something at Partner Center.
 ///
@@ -16,6 +17,11 @@ import PartnerCenter
 ///   original order instead of buying again.
 struct PurchaseGate: Sendable {
     let session: Session
+    /// Purchases the user already confirmed at the terminal in this run (customer + what is
+    /// bought → the confirmed total), so a checkout after a pre-flight check does not ask twice.
+    private let confirmed = Mutex<[String: Decimal?]>([:])
+
+    init(session: Session) { self.session = session }
 
     private var options: PurchaseOptions { session.options.purchase }
 
@@ -94,18 +100,21 @@ struct PurchaseGate: Sendable {
             throw HostError(code: .invalidArgument, message: "checkout: the cart is not a JSON object")
         }
         let lines = (cart["lineItems"] as? [[String: Any]]) ?? (cart["LineItems"] as? [[String: Any]]) ?? []
+        // Prices through the models' exact decoding (the JSON number text becomes a Decimal;
+        // no binary floating point on the way to the spend cap).
+        let typed = (try? PartnerCenterJSON.decode(Cart.self, from: data))?.lineItems ?? []
         var quantity = 0
         var total: Decimal? = Decimal(0)
         var currency: String?
         var canonical: [String] = []
-        for line in lines {
+        for (index, line) in lines.enumerated() {
             let q = (line["quantity"] as? NSNumber)?.intValue ?? 0
             quantity += q
             if let c = line["currencyCode"] as? String { currency = currency ?? c.uppercased() }
-            let pricing = line["pricing"] as? [String: Any]
-            if let ext = pricing?["extendedPrice"].flatMap(decimal) {
+            let pricing = index < typed.count ? typed[index].pricing : nil
+            if let ext = pricing?.extendedPrice {
                 total? += ext
-            } else if let unit = (pricing?["price"] ?? pricing?["discountedPrice"] ?? pricing?["listPrice"]).flatMap(decimal) {
+            } else if let unit = pricing?.price ?? pricing?.discountedPrice ?? pricing?.listPrice {
                 total? += unit * Decimal(q)
             } else {
                 total = nil
@@ -113,21 +122,15 @@ struct PurchaseGate: Sendable {
             let ctx = (line["provisioningContext"] as? [String: Any]) ?? [:]
             let ctxText = ctx.keys.sorted().map { "\($0.lowercased())=\(String(describing: ctx[$0]!).lowercased())" }.joined(separator: ",")
             canonical.append([
-                String(describing: line["catalogItemId"] ?? ""), String(q),
+                // product:sku only: availability ids rotate, and a re-run after a crash must
+                // still find the same purchase (the term is part of the key below)
+                String(describing: line["catalogItemId"] ?? "").split(separator: ":").prefix(2).joined(separator: ":").lowercased(),
+                String(q),
                 String(describing: line["termDuration"] ?? ""), String(describing: line["billingCycle"] ?? ""), ctxText,
             ].joined(separator: "|"))
         }
         return CartFacts(lines: lines, quantity: quantity, total: lines.isEmpty ? nil : total, currency: currency,
                          canonical: canonical.sorted().joined(separator: "\n"))
-    }
-
-    static func decimal(_ v: Any) -> Decimal? {
-        if let n = v as? NSNumber {
-            // shortest round-trip text of the double, then exact decimal
-            return Decimal(string: "\(n.doubleValue)")
-        }
-        if let s = v as? String { return Decimal(string: s) }
-        return nil
     }
 
     func checkout(_ p: Params) async throws -> LuaHostResult {
@@ -144,13 +147,9 @@ struct PurchaseGate: Sendable {
         guard !facts.lines.isEmpty else {
             throw HostError(code: .invalidArgument, message: "checkout: cart \(cartId) has no line items")
         }
-        for line in facts.lines {
-            if let error = line["error"] as? [String: Any] {
-                throw HostError(code: .invalidArgument,
-                                message: "checkout refused: cart line \(line["id"] ?? "?") carries Partner Center error \(error["errorCode"] ?? "?"): \(error["errorDescription"] ?? "")",
-                                hint: "fix the line (pc.carts.update) or build a new cart; nothing was sent")
-            }
-        }
+        // A dry run records the registration instead of sending it, so Partner Center still sees
+        // the subscription as not registered (10011); the line is priced all the same.
+        try Self.refuseLineErrors(facts, cartId: cartId, allowingUnregistered: options.dryRun)
         let plan = p.optString("plan")
         let key = options.idempotencyKey ?? p.optString("idempotency_key")
             ?? Journal.sha256(Data("\(target.name)\n\(customer.lowercased())\n\(facts.canonical)".utf8))
@@ -166,21 +165,28 @@ struct PurchaseGate: Sendable {
         if let prev = previous, prev.state != .pending { previous = nil }
 
         if options.dryRun {
+            if let prev = previous {
+                printError("pcx: dry run: purchase \(key.prefix(12))… has an unfinished attempt (journal entry \(prev.id ?? 0)); a real run resumes it with its original request id")
+            }
+            // Recorded under a key of its own: a dry run must not hide an unfinished (pending)
+            // attempt from the real re-run that resumes it, or that re-run would buy again.
             let now = Date()
             let entry = try journal.append(JournalEntry(
                 id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: customer, script: session.script,
-                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: key,
+                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: "dry-run:" + key,
                 cartId: cartId, state: .recorded, plan: plan, outcome: nil, error: nil, target: target.name))
             var fields: [String: LuaValue] = [
                 "dry_run": true, "recorded": true, "journal_id": .integer(entry.id ?? 0), "orders": .table(LuaTable()),
                 "quantity": .integer(Int64(facts.quantity)),
             ]
-            if let t = facts.total { fields["total"] = LuaValue("\(t)") }
+            if let t = facts.total { fields["total"] = LuaValue(moneyText(t)) }
             if let c = facts.currency { fields["currency"] = LuaValue(c) }
             return .value(.table(LuaTable(fields: fields)))
         }
 
-        if previous == nil { try confirm(facts, customer: customer, plan: plan) }
+        // The gate applies to a resumed purchase too: its first attempt may never have reached
+        // Partner Center, so re-sending it is a purchase like any other.
+        try confirm(facts, customer: customer, plan: plan)
 
         // Journal first (durable), then send with the pinned MS-RequestId.
         let entry: JournalEntry
@@ -213,6 +219,39 @@ struct PurchaseGate: Sendable {
         }
     }
 
+    /// Refuses a cart whose lines carry a Partner Center error (nothing is sent). With
+    /// `allowingUnregistered`, error 10011 (subscription not registered yet) is let through.
+    static func refuseLineErrors(_ facts: CartFacts, cartId: String, allowingUnregistered: Bool) throws {
+        for line in facts.lines {
+            guard let error = line["error"] as? [String: Any] else { continue }
+            if allowingUnregistered, (error["errorCode"] as? NSNumber)?.intValue == 10011 { continue }
+            throw HostError(code: .invalidArgument,
+                            message: "checkout refused: cart \(cartId) line \(line["id"] ?? "?") carries Partner Center error \(error["errorCode"] ?? "?"): \(error["errorDescription"] ?? "")",
+                            hint: "fix the line (pc.carts.update) or build a new cart; nothing was sent")
+        }
+    }
+
+    /// The purchase gate for a cart without checking it out: line errors, `--max-quantity`,
+    /// `--max-spend`, then `--allow-purchase` or a confirmation at the terminal (remembered for
+    /// the checkout of the same purchase in this run). Used before anything is changed for a
+    /// purchase (e.g. before registering its subscription), so a refusal leaves Partner Center
+    /// untouched. A dry run checks the caps but never asks. Returns true, or raises policy_denied.
+    func preflight(_ p: Params) async throws -> LuaHostResult {
+        let customer = try p.string("customer_id")
+        guard case .string(let bytes) = p.table["cart"] else {
+            throw HostError(code: .invalidArgument, message: "pc.purchase_check: cart is required")
+        }
+        let facts = try Self.facts(ofCart: Data(bytes))
+        guard !facts.lines.isEmpty else {
+            throw HostError(code: .invalidArgument, message: "pc.purchase_check: the cart has no line items")
+        }
+        // the subscription is registered after this check, so 10011 is expected here
+        try Self.refuseLineErrors(facts, cartId: p.optString("cart_id") ?? "?", allowingUnregistered: true)
+        try enforceCaps(facts)
+        if !options.dryRun { try confirm(facts, customer: customer, plan: p.optString("plan")) }
+        return .value(.boolean(true))
+    }
+
     /// Refuses plans above `--max-quantity` / `--max-spend`.
     func enforceCaps(_ facts: CartFacts) throws {
         if let max = options.maxQuantity, facts.quantity > max {
@@ -236,7 +275,7 @@ struct PurchaseGate: Sendable {
             }
             if total > cap {
                 throw HostError(code: .policyDenied,
-                                message: "the purchase totals \(total) \(currency), above --max-spend \(capText) \(capCurrency)",
+                                message: "the purchase totals \(moneyText(total)) \(currency), above --max-spend \(capText) \(capCurrency)",
                                 hint: "nothing was sent; lower the quantity or raise --max-spend")
             }
         }
@@ -245,17 +284,26 @@ struct PurchaseGate: Sendable {
     /// `--allow-purchase`, or a "yes" typed at the terminal.
     func confirm(_ facts: CartFacts, customer: String, plan: String?) throws {
         if options.allowPurchase { return }
+        let token = customer.lowercased() + "\n" + facts.canonical
+        let already = confirmed.withLock { c -> Bool in
+            guard let total = c[token] else { return false }
+            // confirmed before; still good unless the price went up since
+            if let was = total, let now = facts.total { return now <= was }
+            return total == nil && facts.total == nil
+        }
+        if already { return }
         guard isatty(0) != 0, isatty(2) != 0 else {
             throw HostError(code: .policyDenied,
                             message: "checkout needs --allow-purchase (or a confirmation at a terminal)",
                             hint: "nothing was sent; review the plan with --dry-run, then re-run with --allow-purchase")
         }
-        let total = facts.total.map { "\($0) \(facts.currency ?? "")" } ?? "an unknown amount"
+        let total = facts.total.map { "\(moneyText($0)) \(facts.currency ?? "")" } ?? "an unknown amount"
         printError("pcx: about to buy \(facts.quantity) unit(s) for customer \(customer), total \(total). Type 'yes' to buy: ", newline: false)
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
         guard answer == "yes" || answer == "y" else {
             throw HostError(code: .policyDenied, message: "purchase not confirmed", hint: "nothing was sent")
         }
+        confirmed.withLock { $0[token] = .some(facts.total) }
     }
 }
 
@@ -267,4 +315,13 @@ func withField(_ bytes: [UInt8], _ name: String, _ value: Int64, replayed: Bool)
     let isEmpty = rest.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "}")
     let prefix = "{\"\(name)\":\(value),\"replayed\":\(replayed)" + (isEmpty ? "" : ",")
     return Array(prefix.utf8) + rest
+}
+
+/// Decimal amount text with at least two fraction digits ("652.80"), never rounded.
+func moneyText(_ amount: Decimal) -> String {
+    var text = "\(amount)"
+    guard let dot = text.firstIndex(of: ".") else { return text + ".00" }
+    let digits = text.distance(from: dot, to: text.endIndex) - 1
+    if digits < 2 { text += String(repeating: "0", count: 2 - digits) }
+    return text
 }

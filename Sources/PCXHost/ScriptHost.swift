@@ -72,6 +72,7 @@ playbook = require("playbook").declare
         vmOptions.allowWrite = options.limits.allowWrite.map { URL(fileURLWithPath: $0) }
         vmOptions.modules = EmbeddedSources.modules(environment: options.environment)
         vmOptions.chunkNameBase = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        vmOptions.writeRefusalHint = "pass --allow-write DIR to let the script write there"
         self.vm = try LuaVM(options: vmOptions)
         self.session = session
         let core = PCCore(session: session)

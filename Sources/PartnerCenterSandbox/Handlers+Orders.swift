@@ -163,7 +163,7 @@ extension SandboxEngine {
             let lineId = IDs.guid(&rng)
             let resourceId = IDs.guid(&rng)
             let scope = (line.provisioningContext?["scope"] ?? "shared").lowercased() == "single" ? "Single" : "Shared"
-            let expiry = completedAt.addingTimeInterval(Double(sku.years) * 365 * 86400)
+            let expiry = addingYears(sku.years, to: completedAt)
             var artifact = Artifact(artifactType: .reservedInstance)
             artifact.dynamicAttributes = ["reservationType": .string("virtualmachines")]
             artifact.link = Link(uri: "/customers/\(cid)/artifacts/reservedinstance/groups/\(groupId)/lineitems/\(lineId)/resource/\(resourceId)")

@@ -70,7 +70,7 @@ enum SandboxBilling {
         line.subscriptionId = ""
         let start = WireDate.parse(String(WireDate.format(orderDate).prefix(10)) + "T00:00:00Z") ?? orderDate
         line.chargeStartDate = start
-        line.chargeEndDate = start.addingTimeInterval(Double(sku.years) * 365 * 86400 - 86400)
+        line.chargeEndDate = addingYears(sku.years, to: start).addingTimeInterval(-86400)
         line.termAndBillingCycle = sku.years == 1 ? "1 Year Subscription" : "3 Years Subscription"
         line.alternateId = alternateId
         line.referenceId = ""
@@ -144,4 +144,12 @@ enum SandboxBilling {
         append(pdf)
         return bytes
     }
+}
+
+/// `date` plus whole calendar years in UTC (a 3-year term bought on 2026-11-24 ends on 2029-11-24,
+/// leap days included; 29 February maps to 28 February in a common year).
+func addingYears(_ years: Int, to date: Date) -> Date {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    return calendar.date(byAdding: .year, value: years, to: date) ?? date.addingTimeInterval(Double(years) * 365.25 * 86400)
 }

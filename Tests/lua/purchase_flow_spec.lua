@@ -101,6 +101,9 @@ describe("the RI purchase guide", function()
     local details = pc.entitlements.reservation_details(found.entitledArtifacts[1].link)
     local r = (details.reservations or details.virtualMachineReservations)[1]
     expect(r.reservationId).to_be_truthy()
+    -- a one-year term ends on the same calendar day a year later
+    local date = require "date"
+    expect(date.parse(r.effectiveDateTime):add("P1Y"):day()).to_be(date.parse(r.expiryDateTime):day())
   end)
 
   it("reads the balance, invoices, line items and a statement PDF", function()

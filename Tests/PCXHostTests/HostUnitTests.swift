@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import PCXHost
+
+@Suite("host units")
+struct HostUnitTests {
+    @Test func moneyTextShowsAtLeastTwoFractionDigitsAndNeverRounds() {
+        #expect(moneyText(Decimal(string: "652.8")!) == "652.80")
+        #expect(moneyText(Decimal(string: "1419")!) == "1419.00")
+        #expect(moneyText(Decimal(string: "0.125")!) == "0.125")
+        #expect(moneyText(Decimal(string: "-3.5")!) == "-3.50")
+    }
+
+    @Test func aDryRunsRecordIsNotAnAttemptForItsIdempotencyKey() throws {
+        let journal = try Journal()
+        let now = Date()
+        func entry(_ state: JournalEntry.State) -> JournalEntry {
+            JournalEntry(id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: "c", script: "s",
+                         bodyHash: "h", requestId: UUID().uuidString, idempotencyKey: "k", cartId: "cart",
+                         state: state, plan: nil, outcome: nil, error: nil, target: "sandbox")
+        }
+        let pending = try journal.append(entry(.pending))
+        try journal.append(entry(.recorded))
+        let latest = try journal.latest(idempotencyKey: "k", operation: "checkout", target: "sandbox")
+        #expect(latest?.id == pending.id)
+        #expect(latest?.state == .pending)
+    }
+
+    @Test func hostArgumentsAreSplitFromAPlaybooksParameters() {
+        let (host, rest) = PCXCommands.splitHostArguments(
+            ["purchase", "--customer", "c", "--dry-run", "--max-spend", "100", "USD", "--json", "--timeout=5", "--", "--sandbox"])
+        #expect(host == ["--dry-run", "--max-spend", "100", "USD", "--json", "--timeout=5"])
+        #expect(rest == ["purchase", "--customer", "c", "--", "--sandbox"])
+    }
+
+    @Test func aWriteOutsideTheAllowedDirectoriesIsRefusedWithAHint() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-wp-\(UUID().uuidString.prefix(6))")
+        let allowed = base.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: allowed, withIntermediateDirectories: true)
+        let policy = WritePolicy(allowed: [allowed.path])
+        try policy.check(allowed.appendingPathComponent("a.pdf"))
+        #expect(throws: HostError.self) { try policy.check(base.appendingPathComponent("a.pdf")) }
+        #expect(throws: HostError.self) { try policy.check(allowed.appendingPathComponent("../a.pdf").standardizedFileURL) }
+        #expect(throws: HostError.self) { try WritePolicy(allowed: []).check(allowed.appendingPathComponent("a.pdf")) }
+    }
+}
