@@ -358,6 +358,23 @@ function pc.carts.checkout(customer_id, cart_id, opts) end
 ---@return table result the checkout result (in a dry run: {dry_run = true, journal_id = ...})
 function pc.purchase(request) end
 
+---Runs the purchase gate for a cart without checking it out: refuses carts whose lines carry a
+---Partner Center error (other than "subscription not registered yet"), plans above --max-quantity
+---or --max-spend, and, unless --allow-purchase, asks for confirmation at the terminal (the checkout
+---of the same purchase later in the run does not ask again). Call it before changing anything for
+---a purchase, e.g. registering its subscription. In a dry run only the caps apply.
+---Raises `policy_denied` when the purchase is refused.
+---
+--- example:
+---```lua
+---local cart = pc.carts.create(customer_id, { lineItems = { line } })
+---pc.purchase_check { customer = customer_id, cart = cart, plan = { sku = "Standard_D2s_v3" } }
+---pc.subscriptions.register(customer_id, subscription_id)   -- only after the user said yes
+---```
+---@param request {customer: string, cart: table, plan?: table} cart from pc.carts.create
+---@return boolean ok true when the purchase may go ahead
+function pc.purchase_check(request) end
+
 -- Orders ------------------------------------------------------------------
 
 pc.orders = {}
