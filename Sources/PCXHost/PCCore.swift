@@ -301,7 +301,7 @@ struct PCCore: Sendable {
         let timeout = p.optDouble("timeout") ?? 600
         _ = try await target.client.waitUntilRegistered(
             customerId: customer, subscriptionId: subscription, timeout: .milliseconds(Int64(timeout * 1000)),
-            initialDelay: .milliseconds(200), maxDelay: .seconds(15))
+            initialDelay: .seconds(1), maxDelay: .seconds(15))
         let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
         return try checkedJSON(status)
     }

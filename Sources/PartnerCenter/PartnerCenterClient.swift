@@ -119,7 +119,18 @@ public final class PartnerCenterClient: Sendable {
     /// - Throws: ``PartnerCenterError`` for every failure, including non-2xx responses,
     ///   `policy_denied` refusals and cancellation.
     public func send(_ request: PartnerCenterRequest) async throws -> RawResponse {
-        try await perform(request, sink: nil).response
+        let response = try await perform(request, sink: nil).response
+        rememberCountry(from: response)
+        return response
+    }
+
+    /// A customer read answers the market policy's question too: remember the country so a
+    /// later cart for that customer doesn't fetch the customer again.
+    func rememberCountry(from response: RawResponse) {
+        guard response.request.method == "GET", response.request.operation == "customers.get",
+              let id = response.request.path.split(separator: "/").last.map(String.init),
+              let country = PartnerCenterClient.country(fromCustomerJSON: response.body) else { return }
+        countries.withLock { $0[id.lowercased()] = country }
     }
 
     /// The result of ``download(_:to:)``.

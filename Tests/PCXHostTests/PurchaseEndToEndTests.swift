@@ -15,8 +15,13 @@ struct PurchaseEndToEndTests {
             let (customer, subscription) = try world.azure(registration: "NotRegistered")
             let ordersBefore = try await e2e.oneTimeOrders(customer)
 
+            let start = e2e.logMark
             let first = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
             #expect(first.status == 0, "\(first)")
+            // no call a careful person would skip: the customer is read once (the market check
+            // reuses it) and the product whose title names the series is the only SKU list read
+            #expect(e2e.requests(route: "getCustomer", since: start).count == 1)
+            #expect(e2e.requests(route: "listSkus", since: start).count == 1)
             #expect(first.stdout.contains("bought: order"), "\(first)")
             #expect(first.stdout.contains("reservation"), "\(first)")
             #expect(first.stdout.contains("2 x Standard_D2_v3"), "\(first)")
