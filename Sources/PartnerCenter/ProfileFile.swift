@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Supported: `# comments`, blank lines, table headers `[profile.NAME]` (NAME bare
 /// `A-Za-z0-9_-` or a quoted string), and `key = value` lines where value is a basic string
-/// (`"…"` with `\"`, `\\`, `\n`, `\t`, `\uXXXX` escapes), a literal string (`'…'`), an integer,
+/// (`"…"` with `\"`, `\\`, `\n`, `\t`, `\u` + four hex digits escapes), a literal string (`'…'`), an integer,
 /// a float, `true`/`false`, or a one-line array of those. Anything else is an error naming the
 /// file, the line and what was expected.
 ///
