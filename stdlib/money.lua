@@ -8,7 +8,7 @@
 local M = {}
 
 local type, tostring, tonumber, error, setmetatable, getmetatable = type, tostring, tonumber, error, setmetatable, getmetatable
-local math_type, mininteger = math.type, math.mininteger
+local math_type, mininteger, floor = math.type, math.mininteger, math.floor
 local sfind, sformat, smatch, srep, ssub, supper = string.find, string.format, string.match, string.rep, string.sub, string.upper
 local tconcat = table.concat
 
@@ -110,6 +110,16 @@ local function to_decimal(v, level)
     if math_type(v) == "integer" then return v, 0 end
     if v ~= v or v == math.huge or v == -math.huge then
       error("money: " .. tostring(v) .. " is not a finite amount", level)
+    end
+    -- Fast path, exact: below 1e9 with at most 4 decimals, the nearest decimal c/10^s is the only
+    -- one that reads back as v (doubles are closer together than 10^-4 / 2 there), so c/10^s == v
+    -- proves it is the shortest round-trip text, without formatting a string.
+    if v > -1e9 and v < 1e9 then
+      for sc = 0, 4 do
+        local p = POW10[sc]
+        local c = floor(v * p + 0.5)
+        if c / p == v then return math.tointeger(c), sc end
+      end
     end
     return parse_decimal(shortest(v), level + 1)
   elseif tv == "string" then

@@ -366,3 +366,21 @@ describe("money totals", function()
     expect(function() money.totals():add(5) end).to_fail("expects a money amount")
   end)
 end)
+
+describe("money.new from floats", function()
+  it("reads every float the same as its shortest round-trip text (fast path included)", function()
+    local seed = 12345
+    local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % n end
+    for i = 1, 20000 do
+      local v
+      local k = i % 4
+      if k == 0 then v = (rnd(199999999) - 99999999) / 100
+      elseif k == 1 then v = rnd(999999999) / 10000
+      elseif k == 2 then v = (rnd(2000000000) - 1000000000) + rnd(1000) / 1000
+      else v = rnd(1000000) * 0.01 + rnd(100) * 0.1 end
+      local a = money.new(v, "USD")
+      local b = money.new(money.shortest_decimal(v), "USD")
+      if a ~= b then error(string.format("%.17g: %s vs %s", v, tostring(a), tostring(b))) end
+    end
+  end)
+end)
