@@ -455,35 +455,64 @@ static void decode_buffer(lua_State *L, const char *p, size_t len) {
     lua_settop(L, d.objmt);
 }
 
+static void record_owed(lua_State *L, int before_kb);
+
 static int decode_string_k(lua_State *L) {
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
+    int before = (int)lua_tointeger(L, 2);
     decode_buffer(L, s, len);
+    record_owed(L, before);
     return 1;
 }
 
 /* l_decode: json.decode(s). The collector is paused while the tree is built (it is all live
    data; incremental marking and sweeping of it would only be repeated work) and restarted
    afterwards, also on error. */
-/* gc_restart: restarts a collector paused for a decode and charges it the decode's allocations.
-   LUA_GCRESTART forgives the debt run up while stopped; without this step a loop that only
-   decodes pages (allocating nothing else) would never collect the pages it dropped. */
-static void gc_restart(lua_State *L, int before_kb) {
-    lua_gc(L, LUA_GCRESTART);
-    int grown = lua_gc(L, LUA_GCCOUNT) - before_kb;
-    if (grown > 0) lua_gc(L, LUA_GCSTEP, grown);
+/* The collector is paused while a tree is built, and LUA_GCRESTART forgives the allocation debt
+   run up meanwhile. Without charging it, a loop that only decodes pages (allocating nothing else)
+   would never collect the pages it dropped. Each decode's growth is recorded here (registry, per
+   state) and charged as a collector step at the start of the next decode, when the previous result
+   is usually garbage already: streaming stays bounded, and a single large decode is not charged for
+   marking its own, live, result. */
+static char owed_key;
+
+/* pay_owed: runs the collector step owed by earlier decodes. [-0, +0]. VM thread. */
+static void pay_owed(lua_State *L) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &owed_key);
+    lua_Integer owed = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (owed > 0) {
+        lua_pushinteger(L, 0);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &owed_key);  /* the key exists: no allocation */
+        lua_gc(L, LUA_GCSTEP, (int)(owed > 1 << 30 ? 1 << 30 : owed));
+    }
+}
+
+/* record_owed: adds the decode's growth (KB since `before_kb`) to the debt. [-0, +0]; runs inside
+   the protected decode, so a memory error here fails the decode cleanly. */
+static void record_owed(lua_State *L, int before_kb) {
+    lua_Integer grown = lua_gc(L, LUA_GCCOUNT) - before_kb;
+    if (grown <= 0) return;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &owed_key);
+    lua_Integer owed = lua_tointeger(L, -1) + grown;
+    lua_pop(L, 1);
+    lua_pushinteger(L, owed);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &owed_key);
 }
 
 static int l_decode(lua_State *L) {
     luaL_checkstring(L, 1);
     lua_settop(L, 1);
     int running = lua_gc(L, LUA_GCISRUNNING);
+    if (running) pay_owed(L);
     int before = lua_gc(L, LUA_GCCOUNT);
     if (running) lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, decode_string_k);
     lua_pushvalue(L, 1);
-    int st = lua_pcall(L, 1, 1, 0);
-    if (running) gc_restart(L, before);
+    lua_pushinteger(L, before);
+    int st = lua_pcall(L, 2, 1, 0);
+    if (running) lua_gc(L, LUA_GCRESTART);
     if (st != LUA_OK) return lua_error(L);
     return 1;
 }
@@ -491,21 +520,25 @@ static int l_decode(lua_State *L) {
 static int decode_bytes_k(lua_State *L) {
     const char *p = (const char *)lua_touserdata(L, 1);
     size_t len = (size_t)lua_tointeger(L, 2);
+    int before = (int)lua_tointeger(L, 3);
     lua_settop(L, 0);
     decode_buffer(L, p, len);
+    record_owed(L, before);
     return 1;
 }
 
 /* pcxl_json_decode_protected: [] -> [v|err]. VM thread. */
 int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len) {
     int running = lua_gc(L, LUA_GCISRUNNING);
+    if (running) pay_owed(L);
     int before = lua_gc(L, LUA_GCCOUNT);
     if (running) lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, decode_bytes_k);
     lua_pushlightuserdata(L, (void *)p);
     lua_pushinteger(L, (lua_Integer)len);
-    int st = lua_pcall(L, 2, 1, 0);
-    if (running) gc_restart(L, before);
+    lua_pushinteger(L, before);
+    int st = lua_pcall(L, 3, 1, 0);
+    if (running) lua_gc(L, LUA_GCRESTART);
     return st;
 }
 
