@@ -407,8 +407,8 @@ def json_decode(pcx: str, env: dict, rep: Report) -> None:
     rates = {"cjson": [], "pcx": []}
     rss = {"cjson": [], "pcx": []}
     for _ in range(REPEAT):
-        for name, cmd in (("cjson", ["lua5.4", "Benchmarks/lua/decode_cjson.lua", path, str(JSON_RUNS)]),
-                          ("pcx", [pcx, "run", "--memory-limit", "4096", "Benchmarks/lua/decode_pcx.lua", path, str(JSON_RUNS)])):
+        for name, cmd in (("cjson", ["lua5.4", "Benchmarks/lua/decode.lua", "cjson", path, str(JSON_RUNS)]),
+                          ("pcx", [pcx, "run", "--memory-limit", "4096", "Benchmarks/lua/decode.lua", "pcx", path, str(JSON_RUNS)])):
             r = measure(cmd, env)
             m = re.search(r"([\d.]+) MB/s", r.stdout)
             if not m:

@@ -211,10 +211,6 @@ struct PCCore: Sendable {
             "call": .async { args in try await guarded { try await call(args) } },
             "pages": .async { args in try await guarded { try await pages(args) } },
             "next_page": .async { args in try await guarded { try await nextPage(args) } },
-            "close_pages": .sync { _, args in
-                if let id = args.first?.intValue { cursors.close(id) }
-                return .none
-            },
             "error_prototype": .sync { _, _ in .value(.table(LuaTable(fields: [:], metatableName: pcErrorMetatable))) },
         ]
     }
