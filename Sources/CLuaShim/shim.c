@@ -2,10 +2,19 @@
    trampoline and the message handler. See include/CLuaShim.h for the contract of each function. */
 #define _GNU_SOURCE
 #include "CLuaShim.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 struct pcxl_ctx {
     size_t used;            /* bytes currently allocated */
@@ -20,9 +29,63 @@ struct pcxl_ctx {
     uint64_t deadline;      /* CLOCK_MONOTONIC ns, 0 = none */
     pcxl_dispatch_fn dispatch;
     void *owner;
+    /* The hook is off while nothing asks for an abort (a hook of any kind makes Lua 5.4 route
+       every instruction through luaG_traceexec). An abort request hooks the running thread:
+       the timeout timer and pcxl_interrupt send PCXL_SIGNAL to the VM thread, whose handler
+       hooks `current` (lua_sethook is async-signal-safe, as in lua.c); the allocator and host
+       functions hook it directly. `current` follows every resume (coroutine.resume/wrap/close
+       and the scheduler's go through resume_tracked), so a loop inside a coroutine is reached. */
+    lua_State *volatile current;    /* the thread running Lua now */
+    volatile sig_atomic_t armed;    /* a hook was requested and not yet found stale */
+    pid_t tid;                      /* the VM thread (the thread that created the state) */
+    int timer_state;                /* 0 none yet, 1 created, -1 unavailable (polling fallback) */
+    timer_t timer;                  /* fires PCXL_SIGNAL at the VM thread at the deadline */
 };
 
+/* polling fallback when the signal or the timer cannot be set up */
 #define PCXL_HOOK_COUNT 1000
+#define PCXL_SIGNAL (SIGRTMIN + 7)
+
+static _Thread_local pcxl_ctx *tls_ctx __attribute__((tls_model("initial-exec")));
+static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
+static int signal_ok = 0;
+static void pcxl_hook(lua_State *L, lua_Debug *ar);
+static void install_tracked_coroutines(lua_State *L);
+
+/* arm: hooks L so the hook runs at its next instruction. VM thread (also from the handler). */
+static void arm(pcxl_ctx *c, lua_State *L) {
+    c->armed = 1;
+    if (L) lua_sethook(L, pcxl_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+}
+
+/* on_signal: PCXL_SIGNAL handler; on a VM thread hooks the running Lua thread. */
+static void on_signal(int sig) {
+    (void)sig;
+    int saved = errno;
+    pcxl_ctx *c = tls_ctx;
+    if (c && c->current) arm(c, c->current);
+    errno = saved;
+}
+
+static void install_signal(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    signal_ok = sigaction(PCXL_SIGNAL, &sa, NULL) == 0;
+}
+
+/* poke: asks the VM thread to hook its running Lua thread. Any thread. */
+static void poke(pcxl_ctx *c) {
+    if (c->tid > 0) syscall(SYS_tgkill, getpid(), c->tid, PCXL_SIGNAL);
+}
+
+/* idle_hook: the hook between aborts: none, or the polling count hook as a fallback. */
+static void idle_hook(pcxl_ctx *c, lua_State *L) {
+    if (c->timer_state < 0 || !signal_ok) lua_sethook(L, pcxl_hook, LUA_MASKCOUNT, PCXL_HOOK_COUNT);
+    else lua_sethook(L, NULL, 0, 0);
+}
 
 /* ---- macros ------------------------------------------------------------------------------ */
 
@@ -75,6 +138,7 @@ static void *pcxl_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         /* the previous failure was not retried: it was final */
         c->fail_pending = 0;
         if (!c->abort) c->abort = PCXL_ABORT_MEMORY;
+        arm(c, c->current);
     }
     if (nsize > old && c->limit && c->used - old + nsize > c->limit) {
         if (!c->lenient) {
@@ -86,8 +150,10 @@ static void *pcxl_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
                 c->fail_pending = 1;
                 c->fail_size = nsize;
             }
+            arm(c, c->current);
             return NULL;
         }
+        if (!c->over) arm(c, c->current);
         c->over = 1;
     }
     void *np = realloc(ptr, nsize);
@@ -97,7 +163,10 @@ static void *pcxl_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         /* the retry after an emergency GC succeeded; if live data still fills 95% of the limit
            the script would thrash in back-to-back full collections: treat the limit as hit */
         c->fail_pending = 0;
-        if (c->limit && c->used > c->limit - c->limit / 20 && !c->abort) c->abort = PCXL_ABORT_MEMORY;
+        if (c->limit && c->used > c->limit - c->limit / 20 && !c->abort) {
+            c->abort = PCXL_ABORT_MEMORY;
+            arm(c, c->current);
+        }
     }
     return np;
 }
@@ -116,8 +185,8 @@ pcxl_ctx *pcxl_getctx(lua_State *L) {
     return (pcxl_ctx *)ud;
 }
 
-/* pcxl_check_abort: sets and returns the abort reason. VM thread. */
-int pcxl_check_abort(pcxl_ctx *c) {
+/* check_abort: sets and returns the abort reason. VM thread. */
+static int check_abort(pcxl_ctx *c) {
     if (c->abort) return c->abort;
     if (c->fail_pending) {
         c->fail_pending = 0;
@@ -132,10 +201,18 @@ int pcxl_check_abort(pcxl_ctx *c) {
     return c->abort;
 }
 
+/* pcxl_check_abort: check_abort, and once aborting hooks the running thread so that a pcall
+   around the host function that saw it cannot swallow the abort. VM thread. */
+int pcxl_check_abort(pcxl_ctx *c) {
+    int r = check_abort(c);
+    if (r) arm(c, c->current);
+    return r;
+}
+
 /* pcxl_abort_reason: current abort reason. VM thread. */
 int pcxl_abort_reason(pcxl_ctx *c) { return c->abort; }
 /* pcxl_set_abort: forces an abort reason. VM thread. */
-void pcxl_set_abort(pcxl_ctx *c, int reason) { if (!c->abort) c->abort = reason; }
+void pcxl_set_abort(pcxl_ctx *c, int reason) { if (!c->abort) c->abort = reason; arm(c, c->current); }
 /* pcxl_exit_code: os.exit's code. VM thread. */
 int pcxl_exit_code(pcxl_ctx *c) { return c->exit_code; }
 /* pcxl_set_exit_code: records os.exit's code. VM thread. */
@@ -146,10 +223,32 @@ size_t pcxl_mem_used(pcxl_ctx *c) { return c->used; }
 void pcxl_set_mem_limit(pcxl_ctx *c, size_t limit) { c->limit = limit; }
 /* pcxl_set_lenient: sets leniency, returns the previous value. VM thread. */
 int pcxl_set_lenient(pcxl_ctx *c, int lenient) { int old = c->lenient; c->lenient = lenient; return old; }
-/* pcxl_set_deadline: deadline in monotonic ns, 0 = none. VM thread. */
-void pcxl_set_deadline(pcxl_ctx *c, uint64_t deadline_ns) { c->deadline = deadline_ns; }
+/* pcxl_set_deadline: deadline in monotonic ns, 0 = none; (re)arms the timer that signals the VM
+   thread at the deadline. VM thread. */
+void pcxl_set_deadline(pcxl_ctx *c, uint64_t deadline_ns) {
+    c->deadline = deadline_ns;
+    if (c->timer_state == 0 && deadline_ns) {
+        struct sigevent sev;
+        memset(&sev, 0, sizeof sev);
+        sev.sigev_notify = SIGEV_THREAD_ID;
+        sev.sigev_signo = PCXL_SIGNAL;
+        sev.sigev_notify_thread_id = c->tid;
+        c->timer_state = (signal_ok && c->tid > 0 && timer_create(CLOCK_MONOTONIC, &sev, &c->timer) == 0) ? 1 : -1;
+        if (c->timer_state < 0 && c->current) idle_hook(c, c->current);
+    }
+    if (c->timer_state == 1) {
+        struct itimerspec its;
+        memset(&its, 0, sizeof its);
+        its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000ull);
+        its.it_value.tv_nsec = (long)(deadline_ns % 1000000000ull);
+        timer_settime(c->timer, TIMER_ABSTIME, &its, NULL);
+    }
+}
 /* pcxl_interrupt: requests an interrupt. Any thread. */
-void pcxl_interrupt(pcxl_ctx *c) { atomic_store(&c->interrupt, 1); }
+void pcxl_interrupt(pcxl_ctx *c) {
+    atomic_store(&c->interrupt, 1);
+    poke(c);
+}
 
 static const char *abort_message(pcxl_ctx *c) {
     switch (c->abort) {
@@ -161,23 +260,34 @@ static const char *abort_message(pcxl_ctx *c) {
     }
 }
 
-/* pcxl_hook: count hook. Once an abort reason is set it re-arms itself to fire on every
-   instruction and line and raises each time, so pcall cannot swallow the abort (Redis). */
+/* pcxl_hook: runs when an abort was requested (or, in the fallback, every PCXL_HOOK_COUNT
+   instructions). Once an abort reason is set it re-arms itself to fire on every instruction and
+   line and raises each time, so pcall cannot swallow the abort (Redis). A stale request (a timer
+   from an earlier run, a retried allocation that succeeded) turns the hook off again. */
 static void pcxl_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     pcxl_ctx *c = pcxl_getctx(L);
-    if (pcxl_check_abort(c)) {
-        lua_Debug here;
-        lua_sethook(L, pcxl_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
-        if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
-            lua_pushfstring(L, "%s:%d: %s", here.short_src, here.currentline, abort_message(c));
-        else
-            lua_pushstring(L, abort_message(c));
-        lua_error(L);
+    for (int pass = 0; pass < 2; pass++) {
+        if (check_abort(c)) {
+            lua_Debug here;
+            arm(c, L);
+            if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
+                lua_pushfstring(L, "%s:%d: %s", here.short_src, here.currentline, abort_message(c));
+            else
+                lua_pushstring(L, abort_message(c));
+            lua_error(L);
+        }
+        if (pass == 0) {
+            /* nothing to abort; the handler may fire while the hook is being removed, so
+               check once more afterwards (a signal is only sent once its condition holds) */
+            c->armed = 0;
+            idle_hook(c, L);
+        }
     }
 }
 
-/* pcxl_reset_abort: clears the abort state and re-arms the normal hook. VM thread, top level. */
+/* pcxl_reset_abort: clears the abort state and removes the hook from the main thread.
+   VM thread, top level. */
 void pcxl_reset_abort(lua_State *L) {
     pcxl_ctx *c = pcxl_getctx(L);
     c->abort = PCXL_ABORT_NONE;
@@ -185,20 +295,34 @@ void pcxl_reset_abort(lua_State *L) {
     c->fail_pending = 0;
     c->exit_code = 0;
     atomic_store(&c->interrupt, 0);
-    lua_sethook(L, pcxl_hook, LUA_MASKCOUNT, PCXL_HOOK_COUNT);
+    c->armed = 0;
+    c->current = L;
+    idle_hook(c, L);
+    /* an interrupt that arrived while the hook was being removed */
+    if (atomic_load(&c->interrupt)) arm(c, L);
 }
 
-/* pcxl_newstate: a state with the counting allocator and the hook. Any thread. */
+/* pcxl_newstate: a state with the counting allocator; the calling thread becomes its VM thread
+   (the one abort signals are sent to). */
 lua_State *pcxl_newstate(size_t limit, pcxl_dispatch_fn dispatch, void *owner) {
+    pthread_once(&signal_once, install_signal);
     pcxl_ctx *c = (pcxl_ctx *)calloc(1, sizeof(pcxl_ctx));
     if (!c) return NULL;
     c->limit = limit;
     c->dispatch = dispatch;
     c->owner = owner;
+    c->tid = (pid_t)syscall(SYS_gettid);
+    /* threads may start with signals blocked (Dispatch and Foundation threads do): take ours */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, PCXL_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     atomic_init(&c->interrupt, 0);
     lua_State *L = lua_newstate(pcxl_alloc, c);
     if (!L) { free(c); return NULL; }
-    lua_sethook(L, pcxl_hook, LUA_MASKCOUNT, PCXL_HOOK_COUNT);
+    c->current = L;
+    tls_ctx = c;
+    idle_hook(c, L);
     return L;
 }
 
@@ -206,6 +330,9 @@ lua_State *pcxl_newstate(size_t limit, pcxl_dispatch_fn dispatch, void *owner) {
 void pcxl_close(lua_State *L) {
     pcxl_ctx *c = pcxl_getctx(L);
     c->lenient = 1;
+    if (tls_ctx == c) tls_ctx = NULL;
+    c->current = NULL;
+    if (c->timer_state == 1) timer_delete(c->timer);
     lua_close(L);
     free(c);
 }
@@ -246,7 +373,7 @@ static void add_where(lua_State *L) {
 /* pcxl_arm_abort_hook: makes the hook fire on the next instruction of L (after setting an abort
    reason from a host function). VM thread. */
 void pcxl_arm_abort_hook(lua_State *L) {
-    lua_sethook(L, pcxl_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    arm(pcxl_getctx(L), L);
 }
 
 /* pcxl_trampoline: the C function behind every Swift host function. Calls the dispatcher and
@@ -346,6 +473,7 @@ static void remove_field(lua_State *L, const char *table, const char *field) {
    functions that could remove the hook or reach captured originals. [] -> []. VM thread. */
 void pcxl_open_sandboxed_libs(lua_State *L) {
     luaL_openlibs(L);
+    install_tracked_coroutines(L);
     remove_field(L, "io", "popen");
     remove_field(L, "os", "execute");
     remove_field(L, "os", "tmpname");
@@ -372,10 +500,140 @@ void pcxl_open_sandboxed_libs(lua_State *L) {
     lua_pop(L, 1);
 }
 
-/* pcxl_resume: lua_resume. VM thread. */
-int pcxl_resume(lua_State *co, lua_State *from, int nargs, int *nres) {
-    return lua_resume(co, from, nargs, nres);
+/* ---- tracked coroutines ---------------------------------------------------------------------- */
+
+/* resume_tracked: lua_resume with `current` following the running thread; an abort requested
+   meanwhile is carried over to the resumer. VM thread. */
+static int resume_tracked(lua_State *co, lua_State *from, int nargs, int *nres) {
+    pcxl_ctx *c = pcxl_getctx(co);
+    lua_State *prev = c->current;
+    c->current = co;
+    if (c->armed) arm(c, co);
+    int st = lua_resume(co, from, nargs, nres);
+    c->current = prev;
+    if (c->armed) arm(c, prev);
+    return st;
 }
 
-/* pcxl_resetthread: lua_resetthread. VM thread. */
-int pcxl_resetthread(lua_State *co) { return lua_resetthread(co); }
+/* resetthread_tracked: lua_resetthread (runs pending __close handlers on co). VM thread. */
+static int resetthread_tracked(lua_State *co) {
+    pcxl_ctx *c = pcxl_getctx(co);
+    lua_State *prev = c->current;
+    c->current = co;
+    if (c->armed) arm(c, co);
+    int st = lua_resetthread(co);
+    c->current = prev;
+    if (c->armed) arm(c, prev);
+    return st;
+}
+
+/* pcxl_resume: lua_resume, tracked. VM thread. */
+int pcxl_resume(lua_State *co, lua_State *from, int nargs, int *nres) {
+    return resume_tracked(co, from, nargs, nres);
+}
+
+/* pcxl_resetthread: lua_resetthread, tracked. VM thread. */
+int pcxl_resetthread(lua_State *co) { return resetthread_tracked(co); }
+
+/* The coroutine library's resume, wrap and close as in Lua 5.4.4's lcorolib.c, through the
+   tracked resume. */
+static lua_State *getco(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    return co;
+}
+
+static int auxresume(lua_State *L, lua_State *co, int narg) {
+    int status, nres;
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    status = resume_tracked(co, L, narg, &nres);
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);
+    return -1;
+}
+
+static int co_resume(lua_State *L) {
+    lua_State *co = getco(L);
+    int r = auxresume(L, co, lua_gettop(L) - 1);
+    if (r < 0) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+static int auxwrap(lua_State *L) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = auxresume(L, co, lua_gettop(L));
+    if (r < 0) {
+        int stat = lua_status(co);
+        if (stat != LUA_OK && stat != LUA_YIELD) {
+            stat = resetthread_tracked(co);
+            lua_xmove(co, L, 1);
+        }
+        if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    return r;
+}
+
+static int co_wrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *NL = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, NL, 1);
+    lua_pushcclosure(L, auxwrap, 1);
+    return 1;
+}
+
+/* co_close: lcorolib's luaB_close (closable: suspended, not started or dead). */
+static int co_close(lua_State *L) {
+    lua_State *co = getco(L);
+    const char *state = NULL;
+    if (co == L) state = "running";
+    else if (lua_status(co) == LUA_OK) {
+        lua_Debug ar;
+        if (lua_getstack(co, 0, &ar)) state = "normal";
+    }
+    if (state) return luaL_error(L, "cannot close a %s coroutine", state);
+    int status = resetthread_tracked(co);
+    if (status == LUA_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushboolean(L, 0);
+    lua_xmove(co, L, 1);
+    return 2;
+}
+
+/* install_tracked_coroutines: replaces coroutine.resume/wrap/close. [] -> []. */
+static void install_tracked_coroutines(lua_State *L) {
+    if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
+        lua_pushcfunction(L, co_resume);
+        lua_setfield(L, -2, "resume");
+        lua_pushcfunction(L, co_wrap);
+        lua_setfield(L, -2, "wrap");
+        lua_pushcfunction(L, co_close);
+        lua_setfield(L, -2, "close");
+    }
+    lua_pop(L, 1);
+}

@@ -233,4 +233,15 @@ struct AsyncTests {
             """)
         #expect(e?.kind == .timeout)
     }
+
+    @Test func aTimeoutReachesALoopInsideAParallelJob() async throws {
+        let vm = try await makeAsyncVM(timeout: 0.3)
+        let e = await expectLuaError(vm, """
+            local h, async = require "host", require "async"
+            pcall(async.parallel, function() return h.double(1) end,
+                                  function() h.double(2) pcall(function() while true do end end) while true do end end)
+            return "swallowed"
+            """)
+        #expect(e?.kind == .timeout)
+    }
 }

@@ -40,6 +40,119 @@ struct SandboxTests {
         #expect(e?.kind == .timeout)
     }
 
+    @Test func aTimeoutReachesLoopsInNestedCoroutinesWrapsAndCloseHandlers() async throws {
+        let vm = try makeVM { $0.timeout = 0.3 }
+        // a loop two coroutines deep, behind pcall on every level
+        let e1 = await expectLuaError(vm, """
+            local inner = coroutine.wrap(function() while true do end end)
+            local outer = coroutine.create(function() pcall(inner) while true do end end)
+            while true do pcall(coroutine.resume, outer) end
+            """)
+        #expect(e1?.kind == .timeout)
+        // a loop in a __close handler that coroutine.close runs
+        let e2 = await expectLuaError(vm, """
+            local co = coroutine.create(function()
+              local x <close> = setmetatable({}, { __close = function() while true do end end })
+              coroutine.yield()
+            end)
+            coroutine.resume(co)
+            local ok = pcall(coroutine.close, co)
+            while true do end
+            """)
+        #expect(e2?.kind == .timeout)
+        // the next run has no timer left over: a loop that ends is not aborted
+        let r = try await vm.runChunk("local n = 0 for i = 1, 3e6 do n = n + i end return n", name: "t.lua")
+        #expect(r == [.integer(4_500_001_500_000)])
+    }
+
+    @Test func anInterruptReachesALoopInsideACoroutine() async throws {
+        let vm = try makeVM()
+        let started = AsyncStream<Void>.makeStream()
+        try await vm.perform { ctx in
+            ctx.setGlobal("started", function: .sync { _, _ in
+                started.continuation.yield()
+                return .none
+            })
+        }
+        let run = Task {
+            try await vm.runChunk("""
+                local co = coroutine.wrap(function() started() while true do pcall(function() end) end end)
+                pcall(co)
+                """, name: "loop.lua")
+        }
+        for await _ in started.stream { break }
+        DispatchQueue.global().async { vm.interrupt() }
+        do {
+            _ = try await run.value
+            Issue.record("the loop ended by itself")
+        } catch let e as LuaError {
+            #expect(e.kind == .interrupted)
+        }
+    }
+
+    @Test func theCoroutineLibraryKeepsItsBehaviour() async throws {
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            local out = {}
+            local co = coroutine.create(function(a, b)
+              local c = coroutine.yield(a + b)
+              error({code = c})
+            end)
+            out[#out+1] = select(2, coroutine.resume(co, 1, 2))                -- 3
+            local ok, e = coroutine.resume(co, 7)
+            out[#out+1] = tostring(ok) .. ":" .. e.code                       -- false:7
+            out[#out+1] = coroutine.status(co)                                -- dead
+            out[#out+1] = select(2, coroutine.resume(co))                     -- cannot resume dead coroutine
+            local w = coroutine.wrap(function() error("boom") end)
+            out[#out+1] = select(2, pcall(w))                                 -- t.lua:11: boom
+            local g = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+            out[#out+1] = g() + g() + g()                                     -- 6
+            local closed = false
+            local c2 = coroutine.create(function()
+              local x <close> = setmetatable({}, { __close = function() closed = true end })
+              coroutine.yield()
+            end)
+            coroutine.resume(c2)
+            out[#out+1] = tostring(coroutine.close(c2)) .. ":" .. tostring(closed) -- true:true
+            local c3 = coroutine.create(function()
+              local x <close> = setmetatable({}, { __close = function() error("in close") end })
+              coroutine.yield()
+            end)
+            coroutine.resume(c3)
+            local ok3, e3 = coroutine.close(c3)
+            out[#out+1] = tostring(ok3) .. ":" .. e3                          -- false:t.lua:23: in close
+            out[#out+1] = select(2, pcall(coroutine.close, coroutine.running())) -- cannot close a running coroutine
+            out[#out+1] = select(2, pcall(coroutine.resume, 42))              -- bad argument
+            return table.concat(out, "|")
+            """, name: "t.lua")
+        let parts = (r.first?.stringValue ?? "").split(separator: "|").map(String.init)
+        #expect(parts.count == 10)
+        guard parts.count == 10 else { return }
+        #expect(parts[0] == "3")
+        #expect(parts[1] == "false:7")
+        #expect(parts[2] == "dead")
+        #expect(parts[3] == "cannot resume dead coroutine")
+        #expect(parts[4] == "t.lua:11: boom")
+        #expect(parts[5] == "6")
+        #expect(parts[6] == "true:true")
+        #expect(parts[7] == "false:t.lua:23: in close")
+        #expect(parts[8].contains("cannot close a running coroutine"))
+        #expect(parts[9].contains("bad argument #1 to 'coroutine.resume' (coroutine expected, got number)"))
+    }
+
+    @Test func aMemoryBombInsideACoroutineEndsWithMemoryLimit() async throws {
+        let vm = try makeVM { $0.memoryLimit = 64 << 20 }
+        let e = await expectLuaError(vm, """
+            local co = coroutine.wrap(function()
+              pcall(function() local s = "x" while true do s = s .. s end end)
+              while true do end
+            end)
+            pcall(co)
+            return "swallowed"
+            """)
+        #expect(e?.kind == .memoryLimit)
+    }
+
     @Test func aMemoryBombEndsWithMemoryLimitAndTheVMStaysUsable() async throws {
         let vm = try makeVM { $0.memoryLimit = 64 << 20 }
         let e = await expectLuaError(vm, """

@@ -50,7 +50,10 @@ lua_State *pcxl_tothread(lua_State *L, int idx);
 /* ---- The per-state context: allocator, limits, abort state ------------------------------ */
 
 /* Why a run is being aborted. Once set, the hook raises on every instruction (pcall cannot
-   swallow it) until the host clears it at the top level. */
+   swallow it) until the host clears it at the top level. No hook is installed while nothing asks
+   for an abort: the deadline timer and pcxl_interrupt signal the VM thread (a real-time signal),
+   whose handler hooks the running Lua thread; the allocator and host functions hook it directly.
+   Where the signal or the timer is unavailable, a count hook polls instead. */
 enum {
     PCXL_ABORT_NONE = 0,
     PCXL_ABORT_TIMEOUT = 1,
@@ -73,9 +76,9 @@ typedef struct pcxl_ctx pcxl_ctx;
    pcxl_newstate and the function id (upvalue 1). Returns a result count or PCXL_RAISE/YIELD. */
 typedef int (*pcxl_dispatch_fn)(void *owner, lua_State *L, lua_Integer id);
 
-/* pcxl_newstate: creates a lua_State with the counting allocator (limit 0 = unlimited), the
-   instruction hook installed, and the dispatcher/owner recorded. Returns NULL on failure.
-   Any thread; the returned state belongs to the caller's thread from then on. */
+/* pcxl_newstate: creates a lua_State with the counting allocator (limit 0 = unlimited) and the
+   dispatcher/owner recorded. Returns NULL on failure. Any thread; the returned state belongs to
+   the caller's thread from then on (abort signals are sent to that thread). */
 lua_State *pcxl_newstate(size_t limit, pcxl_dispatch_fn dispatch, void *owner);
 /* pcxl_close: closes the state and frees its context. VM thread. */
 void pcxl_close(lua_State *L);
@@ -108,8 +111,8 @@ int pcxl_exit_code(pcxl_ctx *c);
 void pcxl_set_exit_code(pcxl_ctx *c, int code);
 /* pcxl_arm_abort_hook: the hook fires on L's next instruction (after an abort was set). VM thread. */
 void pcxl_arm_abort_hook(lua_State *L);
-/* pcxl_reset_abort: clears abort reason, interrupt flag and memory overshoot and re-arms the
-   normal hook on the main thread. Call at the top level only. VM thread. */
+/* pcxl_reset_abort: clears abort reason, interrupt flag and memory overshoot and removes the
+   hook from the main thread. Call at the top level only. VM thread. */
 void pcxl_reset_abort(lua_State *L);
 
 /* ---- Calling ---------------------------------------------------------------------------- */
@@ -133,11 +136,14 @@ int pcxl_where(lua_State *L, int level);
 /* pcxl_load: luaL_loadbufferx in text mode ("t"). [] -> [f|err]. */
 int pcxl_load(lua_State *L, const char *buf, size_t len, const char *name);
 /* pcxl_open_sandboxed_libs: opens the standard libraries then removes io.popen, os.execute,
-   os.tmpname, package.loadlib, the C searchers and the dangerous debug functions. [] -> []. */
+   os.tmpname, package.loadlib, the C searchers and the dangerous debug functions, and routes
+   coroutine.resume/wrap/close through pcxl_resume. [] -> []. */
 void pcxl_open_sandboxed_libs(lua_State *L);
-/* pcxl_resume: lua_resume. */
+/* pcxl_resume: lua_resume that keeps track of the running thread (so an abort reaches it);
+   every resume must go through it (coroutine.resume/wrap/close are replaced accordingly). */
 int pcxl_resume(lua_State *co, lua_State *from, int nargs, int *nres);
-/* pcxl_resetthread: lua_resetthread (5.4.4) — closes pending to-be-closed variables. */
+/* pcxl_resetthread: lua_resetthread (5.4.4) — closes pending to-be-closed variables; tracked
+   like pcxl_resume. */
 int pcxl_resetthread(lua_State *co);
 
 /* ---- JSON (json.c) ---------------------------------------------------------------------- */
