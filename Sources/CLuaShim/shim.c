@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "CLuaShim.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -636,4 +637,43 @@ static void install_tracked_coroutines(lua_State *L) {
         lua_setfield(L, -2, "close");
     }
     lua_pop(L, 1);
+}
+
+/* ---- Ctrl-C ------------------------------------------------------------------------------------ */
+
+static volatile sig_atomic_t sigint_fd = -1;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    int saved = errno;
+    int fd = sigint_fd;
+    if (fd >= 0) {
+        char b = 1;
+        ssize_t r = write(fd, &b, 1);
+        (void)r;
+    }
+    errno = saved;
+}
+
+/* pcxl_sigint_pipe: SIGINT writes one byte to a self-pipe from a plain handler (whichever thread
+   the kernel picks runs it, so no thread's signal mask can lose a Ctrl-C). Returns the pipe's
+   read end, or -1 with errno. */
+int pcxl_sigint_pipe(void) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    sigint_fd = fds[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0) {
+        int e = errno;
+        sigint_fd = -1;
+        close(fds[0]);
+        close(fds[1]);
+        errno = e;
+        return -1;
+    }
+    return fds[0];
 }

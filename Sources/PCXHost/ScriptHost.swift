@@ -130,7 +130,7 @@ return pb.run(pb.last, { ... })
 /// Turns Ctrl-C into an interrupt of the running VM; a second Ctrl-C exits at once.
 final class InterruptHandler: Sendable {
     private struct State {
-        var source: DispatchSourceSignal?
+        var installed = false
         var vm: LuaVM?
         var count = 0
     }
@@ -138,16 +138,11 @@ final class InterruptHandler: Sendable {
 
     static let shared = InterruptHandler()
 
-    /// Takes over SIGINT for the process (idempotent): the source is armed before the default
-    /// action is switched off, so no Ctrl-C is lost. Until a VM runs, Ctrl-C exits with 130.
+    /// Takes over SIGINT for the process (idempotent). Until a VM runs, Ctrl-C exits with 130.
     func install() {
         state.withLock { s in
-            guard s.source == nil else { return }
-            let src = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-            src.setEventHandler { InterruptHandler.shared.fire() }
-            src.resume()
-            signal(SIGINT, SIG_IGN)
-            s.source = src
+            guard !s.installed else { return }
+            s.installed = InterruptSignal.install { InterruptHandler.shared.fire() }
         }
     }
 
