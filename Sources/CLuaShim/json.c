@@ -31,7 +31,7 @@
 #define ACHUNK 64
 #define OCHUNK 32
 #define KCACHE 1024          /* string cache slots (power of two) */
-#define KCACHE_VALUE_MAX 10  /* values this short are cached too (keys always are) */
+#define KCACHE_VALUE_MAX 40  /* values this short (Lua's short, interned strings) are cached too */
 #define OBJECT_MT "json.object"
 #define ARRAY_MT "json.array"
 
@@ -120,16 +120,34 @@ static size_t put_utf8(unsigned char *o, unsigned cp) {
     return 4;
 }
 
+/* cache_hash: a quick hash of a short string from up to three 8-byte words (start, middle,
+   end), enough to spread keys, dates, ids and names over the cache slots. */
+static inline unsigned cache_hash(const unsigned char *s, size_t n) {
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull, w = 0;
+    if (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        memcpy(&w, s + n - 8, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        if (n > 16) {
+            memcpy(&w, s + n / 2 - 4, 8);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+        }
+    } else {
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+    }
+    h ^= h >> 33;
+    return (unsigned)(h ^ (h >> 17)) & (KCACHE - 1);
+}
+
 /* push_cached: pushes the string [s, s+n), reusing a recently decoded identical string.
-   Object keys repeat on every element of a page; finding them in this small cache avoids Lua's
-   string-table lookup (a hash plus cache-missing chain walk) for each. [] -> [s]. */
+   Keys repeat on every element of a page and so do many values (customer, dates, names);
+   finding them in this small cache avoids Lua's string-table lookup (a hash over every byte
+   plus a cache-missing chain walk in a table as big as the heap's strings). [] -> [s]. */
 static void push_cached(jdec *d, const unsigned char *s, size_t n) {
     lua_State *L = d->L;
-    uint32_t h = 2166136261u ^ (uint32_t)n;
-    size_t lim = n < 16 ? n : 16;
-    for (size_t i = 0; i < lim; i++) h = (h ^ s[i]) * 16777619u;
-    if (n > 16) for (size_t i = n - 8; i < n; i++) h = (h ^ s[i]) * 16777619u;
-    unsigned slot = (h ^ (h >> 15)) & (KCACHE - 1);
+    unsigned slot = cache_hash(s, n);
     if (d->kcache && d->klen[slot] == n && memcmp(d->kptr[slot], s, n) == 0) {
         lua_rawgeti(L, d->kcache, (lua_Integer)slot + 1);
         return;

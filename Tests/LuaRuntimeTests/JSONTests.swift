@@ -193,6 +193,30 @@ struct JSONTests {
         #expect(r == [.integer(20001), .integer(1)])
     }
 
+    @Test func repeatedAndLookAlikeStringsDecodeToTheirOwnValues() async throws {
+        // strings up to 40 bytes go through the decoder's reuse cache: same length, same first,
+        // middle and last bytes, or repeated at random distances must all come back exactly
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            local json = require "json"
+            local src, want = {}, {}
+            for i = 1, 20000 do
+              local s
+              if i % 3 == 0 then s = want[(i * 7919) % (i - 1) + 1]                      -- a repeat
+              elseif i % 3 == 1 then s = string.format("aaaaaaaaaaaaaaaa%08dzzzzzzzzzzzzzzzz", i) -- 40 bytes, differs mid
+              else s = string.format("%0" .. (i % 41) .. "d", i % 97) end                 -- 0..40 bytes
+              want[i] = s
+              src[i] = '"' .. s .. '"'
+            end
+            local got = json.decode("[" .. table.concat(src, ",") .. "]")
+            for i = 1, #want do
+              if got[i] ~= want[i] then return "mismatch at " .. i .. ": " .. tostring(got[i]) .. " vs " .. want[i] end
+            end
+            return #got
+            """, name: "t.lua")
+        #expect(r == [.integer(20000)])
+    }
+
     @Test func largeArraysAndObjectsDecodeCompletely() async throws {
         let vm = try makeVM()
         let r = try await vm.runChunk("""
