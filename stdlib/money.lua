@@ -130,11 +130,18 @@ local function to_decimal(v, level)
   error("money: expected a number or decimal string, got " .. tv, level)
 end
 
+-- Checked currency codes (at most 52^3 entries: only valid 3-letter codes are kept); amounts
+-- are made once per line item, so the pattern match is paid once per code, not per call.
+local CURRENCIES = {}
 local function norm_currency(c, level)
+  local known = CURRENCIES[c]
+  if known then return known end
   if type(c) ~= "string" or not smatch(c, "^%a%a%a$") then
     error("money: currency must be a 3-letter ISO code such as \"USD\", got " .. tostring(c), level)
   end
-  return supper(c)
+  known = supper(c)
+  CURRENCIES[c] = known
+  return known
 end
 
 --- Creates an amount: money.new("16.50", "USD"), money.new(16.5, "EUR"), money.new(3, "GBP").

@@ -12,16 +12,25 @@ extension PageEnvelope {
             let n = raw.count
             var i = 0
             func ws() { while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x09 { i += 1 } }
-            /// Skips a string starting at the opening quote; false when unterminated.
+            /// Skips a string starting at the opening quote; false when unterminated. Eight bytes
+            /// at a time until a word may hold a '"' or '\\' (pages are mostly string bytes).
             func skipString() -> Bool {
                 i += 1
-                while i < n {
+                while true {
+                    while n - i >= 8 {
+                        let v = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                        let q = v ^ 0x2222_2222_2222_2222, b = v ^ 0x5C5C_5C5C_5C5C_5C5C
+                        let m = (((q &- 0x0101_0101_0101_0101) & ~q) | ((b &- 0x0101_0101_0101_0101) & ~b))
+                            & 0x8080_8080_8080_8080
+                        if m != 0 { i += m.trailingZeroBitCount >> 3; break }
+                        i += 8
+                    }
+                    guard i < n else { return false }
                     let c = p[i]
                     if c == UInt8(ascii: "\\") { i += 2; continue }
                     i += 1
                     if c == UInt8(ascii: "\"") { return true }
                 }
-                return false
             }
             /// Skips any value; false when malformed.
             func skipValue() -> Bool {

@@ -19,6 +19,27 @@ struct PageEnvelopeScanTests {
         #expect(e.continuationToken == "tok,1/2=")
     }
 
+    @Test func longStringsWithEscapesAtEveryOffsetAreSkippedExactly() throws {
+        // the scanner skips strings eight bytes at a time: put '"' and '\\' escapes at every
+        // offset within a word, and decoys that would be found if a string end were misplaced
+        var items: [String] = []
+        for len in 0..<40 {
+            for at in 0...min(len, 17) {
+                var chars = Array(repeating: "x", count: len)
+                if at < len { chars[at] = #"\""# }
+                if at + 1 < len { chars[at + 1] = #"\\"# }
+                items.append(#"{"s":""# + chars.joined() + #"","links":{"next":{"uri":"/decoy"}}}"#)
+            }
+        }
+        let body = Data((#"{"items":["# + items.joined(separator: ",") + #"],"links":{"next":{"uri":"/real"}}}"#).utf8)
+        #expect(try JSONSerialization.jsonObject(with: body) is [String: Any])
+        let e = try #require(PageEnvelope.scan(body))
+        #expect(e.next?.uri == "/real")
+        // an unterminated long string is malformed, not read past the end
+        #expect(PageEnvelope.scan(Data(#"{"items":["abcdefghijklmnopqrstuvwxyz0123456789"#.utf8)) == nil)
+        #expect(PageEnvelope.scan(Data(#"{"items":["abcdefghijklmnopqrstuvwxyz012345678\"#.utf8)) == nil)
+    }
+
     @Test func aPageWithoutNextHasNoNext() throws {
         let e = try #require(PageEnvelope.scan(Data(#"{"items":[1,2,3],"links":{"self":{"uri":"/x"}},"totalCount":3}"#.utf8)))
         #expect(e.next == nil)

@@ -268,6 +268,10 @@ describe("money parsing", function()
     expect(function() return money.new(1) end).to_fail("3%-letter")
     expect(function() return money.zero("dollars") end).to_fail("3%-letter")
     expect(money.new(1, "eur").currency).to_be("EUR")
+    -- checked codes are remembered: the same answers the second time, bad codes still refused
+    expect(money.new(2, "eur").currency).to_be("EUR")
+    expect(function() return money.new(1, "eur ") end).to_fail("3%-letter")
+    expect(function() return money.new(1, "US") end).to_fail("3%-letter")
   end)
 
   it("new refuses values that are not numbers, text or money", function()
