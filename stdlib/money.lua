@@ -8,7 +8,7 @@
 local M = {}
 
 local type, tostring, tonumber, error, setmetatable, getmetatable = type, tostring, tonumber, error, setmetatable, getmetatable
-local math_type, mininteger, floor = math.type, math.mininteger, math.floor
+local math_type, mininteger, floor, math_tointeger = math.type, math.mininteger, math.floor, math.tointeger
 local sfind, sformat, smatch, srep, ssub, supper = string.find, string.format, string.match, string.rep, string.sub, string.upper
 local tconcat = table.concat
 
@@ -146,8 +146,19 @@ end
 
 --- Creates an amount: money.new("16.50", "USD"), money.new(16.5, "EUR"), money.new(3, "GBP").
 function M.new(amount, currency)
+  -- the common case inline (a float read from JSON; the same test as to_decimal's fast path)
+  if math_type(amount) == "float" and amount > -1e9 and amount < 1e9 then
+    local cur = CURRENCIES[currency] or norm_currency(currency, 3)
+    for sc = 0, 4 do
+      local p = POW10[sc]
+      local c = floor(amount * p + 0.5)
+      if c / p == amount then
+        return setmetatable({ coef = math_tointeger(c), scale = sc, currency = cur }, Money)
+      end
+    end
+  end
   local coef, scale = to_decimal(amount, 3)
-  return make(coef, scale, norm_currency(currency, 3))
+  return make(coef, scale, CURRENCIES[currency] or norm_currency(currency, 3))
 end
 
 --- Parses "16.50 USD" (or "USD 16.50").
@@ -181,6 +192,16 @@ local function same_currency(a, b, op)
 end
 
 function Money.__add(a, b)
+  -- the common case (a running total): same currency and scale, no overflow
+  if getmetatable(a) == Money and getmetatable(b) == Money then
+    local x, y, cur = a.coef, b.coef, a.currency
+    if a.scale == b.scale and cur == b.currency then
+      local r = x + y
+      if (y >= 0 and r >= x) or (y < 0 and r < x) then
+        return setmetatable({ coef = r, scale = a.scale, currency = cur }, Money)
+      end
+    end
+  end
   same_currency(a, b, "add")
   local x, y, s = align(a, b, "addition")
   return make(add_int(x, y, "addition"), s, a.currency)

@@ -67,27 +67,11 @@ struct SandboxTests {
 
     @Test func anInterruptReachesALoopInsideACoroutine() async throws {
         let vm = try makeVM()
-        let started = AsyncStream<Void>.makeStream()
-        try await vm.perform { ctx in
-            ctx.setGlobal("started", function: .sync { _, _ in
-                started.continuation.yield()
-                return .none
-            })
-        }
-        let run = Task {
-            try await vm.runChunk("""
-                local co = coroutine.wrap(function() started() while true do pcall(function() end) end end)
-                pcall(co)
-                """, name: "loop.lua")
-        }
-        for await _ in started.stream { break }
-        DispatchQueue.global().async { vm.interrupt() }
-        do {
-            _ = try await run.value
-            Issue.record("the loop ended by itself")
-        } catch let e as LuaError {
-            #expect(e.kind == .interrupted)
-        }
+        let e = try await interruptOnceStarted(vm, """
+            local co = coroutine.wrap(function() started() while true do pcall(function() end) end end)
+            pcall(co)
+            """)
+        #expect(e?.kind == .interrupted)
     }
 
     @Test func theCoroutineLibraryKeepsItsBehaviour() async throws {
@@ -179,22 +163,8 @@ struct SandboxTests {
 
     @Test func interruptFromAnotherThreadStopsARunningLoop() async throws {
         let vm = try makeVM()
-        let started = AsyncStream<Void>.makeStream()
-        try await vm.perform { ctx in
-            ctx.setGlobal("started", function: .sync { _, _ in
-                started.continuation.yield()
-                return .none
-            })
-        }
-        let run = Task { try await vm.runChunk("started() while true do pcall(function() end) end", name: "loop.lua") }
-        for await _ in started.stream { break }
-        DispatchQueue.global().async { vm.interrupt() }
-        do {
-            _ = try await run.value
-            Issue.record("the loop ended by itself")
-        } catch let e as LuaError {
-            #expect(e.kind == .interrupted)
-        }
+        let e = try await interruptOnceStarted(vm, "started() while true do pcall(function() end) end")
+        #expect(e?.kind == .interrupted)
         let r = try await vm.runChunk("return 'alive'", name: "t.lua")
         #expect(r == ["alive"])
     }
@@ -245,5 +215,27 @@ struct SandboxTests {
         let r = try await vm.runChunk("local f, e = io.open(... .. '/x', 'w') return f, e", name: "t.lua", args: [dir.path])
         #expect(r[0] == .nil)
         #expect(r[1].stringValue?.contains("writing files is not allowed") == true)
+    }
+}
+
+/// Runs `source` (which calls `started()` once it is going), interrupts the VM from another
+/// thread and returns the run's error (nil, with an issue recorded, when the run ended by itself).
+func interruptOnceStarted(_ vm: LuaVM, _ source: String) async throws -> LuaError? {
+    let started = AsyncStream<Void>.makeStream()
+    try await vm.perform { ctx in
+        ctx.setGlobal("started", function: .sync { _, _ in
+            started.continuation.yield()
+            return .none
+        })
+    }
+    let run = Task { try await vm.runChunk(source, name: "loop.lua") }
+    for await _ in started.stream { break }
+    DispatchQueue.global().async { vm.interrupt() }
+    do {
+        _ = try await run.value
+        Issue.record("the loop ended by itself")
+        return nil
+    } catch let e as LuaError {
+        return e
     }
 }

@@ -105,6 +105,21 @@ describe("money arithmetic", function()
     expect(usd(1) == money.new(1, "EUR")).to_be(false)
   end)
 
+  it("the fast paths for floats and running totals agree with the general ones", function()
+    local fast, general = money.zero("USD"), money.zero("USD")
+    for i = 1, 2000 do
+      local x = ((i * 7919) % 100000) / 100
+      fast = fast + money.new(x, "usd")
+      general = general + money.parse(string.format("%.2f USD", x))
+    end
+    expect(fast:amount()).to_be(general:amount())
+    expect(fast == general).to_be(true)
+    expect((money.new(1.5, "USD") + money.new(2, "USD")):amount()).to_be("3.5")
+    expect((money.new(0.1, "USD") + money.new(0.2, "USD")):amount()).to_be("0.3")
+    expect(function() return money.new(1.5, "USD") + money.new(1.5, "EUR") end).to_fail("USD and EUR")
+    expect(function() return money.new(1.5, "USD") + 1 end).to_fail("cannot add")
+  end)
+
   it("addition beyond 64-bit coefficients raises an overflow error", function()
     local big = usd("900000000000000000") * 10 -- 9e18, just under 2^63
     expect(big:amount()).to_be("9000000000000000000")
