@@ -40,11 +40,13 @@ let package = Package(
         ),
         // C: Lua's macros as functions, the call trampoline, allocator, hook, JSON codec.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "CJSONScan"),
         .target(name: "LuaRuntime", dependencies: ["CLuaShim"], swiftSettings: strict),
         .target(name: "PartnerCenterModels", swiftSettings: strict),
         .target(
             name: "PartnerCenter",
             dependencies: [
+                "CJSONScan",
                 "PartnerCenterModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -40,6 +40,40 @@ struct PageEnvelopeScanTests {
         #expect(PageEnvelope.scan(Data(#"{"items":["abcdefghijklmnopqrstuvwxyz012345678\"#.utf8)) == nil)
     }
 
+    @Test func containersAreSkippedExactlyWhateverFallsOnTheBlockBoundaries() throws {
+        // the skip works on 64-byte blocks: random nesting, strings with brackets, quotes and
+        // backslashes inside them, at every alignment; the end must be exactly the closer
+        var rng = SystemRandomNumberGenerator()
+        func string() -> String {
+            let parts = ["x", "{", "]", "[", "}", #"\""#, #"\\"#, "é", ",", ":", " ", "abcdefghijklmnop"]
+            return "\"" + (0..<Int.random(in: 0...12, using: &rng)).map { _ in parts.randomElement(using: &rng)! }.joined() + "\""
+        }
+        func value(_ depth: Int) -> String {
+            switch depth > 3 ? Int.random(in: 0...1, using: &rng) : Int.random(in: 0...3, using: &rng) {
+            case 0: return string()
+            case 1: return String(Int.random(in: -999...999, using: &rng))
+            case 2: return "[" + (0..<Int.random(in: 0...5, using: &rng)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
+            default:
+                return "{" + (0..<Int.random(in: 0...5, using: &rng)).map { _ in string() + ":" + value(depth + 1) }
+                    .joined(separator: ",") + "}"
+            }
+        }
+        for round in 0..<400 {
+            let padding = String(repeating: " ", count: round % 64)
+            let container = Int.random(in: 0...1, using: &rng) == 0
+                ? "[" + (0..<20).map { _ in value(1) }.joined(separator: ",") + "]"
+                : "{" + (0..<20).map { _ in string() + ":" + value(1) }.joined(separator: ",") + "}"
+            let bytes = Array((padding + container + #"]}"x"{"#).utf8)
+            let start = padding.utf8.count
+            let end = bytes.withUnsafeBufferPointer { ByteScan.endOfValue($0.baseAddress!, $0.count, start) }
+            #expect(end == start + container.utf8.count, "round \(round): \(container)")
+            // cut anywhere inside: never an end past the input
+            let cut = Array(bytes[..<(start + container.utf8.count - 1)])
+            let short = cut.withUnsafeBufferPointer { ByteScan.endOfValue($0.baseAddress!, $0.count, start) }
+            #expect(short == nil)
+        }
+    }
+
     @Test func aPageWithoutNextHasNoNext() throws {
         let e = try #require(PageEnvelope.scan(Data(#"{"items":[1,2,3],"links":{"self":{"uri":"/x"}},"totalCount":3}"#.utf8)))
         #expect(e.next == nil)
