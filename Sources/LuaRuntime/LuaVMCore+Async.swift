@@ -104,12 +104,9 @@ extension LuaVMCore {
             }
             return Int32(vs.count) + 1
         case .success(.json(let bytes)):
-            _ = lua_checkstack(L, 4)
-            _ = lua_checkstack(co, 4)
-            let st = lenient { pushJSON(L, bytes) }
-            lua_pushboolean(co, st == LUA_OK ? 1 : 0)
-            lua_xmove(L, co, 1)
-            return 2
+            return completeJSON(L, co) { pushJSON(L, bytes) }
+        case .success(.jsonData(let data)):
+            return completeJSON(L, co) { pushJSON(L, data) }
         case .success(.error(let v)):
             lenient {
                 lua_pushboolean(co, 0)
@@ -121,6 +118,16 @@ extension LuaVMCore {
             pushError(co, e)
             return 2
         }
+    }
+
+    /// Decodes a JSON completion on L (under pcall) and moves [ok, value|err] onto co.
+    private func completeJSON(_ L: OpaquePointer, _ co: OpaquePointer, _ decode: () -> Int32) -> Int32 {
+        _ = lua_checkstack(L, 4)
+        _ = lua_checkstack(co, 4)
+        let st = lenient { decode() }
+        lua_pushboolean(co, st == LUA_OK ? 1 : 0)
+        lua_xmove(L, co, 1)
+        return 2
     }
 
     /// Runs `n` jobs as coroutines, at most `concurrency` at a time, overlapping their async host

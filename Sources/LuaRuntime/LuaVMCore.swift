@@ -8,6 +8,8 @@ public enum LuaHostResult: Sendable {
     /// Decode these JSON bytes on the VM thread straight into Lua values and return the result
     /// (one value). Malformed JSON raises `json.decode: ... at byte N`.
     case json([UInt8])
+    /// The same from `Data` (a response body, without copying it into an array first).
+    case jsonData(Data)
     /// Raise this value as a Lua error (a string message or a structured table).
     case error(LuaValue)
 
@@ -548,8 +550,9 @@ final class LuaVMCore: @unchecked Sendable {
             lenient { for v in vs { push(L, v) } }
             return Int32(vs.count)
         case .json(let bytes):
-            let st = pushJSON(L, bytes)
-            return st == LUA_OK ? 1 : PCXL_RAISE_
+            return pushJSON(L, bytes) == LUA_OK ? 1 : PCXL_RAISE_
+        case .jsonData(let data):
+            return pushJSON(L, data) == LUA_OK ? 1 : PCXL_RAISE_
         case .error(let v):
             lenient { push(L, v) }
             return PCXL_RAISE_
@@ -557,9 +560,9 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     /// Decodes JSON bytes onto the stack under pcall. [] -> [v|err]. Returns the pcall status.
-    func pushJSON(_ L: OpaquePointer, _ bytes: [UInt8]) -> Int32 {
-        bytes.withUnsafeBufferPointer { buf in
-            let p = UnsafeRawPointer(buf.baseAddress ?? UnsafePointer<UInt8>(bitPattern: 1)!)
+    func pushJSON(_ L: OpaquePointer, _ bytes: some ContiguousBytes) -> Int32 {
+        bytes.withUnsafeBytes { buf in
+            let p = buf.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
             return pcxl_json_decode_protected(L, p.assumingMemoryBound(to: CChar.self), buf.count)
         }
     }

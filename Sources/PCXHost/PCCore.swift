@@ -153,7 +153,7 @@ final class Cursor: @unchecked Sendable {
 /// start and end like a JSON document (truncated, or an HTML error page).
 func checkedJSON(_ response: RawResponse) throws -> LuaHostResult {
     try checkJSONBody(response.body, response: response)
-    return .json(Array(response.body))
+    return .jsonData(response.body)
 }
 
 /// Throws `server_error` when `body` cannot be a JSON document (see ``checkedJSON(_:)``).
@@ -255,7 +255,7 @@ struct PCCore: Sendable {
         default:
             let target = try await session.target()
             let request = try Operations.request(p)
-            if let body = try await cachedRead(p, request, target) { return .json(Array(body)) }
+            if let body = try await cachedRead(p, request, target) { return .jsonData(body) }
             let response = try await target.client.send(request)
             if response.body.isEmpty && request.isMutating {
                 return .value(.table(LuaTable(fields: ["status": .integer(Int64(response.status))])))
@@ -283,7 +283,7 @@ struct PCCore: Sendable {
             return .value(.nil)
         }
         try checkJSONBody(page.body, response: page.response)
-        return .json(Array(page.body))
+        return .jsonData(page.body)
     }
 
     func waitRegistered(_ p: Params) async throws -> LuaHostResult {

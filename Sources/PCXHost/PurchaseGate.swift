@@ -72,7 +72,7 @@ struct PurchaseGate: Sendable {
                 if let location = response.header("Location") { fields["location"] = LuaValue(location) }
                 return .value(.table(LuaTable(fields: fields)))
             }
-            return .json(Array(response.body))
+            return .jsonData(response.body)
         } catch {
             try? journal.update(id: entry.id!, state: Self.isDefinitive(error) ? .failed : .pending, error: "\(error)")
             throw error

@@ -330,7 +330,7 @@ extension PartnerCenterClient {
                     status: status, method: prepared.method.rawValue, path: request.path,
                     hint: "ask for smaller pages (e.g. size = 500), or raise max_response_mib in the profile")
             }
-            return AttemptResult(status: status, headers: headers, body: Data(buffer.readableBytesView), bytesWritten: buffer.readableBytes)
+            return AttemptResult(status: status, headers: headers, body: buffer.sharedData(), bytesWritten: buffer.readableBytes)
         }
     }
 
@@ -374,4 +374,17 @@ func formatSeconds(_ seconds: Double) -> String {
     if seconds >= 120 { return "\(Int(seconds / 60)) min" }
     if seconds == seconds.rounded() { return "\(Int(seconds)) s" }
     return String(format: "%.1f s", seconds)
+}
+
+extension ByteBuffer {
+    /// The readable bytes as `Data` that shares this buffer's storage instead of copying it (a
+    /// page of line items is megabytes; the storage is released with the last `Data` using it).
+    func sharedData() -> Data {
+        guard readableBytes > 0 else { return Data() }
+        return withUnsafeReadableBytesWithStorageManagement { bytes, storage in
+            _ = storage.retain()
+            return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count,
+                        deallocator: .custom { _, _ in storage.release() })
+        }
+    }
 }
