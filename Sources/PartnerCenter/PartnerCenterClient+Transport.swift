@@ -187,6 +187,11 @@ extension PartnerCenterClient {
                     }
                     let backoff = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
                     delay = max(backoff, .seconds(retryAfter ?? 0))
+                case 409 where pcCode == "800064" && retryableWithoutPin:
+                    // another request (an earlier attempt of this one) is processing the cart: wait
+                    // and send the same request again; a checkout repeated with its MS-RequestId
+                    // answers the stored result
+                    delay = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
                 case 408, 500, 502, 503, 504:
                     guard retryableWithoutPin else {
                         throw withHint(lastFailure, "the \(request.method) was not retried because its MS-RequestId was not pinned; it may have been applied — check before repeating, or retry with MS-RequestId \(requestId)")

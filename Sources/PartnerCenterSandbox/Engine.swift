@@ -211,6 +211,8 @@ final class SandboxEngine: Sendable {
             try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
         case .expiredToken:
             return finish(.respond(.fault(SandboxError(status: 401, code: 400, "Access denied: the access token has expired; get a new one from the token endpoint."))))
+        case .busy:
+            return finish(.respond(.fault(SandboxError(status: 409, code: 800064, "Cart is being processed by another request."))))
         default:
             break
         }

@@ -17,6 +17,9 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
     case malformed
     /// Refuse the bearer token as expired (401).
     case expiredToken
+    /// Answer 409 / 800064, what Partner Center says to a checkout while another request is
+    /// processing the same cart (nothing is committed).
+    case busy
 
     /// The spec spelling.
     public var description: String {
@@ -28,6 +31,7 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         case .dropAfter: return "drop-after"
         case .malformed: return "malformed"
         case .expiredToken: return "expired-token"
+        case .busy: return "busy"
         }
     }
 
@@ -39,6 +43,7 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         case "drop-after", "dropafter", "drop_after": return .dropAfter
         case "malformed", "malformed-json", "garbage": return .malformed
         case "expired-token", "expired", "expiredtoken", "expired_token": return .expiredToken
+        case "busy": return .busy
         default: break
         }
         if lower.hasPrefix("delay=") || lower.hasPrefix("delay:") {
@@ -46,7 +51,7 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         }
         if let code = Int(lower), (400...599).contains(code) { return .status(code) }
         throw SandboxConfigurationError(code: "bad_fault_spec", option: "--faults",
-            message: "'\(text)' in rule '\(rule)' is not a fault; use a status 400-599, delay=DURATION, drop-before, drop-after, malformed, expired-token or ok")
+            message: "'\(text)' in rule '\(rule)' is not a fault; use a status 400-599, delay=DURATION, drop-before, drop-after, malformed, expired-token, busy or ok")
     }
 }
 
@@ -88,7 +93,7 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
 /// separated by `,` — each may be repeated as `N*ACTION` — consumed one per matching request
 /// and then exhausted, or `rate:P:ACTION` applying ACTION with probability P to every request.
 /// Actions: an HTTP status `400`–`599`, `delay=DURATION`, `drop-before`, `drop-after`,
-/// `malformed`, `expired-token`, `ok`.
+/// `malformed`, `expired-token`, `busy` (409 / 800064), `ok`.
 ///
 /// Example: `checkout=drop-after;createCart=503,ok,2*500;*=rate:0.05:503`.
 public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {

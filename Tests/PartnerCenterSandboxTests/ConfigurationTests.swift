@@ -27,9 +27,9 @@ struct ConfigurationTests {
 
     @Test("fault specs parse sequences, repeats, rates and wildcards; bad specs say what is wrong")
     func faults() throws {
-        let plan = try FaultPlan.parse("checkout=drop-after;CreateCart=503,ok,2*500;*=rate:0.05:503;getOrder=delay=2s,malformed,expired-token,drop-before")
+        let plan = try FaultPlan.parse("checkout=drop-after,busy;CreateCart=503,ok,2*500;*=rate:0.05:503;getOrder=delay=2s,malformed,expired-token,drop-before")
         #expect(plan.rules.count == 4)
-        #expect(plan.rules[0] == FaultRule(route: "checkout", mode: .sequence([.dropAfter])))
+        #expect(plan.rules[0] == FaultRule(route: "checkout", mode: .sequence([.dropAfter, .busy])))
         #expect(plan.rules[1] == FaultRule(route: "createCart", mode: .sequence([.status(503), .pass, .status(500), .status(500)])))
         #expect(plan.rules[2] == FaultRule(route: "*", mode: .rate(0.05, .status(503))))
         #expect(plan.rules[3].mode == .sequence([.delay(2), .malformed, .expiredToken, .dropBefore]))

@@ -138,6 +138,20 @@ struct PurchaseTests {
         }
     }
 
+    @Test("a busy checkout answers 409/800064 and commits nothing; the same checkout then succeeds")
+    func busyCheckout() async throws {
+        try await withSandbox({ $0.faults = try! FaultPlan.parse("checkout=busy") }) { h in
+            let s = try await setup(h)
+            let cart = try await h.send(.POST, "/v1/customers/\(s.customer.id)/carts", body: Harness.cartBody(catalogItemId: s.catalogItemId, subscriptionId: s.subscription.id), token: s.token).decode(Cart.self)
+            let path = "/v1/customers/\(s.customer.id)/carts/\(cart.id!)/checkout"
+            let busy = try await h.send(.POST, path, token: s.token)
+            #expect(busy.status == 409)
+            #expect(busy.text.contains("800064"))
+            #expect(try await h.send(.GET, "/v1/customers/\(s.customer.id)/carts/\(cart.id!)", token: s.token).decode(Cart.self).status == .active)
+            #expect(try await h.send(.POST, path, token: s.token).status == 201)
+        }
+    }
+
     @Test("a replayed MS-RequestId on a POST returns the stored response instead of acting twice")
     func requestIdReplay() async throws {
         try await withSandbox { h in

@@ -282,6 +282,31 @@ struct ResilienceTests {
         }
     }
 
+    @Test("a checkout Partner Center reports as busy (409/800064) is retried with its MS-RequestId: one order")
+    func checkoutBusyIsRetried() async throws {
+        try await withSandbox { harness, client in
+            let customers = try await Discovery.customersByCountry(client)
+            let customer = try #require(customers.first { $0.country == "US" })
+            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
+                harness.advance(seconds: 3600)
+            }
+            let line = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
+            let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [line]))
+            let cartId = try #require(cart.id)
+            let ordersBefore = try await client.orders(customerId: customer.id).count
+
+            try harness.faults("checkout=busy,busy")
+            let pinned = UUID().uuidString.lowercased()
+            let result = try await client.checkout(customerId: customer.id, cartId: cartId, requestId: pinned)
+            #expect(result.orders?.count == 1)
+            let checkouts = harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/checkout") }
+            #expect(checkouts.map(\.status) == [409, 409, 201])
+            #expect(checkouts.allSatisfy { $0.requestId == pinned })
+            harness.advance(seconds: 3600)
+            #expect(try await client.orders(customerId: customer.id).count == ordersBefore + 1)
+        }
+    }
+
     @Test("an unpinned POST is not retried after a dropped connection, and the error names its request id")
     func unpinnedPostNotRetried() async throws {
         try await withSandbox { harness, client in
