@@ -104,6 +104,18 @@ local function shortest(x)
 end
 M.shortest_decimal = shortest
 
+-- Fast path, exact: below 1e9 with at most 4 decimals, the nearest decimal c/10^s is the only one
+-- that reads back as v (doubles are closer together than 10^-4 / 2 there), so c/10^s == v proves
+-- it is the shortest round-trip text, without formatting a string. v: a float in (-1e9, 1e9).
+-- Returns coef, scale, or nothing when v needs more decimals.
+local function small_float(v)
+  for sc = 0, 4 do
+    local p = POW10[sc]
+    local c = floor(v * p + 0.5)
+    if c / p == v then return math_tointeger(c), sc end
+  end
+end
+
 local function to_decimal(v, level)
   local tv = type(v)
   if tv == "number" then
@@ -111,15 +123,9 @@ local function to_decimal(v, level)
     if v ~= v or v == math.huge or v == -math.huge then
       error("money: " .. tostring(v) .. " is not a finite amount", level)
     end
-    -- Fast path, exact: below 1e9 with at most 4 decimals, the nearest decimal c/10^s is the only
-    -- one that reads back as v (doubles are closer together than 10^-4 / 2 there), so c/10^s == v
-    -- proves it is the shortest round-trip text, without formatting a string.
     if v > -1e9 and v < 1e9 then
-      for sc = 0, 4 do
-        local p = POW10[sc]
-        local c = floor(v * p + 0.5)
-        if c / p == v then return math.tointeger(c), sc end
-      end
+      local c, sc = small_float(v)
+      if c then return c, sc end
     end
     return parse_decimal(shortest(v), level + 1)
   elseif tv == "string" then
@@ -149,13 +155,8 @@ function M.new(amount, currency)
   -- the common case inline (a float read from JSON; the same test as to_decimal's fast path)
   if math_type(amount) == "float" and amount > -1e9 and amount < 1e9 then
     local cur = CURRENCIES[currency] or norm_currency(currency, 3)
-    for sc = 0, 4 do
-      local p = POW10[sc]
-      local c = floor(amount * p + 0.5)
-      if c / p == amount then
-        return setmetatable({ coef = math_tointeger(c), scale = sc, currency = cur }, Money)
-      end
-    end
+    local c, sc = small_float(amount)
+    if c then return setmetatable({ coef = c, scale = sc, currency = cur }, Money) end
   end
   local coef, scale = to_decimal(amount, 3)
   return make(coef, scale, CURRENCIES[currency] or norm_currency(currency, 3))

@@ -356,6 +356,21 @@ static void parse_array(jdec *d) {
     d->depth--;
 }
 
+/* pairs_to_table: moves the npairs key/value pairs above base into a new table sized for
+   `size` keys, placed at base + 1. [k1 v1 ... kn vn] -> [t]. Returns t's index. */
+static int pairs_to_table(lua_State *L, int base, int npairs, int size) {
+    lua_createtable(L, 0, size);
+    lua_insert(L, base + 1);
+    int tbl = base + 1;
+    for (int i = 0; i < npairs; i++) {
+        lua_pushvalue(L, tbl + 1 + 2 * i);
+        lua_pushvalue(L, tbl + 2 + 2 * i);
+        lua_rawset(L, tbl);
+    }
+    lua_settop(L, tbl);
+    return tbl;
+}
+
 /* parse_object: d->p just after '{'. [] -> [t]. Later duplicate keys win. */
 static void parse_object(jdec *d) {
     lua_State *L = d->L;
@@ -390,15 +405,7 @@ static void parse_object(jdec *d) {
         if (tbl) {
             lua_rawset(L, tbl);
         } else if (npairs == OCHUNK) {
-            lua_createtable(L, 0, OCHUNK * 2);
-            lua_insert(L, base + 1);
-            tbl = base + 1;
-            for (int i = 0; i < npairs; i++) {
-                lua_pushvalue(L, tbl + 1 + 2 * i);
-                lua_pushvalue(L, tbl + 2 + 2 * i);
-                lua_rawset(L, tbl);
-            }
-            lua_settop(L, tbl);
+            tbl = pairs_to_table(L, base, npairs, OCHUNK * 2);
         }
         skip_ws(d);
         if (d->p >= d->end) jerr(d, "expected ',' or '}' but the input ended");
@@ -409,15 +416,7 @@ static void parse_object(jdec *d) {
         jerr(d, "expected ',' or '}'");
     }
     if (!tbl) {
-        lua_createtable(L, 0, npairs);
-        lua_insert(L, base + 1);
-        tbl = base + 1;
-        for (int i = 0; i < npairs; i++) {
-            lua_pushvalue(L, tbl + 1 + 2 * i);
-            lua_pushvalue(L, tbl + 2 + 2 * i);
-            lua_rawset(L, tbl);
-        }
-        lua_settop(L, tbl);
+        tbl = pairs_to_table(L, base, npairs, npairs);
     }
     d->objhint[d->depth] = npairs;
     d->depth--;

@@ -255,55 +255,49 @@ struct OperationTests {
 
 @Suite("Client against the sandbox: faults, auth and policy", .serialized)
 struct ResilienceTests {
+    /// A registered US customer's cart with one purchasable line, checked out (MS-RequestId pinned)
+    /// under `faults`: the result, the checkout requests the sandbox saw, the pinned id, and the
+    /// customer's order count before and after.
+    static func checkOut(under faults: String, _ harness: Harness, _ client: PartnerCenterClient) async throws
+        -> (result: CartCheckoutResult, checkouts: [SandboxRequestLogEntry], pinned: String, before: Int, after: Int) {
+        let customers = try await Discovery.customersByCountry(client)
+        let customer = try #require(customers.first { $0.country == "US" })
+        let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
+            harness.advance(seconds: 3600)
+        }
+        let line = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
+        let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [line]))
+        let cartId = try #require(cart.id)
+        let before = try await client.orders(customerId: customer.id).count
+
+        try harness.faults(faults)
+        let pinned = UUID().uuidString.lowercased()
+        let result = try await client.checkout(customerId: customer.id, cartId: cartId, requestId: pinned)
+        let checkouts = harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/checkout") }
+        harness.advance(seconds: 3600)
+        let after = try await client.orders(customerId: customer.id).count
+        return (result, checkouts, pinned, before, after)
+    }
+
     @Test("checkout retried after a dropped connection places exactly one order")
     func checkoutDroppedAfterCommit() async throws {
         try await withSandbox { harness, client in
-            let customers = try await Discovery.customersByCountry(client)
-            let customer = try #require(customers.first { $0.country == "US" })
-            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
-                harness.advance(seconds: 3600)
-            }
-            let line = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
-            let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [line]))
-            let cartId = try #require(cart.id)
-            let ordersBefore = try await client.orders(customerId: customer.id).count
-
-            try harness.faults("checkout=drop-after")
-            let pinned = UUID().uuidString.lowercased()
-            let result = try await client.checkout(customerId: customer.id, cartId: cartId, requestId: pinned)
-            #expect(result.orders?.count == 1)
-
-            let checkouts = harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/checkout") }
-            #expect(checkouts.count == 2, "one dropped attempt and one retry")
-            #expect(checkouts.allSatisfy { $0.requestId == pinned }, "the retry carries the same MS-RequestId")
-            harness.advance(seconds: 3600)
-            let ordersAfter = try await client.orders(customerId: customer.id).count
-            #expect(ordersAfter == ordersBefore + 1, "exactly one order")
+            let run = try await Self.checkOut(under: "checkout=drop-after", harness, client)
+            #expect(run.result.orders?.count == 1)
+            #expect(run.checkouts.count == 2, "one dropped attempt and one retry")
+            #expect(run.checkouts.allSatisfy { $0.requestId == run.pinned }, "the retry carries the same MS-RequestId")
+            #expect(run.after == run.before + 1, "exactly one order")
         }
     }
 
     @Test("a checkout Partner Center reports as busy (409/800064) is retried with its MS-RequestId: one order")
     func checkoutBusyIsRetried() async throws {
         try await withSandbox { harness, client in
-            let customers = try await Discovery.customersByCountry(client)
-            let customer = try #require(customers.first { $0.country == "US" })
-            let subscriptionId = try await Discovery.registeredSubscription(client, customerId: customer.id) {
-                harness.advance(seconds: 3600)
-            }
-            let line = try await Discovery.purchasableLine(client, customerId: customer.id, subscriptionId: subscriptionId, country: "US")
-            let cart = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [line]))
-            let cartId = try #require(cart.id)
-            let ordersBefore = try await client.orders(customerId: customer.id).count
-
-            try harness.faults("checkout=busy,busy")
-            let pinned = UUID().uuidString.lowercased()
-            let result = try await client.checkout(customerId: customer.id, cartId: cartId, requestId: pinned)
-            #expect(result.orders?.count == 1)
-            let checkouts = harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/checkout") }
-            #expect(checkouts.map(\.status) == [409, 409, 201])
-            #expect(checkouts.allSatisfy { $0.requestId == pinned })
-            harness.advance(seconds: 3600)
-            #expect(try await client.orders(customerId: customer.id).count == ordersBefore + 1)
+            let run = try await Self.checkOut(under: "checkout=busy,busy", harness, client)
+            #expect(run.result.orders?.count == 1)
+            #expect(run.checkouts.map(\.status) == [409, 409, 201])
+            #expect(run.checkouts.allSatisfy { $0.requestId == run.pinned })
+            #expect(run.after == run.before + 1)
         }
     }
 
