@@ -62,7 +62,13 @@ extension PartnerCenterClient {
     }
 
     private func performCall(_ original: PartnerCenterRequest, sink: String?) async throws -> CallOutcome {
-        let prepared = try prepare(original)
+        let prepared: PreparedRequest
+        do {
+            prepared = try prepare(original)
+        } catch var error as PartnerCenterError {
+            error.notSent = true
+            throw error
+        }
         var request = prepared.request
         let requestId = request.requestId ?? UUID().uuidString.lowercased()
         let correlationId = configuration.correlationId ?? UUID().uuidString.lowercased()
@@ -77,7 +83,9 @@ extension PartnerCenterClient {
                 hint: hint, retryAfterSeconds: retryAfter)
         }
         if isShutDown.load(ordering: .acquiring) {
-            throw failure(.invalidArgument, "the client was shut down", hint: "create a new client")
+            var error = failure(.invalidArgument, "the client was shut down", hint: "create a new client")
+            error.notSent = true
+            throw error
         }
         if prepared.isCartMutation, let customerId = prepared.customerId {
             do {
@@ -87,6 +95,8 @@ extension PartnerCenterClient {
                     error.requestId = requestId
                     error.correlationId = correlationId
                 }
+                // the customer lookup failed or the policy refused: this call was not sent
+                error.notSent = true
                 throw error
             }
         }
@@ -99,25 +109,33 @@ extension PartnerCenterClient {
         var retries = 0
         var renewedToken = false
 
+        // Whether an attempt may have reached Partner Center (errors before it are `notSent`).
+        var dispatched = false
+        func unsent(_ error: PartnerCenterError) -> PartnerCenterError {
+            var error = error
+            error.notSent = !dispatched
+            return error
+        }
         while true {
-            if Task.isCancelled { throw failure(.cancelled, "the call was cancelled") }
+            if Task.isCancelled { throw unsent(failure(.cancelled, "the call was cancelled")) }
             attempts += 1
             let token: String
             do {
                 token = try await tokens.token()
             } catch var error as PartnerCenterError {
-                if Task.isCancelled { throw failure(.cancelled, "the call was cancelled") }
+                if Task.isCancelled { throw unsent(failure(.cancelled, "the call was cancelled")) }
                 error.requestId = requestId
                 error.correlationId = correlationId
                 error.message = "\(request.method) \(request.path): " + error.message
-                throw error
+                throw unsent(error)
             }
             let permit: RateLimiter.Permit
             do {
                 permit = try await rateLimiter.acquire(customer: prepared.customerId)
             } catch {
-                throw failure(.cancelled, "the call was cancelled while waiting for the rate limiter")
+                throw unsent(failure(.cancelled, "the call was cancelled while waiting for the rate limiter"))
             }
+            dispatched = true
             let attemptDeadline = min(deadline, clock.now + configuration.timeouts.request)
             counters.bump(\.requestsSent)
             configuration.onEvent?(.sending(

@@ -206,6 +206,21 @@ public final class PartnerCenterClient: Sendable {
         return lookup(["companyProfile", "address", "country"]) ?? lookup(["billingProfile", "defaultAddress", "country"])
     }
 
+    /// Refuses a purchase for a customer in an excluded market, before anything is sent: the
+    /// same rule the client applies to every cart mutation and checkout, for callers that check
+    /// a purchase up front. Looks the customer's country up once (cached).
+    /// - Throws: ``PartnerCenterError`` `policy_denied` (with `notSent`), or the lookup's error.
+    public func enforceMarketPolicy(customerId: String, cartId: String?) async throws {
+        let request = cartId.map { PartnerCenterRequest.checkoutCart(customerId: customerId, cartId: $0) }
+            ?? PartnerCenterRequest.createCart(customerId: customerId, body: Data())
+        do {
+            try await enforceMarketPolicy(customerId: customerId, request: request)
+        } catch var error as PartnerCenterError {
+            if error.category == .policyDenied { error.notSent = true }
+            throw error
+        }
+    }
+
     /// Refuses a cart-mutating request for a customer in an excluded market.
     func enforceMarketPolicy(customerId: String, request: PartnerCenterRequest) async throws {
         let policy = configuration.marketPolicy

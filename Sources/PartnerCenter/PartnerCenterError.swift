@@ -57,6 +57,10 @@ public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConver
     public var hint: String?
     /// The delay Partner Center asked for (`Retry-After`), in seconds, when it sent one.
     public var retryAfterSeconds: Double?
+    /// True when the call failed before any attempt left this machine (bad request, market
+    /// policy, no token, cancelled while waiting): Partner Center cannot have acted on it. False
+    /// means it may have: a timeout or a dropped connection leaves the outcome unknown.
+    public var notSent: Bool = false
 
     /// Creates an error; `hint` defaults to the remediation known for `status`/`pcCode`.
     public init(
