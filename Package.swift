@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // already in the graph through Hummingbird: the sandbox's header read timeout sees its HTTP parts
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Debian's liblua5.4-dev through pkg-config.
@@ -59,10 +61,12 @@ let package = Package(
             dependencies: [
                 "PartnerCenterModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             swiftSettings: strict
         ),
@@ -111,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PCXHostTests",
-            dependencies: ["PCXHost", "LuaRuntime", "PartnerCenter", "PartnerCenterSandbox"],
+            dependencies: ["PCXHost", "LuaRuntime", "PartnerCenter", "PartnerCenterSandbox", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ]
