@@ -333,8 +333,9 @@ function pc.purchase(request)
   required_opts("pc.purchase", request, { "customer", "cart" })
   check_id("pc.purchase", "customer", request.customer)
   return call("carts.checkout", {
+    -- only the cart's id: the gate reads the cart Partner Center holds, not this table
     customer_id = request.customer, cart_id = check_id("pc.purchase", "cart.id", request.cart.id),
-    cart = json.encode(request.cart), plan = request.plan and json.encode(request.plan) or nil,
+    plan = request.plan and json.encode(request.plan) or nil,
     idempotency_key = request.idempotency_key,
   })
 end

@@ -54,6 +54,8 @@ struct PurchaseGate: Sendable {
         let now = Date()
         let hash = Journal.sha256(identity)
         let dry = options.dryRun && !sendInDryRun
+        // the market rule before anything is journaled: a refusal is never a pending entry
+        try await target.client.enforceMarketPolicy(customerId: customer, cartId: cartId)
         let entry = try journal.append(JournalEntry(
             id: nil, createdAt: now, updatedAt: now, operation: operation, customer: customer, script: session.script,
             bodyHash: hash, requestId: requestId, idempotencyKey: idempotencyKey ?? hash, cartId: cartId,
@@ -74,15 +76,41 @@ struct PurchaseGate: Sendable {
             }
             return .jsonData(response.body)
         } catch {
-            try? journal.update(id: entry.id!, state: Self.isDefinitive(error) ? .failed : .pending, error: "\(error)")
+            _ = try? journal.update(id: entry.id!, state: Self.outcome(of: error).state, error: "\(error)")
             throw error
         }
     }
 
-    /// A definitive answer (the request was received and refused) vs. an unknown outcome.
-    static func isDefinitive(_ error: any Error) -> Bool {
-        guard let e = error as? PartnerCenterError, let status = e.status else { return false }
-        return (400..<500).contains(status) && status != 408 && status != 429
+    /// What a failed call means for its journal entry.
+    enum FailureOutcome: Equatable {
+        /// Never sent (bad request, market policy, no token, cancelled before sending): nothing
+        /// can have happened at Partner Center. `refused` for policy, `failed` otherwise.
+        case notSent(JournalEntry.State)
+        /// Partner Center answered that it did not do it (400, 401, 403, 404, 405, 406, 412, 417).
+        case definitive
+        /// It may have been done: a timeout, a dropped connection, 5xx, 408, 429, any 409
+        /// (800064: another request is processing the cart; 800060: order in progress) and
+        /// 400/800065 (the cart was already submitted). Stays pending: a re-run resumes it.
+        case unknown
+
+        var state: JournalEntry.State {
+            switch self {
+            case .notSent(let state): return state
+            case .definitive: return .failed
+            case .unknown: return .pending
+            }
+        }
+    }
+
+    static func outcome(of error: any Error) -> FailureOutcome {
+        if let e = error as? HostError {
+            return .notSent(e.code == .policyDenied ? .refused : .failed)
+        }
+        guard let e = error as? PartnerCenterError else { return .unknown }
+        if e.notSent { return .notSent(e.category == .policyDenied ? .refused : .failed) }
+        guard let status = e.status else { return .unknown }
+        if status == 409 || e.pcCode == "800065" || e.pcCode == "800060" || e.pcCode == "800064" { return .unknown }
+        return [400, 401, 403, 404, 405, 406, 410, 412, 417].contains(status) ? .definitive : .unknown
     }
 
     // MARK: checkout
@@ -134,17 +162,19 @@ struct PurchaseGate: Sendable {
                          canonical: canonical.sorted().joined(separator: "\n"))
     }
 
+    /// The cart as Partner Center holds it: the caps and the idempotency key are computed from
+    /// this, never from the table a script passes (which it may have edited).
+    func heldCart(_ target: Session.Target, customer: String, cartId: String) async throws -> (data: Data, facts: CartFacts) {
+        let data = try await target.client.send(.getCart(customerId: customer, cartId: cartId)).body
+        return (data, try Self.facts(ofCart: data))
+    }
+
     func checkout(_ p: Params) async throws -> LuaHostResult {
         let customer = try p.string("customer_id"), cartId = try p.string("cart_id")
         let target = try await session.target()
-        // The cart as shown to the user (passed by pc.purchase), or as Partner Center has it.
-        let cartData: Data
-        if case .string(let bytes) = p.table["cart"] {
-            cartData = Data(bytes)
-        } else {
-            cartData = try await target.client.send(.getCart(customerId: customer, cartId: cartId)).body
-        }
-        let facts = try Self.facts(ofCart: cartData)
+        // Policy first: a refusal (market here, caps below) is never journaled and sends nothing.
+        try await target.client.enforceMarketPolicy(customerId: customer, cartId: cartId)
+        let (cartData, facts) = try await heldCart(target, customer: customer, cartId: cartId)
         guard !facts.lines.isEmpty else {
             throw HostError(code: .invalidArgument, message: "checkout: cart \(cartId) has no line items")
         }
@@ -158,17 +188,11 @@ struct PurchaseGate: Sendable {
         try enforceCaps(facts)
 
         let journal = try session.journal()
-        var previous = try journal.latest(idempotencyKey: key, operation: "checkout", target: target.name)
-        if let prev = previous, prev.state == .succeeded, let outcome = prev.outcome,
-           (try? checkJSONBody(Data(outcome.utf8), response: nil)) != nil {
-            printError("pcx: purchase \(key.prefix(12))… already completed (journal entry \(prev.id ?? 0)); returning its orders instead of buying again")
-            return .json(withField(Array(outcome.utf8), "journal_id", prev.id ?? 0, replayed: true))
-        }
-        // An entry whose answer was unreadable is an unfinished attempt: resume it like a pending one.
-        if let prev = previous, prev.state != .pending, prev.state != .succeeded { previous = nil }
+        let previous = try journal.latest(idempotencyKey: key, operation: "checkout", target: target.name)
+        if let prev = previous, let replay = Self.replay(prev, key: key) { return replay }
 
         if options.dryRun {
-            if let prev = previous {
+            if let prev = previous, prev.state == .pending {
                 printError("pcx: dry run: purchase \(key.prefix(12))… has an unfinished attempt (journal entry \(prev.id ?? 0)); a real run resumes it with its original request id")
             }
             // Recorded under a key of its own: a dry run must not hide an unfinished (pending)
@@ -191,36 +215,87 @@ struct PurchaseGate: Sendable {
         // Partner Center, so re-sending it is a purchase like any other.
         try confirm(facts, customer: customer, plan: plan)
 
-        // Journal first (durable), then send with the pinned MS-RequestId.
+        // Claim the purchase atomically, journal first (durable), then send with the pinned
+        // MS-RequestId. Of two runs of the same purchase at once, one inserts the pending entry
+        // and the other resumes it (same cart, same request id: Partner Center answers with the
+        // one order).
+        let now = Date()
+        let claim = try journal.claim(JournalEntry(
+            id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: customer, script: session.script,
+            bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: key,
+            cartId: cartId, state: .pending, plan: plan, outcome: nil, error: nil, target: target.name))
         let entry: JournalEntry
-        let sendCart: String
-        if let prev = previous, let prevCart = prev.cartId {
-            printError("pcx: resuming unfinished purchase \(key.prefix(12))… (journal entry \(prev.id ?? 0), cart \(prevCart)) with its original request id")
+        let resumed: Bool
+        switch claim {
+        case .claimed(let e):
+            entry = e
+            resumed = false
+        case .existing(let prev):
+            if let replay = Self.replay(prev, key: key) { return replay }
+            try await checkResumable(prev, current: facts, currentCart: cartId, target: target, customer: customer, key: key)
+            printError("pcx: resuming unfinished purchase \(key.prefix(12))… (journal entry \(prev.id ?? 0), cart \(prev.cartId ?? cartId)) with its original request id")
             entry = prev
-            sendCart = prevCart
-        } else {
-            let now = Date()
-            entry = try journal.append(JournalEntry(
-                id: nil, createdAt: now, updatedAt: now, operation: "checkout", customer: customer, script: session.script,
-                bodyHash: Journal.sha256(cartData), requestId: UUID().uuidString.lowercased(), idempotencyKey: key,
-                cartId: cartId, state: .pending, plan: plan, outcome: nil, error: nil, target: target.name))
-            sendCart = cartId
+            resumed = true
         }
+        let id = entry.id!
         do {
             let response = try await target.client.send(
-                .checkoutCart(customerId: customer, cartId: sendCart, requestId: entry.requestId))
+                .checkoutCart(customerId: customer, cartId: entry.cartId ?? cartId, requestId: entry.requestId))
             try checkJSONBody(response.body, response: response)
-            try journal.update(id: entry.id!, state: .succeeded, outcome: response.text)
-            return .json(withField(Array(response.body), "journal_id", entry.id ?? 0, replayed: false))
+            // pending → succeeded, or an unreadable success → its readable answer
+            try journal.update(id: id, state: .succeeded, outcome: response.text, from: [.pending, .succeeded])
+            return .json(withField(Array(response.body), "journal_id", id, replayed: resumed))
         } catch {
-            let definitive = Self.isDefinitive(error)
-            try? journal.update(id: entry.id!, state: definitive ? .failed : .pending, error: "\(error)")
-            if !definitive, var e = error as? PartnerCenterError {
-                e.hint = "the outcome is unknown; re-run the same command: pcx re-sends the same checkout (journal entry \(entry.id ?? 0)) and cannot buy twice"
+            let outcome = Self.outcome(of: error)
+            // A resumed entry's first attempt may have reached Partner Center: only an answer
+            // from Partner Center (definitive) may close it; "not sent" says nothing about it.
+            let state: JournalEntry.State = resumed && outcome != .definitive ? .pending : outcome.state
+            let changed = (try? journal.update(id: id, state: state, error: "\(error)")) ?? false
+            if !changed, let now = try? journal.entry(id: id), let replay = Self.replay(now, key: key) {
+                // a concurrent run completed this purchase meanwhile
+                return replay
+            }
+            if state == .pending, var e = error as? PartnerCenterError {
+                e.hint = "the outcome is unknown; re-run the same command: pcx re-sends the same checkout (journal entry \(id)) and cannot buy twice"
                 throw e
             }
             throw error
         }
+    }
+
+    /// A completed purchase's answer, returned instead of buying again (nil unless `entry`
+    /// succeeded with a readable answer).
+    static func replay(_ entry: JournalEntry, key: String) -> LuaHostResult? {
+        guard entry.state == .succeeded, let outcome = entry.outcome,
+              (try? checkJSONBody(Data(outcome.utf8), response: nil)) != nil else { return nil }
+        printError("pcx: purchase \(key.prefix(12))… already completed (journal entry \(entry.id ?? 0)); returning its orders instead of buying again")
+        return .json(withField(Array(outcome.utf8), "journal_id", entry.id ?? 0, replayed: true))
+    }
+
+    /// Before resuming an unfinished attempt on another cart: that cart (as Partner Center
+    /// holds it) must be the same purchase and pass the caps. Checked only where it can differ:
+    /// a given idempotency key (carts may differ) or caps (its price may differ).
+    func checkResumable(_ prev: JournalEntry, current: CartFacts, currentCart: String, target: Session.Target,
+                        customer: String, key: String) async throws {
+        guard let prevCart = prev.cartId, prevCart != currentCart else { return }
+        let given = options.idempotencyKey != nil || key != Journal.sha256(Data("\(target.name)\n\(customer.lowercased())\n\(current.canonical)".utf8))
+        guard given || options.maxSpend != nil || options.maxQuantity != nil else { return }
+        let held: CartFacts
+        do {
+            held = try await heldCart(target, customer: customer, cartId: prevCart).facts
+        } catch {
+            throw HostError(
+                code: .policyDenied,
+                message: "cannot resume unfinished purchase \(key.prefix(12))… (journal entry \(prev.id ?? 0)): its cart \(prevCart) could not be read to check it: \(error)",
+                hint: "nothing was sent; retry later, or inspect it with `pcx journal show \(prev.id ?? 0)`")
+        }
+        if held.canonical != current.canonical {
+            throw HostError(
+                code: .policyDenied,
+                message: "idempotency key \(key) belongs to a different purchase (journal entry \(prev.id ?? 0), cart \(prevCart), still unfinished)",
+                hint: "nothing was sent; use another idempotency key for a different purchase, or re-run the original one")
+        }
+        try enforceCaps(held)
     }
 
     /// Refuses a cart whose lines carry a Partner Center error (nothing is sent). With
@@ -239,18 +314,30 @@ struct PurchaseGate: Sendable {
     /// `--max-spend`, then `--allow-purchase` or a confirmation at the terminal (remembered for
     /// the checkout of the same purchase in this run). Used before anything is changed for a
     /// purchase (e.g. before registering its subscription), so a refusal leaves Partner Center
-    /// untouched. A dry run checks the caps but never asks. Returns true, or raises policy_denied.
+    /// untouched. The cart is the one Partner Center holds when it has an id (else the script's
+    /// plan); the market rule applies. A dry run checks the caps but never asks. Returns true, or
+    /// raises policy_denied.
     func preflight(_ p: Params) async throws -> LuaHostResult {
         let customer = try p.string("customer_id")
-        guard case .string(let bytes) = p.table["cart"] else {
-            throw HostError(code: .invalidArgument, message: "pc.purchase_check: cart is required")
+        let target = try await session.target()
+        let cartId = p.optString("cart_id")
+        try await target.client.enforceMarketPolicy(customerId: customer, cartId: cartId)
+        let facts: CartFacts
+        if let cartId {
+            // the cart as Partner Center holds it, not the script's table
+            facts = try await heldCart(target, customer: customer, cartId: cartId).facts
+        } else {
+            // no cart at Partner Center yet: the script's plan; checkout checks the held cart again
+            guard case .string(let bytes) = p.table["cart"] else {
+                throw HostError(code: .invalidArgument, message: "pc.purchase_check: cart is required")
+            }
+            facts = try Self.facts(ofCart: Data(bytes))
         }
-        let facts = try Self.facts(ofCart: Data(bytes))
         guard !facts.lines.isEmpty else {
             throw HostError(code: .invalidArgument, message: "pc.purchase_check: the cart has no line items")
         }
         // the subscription is registered after this check, so 10011 is expected here
-        try Self.refuseLineErrors(facts, cartId: p.optString("cart_id") ?? "?", allowingUnregistered: true)
+        try Self.refuseLineErrors(facts, cartId: cartId ?? "?", allowingUnregistered: true)
         try enforceCaps(facts)
         if !options.dryRun { try confirm(facts, customer: customer, plan: p.optString("plan")) }
         return .value(.boolean(true))
