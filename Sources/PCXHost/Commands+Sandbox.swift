@@ -6,7 +6,8 @@ extension PCXCommands {
     public static func sandboxServe(host: String, port: Int, database: String, seed: UInt64, scale: [String],
                                     faults: [String], orderLag: String?, orderCompletion: String? = nil, registrationDelay: String?,
                                     rateLimits: [String], tokenLifetime: String? = nil,
-                                    restrictedMarkets: String? = nil) async -> Int32 {
+                                    restrictedMarkets: String? = nil, maxBody: String? = nil,
+                                    headerTimeout: String? = nil) async -> Int32 {
         let config: SandboxConfiguration
         do {
             config = try SandboxConfiguration.fromOptions(
@@ -16,7 +17,7 @@ extension PCXCommands {
                 orderLag: orderLag, orderCompletion: orderCompletion,
                 rateLimit: rateLimits.isEmpty ? nil : rateLimits.joined(separator: ","),
                 registrationDelay: registrationDelay, tokenLifetime: tokenLifetime,
-                restrictedMarkets: restrictedMarkets)
+                restrictedMarkets: restrictedMarkets, maxBody: maxBody, headerTimeout: headerTimeout)
         } catch {
             printError("pcx: sandbox serve: \(error)")
             return ExitCode.usage.rawValue

@@ -136,7 +136,8 @@ final class SandboxEngine: Sendable {
     // MARK: dispatch
 
     /// Handles one HTTP request.
-    func handle(method: String, path rawPath: String, query rawQuery: String, headers: [String: String], body: Data) async -> SandboxOutcome {
+    func handle(method: String, path rawPath: String, query rawQuery: String, headers: [String: String], body: Data,
+                rejection: SandboxError? = nil) async -> SandboxOutcome {
         let now = clock.now
         let requestId = headers["ms-requestid"].flatMap { $0.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } } ?? UUID().uuidString.lowercased()
         let correlationId = headers["ms-correlationid"].flatMap { $0.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } } ?? UUID().uuidString.lowercased()
@@ -167,6 +168,16 @@ final class SandboxEngine: Sendable {
                                        requestId: requestId, correlationId: correlationId, partner: partnerId, mutated: mutated, replayed: replayed, fault: faultText)
             }
             return final
+        }
+
+        // Refused by the HTTP layer (e.g. a body over the limit): logged and answered like any fault.
+        if let rejection {
+            var probe = segments
+            if probe.first?.lowercased() == "v1" { probe.removeFirst() }
+            routeName = SandboxRoutes.match(method: method, segments: probe)?.0.name ?? "unknown"
+            var response = SandboxResponse.fault(rejection)
+            response.headers.append(("Connection", "close"))
+            return finish(.respond(response))
         }
 
         // Admin and token endpoints.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import PartnerCenterModels
@@ -76,9 +77,24 @@ struct SandboxResponder: HTTPResponder {
             let name = field.name.canonicalName.lowercased()
             headers[name] = headers[name].map { $0 + "," + field.value } ?? field.value
         }
-        let buffer = try await request.body.collect(upTo: 8 * 1024 * 1024)
-        let body = Data(buffer.readableBytesView)
-        let outcome = await engine.handle(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers, body: body)
+        let limit = engine.configuration.maxBodyBytes
+        func tooLarge(_ size: String) -> SandboxError {
+            SandboxError(status: 413, code: 800002,
+                         "Request entity too large: the body is \(size) bytes; the largest accepted is \(limit) bytes.")
+        }
+        var rejection: SandboxError?
+        var body = Data()
+        if let declared = headers["content-length"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), declared > limit {
+            rejection = tooLarge(String(declared))      // refused before reading it
+        } else {
+            do {
+                body = Data(try await request.body.collect(upTo: limit).readableBytesView)
+            } catch is NIOTooManyBytesError {
+                rejection = tooLarge("more than \(limit)")
+            }
+        }
+        let outcome = await engine.handle(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                                          headers: headers, body: body, rejection: rejection)
         switch outcome {
         case .drop:
             try? await context.channel.close()
@@ -192,6 +208,9 @@ public final class PartnerCenterSandbox: Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             responder: SandboxResponder(engine: engine),
+            server: .http1(configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [HeaderReadTimeoutHandler(timeout: TimeAmount.nanoseconds(Int64(configuration.headerReadTimeout * 1e9)))],
+                idleTimeout: TimeAmount.nanoseconds(Int64(configuration.idleTimeout * 1e9)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: sandboxServerID),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? configuration.port)

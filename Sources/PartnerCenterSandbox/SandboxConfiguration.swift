@@ -279,6 +279,16 @@ public struct SandboxConfiguration: Sendable {
     public var maxLineItemPageSize: Int = 2000
     /// Where the sandbox clock starts when a fresh database is seeded (nil = the real time).
     public var clockStart: Date? = nil
+    /// The largest request body accepted, in bytes; a larger one is answered 413 with an
+    /// ApiFault (and the connection closed) without being read. Partner Center's own limit is
+    /// not documented.
+    public var maxBodyBytes: Int = 4 * 1024 * 1024
+    /// Seconds a connection may take to deliver a request's headers (counted from the connect,
+    /// or from the previous response on a kept-alive connection) before the sandbox closes it:
+    /// a client that never finishes its headers cannot hold a connection open.
+    public var headerReadTimeout: Double = 10
+    /// Seconds a kept-alive connection may stay idle before it is closed.
+    public var idleTimeout: Double = 60
 
     /// The defaults: 127.0.0.1, free port, in-memory, seed 1.
     public init() {}
@@ -286,12 +296,13 @@ public struct SandboxConfiguration: Sendable {
     /// Builds a configuration from `pcx sandbox serve` option strings (nil = default): `--host`,
     /// `--port` (0 = free), `--db` (`:memory:` or a path), `--seed`, `--scale`, `--faults`,
     /// `--order-lag`, `--order-completion`, `--rate-limit`, `--registration-delay`,
-    /// `--token-lifetime`, `--restricted-markets`.
+    /// `--token-lifetime`, `--restricted-markets`, `--max-body`, `--header-timeout`.
     /// - Throws: ``SandboxConfigurationError`` naming the bad option.
     public static func fromOptions(host: String? = nil, port: Int? = nil, db: String? = nil, seed: String? = nil,
                                    scale: String? = nil, faults: String? = nil, orderLag: String? = nil,
                                    orderCompletion: String? = nil, rateLimit: String? = nil, registrationDelay: String? = nil,
-                                   tokenLifetime: String? = nil, restrictedMarkets: String? = nil) throws -> SandboxConfiguration {
+                                   tokenLifetime: String? = nil, restrictedMarkets: String? = nil,
+                                   maxBody: String? = nil, headerTimeout: String? = nil) throws -> SandboxConfiguration {
         var config = SandboxConfiguration()
         if let host { config.host = host }
         if let port {
@@ -315,6 +326,35 @@ public struct SandboxConfiguration: Sendable {
         if let registrationDelay { config.registrationDelay = try SandboxDuration.parse(registrationDelay, option: "--registration-delay") }
         if let tokenLifetime { config.tokenLifetime = try SandboxDuration.parse(tokenLifetime, option: "--token-lifetime") }
         if let restrictedMarkets { config.restrictedMarkets = try RestrictedMarkets.parse(restrictedMarkets) }
+        if let maxBody { config.maxBodyBytes = try SandboxByteSize.parse(maxBody, option: "--max-body") }
+        if let headerTimeout {
+            let seconds = try SandboxDuration.parse(headerTimeout, option: "--header-timeout")
+            guard seconds > 0 else {
+                throw SandboxConfigurationError(code: "bad_duration", option: "--header-timeout", message: "'\(headerTimeout)' must be longer than 0, e.g. 10s")
+            }
+            config.headerReadTimeout = seconds
+        }
         return config
+    }
+}
+
+/// Byte sizes for `--max-body`: `65536`, `512KiB`, `4MiB`, `1GiB` (also `k`/`KB`/`m`/`MB`, all
+/// powers of 1024).
+public enum SandboxByteSize {
+    /// Parses a size into bytes (at least 1).
+    /// - Throws: ``SandboxConfigurationError`` (`bad_size`).
+    public static func parse(_ text: String, option: String) throws -> Int {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let bad = SandboxConfigurationError(code: "bad_size", option: option,
+            message: "'\(text)' is not a size; use bytes or a unit, e.g. 65536, 512KiB, 4MiB")
+        let digits = trimmed.prefix { $0.isNumber }
+        guard !digits.isEmpty, let number = Int(digits) else { throw bad }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        let multipliers: [String: Int] = ["": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+                                          "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30]
+        guard let multiplier = multipliers[unit] else { throw bad }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, bytes >= 1 else { throw bad }
+        return bytes
     }
 }

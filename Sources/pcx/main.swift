@@ -304,12 +304,14 @@ struct Sandbox: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s,customer=500/m'.", valueName: "spec")) var rateLimit: [String] = []
         @Option(help: ArgumentHelp("Access-token lifetime, e.g. 1h, 30s.", valueName: "duration")) var tokenLifetime: String?
         @Option(help: ArgumentHelp("Markets without reservation products: 2018 (BR CN IN RU KR TW HK), current, none, or a list like BR,CN.", valueName: "spec")) var restrictedMarkets: String?
+        @Option(help: ArgumentHelp("Largest request body accepted (larger ones get 413), e.g. 4MiB, 512KiB, 65536.", valueName: "size")) var maxBody: String?
+        @Option(help: ArgumentHelp("Time a client has to send a request's headers before the connection is closed, e.g. 10s.", valueName: "duration")) var headerTimeout: String?
 
         func run() async throws {
             try finish(await PCXCommands.sandboxServe(
                 host: host, port: port, database: db, seed: seed, scale: scale, faults: faults,
                 orderLag: orderLag, orderCompletion: orderCompletion, registrationDelay: registrationDelay, rateLimits: rateLimit,
-                tokenLifetime: tokenLifetime, restrictedMarkets: restrictedMarkets))
+                tokenLifetime: tokenLifetime, restrictedMarkets: restrictedMarkets, maxBody: maxBody, headerTimeout: headerTimeout))
         }
     }
 }
