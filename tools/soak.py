@@ -16,8 +16,11 @@ cleared, it checks against the sandbox and the journal that exactly the intended
 (zero duplicates, zero lost), that every failed run ended with a clear error (exit 1 or 3 and a
 `pcx: <code>: ...` line) and that its intent's journal entry was completed by a re-run.
 
-Environment: SOAK_RUNS (500), SOAK_SECONDS (1200: cap for the whole soak, verification
-included), SOAK_PARALLEL (4), SOAK_SEED (random), SOAK_ATTEMPTS (8 per intent), SOAK_PHASE_RUNS
+First, SOAK_PAIRS purchases are each run twice at the same moment (same command, same data
+directory): the journal's atomic claim must leave exactly one order per pair.
+
+Environment: SOAK_RUNS (500), SOAK_PAIRS (120 concurrent pairs, within the first 30 % of the
+time cap), SOAK_SECONDS (1200: cap for the whole soak, verification included), SOAK_PARALLEL (4), SOAK_SEED (random), SOAK_ATTEMPTS (8 per intent), SOAK_PHASE_RUNS
 (25 intents per fault mix), PCX_BIN (default: the release build), SOAK_DOC (docs/SOAK.md; `-` to
 skip), SOAK_DIR (work directory, default .build/soak/<time>).
 Exit status: 0 when every check passed, 1 otherwise, 2 when the soak could not start.
@@ -59,6 +62,7 @@ SEED = env_int("SOAK_SEED", random.randrange(1, 1 << 31))
 ATTEMPTS = env_int("SOAK_ATTEMPTS", 8)
 PHASE_RUNS = env_int("SOAK_PHASE_RUNS", 25)
 RUN_TIMEOUT = env_int("SOAK_RUN_TIMEOUT", 180)
+PAIRS = env_int("SOAK_PAIRS", 120)
 RATE_LIMIT = os.environ.get("SOAK_RATE_LIMIT", "partner=25/1s,customer=6/1s")
 BASE_FAULTS = os.environ.get("SOAK_BASE_FAULTS", "*=rate:0.02:503")
 # a truncated 200 on checkout: off by default, see docs/SOAK.md (known bug: the run can never complete)
@@ -306,12 +310,52 @@ def soak(pcx, sandbox, workdir, logdir, data_dir, config_dir, t0):
         intents.append(Intent(n, c["id"], s["id"], k["sku"], k["region"], rng.choice(k["terms"] or ["1Year"]),
                               rng.choice(["Shared", "Single"]), rng.choice([1, 1, 1, 2, 3, 5])))
 
+    # 1b. concurrent runs of the same purchase: two processes with the same command at once, in
+    # the one data directory (the journal claims the purchase atomically: one order per pair)
+    pairs = []
+    for n in range(PAIRS):
+        c = rng.choice(customers)
+        s = rng.choice(c["subscriptions"])
+        k = rng.choice(pick["skus"][c["country"]])
+        pairs.append(Intent(f"pair-{n}", c["id"], s["id"], k["sku"], k["region"], rng.choice(k["terms"] or ["1Year"]),
+                            rng.choice(["Shared", "Single"]), rng.choice([1, 2, 3])))
+    pairs_stop = t0 + CAP * 0.3
+
+    def pair_worker(intent):
+        if time.time() > pairs_stop:
+            return
+        with ThreadPoolExecutor(2) as both:
+            for a in both.map(lambda _: run_once(pcx, env, intent, logdir), range(2)):
+                a["concurrent"] = True
+                intent.attempts.append(a)
+        ok = [a for a in intent.attempts if a["rc"] == 0]
+        for _ in range(ATTEMPTS):
+            if ok:
+                break
+            a = run_once(pcx, env, intent, logdir)
+            intent.attempts.append(a)
+            ok = [a] if a["rc"] == 0 else []
+        if ok:
+            intent.completed = True
+            intent.order_id = ok[0].get("order")
+        done = sum(1 for i in pairs if i.attempts)
+        if done % 25 == 0:
+            log(f"{done} concurrent pairs done, {time.time() - t0:.0f}s")
+
+    if pairs:
+        log(f"{len(pairs)} purchases, each run twice at the same moment")
+        with ThreadPoolExecutor(max(1, PARALLEL // 2)) as pool:
+            list(pool.map(pair_worker, pairs))
+    intents = pairs + intents
+
     phases = []       # (first intent n, spec)
     lock = threading.Lock()
     stop_at = t0 + CAP * 0.8
     started = [0]
 
     def worker(intent):
+        if intent.attempts:
+            return        # a concurrent pair, run above
         with lock:
             if time.time() > stop_at:
                 return
@@ -436,6 +480,12 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
     statuses = Counter(e["status"] for e in log_entries)
     checkouts = [e for e in log_entries if e["route"] == "checkout"]
     mutating_checkouts = [e for e in checkouts if e["mutated"] and not e["replayed"]]
+    pair_runs = [i for i in ran if any(a.get("concurrent") for a in i.attempts)]
+    split = [i.key for i in pair_runs
+             if len({a.get("order") for a in i.attempts if a["rc"] == 0 and a.get("order")}) > 1]
+    check(f"concurrent runs of one purchase: one order per pair ({len(pair_runs)} pairs run at the same moment)",
+          not split and len(pair_runs) >= min(PAIRS, 100) if PAIRS else True,
+          f"{len(split)} pairs reported two orders {split[:5]}; {len(pair_runs)} pairs ran")
     check("the sandbox committed exactly one checkout per intent", len(mutating_checkouts) == intended,
           f"{len(mutating_checkouts)} committed checkouts, {sum(1 for e in checkouts if e['replayed'])} replayed")
 
@@ -462,6 +512,9 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
     w("2. Picks customers in allowed markets with active MS-AZR-0145P subscriptions and SKU/region pairs of their "
       "market's catalog (`tools/soak-pick.lua`), then makes random intents: customer, subscription, SKU, region, "
       "term, scope, quantity, each with its own `--idempotency-key`.")
+    w(f"2b. Concurrency: {PAIRS} purchases are each run by two processes started at the same moment with the same "
+      "command in the same data directory; the journal claims a purchase atomically, so each pair must end with "
+      "one order that both runs report (the second resumes the first's checkout or returns its result).")
     w(f"3. Runs `pcx playbook run purchase-reserved-vm --allow-purchase --json ...` for each, {PARALLEL} processes in "
       f"parallel sharing one data directory (one journal), changing the fault mix every {PHASE_RUNS} intents with "
       f"`POST /_sandbox/faults`. A failed run is re-run with the same command (up to {ATTEMPTS} times).")
@@ -469,7 +522,7 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
       "order lag, and checks the orders of every customer at the sandbox, the journal and the sandbox's request log.\n")
     w("```sh\nmake soak                                   # SOAK_RUNS=500, capped at SOAK_SECONDS=1200\n"
       "SOAK_RUNS=100 SOAK_PARALLEL=3 SOAK_SEED=7 tools/soak   # smaller, reproducible intents and fault mixes\n```\n")
-    w("Environment: `SOAK_RUNS` (500), `SOAK_SECONDS` (1200, whole soak; new intents stop at 80 %), `SOAK_PARALLEL` "
+    w("Environment: `SOAK_RUNS` (500), `SOAK_PAIRS` (120), `SOAK_SECONDS` (1200, whole soak; new intents stop at 80 %), `SOAK_PARALLEL` "
       "(4), `SOAK_SEED`, `SOAK_ATTEMPTS` (8), `SOAK_PHASE_RUNS` (25), `SOAK_RATE_LIMIT`, `SOAK_BASE_FAULTS`, "
       "`PCX_BIN`, `SOAK_DOC` (`-` to skip writing this file). Failed runs' full output is kept under "
       "`.build/soak/<time>/failed-runs/`. Exit status 0 only when every check passed.\n")
