@@ -383,7 +383,7 @@ static void parse_object(jdec *d) {
         d->p++;
         lua_createtable(L, 0, 0);
         lua_pushvalue(L, d->objmt);
-        lua_setmetatable(L, -2);
+        pcxl_setmetatable(L, -2);
         d->depth--;
         return;
     }
@@ -918,7 +918,8 @@ static int set_marker(lua_State *L, const char *mt) {
     if (lua_isnoneornil(L, 1)) { lua_settop(L, 0); lua_newtable(L); }
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    luaL_setmetatable(L, mt);
+    luaL_getmetatable(L, mt);
+    pcxl_setmetatable(L, 1);
     return 1;
 }
 
@@ -949,6 +950,8 @@ int pcxl_open_json(lua_State *L) {
     if (luaL_newmetatable(L, "pcxl.jbuf")) {
         lua_pushcfunction(L, jbuf_gc);
         lua_setfield(L, -2, "__gc");
+        lua_pushboolean(L, 0);   /* hidden: no script may plant a Lua __gc here */
+        lua_setfield(L, -2, "__metatable");
     }
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {

@@ -41,6 +41,11 @@ struct pcxl_ctx {
     pid_t tid;                      /* the VM thread (the thread that created the state) */
     int timer_state;                /* 0 none yet, 1 created, -1 unavailable (polling fallback) */
     timer_t timer;                  /* fires PCXL_SIGNAL at the VM thread at the deadline */
+    /* File access: every standard function that opens, removes or renames a path by name asks
+       this callback first (NULL = allow). The originals are called directly as C functions,
+       never as Lua frames, so no script can reach them through debug.getinfo. */
+    pcxl_path_check_fn path_check;
+    lua_CFunction io_open, io_lines, io_input, io_output, os_remove, os_rename;
 };
 
 /* polling fallback when the signal or the timer cannot be set up */
@@ -52,6 +57,7 @@ static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
 static int signal_ok = 0;
 static void pcxl_hook(lua_State *L, lua_Debug *ar);
 static void install_tracked_coroutines(lua_State *L);
+static int resume_tracked(lua_State *co, lua_State *from, int nargs, int *nres);
 
 /* arm: hooks L so the hook runs at its next instruction. VM thread (also from the handler). */
 static void arm(pcxl_ctx *c, lua_State *L) {
@@ -327,15 +333,33 @@ lua_State *pcxl_newstate(size_t limit, pcxl_dispatch_fn dispatch, void *owner) {
     return L;
 }
 
-/* pcxl_close: closes the state and frees the context. VM thread. */
+/* Time the finalizers still pending at close get (lua_close runs them). */
+#define PCXL_CLOSE_BUDGET_NS 2000000000ull
+
+/* pcxl_close: closes the state and frees the context. The finalizers lua_close runs are bounded
+   by PCXL_CLOSE_BUDGET_NS (polling hook: no abort signal may touch the state while it is being
+   freed, so PCXL_SIGNAL is blocked meanwhile). VM thread. */
 void pcxl_close(lua_State *L) {
     pcxl_ctx *c = pcxl_getctx(L);
-    c->lenient = 1;
-    if (tls_ctx == c) tls_ctx = NULL;
-    c->current = NULL;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, PCXL_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
     if (c->timer_state == 1) timer_delete(c->timer);
+    c->timer_state = -1;
+    c->lenient = 1;
+    c->abort = PCXL_ABORT_NONE;
+    c->over = 0;
+    c->fail_pending = 0;
+    atomic_store(&c->interrupt, 0);
+    c->armed = 0;
+    c->deadline = pcxl_now_ns() + PCXL_CLOSE_BUDGET_NS;
+    c->current = L;
+    idle_hook(c, L);
     lua_close(L);
+    if (tls_ctx == c) tls_ctx = NULL;
     free(c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* ---- calling --------------------------------------------------------------------------------- */
@@ -462,6 +486,350 @@ int pcxl_load(lua_State *L, const char *buf, size_t len, const char *name) {
     return luaL_loadbufferx(L, buf, len, name, "t");
 }
 
+/* ---- text-only loading ----------------------------------------------------------------------- */
+
+#define PCXL_BINARY_REFUSED "binary chunks are not allowed (pcx loads Lua source only)"
+/* stack slot the reader keeps its current piece in (as lbaselib's RESERVEDSLOT) */
+#define PCXL_READER_SLOT 5
+
+/* refused: asks the file policy about `path`; when refused pushes the message and returns 1.
+   [] -> [msg]|[]. VM thread. */
+static int refused(lua_State *L, const char *path, int write) {
+    pcxl_ctx *c = pcxl_getctx(L);
+    if (!c->path_check) return 0;
+    char *why = c->path_check(c->owner, path, write);
+    if (!why) return 0;
+    lua_pushstring(L, why);
+    free(why);
+    return 1;
+}
+
+/* load_result: lbaselib's load_aux; a refused binary chunk gets pcx's message. [f|err] -> results. */
+static int load_result(lua_State *L, int status, int envidx) {
+    if (status == LUA_OK) {
+        if (envidx != 0) {
+            lua_pushvalue(L, envidx);
+            if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+        }
+        return 1;
+    }
+    if (status == LUA_ERRSYNTAX && lua_type(L, -1) == LUA_TSTRING &&
+        strstr(lua_tostring(L, -1), "attempt to load a binary chunk")) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, PCXL_BINARY_REFUSED);
+    }
+    luaL_pushfail(L);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* text_only: 1 when `mode` (NULL = default) permits text chunks; else pushes fail + message. */
+static int text_only(lua_State *L, const char *mode) {
+    if (mode == NULL || strchr(mode, 't')) return 1;
+    luaL_pushfail(L);
+    lua_pushliteral(L, PCXL_BINARY_REFUSED);
+    return 0;
+}
+
+/* reader: lbaselib's generic_reader (calls the function at index 1 for the next piece). */
+static const char *reader(lua_State *L, void *ud, size_t *size) {
+    (void)ud;
+    luaL_checkstack(L, 2, "too many nested functions");
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        *size = 0;
+        return NULL;
+    }
+    if (!lua_isstring(L, -1)) luaL_error(L, "reader function must return a string");
+    lua_replace(L, PCXL_READER_SLOT);
+    return lua_tolstring(L, PCXL_READER_SLOT, size);
+}
+
+/* safe_load: `load(chunk [, chunkname [, mode [, env]]])` as luaB_load, always in text mode. */
+static int safe_load(lua_State *L) {
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    const char *mode = luaL_optstring(L, 3, NULL);
+    int env = !lua_isnone(L, 4) ? 4 : 0;
+    if (!text_only(L, mode)) return 2;
+    int status;
+    if (s != NULL) {
+        const char *name = luaL_optstring(L, 2, s);
+        status = luaL_loadbufferx(L, s, len, name, "t");
+    } else {
+        const char *name = luaL_optstring(L, 2, "=(load)");
+        luaL_checktype(L, 1, LUA_TFUNCTION);
+        lua_settop(L, PCXL_READER_SLOT);
+        status = lua_load(L, reader, NULL, name, "t");
+    }
+    return load_result(L, status, env);
+}
+
+/* safe_loadfile: `loadfile([filename [, mode [, env]]])`, text only, file policy first. */
+static int safe_loadfile(lua_State *L) {
+    const char *name = luaL_optstring(L, 1, NULL);
+    const char *mode = luaL_optstring(L, 2, NULL);
+    int env = !lua_isnone(L, 3) ? 3 : 0;
+    if (!text_only(L, mode)) return 2;
+    if (name && refused(L, name, 0)) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    return load_result(L, luaL_loadfilex(L, name, "t"), env);
+}
+
+static int dofile_k(lua_State *L, int status, lua_KContext k) {
+    (void)status; (void)k;
+    return lua_gettop(L) - 1;
+}
+
+/* safe_dofile: `dofile([filename])`, text only, file policy first. */
+static int safe_dofile(lua_State *L) {
+    const char *name = luaL_optstring(L, 1, NULL);
+    lua_settop(L, 1);
+    if (name && refused(L, name, 0)) return lua_error(L);
+    int status = luaL_loadfilex(L, name, "t");
+    if (status != LUA_OK) {
+        load_result(L, status, 0);
+        return lua_error(L);
+    }
+    lua_callk(L, 0, LUA_MULTRET, 0, dofile_k);
+    return dofile_k(L, 0, 0);
+}
+
+/* ---- file policy on the io and os functions -------------------------------------------------- */
+
+/* refuse_fail: [msg] -> [fail msg EACCES], the io/os convention for a failed open. */
+static int refuse_fail(lua_State *L) {
+    luaL_pushfail(L);
+    lua_insert(L, -2);
+    lua_pushinteger(L, EACCES);
+    return 3;
+}
+
+static int guarded_io_open(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    const char *mode = luaL_optstring(L, 2, "r");
+    if (refused(L, path, strpbrk(mode, "wa+") != NULL)) return refuse_fail(L);
+    return pcxl_getctx(L)->io_open(L);
+}
+
+static int guarded_io_lines(lua_State *L) {
+    if (!lua_isnoneornil(L, 1) && refused(L, luaL_checkstring(L, 1), 0)) return lua_error(L);
+    return pcxl_getctx(L)->io_lines(L);
+}
+
+static int guarded_io_input(lua_State *L) {
+    /* g_iofile opens any string or number (lua_tostring) */
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+        const char *path = lua_tostring(L, 1);
+        if (refused(L, path, 0)) return lua_error(L);
+    }
+    return pcxl_getctx(L)->io_input(L);
+}
+
+static int guarded_io_output(lua_State *L) {
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+        const char *path = lua_tostring(L, 1);
+        if (refused(L, path, 1)) return lua_error(L);
+    }
+    return pcxl_getctx(L)->io_output(L);
+}
+
+static int guarded_os_remove(lua_State *L) {
+    if (refused(L, luaL_checkstring(L, 1), 1)) return refuse_fail(L);
+    return pcxl_getctx(L)->os_remove(L);
+}
+
+static int guarded_os_rename(lua_State *L) {
+    const char *from = luaL_checkstring(L, 1), *to = luaL_checkstring(L, 2);
+    if (refused(L, from, 1) || refused(L, to, 1)) return refuse_fail(L);
+    return pcxl_getctx(L)->os_rename(L);
+}
+
+/* pcxl_set_path_check: installs the file policy. VM thread. */
+void pcxl_set_path_check(pcxl_ctx *c, pcxl_path_check_fn check) { c->path_check = check; }
+
+/* guard: replaces table[field] (a C function) by `guarded`, keeping the original in *slot. */
+static void guard(lua_State *L, const char *table, const char *field, lua_CFunction guarded, lua_CFunction *slot) {
+    if (lua_getglobal(L, table) == LUA_TTABLE) {
+        lua_getfield(L, -1, field);
+        *slot = lua_tocfunction(L, -1);
+        lua_pop(L, 1);
+        if (*slot) {
+            lua_pushcfunction(L, guarded);
+            lua_setfield(L, -2, field);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+/* ---- xpcall: no message handler runs while an abort is pending ------------------------------- */
+
+/* Lua calls the message handler of an error raised by a hook with the thread's hooks disabled
+   (luaD_hook clears allowhook and the error longjmps past its restore), so a loop in the handler
+   could never be stopped. The handler is wrapped: while an abort is pending it returns the error
+   unchanged without calling the script's handler. Upvalue 1 = the script's handler. */
+static int guarded_msgh(lua_State *L) {
+    if (pcxl_check_abort(pcxl_getctx(L))) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int xpcall_k(lua_State *L, int status, lua_KContext extra) {
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+/* safe_xpcall: luaB_xpcall with the handler wrapped by guarded_msgh. */
+static int safe_xpcall(lua_State *L) {
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_msgh, 1);
+    lua_replace(L, 2);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2);
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, xpcall_k);
+    return xpcall_k(L, status, 2);
+}
+
+/* ---- finalizers with the abort hook ---------------------------------------------------------- */
+
+/* Lua runs __gc finalizers with hooks disabled (GCTM clears allowhook), so a loop in one could
+   never be stopped. setmetatable therefore never lets Lua mark a table for finalization: when
+   the metatable has __gc it is set while __gc is momentarily absent (the field is put back, so
+   getmetatable(t).__gc still reads it), and a shadow userdata whose user value is the table is
+   kept in a weak-keyed registry table under the table. The shadow's own (C) finalizer runs when
+   the table is collected: it reads the table's current __gc and calls it with the table in a fresh
+   coroutine, whose hooks are enabled and which the abort signal reaches (tracked resume). An error
+   in a finalizer becomes a warning, as in Lua; a yield abandons the finalizer with a warning. */
+#define PCXL_FINALIZERS "pcxl.finalizers"
+#define PCXL_SHADOW "pcxl.FinalizerShadow"
+
+static void warn_finalizer(lua_State *L, const char *msg) {
+    lua_warning(L, "error in __gc metamethod (", 1);
+    lua_warning(L, msg, 1);
+    lua_warning(L, ")", 0);
+}
+
+/* shadow_gc: the shadow's finalizer: runs the table's __gc in a coroutine. [u] -> []. */
+static int shadow_gc(lua_State *L) {
+    int *fired = (int *)luaL_testudata(L, 1, PCXL_SHADOW);
+    if (!fired || *fired) return 0;
+    *fired = 1;
+    lua_getiuservalue(L, 1, 1);                 /* [u t] */
+    if (!lua_getmetatable(L, -1)) return 0;     /* [u t mt] */
+    lua_pushliteral(L, "__gc");
+    lua_rawget(L, -2);                          /* [u t mt gc] */
+    if (lua_isnil(L, -1)) return 0;
+    lua_State *co = lua_newthread(L);           /* [u t mt gc co] */
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -5);
+    lua_xmove(L, co, 2);                        /* co: [gc t] */
+    int nres = 0;
+    int st = resume_tracked(co, L, 1, &nres);
+    if (st == LUA_YIELD) {
+        warn_finalizer(L, "a finalizer cannot yield");
+    } else if (st != LUA_OK && !pcxl_getctx(L)->abort) {
+        const char *msg = lua_tostring(co, -1);
+        warn_finalizer(L, msg ? msg : "error object is not a string");
+    }
+    return 0;
+}
+
+/* register_shadow: gives the table at `obj` a live finalizer shadow (once). [] -> []. */
+static void register_shadow(lua_State *L, int obj) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, PCXL_FINALIZERS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, PCXL_FINALIZERS);
+    }                                            /* [reg] */
+    lua_pushvalue(L, obj);
+    lua_rawget(L, -2);
+    int *live = (int *)luaL_testudata(L, -1, PCXL_SHADOW);
+    lua_pop(L, 1);
+    if (live && !*live) {
+        lua_pop(L, 1);
+        return;
+    }
+    int *fired = (int *)lua_newuserdatauv(L, sizeof(int), 1);
+    *fired = 0;
+    lua_pushvalue(L, obj);
+    lua_setiuservalue(L, -2, 1);
+    if (luaL_newmetatable(L, PCXL_SHADOW)) {
+        lua_pushcfunction(L, shadow_gc);
+        lua_setfield(L, -2, "__gc");
+        /* a script that reaches a shadow (debug.getlocal on a finalizer's caller) cannot see or
+           change this metatable */
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);                     /* [reg u] */
+    lua_pushvalue(L, obj);
+    lua_insert(L, -2);
+    lua_rawset(L, -3);                           /* reg[obj] = u */
+    lua_pop(L, 1);
+}
+
+/* pcxl_setmetatable: lua_setmetatable for script-visible tables: when the metatable has __gc
+   the table gets a finalizer shadow instead of native finalization (see above). Every C or Swift
+   site that sets a metatable a script can modify goes through it. [mt|nil] -> []. VM thread,
+   inside Lua (may raise a memory error unless lenient). */
+void pcxl_setmetatable(lua_State *L, int obj) {
+    obj = lua_absindex(L, obj);
+    int mt = lua_gettop(L);
+    if (lua_type(L, obj) != LUA_TTABLE || lua_type(L, mt) != LUA_TTABLE) {
+        lua_setmetatable(L, obj);
+        return;
+    }
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, mt) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_setmetatable(L, obj);
+        return;
+    }                                            /* [mt gc] */
+    lua_pushliteral(L, "__gc");
+    lua_pushnil(L);
+    lua_rawset(L, mt);
+    lua_pushvalue(L, mt);
+    lua_setmetatable(L, obj);
+    lua_pushliteral(L, "__gc");
+    lua_pushvalue(L, mt + 1);
+    lua_rawset(L, mt);                           /* __gc is back */
+    lua_pop(L, 2);
+    register_shadow(L, obj);
+}
+
+/* safe_setmetatable: luaB_setmetatable through pcxl_setmetatable. */
+static int safe_setmetatable(lua_State *L) {
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    pcxl_setmetatable(L, 1);
+    return 1;
+}
+
 static void remove_field(lua_State *L, const char *table, const char *field) {
     if (lua_getglobal(L, table) == LUA_TTABLE) {
         lua_pushnil(L);
@@ -482,8 +850,35 @@ void pcxl_open_sandboxed_libs(lua_State *L) {
     remove_field(L, "package", "loadlib");
     static const char *debug_removed[] = {
         "sethook", "gethook", "getregistry", "getupvalue", "setupvalue", "upvaluejoin",
-        "setlocal", "setuservalue", "getuservalue", "setmetatable", "setcstacklimit", NULL };
+        "setlocal", "setuservalue", "getuservalue", "setmetatable", "getmetatable",
+        "setcstacklimit", NULL };
     for (int i = 0; debug_removed[i]; i++) remove_field(L, "debug", debug_removed[i]);
+    /* text-only loading, the file policy, the guarded xpcall and setmetatable (see above) */
+    lua_register(L, "load", safe_load);
+    lua_register(L, "loadfile", safe_loadfile);
+    lua_register(L, "dofile", safe_dofile);
+    lua_register(L, "xpcall", safe_xpcall);
+    lua_register(L, "setmetatable", safe_setmetatable);
+    pcxl_ctx *c = pcxl_getctx(L);
+    guard(L, "io", "open", guarded_io_open, &c->io_open);
+    guard(L, "io", "lines", guarded_io_lines, &c->io_lines);
+    guard(L, "io", "input", guarded_io_input, &c->io_input);
+    guard(L, "io", "output", guarded_io_output, &c->io_output);
+    guard(L, "os", "remove", guarded_os_remove, &c->os_remove);
+    guard(L, "os", "rename", guarded_os_rename, &c->os_rename);
+    /* the FILE* metatable: getmetatable(io.stdout) gives a copy, so no script can plant a __gc
+       (run natively, hooks off) or replace a method there */
+    if (luaL_getmetatable(L, LUA_FILEHANDLE) == LUA_TTABLE) {
+        lua_newtable(L);
+        lua_pushnil(L);
+        while (lua_next(L, -3)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4);
+        }
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_pop(L, 1);
     /* no C modules: cpath empty, keep only the preload searcher (Swift installs the others) */
     if (lua_getglobal(L, "package") == LUA_TTABLE) {
         lua_pushliteral(L, "");

@@ -138,7 +138,7 @@ extension LuaVMCore {
             }
             if let name = t.metatableName {
                 pushMetatable(L, name)
-                lua_setmetatable(L, -2)
+                pcxl_setmetatable(L, -2)
             }
         }
     }

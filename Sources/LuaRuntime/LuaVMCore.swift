@@ -40,8 +40,29 @@ public struct LuaVMOptions: Sendable {
     public var memoryLimit: Int = 1 << 30
     /// Wall-clock limit for each top-level run, in seconds (nil = none).
     public var timeout: Double? = nil
-    /// Directories under which scripts may create, write, remove or rename files.
+    /// Directories under which scripts may create, write, remove or rename files (and read).
     public var allowWrite: [URL] = []
+    /// Directories under which scripts may read files, besides the running script's folder
+    /// (and its `lib/`), the module directories and `allowWrite`. Reading anywhere else through
+    /// `io.open`, `io.lines`, `io.input`, `loadfile`, `dofile` or `require` is refused.
+    public var allowRead: [URL] = []
+    /// Files and directories scripts may never read or write, even inside an allowed directory
+    /// (the host's configuration, credentials, databases). `/proc`, `/sys` and `/dev` (except
+    /// `/dev/null`, `/dev/zero`, `/dev/random`, `/dev/urandom`) are always denied as well.
+    public var denyPaths: [URL] = []
+    /// Directories inside a denied path that are not denied (e.g. a config directory's
+    /// `playbooks/`); they still have to be inside an allowed directory to be read.
+    public var denyExceptions: [URL] = []
+    /// Appended to the message of a refused read (e.g. "pass --allow-read DIR"). `DIR` is
+    /// replaced by the refused file's directory.
+    public var readRefusalHint: String? = nil
+    /// Called once, on a background thread, when a timeout or an interrupt has not stopped the
+    /// running script within `abortGracePeriod` seconds (a script stuck inside one C function,
+    /// such as a pathological `string.find` pattern, never reaches the abort hook). A command-line
+    /// host prints a message and exits the process; nil (the default) only waits.
+    public var abortWatchdog: (@Sendable (LuaError.Kind) -> Void)? = nil
+    /// Seconds an abort may take before `abortWatchdog` is called. Default 3.
+    public var abortGracePeriod: Double = 3
     /// Embedded modules, module name (`"inspect"`, `"pc.util"`) to Lua source. Searched by
     /// `require` after `package.preload` and before any directory.
     public var modules: [String: String] = [:]
@@ -66,6 +87,14 @@ enum HostEntry {
 private let dispatchFromC: pcxl_dispatch_fn = { owner, L, id in
     let core = Unmanaged<LuaVMCore>.fromOpaque(owner!).takeUnretainedValue()
     return core.dispatch(L!, Int(id))
+}
+
+/// The C file policy callback: asks the core and hands C a malloc'd refusal message (or NULL).
+private let pathCheckFromC: pcxl_path_check_fn = { owner, path, write in
+    let core = Unmanaged<LuaVMCore>.fromOpaque(owner!).takeUnretainedValue()
+    let p = path.map { String(cString: $0) } ?? ""
+    guard let reason = write != 0 ? core.checkWrite(p) : core.checkRead(p) else { return nil }
+    return strdup(reason)
 }
 
 let PCXL_RAISE_: Int32 = -1
@@ -107,6 +136,11 @@ final class LuaVMCore: @unchecked Sendable {
     var schedulerThreads: Set<OpaquePointer> = []
     /// Task a scheduler coroutine yielded on (VM thread).
     var waitingTask: [OpaquePointer: Int] = [:]
+
+    // abort watchdog (any thread): which top-level run is active
+    private let watchLock = Lock()
+    private var runSerial = 0
+    private var runActive = false
 
     // registry references released from any thread
     private let unrefLock = Lock()
@@ -183,6 +217,34 @@ final class LuaVMCore: @unchecked Sendable {
     func interrupt() {
         ctxLock.withLock { if ctxAlive { pcxl_interrupt(ctx) } }
         cancelAllTasks()
+        if options.abortWatchdog != nil, let serial = watchLock.withLock({ runActive ? runSerial : nil }) {
+            scheduleWatchdog(serial: serial, after: options.abortGracePeriod, kind: .interrupted)
+        }
+    }
+
+    /// Marks the start of a top-level run; with a watchdog and a time limit, checks
+    /// `abortGracePeriod` after the deadline that the run has ended. VM thread.
+    private func beginRun(timeout: Double?) {
+        let serial = watchLock.withLock { () -> Int in
+            runSerial += 1
+            runActive = true
+            return runSerial
+        }
+        if options.abortWatchdog != nil, let timeout, timeout > 0 {
+            scheduleWatchdog(serial: serial, after: timeout + options.abortGracePeriod, kind: .timeout)
+        }
+    }
+
+    /// Marks the end of the top-level run. VM thread.
+    private func endRun() { watchLock.withLock { runActive = false } }
+
+    /// Calls the watchdog after `after` seconds if run `serial` is still going. Any thread.
+    private func scheduleWatchdog(serial: Int, after: Double, kind: LuaError.Kind) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + after) { [weak self] in
+            guard let self else { return }
+            let stuck = self.watchLock.withLock { self.runActive && self.runSerial == serial }
+            if stuck { self.options.abortWatchdog?(kind) }
+        }
     }
 
     func cancelAllTasks() {
@@ -224,6 +286,7 @@ final class LuaVMCore: @unchecked Sendable {
         self.ctx = pcxl_getctx(L)
         ctxLock.withLock { ctxAlive = true }
         _ = box
+        pcxl_set_path_check(ctx, pathCheckFromC)
         lenient {
             pcxl_open_sandboxed_libs(L)
             // json (C) in package.preload
@@ -241,11 +304,6 @@ final class LuaVMCore: @unchecked Sendable {
                     return .values([.nil])
                 }
                 return .values([LuaValue(src)])
-            }),
-            "check_write": .function(.sync { [unowned self] _, args in
-                let path = args.first?.stringValue ?? ""
-                if let reason = self.checkWrite(path) { return .values([.boolean(false), LuaValue(reason)]) }
-                return .values([.boolean(true)])
             }),
             "exit": .raw { core, L in
                 var code: Int32 = 0
@@ -357,6 +415,7 @@ final class LuaVMCore: @unchecked Sendable {
             pcxl_reset_abort(L)
             let limit = timeout ?? options.timeout
             currentTimeout = limit
+            beginRun(timeout: limit)
             if let limit, limit > 0 {
                 pcxl_set_deadline(ctx, pcxl_now_ns() + UInt64(limit * 1e9))
             } else {
@@ -388,6 +447,7 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     func finishTopLevel() {
+        endRun()
         let reason = pcxl_abort_reason(ctx)
         pcxl_set_deadline(ctx, 0)
         cancelAllTasks()
@@ -567,28 +627,82 @@ final class LuaVMCore: @unchecked Sendable {
         }
     }
 
-    // MARK: write sandbox
+    // MARK: file policy
+
+    /// nil when reading `path` is allowed, else the reason (naming the path, why, and the fix).
+    /// Canonicalises the path (symlinks, `..`); it must be inside the script's folder (or its
+    /// `lib/`), a module directory, `allowRead` or `allowWrite`, and not denied.
+    func checkRead(_ path: String) -> String? {
+        if path.isEmpty { return "empty path" }
+        let absolute = Self.absolute(path)
+        let resolved = Self.resolveForWrite(absolute)
+        if let denied = denial(path, absolute: absolute, resolved: resolved) { return denied }
+        // a file that cannot be resolved does not exist: judged by its lexical path, so that
+        // opening it inside an allowed directory fails the ordinary way ("No such file")
+        let target = resolved ?? URL(fileURLWithPath: absolute).standardized.path
+        let roots = scriptDirectories + options.moduleDirectories + options.allowRead + options.allowWrite
+        if roots.contains(where: { Self.isInside(target, $0) }) { return nil }
+        let dir = (path as NSString).deletingLastPathComponent
+        let hint = options.readRefusalHint.map { "; " + $0.replacingOccurrences(of: "DIR", with: dir.isEmpty ? "." : dir) } ?? ""
+        let allowed = roots.map { $0.path }
+        let list = allowed.isEmpty ? "none were granted" : allowed.joined(separator: ", ")
+        return "\(path): reading outside the allowed directories (\(list)) is not permitted\(hint)"
+    }
 
     /// nil when writing `path` is allowed, else the reason. Canonicalises the path (symlinks,
-    /// `..`) and requires it to be inside one of the allowed directories.
+    /// `..`) and requires it to be inside one of the allowed directories and not denied.
     func checkWrite(_ path: String) -> String? {
         if path.isEmpty { return "empty path" }
         let dir = (path as NSString).deletingLastPathComponent
         let hint = options.writeRefusalHint.map { "; " + $0.replacingOccurrences(of: "DIR", with: dir.isEmpty ? "." : dir) } ?? ""
+        let absolute = Self.absolute(path)
+        let resolved = Self.resolveForWrite(absolute)
+        if let denied = denial(path, absolute: absolute, resolved: resolved) { return denied }
         if options.allowWrite.isEmpty {
             return "\(path): writing files is not allowed (no writable directory was granted)\(hint)"
         }
-        let cwd = FileManager.default.currentDirectoryPath
-        let absolute = path.hasPrefix("/") ? path : cwd + "/" + path
-        guard let resolved = Self.resolveForWrite(absolute) else {
+        guard let resolved else {
             return "\(path): cannot resolve the path (its directory must exist)"
         }
-        for dir in options.allowWrite {
-            guard let root = Self.realpath(dir.path) else { continue }
-            if resolved == root || resolved.hasPrefix(root == "/" ? "/" : root + "/") { return nil }
-        }
+        if options.allowWrite.contains(where: { Self.isInside(resolved, $0) }) { return nil }
         let allowed = options.allowWrite.map { $0.path }.joined(separator: ", ")
         return "\(path): writing outside the allowed directories (\(allowed)) is not permitted\(hint)"
+    }
+
+    /// The devices scripts may open.
+    static let allowedDevices: Set<String> = ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]
+
+    /// The reason `path` is denied whatever the allowed directories say, or nil: `/proc`, `/sys`,
+    /// `/dev` (but a few harmless devices), and `denyPaths` (minus `denyExceptions`). Both the
+    /// lexical and the canonical path are checked.
+    func denial(_ path: String, absolute: String, resolved: String?) -> String? {
+        let lexical = URL(fileURLWithPath: absolute).standardized.path
+        let candidates = [lexical] + (resolved.map { [$0] } ?? [])
+        for c in candidates where !Self.allowedDevices.contains(c) {
+            for system in ["/proc", "/sys", "/dev"] where c == system || c.hasPrefix(system + "/") {
+                return "\(path): \(system) is never readable or writable by scripts (process memory, environment and devices live there)"
+            }
+        }
+        for denied in options.denyPaths {
+            for c in candidates where Self.isInside(c, denied) {
+                if options.denyExceptions.contains(where: { Self.isInside(c, $0) }) { continue }
+                return "\(path): pcx's own files (configuration, credentials, journal, history: \(denied.path)) are never readable or writable by scripts, whatever --allow-read or --allow-write say"
+            }
+        }
+        return nil
+    }
+
+    /// `path` made absolute against the current directory.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// Whether canonical `path` is `root` or inside it (`root` canonicalised; a root that does
+    /// not exist is compared lexically).
+    static func isInside(_ path: String, _ root: URL) -> Bool {
+        let r = realpath(root.path) ?? root.standardized.path
+        if r == "/" { return true }
+        return path == r || path.hasPrefix(r + "/")
     }
 
     static func realpath(_ p: String) -> String? {

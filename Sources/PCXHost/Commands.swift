@@ -7,7 +7,7 @@ public enum PCXCommands {
     /// each takes.
     static let hostOptionArity: [String: Int] = [
         "--sandbox": 0, "--dry-run": 0, "--allow-purchase": 0, "--json": 0,
-        "--profile": 1, "--log-level": 1, "--timeout": 1, "--memory-limit": 1, "--allow-write": 1,
+        "--profile": 1, "--log-level": 1, "--timeout": 1, "--memory-limit": 1, "--allow-write": 1, "--allow-read": 1,
         "--max-quantity": 1, "--idempotency-key": 1, "--max-spend": 2,
     ]
 

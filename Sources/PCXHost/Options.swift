@@ -17,14 +17,24 @@ public struct RunLimits: Sendable, Equatable {
     public var timeout: Double?
     /// Memory limit of the Lua heap in bytes.
     public var memoryBytes: Int
-    /// Directories the script may write under.
+    /// Directories the script may write under (and read).
     public var allowWrite: [String]
+    /// Directories the script may read under, besides its own folder (and `lib/`).
+    public var allowRead: [String]
+    /// Exit the process when a timeout or Ctrl-C has not stopped the script within a few
+    /// seconds (it is stuck inside one C function). The command line sets it; in-process
+    /// library users keep the default (only wait).
+    public var exitWhenStuck: Bool
 
-    /// Defaults: no timeout, 1 GiB of Lua heap, no writable directory.
-    public init(timeout: Double? = nil, memoryBytes: Int = 1 << 30, allowWrite: [String] = []) {
+    /// Defaults: no timeout, 1 GiB of Lua heap, no writable or extra readable directory, no
+    /// process exit when stuck.
+    public init(timeout: Double? = nil, memoryBytes: Int = 1 << 30, allowWrite: [String] = [],
+                allowRead: [String] = [], exitWhenStuck: Bool = false) {
         self.timeout = timeout
         self.memoryBytes = memoryBytes
         self.allowWrite = allowWrite
+        self.allowRead = allowRead
+        self.exitWhenStuck = exitWhenStuck
     }
 }
 

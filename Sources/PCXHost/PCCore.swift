@@ -330,7 +330,9 @@ struct PCCore: Sendable {
     func statement(_ p: Params) async throws -> LuaHostResult {
         let path = try p.string("path")
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        try WritePolicy(allowed: session.options.limits.allowWrite).check(url)
+        try WritePolicy(allowed: session.options.limits.allowWrite,
+                        denied: ScriptPolicy.denyPaths(paths: session.options.paths, environment: session.options.environment))
+            .check(url)
         var isDirectory: ObjCBool = false
         let parent = url.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -368,10 +370,22 @@ struct PCCore: Sendable {
 /// Where scripts may write, as the user allowed with `--allow-write`.
 struct WritePolicy {
     let allowed: [String]
+    /// pcx's own files and directories, never written by a script (see ``ScriptPolicy``).
+    var denied: [URL] = []
 
-    /// Throws unless `url` is inside an allowed directory (after resolving symlinks of its parent).
+    /// Throws unless `url` is inside an allowed directory (after resolving symlinks of its parent)
+    /// and not a denied path.
     func check(_ url: URL) throws {
         let parent = url.deletingLastPathComponent().resolvingSymlinksInPath().path
+        let target = parent + "/" + url.lastPathComponent
+        for d in denied {
+            let base = d.standardizedFileURL.resolvingSymlinksInPath().path
+            if target == base || target.hasPrefix(base + "/") || parent == base || parent.hasPrefix(base + "/") {
+                throw HostError(code: .invalidArgument,
+                                message: "writing \(url.path) is not allowed: pcx's own files (\(d.path)) are never written by scripts",
+                                hint: "write the file somewhere else under an --allow-write directory")
+            }
+        }
         for dir in allowed {
             let base = URL(fileURLWithPath: dir).standardizedFileURL.resolvingSymlinksInPath().path
             if parent == base || parent.hasPrefix(base.hasSuffix("/") ? base : base + "/") { return }

@@ -112,7 +112,7 @@ extension PCXCommands {
     public static func repl(options: HostOptions) async -> Int32 {
         let session = Session(options: options, script: "repl")
         let host: ScriptHost
-        do { host = try await ScriptHost(session: session) } catch {
+        do { host = try await ScriptHost(session: session, readCurrentDirectory: true) } catch {
             printError("pcx: cannot start Lua: \(error)")
             return ExitCode.failure.rawValue
         }

@@ -48,28 +48,37 @@ final class ScriptHost: Sendable {
 
     /// Lua run once in every new state, after the modules are registered.
     static let prelude = #"""
-local getenv = os.getenv
--- Secrets never reach Lua: variables that look like credentials read as unset.
-os.getenv = function(name)
-  if type(name) == "string" then
-    local upper = name:upper()
-    if upper:find("SECRET", 1, true) or upper:find("TOKEN", 1, true) or upper:find("PASSWORD", 1, true)
-      or upper:find("CREDENTIAL", 1, true) then
-      return nil
-    end
-  end
-  return getenv(name)
-end
+-- Secrets never reach Lua: pcx.sys.getenv decides in Swift (no Lua function on its path).
+os.getenv = require("pcx.sys").getenv
 pc = require "pc"
 playbook = require("playbook").declare
 """#
 
-    init(session: Session) async throws {
+    /// - Parameter readCurrentDirectory: let scripts read under the current directory (the REPL).
+    init(session: Session, readCurrentDirectory: Bool = false) async throws {
         let options = session.options
         var vmOptions = LuaVMOptions()
         vmOptions.memoryLimit = options.limits.memoryBytes
         vmOptions.timeout = options.limits.timeout
         vmOptions.allowWrite = options.limits.allowWrite.map { URL(fileURLWithPath: $0) }
+        vmOptions.allowRead = options.limits.allowRead.map { URL(fileURLWithPath: $0) }
+        if readCurrentDirectory {
+            vmOptions.allowRead.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        }
+        vmOptions.denyPaths = ScriptPolicy.denyPaths(paths: options.paths, environment: options.environment)
+        vmOptions.denyExceptions = ScriptPolicy.denyExceptions(paths: options.paths)
+        vmOptions.readRefusalHint = "pass --allow-read DIR to let the script read there"
+        if options.limits.exitWhenStuck {
+            let grace = String(format: "%g", vmOptions.abortGracePeriod)
+            vmOptions.abortWatchdog = { kind in
+                if kind == .interrupted {
+                    printError("\npcx: interrupted: the script did not stop within \(grace) s (stuck inside a C function such as string.find or string.rep); exiting")
+                    _exit(ExitCode.interrupted.rawValue)
+                }
+                printError("pcx: timeout: the script ran past its --timeout and did not stop within \(grace) s more (stuck inside a C function such as string.find or string.rep); exiting")
+                _exit(ExitCode.failure.rawValue)
+            }
+        }
         vmOptions.modules = EmbeddedSources.modules(environment: options.environment)
         vmOptions.chunkNameBase = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         vmOptions.writeRefusalHint = "pass --allow-write DIR to let the script write there"
@@ -77,7 +86,12 @@ playbook = require("playbook").declare
         self.session = session
         let core = PCCore(session: session)
         self.core = core
+        let environment = options.environment
         let sys: [String: LuaFunction] = [
+            "getenv": .sync { _, args in
+                guard let name = args.first?.stringValue else { return .value(.nil) }
+                return .value(ScriptPolicy.getenv(name, environment: environment).map { LuaValue($0) } ?? .nil)
+            },
             "isatty": .sync { _, args in .value(.boolean(isatty(Int32(args.first?.intValue ?? 1)) != 0)) },
             "monotonic": .sync { _, _ in
                 var ts = timespec()

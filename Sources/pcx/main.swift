@@ -38,10 +38,23 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Allow the script to write files under DIR (repeatable).", valueName: "dir"))
     var allowWrite: [String] = []
 
+    @Option(help: ArgumentHelp("Allow the script to read files under DIR, besides its own folder (repeatable).", valueName: "dir"))
+    var allowRead: [String] = []
+
     func limits() throws -> RunLimits {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
         guard memoryLimit >= 8 else { throw ValidationError("--memory-limit must be at least 8 (MiB)") }
-        return RunLimits(timeout: timeout, memoryBytes: memoryLimit << 20, allowWrite: allowWrite)
+        for dir in allowRead {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+                throw ValidationError("--allow-read \(dir): no such directory; give an existing directory the script may read under")
+            }
+            guard isDir.boolValue else {
+                throw ValidationError("--allow-read \(dir): not a directory; give the directory that holds the file")
+            }
+        }
+        return RunLimits(timeout: timeout, memoryBytes: memoryLimit << 20, allowWrite: allowWrite,
+                         allowRead: allowRead, exitWhenStuck: true)
     }
 }
 
@@ -233,7 +246,7 @@ struct Playbook: AsyncParsableCommand {
             abstract: "Run a playbook: pcx playbook run NAME --param value ... [--dry-run] [--allow-purchase]",
             discussion: """
                 pcx's own options may stand before or after NAME: --sandbox, --profile NAME, --log-level L,
-                --timeout S, --memory-limit MiB, --allow-write DIR, --dry-run, --allow-purchase,
+                --timeout S, --memory-limit MiB, --allow-write DIR, --allow-read DIR, --dry-run, --allow-purchase,
                 --max-spend AMOUNT CURRENCY, --max-quantity N, --idempotency-key KEY, --json.
                 Everything else is the playbook's; `pcx playbook show NAME` lists its parameters.
                 """)

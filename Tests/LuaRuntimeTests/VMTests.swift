@@ -179,7 +179,7 @@ struct LoadingTests {
     @Test func bytecodeIsRefusedEverywhere() async throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
-        let vm = try makeVM()
+        let vm = try makeVM { $0.allowRead = [dir] }
         let r = try await vm.runChunk("""
             local code = string.dump(function() return 1 end)
             local f1, e1 = load(code)

@@ -85,6 +85,12 @@ void pcxl_close(lua_State *L);
 /* pcxl_getctx: the context of a state (or of any thread of it). */
 pcxl_ctx *pcxl_getctx(lua_State *L);
 
+/* The host's file policy: returns NULL when `path` may be read (write = 0) or written, created,
+   removed or renamed (write = 1), else a malloc'd message naming the path, the reason and the fix
+   (freed by the caller). Called on the VM thread; must not touch the Lua state. */
+typedef char *(*pcxl_path_check_fn)(void *owner, const char *path, int write);
+/* pcxl_set_path_check: installs the file policy callback (NULL = allow everything). VM thread. */
+void pcxl_set_path_check(pcxl_ctx *c, pcxl_path_check_fn check);
 /* pcxl_mem_used: bytes currently allocated by the state. Any thread (racy read, for stats). */
 size_t pcxl_mem_used(pcxl_ctx *c);
 /* pcxl_set_mem_limit: sets the byte limit (0 = unlimited). VM thread. */
@@ -136,9 +142,23 @@ int pcxl_where(lua_State *L, int level);
 /* pcxl_load: luaL_loadbufferx in text mode ("t"). [] -> [f|err]. */
 int pcxl_load(lua_State *L, const char *buf, size_t len, const char *name);
 /* pcxl_open_sandboxed_libs: opens the standard libraries then removes io.popen, os.execute,
-   os.tmpname, package.loadlib, the C searchers and the dangerous debug functions, and routes
-   coroutine.resume/wrap/close through pcxl_resume. [] -> []. */
+   os.tmpname, package.loadlib, the C searchers and the dangerous debug functions (including
+   debug.getmetatable), and routes coroutine.resume/wrap/close through pcxl_resume. It also
+   replaces, in C:
+   - load, loadfile, dofile: text only (no bytecode loader remains anywhere in the state);
+     loadfile/dofile ask the file policy first;
+   - io.open, io.lines, io.input, io.output, os.remove, os.rename: ask the file policy first;
+   - xpcall: the message handler is not called while an abort (timeout, Ctrl-C, memory) is
+     pending (Lua runs a handler for an error raised by a hook with hooks disabled);
+   - setmetatable: a table's __gc finalizer runs in a fresh coroutine with the abort hook active
+     (Lua runs finalizers with hooks disabled) instead of natively;
+   and hides the FILE* metatable behind __metatable so no script can plant a finalizer there.
+   [] -> []. */
 void pcxl_open_sandboxed_libs(lua_State *L);
+/* pcxl_setmetatable: lua_setmetatable for tables a script can see: a metatable with __gc gives
+   the table a finalizer shadow (the finalizer runs in a coroutine the abort hook reaches) instead
+   of native finalization, which runs with hooks disabled. [mt|nil] -> []. VM thread. */
+void pcxl_setmetatable(lua_State *L, int obj);
 /* pcxl_resume: lua_resume that keeps track of the running thread (so an abort reaches it);
    every resume must go through it (coroutine.resume/wrap/close are replaced accordingly). */
 int pcxl_resume(lua_State *co, lua_State *from, int nargs, int *nres);
