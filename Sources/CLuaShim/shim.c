@@ -839,7 +839,9 @@ static void remove_field(lua_State *L, const char *table, const char *field) {
 }
 
 /* pcxl_open_sandboxed_libs: standard libraries minus process control, C loading and the debug
-   functions that could remove the hook or reach captured originals. [] -> []. VM thread. */
+   functions that could remove the hook or reach captured originals or a C function's internal
+   values (debug.getlocal on a C frame reaches the string buffers of table.concat and gsub, whose
+   metatables are unprotected). [] -> []. VM thread. */
 void pcxl_open_sandboxed_libs(lua_State *L) {
     luaL_openlibs(L);
     install_tracked_coroutines(L);
@@ -850,7 +852,7 @@ void pcxl_open_sandboxed_libs(lua_State *L) {
     remove_field(L, "package", "loadlib");
     static const char *debug_removed[] = {
         "sethook", "gethook", "getregistry", "getupvalue", "setupvalue", "upvaluejoin",
-        "setlocal", "setuservalue", "getuservalue", "setmetatable", "getmetatable",
+        "getlocal", "setlocal", "setuservalue", "getuservalue", "setmetatable", "getmetatable",
         "setcstacklimit", NULL };
     for (int i = 0; debug_removed[i]; i++) remove_field(L, "debug", debug_removed[i]);
     /* text-only loading, the file policy, the guarded xpcall and setmetatable (see above) */

@@ -12,7 +12,32 @@ local string_gsub, string_format = string.gsub, string.format
 -- policy); io.open, io.lines, io.input, io.output, os.remove and os.rename ask it in C too.
 local load, loadfile = load, loadfile
 local package = package
-local searchpath = package.searchpath
+local io_open, string_find, table_concat = io.open, string.find, table.concat
+local dirsep = string.sub(package.config, 1, 1)
+
+-- package.searchpath, opening candidates through the file policy (io.open above): Lua's own
+-- opens any file, so it would tell a script whether a file it may not read exists.
+local function searchpath(name, path, sep, rep)
+  if type(name) ~= "string" then error("bad argument #1 to 'searchpath' (string expected, got " .. type(name) .. ")", 2) end
+  if type(path) ~= "string" then error("bad argument #2 to 'searchpath' (string expected, got " .. type(path) .. ")", 2) end
+  sep, rep = sep or ".", rep or dirsep
+  if sep ~= "" and string_find(name, sep, 1, true) then
+    name = string_gsub(name, string_gsub(sep, "%W", "%%%0"), (string_gsub(rep, "%%", "%%%%")))
+  end
+  local tried = {}
+  for template in string.gmatch(path, "[^;]+") do
+    local filename = string_gsub(template, "%?", (string_gsub(name, "%%", "%%%%")))
+    local f, err = io_open(filename, "r")
+    if f then f:close(); return filename end
+    if err ~= nil and not string_find(err, "No such file or directory", 1, true) then
+      tried[#tried + 1] = "\n\t" .. err   -- a refusal by the file policy says why and the fix
+    else
+      tried[#tried + 1] = "\n\tno file '" .. filename .. "'"
+    end
+  end
+  return nil, table_concat(tried)
+end
+package.searchpath = searchpath
 local embedded = host.embedded
 
 os.exit = host.exit

@@ -40,6 +40,9 @@ struct PurchaseGate: Sendable {
         let customer = try p.string("customer_id")
         let request = try Operations.request(p)
         let body = try p.body()
+        let changedCart = p.optString("cart_id")
+        if let changedCart { try session.beginCartChange(customer: customer, cartId: changedCart) }
+        defer { if let changedCart { session.endCartChange(customer: customer, cartId: changedCart) } }
         return try await journaled(operation: p.op == "carts.create" ? "create_cart" : "update_cart", customer: customer,
                                    request: request, identity: body, idempotencyKey: nil,
                                    cartId: p.optString("cart_id"), plan: nil, sendInDryRun: true)
@@ -174,6 +177,9 @@ struct PurchaseGate: Sendable {
         let target = try await session.target()
         // Policy first: a refusal (market here, caps below) is never journaled and sends nothing.
         try await target.client.enforceMarketPolicy(customerId: customer, cartId: cartId)
+        // from the read of the held cart to the checkout's answer, this run cannot change the cart
+        try await session.beginCheckout(customer: customer, cartId: cartId)
+        defer { session.endCheckout(customer: customer, cartId: cartId) }
         let (cartData, facts) = try await heldCart(target, customer: customer, cartId: cartId)
         guard !facts.lines.isEmpty else {
             throw HostError(code: .invalidArgument, message: "checkout: cart \(cartId) has no line items")
@@ -238,13 +244,18 @@ struct PurchaseGate: Sendable {
             resumed = true
         }
         let id = entry.id!
+        let placed: Data
         do {
             let response = try await target.client.send(
                 .checkoutCart(customerId: customer, cartId: entry.cartId ?? cartId, requestId: entry.requestId))
             try checkJSONBody(response.body, response: response)
-            // pending → succeeded, or an unreadable success → its readable answer
-            try journal.update(id: id, state: .succeeded, outcome: response.text, from: [.pending, .succeeded])
-            return .json(withField(Array(response.body), "journal_id", id, replayed: resumed))
+            // Partner Center's answer wins over whatever a concurrent run recorded meanwhile (it
+            // may have closed the entry as failed on an error of its own)
+            if try !journal.update(id: id, state: .succeeded, outcome: response.text,
+                                   from: [.pending, .succeeded, .failed, .refused]) {
+                printError("pcx: journal entry \(id) was not found to record its order; the order is: \(response.text)")
+            }
+            placed = response.body
         } catch {
             let outcome = Self.outcome(of: error)
             // A resumed entry's first attempt may have reached Partner Center: only an answer
@@ -255,12 +266,37 @@ struct PurchaseGate: Sendable {
                 // a concurrent run completed this purchase meanwhile
                 return replay
             }
-            if state == .pending, var e = error as? PartnerCenterError {
+            if state == .pending, outcome == .unknown, var e = error as? PartnerCenterError {
                 e.hint = "the outcome is unknown; re-run the same command: pcx re-sends the same checkout (journal entry \(id)) and cannot buy twice"
                 throw e
             }
             throw error
         }
+        // outside the catch above: the order is recorded as succeeded whatever this finds
+        try checkOrderAgainstCaps(placed, journalId: id)
+        return .json(withField(Array(placed), "journal_id", id, replayed: resumed))
+    }
+
+    /// After the fact: the order Partner Center placed must be within `--max-quantity` (another
+    /// process could change the cart between pcx's read and the checkout). The order is recorded
+    /// either way; a breach is reported loudly so it can be cancelled.
+    func checkOrderAgainstCaps(_ body: Data, journalId: Int64) throws {
+        guard let maxQuantity = options.maxQuantity,
+              let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return }
+        let orders = (object["orders"] as? [[String: Any]]) ?? [object]
+        var quantity = 0
+        var ids: [String] = []
+        for order in orders {
+            if let id = order["id"] as? String { ids.append(id) }
+            for line in (order["lineItems"] as? [[String: Any]]) ?? [] {
+                quantity += (line["quantity"] as? NSNumber)?.intValue ?? 0
+            }
+        }
+        guard quantity > maxQuantity else { return }
+        throw HostError(
+            code: .policyDenied,
+            message: "Partner Center placed order(s) \(ids.joined(separator: ", ")) for \(quantity) units, above --max-quantity \(maxQuantity): the cart was changed after pcx checked it",
+            hint: "the order is recorded (journal entry \(journalId)); cancel it in Partner Center if it is not wanted, and find who changed the cart")
     }
 
     /// A completed purchase's answer, returned instead of buying again (nil unless `entry`

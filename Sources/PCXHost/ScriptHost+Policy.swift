@@ -35,11 +35,17 @@ enum ScriptPolicy {
     /// Name components (split at anything but letters and digits) that do the same.
     static let secretComponents: Set<String> = ["KEY", "AUTH", "AUTHORIZATION", "PASS", "PWD_HASH", "SIGNATURE"]
 
+    /// Name endings of variables that commonly carry credentials inside a longer value: URLs and
+    /// DSNs with a user:password part, proxies, connection strings, personal access tokens.
+    static let secretSuffixes = ["_URL", "_URI", "_DSN", "PROXY", "CONNECTION_STRING", "CONNECTIONSTRING", "_PAT", "_SAS"]
+
     /// Whether a variable's name looks like a credential: it contains one of ``secretWords``,
-    /// has a component in ``secretComponents`` or ending in `KEY`, or is `PCX_CLIENT_*`.
+    /// has a component in ``secretComponents`` or ending in `KEY`, ends in one of
+    /// ``secretSuffixes``, or is `PCX_CLIENT_*`.
     static func looksSecret(_ name: String) -> Bool {
         let upper = name.uppercased()
         if upper.hasPrefix("PCX_CLIENT_") { return true }
+        if secretSuffixes.contains(where: { upper.hasSuffix($0) }) || upper == "DSN" { return true }
         if secretWords.contains(where: { upper.contains($0) }) { return true }
         let parts = upper.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
         return parts.contains { secretComponents.contains($0) || ($0.hasSuffix("KEY") && $0 != "MONKEY") }
@@ -49,9 +55,35 @@ enum ScriptPolicy {
     /// a credential reads as unset, and so does any variable holding the same value as one.
     static func getenv(_ name: String, environment: [String: String]) -> String? {
         guard !name.isEmpty, !looksSecret(name), let value = environment[name] else { return nil }
+        if valueLooksSecret(value) { return nil }
         if !value.isEmpty {
-            for (other, secret) in environment where secret == value && looksSecret(other) { return nil }
+            for (other, secret) in environment where looksSecret(other) && !secret.isEmpty {
+                // the same value, or one that embeds it (a URL or a command line around a secret)
+                if secret == value || (secret.count >= 8 && value.contains(secret)) { return nil }
+            }
         }
         return value
+    }
+
+    /// Whether a value carries a credential whatever its variable is called: a URL with a
+    /// user:password part, or a `key=value` list naming a key, password, signature or token
+    /// (connection strings, SAS URLs).
+    static func valueLooksSecret(_ value: String) -> Bool {
+        if let scheme = value.range(of: "://"), let at = value[scheme.upperBound...].firstIndex(of: "@") {
+            let userinfo = value[scheme.upperBound..<at]
+            if userinfo.contains(":"), !userinfo.contains("/") { return true }
+        }
+        let lower = value.lowercased()
+        let markers = ["accountkey=", "sharedaccesskey=", "password=", "pwd=", "sig=", "secret=", "token=",
+                       "apikey=", "api_key=", "access_token=", "client_secret="]
+        return markers.contains { marker in
+            var search = lower[...]
+            while let r = search.range(of: marker) {
+                // at the start or after a separator: `;Password=`, `?sig=`, `&token=`
+                if r.lowerBound == lower.startIndex || ";?& ".contains(lower[lower.index(before: r.lowerBound)]) { return true }
+                search = lower[r.upperBound...]
+            }
+            return false
+        }
     }
 }

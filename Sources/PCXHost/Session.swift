@@ -23,7 +23,58 @@ final class Session: Sendable {
     private struct State {
         var target: Task<Target, any Error>?
         var journal: Journal?
+        var checkingOut: Set<String> = []
+        var cartChanges: [String: Int] = [:]
     }
+
+    /// Marks a cart as being checked out by this run, from the read of the cart Partner Center
+    /// holds (the caps are checked on it) until the checkout's answer: meanwhile no coroutine of
+    /// the run (`pc.parallel`) may change that cart, nor check it out a second time. Changes
+    /// already on their way are waited for first, so the read sees them.
+    /// - Throws: `HostError` (policy_denied) when the cart is already being checked out.
+    func beginCheckout(customer: String, cartId: String) async throws {
+        let key = Self.cartKey(customer: customer, cartId: cartId)
+        while true {
+            let started = try state.withLock { s -> Bool in
+                if s.checkingOut.contains(key) {
+                    throw HostError(code: .policyDenied, message: "cart \(cartId) is already being checked out by this run",
+                                    hint: "nothing was sent; check a cart out once (pc.purchase returns its orders)")
+                }
+                if s.cartChanges[key, default: 0] > 0 { return false }
+                s.checkingOut.insert(key)
+                return true
+            }
+            if started { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    func endCheckout(customer: String, cartId: String) {
+        _ = state.withLock { $0.checkingOut.remove(Self.cartKey(customer: customer, cartId: cartId)) }
+    }
+
+    /// Registers a change to a cart on its way to Partner Center; refused while this run checks
+    /// that cart out (the checkout's caps were checked on the cart as it was).
+    func beginCartChange(customer: String, cartId: String) throws {
+        let key = Self.cartKey(customer: customer, cartId: cartId)
+        try state.withLock { s in
+            if s.checkingOut.contains(key) {
+                throw HostError(code: .policyDenied, message: "cart \(cartId) cannot be changed while this run checks it out",
+                                hint: "nothing was sent; change the cart before pc.purchase/pc.carts.checkout, or use a new cart")
+            }
+            s.cartChanges[key, default: 0] += 1
+        }
+    }
+
+    func endCartChange(customer: String, cartId: String) {
+        let key = Self.cartKey(customer: customer, cartId: cartId)
+        state.withLock { s in
+            s.cartChanges[key, default: 1] -= 1
+            if s.cartChanges[key] ?? 0 <= 0 { s.cartChanges.removeValue(forKey: key) }
+        }
+    }
+
+    private static func cartKey(customer: String, cartId: String) -> String { customer.lowercased() + "/" + cartId.lowercased() }
 
     init(options: HostOptions, script: String) {
         self.options = options

@@ -5,7 +5,8 @@ import NIOHTTPTypes
 /// starts when the connection opens and when the first bytes of a next request arrive on a
 /// kept-alive connection (an idle connection is the idle timeout's business), and stops at the
 /// request head. The HTTP/1 decoder only passes a head on once every header line has arrived, so
-/// a client trickling header bytes ("slowloris") cannot hold a connection open.
+/// a client trickling header bytes ("slowloris") cannot hold a connection open. It also closes
+/// the connection after a 413, so the rest of an oversized body is never read.
 final class HeaderReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -16,6 +17,8 @@ final class HeaderReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     private var timer: Scheduled<Void>?
     /// Requests whose head arrived and whose response has not ended yet.
     private var inFlight = 0
+    /// Set when a 413 is being written: the connection closes after it.
+    private var closeAfterResponse = false
 
     init(timeout: TimeAmount) { self.timeout = timeout }
 
@@ -46,8 +49,24 @@ final class HeaderReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
-        context.write(data, promise: promise)
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            // a refused oversized body is not read: the connection closes once the 413 is out
+            if head.status.code == 413 { closeAfterResponse = true }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            inFlight = max(0, inFlight - 1)
+            guard closeAfterResponse else { context.write(data, promise: promise); return }
+            let channel = context.channel
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { result in
+                promise?.completeWith(result)
+                channel.close(promise: nil)
+            }
+            context.writeAndFlush(data, promise: written)
+        }
     }
 
     /// Bytes arrived on the connection: the start of a request when none is in flight.

@@ -197,6 +197,45 @@ struct ReadPolicyTests {
         #expect(r[2] == LuaValue(""))
     }
 
+    @Test func cFramesInternalBuffersAreOutOfReachAndSearchpathAsksThePolicy() async throws {
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        try "return 1".write(to: dir.appending(path: "here.lua"), atomically: true, encoding: .utf8)
+        let vm = try makeVM { $0.allowRead = [dir] }
+        // debug.getlocal on table.concat's frame reached its string buffer, whose __gc freed it
+        // mid-use (SIGSEGV); the concat below must simply work
+        let r = try await vm.runChunk("""
+            local dir = ...
+            local reached = 0
+            local t = setmetatable({}, { __index = function(_, i)
+              if i >= 3 and debug.getlocal then
+                for k = 1, 30 do
+                  local n, v = debug.getlocal(2, k)
+                  if not n then break end
+                  if type(v) == "userdata" then
+                    local mt = getmetatable(v)
+                    if type(mt) == "table" and mt.__gc then reached = reached + 1; mt.__gc(v) end
+                  end
+                end
+              end
+              return string.rep("x", 5000)
+            end })
+            local s
+            for _ = 1, 20 do s = table.concat(t, "", 1, 40) end
+            local found = package.searchpath("here", dir .. "/?.lua")
+            local hidden, tried = package.searchpath("environ", "/proc/self/?")
+            local pathless = select(2, pcall(package.searchpath, "x"))
+            return #s, reached, debug.getlocal == nil, found, hidden == nil, tried, pathless
+            """, name: "t.lua", args: [dir.path])
+        #expect(r[0] == .integer(200_000))
+        #expect(r[1] == .integer(0))
+        #expect(r[2] == .boolean(true))
+        #expect(r[3].stringValue?.hasSuffix("/here.lua") == true, "\(r[3])")
+        #expect(r[4] == .boolean(true), "package.searchpath no longer tells whether /proc/self/environ exists")
+        #expect(r[5].stringValue?.contains("is never readable or writable by scripts") == true, "\(r[5])")
+        #expect(r[6].stringValue?.contains("bad argument #2 to 'searchpath'") == true, "\(r[6])")
+    }
+
     @Test func readingIsLimitedToTheScriptFolderAndAllowedDirectories() async throws {
         let base = try makeTempDir()
         defer { cleanup(base) }

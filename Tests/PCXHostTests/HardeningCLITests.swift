@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PCXHost
 
 /// Starts pcx in `dir` with the CLI harness's isolated environment plus `env`.
 private func spawnPCX(_ args: [String], in dir: URL, env: [String: String] = [:]) throws -> Process {
@@ -165,6 +166,24 @@ struct SecretsCLITests {
             HARMLESS\thello
 
             """)
+    }
+
+    @Test func getenvHidesCredentialsInsideURLsConnectionStringsAndLongerValues() {
+        let env = [
+            "HTTPS_PROXY": "http://alice:hunter2@proxy:3128", "PLAIN_ENDPOINT": "http://alice:hunter2@host/x",
+            "AZURE_STORAGE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc==",
+            "DATABASE_URL": "postgres://u:pw@db/x", "SENTRY_DSN": "https://k@sentry.io/1", "GITHUB_PAT": "ghp_x",
+            "ARM_BLOB": "https://a.blob.core.windows.net/c?sv=1&sig=abcdef", "PCX_CLIENT_SECRET": "s3cr3t-value-long",
+            "WRAPPED": "--secret s3cr3t-value-long --x", "HARMLESS": "hello", "CUSTOMER": "contoso",
+            "DOCS": "https://learn.microsoft.com/a@b", "MAIL": "ops@example.com", "NOTE": "designated=1",
+        ]
+        for name in ["HTTPS_PROXY", "PLAIN_ENDPOINT", "AZURE_STORAGE_CONNECTION_STRING", "DATABASE_URL", "SENTRY_DSN",
+                     "GITHUB_PAT", "ARM_BLOB", "PCX_CLIENT_SECRET", "WRAPPED"] {
+            #expect(ScriptPolicy.getenv(name, environment: env) == nil, "\(name) must read as unset")
+        }
+        for name in ["HARMLESS", "CUSTOMER", "DOCS", "MAIL", "NOTE"] {
+            #expect(ScriptPolicy.getenv(name, environment: env) == env[name], "\(name) is harmless")
+        }
     }
 
     @Test func pcxOwnFilesAndProcAreUnreadableAndTheScriptFolderAndAllowReadAreReadable() async throws {

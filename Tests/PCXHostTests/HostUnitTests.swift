@@ -48,4 +48,19 @@ struct HostUnitTests {
         #expect(throws: HostError.self) { try policy.check(allowed.appendingPathComponent("../a.pdf").standardizedFileURL) }
         #expect(throws: HostError.self) { try WritePolicy(allowed: []).check(allowed.appendingPathComponent("a.pdf")) }
     }
+
+    @Test func anOrderAboveTheQuantityCapIsReportedWithItsIdAndJournalEntry() throws {
+        let gate = PurchaseGate(session: Session(options: HostOptions(purchase: PurchaseOptions(maxQuantity: 2)), script: "t.lua"))
+        let over = Data(#"{"orders":[{"id":"o-1","lineItems":[{"quantity":2},{"quantity":1}]}]}"#.utf8)
+        do {
+            try gate.checkOrderAgainstCaps(over, journalId: 7)
+            Issue.record("3 units passed --max-quantity 2")
+        } catch let e as HostError {
+            #expect(e.code == .policyDenied)
+            #expect(e.message.contains("o-1") && e.message.contains("3 units, above --max-quantity 2"), "\(e.message)")
+            #expect(e.hint?.contains("journal entry 7") == true)
+        }
+        try gate.checkOrderAgainstCaps(Data(#"{"orders":[{"id":"o-2","lineItems":[{"quantity":2}]}]}"#.utf8), journalId: 8)
+        try gate.checkOrderAgainstCaps(Data("not json".utf8), journalId: 9)
+    }
 }

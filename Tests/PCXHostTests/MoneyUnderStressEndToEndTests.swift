@@ -116,6 +116,52 @@ struct MoneyUnderStressEndToEndTests {
         }
     }
 
+    @Test("a coroutine of the same run cannot grow the cart while pc.purchase checks it out (caps hold)")
+    func cartChangesDuringCheckoutAreRefused() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "Registered")
+            var bought = 0
+            for round in 1...3 {
+                let r = try await e2e.lua(#"""
+                    local ri, json = require "reservations", require "json"
+                    local plan = ri.plan { customer = arg[1], subscription = arg[2], sku = "Standard_D2_v3",
+                      region = "eastus", term = "1Year", quantity = 1 }
+                    local big = json.decode(json.encode(plan.cart))
+                    big.lineItems[1].quantity = 500
+                    local bought, changed = pc.parallel(
+                      function()
+                        local ok, r = pcall(pc.purchase, { customer = plan.customer, cart = plan.cart, idempotency_key = arg[3] })
+                        if not ok then return "refused: " .. tostring(r) end
+                        local q = 0
+                        for _, o in ipairs(r.orders) do for _, l in ipairs(o.lineItems) do q = q + l.quantity end end
+                        return "bought " .. q
+                      end,
+                      function()
+                        local ok, err = pcall(pc.carts.update, plan.customer, plan.cart.id, big)
+                        return ok and "updated" or tostring(err)
+                      end)
+                    print(bought)
+                    print(changed)
+                    """#, arguments: [customer, subscription, "toctou-\(round)"], flags: ["--allow-purchase", "--max-quantity", "2"])
+                #expect(r.status == 0, "\(r)")
+                let lines = r.stdout.split(separator: "\n").map(String.init)
+                #expect(lines.count == 2, "\(r)")
+                guard lines.count == 2 else { continue }
+                // either the change was refused and 1 unit was bought, or it landed first and the
+                // checkout refused the grown cart: never 500 units past --max-quantity 2
+                if lines[0] == "bought 1" {
+                    bought += 1
+                    #expect(lines[1].contains("cannot be changed while this run checks it out") || lines[1] == "updated", "\(r)")
+                } else {
+                    #expect(lines[0].contains("above --max-quantity 2"), "\(r)")
+                    #expect(lines[1] == "updated", "\(r)")
+                }
+            }
+            #expect(e2e.ordersCreated == bought, "every order placed is one the script saw at 1 unit")
+        }
+    }
+
     @Test("market refusals are never journaled pending nor called an unknown outcome; pc.purchase_check applies the market rule")
     func marketRefusalsAreNotPending() async throws {
         try await withEndToEnd { e2e in

@@ -87,6 +87,42 @@ struct LimitsTests {
         }
     }
 
+    @Test("after a 413 the sandbox closes the connection instead of reading the rest of the body")
+    func oversizedBodyClosesTheConnection() async throws {
+        try await withSandbox({ $0.maxBodyBytes = 1024 }) { h in
+            let port = try #require(h.sandbox.endpoint.port)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let head = "POST /v1/customers/x/carts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
+            _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let started = Date()
+            var closed = false
+            while Date().timeIntervalSince(started) < 10 {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 { received += buffer[0..<n]; continue }
+                closed = n == 0 || errno == ECONNRESET
+                break
+            }
+            let text = String(decoding: received, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 413"), "\(text)")
+            #expect(closed, "the connection closes after the 413 (received \(received.count) bytes)")
+            #expect(Date().timeIntervalSince(started) < 5)
+        }
+    }
+
     @Test("--max-body and --header-timeout are parsed and validated")
     func limitOptions() throws {
         let config = try SandboxConfiguration.fromOptions(maxBody: "512KiB", headerTimeout: "3s")
