@@ -24,11 +24,7 @@ struct CLITargetTests {
         p.executableURL = URL(fileURLWithPath: CLIHarness.binary)
         p.arguments = args
         p.currentDirectoryURL = cwd
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PCX_") }
-        environment["PCX_DATA_DIR"] = cwd.appendingPathComponent(".data").path
-        environment["PCX_CONFIG_DIR"] = cwd.appendingPathComponent(".config").path
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
+        p.environment = CLIHarness.isolatedEnvironment(cwd, env)
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice

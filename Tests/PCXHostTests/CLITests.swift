@@ -27,6 +27,16 @@ enum CLIHarness {
         return url
     }
 
+    /// The environment pcx runs with in tests: this process's minus every `PCX_` variable, data
+    /// and configuration under `dir` (`.data`, `.config`), then `extra`.
+    static func isolatedEnvironment(_ dir: URL, _ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PCX_") }
+        environment["PCX_DATA_DIR"] = dir.appendingPathComponent(".data").path
+        environment["PCX_CONFIG_DIR"] = dir.appendingPathComponent(".config").path
+        for (k, v) in extra { environment[k] = v }
+        return environment
+    }
+
     /// Runs pcx with `args` in `cwd`, feeding `stdin`, with PCX_DATA_DIR/PCX_CONFIG_DIR isolated.
     static func run(_ args: [String], stdin: String = "", cwd: URL? = nil, env: [String: String] = [:],
                     timeout: TimeInterval = 120) throws -> Result {
@@ -35,11 +45,7 @@ enum CLIHarness {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = dir
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PCX_") }
-        environment["PCX_DATA_DIR"] = dir.appendingPathComponent(".data").path
-        environment["PCX_CONFIG_DIR"] = dir.appendingPathComponent(".config").path
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
+        p.environment = isolatedEnvironment(dir, env)
         let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
         p.standardInput = inPipe
         p.standardOutput = outPipe

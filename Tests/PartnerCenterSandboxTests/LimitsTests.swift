@@ -52,20 +52,8 @@ struct LimitsTests {
     @Test("a client that never finishes its headers is disconnected after the header read timeout; others are served meanwhile")
     func headerReadTimeoutClosesSlowClients() async throws {
         try await withSandbox({ $0.headerReadTimeout = 0.5 }) { h in
-            let port = try #require(h.sandbox.endpoint.port)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #expect(fd >= 0)
+            let fd = try rawConnection(to: try #require(h.sandbox.endpoint.port))
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             // half a request: the blank line that ends the headers never comes; one byte now and then
             let partial = "GET /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             _ = partial.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
@@ -90,20 +78,8 @@ struct LimitsTests {
     @Test("after a 413 the sandbox closes the connection instead of reading the rest of the body")
     func oversizedBodyClosesTheConnection() async throws {
         try await withSandbox({ $0.maxBodyBytes = 1024 }) { h in
-            let port = try #require(h.sandbox.endpoint.port)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #expect(fd >= 0)
+            let fd = try rawConnection(to: try #require(h.sandbox.endpoint.port))
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let head = "POST /v1/customers/x/carts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
             _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             var received = [UInt8]()
@@ -137,4 +113,23 @@ struct LimitsTests {
         #expect(throws: SandboxConfigurationError.self) { try SandboxConfiguration.fromOptions(headerTimeout: "0s") }
         #expect(throws: SandboxConfigurationError.self) { try SandboxConfiguration.fromOptions(headerTimeout: "soon") }
     }
+}
+
+/// A plain TCP connection to the sandbox on loopback (receives time out after 10 s), for clients
+/// no HTTP library would be: half-sent headers, bodies never sent.
+private func rawConnection(to port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    try #require(fd >= 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    if connected != 0 { close(fd) }
+    try #require(connected == 0, "connect to 127.0.0.1:\(port)")
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    return fd
 }
