@@ -527,8 +527,10 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
       "`PCX_BIN`, `SOAK_DOC` (`-` to skip writing this file). Failed runs' full output is kept under "
       "`.build/soak/<time>/failed-runs/`. Exit status 0 only when every check passed.\n")
     w("## Result\n")
-    w(f"**{'PASS' if passed else 'FAIL'}**: seed {SEED}, {intended} intents of {RUNS} requested "
-      f"({'all' if intended == RUNS else 'stopped by the time cap'}), {attempts} pcx runs, "
+    requested = RUNS + PAIRS
+    w(f"**{'PASS' if passed else 'FAIL'}**: seed {SEED}, {intended} intents of {requested} requested "
+      f"({RUNS} runs + {PAIRS} concurrent pairs; {'all' if intended >= requested else 'stopped by the time cap'}), "
+      f"{attempts} pcx runs, "
       f"{len(failed_attempts)} failed runs re-run, {len(gave_up)} intents needed the after-incident re-run; "
       f"soak {wall:.0f}s, total {time.time() - t0:.0f}s.\n")
     w("| check | result | detail |\n|---|---|---|")
