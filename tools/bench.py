@@ -411,7 +411,7 @@ def json_decode(pcx: str, env: dict, rep: Report) -> None:
         rss = {"cjson": [], "pcx": []}
         for _ in range(REPEAT):
             for name, cmd in (("cjson", ["lua5.4", "Benchmarks/lua/decode.lua", "cjson", path, str(JSON_RUNS)]),
-                              ("pcx", [pcx, "run", "--memory-limit", "4096", "Benchmarks/lua/decode.lua", "pcx", path, str(JSON_RUNS)])):
+                              ("pcx", [pcx, "run", "--memory-limit", "4096", "--allow-read", os.path.dirname(path), "Benchmarks/lua/decode.lua", "pcx", path, str(JSON_RUNS)])):
                 r = measure(cmd, env)
                 m = re.search(r"([\d.]+) MB/s", r.stdout)
                 if not m:
