@@ -189,7 +189,7 @@ struct PurchaseGate: Sendable {
         try Self.refuseLineErrors(facts, cartId: cartId, allowingUnregistered: options.dryRun)
         let plan = p.optString("plan")
         let key = options.idempotencyKey ?? p.optString("idempotency_key")
-            ?? Journal.sha256(Data("\(target.name)\n\(customer.lowercased())\n\(facts.canonical)".utf8))
+            ?? Self.derivedKey(target: target.name, customer: customer, facts: facts)
 
         try enforceCaps(facts)
 
@@ -299,6 +299,11 @@ struct PurchaseGate: Sendable {
             hint: "the order is recorded (journal entry \(journalId)); cancel it in Partner Center if it is not wanted, and find who changed the cart")
     }
 
+    /// A purchase's idempotency key when none is given: what is bought, where, for whom.
+    static func derivedKey(target: String, customer: String, facts: CartFacts) -> String {
+        Journal.sha256(Data("\(target)\n\(customer.lowercased())\n\(facts.canonical)".utf8))
+    }
+
     /// A completed purchase's answer, returned instead of buying again (nil unless `entry`
     /// succeeded with a readable answer).
     static func replay(_ entry: JournalEntry, key: String) -> LuaHostResult? {
@@ -314,7 +319,7 @@ struct PurchaseGate: Sendable {
     func checkResumable(_ prev: JournalEntry, current: CartFacts, currentCart: String, target: Session.Target,
                         customer: String, key: String) async throws {
         guard let prevCart = prev.cartId, prevCart != currentCart else { return }
-        let given = options.idempotencyKey != nil || key != Journal.sha256(Data("\(target.name)\n\(customer.lowercased())\n\(current.canonical)".utf8))
+        let given = options.idempotencyKey != nil || key != Self.derivedKey(target: target.name, customer: customer, facts: current)
         guard given || options.maxSpend != nil || options.maxQuantity != nil else { return }
         let held: CartFacts
         do {
