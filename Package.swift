@@ -78,6 +78,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["lua"],
             swiftSettings: strict,
             plugins: ["EmbedLua"]
         ),

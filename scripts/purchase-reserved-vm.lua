@@ -29,19 +29,29 @@ return playbook {
     local result = ri.purchase(plan, { wait = p.wait > 0, timeout = p.wait })
     local out = {
       dry_run = result.dry_run or false, plan = plan:summary(), journal_id = result.journal_id,
+      replayed = result.replayed or false, original_date = result.original_date,
       order = result.order and { id = result.order.id, status = result.order.status, alternateId = result.order.alternateId } or nil,
-      reservation = result.reservation,
+      reservation = result.reservation, notes = result.notes,
     }
     pb.emit(out, function(o)
-      if o.dry_run then
-        local s = o.plan
+      local s = o.plan
+      if o.replayed then
+        print(string.format("already bought on %s: order %s, journal #%s; nothing was bought now%s",
+          tostring(o.original_date), o.order and o.order.id or "?", tostring(o.journal_id), o.dry_run and " (dry run)" or ""))
+        print("  to buy the same again, pass a new --idempotency-key")
+      elseif o.dry_run then
         print(string.format("dry run: would buy %d x %s (%s) for customer %s, term %s, scope %s",
           s.quantity, tostring(s.arm_sku), tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope)))
-        print(string.format("  unit price %s %s, total %s %s", tostring(s.unit_price or "?"), tostring(s.currency or ""),
-          tostring(s.total or "?"), tostring(s.currency or "")))
+        if s.quoted then
+          print(string.format("  unit price %s %s, total %s %s", tostring(s.unit_price or "?"), tostring(s.currency or ""),
+            tostring(s.total or "?"), tostring(s.currency or "")))
+        else
+          print("  price not quoted: a dry run creates no cart (add --quote to get Partner Center's price; a cart spends nothing)")
+        end
         if plan.needs_registration then
           print("  the subscription is " .. tostring(s.registration) .. ": its registration was recorded, not sent")
         end
+        for _, n in ipairs(o.notes or {}) do print("  note: " .. n) end
         print("dry run: nothing was bought. Re-run without --dry-run (and with --allow-purchase) to buy.")
       elseif o.reservation then
         local r = o.reservation

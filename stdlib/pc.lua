@@ -1,23 +1,27 @@
 -- pc: the Partner Center reservation client, for scripts.
 --
--- Mirrors the Swift client one-to-one: pc.<resource>.<verb>(...), option keys in snake_case,
--- results are plain tables decoded from the response with Partner Center's own field names
--- (catalogItemId, lineItems, ...). `list` returns every item of a collection, following
--- links.next / continuation tokens; `each` returns a lazy iterator that streams page by page
--- (the next page is fetched while the current one is consumed).
+-- Every pc.<group>.<verb> that talks to Partner Center is bound here from pcx's operation
+-- catalogue (pc.core.operations()): positional arguments are the path parameters in order (then
+-- the request body, or the file a document goes to), then a table of options in snake_case.
+-- Results are plain tables decoded from the response with Partner Center's own field names
+-- (catalogItemId, lineItems, ...). For a collection, `list`-style functions return every item,
+-- following links.next / continuation tokens; the iterator (`each`, `each_line_item`) streams
+-- page by page (the next page is fetched while the current one is consumed).
+-- Changes (carts, registration, checkout) go through pcx's gate whatever calls them: policy,
+-- confirmation, journal, send.
 -- Errors are raised as pc.Error tables: code, message, status, pc_code, request_id,
 -- correlation_id, method, path, where (your script's file:line), hint. Test them with
 -- pc.errors.is(err, "not_found").
 local core = require "pc.core"
 local json = require "json"
-local args = require "args"
 
 local type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall =
   type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall
 local sformat, sfind, ssub = string.format, string.find, string.sub
-local tconcat, tsort = table.concat, table.sort
+local tconcat = table.concat
 local getinfo = debug.getinfo
-local core_call, core_pages, core_next = core.call, core.pages, core.next_page
+local core_call, core_pages, core_next, core_close = core.call, core.pages, core.next_page, core.close_pages
+local json_encode = json.encode
 
 local pc = {}
 
@@ -25,7 +29,7 @@ local pc = {}
 
 local CODES = {
   "invalid_argument", "unauthenticated", "forbidden", "not_found", "conflict", "throttled", "server_error",
-  "network", "timeout", "cancelled", "interrupted", "policy_denied", "memory_limit", "script_error",
+  "network", "timeout", "cancelled", "interrupted", "policy_denied", "bought_above_cap", "memory_limit", "script_error",
 }
 local KNOWN = {}
 for _, c in ipairs(CODES) do KNOWN[c] = true end
@@ -71,6 +75,12 @@ function pc.errors.is(err, code)
   return err.code == code
 end
 
+--- What to do about a Partner Center error code (an ApiFault code or a cart line's errorCode), or nil.
+function pc.errors.hint(code) return core.hint(code) end
+
+--- An error as pcx prints it (one line, the request, the hint).
+function pc.errors.format(err) return core.render_error(err) end
+
 -- Whether a "file:line" points into pcx's own stdlib (not the user's script).
 local function in_stdlib(where)
   return type(where) == "string" and (sfind(where, "^stdlib/") or sfind(where, "/stdlib/[%w_]+%.lua:%d+$")) and true or false
@@ -80,7 +90,7 @@ end
 -- frame, which is this module; move it to the first frame outside the stdlib.
 local function raise_at_caller(e)
   if type(e) == "string" and sfind(e, "json.decode:", 1, true) then
-    -- the host checks bodies before handing them over; this is the rare malformed one it let through
+    -- the client checks bodies before handing them over; this is the rare malformed one it let through
     e = setmetatable({ code = "server_error",
       message = "Partner Center's answer could not be read: " .. (e:gsub("^.-json%.decode:%s*", "")),
       hint = "retry later; if it persists, report it to Microsoft" }, Error)
@@ -89,69 +99,31 @@ local function raise_at_caller(e)
   error(e, 0)
 end
 
--- Argument checking ---------------------------------------------------------------------------
-
 local function argerror(fname, msg)
-  local e = pc.errors.new { code = "invalid_argument", message = fname .. ": " .. msg, where = locate(3) }
-  error(e, 0)
-end
-
-local function check_id(fname, name, v)
-  if type(v) ~= "string" or v == "" or sfind(v, "[%s/?#%%]") then
-    argerror(fname, sformat("%s must be a non-empty id string without spaces or '/', got %s",
-      name, type(v) == "string" and sformat("%q", v) or type(v)))
-  end
-  return v
-end
-
-local function check_opts(fname, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then argerror(fname, "options must be a table, got " .. type(opts)) end
-  for k, v in pairs(opts) do
-    local spec = allowed[k]
-    if not spec then
-      local names = {}
-      for n in pairs(allowed) do names[#names + 1] = n end
-      tsort(names)
-      local s = type(k) == "string" and args.suggest(k, names)
-      argerror(fname, sformat("unknown option '%s'%s (options: %s)", tostring(k),
-        s and (" — did you mean '" .. s .. "'?") or "", #names > 0 and tconcat(names, ", ") or "none"))
-    end
-    local want = spec
-    local tv = type(v)
-    if want == "integer" then
-      if math.type(v) ~= "integer" then argerror(fname, sformat("option '%s' must be an integer, got %s", k, tv)) end
-    elseif want == "id" then
-      check_id(fname, "option '" .. k .. "'", v)
-    elseif want ~= tv and not (want == "number" and tv == "number") then
-      argerror(fname, sformat("option '%s' must be a %s, got %s", k, want, tv))
-    end
-  end
-  return opts
-end
-
-local function required_opts(fname, opts, names)
-  for _, n in ipairs(names) do
-    if opts[n] == nil then argerror(fname, sformat("missing required option '%s'", n)) end
-  end
+  error(pc.errors.new { code = "invalid_argument", message = fname .. ": " .. msg, where = locate(3) }, 0)
 end
 
 -- Calls ----------------------------------------------------------------------------------------
 
-local function call(op, params)
-  local ok, res = pcall(core_call, op, params)
+local function call(op, params, fname)
+  local ok, res = pcall(core_call, op, params, fname)
   if ok then return res end
   raise_at_caller(res)
 end
 
+-- A cursor handle closed when the iterator holding it is collected (abandoned half-way).
+local function closer(handle)
+  return setmetatable({}, { __gc = function() pcall(core_close, handle) end })
+end
+
 -- A collection's items, following every page.
-local function list_all(op, params)
-  local ok, handle = pcall(core_pages, op, params)
+local function list_all(op, params, fname)
+  local ok, handle = pcall(core_pages, op, params, fname)
   if not ok then raise_at_caller(handle) end
   local items, n = {}, 0
   while true do
     local okp, page = pcall(core_next, handle)
-    if not okp then raise_at_caller(page) end
+    if not okp then pcall(core_close, handle); raise_at_caller(page) end
     if page == nil then break end
     local arr = page.items or page
     for i = 1, #arr do n = n + 1; items[n] = arr[i] end
@@ -160,11 +132,13 @@ local function list_all(op, params)
 end
 
 -- A lazy iterator over a collection's items, page by page.
-local function each(op, params)
-  local ok, handle = pcall(core_pages, op, params)
+local function each(op, params, fname)
+  local ok, handle = pcall(core_pages, op, params, fname)
   if not ok then raise_at_caller(handle) end
+  local guard = closer(handle)
   local page, i, done = nil, 0, false
   return function()
+    local _ = guard
     while true do
       if page then
         i = i + 1
@@ -173,280 +147,167 @@ local function each(op, params)
       end
       if done then return nil end
       local okp, p = pcall(core_next, handle)
-      if not okp then raise_at_caller(p) end
+      if not okp then done = true; pcall(core_close, handle); raise_at_caller(p) end
       if p == nil then done = true; return nil end
       page, i = p.items or p, 0
     end
   end
 end
 
-local function body_of(fname, t, what)
-  if type(t) ~= "table" then argerror(fname, what .. " must be a table, got " .. type(t)) end
-  return json.encode(t)
+-- Binding the catalogue ---------------------------------------------------------------------------
+
+-- The parameters table of a call: positional arguments by name, then the body (a table, sent as
+-- JSON) or a document's file path, then the options table (checked by pcx: unknown names get a
+-- did-you-mean, wrong types a clear error).
+local function shape(op, fname, ...)
+  local n = select("#", ...)
+  local params = {}
+  local npos = #op.positional
+  for i = 1, npos do params[op.positional[i]] = (select(i, ...)) end
+  local k = npos + 1
+  if op.body then
+    local body = (select(k, ...))
+    if type(body) ~= "table" then argerror(fname, sformat("%s must be a table, got %s", op.body, type(body))) end
+    params[op.body] = json_encode(body)
+    k = k + 1
+  elseif op.document then
+    params.path = (select(k, ...))
+    if type(params.path) ~= "string" or params.path == "" then argerror(fname, "path must be a file path string") end
+    k = k + 1
+  end
+  local opts = (select(k, ...))
+  if opts ~= nil then
+    if type(opts) ~= "table" then argerror(fname, "options must be a table, got " .. type(opts)) end
+    for key, v in pairs(opts) do
+      if params[key] ~= nil then argerror(fname, sformat("'%s' is given twice (positionally and as an option)", tostring(key))) end
+      if op.options[key] == "json" and type(v) == "table" then v = json_encode(v) end
+      params[key] = v
+    end
+  end
+  if n > k then
+    argerror(fname, sformat("too many arguments (%d; expected %s)", n, tconcat(op.positional, ", ") ..
+      (op.body and (", " .. op.body) or "") .. (op.document and ", path" or "") .. ", {options}"))
+  end
+  return params
 end
 
--- Resources --------------------------------------------------------------------------------------
-
-pc.customers = {}
---- The partner's customers (seek paging, all pages).
-function pc.customers.list(opts)
-  opts = check_opts("pc.customers.list", opts, { size = "integer" })
-  return list_all("customers.list", { size = opts.size })
-end
---- A lazy iterator over the partner's customers.
-function pc.customers.each(opts)
-  opts = check_opts("pc.customers.each", opts, { size = "integer" })
-  return each("customers.list", { size = opts.size })
-end
---- One customer, with company and billing profile.
-function pc.customers.get(customer_id)
-  check_id("pc.customers.get", "customer_id", customer_id)
-  return call("customers.get", { customer_id = customer_id })
+local function bind(op)
+  local group = pc[op.group]
+  if not group then group = {}; pc[op.group] = group end
+  local name = op.name
+  local fname = "pc." .. name
+  if op.collection then
+    group[op.verb] = function(...) return list_all(name, shape(op, fname, ...), fname) end
+    if op.iterator then
+      local iname = "pc." .. op.group .. "." .. op.iterator
+      group[op.iterator] = function(...) return each(name, shape(op, iname, ...), iname) end
+    end
+  else
+    group[op.verb] = function(...) return call(name, shape(op, fname, ...), fname) end
+  end
 end
 
-pc.subscriptions = {}
-function pc.subscriptions.list(customer_id)
-  check_id("pc.subscriptions.list", "customer_id", customer_id)
-  return list_all("subscriptions.list", { customer_id = customer_id })
+for _, op in ipairs(core.operations()) do bind(op) end
+
+-- What pcx adds to the catalogue ------------------------------------------------------------------
+
+local function check_string(fname, name, v)
+  if type(v) ~= "string" or v == "" then
+    argerror(fname, sformat("%s must be a non-empty string, got %s", name, type(v) == "string" and '""' or type(v)))
+  end
+  return v
 end
-function pc.subscriptions.get(customer_id, subscription_id)
-  check_id("pc.subscriptions.get", "customer_id", customer_id)
-  check_id("pc.subscriptions.get", "subscription_id", subscription_id)
-  return call("subscriptions.get", { customer_id = customer_id, subscription_id = subscription_id })
+
+local function check_opts(fname, opts, allowed)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then argerror(fname, "options must be a table, got " .. type(opts)) end
+  for k, v in pairs(opts) do
+    local want = allowed[k]
+    if not want then
+      local names = {}
+      for n in pairs(allowed) do names[#names + 1] = n end
+      table.sort(names)
+      argerror(fname, sformat("unknown option '%s' (options: %s)", tostring(k), tconcat(names, ", ")))
+    end
+    if type(v) ~= want then argerror(fname, sformat("option '%s' must be a %s, got %s", k, want, type(v))) end
+  end
+  return opts
 end
---- Registers a subscription for reservation purchases (202 + Location). In a dry run the
---- registration is recorded in the journal instead of being sent.
-function pc.subscriptions.register(customer_id, subscription_id)
-  check_id("pc.subscriptions.register", "customer_id", customer_id)
-  check_id("pc.subscriptions.register", "subscription_id", subscription_id)
-  return call("subscriptions.register", { customer_id = customer_id, subscription_id = subscription_id })
+
+local function extra(fn, ...)
+  local ok, res = pcall(fn, ...)
+  if ok then return res end
+  raise_at_caller(res)
 end
-function pc.subscriptions.registration_status(customer_id, subscription_id)
-  check_id("pc.subscriptions.registration_status", "customer_id", customer_id)
-  check_id("pc.subscriptions.registration_status", "subscription_id", subscription_id)
-  return call("subscriptions.registration_status", { customer_id = customer_id, subscription_id = subscription_id })
-end
+
 --- Polls the registration status with backoff until Registered, or raises timeout.
---- opts: timeout (seconds, default 600).
+--- opts: timeout (seconds, default 600). In a dry run (the registration was recorded, not sent)
+--- returns the current status.
 function pc.subscriptions.wait_registered(customer_id, subscription_id, opts)
-  check_id("pc.subscriptions.wait_registered", "customer_id", customer_id)
-  check_id("pc.subscriptions.wait_registered", "subscription_id", subscription_id)
-  opts = check_opts("pc.subscriptions.wait_registered", opts, { timeout = "number" })
-  return call("subscriptions.wait_registered", { customer_id = customer_id, subscription_id = subscription_id, timeout = opts.timeout })
+  local fname = "pc.subscriptions.wait_registered"
+  opts = check_opts(fname, opts, { timeout = "number" })
+  return extra(core.wait_registered, check_string(fname, "customer_id", customer_id),
+    check_string(fname, "subscription_id", subscription_id), opts.timeout)
 end
 
-local CATALOG_OPTS = { country = "string", target_segment = "string", reservation_scope = "string" }
-
-pc.products = {}
---- Products for a market and target view: pc.products.list{country = "US", target_view = "AzureReservationsVM"}.
-function pc.products.list(opts)
-  opts = check_opts("pc.products.list", opts, { country = "string", target_view = "string", target_segment = "string", reservation_scope = "string" })
-  required_opts("pc.products.list", opts, { "country", "target_view" })
-  return list_all("products.list", opts)
-end
-function pc.products.get(product_id, opts)
-  check_id("pc.products.get", "product_id", product_id)
-  opts = check_opts("pc.products.get", opts, { country = "string", reservation_scope = "string" })
-  required_opts("pc.products.get", opts, { "country" })
-  return call("products.get", { product_id = product_id, country = opts.country, reservation_scope = opts.reservation_scope })
+--- Polls an order with backoff until it is completed (or failed/cancelled), or raises timeout.
+function pc.orders.wait_completed(customer_id, order_id, opts)
+  local fname = "pc.orders.wait_completed"
+  opts = check_opts(fname, opts, { timeout = "number" })
+  return extra(core.wait_completed, check_string(fname, "customer_id", customer_id),
+    check_string(fname, "order_id", order_id), opts.timeout)
 end
 
-pc.skus = {}
-function pc.skus.list(product_id, opts)
-  check_id("pc.skus.list", "product_id", product_id)
-  opts = check_opts("pc.skus.list", opts, CATALOG_OPTS)
-  required_opts("pc.skus.list", opts, { "country" })
-  return list_all("skus.list", { product_id = product_id, country = opts.country, target_segment = opts.target_segment, reservation_scope = opts.reservation_scope })
-end
-function pc.skus.get(product_id, sku_id, opts)
-  check_id("pc.skus.get", "product_id", product_id)
-  check_id("pc.skus.get", "sku_id", sku_id)
-  opts = check_opts("pc.skus.get", opts, { country = "string", reservation_scope = "string" })
-  required_opts("pc.skus.get", opts, { "country" })
-  return call("skus.get", { product_id = product_id, sku_id = sku_id, country = opts.country, reservation_scope = opts.reservation_scope })
-end
-
-pc.inventory = {}
---- Checks inventory: pc.inventory.check("US", {targetItems = {{productId = ..., skuId = ...}},
---- inventoryContext = {customerId = ..., azureSubscriptionId = ..., armRegionName = ...}}).
---- Returns the bare array of InventoryItem.
-function pc.inventory.check(country, request)
-  if type(country) ~= "string" or not country:match("^%a%a$") then
-    argerror("pc.inventory.check", "country must be an ISO alpha-2 code such as \"US\", got " .. tostring(country))
+--- Reservation details behind a reservedinstance artifact: pass the artifact's `link` (or its uri).
+local reservation_details = pc.entitlements.reservation_details
+function pc.entitlements.reservation_details(link)
+  local fname = "pc.entitlements.reservation_details"
+  local uri = type(link) == "table" and link.uri or link
+  if type(uri) ~= "string" or not sfind(uri, "/artifacts/", 1, true) then
+    argerror(fname, "expected an artifact link {uri = \"/customers/.../artifacts/reservedinstance/...\"}")
   end
-  return call("inventory.check", { country = country, body = body_of("pc.inventory.check", request, "request") })
+  local a = extra(core.link_arguments, "entitlements.reservation_details", uri)
+  return reservation_details(a.customer_id, a.artifact_type, a.group_id, a.line_item_id, a.resource_id)
 end
 
-pc.availabilities = {}
-function pc.availabilities.list(product_id, sku_id, opts)
-  check_id("pc.availabilities.list", "product_id", product_id)
-  check_id("pc.availabilities.list", "sku_id", sku_id)
-  opts = check_opts("pc.availabilities.list", opts, CATALOG_OPTS)
-  required_opts("pc.availabilities.list", opts, { "country" })
-  return list_all("availabilities.list", { product_id = product_id, sku_id = sku_id, country = opts.country, target_segment = opts.target_segment, reservation_scope = opts.reservation_scope })
-end
-function pc.availabilities.get(product_id, sku_id, availability_id, opts)
-  check_id("pc.availabilities.get", "product_id", product_id)
-  check_id("pc.availabilities.get", "sku_id", sku_id)
-  check_id("pc.availabilities.get", "availability_id", availability_id)
-  opts = check_opts("pc.availabilities.get", opts, { country = "string" })
-  required_opts("pc.availabilities.get", opts, { "country" })
-  return call("availabilities.get", { product_id = product_id, sku_id = sku_id, availability_id = availability_id, country = opts.country })
-end
-
-pc.carts = {}
---- Creates a cart (Partner Center's price quote; spends nothing). The market policy is checked
---- first: a customer in a market where Reserved VM Instances are not sold is refused.
-function pc.carts.create(customer_id, cart)
-  check_id("pc.carts.create", "customer_id", customer_id)
-  if type(cart) ~= "table" or type(cart.lineItems) ~= "table" or #cart.lineItems == 0 then
-    argerror("pc.carts.create", "cart must be a table with a non-empty lineItems array")
-  end
-  return call("carts.create", { customer_id = customer_id, body = json.encode(cart) })
-end
-function pc.carts.get(customer_id, cart_id)
-  check_id("pc.carts.get", "customer_id", customer_id)
-  check_id("pc.carts.get", "cart_id", cart_id)
-  return call("carts.get", { customer_id = customer_id, cart_id = cart_id })
-end
-function pc.carts.update(customer_id, cart_id, cart)
-  check_id("pc.carts.update", "customer_id", customer_id)
-  check_id("pc.carts.update", "cart_id", cart_id)
-  return call("carts.update", { customer_id = customer_id, cart_id = cart_id, body = body_of("pc.carts.update", cart, "cart") })
-end
---- Checks out a cart through the purchase gate and the journal (see pc.purchase).
---- opts: idempotency_key, plan (a table shown to the user and journaled).
-function pc.carts.checkout(customer_id, cart_id, opts)
-  check_id("pc.carts.checkout", "customer_id", customer_id)
-  check_id("pc.carts.checkout", "cart_id", cart_id)
-  opts = check_opts("pc.carts.checkout", opts, { idempotency_key = "string", plan = "table" })
-  return call("carts.checkout", { customer_id = customer_id, cart_id = cart_id,
-    idempotency_key = opts.idempotency_key, plan = opts.plan and json.encode(opts.plan) or nil })
-end
-
---- Buys a cart: the purchase gate (--allow-purchase or a confirmation at the terminal), the spend
---- and quantity caps, then an idempotent, journaled checkout. In a dry run nothing is sent.
+--- Buys a cart: the purchase gate (--allow-purchase or a "yes" for this purchase at the terminal),
+--- the spend and quantity caps on the cart Partner Center holds, then an idempotent, journaled
+--- checkout. In a dry run nothing is sent. A purchase already made is returned with
+--- `replayed = true` and its `original_date`, and nothing is bought.
 --- request: {customer = id, cart = cart table (from pc.carts.create), plan = table, idempotency_key = string}.
 function pc.purchase(request)
-  if type(request) ~= "table" then argerror("pc.purchase", "expected a table {customer = ..., cart = ...}") end
-  check_opts("pc.purchase", request, { customer = "string", cart = "table", plan = "table", idempotency_key = "string" })
-  required_opts("pc.purchase", request, { "customer", "cart" })
-  check_id("pc.purchase", "customer", request.customer)
-  return call("carts.checkout", {
-    -- only the cart's id: the gate reads the cart Partner Center holds, not this table
-    customer_id = request.customer, cart_id = check_id("pc.purchase", "cart.id", request.cart.id),
-    plan = request.plan and json.encode(request.plan) or nil,
-    idempotency_key = request.idempotency_key,
+  local fname = "pc.purchase"
+  if type(request) ~= "table" then argerror(fname, "expected a table {customer = ..., cart = ...}") end
+  check_opts(fname, request, { customer = "string", cart = "table", plan = "table", idempotency_key = "string" })
+  check_string(fname, "customer", request.customer)
+  if type(request.cart) ~= "table" then argerror(fname, "missing required option 'cart'") end
+  if request.cart.id == nil then
+    -- a dry run without --quote created no cart at Partner Center: it records the plan's lines
+    if pc.options.dry_run then
+      return extra(core.record_purchase, request.customer, json_encode(request.cart), request.plan and json_encode(request.plan) or nil)
+    end
+    argerror(fname, "cart.id is missing: create the cart with pc.carts.create first")
+  end
+  -- only the cart's id: the gate reads the cart Partner Center holds, not this table
+  return pc.carts.checkout(request.customer, request.cart.id, {
+    plan = request.plan, idempotency_key = request.idempotency_key,
   })
 end
 
 --- Runs the purchase gate for a cart without checking it out: refuses carts whose lines carry a
 --- Partner Center error (other than "subscription not registered yet"), plans above --max-quantity
---- or --max-spend, and, unless --allow-purchase, asks for confirmation at the terminal (the
---- checkout of the same purchase later in the run does not ask again). Call it before changing
+--- or --max-spend, and, unless --allow-purchase, asks for confirmation at the terminal; the next
+--- checkout of the same purchase in the run does not ask again (once). Call it before changing
 --- anything for a purchase (e.g. registering its subscription). In a dry run only the caps apply.
 --- request: {customer = id, cart = cart table, plan = table}. Returns true or raises policy_denied.
 function pc.purchase_check(request)
-  if type(request) ~= "table" then argerror("pc.purchase_check", "expected a table {customer = ..., cart = ...}") end
-  check_opts("pc.purchase_check", request, { customer = "string", cart = "table", plan = "table" })
-  required_opts("pc.purchase_check", request, { "customer", "cart" })
-  check_id("pc.purchase_check", "customer", request.customer)
-  return call("carts.preflight", {
-    customer_id = request.customer, cart_id = request.cart.id and tostring(request.cart.id) or nil,
-    cart = json.encode(request.cart), plan = request.plan and json.encode(request.plan) or nil,
-  })
-end
-
-pc.orders = {}
-function pc.orders.get(customer_id, order_id, opts)
-  check_id("pc.orders.get", "customer_id", customer_id)
-  check_id("pc.orders.get", "order_id", order_id)
-  opts = check_opts("pc.orders.get", opts, { include_price = "boolean" })
-  return call("orders.get", { customer_id = customer_id, order_id = order_id, include_price = opts.include_price })
-end
-local ORDER_LIST = { billing_type = "string", include_price = "boolean" }
---- A customer's orders; opts.billing_type = "onetime" lists reserved-instance orders only.
-function pc.orders.list(customer_id, opts)
-  check_id("pc.orders.list", "customer_id", customer_id)
-  opts = check_opts("pc.orders.list", opts, ORDER_LIST)
-  return list_all("orders.list", { customer_id = customer_id, billing_type = opts.billing_type, include_price = opts.include_price })
-end
-function pc.orders.each(customer_id, opts)
-  check_id("pc.orders.each", "customer_id", customer_id)
-  opts = check_opts("pc.orders.each", opts, ORDER_LIST)
-  return each("orders.list", { customer_id = customer_id, billing_type = opts.billing_type, include_price = opts.include_price })
-end
-function pc.orders.provisioning_status(customer_id, order_id)
-  check_id("pc.orders.provisioning_status", "customer_id", customer_id)
-  check_id("pc.orders.provisioning_status", "order_id", order_id)
-  return list_all("orders.provisioning_status", { customer_id = customer_id, order_id = order_id })
-end
---- Polls an order with backoff until it is completed (or failed/cancelled), or raises timeout.
-function pc.orders.wait_completed(customer_id, order_id, opts)
-  check_id("pc.orders.wait_completed", "customer_id", customer_id)
-  check_id("pc.orders.wait_completed", "order_id", order_id)
-  opts = check_opts("pc.orders.wait_completed", opts, { timeout = "number" })
-  return call("orders.wait_completed", { customer_id = customer_id, order_id = order_id, timeout = opts.timeout })
-end
-
-pc.entitlements = {}
---- A customer's entitlements; opts: entitlement_type ("reservedInstance", "software"), show_expiry.
-function pc.entitlements.list(customer_id, opts)
-  check_id("pc.entitlements.list", "customer_id", customer_id)
-  opts = check_opts("pc.entitlements.list", opts, { entitlement_type = "string", show_expiry = "boolean" })
-  return list_all("entitlements.list", { customer_id = customer_id, entitlement_type = opts.entitlement_type, show_expiry = opts.show_expiry })
-end
---- Reservation details behind a reservedinstance artifact: pass the artifact's `link` (or its uri).
-function pc.entitlements.reservation_details(link)
-  local uri = type(link) == "table" and link.uri or link
-  if type(uri) ~= "string" or not sfind(uri, "/artifacts/", 1, true) then
-    argerror("pc.entitlements.reservation_details", "expected an artifact link {uri = \"/customers/.../artifacts/reservedinstance/...\"}")
-  end
-  return call("entitlements.reservation_details", { uri = uri })
-end
-
-pc.invoices = {}
---- The account balance (/invoices/summary).
-function pc.invoices.balance() return call("invoices.balance", {}) end
---- Invoice summaries, one per currency.
-function pc.invoices.summaries() return list_all("invoices.summaries", {}) end
-function pc.invoices.list(opts)
-  opts = check_opts("pc.invoices.list", opts, { size = "integer" })
-  return list_all("invoices.list", { size = opts.size })
-end
-function pc.invoices.each(opts)
-  opts = check_opts("pc.invoices.each", opts, { size = "integer" })
-  return each("invoices.list", { size = opts.size })
-end
-function pc.invoices.get(invoice_id)
-  check_id("pc.invoices.get", "invoice_id", invoice_id)
-  return call("invoices.get", { invoice_id = invoice_id })
-end
-local LINE_ITEM_OPTS = { provider = "string", invoice_line_item_type = "string", size = "integer", currency_code = "string", period = "string" }
---- Streams an invoice's line items: for item in pc.invoices.each_line_item("G000024135") do ... end.
---- opts: provider ("onetime" default, "azure", "office"), invoice_line_item_type ("billinglineitems"
---- default, "usagelineitems"), size (page size, max 2000), currency_code, period.
-function pc.invoices.each_line_item(invoice_id, opts)
-  check_id("pc.invoices.each_line_item", "invoice_id", invoice_id)
-  opts = check_opts("pc.invoices.each_line_item", opts, LINE_ITEM_OPTS)
-  return each("invoices.line_items", { invoice_id = invoice_id, provider = opts.provider or "onetime",
-    invoice_line_item_type = opts.invoice_line_item_type or "billinglineitems", size = opts.size,
-    currency_code = opts.currency_code, period = opts.period })
-end
---- All of an invoice's line items in one table (prefer each_line_item for large invoices).
-function pc.invoices.line_items(invoice_id, opts)
-  check_id("pc.invoices.line_items", "invoice_id", invoice_id)
-  opts = check_opts("pc.invoices.line_items", opts, LINE_ITEM_OPTS)
-  return list_all("invoices.line_items", { invoice_id = invoice_id, provider = opts.provider or "onetime",
-    invoice_line_item_type = opts.invoice_line_item_type or "billinglineitems", size = opts.size,
-    currency_code = opts.currency_code, period = opts.period })
-end
---- Downloads the invoice statement PDF to `path` (which must be under an --allow-write
---- directory). Written to a temporary file and renamed. Returns the number of bytes.
-function pc.invoices.statement(invoice_id, path)
-  check_id("pc.invoices.statement", "invoice_id", invoice_id)
-  if type(path) ~= "string" or path == "" then argerror("pc.invoices.statement", "path must be a file path string") end
-  return call("invoices.statement", { invoice_id = invoice_id, path = path })
+  local fname = "pc.purchase_check"
+  if type(request) ~= "table" then argerror(fname, "expected a table {customer = ..., cart = ...}") end
+  check_opts(fname, request, { customer = "string", cart = "table", plan = "table" })
+  check_string(fname, "customer", request.customer)
+  if type(request.cart) ~= "table" then argerror(fname, "missing required option 'cart'") end
+  return extra(core.purchase_check, request.customer, request.cart.id and tostring(request.cart.id) or nil,
+    json_encode(request.cart), request.plan and json_encode(request.plan) or nil)
 end
 
 -- Policy, options, concurrency ---------------------------------------------------------------------
@@ -454,12 +315,12 @@ end
 pc.policy = {}
 --- Raises policy_denied if Reserved VM Instances are not sold in `country` (ISO alpha-2).
 function pc.policy.check_market(customer_id, country)
-  return call("policy.check_market", { customer_id = customer_id, country = country })
+  return extra(core.check_market, customer_id, country)
 end
 --- The markets where pcx refuses reserved-instance purchases.
-function pc.policy.excluded_markets() return call("policy.excluded_markets", {}) end
+function pc.policy.excluded_markets() return extra(core.excluded_markets) end
 
---- The run's options: json, dry_run, target ("sandbox" or the endpoint), allow_purchase.
+--- The run's options: json, dry_run, quote, allow_purchase.
 pc.options = core.options
 
 local async = require "async"

@@ -11,10 +11,15 @@ local args = require "args"
 local json = require "json"
 
 local M = {}
-local type, error, setmetatable, getmetatable, print = type, error, setmetatable, getmetatable, print
+local type, error, setmetatable, getmetatable, print, pairs, ipairs = type, error, setmetatable, getmetatable, print, pairs, ipairs
 
 local Playbook = { __name = "pcx.Playbook" }
 Playbook.__index = Playbook
+
+-- pcx's own options about money and the target: a playbook may not declare them, so that
+-- `pcx playbook run NAME --dry-run` always means pcx's dry run.
+local RESERVED = { "allow_purchase", "dry_run", "quote", "profile", "sandbox", "max_spend", "max_quantity",
+  "idempotency_key", "replay_window" }
 
 --- Declares a playbook; validates the declaration and returns it.
 function M.declare(t)
@@ -25,6 +30,14 @@ function M.declare(t)
   if type(t.summary) ~= "string" or t.summary == "" then error("playbook " .. t.name .. ": summary (one line) is required", 2) end
   if type(t.run) ~= "function" then error("playbook " .. t.name .. ": run must be a function(params)", 2) end
   t.params = t.params or {}
+  for _, r in ipairs(RESERVED) do
+    for name in pairs(t.params) do
+      if type(name) == "string" and name:gsub("%-", "_"):lower() == r then
+        error("playbook " .. t.name .. ": parameter --" .. r:gsub("_", "-") ..
+          " is pcx's own option (purchase safety or the target) and cannot be declared by a playbook; rename it", 2)
+      end
+    end
+  end
   args.validate(t.params, "playbook " .. t.name .. " params")
   setmetatable(t, Playbook)
   M.last = t

@@ -283,12 +283,19 @@ function M.cart_line(plan)
 end
 
 --- Creates (or refreshes) the cart that prices the plan; fills plan.cart, plan.unit_price,
---- plan.total (money). A cart spends nothing and expires after 7 days.
+--- plan.total (money). A cart spends nothing and expires after 7 days. In a dry run no cart is
+--- created unless --quote asks for one: the plan then has no price (plan.quote_recorded).
 function M.quote(plan)
   if getmetatable(plan) ~= Plan then bad("reservations.quote: expected a plan from reservations.plan, got " .. type(plan)) end
-  local cart = pc.carts.create(plan.customer, { lineItems = { M.cart_line(plan) } })
-  plan.cart = cart
-  local line = cart.lineItems and cart.lineItems[1] or {}
+  local line = M.cart_line(plan)
+  local cart = pc.carts.create(plan.customer, { lineItems = { line } })
+  if cart.dry_run then
+    -- recorded, not sent: the plan keeps the lines it would buy, without Partner Center's price
+    plan.cart, plan.quote_recorded = { lineItems = { line } }, true
+    return plan
+  end
+  plan.cart, plan.quote_recorded = cart, nil
+  line = cart.lineItems and cart.lineItems[1] or {}
   -- In a dry run the registration is recorded, not sent: Partner Center answers the quote for a
   -- subscription that is not registered yet with error 10011 on the line, but still prices it.
   -- Before a real purchase the same happens until the registration is sent (after the gate).
@@ -312,15 +319,8 @@ function M.quote(plan)
   return plan
 end
 
-local CART_HINTS = {
-  [10001] = "the catalog item id is not valid: availabilities rotate, plan again to fetch a fresh one",
-  [10003] = "no inventory for this SKU and region: try another region or SKU",
-  [10008] = "the subscription is not enabled for reserved instances",
-  [10009] = "the sandbox's purchase limit was reached",
-  [10010] = "check term, billing cycle (one_time), scope (Single/Shared) and duration",
-  [10011] = "register the subscription first: pc.subscriptions.register(customer, subscription) then wait_registered",
-}
-function M.cart_error_hint(code) return CART_HINTS[code] or "see Partner Center's cart error codes" end
+--- What to do about a cart line error code (pcx's one hint table).
+function M.cart_error_hint(code) return pc.errors.hint(code) or "see Partner Center's cart error codes" end
 
 --- A plain table describing the plan (for --json output and the journal).
 function Plan:summary()
@@ -333,6 +333,7 @@ function Plan:summary()
     unit_price = self.unit_price and self.unit_price:amount() or nil,
     total = self.total and self.total:amount() or nil,
     cart_id = self.cart and self.cart.id or nil,
+    quoted = not self.quote_recorded,
   }
 end
 
@@ -368,7 +369,9 @@ end
 
 --- Buys the plan: registration (if needed), price quote, purchase gate, idempotent checkout,
 --- then waits for the order and its entitlement. opts: idempotency_key, wait (default true),
---- timeout (seconds, default 600). Returns {order, entitlement, reservation, plan}.
+--- timeout (seconds, default 600). Returns {order, entitlement, reservation, plan, journal_id},
+--- with replayed = true and original_date when the purchase was already made (nothing was
+--- bought now), or {dry_run = true, ...} in a dry run.
 function M.purchase(plan, opts)
   if getmetatable(plan) ~= Plan then bad("reservations.purchase: expected a plan from reservations.plan, got " .. type(plan)) end
   opts = opts or {}
@@ -387,9 +390,13 @@ function M.purchase(plan, opts)
     customer = plan.customer, cart = plan.cart, plan = plan:summary(),
     idempotency_key = opts.idempotency_key,
   }
+  local replay = result.replayed and { replayed = true, original_date = result.original_date } or nil
   if result.dry_run then
-    -- nothing was sent: the checkout (and any registration) was recorded in the journal
-    return { dry_run = true, plan = plan, journal_id = result.journal_id, recorded = result.recorded }
+    -- nothing was sent: the checkout (and any registration) was recorded in the journal, or the
+    -- journal already holds this purchase (a replay)
+    local order = replay and result.orders and result.orders[1] or nil
+    return { dry_run = true, plan = plan, journal_id = result.journal_id, recorded = result.recorded, order = order,
+      replayed = replay and true or nil, original_date = replay and replay.original_date or nil, notes = result.notes }
   end
   local order = result.orders and result.orders[1]
   if not order then
@@ -398,7 +405,8 @@ function M.purchase(plan, opts)
       message = "checkout created no order: " .. tostring(e.description or "no reason given"),
       hint = "see `pcx journal list`; re-running the same purchase is safe" }, 2)
   end
-  local out = { order = order, plan = plan, journal_id = result.journal_id }
+  local out = { order = order, plan = plan, journal_id = result.journal_id,
+    replayed = replay and true or nil, original_date = replay and replay.original_date or nil }
   if opts.wait == false then return out end
   out.order = pc.orders.wait_completed(plan.customer, order.id, { timeout = opts.timeout })
   out.entitlement = M.entitlement_for(plan.customer, order.id)

@@ -590,7 +590,7 @@ def rate_limit(pcx: str, rep: Report) -> None:
 
 def latency(pcx: str, rep: Report) -> None:
     log(f"5. latency: {LISTS} entitlement lists against a 50 ms delay, sequential vs pc.map concurrency {CONCURRENCY}")
-    with Sandbox(pcx, ["--rate-limit", "off", "--faults", "listEntitlements=rate:1:delay=50ms"], "latency") as sb:
+    with Sandbox(pcx, ["--rate-limit", "off", "--faults", "entitlements.list=rate:1:delay=50ms"], "latency") as sb:
         env = client_env(sb)
         seq, par = [], []
         for _ in range(REPEAT):

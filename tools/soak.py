@@ -80,21 +80,21 @@ def log(msg):
 def fault_mix(r):
     """A random fault spec: 2-4 rules from the menu, rates drawn at random."""
     menu = [
-        lambda: f"checkout=rate:{r.uniform(0.3, 0.7):.2f}:drop-after",
-        lambda: f"createCart=rate:{r.uniform(0.3, 0.7):.2f}:drop-after",
-        lambda: f"checkout=rate:{r.uniform(0.2, 0.5):.2f}:drop-before",
-        lambda: f"checkout=rate:{r.uniform(0.3, 0.7):.2f}:{r.choice([500, 502, 503, 504])}",
-        lambda: f"checkout={r.randint(3, 6)}*drop-after",       # outlasts the client's retries: failed runs
-        lambda: f"checkout={r.randint(3, 6)}*503",
-        lambda: f"createCart={r.randint(3, 5)}*drop-after",
-        lambda: f"createCart=rate:{r.uniform(0.2, 0.5):.2f}:{r.choice([500, 503])}",
-        lambda: f"getOrder=rate:{r.uniform(0.2, 0.5):.2f}:{r.choice([500, 503, 504])}",
-        lambda: f"getOrder=rate:{r.uniform(0.05, 0.2):.2f}:malformed",
-        lambda: f"getCustomer=rate:{r.uniform(0.1, 0.4):.2f}:429",
-        lambda: f"listEntitlements=rate:{r.uniform(0.1, 0.4):.2f}:503",
-        lambda: f"getRegistrationStatus=rate:{r.uniform(0.1, 0.4):.2f}:expired-token",
-        lambda: f"getCart=rate:{r.uniform(0.1, 0.3):.2f}:delay=6s",
-        lambda: f"listAvailabilities=rate:{r.uniform(0.1, 0.3):.2f}:delay=6s",
+        lambda: f"carts.checkout=rate:{r.uniform(0.3, 0.7):.2f}:drop-after",
+        lambda: f"carts.create=rate:{r.uniform(0.3, 0.7):.2f}:drop-after",
+        lambda: f"carts.checkout=rate:{r.uniform(0.2, 0.5):.2f}:drop-before",
+        lambda: f"carts.checkout=rate:{r.uniform(0.3, 0.7):.2f}:{r.choice([500, 502, 503, 504])}",
+        lambda: f"carts.checkout={r.randint(3, 6)}*drop-after",       # outlasts the client's retries: failed runs
+        lambda: f"carts.checkout={r.randint(3, 6)}*503",
+        lambda: f"carts.create={r.randint(3, 5)}*drop-after",
+        lambda: f"carts.create=rate:{r.uniform(0.2, 0.5):.2f}:{r.choice([500, 503])}",
+        lambda: f"orders.get=rate:{r.uniform(0.2, 0.5):.2f}:{r.choice([500, 503, 504])}",
+        lambda: f"orders.get=rate:{r.uniform(0.05, 0.2):.2f}:malformed",
+        lambda: f"customers.get=rate:{r.uniform(0.1, 0.4):.2f}:429",
+        lambda: f"entitlements.list=rate:{r.uniform(0.1, 0.4):.2f}:503",
+        lambda: f"subscriptions.registration_status=rate:{r.uniform(0.1, 0.4):.2f}:expired-token",
+        lambda: f"carts.get=rate:{r.uniform(0.1, 0.3):.2f}:delay=6s",
+        lambda: f"availabilities.list=rate:{r.uniform(0.1, 0.3):.2f}:delay=6s",
         lambda: f"*=rate:{r.uniform(0.03, 0.12):.2f}:503",
         lambda: f"*=rate:{r.uniform(0.03, 0.12):.2f}:429",
         lambda: f"*=rate:{r.uniform(0.02, 0.08):.2f}:expired-token",
@@ -111,7 +111,7 @@ def fault_mix(r):
         routes.add(route)
         rules.append(rule)
     if MALFORMED_CHECKOUT:   # every mix: the checkout answers are sometimes truncated
-        rules = [x for x in rules if not x.startswith("checkout=")] + [f"checkout=rate:{r.uniform(0.05, 0.2):.2f}:malformed"]
+        rules = [x for x in rules if not x.startswith("carts.checkout=")] + [f"carts.checkout=rate:{r.uniform(0.05, 0.2):.2f}:malformed"]
     return ";".join(rules)
 
 
@@ -478,7 +478,7 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
     log_entries = sandbox.admin("GET", "requests")["requests"]
     faults = Counter(e["fault"] for e in log_entries if e.get("fault"))
     statuses = Counter(e["status"] for e in log_entries)
-    checkouts = [e for e in log_entries if e["route"] == "checkout"]
+    checkouts = [e for e in log_entries if e["route"] == "carts.checkout"]
     mutating_checkouts = [e for e in checkouts if e["mutated"] and not e["replayed"]]
     pair_runs = [i for i in ran if any(a.get("concurrent") for a in i.attempts)]
     split = [i.key for i in pair_runs
@@ -579,7 +579,7 @@ def report(sandbox, intents, ran, gave_up, phases, baseline, data_dir, workdir, 
             w(v[:220])
         w("```\n")
     w("## Known issue: a truncated 200 on checkout (`SOAK_MALFORMED_CHECKOUT=1`)\n")
-    w("Off by default because it makes the soak fail until it is fixed. With `checkout=malformed` the sandbox commits "
+    w("Off by default because it makes the soak fail until it is fixed. With `carts.checkout=malformed` the sandbox commits "
       "the order and answers 200 with a truncated body. pcx journals the checkout as `succeeded` with the unreadable "
       "body as its outcome (`Sources/PCXHost/PurchaseGate.swift`, `journal.update(... state: .succeeded, outcome: "
       "response.text)` after `checkoutCart`), the run fails with `pcx: error: stdlib/pc.lua:130: json.decode: "

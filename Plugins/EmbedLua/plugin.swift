@@ -1,15 +1,21 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds the Lua stdlib (`stdlib/`, `stdlib/meta/`) and the shipped playbooks (`scripts/`)
-/// into the target as Swift string literals, so an installed `pcx` works from any directory.
+/// Embeds Lua into a target as Swift string literals, so an installed `pcx` works from any
+/// directory: the target's own `lua/` folder (pcx's Lua that is not a stdlib module), and for
+/// `PCXHost` also the stdlib (`stdlib/`, `stdlib/meta/`) and the shipped playbooks (`scripts/`).
 @main
 struct EmbedLua: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
         let fm = FileManager.default
         var inputs: [URL] = []
-        for dir in ["stdlib", "stdlib/meta", "scripts"] {
+        var dirs = target.name == "PCXHost" ? ["stdlib", "stdlib/meta", "scripts"] : []
+        if let module = target as? SourceModuleTarget {
+            let own = module.directoryURL.appending(path: "lua").path
+            dirs.append(String(own.dropFirst(root.path.hasSuffix("/") ? root.path.count : root.path.count + 1)))
+        }
+        for dir in dirs {
             let url = root.appending(path: dir)
             let names = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
             for name in names.sorted() where name.hasSuffix(".lua") {

@@ -20,6 +20,6 @@ public struct CLILogHandler: LogHandler {
         let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let details = all.isEmpty ? "" : " (" + all.keys.sorted().map { "\($0)=\(all[$0]!)" }.joined(separator: ", ") + ")"
         let name = event.level == .warning ? "warning" : event.level.rawValue
-        FileHandle.standardError.write(Data("pcx: \(name): \(event.message)\(details)\n".utf8))
+        writeAll(2, "pcx: \(name): \(event.message)\(details)\n")
     }
 }

@@ -6,12 +6,9 @@ import PartnerCenter
 /// the next run, makes only the calls a careful person would: availabilities (whose ids rotate),
 /// inventory and everything that changes are always fetched.
 ///
-/// Entries live `PCX_CATALOG_TTL` seconds (default 86400; `0` disables the cache) and are keyed by
+/// Only operations the catalogue marks `cacheable` are cached. Entries live `PCX_CATALOG_TTL` seconds (default 86400; `0` disables the cache) and are keyed by
 /// target and request. Only complete, single-page 200 responses are stored.
 final class CatalogCache: Sendable {
-    /// Operations whose responses are cached.
-    static let cacheable: Set<String> = ["products.list", "products.get", "skus.list", "skus.get"]
-
     private let db: DatabaseQueue
     let ttl: TimeInterval
 

@@ -1,4 +1,6 @@
 import Foundation
+import PartnerCenter
+import PartnerCenterModels
 
 extension PCXCommands {
     /// `pcx journal list`: the newest entries, as a table or JSON.
@@ -53,7 +55,7 @@ extension PCXCommands {
                 if let plan = e.plan { lines.append("plan         \(plan)") }
                 if let outcome = e.outcome { lines.append("outcome      \(outcome)") }
                 if let error = e.error { lines.append("error        \(error)") }
-                print(lines.joined(separator: "\n"))
+                print(lines.map { visible($0) }.joined(separator: "\n"))
             }
             return ExitCode.ok.rawValue
         } catch {
@@ -65,12 +67,30 @@ extension PCXCommands {
     /// A short description of an entry's result (order ids for checkouts).
     static func summary(of e: JournalEntry) -> String {
         if let error = e.error { return String(error.prefix(60)) }
-        guard let outcome = e.outcome, let data = outcome.data(using: .utf8),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "" }
-        if let orders = obj["orders"] as? [[String: Any]] {
-            return orders.compactMap { $0["id"] as? String }.map { "order \($0)" }.joined(separator: ", ")
+        guard let outcome = e.outcome,
+              let result = try? PartnerCenterJSON.decode(CartCheckoutResult.self, from: Data(outcome.utf8)) else { return "" }
+        return (result.orders ?? []).map { "order \($0.id)" }.joined(separator: ", ")
+    }
+
+    /// `pcx journal resolve ID --not-bought`: closes an unfinished purchase the user says was not
+    /// made, after checking the customer's orders at the same Partner Center: an order found is
+    /// recorded instead (and nothing is marked).
+    public static func journalResolve(id: Int64, notBought: Bool, options: HostOptions) async -> Int32 {
+        guard notBought else {
+            printError("pcx: say what happened: pcx journal resolve \(id) --not-bought\n  hint: an order that was placed is found by re-running the purchase")
+            return ExitCode.usage.rawValue
         }
-        return ""
+        let session = Session(options: options, script: "journal resolve")
+        defer { Task { await session.shutdown() } }
+        do {
+            let message = try await JournalResolver(session: session).markNotBought(id)
+            print(visible(message))
+            return ExitCode.ok.rawValue
+        } catch {
+            let report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+            printError(options.json ? report.json : report.text(debug: false))
+            return report.error.exitStatus
+        }
     }
 }
 
@@ -162,6 +182,7 @@ func encodeJSON<T: Encodable>(_ v: T) throws -> String {
 
 /// An aligned text table.
 func textTable(header: [String], rows: [[String]]) -> String {
+    let rows = rows.map { $0.map { visible($0) } }
     var widths = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
     func line(_ cells: [String]) -> String {
@@ -173,5 +194,15 @@ func textTable(header: [String], rows: [[String]]) -> String {
 
 /// Writes a line to standard error.
 func printError(_ s: String, newline: Bool = true) {
-    FileHandle.standardError.write(Data((s.hasSuffix("\n") || !newline ? s : s + "\n").utf8))
+    writeAll(2, s.hasSuffix("\n") || !newline ? s : s + "\n")
+}
+
+/// Writes all of `text` to file descriptor `fd`, retrying when a signal interrupts the write
+/// (pcx's timers signal threads; Foundation's FileHandle.write traps on EINTR).
+public func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n > 0 { bytes = bytes.dropFirst(n) } else if n < 0 && errno == EINTR { continue } else { return }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LuaRuntime
+import PartnerCenter
 
 extension PCXCommands {
     /// `pcx run SCRIPT ARGS...`.
@@ -111,12 +112,13 @@ extension PCXCommands {
             try await InterruptHandler.shared.run(host.vm) { try await body(host) }
             return ExitCode.ok.rawValue
         } catch let error as LuaError {
-            let rendered = render(error)
+            let rendered = render(error, debug: session.options.debug, json: session.options.json)
             if !rendered.text.isEmpty { printError(rendered.text) }
             return rendered.exitCode
         } catch {
-            printError("pcx: \(error)")
-            return ExitCode.failure.rawValue
+            let report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+            printError(session.options.json ? report.json : report.text(debug: session.options.debug))
+            return report.error.exitStatus
         }
     }
 }
@@ -131,26 +133,43 @@ struct PlaybookSource {
     var chunkName: String
     /// `shipped`, `./playbooks`, or the config directory.
     var origin: String
+    /// It replaces a shipped playbook of the same name (the run says so).
+    var shadowsShipped = false
 }
 
 extension PCXCommands {
-    /// Every playbook: `./playbooks/`, then the config directory's `playbooks/`, then the shipped
-    /// ones; a name found earlier hides the same name later.
+    /// Every playbook: the shipped ones, the user's in `$PCX_CONFIG_DIR/playbooks/` (which may
+    /// replace a shipped one: `playbook list` marks it and the run announces it), and
+    /// `./playbooks/` (new names only: a file there named like a shipped or user playbook is
+    /// ignored, see ``ignoredPlaybooks(paths:)``; run it by its path instead).
     static func playbooks(paths: PCXPaths = PCXPaths()) -> [String: PlaybookSource] {
         var out: [String: PlaybookSource] = [:]
         for (name, source) in EmbeddedSources.playbooks {
             out[name] = PlaybookSource(name: name, source: source, chunkName: "scripts/\(name).lua", origin: "shipped")
         }
-        for (dir, origin) in [(paths.playbooks.path, paths.playbooks.path), ("playbooks", "./playbooks")] {
-            guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            for file in files where file.hasSuffix(".lua") {
-                let name = String(file.dropLast(4))
-                if let text = try? String(contentsOfFile: dir + "/" + file, encoding: .utf8) {
-                    out[name] = PlaybookSource(name: name, source: text, chunkName: dir + "/" + file, origin: origin)
-                }
-            }
+        for (name, file) in playbookFiles(in: paths.playbooks.path) {
+            let shadows = out[name]?.origin == "shipped"
+            out[name] = PlaybookSource(name: name, source: file.source, chunkName: file.path, origin: paths.playbooks.path,
+                                       shadowsShipped: shadows)
+        }
+        for (name, file) in playbookFiles(in: "playbooks") where out[name] == nil {
+            out[name] = PlaybookSource(name: name, source: file.source, chunkName: file.path, origin: "./playbooks")
         }
         return out
+    }
+
+    /// Files in `./playbooks/` that are not used because a shipped or user playbook has their name.
+    static func ignoredPlaybooks(paths: PCXPaths = PCXPaths()) -> [String] {
+        let used = Set(EmbeddedSources.playbooks.keys).union(playbookFiles(in: paths.playbooks.path).map(\.0))
+        return playbookFiles(in: "playbooks").map(\.0).filter { used.contains($0) }.sorted()
+    }
+
+    private static func playbookFiles(in dir: String) -> [(String, (path: String, source: String))] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return files.filter { $0.hasSuffix(".lua") }.sorted().compactMap { file in
+            guard let text = try? String(contentsOfFile: dir + "/" + file, encoding: .utf8) else { return nil }
+            return (String(file.dropLast(4)), (dir + "/" + file, text))
+        }
     }
 
     static func findPlaybook(_ name: String) -> PlaybookSource? {
@@ -192,11 +211,14 @@ extension PCXCommands {
             do { summary = try await describePlaybook(p, expression: "pb.summary") } catch {
                 summary = "(cannot load: \(error))"
             }
-            rows.append([p.name, p.origin, summary])
-            items.append(#"{"name":\#(jsonString(p.name)),"origin":\#(jsonString(p.origin)),"summary":\#(jsonString(summary))}"#)
+            rows.append([p.name, p.origin + (p.shadowsShipped ? " (replaces the shipped one)" : ""), summary])
+            items.append(#"{"name":\#(jsonString(p.name)),"origin":\#(jsonString(p.origin)),"replaces_shipped":\#(p.shadowsShipped),"summary":\#(jsonString(summary))}"#)
         }
         if json { print("[" + items.joined(separator: ",") + "]") } else {
             print(textTable(header: ["Playbook", "From", "Summary"], rows: rows))
+            for name in ignoredPlaybooks() {
+                print("\nignored: ./playbooks/\(name).lua has the name of a shipped or user playbook; run it by path: pcx run playbooks/\(name).lua")
+            }
             print("\n`pcx playbook show NAME` lists a playbook's parameters; `pcx playbook run NAME --help` too.")
         }
         return ExitCode.ok.rawValue
@@ -224,6 +246,9 @@ extension PCXCommands {
         guard let p = findPlaybook(name) else { return unknownPlaybook(name) }
         if arguments.contains("--help") || arguments.contains("-h") {
             return await playbookShow(name: name, json: false)
+        }
+        if p.shadowsShipped {
+            printError("pcx: playbook \(p.name) comes from \(p.chunkName), not the shipped one (`pcx playbook list` shows where each comes from)")
         }
         let session = Session(options: options, script: p.chunkName)
         return await withHost(session) { host in

@@ -1,21 +1,35 @@
 import Crypto
 import Foundation
 import GRDB
+import PartnerCenter
 
 /// One mutating call recorded in the purchase journal.
 public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     /// The state of a journaled operation.
-    public enum State: String, Codable, Sendable, DatabaseValueConvertible {
-        /// Written before the request was sent; the outcome is not known (yet).
+    public enum State: String, Codable, Sendable, DatabaseValueConvertible, CaseIterable {
+        /// Written before the request was sent; no answer yet (a run killed while sending leaves
+        /// it so). Resumed by the next run, like `unknown`.
         case pending
+        /// An attempt may have reached Partner Center and its outcome is unknown (a dropped
+        /// connection, a timeout, 5xx, and every answer after one of those). Resumed by the next
+        /// run with the same request id; closed only by an order found, or by the user
+        /// (`pcx journal resolve ID --not-bought`).
+        case unknown
         /// Partner Center answered with success.
         case succeeded
-        /// Partner Center answered with a definitive error.
+        /// Partner Center answered with a definitive error about the only attempt, or the call
+        /// never left pcx.
         case failed
         /// Recorded by a dry run instead of being sent.
         case recorded
         /// Refused by pcx's policy (market, gate, spend cap) before anything was sent.
         case refused
+        /// The user, or evidence pcx found (the cart is still active and was changed), says the
+        /// purchase was not made; the customer's orders were checked first.
+        case notBought = "not_bought"
+
+        /// Still open: resumed, never bought again.
+        public var isOpen: Bool { self == .pending || self == .unknown }
     }
 
     public static let databaseTableName = "journal"
@@ -48,13 +62,18 @@ public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, Mutab
     public var outcome: String?
     /// The error once known (message, no secrets).
     public var error: String?
-    /// The target the call went to (`sandbox` or the endpoint host).
+    /// The canonical target the call went to (`tenant@endpoint`, see `CanonicalTarget`).
     public var target: String
+    /// What a purchase buys, canonically (its cart's lines); a resume compares the cart Partner
+    /// Center holds against it.
+    public var intent: String? = nil
+    /// The entry spends money (one open entry per purchase).
+    public var money: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case id, createdAt = "created_at", updatedAt = "updated_at", operation, customer, script
         case bodyHash = "body_hash", requestId = "request_id", idempotencyKey = "idempotency_key"
-        case cartId = "cart_id", state, plan, outcome, error, target
+        case cartId = "cart_id", state, plan, outcome, error, target, intent, money
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -65,9 +84,9 @@ public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, Mutab
 ///
 /// - opening is idempotent: the schema is created with `IF NOT EXISTS` inside one
 ///   `BEGIN IMMEDIATE` transaction, so concurrent first opens of a new file all succeed;
-/// - a checkout is *claimed* in one `BEGIN IMMEDIATE` transaction (``claim(_:)``), and a partial
-///   unique index allows at most one `pending` checkout per idempotency key and target, so two
-///   runs of the same purchase cannot both send a new checkout;
+/// - a purchase is *claimed* in one `BEGIN IMMEDIATE` transaction (``claim(_:legacyTarget:replayableSince:)``),
+///   and a partial unique index allows at most one open (pending or unknown) purchase per
+///   idempotency key, operation and target, so two runs of the same purchase cannot both send it;
 /// - outcomes are compare-and-set (``update(id:state:outcome:error:from:)``): a late failure
 ///   never overwrites a recorded success;
 /// - the file is created mode 0600 (its directory 0700): it holds customers' purchase plans.
@@ -86,10 +105,8 @@ public final class Journal: Sendable {
             db = try DatabaseQueue(path: url.path, configuration: config)
             try db.writeWithoutTransaction { try Self.migrate($0) }
         } catch {
-            throw HostError(
-                code: .invalidArgument,
-                message: "cannot open the purchase journal at \(url.path): \(error)",
-                hint: "check the permissions of \(url.deletingLastPathComponent().path) or set PCX_DATA_DIR")
+            throw usage("cannot open the purchase journal at \(url.path): \(journalProblem(error))",
+                        hint: "check the permissions of \(url.deletingLastPathComponent().path) or set PCX_DATA_DIR")
         }
     }
 
@@ -122,7 +139,7 @@ public final class Journal: Sendable {
     private static func createPrivately(_ url: URL) throws {
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw HostError(code: .invalidArgument, message: "cannot create \(url.path): \(String(cString: strerror(errno)))")
+            throw usage("cannot create \(url.path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var info = stat()
@@ -130,8 +147,7 @@ public final class Journal: Sendable {
     }
 
     /// The schema, created idempotently in one immediate transaction (safe when several processes
-    /// open a new journal at once). Journals written by earlier versions (GRDB's migrator, same
-    /// table) are used as they are.
+    /// open a new journal at once), then brought to the current version (`PRAGMA user_version`).
     static func migrate(_ db: Database) throws {
         try db.inTransaction(.immediate) {
             try db.execute(sql: """
@@ -153,19 +169,40 @@ public final class Journal: Sendable {
                   target TEXT NOT NULL)
                 """)
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS journal_on_idempotency_key ON journal(idempotency_key)")
-            do {
-                try db.execute(sql: """
-                    CREATE UNIQUE INDEX IF NOT EXISTS journal_one_pending_checkout
-                    ON journal(idempotency_key, operation, target)
-                    WHERE state = 'pending' AND operation = 'checkout'
-                    """)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                // A journal from an earlier version already holds two unfinished attempts of one
-                // purchase: keep them (they are resumed one at a time); claims stay atomic through
-                // the immediate transaction in `claim`.
-            }
+            if try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < 2 { try upgradeToVersion2(db) }
             return .commit
         }
+    }
+
+    /// Version 2: operations named as the catalogue names them, canonical targets, the purchase's
+    /// intent and money flag, and one open (pending or unknown) entry per purchase.
+    private static func upgradeToVersion2(_ db: Database) throws {
+        let columns = try db.columns(in: "journal").map(\.name)
+        if !columns.contains("intent") { try db.execute(sql: "ALTER TABLE journal ADD COLUMN intent TEXT") }
+        if !columns.contains("money") { try db.execute(sql: "ALTER TABLE journal ADD COLUMN money INTEGER NOT NULL DEFAULT 0") }
+        // names written by versions before the operation catalogue
+        for (old, new) in [("checkout", "carts.checkout"), ("register_subscription", "subscriptions.register"),
+                           ("create_cart", "carts.create"), ("update_cart", "carts.update")] {
+            try db.execute(sql: "UPDATE journal SET operation = ? WHERE operation = ?", arguments: [new, old])
+        }
+        try db.execute(sql: "UPDATE journal SET money = 1 WHERE operation = ?", arguments: ["carts.checkout"])
+        for row in try Row.fetchAll(db, sql: "SELECT DISTINCT target FROM journal") {
+            let old: String = row["target"]
+            guard !old.contains("@") else { continue }
+            try db.execute(sql: "UPDATE journal SET target = ? WHERE target = ?", arguments: [CanonicalTarget.canonicalEndpoint(old), old])
+        }
+        try db.execute(sql: "DROP INDEX IF EXISTS journal_one_pending_checkout")
+        do {
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX IF NOT EXISTS journal_one_open_purchase
+                ON journal(idempotency_key, operation, target) WHERE money = 1 AND state IN ('pending', 'unknown')
+                """)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            // A journal from an earlier version already holds two unfinished attempts of one
+            // purchase: keep them (they are resumed one at a time); claims stay atomic through
+            // the immediate transaction in `claim`.
+        }
+        try db.execute(sql: "PRAGMA user_version = 2")
     }
 
     /// Inserts an entry and returns it with its id. Durable when this returns.
@@ -183,24 +220,27 @@ public final class Journal: Sendable {
         }
     }
 
-    /// What ``claim(_:)`` found.
+    /// What ``claim(_:replayableSince:)`` found.
     public enum Claim: Sendable, Equatable {
-        /// No earlier attempt was unfinished or completed: the new entry was inserted as pending.
+        /// No open or replayable attempt: the new entry was inserted as pending.
         case claimed(JournalEntry)
-        /// The newest real attempt for the same purchase (pending or succeeded); nothing inserted.
+        /// The newest real attempt for the same key: open (pending, unknown) or a success that may
+        /// be replayed; nothing inserted.
         case existing(JournalEntry)
     }
 
     /// Atomically finds the newest real attempt (not a dry run's record) with the entry's
-    /// idempotency key, operation and target; when it is `pending` or `succeeded` returns it,
-    /// otherwise inserts `entry` (state pending). One `BEGIN IMMEDIATE` transaction: of two runs
-    /// claiming the same purchase at once, exactly one inserts, the other sees its entry.
-    public func claim(_ entry: JournalEntry) throws -> Claim {
+    /// idempotency key, operation and target (or its legacy form `legacyTarget`); when it is open
+    /// (pending, unknown), or succeeded at or after `replayableSince` (nil: any time), returns
+    /// it, otherwise inserts `entry` (state pending). One `BEGIN IMMEDIATE` transaction: of two
+    /// runs claiming the same purchase at once, exactly one inserts, the other sees its entry.
+    public func claim(_ entry: JournalEntry, legacyTarget: String? = nil, replayableSince: Date? = nil) throws -> Claim {
         try db.writeWithoutTransaction { db in
             var result: Claim?
             try db.inTransaction(.immediate) {
-                if let prev = try Self.latest(db, idempotencyKey: entry.idempotencyKey, operation: entry.operation, target: entry.target),
-                   prev.state == .pending || prev.state == .succeeded {
+                if let prev = try Self.latest(db, idempotencyKey: entry.idempotencyKey, operation: entry.operation,
+                                              targets: [entry.target] + (legacyTarget.map { [$0] } ?? [])),
+                   prev.state.isOpen || (prev.state == .succeeded && replayableSince.map { prev.updatedAt >= $0 } ?? true) {
                     result = .existing(prev)
                 } else {
                     var e = entry
@@ -236,18 +276,20 @@ public final class Journal: Sendable {
         }
     }
 
-    static func latest(_ db: Database, idempotencyKey: String, operation: String, target: String) throws -> JournalEntry? {
+    static func latest(_ db: Database, idempotencyKey: String, operation: String, targets: [String]) throws -> JournalEntry? {
         try JournalEntry
             .filter(Column("idempotency_key") == idempotencyKey && Column("operation") == operation
-                && Column("target") == target && Column("state") != JournalEntry.State.recorded.rawValue)
+                && targets.contains(Column("target")) && Column("state") != JournalEntry.State.recorded.rawValue)
             .order(Column("id").desc)
             .fetchOne(db)
     }
 
-    /// The most recent real attempt (not a dry run's record) for an idempotency key, target and
-    /// operation, if any.
-    public func latest(idempotencyKey: String, operation: String, target: String) throws -> JournalEntry? {
-        try db.read { db in try Self.latest(db, idempotencyKey: idempotencyKey, operation: operation, target: target) }
+    /// The most recent real attempt (not a dry run's record) for an idempotency key, operation
+    /// and target (or its legacy form), if any.
+    public func latest(idempotencyKey: String, operation: String, target: String, legacyTarget: String? = nil) throws -> JournalEntry? {
+        try db.read { db in
+            try Self.latest(db, idempotencyKey: idempotencyKey, operation: operation, targets: [target] + (legacyTarget.map { [$0] } ?? []))
+        }
     }
 
     /// The most recent entries, newest first.

@@ -5,8 +5,8 @@ import PartnerCenter
 /// The metatable name of structured errors in Lua (`pc.Error`).
 let pcErrorMetatable = "pc.Error"
 
-/// Builds the Lua `pc.Error` table for a Partner Center error. Never contains secrets: the
-/// client's errors are redacted at the source.
+/// Builds the Lua `pc.Error` table for an error. Never contains secrets: the client's errors
+/// are redacted at the source.
 func luaErrorTable(_ e: PartnerCenterError) -> LuaValue {
     var fields: [String: LuaValue] = [
         "code": LuaValue(e.category.rawValue),
@@ -20,13 +20,7 @@ func luaErrorTable(_ e: PartnerCenterError) -> LuaValue {
     if let p = e.path { fields["path"] = LuaValue(p) }
     if let h = e.hint { fields["hint"] = LuaValue(h) }
     if let r = e.retryAfterSeconds { fields["retry_after"] = .number(r) }
-    return .table(LuaTable(fields: fields, metatableName: pcErrorMetatable))
-}
-
-/// Builds the Lua `pc.Error` table for one of pcx's own errors.
-func luaErrorTable(_ e: HostError) -> LuaValue {
-    var fields: [String: LuaValue] = ["code": LuaValue(e.code.rawValue), "message": LuaValue(e.message)]
-    if let h = e.hint { fields["hint"] = LuaValue(h) }
+    if e.outcomeUnknown { fields["outcome_unknown"] = true }
     return .table(LuaTable(fields: fields, metatableName: pcErrorMetatable))
 }
 
@@ -35,19 +29,15 @@ extension PartnerCenterError: LuaRaisable {
     public var luaErrorValue: LuaValue { luaErrorTable(self) }
 }
 
-extension HostError: LuaRaisable {
-    /// The `pc.Error` table raised in Lua.
-    public var luaErrorValue: LuaValue { luaErrorTable(self) }
-}
-
 /// Converts any error thrown by host code into something Lua can raise with a stable shape.
 func raisable(_ error: any Error) -> any Error {
     switch error {
-    case is PartnerCenterError, is HostError, is LuaRaise: return error
+    case is PartnerCenterError, is LuaRaise: return error
+    case let e as JournalWriteError: return e.reported
     case is CancellationError:
         return PartnerCenterError(category: .cancelled, message: "the request was cancelled")
     default:
-        return HostError(code: .scriptError, message: "\(error)")
+        return PartnerCenterError(category: .scriptError, message: "\(error)")
     }
 }
 
@@ -57,60 +47,138 @@ struct RenderedFailure {
     var exitCode: Int32
 }
 
-/// Renders a Lua error as pcx prints it: one line a person can act on, then the details and
-/// the traceback (design.md §5).
-func render(_ error: LuaError, showTraceback: Bool = true) -> RenderedFailure {
-    var exit: Int32 = ExitCode.failure.rawValue
-    var lines: [String] = []
+/// One error as pcx reports it: the error, where in the user's script it happened, the Lua
+/// traceback. The only place errors are turned into text (``text(debug:)``) or JSON (``json``).
+struct ErrorReport {
+    var error: PartnerCenterError
+    /// The user's `file:line`.
+    var location: String?
+    var traceback: String?
+    /// A plain Lua error (not a `pc.Error`): shown as Lua shows it, `pcx: error: file:line: message`.
+    var plain = false
+
+    init(_ error: PartnerCenterError, location: String? = nil, traceback: String? = nil, plain: Bool = false) {
+        self.error = error
+        self.location = location
+        self.traceback = traceback
+        self.plain = plain
+    }
+
+    /// A report from a Lua error value: a `pc.Error` table (or any table with `code` and
+    /// `message`), else a plain `script_error` with the value's text.
+    init(luaValue value: LuaValue, location: String? = nil) {
+        guard let t = value.tableValue, let code = t["code"].stringValue else {
+            self.init(PartnerCenterError(category: .scriptError, message: value.stringValue ?? "\(value)"), location: location)
+            return
+        }
+        var e = PartnerCenterError(category: PartnerCenterError.Category(rawValue: code) ?? .scriptError,
+                                   message: t["message"].stringValue ?? code)
+        e.status = t["status"].intValue.map { Int($0) }
+        e.pcCode = t["pc_code"].stringValue ?? t["pc_code"].intValue.map { String($0) }
+        e.requestId = t["request_id"].stringValue
+        e.correlationId = t["correlation_id"].stringValue
+        e.method = t["method"].stringValue
+        e.path = t["path"].stringValue
+        e.hint = t["hint"].stringValue
+        e.outcomeUnknown = t["outcome_unknown"].boolValue ?? false
+        self.init(e, location: t["where"].stringValue ?? location)
+    }
+
+    /// `pcx: CODE: message`, the context line (request, status, code, where), the hint, and with
+    /// `debug` the traceback. Control characters in script-controlled text are escaped.
+    func text(debug: Bool) -> String {
+        if plain {
+            var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(visible(error.message))"
+            if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
+            return text
+        }
+        var lines = ["pcx: \(error.category.rawValue): \(visible(error.message))"]
+        var details: [String] = []
+        if let m = error.method, let p = error.path { details.append("\(m) \(visible(p))") }
+        if let r = error.requestId { details.append("request \(visible(r))") }
+        if let s = error.status { details.append("HTTP \(s)") }
+        if let c = error.pcCode { details.append("Partner Center code \(visible(c))") }
+        var second = details.isEmpty ? "" : "(\(details.joined(separator: ", ")))"
+        if let w = location { second += (second.isEmpty ? "" : " ") + "at \(visible(w))" }
+        if !second.isEmpty { lines.append("  " + second) }
+        if let h = error.hint { lines.append("  hint: \(visible(h))") }
+        if debug, let tb = traceback, !tb.isEmpty { lines.append(visible(tb, keepNewlines: true)) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `{"error": {...}}` on one line.
+    var json: String {
+        var fields: [String] = ["\"code\":\(jsonString(error.category.rawValue))", "\"message\":\(jsonString(error.message))"]
+        if let s = error.status { fields.append("\"status\":\(s)") }
+        if let c = error.pcCode { fields.append("\"pc_code\":\(jsonString(c))") }
+        if let r = error.requestId { fields.append("\"request_id\":\(jsonString(r))") }
+        if let m = error.method { fields.append("\"method\":\(jsonString(m))") }
+        if let p = error.path { fields.append("\"path\":\(jsonString(p))") }
+        if let w = location { fields.append("\"where\":\(jsonString(w))") }
+        if let h = error.hint { fields.append("\"hint\":\(jsonString(h))") }
+        fields.append("\"exit_code\":\(error.exitStatus)")
+        return "{\"error\":{" + fields.joined(separator: ",") + "}}"
+    }
+}
+
+/// Renders a Lua error as pcx prints it (``ErrorReport``), with the traceback only for `debug`.
+func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> RenderedFailure {
+    let report: ErrorReport
     switch error.kind {
     case .syntax:
-        exit = ExitCode.usage.rawValue
-        lines.append("pcx: syntax error: \(error.location.map { "\($0): " } ?? "")\(stripLocation(error.message, location: error.location))")
-    case .interrupted:
-        exit = ExitCode.interrupted.rawValue
-        lines.append("pcx: interrupted\(error.location.map { " at \($0)" } ?? "")")
-    case .timeout:
-        lines.append("pcx: timeout: the script ran past its --timeout\(error.location.map { " (at \($0))" } ?? "")")
-        lines.append("  hint: raise --timeout, or make the script do less per run")
-    case .memoryLimit:
-        lines.append("pcx: memory_limit: the script used more than its --memory-limit\(error.location.map { " (at \($0))" } ?? "")")
-        lines.append("  hint: raise --memory-limit, or stream with each()/each_line_item() instead of list()")
+        let where_ = error.location.map { "\($0): " } ?? ""
+        return RenderedFailure(text: "pcx: syntax error: \(where_)\(visible(stripLocation(error.message, location: error.location)))",
+                               exitCode: ExitCode.usage.rawValue)
     case .exit:
-        exit = error.exitCode ?? 0
+        return RenderedFailure(text: error.message.hasPrefix("os.exit(") ? "" : "pcx: \(visible(error.message))",
+                               exitCode: error.exitCode ?? ExitCode.failure.rawValue)
     case .io:
-        exit = ExitCode.usage.rawValue
-        lines.append("pcx: \(error.message)")
+        return RenderedFailure(text: "pcx: \(visible(error.message))", exitCode: ExitCode.usage.rawValue)
+    case .interrupted:
+        report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"), location: error.location)
+    case .timeout:
+        report = ErrorReport(PartnerCenterError(category: .timeout, message: "the script ran past its --timeout",
+                                                hint: "raise --timeout, or make the script do less per run"), location: error.location)
+    case .memoryLimit:
+        report = ErrorReport(PartnerCenterError(category: .memoryLimit, message: "the script used more than its --memory-limit",
+                                                hint: "raise --memory-limit, or stream with each()/each_line_item() instead of list()"),
+                             location: error.location)
     case .closed:
-        lines.append("pcx: \(error.message)")
+        report = ErrorReport(PartnerCenterError(category: .scriptError, message: error.message), plain: true)
     case .runtime:
-        if let table = error.value?.tableValue, table.metatableName == pcErrorMetatable || table["code"].stringValue != nil {
-            let code = table["code"].stringValue ?? "script_error"
-            if code == "policy_denied" { exit = ExitCode.refused.rawValue }
-            if code == "interrupted" || code == "cancelled" { exit = ExitCode.interrupted.rawValue }
-            lines.append("pcx: \(code): \(table["message"].stringValue ?? "error")")
-            var details: [String] = []
-            if let m = table["method"].stringValue, let p = table["path"].stringValue { details.append("\(m) \(p)") }
-            if let r = table["request_id"].stringValue { details.append("request \(r)") }
-            if let s = table["status"].intValue { details.append("HTTP \(s)") }
-            if let c = table["pc_code"].stringValue ?? table["pc_code"].intValue.map({ String($0) }) { details.append("Partner Center code \(c)") }
-            let whereText = table["where"].stringValue ?? error.location
-            var second = details.isEmpty ? "" : "(\(details.joined(separator: ", ")))"
-            if let w = whereText { second += (second.isEmpty ? "" : " ") + "at \(w)" }
-            if !second.isEmpty { lines.append("  " + second) }
-            if let h = table["hint"].stringValue { lines.append("  hint: \(h)") }
-        } else if let table = error.value?.tableValue, table["usage"].boolValue == true {
-            exit = ExitCode.usage.rawValue
-            lines.append("pcx: \(table["message"].stringValue ?? "usage error")")
-            if let help = table["help"].stringValue { lines.append(""); lines.append(help) }
-            return RenderedFailure(text: lines.joined(separator: "\n"), exitCode: exit)
+        if let table = error.value?.tableValue, table["usage"].boolValue == true {
+            var text = "pcx: \(visible(table["message"].stringValue ?? "usage error"))"
+            if let help = table["help"].stringValue { text += "\n\n" + help }
+            return RenderedFailure(text: text, exitCode: ExitCode.usage.rawValue)
+        }
+        if let value = error.value, value.tableValue?["code"].stringValue != nil {
+            report = ErrorReport(luaValue: value, location: error.location)
         } else {
-            lines.append("pcx: error: \(error.location.map { "\($0): " } ?? "")\(stripLocation(error.message, location: error.location))")
+            report = ErrorReport(PartnerCenterError(category: .scriptError, message: stripLocation(error.message, location: error.location)),
+                                 location: error.location, plain: true)
         }
     }
-    if showTraceback, error.kind != .syntax, error.kind != .exit, let tb = error.traceback, !tb.isEmpty {
-        lines.append(tb)
+    var full = report
+    full.traceback = error.traceback
+    return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.error.exitStatus)
+}
+
+/// Text with control characters (ESC, CR, NUL...) shown as `\u{1b}` so that no value a script
+/// controls can rewrite what a person reads. Tabs are kept; newlines too with `keepNewlines`.
+func visible(_ text: String, keepNewlines: Bool = false) -> String {
+    guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) else {
+        return text
     }
-    return RenderedFailure(text: lines.joined(separator: "\n"), exitCode: exit)
+    var out = ""
+    for scalar in text.unicodeScalars {
+        let v = scalar.value
+        if (keepNewlines && scalar == "\n") || scalar == "\t" || (v >= 0x20 && v != 0x7F && !(0x80...0x9F).contains(v)) {
+            out.unicodeScalars.append(scalar)
+        } else {
+            out += "\\u{\(String(v, radix: 16))}"
+        }
+    }
+    return out
 }
 
 /// Drops a leading `file:line: ` (or the given location) from a message (the location is printed

@@ -50,18 +50,37 @@ public struct PurchaseOptions: Sendable, Equatable {
     public var maxSpendCurrency: String?
     /// Refuse any purchase of more than this many units in one run.
     public var maxQuantity: Int?
-    /// A given idempotency key for the run's purchase (derived from its content otherwise).
+    /// A given idempotency key for the run's purchase (derived from its content otherwise). A
+    /// pinned key replays its completed purchase at any time.
     public var idempotencyKey: String?
+    /// `--quote`: a dry run may create and update carts (Partner Center's price quotes; they
+    /// spend nothing), so it shows prices and checks `--max-spend`.
+    public var quote: Bool
+    /// How long a completed purchase is replayed instead of bought again when the same purchase
+    /// (same derived key) is run again, in seconds (`--replay-window`, default 24 h).
+    public var replayWindow: TimeInterval
+
+    /// The default replay window: 24 hours.
+    public static let defaultReplayWindow: TimeInterval = 86400
 
     /// Creates purchase options; the defaults refuse checkout unless confirmed at a terminal.
     public init(dryRun: Bool = false, allowPurchase: Bool = false, maxSpend: String? = nil,
-                maxSpendCurrency: String? = nil, maxQuantity: Int? = nil, idempotencyKey: String? = nil) {
+                maxSpendCurrency: String? = nil, maxQuantity: Int? = nil, idempotencyKey: String? = nil,
+                quote: Bool = false, replayWindow: TimeInterval = PurchaseOptions.defaultReplayWindow) {
         self.dryRun = dryRun
         self.allowPurchase = allowPurchase
         self.maxSpend = maxSpend
         self.maxSpendCurrency = maxSpendCurrency
         self.maxQuantity = maxQuantity
         self.idempotencyKey = idempotencyKey
+        self.quote = quote
+        self.replayWindow = replayWindow
+    }
+
+    /// The caps as the purchase policy reads them.
+    var caps: PurchasePolicy.Caps {
+        PurchasePolicy.Caps(maxQuantity: maxQuantity, maxSpend: maxSpend.flatMap { Decimal(string: $0) },
+                            maxSpendCurrency: maxSpendCurrency)
     }
 }
 
@@ -75,6 +94,8 @@ public struct HostOptions: Sendable {
     public var purchase: PurchaseOptions
     /// Machine-readable output where the command prints data.
     public var json: Bool
+    /// `--debug`: Lua tracebacks with errors.
+    public var debug: Bool = false
     /// Log level for pcx's own diagnostics (`debug`, `info`, `warn`, `error`).
     public var logLevel: String
     /// File locations.
@@ -104,8 +125,10 @@ public enum ExitCode: Int32, Sendable {
     case failure = 1
     /// A usage or syntax error.
     case usage = 2
-    /// Refused by policy: market, purchase gate, spend cap.
+    /// Refused by policy: market, purchase gate, spend cap. Nothing was sent.
     case refused = 3
+    /// Bought, but above a cap: the cart changed after pcx checked it; the order stands.
+    case boughtAboveCap = 4
     /// Interrupted (Ctrl-C).
     case interrupted = 130
 }

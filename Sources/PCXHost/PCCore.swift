@@ -1,216 +1,45 @@
 import Foundation
 import LuaRuntime
 import PartnerCenter
+import PartnerCenterModels
 
-/// Parameters of a `pc.core` call, as passed from `stdlib/pc.lua` (snake_case keys).
-struct Params {
-    let op: String
-    let table: LuaTable
-
-    func string(_ key: String) throws -> String {
-        guard let s = table[key].stringValue, !s.isEmpty else {
-            throw HostError(code: .invalidArgument, message: "\(op): missing required '\(key)'")
-        }
-        return s
-    }
-    func optString(_ key: String) -> String? { table[key].stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-    func optInt(_ key: String) throws -> Int? {
-        let v = table[key]
-        if case .nil = v { return nil }
-        guard let i = v.intValue else { throw HostError(code: .invalidArgument, message: "\(op): '\(key)' must be an integer") }
-        return Int(i)
-    }
-    func optBool(_ key: String) -> Bool? { table[key].boolValue }
-    func optDouble(_ key: String) -> Double? { table[key].doubleValue }
-    func body(_ key: String = "body") throws -> Data {
-        guard case .string(let bytes) = table[key] else {
-            throw HostError(code: .invalidArgument, message: "\(op): missing the request body")
-        }
-        return Data(bytes)
-    }
-}
-
-/// Maps `pc.core` operation names to Partner Center requests.
-enum Operations {
-    /// Operations that are collections (`list` follows every page).
-    static let collections: Set<String> = [
-        "customers.list", "subscriptions.list", "products.list", "skus.list", "availabilities.list",
-        "orders.list", "orders.provisioning_status", "entitlements.list", "invoices.summaries", "invoices.list",
-        "invoices.line_items",
-    ]
-
-    /// The request for a plain (non-journaled, non-special) operation.
-    static func request(_ p: Params) throws -> PartnerCenterRequest {
-        switch p.op {
-        case "customers.list": return .listCustomers(size: try p.optInt("size"))
-        case "customers.get": return .getCustomer(customerId: try p.string("customer_id"))
-        case "subscriptions.list": return .listSubscriptions(customerId: try p.string("customer_id"))
-        case "subscriptions.get":
-            return .getSubscription(customerId: try p.string("customer_id"), subscriptionId: try p.string("subscription_id"))
-        case "subscriptions.register":
-            return .registerSubscription(customerId: try p.string("customer_id"), subscriptionId: try p.string("subscription_id"))
-        case "subscriptions.registration_status":
-            return .registrationStatus(customerId: try p.string("customer_id"), subscriptionId: try p.string("subscription_id"))
-        case "products.list":
-            return .listProducts(country: try p.string("country"), targetView: try p.string("target_view"),
-                                 targetSegment: p.optString("target_segment"), reservationScope: p.optString("reservation_scope"))
-        case "products.get":
-            return .getProduct(productId: try p.string("product_id"), country: try p.string("country"),
-                               reservationScope: p.optString("reservation_scope"))
-        case "skus.list":
-            return .listSkus(productId: try p.string("product_id"), country: try p.string("country"),
-                             targetSegment: p.optString("target_segment"), reservationScope: p.optString("reservation_scope"))
-        case "skus.get":
-            return .getSku(productId: try p.string("product_id"), skuId: try p.string("sku_id"), country: try p.string("country"),
-                           reservationScope: p.optString("reservation_scope"))
-        case "inventory.check": return .checkInventory(country: try p.string("country"), body: try p.body())
-        case "availabilities.list":
-            return .listAvailabilities(productId: try p.string("product_id"), skuId: try p.string("sku_id"),
-                                       country: try p.string("country"), targetSegment: p.optString("target_segment"),
-                                       reservationScope: p.optString("reservation_scope"))
-        case "availabilities.get":
-            return .getAvailability(productId: try p.string("product_id"), skuId: try p.string("sku_id"),
-                                    availabilityId: try p.string("availability_id"), country: try p.string("country"))
-        case "carts.create": return .createCart(customerId: try p.string("customer_id"), body: try p.body())
-        case "carts.get": return .getCart(customerId: try p.string("customer_id"), cartId: try p.string("cart_id"))
-        case "carts.update":
-            return .updateCart(customerId: try p.string("customer_id"), cartId: try p.string("cart_id"), body: try p.body())
-        case "orders.get":
-            return .getOrder(customerId: try p.string("customer_id"), orderId: try p.string("order_id"),
-                             includePrice: p.optBool("include_price"))
-        case "orders.list":
-            return .listOrders(customerId: try p.string("customer_id"), billingType: p.optString("billing_type"),
-                               includePrice: p.optBool("include_price"))
-        case "orders.provisioning_status":
-            return .orderProvisioningStatus(customerId: try p.string("customer_id"), orderId: try p.string("order_id"))
-        case "entitlements.list":
-            return .listEntitlements(customerId: try p.string("customer_id"), entitlementType: p.optString("entitlement_type"),
-                                     showExpiry: p.optBool("show_expiry"))
-        case "entitlements.reservation_details":
-            return try .link(uri: try p.string("uri"), operation: "entitlements.reservation_details")
-        case "invoices.balance": return .accountBalance()
-        case "invoices.summaries": return .invoiceSummaries()
-        case "invoices.list": return .listInvoices(size: try p.optInt("size"))
-        case "invoices.get": return .getInvoice(invoiceId: try p.string("invoice_id"))
-        case "invoices.line_items":
-            return .invoiceLineItems(invoiceId: try p.string("invoice_id"), provider: p.optString("provider") ?? "onetime",
-                                     invoiceLineItemType: p.optString("invoice_line_item_type") ?? "billinglineitems",
-                                     currencyCode: p.optString("currency_code"), period: p.optString("period"),
-                                     size: try p.optInt("size"))
-        case "invoices.statement": return .invoiceStatement(invoiceId: try p.string("invoice_id"))
-        default:
-            throw HostError(code: .invalidArgument, message: "unknown Partner Center operation '\(p.op)'")
-        }
-    }
-}
-
-/// Open page cursors of one run, keyed by handle (Lua holds the integer).
-final class Cursors: Sendable {
-    private let state = Mutex<(next: Int64, open: [Int64: Cursor])>((1, [:]))
-
-    func open(_ cursor: Cursor) -> Int64 {
-        state.withLock { s in
-            let id = s.next
-            s.next += 1
-            s.open[id] = cursor
-            return id
-        }
-    }
-
-    func cursor(_ id: Int64) -> Cursor? { state.withLock { $0.open[id] } }
-    func close(_ id: Int64) { _ = state.withLock { $0.open.removeValue(forKey: id) } }
-    func closeAll() { state.withLock { $0.open.removeAll() } }
-}
-
-/// One page iterator: pages already in hand (from the catalog cache), then a live page sequence
-/// (the client prefetches its next page). Used by one Lua iterator at a time: `next()` calls are
-/// sequential (the Lua side awaits each before asking again), which is why it needs no lock.
-final class Cursor: @unchecked Sendable {
-    private var buffered: [Data]
-    private let iterator: PageSequence.Iterator?
-    private var finished = false
-
-    init(buffered: [Data] = [], sequence: PageSequence? = nil) {
-        self.buffered = buffered
-        self.iterator = sequence?.makeAsyncIterator()
-    }
-
-    /// The next page: a cached body (no response), or a live response.
-    func next() async throws -> (body: Data, response: RawResponse?)? {
-        if !buffered.isEmpty { return (buffered.removeFirst(), nil) }
-        if finished { return nil }
-        guard let page = try await iterator?.next() else {
-            finished = true
-            return nil
-        }
-        return (page.body, page)
-    }
-}
-
-/// Hands a Partner Center response body to Lua, after cheap checks that turn an unreadable answer
-/// into a `server_error` naming the request, instead of a JSON parse error from deep inside pc.lua:
-/// an empty 200 where a document was expected, a non-JSON content type, a body that does not
-/// start and end like a JSON document (truncated, or an HTML error page).
-func checkedJSON(_ response: RawResponse) throws -> LuaHostResult {
-    try checkJSONBody(response.body, response: response)
-    return .jsonData(response.body)
-}
-
-/// Throws `server_error` when `body` cannot be a JSON document (see ``checkedJSON(_:)``).
-func checkJSONBody(_ body: Data, response: RawResponse?) throws {
-    func fail(_ what: String) -> PartnerCenterError {
-        PartnerCenterError(
-            category: .serverError, message: "Partner Center's answer could not be read: \(what)",
-            status: response?.status, requestId: response?.requestId, correlationId: response?.correlationId,
-            method: response?.request.method, path: response?.request.path,
-            hint: response?.request.isMutating == true
-                ? "the change may have been made; re-run the same command: pcx re-sends it with the same request id"
-                : "retry later; if it persists, report the request id to Microsoft")
-    }
-    let type = response?.header("Content-Type")?.lowercased().split(separator: ";").first.map(String.init)
-    let ws: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
-    guard let first = body.firstIndex(where: { !ws.contains($0) }),
-          let last = body.lastIndex(where: { !ws.contains($0) }) else {
-        throw fail("the body is empty")
-    }
-    let open = body[first], close = body[last]
-    let shaped = (open == UInt8(ascii: "{") && close == UInt8(ascii: "}")) || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]"))
-    if !shaped {
-        if open == UInt8(ascii: "<") || type == "text/html" { throw fail("it is an HTML page (\(type ?? "no content type")), not JSON") }
-        throw fail("the JSON document is truncated or malformed (\(body.count) bytes, \(type ?? "no content type"))")
-    }
-}
-
-/// The `pc.core` native module for one run.
+/// The `pc.core` native module for one run: the catalogue's operations for `stdlib/pc.lua` to
+/// bind, one entry point to call any of them (reads go to the client, changes to the gate), page
+/// cursors, and the few host helpers that are not wire operations (waits, the purchase check,
+/// the market rule, the hint table).
 struct PCCore: Sendable {
     let session: Session
     let cursors = Cursors()
-    let gate: PurchaseGate
-    let cache: CatalogCache?
+    let gate: ChangeGate
 
     init(session: Session) {
         self.session = session
-        self.gate = PurchaseGate(session: session)
-        self.cache = CatalogCache.open(paths: session.options.paths, environment: session.options.environment)
-    }
-
-    /// A catalog read through the cache: the cached body, or a fetched single-page one (stored).
-    func cachedRead(_ p: Params, _ request: PartnerCenterRequest, _ target: Session.Target) async throws -> Data? {
-        guard let cache, CatalogCache.cacheable.contains(p.op) else { return nil }
-        let key = CatalogCache.key(target: target.name, request: request)
-        if let body = cache.get(key) { return body }
-        let response = try await target.client.send(request)
-        try checkJSONBody(response.body, response: response)
-        if response.status == 200, response.nextPageRequest == nil { cache.put(key, response.body) }
-        return response.body
+        self.gate = ChangeGate(session: session)
     }
 
     /// The module's functions.
     func functions() -> [String: LuaFunction] {
         [
+            "operations": .sync { _, _ in .value(Self.descriptors) },
             "call": .async { args in try await guarded { try await call(args) } },
             "pages": .async { args in try await guarded { try await pages(args) } },
             "next_page": .async { args in try await guarded { try await nextPage(args) } },
+            "close_pages": .sync { _, args in
+                if let id = args.first?.intValue { cursors.close(id) }
+                return .none
+            },
+            "link_arguments": .sync { _, args in try guardedSync { try linkArguments(args) } },
+            "wait_registered": .async { args in try await guarded { try await Extras(session: session).waitRegistered(args) } },
+            "wait_completed": .async { args in try await guarded { try await Extras(session: session).waitCompleted(args) } },
+            "purchase_check": .async { args in try await guarded { try await Extras(session: session).purchaseCheck(args, gate: gate) } },
+            "record_purchase": .async { args in try await guarded { try await Extras(session: session).recordPurchase(args, gate: gate) } },
+            "check_market": .async { args in try await guarded { try await Extras(session: session).checkMarket(args) } },
+            "excluded_markets": .async { _ in try await guarded { try await Extras(session: session).excludedMarkets() } },
+            "hint": .sync { _, args in
+                let code = args.first.flatMap { $0.stringValue ?? $0.intValue.map { String($0) } }
+                return .value(code.flatMap { PartnerCenterError.codeHints[$0] }.map { LuaValue($0) } ?? .nil)
+            },
+            "render_error": .sync { _, args in .value(LuaValue(ErrorReport(luaValue: args.first ?? .nil).text(debug: false))) },
             "error_prototype": .sync { _, _ in .value(.table(LuaTable(fields: [:], metatableName: pcErrorMetatable))) },
         ]
     }
@@ -221,7 +50,7 @@ struct PCCore: Sendable {
         return [
             "options": .table(LuaTable(fields: [
                 "json": .boolean(o.json), "dry_run": .boolean(o.purchase.dryRun),
-                "allow_purchase": .boolean(o.purchase.allowPurchase),
+                "allow_purchase": .boolean(o.purchase.allowPurchase), "quote": .boolean(o.purchase.quote),
             ])),
         ]
     }
@@ -230,170 +59,170 @@ struct PCCore: Sendable {
         do { return try await body() } catch { throw raisable(error) }
     }
 
-    private func params(_ args: [LuaValue]) throws -> Params {
-        guard let op = args.first?.stringValue else {
-            throw HostError(code: .invalidArgument, message: "pc.core: expected an operation name")
-        }
-        return Params(op: op, table: args.count > 1 ? (args[1].tableValue ?? LuaTable()) : LuaTable())
+    private func guardedSync(_ body: () throws -> LuaHostResult) throws -> LuaHostResult {
+        do { return try body() } catch { throw raisable(error) }
     }
 
+    /// `call(name, params[, caller])`: one declared operation.
     func call(_ args: [LuaValue]) async throws -> LuaHostResult {
-        let p = try params(args)
-        switch p.op {
-        case "subscriptions.register": return try await gate.register(p)
-        case "subscriptions.wait_registered": return try await waitRegistered(p)
-        case "orders.wait_completed": return try await waitCompleted(p)
-        case "carts.create", "carts.update": return try await gate.journaledCart(p)
-        case "carts.checkout": return try await gate.checkout(p)
-        case "carts.preflight": return try await gate.preflight(p)
-        case "invoices.statement": return try await statement(p)
-        case "policy.check_market": return try await checkMarket(p)
-        case "policy.excluded_markets":
-            let target = try await session.target()
-            let list = target.client.configuration.marketPolicy.excludedMarkets.sorted().map { LuaValue($0) }
-            return .value(.table(LuaTable(array: list)))
-        default:
-            let target = try await session.target()
-            let request = try Operations.request(p)
-            if let body = try await cachedRead(p, request, target) { return .jsonData(body) }
-            let response = try await target.client.send(request)
-            if response.body.isEmpty && request.isMutating {
-                return .value(.table(LuaTable(fields: ["status": .integer(Int64(response.status))])))
-            }
-            return try checkedJSON(response)
-        }
+        let call = try OperationCall(args)
+        return try await Dispatcher(session: session, gate: gate).perform(call)
     }
 
+    /// `pages(name, params[, caller])`: a cursor over a collection's pages. A change is sent
+    /// through the gate like any call (it is not a collection) and its answer is the one page.
     func pages(_ args: [LuaValue]) async throws -> LuaHostResult {
-        let p = try params(args)
-        let request = try Operations.request(p)
-        let target = try await session.target()
-        if let body = try await cachedRead(p, request, target) {
-            return .value(.integer(cursors.open(Cursor(buffered: [body]))))
-        }
-        return .value(.integer(cursors.open(Cursor(sequence: target.client.pages(of: request)))))
+        let call = try OperationCall(args)
+        let cursor = try await Dispatcher(session: session, gate: gate).cursor(call)
+        return .value(.integer(try cursors.open(cursor)))
     }
 
+    /// `next_page(handle)`: the next page (decoded), or nil after the last (the cursor closes).
     func nextPage(_ args: [LuaValue]) async throws -> LuaHostResult {
         guard let id = args.first?.intValue, let cursor = cursors.cursor(id) else {
-            throw HostError(code: .invalidArgument, message: "pc.core.next_page: unknown or closed page cursor")
+            throw usage("pc.core.next_page: unknown or closed page cursor")
         }
         guard let page = try await cursor.next() else {
             cursors.close(id)
             return .value(.nil)
         }
-        try checkJSONBody(page.body, response: page.response)
-        return .jsonData(page.body)
-    }
-
-    func waitRegistered(_ p: Params) async throws -> LuaHostResult {
-        let customer = try p.string("customer_id"), subscription = try p.string("subscription_id")
-        let target = try await session.target()
-        if session.options.purchase.dryRun {
-            // In a dry run the registration was recorded, not sent: report the current status.
-            let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
-            return try checkedJSON(status)
-        }
-        let timeout = p.optDouble("timeout") ?? 600
-        _ = try await target.client.waitUntilRegistered(
-            customerId: customer, subscriptionId: subscription, timeout: .milliseconds(Int64(timeout * 1000)),
-            initialDelay: .seconds(1), maxDelay: .seconds(15))
-        let status = try await target.client.send(.registrationStatus(customerId: customer, subscriptionId: subscription))
-        return try checkedJSON(status)
-    }
-
-    /// Polls an order with backoff until `completed` (or a terminal failure), or times out.
-    func waitCompleted(_ p: Params) async throws -> LuaHostResult {
-        let customer = try p.string("customer_id"), orderId = try p.string("order_id")
-        let timeout = p.optDouble("timeout") ?? 600
-        let target = try await session.target()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
-        var delay = Duration.seconds(1)
-        while true {
-            let response = try await target.client.send(.getOrder(customerId: customer, orderId: orderId))
-            let status = (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["status"] as? String
-            let s = status?.lowercased() ?? ""
-            if ["completed", "failed", "cancelled", "canceled"].contains(s) { return try checkedJSON(response) }
-            if clock.now >= deadline {
-                throw PartnerCenterError(
-                    category: .timeout,
-                    message: "order \(orderId) of customer \(customer) is still \(status ?? "pending") after \(Int(timeout)) s",
-                    method: "GET", path: "/v1/customers/\(customer)/orders/\(orderId)",
-                    hint: "the order was placed; check it later with pc.orders.get or `pcx journal list`")
-            }
-            try await Task.sleep(for: min(delay, deadline - clock.now))
-            delay = min(delay * 2, .seconds(10))
+        switch page {
+        case .result(let result):
+            return result
+        case .body(let body, _):
+            return .jsonData(body)
         }
     }
 
-    func statement(_ p: Params) async throws -> LuaHostResult {
-        let path = try p.string("path")
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        try WritePolicy(allowed: session.options.limits.allowWrite,
-                        denied: ScriptPolicy.denyPaths(paths: session.options.paths, environment: session.options.environment))
-            .check(url)
-        var isDirectory: ObjCBool = false
-        let parent = url.deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw HostError(code: .invalidArgument, message: "cannot write \(url.path): the directory \(parent) does not exist",
-                            hint: "create the directory before the run, or write the file into an existing one")
+    /// `link_arguments(name, uri)`: the arguments of operation `name` found in a link Partner
+    /// Center returned (an artifact's `link.uri`), so the call goes through the catalogue.
+    func linkArguments(_ args: [LuaValue]) throws -> LuaHostResult {
+        guard let name = args.first?.stringValue, let operation = OperationCatalog.named(name),
+              let uri = args.count > 1 ? args[1].stringValue : nil else {
+            throw usage("pc.core.link_arguments: expected an operation name and a link uri")
         }
-        let target = try await session.target()
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).part-\(UUID().uuidString.prefix(8))")
-        do {
-            let result = try await target.client.download(.invoiceStatement(invoiceId: try p.string("invoice_id")), to: tmp.path)
-            guard rename(tmp.path, url.path) == 0 else {
-                throw HostError(code: .invalidArgument, message: "cannot move the statement into \(url.path): \(String(cString: strerror(errno)))")
-            }
-            return .value(.integer(Int64(result.bytes)))
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
+        let request = try PartnerCenterRequest.link(uri: uri, method: operation.method)
+        let segments = request.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }.dropFirst()
+        guard let match = OperationCatalog.match(method: operation.method, segments: Array(segments)), match.operation == operation else {
+            throw usage("pc.\(name): the link \(uri) is not a \(name) link (\(operation.path))")
         }
+        var fields: [String: LuaValue] = [:]
+        for (k, v) in match.parameters { fields[k] = LuaValue(v) }
+        return .value(.table(LuaTable(fields: fields)))
     }
 
-    func checkMarket(_ p: Params) async throws -> LuaHostResult {
-        let customer = try p.string("customer_id"), country = try p.string("country")
-        let target = try await session.target()
-        let policy = target.client.configuration.marketPolicy
-        if policy.excludes(country) {
-            throw HostError(
-                code: .policyDenied,
-                message: "customer \(customer) is in \(country.uppercased()), where Reserved VM Instances are not sold (rule \(policy.ruleName): \(policy.excludedMarkets.sorted().joined(separator: ", ")))",
-                hint: "nothing was sent; the excluded markets are configuration (excluded_markets in the profile, or PCX_EXCLUDED_MARKETS)")
+    /// Every declared operation as `stdlib/pc.lua` binds it.
+    static let descriptors: LuaValue = .table(LuaTable(array: OperationCatalog.all.map(descriptor)))
+
+    static func descriptor(_ op: APIOperation) -> LuaValue {
+        var options: [String: LuaValue] = [:]
+        for p in op.parameters where !p.positional { options[p.lua] = LuaValue(p.kind == .id ? "id" : p.kind.rawValue) }
+        if op.movesMoney {
+            options["idempotency_key"] = "string"
+            options["plan"] = "json"
         }
-        return .value(.boolean(true))
+        var fields: [String: LuaValue] = [
+            "name": LuaValue(op.name), "group": LuaValue(op.group), "verb": LuaValue(op.verb),
+            "positional": .table(LuaTable(array: op.positionalParameters.map { LuaValue($0.lua) })),
+            "options": .table(LuaTable(fields: options)),
+            "collection": .boolean(op.response.isCollection), "changes": .boolean(op.changesState),
+            "summary": LuaValue(op.summary),
+        ]
+        if let body = op.body { fields["body"] = LuaValue(body.lua) }
+        if case .document = op.response { fields["document"] = true }
+        if let iterator = op.iterator { fields["iterator"] = LuaValue(iterator) }
+        return .table(LuaTable(fields: fields))
     }
 }
 
-/// Where scripts may write, as the user allowed with `--allow-write`.
-struct WritePolicy {
-    let allowed: [String]
-    /// pcx's own files and directories, never written by a script (see ``ScriptPolicy``).
-    var denied: [URL] = []
+/// One `pc.core.call`/`pages` request from Lua: the operation, its wire arguments, and what the
+/// host takes besides (the gate's options for a purchase, the file a document goes to).
+struct OperationCall: Sendable {
+    let operation: APIOperation
+    /// How the script named it (`pc.carts.get`), for errors.
+    let caller: String
+    var arguments: OperationArguments = [:]
+    var idempotencyKey: String?
+    var plan: String?
+    /// Where a document (the statement PDF) is written.
+    var path: String?
 
-    /// Throws unless `url` is inside an allowed directory (after resolving symlinks of its parent)
-    /// and not a denied path.
-    func check(_ url: URL) throws {
-        let parent = url.deletingLastPathComponent().resolvingSymlinksInPath().path
-        let target = parent + "/" + url.lastPathComponent
-        for d in denied {
-            let base = d.standardizedFileURL.resolvingSymlinksInPath().path
-            if target == base || target.hasPrefix(base + "/") || parent == base || parent.hasPrefix(base + "/") {
-                throw HostError(code: .invalidArgument,
-                                message: "writing \(url.path) is not allowed: pcx's own files (\(d.path)) are never written by scripts",
-                                hint: "write the file somewhere else under an --allow-write directory")
-            }
+    init(_ args: [LuaValue]) throws {
+        guard let name = args.first?.stringValue else { throw usage("pc.core: expected an operation name") }
+        guard let operation = OperationCatalog.named(name) else {
+            let suggestion = closestName(to: name, in: OperationCatalog.all.map(\.name)).map { " — did you mean '\($0)'?" } ?? ""
+            throw usage("pc.core: unknown Partner Center operation '\(name)'\(suggestion)")
         }
-        for dir in allowed {
-            let base = URL(fileURLWithPath: dir).standardizedFileURL.resolvingSymlinksInPath().path
-            if parent == base || parent.hasPrefix(base.hasSuffix("/") ? base : base + "/") { return }
+        self.operation = operation
+        caller = (args.count > 2 ? args[2].stringValue : nil) ?? "pc." + name
+        guard args.count < 2 || args[1] == .nil || args[1].tableValue != nil else {
+            throw usage("\(caller): expected a table of parameters, got \(luaTypeName(args[1]))")
         }
-        throw HostError(
-            code: .invalidArgument,
-            message: "writing \(url.path) is not allowed",
-            hint: allowed.isEmpty ? "pass --allow-write \(url.deletingLastPathComponent().path) to let the script write there"
-                : "allowed directories: \(allowed.joined(separator: ", ")); add --allow-write \(url.deletingLastPathComponent().path)")
+        try take(args.count > 1 ? (args[1].tableValue ?? LuaTable()) : LuaTable())
     }
+
+    private mutating func take(_ table: LuaTable) throws {
+        for (key, value) in table.hash {
+            guard let name = key.stringValue else { throw usage("\(caller): parameter names are strings, got \(luaTypeName(key))") }
+            if value == .nil { continue }
+            if try takeHostOption(name, value) { continue }
+            arguments[name] = try argument(name, value)
+        }
+    }
+
+    /// The gate's options (purchases) and a document's file path; true when `name` was one.
+    private mutating func takeHostOption(_ name: String, _ value: LuaValue) throws -> Bool {
+        switch name {
+        case "idempotency_key" where operation.movesMoney: idempotencyKey = try text(name, value)
+        case "plan" where operation.movesMoney: plan = try text(name, value)
+        case "path" where { if case .document = operation.response { return true } else { return false } }(): path = try text(name, value)
+        default: return false
+        }
+        return true
+    }
+
+    private func text(_ name: String, _ value: LuaValue) throws -> String {
+        guard let s = value.stringValue else { throw usage("\(caller): \(name) must be a string, got \(luaTypeName(value))") }
+        return s
+    }
+
+    /// A Lua value as the declared parameter wants it (an unknown name passes through, for the
+    /// request's did-you-mean error).
+    private func argument(_ name: String, _ value: LuaValue) throws -> ArgumentValue {
+        if name == operation.body?.lua {
+            guard case .string(let bytes) = value else { throw usage("\(caller): \(name) must be a table, got \(luaTypeName(value))") }
+            return .json(Data(bytes))
+        }
+        guard let parameter = operation.parameter(name) else { return .string("") }
+        switch (parameter.kind, value) {
+        case (.id, .string(let b)), (.string, .string(let b)): return .string(String(decoding: b, as: UTF8.self))
+        case (.integer, .integer(let i)): return .integer(i)
+        case (.boolean, .boolean(let b)): return .boolean(b)
+        case (.id, _) where parameter.positional:
+            throw usage("\(caller): \(name) must be a non-empty id string without spaces or '/', got \(luaTypeName(value))")
+        default:
+            let want = ["id": "a string", "string": "a string", "integer": "an integer", "boolean": "a boolean"][parameter.kind.rawValue] ?? "a value"
+            throw usage("\(caller): option '\(name)' must be \(want), got \(luaTypeName(value))")
+        }
+    }
+}
+
+/// The Lua type name of a value, as `type()` says it.
+func luaTypeName(_ value: LuaValue) -> String {
+    switch value {
+    case .nil: return "nil"
+    case .boolean: return "boolean"
+    case .integer, .number: return "number"
+    case .string: return "string"
+    case .table: return "table"
+    case .null: return "userdata"
+    case .reference(let r): return r.kind
+    }
+}
+
+/// An `invalid_argument` error raised before anything was sent.
+func usage(_ message: String, hint: String? = nil) -> PartnerCenterError {
+    var error = PartnerCenterError(category: .invalidArgument, message: message, hint: hint)
+    error.notSent = true
+    return error
 }

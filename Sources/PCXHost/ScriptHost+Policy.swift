@@ -25,9 +25,10 @@ enum ScriptPolicy {
         return out
     }
 
-    /// Directories inside a denied path that scripts may still read when allowed: the user's
-    /// playbooks in the configuration directory.
-    static func denyExceptions(paths: PCXPaths) -> [URL] { [paths.playbooks] }
+    /// Directories inside a denied path that scripts may still use: none. The user's playbooks
+    /// in the configuration directory are pcx's own too: a script that could write there would
+    /// replace a playbook every later run uses.
+    static func denyExceptions(paths: PCXPaths) -> [URL] { [] }
 
     /// Words that make an environment variable's name look like a credential.
     static let secretWords = ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL",

@@ -30,6 +30,14 @@ enum EmbeddedSources {
         return out
     }
 
+    /// pcx's own Lua (`Sources/PCXHost/lua/NAME.lua`): the prelude, the REPL, the playbook runner.
+    static func hostLua(_ name: String) -> String {
+        guard let source = EmbeddedLua.files["Sources/PCXHost/lua/\(name).lua"] else {
+            preconditionFailure("Sources/PCXHost/lua/\(name).lua is not embedded")
+        }
+        return source
+    }
+
     /// LuaLS stubs: module name → stub text.
     static var stubs: [String: String] {
         var out: [String: String] = [:]
@@ -47,12 +55,7 @@ final class ScriptHost: Sendable {
     let core: PCCore
 
     /// Lua run once in every new state, after the modules are registered.
-    static let prelude = #"""
--- Secrets never reach Lua: pcx.sys.getenv decides in Swift (no Lua function on its path).
-os.getenv = require("pcx.sys").getenv
-pc = require "pc"
-playbook = require("playbook").declare
-"""#
+    static var prelude: String { EmbeddedSources.hostLua("prelude") }
 
     /// - Parameter readCurrentDirectory: let scripts read under the current directory (the REPL).
     init(session: Session, readCurrentDirectory: Bool = false) async throws {
@@ -135,10 +138,7 @@ playbook = require("playbook").declare
     }
 
     /// Runs the playbook declared last with `...` as its arguments.
-    static let runLastPlaybook = #"""
-local pb = require "playbook"
-return pb.run(pb.last, { ... })
-"""#
+    static var runLastPlaybook: String { EmbeddedSources.hostLua("run_playbook") }
 }
 
 /// Turns Ctrl-C into an interrupt of the running VM; a second Ctrl-C exits at once.

@@ -13,18 +13,46 @@ final class Session: Sendable {
         let name: String
         /// The embedded sandbox, when that is the target.
         let sandbox: EmbeddedSandbox?
+
+        /// Which Partner Center, canonically: the journal's key (the embedded sandbox is `sandbox`,
+        /// whatever port it listens on this time).
+        var canonical: CanonicalTarget {
+            CanonicalTarget(endpoint: sandbox == nil ? client.configuration.endpoint : "sandbox", tenant: client.configuration.tenantId)
+        }
+
+        /// How journals written before canonical targets named it (the endpoint alone).
+        var legacyKey: String { canonical.endpoint }
     }
 
     let options: HostOptions
     /// The script or playbook (for the journal).
     let script: String
+    /// Asks for a "yes" per purchase.
+    let confirmer: Confirmer
     private let state = Mutex<State>(State())
 
     private struct State {
         var target: Task<Target, any Error>?
         var journal: Journal?
+        var catalogCache: CatalogCache??
         var checkingOut: Set<String> = []
         var cartChanges: [String: Int] = [:]
+    }
+
+    /// How the user consented to changes in this run.
+    var consent: PurchasePolicy.Consent {
+        if options.purchase.allowPurchase { return .allowPurchase }
+        return Confirmer.atTerminal ? .terminal : .none
+    }
+
+    /// The catalog cache, opened on first use (nil when disabled or unavailable).
+    var catalogCache: CatalogCache? {
+        state.withLock { s in
+            if let cache = s.catalogCache { return cache }
+            let cache = CatalogCache.open(paths: options.paths, environment: options.environment)
+            s.catalogCache = .some(cache)
+            return cache
+        }
     }
 
     /// Marks a cart as being checked out by this run, from the read of the cart Partner Center
@@ -37,8 +65,8 @@ final class Session: Sendable {
         while true {
             let started = try state.withLock { s -> Bool in
                 if s.checkingOut.contains(key) {
-                    throw HostError(code: .policyDenied, message: "cart \(cartId) is already being checked out by this run",
-                                    hint: "nothing was sent; check a cart out once (pc.purchase returns its orders)")
+                    throw refusal("cart \(cartId) is already being checked out by this run",
+                                  hint: "nothing was sent; check a cart out once (pc.purchase returns its orders)")
                 }
                 if s.cartChanges[key, default: 0] > 0 { return false }
                 s.checkingOut.insert(key)
@@ -59,8 +87,8 @@ final class Session: Sendable {
         let key = Self.cartKey(customer: customer, cartId: cartId)
         try state.withLock { s in
             if s.checkingOut.contains(key) {
-                throw HostError(code: .policyDenied, message: "cart \(cartId) cannot be changed while this run checks it out",
-                                hint: "nothing was sent; change the cart before pc.purchase/pc.carts.checkout, or use a new cart")
+                throw refusal("cart \(cartId) cannot be changed while this run checks it out",
+                              hint: "nothing was sent; change the cart before pc.purchase/pc.carts.checkout, or use a new cart")
             }
             s.cartChanges[key, default: 0] += 1
         }
@@ -76,9 +104,16 @@ final class Session: Sendable {
 
     private static func cartKey(customer: String, cartId: String) -> String { customer.lowercased() + "/" + cartId.lowercased() }
 
-    init(options: HostOptions, script: String) {
+    private func refusal(_ message: String, hint: String) -> PartnerCenterError {
+        var error = PartnerCenterError(category: .policyDenied, message: message, hint: hint)
+        error.notSent = true
+        return error
+    }
+
+    init(options: HostOptions, script: String, confirmer: Confirmer = Confirmer()) {
         self.options = options
         self.script = script
+        self.confirmer = confirmer
     }
 
     /// The resolved target (created on first use).

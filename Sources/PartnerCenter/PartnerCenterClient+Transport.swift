@@ -45,6 +45,70 @@ struct FlexibleString: Decodable, Sendable {
     }
 }
 
+/// One logical call in flight: its request (with its ids) and what its attempts have shown.
+struct CallState {
+    var request: PartnerCenterRequest
+    /// The caller pinned the `MS-RequestId`.
+    let pinned: Bool
+    let idempotent: Bool
+    let requestId: String
+    let correlationId: String
+    let deadline: ContinuousClock.Instant
+    var attempts = 0
+    var retries = 0
+    var renewedToken = false
+    /// An attempt may have reached Partner Center.
+    var dispatched = false
+    /// An attempt reached Partner Center (or may have) and its outcome is unknown.
+    var uncertain = false
+
+    init(request: PartnerCenterRequest, pinned: Bool, idempotent: Bool, correlationId: String, deadline: ContinuousClock.Instant) {
+        var request = request
+        let id = request.requestId ?? UUID().uuidString.lowercased()
+        request.requestId = id
+        self.request = request
+        self.pinned = pinned
+        self.idempotent = idempotent
+        self.requestId = id
+        self.correlationId = correlationId
+        self.deadline = deadline
+    }
+
+    /// Safe to send again: idempotent, or its request id is pinned.
+    var retryable: Bool { idempotent || pinned }
+
+    func failure(
+        _ category: PartnerCenterError.Category, _ message: String, status: Int? = nil, pcCode: String? = nil,
+        hint: String? = nil, retryAfter: Double? = nil, redactor: SecretRedactor
+    ) -> PartnerCenterError {
+        PartnerCenterError(
+            category: category, message: redactor.redact(message), status: status, pcCode: pcCode,
+            requestId: requestId, correlationId: correlationId, method: request.method, path: request.path,
+            hint: hint, retryAfterSeconds: retryAfter)
+    }
+
+    /// `error`, marked as never sent.
+    func unsent(_ error: PartnerCenterError) -> PartnerCenterError {
+        var error = error
+        error.notSent = true
+        return error
+    }
+
+    /// `error` as the end of this call: never sent if no attempt left pcx; outcome unknown if an
+    /// earlier attempt's was (or this one's is).
+    func ended(_ error: PartnerCenterError) -> PartnerCenterError {
+        var error = error
+        error.notSent = !dispatched
+        if uncertain {
+            error.outcomeUnknown = true
+            if let status = error.status, (400..<500).contains(status), status != 429 {
+                error.hint = "an earlier attempt of this call may have been applied (its connection dropped or it failed on the server), so this answer does not say whether it was; check before repeating, or retry with MS-RequestId \(requestId)"
+            }
+        }
+        return error
+    }
+}
+
 extension PartnerCenterClient {
     /// Runs one logical call: policy, limiter, auth, attempts and retries. `sink` = a file path to stream a 2xx body to.
     func perform(_ original: PartnerCenterRequest, sink: String?) async throws -> CallOutcome {
@@ -69,216 +133,246 @@ extension PartnerCenterClient {
             error.notSent = true
             throw error
         }
-        var request = prepared.request
-        let requestId = request.requestId ?? UUID().uuidString.lowercased()
-        let correlationId = configuration.correlationId ?? UUID().uuidString.lowercased()
-        request.requestId = requestId
-        func failure(
-            _ category: PartnerCenterError.Category, _ message: String, status: Int? = nil, pcCode: String? = nil,
-            hint: String? = nil, retryAfter: Double? = nil
-        ) -> PartnerCenterError {
-            PartnerCenterError(
-                category: category, message: redactor.redact(message), status: status, pcCode: pcCode,
-                requestId: requestId, correlationId: correlationId, method: request.method, path: request.path,
-                hint: hint, retryAfterSeconds: retryAfter)
-        }
+        var call = CallState(
+            request: prepared.request, pinned: original.requestId != nil, idempotent: prepared.idempotent,
+            correlationId: configuration.correlationId ?? UUID().uuidString.lowercased(),
+            deadline: ContinuousClock.now + configuration.timeouts.overall)
         if isShutDown.load(ordering: .acquiring) {
-            var error = failure(.invalidArgument, "the client was shut down", hint: "create a new client")
-            error.notSent = true
-            throw error
+            throw call.unsent(call.failure(.invalidArgument, "the client was shut down", hint: "create a new client", redactor: redactor))
         }
-        if prepared.isCartMutation, let customerId = prepared.customerId {
-            do {
-                try await enforceMarketPolicy(customerId: customerId, request: request)
-            } catch var error as PartnerCenterError {
-                if error.category == .policyDenied {
-                    error.requestId = requestId
-                    error.correlationId = correlationId
-                }
-                // the customer lookup failed or the policy refused: this call was not sent
-                error.notSent = true
-                throw error
-            }
-        }
-
-        let policy = configuration.retry
-        let clock = ContinuousClock()
-        let deadline = clock.now + configuration.timeouts.overall
-        let retryableWithoutPin = !request.isMutating || request.method == "PUT" || original.requestId != nil
-        var attempts = 0
-        var retries = 0
-        var renewedToken = false
-
-        // Whether an attempt may have reached Partner Center (errors before it are `notSent`).
-        var dispatched = false
-        func unsent(_ error: PartnerCenterError) -> PartnerCenterError {
-            var error = error
-            error.notSent = !dispatched
-            return error
-        }
+        try await enforceMarketRule(prepared, call)
         while true {
-            if Task.isCancelled { throw unsent(failure(.cancelled, "the call was cancelled")) }
-            attempts += 1
-            let token: String
-            do {
-                token = try await tokens.token()
-            } catch var error as PartnerCenterError {
-                if Task.isCancelled { throw unsent(failure(.cancelled, "the call was cancelled")) }
-                error.requestId = requestId
-                error.correlationId = correlationId
-                error.message = "\(request.method) \(request.path): " + error.message
-                throw unsent(error)
-            }
+            if Task.isCancelled { throw call.ended(call.failure(.cancelled, "the call was cancelled", redactor: redactor)) }
+            call.attempts += 1
+            let token = try await attemptToken(call)
             let permit: RateLimiter.Permit
             do {
                 permit = try await rateLimiter.acquire(customer: prepared.customerId)
             } catch {
-                throw unsent(failure(.cancelled, "the call was cancelled while waiting for the rate limiter"))
+                throw call.ended(call.failure(.cancelled, "the call was cancelled while waiting for the rate limiter", redactor: redactor))
             }
-            dispatched = true
-            let attemptDeadline = min(deadline, clock.now + configuration.timeouts.request)
-            counters.bump(\.requestsSent)
-            configuration.onEvent?(.sending(
-                operation: request.operation, method: request.method, path: request.path, requestId: requestId, attempt: attempts))
-            let outcome: Result<AttemptResult, any Error>
-            do {
-                let headers = buildHeaders(request, token: token, requestId: requestId, correlationId: correlationId)
-                outcome = .success(try await attempt(request, headers: headers, deadline: attemptDeadline, sink: sink))
-            } catch {
-                outcome = .failure(error)
-            }
+            call.dispatched = true
+            let outcome = await attemptOnce(call, token: token, sink: sink)
             permit.release()
+            switch try await decide(outcome, prepared: prepared, token: token, call: &call) {
+            case .done(let result):
+                return result
+            case .again:
+                continue
+            case .retry(let delay, let failure):
+                try await waitToRetry(delay, failure, call: &call)
+            }
+        }
+    }
 
-            // Decide: return, fail, or retry after `delay`.
-            var delay: Duration
-            var lastFailure: PartnerCenterError
-            switch outcome {
-            case .success(let result) where (200..<300).contains(result.status):
-                configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: requestId, attempt: attempts))
-                rateLimiter.reward(customer: prepared.customerId)
-                let responseRequestId = result.headers.first { $0.name.caseInsensitiveCompare("MS-RequestId") == .orderedSame }
-                    .flatMap { $0.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } }
-                let responseCorrelationId = result.headers.first { $0.name.caseInsensitiveCompare("MS-CorrelationId") == .orderedSame }
-                    .flatMap { $0.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } }
-                configuration.logger.debug("response", metadata: [
-                    "operation": "\(request.operation)", "method": "\(request.method)", "path": "\(request.path)",
-                    "status": "\(result.status)", "request_id": "\(requestId)", "attempt": "\(attempts)",
-                ])
-                let response = RawResponse(
-                    status: result.status, headers: result.headers, body: result.body,
-                    requestId: responseRequestId ?? requestId, correlationId: responseCorrelationId ?? correlationId,
-                    request: request, attempts: attempts)
-                return CallOutcome(response: response, bytesWritten: result.bytesWritten)
+    /// The market rule for declared operations marked `marketRule` (a refusal or a failed lookup: not sent).
+    private func enforceMarketRule(_ prepared: PreparedRequest, _ call: CallState) async throws {
+        guard prepared.marketRule, let customerId = prepared.customerId else { return }
+        do {
+            try await enforceMarketPolicy(customerId: customerId, operation: call.request.operation)
+        } catch var error as PartnerCenterError {
+            if error.category == .policyDenied {
+                error.requestId = call.requestId
+                error.correlationId = call.correlationId
+                error.method = call.request.method
+                error.path = call.request.path
+            }
+            throw call.unsent(error)
+        }
+    }
 
-            case .success(let result):
-                configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: requestId, attempt: attempts))
-                let fault = try? JSONDecoder().decode(FaultBody.self, from: result.body)
-                let pcCode = fault?.code?.value ?? fault?.errorCode?.value
-                var message = fault?.description ?? fault?.message ?? fault?.errorDescription
-                    ?? HTTPResponseStatus(statusCode: result.status).reasonPhrase
-                if message.count > 1024 { message = String(message.prefix(1024)) + "…" }
-                let category = PartnerCenterError.category(forStatus: result.status)
-                let retryAfterText = result.headers.first { $0.name.caseInsensitiveCompare("Retry-After") == .orderedSame }?.value
-                let retryAfter = retryAfterText.flatMap { RetryAfter.parse($0) }
-                lastFailure = failure(category, message, status: result.status, pcCode: pcCode, retryAfter: retryAfter)
-                configuration.logger.debug("error response", metadata: [
-                    "operation": "\(request.operation)", "method": "\(request.method)", "path": "\(request.path)",
-                    "status": "\(result.status)", "code": "\(pcCode ?? "-")", "request_id": "\(requestId)", "attempt": "\(attempts)",
-                ])
-                let canRenew = await tokens.canRenew
-                switch result.status {
-                case 401 where !renewedToken && canRenew:
-                    renewedToken = true
-                    await tokens.invalidate(token)
-                    configuration.logger.debug("token rejected; renewing once", metadata: ["request_id": "\(requestId)"])
-                    attempts -= 1
-                    continue
-                case 429:
-                    counters.bump(\.throttled)
-                    configuration.onEvent?(.throttled(operation: request.operation, requestId: requestId, retryAfter: retryAfter))
-                    rateLimiter.penalize(customer: prepared.customerId, retryAfter: retryAfter)
-                    if let retryAfter, retryAfter > policy.maxRetryAfter.seconds {
-                        throw failure(
-                            .throttled,
-                            "Partner Center asked to retry after \(formatSeconds(retryAfter)), longer than the \(formatSeconds(policy.maxRetryAfter.seconds)) the client waits",
-                            status: 429, pcCode: pcCode, retryAfter: retryAfter)
-                    }
-                    let backoff = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
-                    delay = max(backoff, .seconds(retryAfter ?? 0))
-                case 409 where pcCode == "800064" && retryableWithoutPin:
-                    // another request (an earlier attempt of this one) is processing the cart: wait
-                    // and send the same request again; a checkout repeated with its MS-RequestId
-                    // answers the stored result
-                    delay = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
-                case 408, 500, 502, 503, 504:
-                    guard retryableWithoutPin else {
-                        throw withHint(lastFailure, "the \(request.method) was not retried because its MS-RequestId was not pinned; it may have been applied — check before repeating, or retry with MS-RequestId \(requestId)")
-                    }
-                    delay = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
-                    if let retryAfter, retryAfter <= policy.maxRetryAfter.seconds { delay = max(delay, .seconds(retryAfter)) }
-                default:
-                    throw lastFailure
-                }
+    /// A token for the next attempt (its failure ends the call).
+    private func attemptToken(_ call: CallState) async throws -> String {
+        do {
+            return try await tokens.token()
+        } catch var error as PartnerCenterError {
+            if Task.isCancelled { throw call.ended(call.failure(.cancelled, "the call was cancelled", redactor: redactor)) }
+            error.requestId = call.requestId
+            error.correlationId = call.correlationId
+            error.message = "\(call.request.method) \(call.request.path): " + error.message
+            throw call.ended(error)
+        }
+    }
 
-            case .failure(let error):
-                if Task.isCancelled { throw failure(.cancelled, "the call was cancelled") }
-                if let error = error as? PartnerCenterError { throw error }
-                let (category, text) = classifyTransportError(error)
-                if category == .cancelled { throw failure(.cancelled, "the call was cancelled") }
-                let what = category == .timeout
-                    ? "no complete response within \(formatSeconds(configuration.timeouts.request.seconds)): \(text)"
-                    : "the connection failed: \(text)"
-                lastFailure = failure(category, what)
-                configuration.logger.debug("transport failure", metadata: [
-                    "operation": "\(request.operation)", "method": "\(request.method)", "path": "\(request.path)",
-                    "category": "\(category)", "request_id": "\(requestId)", "attempt": "\(attempts)",
-                ])
-                guard retryableWithoutPin else {
-                    throw withHint(lastFailure, "the \(request.method) was not retried because its MS-RequestId was not pinned; it may have been applied — retry with MS-RequestId \(requestId) to be safe")
-                }
-                delay = policy.backoff(forRetry: retries, unit: Double.random(in: 0...1))
-            }
+    /// One HTTP attempt, never throwing: its result or its failure.
+    private func attemptOnce(_ call: CallState, token: String, sink: String?) async -> Result<AttemptResult, any Error> {
+        let attemptDeadline = min(call.deadline, ContinuousClock.now + configuration.timeouts.request)
+        counters.bump(\.requestsSent)
+        configuration.onEvent?(.sending(
+            operation: call.request.operation, method: call.request.method, path: call.request.path,
+            requestId: call.requestId, attempt: call.attempts))
+        do {
+            let headers = buildHeaders(call.request, token: token, requestId: call.requestId, correlationId: call.correlationId)
+            return .success(try await attempt(call.request, headers: headers, deadline: attemptDeadline, sink: sink))
+        } catch {
+            return .failure(error)
+        }
+    }
 
-            // A retry is wanted.
-            let throttled = lastFailure.category == .throttled
-            guard attempts < policy.maxAttempts else {
-                var error = lastFailure
-                error.message += " — gave up after \(attempts) attempts"
-                if throttled { error.hint = "lower the concurrency or the rate limit (rate_per_partner / rate_per_customer), or raise max_attempts" }
-                throw error
+    /// What to do after an attempt.
+    private enum Decision {
+        case done(CallOutcome)
+        /// Try again at once (the token was renewed; not a retry).
+        case again
+        case retry(Duration, PartnerCenterError)
+    }
+
+    private func decide(
+        _ outcome: Result<AttemptResult, any Error>, prepared: PreparedRequest, token: String, call: inout CallState
+    ) async throws -> Decision {
+        switch outcome {
+        case .success(let result) where (200..<300).contains(result.status):
+            return .done(succeeded(result, prepared: prepared, call: call))
+        case .success(let result):
+            return try await failedStatus(result, prepared: prepared, token: token, call: &call)
+        case .failure(let error):
+            return try failedTransport(error, call: &call)
+        }
+    }
+
+    private func succeeded(_ result: AttemptResult, prepared: PreparedRequest, call: CallState) -> CallOutcome {
+        let request = call.request
+        configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: call.requestId, attempt: call.attempts))
+        rateLimiter.reward(customer: prepared.customerId)
+        func first(_ name: String) -> String? {
+            result.headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+                .flatMap { $0.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
+        configuration.logger.debug("response", metadata: [
+            "operation": "\(request.operation)", "method": "\(request.method)", "path": "\(request.path)",
+            "status": "\(result.status)", "request_id": "\(call.requestId)", "attempt": "\(call.attempts)",
+        ])
+        let response = RawResponse(
+            status: result.status, headers: result.headers, body: result.body,
+            requestId: first("MS-RequestId") ?? call.requestId, correlationId: first("MS-CorrelationId") ?? call.correlationId,
+            request: request, attempts: call.attempts)
+        return CallOutcome(response: response, bytesWritten: result.bytesWritten)
+    }
+
+    /// A non-2xx answer: renew the token once on 401, retry what may be retried, else fail.
+    private func failedStatus(
+        _ result: AttemptResult, prepared: PreparedRequest, token: String, call: inout CallState
+    ) async throws -> Decision {
+        let request = call.request
+        configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: call.requestId, attempt: call.attempts))
+        let failure = statusFailure(result, call: call)
+        let policy = configuration.retry
+        let backoff = policy.backoff(forRetry: call.retries, unit: Double.random(in: 0...1))
+        switch result.status {
+        case 401 where !call.renewedToken:
+            guard await tokens.canRenew else { throw call.ended(failure) }
+            call.renewedToken = true
+            await tokens.invalidate(token)
+            configuration.logger.debug("token rejected; renewing once", metadata: ["request_id": "\(call.requestId)"])
+            call.attempts -= 1
+            return .again
+        case 429:
+            counters.bump(\.throttled)
+            configuration.onEvent?(.throttled(operation: request.operation, requestId: call.requestId, retryAfter: failure.retryAfterSeconds))
+            rateLimiter.penalize(customer: prepared.customerId, retryAfter: failure.retryAfterSeconds)
+            if let wait = failure.retryAfterSeconds, wait > policy.maxRetryAfter.seconds {
+                var error = failure
+                error.message = "Partner Center asked to retry after \(formatSeconds(wait)), longer than the \(formatSeconds(policy.maxRetryAfter.seconds)) the client waits"
+                throw call.ended(error)
             }
-            guard budget.spend() else {
-                var error = lastFailure
-                if throttled, let seconds = error.retryAfterSeconds {
-                    error.message = "Partner Center asked to retry after \(formatSeconds(seconds)) and the retry budget is spent"
-                } else {
-                    error.message += " — the retry budget is spent"
-                }
-                error.hint = "lower the concurrency or the rate limit, or raise the retry budget (retry_budget)"
-                throw error
+            return .retry(max(backoff, .seconds(failure.retryAfterSeconds ?? 0)), failure)
+        case 409 where failure.pcCode == "800064" && call.retryable:
+            // another request (an earlier attempt of this one) is processing the cart: wait and send
+            // the same request again; a checkout repeated with its MS-RequestId answers the stored result
+            call.uncertain = true
+            return .retry(backoff, failure)
+        case 408, 500, 502, 503, 504:
+            call.uncertain = true
+            guard call.retryable else {
+                throw call.ended(withHint(failure, "the \(request.method) was not retried because its MS-RequestId was not pinned; it may have been applied — check before repeating, or retry with MS-RequestId \(call.requestId)"))
             }
-            if clock.now + delay > deadline {
-                var error = lastFailure
-                if !throttled { error.category = .timeout }
-                error.message += " — the next retry would pass the overall deadline of \(formatSeconds(configuration.timeouts.overall.seconds))"
-                error.hint = throttled
-                    ? "lower the concurrency or the rate limit, or raise overall_timeout"
-                    : "raise overall_timeout or retry later with MS-RequestId \(requestId)"
-                throw error
+            var delay = backoff
+            if let wait = failure.retryAfterSeconds, wait <= policy.maxRetryAfter.seconds { delay = max(delay, .seconds(wait)) }
+            return .retry(delay, failure)
+        default:
+            throw call.ended(failure)
+        }
+    }
+
+    /// The error for a non-2xx answer, read from its ApiFault (or 429) body.
+    private func statusFailure(_ result: AttemptResult, call: CallState) -> PartnerCenterError {
+        let fault = try? JSONDecoder().decode(FaultBody.self, from: result.body)
+        let pcCode = fault?.code?.value ?? fault?.errorCode?.value
+        var message = fault?.description ?? fault?.message ?? fault?.errorDescription
+            ?? HTTPResponseStatus(statusCode: result.status).reasonPhrase
+        if message.count > 1024 { message = String(message.prefix(1024)) + "…" }
+        let retryAfter = result.headers.first { $0.name.caseInsensitiveCompare("Retry-After") == .orderedSame }
+            .flatMap { RetryAfter.parse($0.value) }
+        configuration.logger.debug("error response", metadata: [
+            "operation": "\(call.request.operation)", "method": "\(call.request.method)", "path": "\(call.request.path)",
+            "status": "\(result.status)", "code": "\(pcCode ?? "-")", "request_id": "\(call.requestId)", "attempt": "\(call.attempts)",
+        ])
+        return call.failure(PartnerCenterError.category(forStatus: result.status), message, status: result.status,
+                            pcCode: pcCode, retryAfter: retryAfter, redactor: redactor)
+    }
+
+    /// A failed attempt (no HTTP answer): the outcome is unknown once the request may have left.
+    private func failedTransport(_ error: any Error, call: inout CallState) throws -> Decision {
+        if Task.isCancelled { throw call.ended(call.failure(.cancelled, "the call was cancelled", redactor: redactor)) }
+        if let error = error as? PartnerCenterError { throw call.ended(error) }
+        let (category, text) = classifyTransportError(error)
+        if category == .cancelled { throw call.ended(call.failure(.cancelled, "the call was cancelled", redactor: redactor)) }
+        call.uncertain = true
+        let what = category == .timeout
+            ? "no complete response within \(formatSeconds(configuration.timeouts.request.seconds)): \(text)"
+            : "the connection failed: \(text)"
+        let failure = call.failure(category, what, redactor: redactor)
+        configuration.logger.debug("transport failure", metadata: [
+            "operation": "\(call.request.operation)", "method": "\(call.request.method)", "path": "\(call.request.path)",
+            "category": "\(category)", "request_id": "\(call.requestId)", "attempt": "\(call.attempts)",
+        ])
+        guard call.retryable else {
+            throw call.ended(withHint(failure, "the \(call.request.method) was not retried because its MS-RequestId was not pinned; it may have been applied — retry with MS-RequestId \(call.requestId) to be safe"))
+        }
+        return .retry(configuration.retry.backoff(forRetry: call.retries, unit: Double.random(in: 0...1)), failure)
+    }
+
+    /// Checks the attempt limit, the retry budget and the deadline, then sleeps `delay`.
+    private func waitToRetry(_ delay: Duration, _ failure: PartnerCenterError, call: inout CallState) async throws {
+        let policy = configuration.retry
+        let throttled = failure.category == .throttled
+        guard call.attempts < policy.maxAttempts else {
+            var error = failure
+            error.message += " — gave up after \(call.attempts) attempts"
+            if throttled { error.hint = "lower the concurrency or the rate limit (rate_per_partner / rate_per_customer), or raise max_attempts" }
+            throw call.ended(error)
+        }
+        guard budget.spend() else {
+            var error = failure
+            if throttled, let seconds = error.retryAfterSeconds {
+                error.message = "Partner Center asked to retry after \(formatSeconds(seconds)) and the retry budget is spent"
+            } else {
+                error.message += " — the retry budget is spent"
             }
-            retries += 1
-            counters.bump(\.retries)
-            configuration.onEvent?(.retrying(
-                operation: request.operation, requestId: requestId, retry: retries, delay: delay, reason: lastFailure.category.rawValue))
-            configuration.logger.debug("retrying", metadata: [
-                "operation": "\(request.operation)", "request_id": "\(requestId)", "retry": "\(retries)",
-                "delay_ms": "\(Int(delay.seconds * 1000))", "reason": "\(lastFailure.category)",
-            ])
-            do {
-                try await configuration.sleeper(delay)
-            } catch {
-                throw failure(.cancelled, "the call was cancelled while waiting to retry")
-            }
+            error.hint = "lower the concurrency or the rate limit, or raise the retry budget (retry_budget)"
+            throw call.ended(error)
+        }
+        if ContinuousClock.now + delay > call.deadline {
+            var error = failure
+            if !throttled { error.category = .timeout }
+            error.message += " — the next retry would pass the overall deadline of \(formatSeconds(configuration.timeouts.overall.seconds))"
+            error.hint = throttled
+                ? "lower the concurrency or the rate limit, or raise overall_timeout"
+                : "raise overall_timeout or retry later with MS-RequestId \(call.requestId)"
+            throw call.ended(error)
+        }
+        call.retries += 1
+        counters.bump(\.retries)
+        configuration.onEvent?(.retrying(
+            operation: call.request.operation, requestId: call.requestId, retry: call.retries, delay: delay, reason: failure.category.rawValue))
+        configuration.logger.debug("retrying", metadata: [
+            "operation": "\(call.request.operation)", "request_id": "\(call.requestId)", "retry": "\(call.retries)",
+            "delay_ms": "\(Int(delay.seconds * 1000))", "reason": "\(failure.category)",
+        ])
+        do {
+            try await configuration.sleeper(delay)
+        } catch {
+            throw call.ended(call.failure(.cancelled, "the call was cancelled while waiting to retry", redactor: redactor))
         }
     }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import PartnerCenterModels
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -14,19 +15,24 @@ import Synchronization
 /// ```swift
 /// let client = try PartnerCenterClient(configuration: try .load(profile: "sandbox"))
 /// defer { Task { try? await client.shutdown() } }
-/// // raw: bytes for the Lua bridge
-/// let page = try await client.send(.listProducts(country: "US", targetView: "AzureReservationsVM"))
+/// // any declared operation: bytes for the Lua bridge
+/// let page = try await client.send(OperationCatalog["products.list"], ["country": "US", "target_view": "AzureReservationsVM"])
+/// // typed
+/// let cart = try await client.decoded(Cart.self, OperationCatalog["carts.get"], ["customer_id": c, "cart_id": id])
 /// // paging: every page, the next one prefetched
-/// for try await page in client.pages(of: .listInvoices(size: 50)) { consume(page.body) }
+/// for try await page in client.pages(of: try PartnerCenterRequest(OperationCatalog["invoices.list"], [:])) { consume(page.body) }
 /// ```
 ///
 /// Guarantees:
 /// - **Idempotency.** One `MS-RequestId` per logical call (pinned by the caller, or generated),
 ///   identical on every retry of that call, fresh for the next call.
 /// - **Retries** per ``RetryPolicy``; a 401 renews the token once and retries.
-/// - **Market policy.** Every cart-mutating request (create, update, checkout — typed or raw —
-///   and any mutating request under `/customers/{id}/orders`) first resolves the customer's country and is refused with `policy_denied` when the market
-///   is excluded; nothing is sent that could change state.
+/// - **Only declared changes.** A request that may change state is sent only when it is a
+///   declared operation (`OperationCatalog`); one that changes state at Partner Center only with
+///   a pinned `MS-RequestId` (the purchase journal's).
+/// - **Market policy.** Every declared operation marked `marketRule` (cart changes, checkout,
+///   registration) first resolves the customer's country and is refused with `policy_denied`
+///   when the market is excluded; nothing is sent that could change state.
 /// - **Cancellation.** Cancelling the calling task cancels the HTTP request in flight.
 /// - **No secrets** in logs, errors or descriptions.
 public final class PartnerCenterClient: Sendable {
@@ -118,8 +124,11 @@ public final class PartnerCenterClient: Sendable {
     /// - Returns: the response, for any 2xx status.
     /// - Throws: ``PartnerCenterError`` for every failure, including non-2xx responses,
     ///   `policy_denied` refusals and cancellation.
+    /// A declared operation that answers JSON (an object, a collection or an array) is checked
+    /// to be a readable JSON document (``RawResponse/checkJSONShape()``).
     public func send(_ request: PartnerCenterRequest) async throws -> RawResponse {
         let response = try await perform(request, sink: nil).response
+        if let declaration = request.declaration, declaration.response.model != nil { try response.checkJSONShape() }
         rememberCountry(from: response)
         return response
     }
@@ -131,6 +140,21 @@ public final class PartnerCenterClient: Sendable {
               let id = response.request.path.split(separator: "/").last.map(String.init),
               let country = PartnerCenterClient.country(fromCustomerJSON: response.body) else { return }
         countries.withLock { $0[id.lowercased()] = country }
+    }
+
+    /// Sends one declared operation (see ``PartnerCenterRequest/init(_:_:caller:)``).
+    /// - Throws: ``PartnerCenterError``: `invalid_argument` (never sent) for bad arguments, and
+    ///   everything ``send(_:)`` throws.
+    public func send(_ operation: APIOperation, _ arguments: OperationArguments = [:], requestId: String? = nil) async throws -> RawResponse {
+        var request = try PartnerCenterRequest(operation, arguments)
+        request.requestId = requestId
+        return try await send(request)
+    }
+
+    /// Sends one declared operation and decodes its answer as `T`.
+    /// - Throws: ``PartnerCenterError`` (`server_error` when the answer does not decode as `T`).
+    public func decoded<T: Decodable>(_ type: T.Type, _ operation: APIOperation, _ arguments: OperationArguments = [:]) async throws -> T {
+        try await send(operation, arguments).decode(T.self)
     }
 
     /// The result of ``download(_:to:)``.
@@ -169,11 +193,11 @@ public final class PartnerCenterClient: Sendable {
         ItemSequence(pages: pages(of: request))
     }
 
-    /// Every item of a collection, all pages followed.
+    /// Every item of a declared collection, all pages followed.
     /// - Throws: ``PartnerCenterError``.
-    public func all<T: Decodable & Sendable>(_ request: PartnerCenterRequest, as type: T.Type = T.self) async throws -> [T] {
+    public func all<T: Decodable & Sendable>(_ type: T.Type, _ operation: APIOperation, _ arguments: OperationArguments = [:]) async throws -> [T] {
         var result: [T] = []
-        for try await item in items(of: request, as: T.self) { result.append(item) }
+        for try await item in items(of: try PartnerCenterRequest(operation, arguments), as: T.self) { result.append(item) }
         return result
     }
 
@@ -185,7 +209,7 @@ public final class PartnerCenterClient: Sendable {
     public func customerCountry(customerId: String) async throws -> String? {
         let key = customerId.lowercased()
         if let cached = countries.withLock({ $0[key] }) { return cached }
-        let response = try await send(.getCustomer(customerId: customerId))
+        let response = try await send(OperationCatalog["customers.get"], ["customer_id": .string(customerId)])
         guard let country = PartnerCenterClient.country(fromCustomerJSON: response.body) else { return nil }
         countries.withLock { $0[key] = country }
         return country
@@ -206,43 +230,15 @@ public final class PartnerCenterClient: Sendable {
         return lookup(["companyProfile", "address", "country"]) ?? lookup(["billingProfile", "defaultAddress", "country"])
     }
 
-    /// Refuses a purchase for a customer in an excluded market, before anything is sent: the
-    /// same rule the client applies to every cart mutation and checkout, for callers that check
-    /// a purchase up front. Looks the customer's country up once (cached).
+    /// Refuses `operation` for a customer in an excluded market (``MarketPolicy/refusal(operation:customer:country:)``),
+    /// looking the customer's country up once (cached).
     /// - Throws: ``PartnerCenterError`` `policy_denied` (with `notSent`), or the lookup's error.
-    public func enforceMarketPolicy(customerId: String, cartId: String?) async throws {
-        let request = cartId.map { PartnerCenterRequest.checkoutCart(customerId: customerId, cartId: $0) }
-            ?? PartnerCenterRequest.createCart(customerId: customerId, body: Data())
-        do {
-            try await enforceMarketPolicy(customerId: customerId, request: request)
-        } catch var error as PartnerCenterError {
-            if error.category == .policyDenied { error.notSent = true }
-            throw error
-        }
-    }
-
-    /// Refuses a cart-mutating request for a customer in an excluded market.
-    func enforceMarketPolicy(customerId: String, request: PartnerCenterRequest) async throws {
-        let policy = configuration.marketPolicy
+    public func enforceMarketPolicy(customerId: String, operation: String) async throws {
         let country = try await customerCountry(customerId: customerId)
-        let rule = "rule \(policy.ruleName): Reserved VM Instances are not sold in " + policy.excludedMarkets.sorted().joined(separator: ", ")
-        if let country {
-            guard policy.excludes(country) else { return }
+        if let refusal = configuration.marketPolicy.refusal(operation: operation, customer: customerId, country: country) {
             counters.bump(\.policyRefusals)
-            configuration.onEvent?(.refused(operation: request.operation, customerId: customerId, country: country))
-            throw PartnerCenterError(
-                category: .policyDenied,
-                message: "refused \(request.operation) for customer \(customerId): its country \(country) is an excluded market (\(rule))",
-                method: request.method, path: request.path,
-                hint: "Reserved VM Instances cannot be bought for customers in \(country); the excluded markets are configuration (excluded_markets / PCX_EXCLUDED_MARKETS)")
-        } else if policy.refuseUnknownCountry {
-            counters.bump(\.policyRefusals)
-            configuration.onEvent?(.refused(operation: request.operation, customerId: customerId, country: nil))
-            throw PartnerCenterError(
-                category: .policyDenied,
-                message: "refused \(request.operation) for customer \(customerId): its country is unknown, so the market policy cannot be checked (\(rule))",
-                method: request.method, path: request.path,
-                hint: "make sure the customer's company or billing profile carries a country")
+            configuration.onEvent?(.refused(operation: operation, customerId: customerId, country: country))
+            throw refusal
         }
     }
 }
@@ -254,7 +250,10 @@ struct PreparedRequest {
     var request: PartnerCenterRequest
     var segments: [String]
     var customerId: String?
-    var isCartMutation: Bool
+    /// The market rule applies (a declared operation marked `marketRule`, for a customer).
+    var marketRule: Bool
+    /// Safe to send again without a pinned request id.
+    var idempotent: Bool
 }
 
 extension PartnerCenterClient {
@@ -305,12 +304,22 @@ extension PartnerCenterClient {
         request.path = path
         var customerId: String?
         if segments.count >= 3, segments[1].lowercased() == "customers" { customerId = segments[2] }
-        // Carts, and orders (the legacy direct order POST/PATCH): anything that could buy something.
-        let isCartMutation = request.isMutating && customerId != nil && segments.count >= 4
-            && ["carts", "orders"].contains(segments[3].lowercased())
         if let body = request.body, !body.isEmpty, request.method == "GET" || request.method == "HEAD" {
             throw invalid("a \(request.method) request cannot carry a body")
         }
-        return PreparedRequest(request: request, segments: segments, customerId: customerId, isCartMutation: isCartMutation)
+        let declaration = request.declaration
+        if request.isMutating {
+            // Only declared operations may change anything, and changes only with a pinned id.
+            guard let declaration, declaration.method == request.method else {
+                throw invalid("\(request.method) \(original.path) is not a declared Partner Center operation; pcx sends changes only for operations in its catalogue")
+            }
+            if declaration.changesState, original.requestId == nil {
+                throw invalid("\(declaration.name) changes state at Partner Center; it is sent only with a pinned MS-RequestId (the purchase journal's)")
+            }
+        }
+        return PreparedRequest(
+            request: request, segments: segments, customerId: customerId,
+            marketRule: declaration?.marketRule == true && request.isMutating && customerId != nil,
+            idempotent: declaration?.idempotent ?? !request.isMutating)
     }
 }

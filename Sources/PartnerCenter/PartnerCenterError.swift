@@ -30,8 +30,18 @@ public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConver
         case timeout
         /// The calling task was cancelled.
         case cancelled
-        /// The client's market policy refused the operation before anything was sent.
+        /// pcx's policy refused the operation before anything was sent: the market rule, a cap,
+        /// the purchase gate, a dry run's limits, an idempotency key of another purchase.
         case policyDenied = "policy_denied"
+        /// A purchase was placed, but the order is above a cap (the cart changed after pcx
+        /// checked it): the order stands and must be reviewed.
+        case boughtAboveCap = "bought_above_cap"
+        /// The run was interrupted (Ctrl-C).
+        case interrupted
+        /// The script used more than its memory limit.
+        case memoryLimit = "memory_limit"
+        /// The script itself failed (a Lua error, or a failure pcx cannot classify).
+        case scriptError = "script_error"
 
         /// The snake_case name.
         public var description: String { rawValue }
@@ -61,6 +71,11 @@ public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConver
     /// policy, no token, cancelled while waiting): Partner Center cannot have acted on it. False
     /// means it may have: a timeout or a dropped connection leaves the outcome unknown.
     public var notSent: Bool = false
+    /// True when an attempt of this call may have been applied by Partner Center although the
+    /// call failed: a connection dropped or a request timed out after it was sent, or a 5xx
+    /// answered it, and then a retry failed (possibly with a definitive-looking 4xx that only
+    /// describes the retry). Such a call's outcome is unknown.
+    public var outcomeUnknown: Bool = false
 
     /// Creates an error; `hint` defaults to the remediation known for `status`/`pcCode`.
     public init(
@@ -95,6 +110,30 @@ public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConver
         return text
     }
 
+    /// Whether the call this error ends may have been applied at Partner Center: anything but a
+    /// definitive answer about the call itself. A timeout, a dropped connection, 5xx, 408, 429,
+    /// any 409 (800064 being processed, 800060 order in progress), 400/800065 (already
+    /// submitted), and any error after an attempt whose outcome is unknown (``outcomeUnknown``).
+    /// False when nothing was sent (``notSent``).
+    public var mayHaveBeenApplied: Bool {
+        if notSent { return false }
+        if outcomeUnknown { return true }
+        if ["800064", "800065", "800060"].contains(pcCode ?? "") { return true }
+        guard let status else { return category != .policyDenied && category != .invalidArgument }
+        return !(400..<500).contains(status) || status == 408 || status == 409 || status == 429
+    }
+
+    /// The process exit status an uncaught error of this category maps to: 3 for a policy
+    /// refusal, 4 for a purchase above a cap, 130 for an interrupt, 1 otherwise.
+    public var exitStatus: Int32 {
+        switch category {
+        case .policyDenied: return 3
+        case .boughtAboveCap: return 4
+        case .interrupted, .cancelled: return 130
+        default: return 1
+        }
+    }
+
     /// Maps an HTTP status to the category the client reports for it.
     public static func category(forStatus status: Int) -> Category {
         switch status {
@@ -125,15 +164,13 @@ public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConver
             return "check connectivity to the endpoint; a POST is safe to retry with the same MS-RequestId"
         case .serverError:
             return "Partner Center failed; retry later with the same MS-RequestId"
-        case .policyDenied:
-            return "Reserved VM Instances are not sold in this market; the excluded list is the market_policy configuration"
         default:
             return nil
         }
     }
 
     /// Remediation for the codes a partner meets on the reserved-instance path.
-    static let codeHints: [String: String] = [
+    public static let codeHints: [String: String] = [
         "10011": "register the Azure subscription for reservation purchases (pc.subscriptions.register) and wait until it is Registered",
         "800030": "register the Azure subscription for reservation purchases (pc.subscriptions.register) and wait until it is Registered",
         "10003": "inventory is not available for this SKU, region and subscription; check inventory and pick another region or SKU",
@@ -148,6 +185,7 @@ public struct PartnerCenterError: Error, Sendable, Equatable, CustomStringConver
         "10008": "the Azure subscription is not enabled for reserved instances; use an active MS-AZR-0145P subscription or Azure plan",
         "800013": "the Azure subscription is not enabled for reserved instances; use an active MS-AZR-0145P subscription or Azure plan",
         "10001": "the catalogItemId is not valid; take it from a fresh availability (productId:skuId:availabilityId)",
+        "10009": "the integration sandbox's purchase limit was reached (2 VM instances per customer, allow-listed SKUs only)",
         "10010": "a cart line is invalid: check billingCycle one_time, termDuration P1Y/P3Y and provisioningContext subscriptionId/scope/duration",
         "900329": "this operation needs an App+User token: configure a refresh token (PCX_REFRESH_TOKEN)",
         "800001": "no partner token reached Partner Center: check the credentials and the token endpoint (PCX_AUTHORITY)",

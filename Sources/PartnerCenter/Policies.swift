@@ -98,11 +98,12 @@ public struct RateLimitPolicy: Sendable, Equatable {
     }
 }
 
-/// Where the client refuses to create carts: markets in which Reserved VM Instances are not sold.
+/// The market rule: markets in which Reserved VM Instances are not sold.
 ///
-/// Enforced inside the client on every cart-mutating request (create, update, checkout — typed
-/// or raw): the customer's country is looked up (and cached) and the request is refused with
-/// category `policy_denied` before anything that changes state is sent.
+/// The one rule, applied by pcx's purchase policy before any change is journaled and, as a
+/// backstop, inside the client to every declared operation marked `marketRule`: the customer's
+/// country is looked up (and cached) and the change is refused with `policy_denied` before
+/// anything is sent.
 public struct MarketPolicy: Sendable, Equatable {
     /// Partner Center's RI purchase guide: Brazil, China, India, Russia, South Korea, Taiwan, Hong Kong.
     public static let defaultExcludedMarkets: Set<String> = ["BR", "CN", "IN", "RU", "KR", "TW", "HK"]
@@ -127,6 +128,29 @@ public struct MarketPolicy: Sendable, Equatable {
     /// True when `country` is excluded (case-insensitive).
     public func excludes(_ country: String) -> Bool {
         excludedMarkets.contains(country.uppercased())
+    }
+
+    /// The refusal for `operation` on `customer` whose country is `country` (nil: unknown), or nil
+    /// when the rule allows it. The only place the rule is decided and worded.
+    public func refusal(operation: String, customer: String, country: String?) -> PartnerCenterError? {
+        let rule = "rule \(ruleName): Reserved VM Instances are not sold in " + excludedMarkets.sorted().joined(separator: ", ")
+        let hint = "nothing was sent; the excluded markets are configuration (excluded_markets in the profile, or PCX_EXCLUDED_MARKETS)"
+        var error: PartnerCenterError
+        if let country {
+            guard excludes(country) else { return nil }
+            error = PartnerCenterError(
+                category: .policyDenied,
+                message: "refused \(operation) for customer \(customer): its country \(country.uppercased()) is an excluded market (\(rule))",
+                hint: hint)
+        } else {
+            guard refuseUnknownCountry else { return nil }
+            error = PartnerCenterError(
+                category: .policyDenied,
+                message: "refused \(operation) for customer \(customer): its country is unknown, so the market rule cannot be checked (\(rule))",
+                hint: "nothing was sent; make sure the customer's company or billing profile carries a country")
+        }
+        error.notSent = true
+        return error
     }
 }
 

@@ -69,6 +69,37 @@ public struct RawResponse: Sendable {
     }
 }
 
+extension RawResponse {
+    /// Throws `server_error` when the body cannot be the JSON document the operation answers:
+    /// empty, an HTML page, or not starting and ending like a JSON object or array (truncated).
+    /// For a change, the error says it may have been made (its outcome is unknown).
+    public func checkJSONShape() throws {
+        func fail(_ what: String) -> PartnerCenterError {
+            var error = PartnerCenterError(
+                category: .serverError, message: "Partner Center's answer could not be read: \(what)",
+                status: status, requestId: requestId, correlationId: correlationId,
+                method: request.method, path: request.path,
+                hint: request.isMutating
+                    ? "the change may have been made; re-run the same command: pcx re-sends it with the same request id"
+                    : "retry later; if it persists, report the request id to Microsoft")
+            error.outcomeUnknown = request.isMutating
+            return error
+        }
+        let type = header("Content-Type")?.lowercased().split(separator: ";").first.map(String.init)
+        let ws: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        guard let first = body.firstIndex(where: { !ws.contains($0) }),
+              let last = body.lastIndex(where: { !ws.contains($0) }) else {
+            throw fail("the body is empty")
+        }
+        let open = body[first], close = body[last]
+        let shaped = (open == UInt8(ascii: "{") && close == UInt8(ascii: "}")) || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]"))
+        if !shaped {
+            if open == UInt8(ascii: "<") || type == "text/html" { throw fail("it is an HTML page (\(type ?? "no content type")), not JSON") }
+            throw fail("the JSON document is truncated or malformed (\(body.count) bytes, \(type ?? "no content type"))")
+        }
+    }
+}
+
 /// The paging-relevant parts of a collection body.
 struct PageEnvelope: Decodable {
     struct LinkHeader: Decodable {

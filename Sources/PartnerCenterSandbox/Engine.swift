@@ -135,189 +135,190 @@ final class SandboxEngine: Sendable {
 
     // MARK: dispatch
 
-    /// Handles one HTTP request.
-    func handle(method: String, path rawPath: String, query rawQuery: String, headers: [String: String], body: Data,
-                rejection: SandboxError? = nil) async -> SandboxOutcome {
-        let now = clock.now
-        let requestId = headers["ms-requestid"].flatMap { $0.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } } ?? UUID().uuidString.lowercased()
-        let correlationId = headers["ms-correlationid"].flatMap { $0.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } } ?? UUID().uuidString.lowercased()
-        let path = rawPath.removingPercentEncoding ?? rawPath
-        var segments = path.split(separator: "/").map(String.init)
-        var routeName = "unknown"
+    /// What the request log records about one request while it is handled.
+    private struct Trace {
+        let method: String
+        let rawPath: String
+        let rawQuery: String
+        let requestId: String
+        let correlationId: String
+        let locale: String?
+        let now: Date
+        var route = "unknown"
         var partnerId: String?
         var mutated = false
         var replayed = false
-        var faultText: String?
-        var outcome: SandboxOutcome
+        var fault: String?
+    }
 
-        func finish(_ outcome: SandboxOutcome) -> SandboxOutcome {
-            var final = outcome
-            if case .respond(var response) = outcome {
-                response.headers.append(("MS-RequestId", requestId))
-                response.headers.append(("MS-CorrelationId", correlationId))
-                response.headers.append(("MS-CV", "pcxsb.\(log.count + 1)"))
-                response.headers.append(("MS-ServerId", sandboxServerID))
-                if let locale = headers["x-locale"] { response.headers.append(("X-Locale", locale)) }
-                final = .respond(response)
-            }
-            let status: Int
-            if case .respond(let response) = final { status = response.status } else { status = 0 }
-            logger.debug("request", metadata: ["method": "\(method)", "path": "\(rawPath)", "status": "\(status)", "route": "\(routeName)"])
-            log.append { sequence in
-                SandboxRequestLogEntry(sequence: sequence, time: now, method: method, path: rawPath, query: rawQuery, route: routeName, status: status,
-                                       requestId: requestId, correlationId: correlationId, partner: partnerId, mutated: mutated, replayed: replayed, fault: faultText)
-            }
-            return final
+    /// Handles one HTTP request. `peerIsLoopback`: the client connected from this machine (the
+    /// admin endpoints answer only such clients).
+    func handle(method: String, path rawPath: String, query rawQuery: String, headers: [String: String], body: Data,
+                rejection: SandboxError? = nil, peerIsLoopback: Bool = true) async -> SandboxOutcome {
+        func first(_ name: String) -> String? {
+            headers[name].flatMap { $0.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } }
         }
-
-        // Refused by the HTTP layer (e.g. a body over the limit): logged and answered like any fault.
+        var trace = Trace(method: method, rawPath: rawPath, rawQuery: rawQuery,
+                          requestId: first("ms-requestid") ?? UUID().uuidString.lowercased(),
+                          correlationId: first("ms-correlationid") ?? UUID().uuidString.lowercased(),
+                          locale: headers["x-locale"], now: clock.now)
+        var segments = (rawPath.removingPercentEncoding ?? rawPath).split(separator: "/").map(String.init)
         if let rejection {
-            var probe = segments
-            if probe.first?.lowercased() == "v1" { probe.removeFirst() }
-            routeName = SandboxRoutes.match(method: method, segments: probe)?.0.name ?? "unknown"
+            // refused by the HTTP layer (a body over the limit): logged and answered like any fault
+            if segments.first?.lowercased() == "v1" { segments.removeFirst() }
+            trace.route = SandboxRoutes.match(method: method, segments: segments)?.0.name ?? "unknown"
             var response = SandboxResponse.fault(rejection)
             response.headers.append(("Connection", "close"))
-            return finish(.respond(response))
+            return finish(.respond(response), &trace)
         }
-
-        // Admin and token endpoints.
-        if segments.first?.lowercased() == "_sandbox" {
-            routeName = "admin"
-            return finish(.respond(await handleAdmin(method: method, segments: Array(segments.dropFirst()), query: rawQuery, body: body)))
-        }
-        if method == "POST", segments.count >= 3, segments[1].lowercased() == "oauth2",
-           segments.last?.lowercased() == "token", segments.count == 3 || (segments.count == 4 && segments[2].lowercased() == "v2.0") {
-            routeName = "token"
-            do {
-                return finish(.respond(try await handleToken(tenant: segments[0], v2: segments.count == 4, body: body)))
-            } catch {
-                return finish(.respond(SandboxResponse.json(OAuthError(error: "server_error", errorDescription: "The sandbox could not issue a token: \(error)"), status: 500)))
-            }
+        if let outcome = await handleNonAPI(method: method, segments: segments, query: rawQuery, body: body,
+                                            peerIsLoopback: peerIsLoopback, trace: &trace) {
+            return finish(outcome, &trace)
         }
         if segments.first?.lowercased() == "v1" { segments.removeFirst() }
-        guard let (route, params) = SandboxRoutes.match(method: method, segments: segments) else {
-            let allowed = SandboxRoutes.allowedMethods(segments: segments)
-            if !allowed.isEmpty {
-                var response = SandboxResponse.fault(SandboxError(status: 405, code: 1000, "Method \(method) is not allowed on \(rawPath); allowed: \(allowed.joined(separator: ", "))."))
-                response.headers.append(("Allow", allowed.joined(separator: ", ")))
-                return finish(.respond(response))
+        let outcome = await handleAPI(method: method, segments: segments, headers: headers, body: body, trace: &trace)
+        return finish(outcome, &trace)
+    }
+
+    /// Adds the response headers every answer carries and logs the request.
+    private func finish(_ outcome: SandboxOutcome, _ trace: inout Trace) -> SandboxOutcome {
+        var final = outcome
+        if case .respond(var response) = outcome {
+            response.headers.append(("MS-RequestId", trace.requestId))
+            response.headers.append(("MS-CorrelationId", trace.correlationId))
+            response.headers.append(("MS-CV", "pcxsb.\(log.count + 1)"))
+            response.headers.append(("MS-ServerId", sandboxServerID))
+            if let locale = trace.locale { response.headers.append(("X-Locale", locale)) }
+            final = .respond(response)
+        }
+        var status = 0
+        if case .respond(let response) = final { status = response.status }
+        logger.debug("request", metadata: ["method": "\(trace.method)", "path": "\(trace.rawPath)", "status": "\(status)", "route": "\(trace.route)"])
+        let t = trace
+        log.append { sequence in
+            SandboxRequestLogEntry(sequence: sequence, time: t.now, method: t.method, path: t.rawPath, query: t.rawQuery, route: t.route,
+                                   status: status, requestId: t.requestId, correlationId: t.correlationId, partner: t.partnerId,
+                                   mutated: t.mutated, replayed: t.replayed, fault: t.fault)
+        }
+        return final
+    }
+
+    /// The admin (`/_sandbox/...`) and token endpoints; nil for anything else.
+    private func handleNonAPI(method: String, segments: [String], query: String, body: Data, peerIsLoopback: Bool,
+                              trace: inout Trace) async -> SandboxOutcome? {
+        if segments.first?.lowercased() == "_sandbox" {
+            trace.route = "admin"
+            guard peerIsLoopback else {
+                return .respond(.json(["error": "the sandbox's admin endpoints answer only clients on this machine (loopback); this request came over the network"], status: 403))
             }
-            return finish(.respond(.fault(SandboxError(status: 404, code: 1000, "Resource not found: \(method) \(rawPath) is not a Partner Center operation the sandbox serves."))))
+            return .respond(await handleAdmin(method: method, segments: Array(segments.dropFirst()), query: query, body: body))
         }
-        routeName = route.name
-
-        // Faults decided before anything else.
-        let fault = faults.next(route: route.name)
-        if fault != .pass { faultText = fault.description }
-        switch fault {
-        case .dropBefore:
-            return finish(.drop)
-        case .status(let code):
-            if code == 429 { return finish(.respond(.throttled(retryAfter: 1))) }
-            let description = code >= 500 ? "Injected fault: the sandbox simulated a service error (\(code))." : "Injected fault: the sandbox simulated HTTP \(code)."
-            var response = SandboxResponse.fault(SandboxError(status: code, code: code >= 500 ? 800003 : 800002, description))
-            if code == 503 { response.headers.append(("Retry-After", "1")) }
-            return finish(.respond(response))
-        case .delay(let seconds):
-            try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-        case .expiredToken:
-            return finish(.respond(.fault(SandboxError(status: 401, code: 400, "Access denied: the access token has expired; get a new one from the token endpoint."))))
-        case .busy:
-            return finish(.respond(.fault(SandboxError(status: 409, code: 800064, "Cart is being processed by another request."))))
-        default:
-            break
+        guard method == "POST", segments.count >= 3, segments[1].lowercased() == "oauth2", segments.last?.lowercased() == "token",
+              segments.count == 3 || (segments.count == 4 && segments[2].lowercased() == "v2.0") else { return nil }
+        trace.route = "token"
+        do {
+            return .respond(try await handleToken(tenant: segments[0], v2: segments.count == 4, body: body))
+        } catch {
+            return .respond(SandboxResponse.json(OAuthError(error: "server_error", errorDescription: "The sandbox could not issue a token: \(error)"), status: 500))
         }
+    }
 
-        // Authentication.
+    /// A Partner Center API request: route, faults, auth, replay, throttling, the handler.
+    private func handleAPI(method: String, segments: [String], headers: [String: String], body: Data,
+                           trace: inout Trace) async -> SandboxOutcome {
+        guard let (operation, params) = SandboxRoutes.match(method: method, segments: segments) else {
+            return .respond(unrouted(method: method, segments: segments, rawPath: trace.rawPath))
+        }
+        trace.route = operation.name
+        let fault = faults.next(route: operation.name)
+        if fault != .pass { trace.fault = fault.description }
+        if let answer = await injected(fault) { return answer }
         let caller: Caller
         do {
             caller = try authenticate(headers["authorization"])
         } catch {
-            return finish(.respond(.fault(error)))
+            return .respond(.fault(error))
         }
-        partnerId = caller.partner.tenantId
-        if route.appUserOnly && !caller.appUser {
-            return finish(.respond(.fault(SandboxError(status: 403, code: 900329, "This resource does not support application-only authentication: use an App+User token (refresh_token grant)."))))
+        trace.partnerId = caller.partner.tenantId
+        if operation.appUserOnly && !caller.appUser {
+            return .respond(.fault(SandboxError(status: 403, code: 900329, "This resource does not support application-only authentication: use an App+User token (refresh_token grant).")))
         }
-
-        // Replay of a POST with a known MS-RequestId returns the stored answer.
-        let replayKey = route.method == "POST" && headers["ms-requestid"] != nil
-        if replayKey, let stored = try? await storedReplay(partner: caller.partner.tenantId, requestId: requestId, method: method, path: segments.joined(separator: "/")) {
-            replayed = true
-            return finish(.respond(stored))
+        let replayPath = segments.joined(separator: "/")
+        let replayable = operation.method == "POST" && headers["ms-requestid"] != nil
+        if replayable, let stored = try? await storedReplay(partner: caller.partner.tenantId, requestId: trace.requestId, method: method, path: replayPath) {
+            trace.replayed = true
+            return .respond(stored)
         }
-
-        // Throttling.
-        let customer = params["cid"]
-        if let wait = limiter.take(partner: caller.partner.tenantId, customer: customer, now: now.timeIntervalSince1970) {
-            return finish(.respond(.throttled(retryAfter: wait)))
+        if let wait = limiter.take(partner: caller.partner.tenantId, customer: params["customer_id"], now: trace.now.timeIntervalSince1970) {
+            return .respond(.throttled(retryAfter: wait))
         }
-
-        let request = RequestInfo(method: method, path: rawPath, query: parseQuery(rawQuery), rawQuery: rawQuery, headers: headers, body: body,
-                                  params: params, caller: caller, now: now, requestId: requestId)
-        var response: SandboxResponse
-        do {
-            try await progress(now: now)
-            if let cid = customer { try await checkCustomerAccess(cid, partner: caller.partner) }
-            response = try await dispatch(route: route, request: request)
-            mutated = route.writes && (200..<300).contains(response.status) && !response.unchanged
-        } catch let error as SandboxError {
-            response = .fault(error)
-        } catch {
-            logger.error("sandbox handler failed", metadata: ["route": "\(route.name)", "error": "\(error)"])
-            response = .fault(SandboxError(status: 500, code: 800003, "Unexpected service error in the sandbox (\(route.name)); the request was not applied."))
-        }
-        if replayKey, response.status < 500 {
-            try? await storeReplay(partner: caller.partner.tenantId, requestId: requestId, method: method, path: segments.joined(separator: "/"), response: response)
+        let request = RequestInfo(method: method, path: trace.rawPath, query: parseQuery(trace.rawQuery), rawQuery: trace.rawQuery,
+                                  headers: headers, body: body, params: params, caller: caller, now: trace.now, requestId: trace.requestId)
+        var response = await run(operation, request)
+        trace.mutated = operation.changesState && (200..<300).contains(response.status) && !response.unchanged
+        if replayable, response.status < 500 {
+            try? await storeReplay(partner: caller.partner.tenantId, requestId: trace.requestId, method: method, path: replayPath, response: response)
         }
         switch fault {
         case .dropAfter:
-            outcome = .drop
+            return .drop
         case .malformed where response.status < 300:
             response.body = Data(response.body.prefix(max(1, response.body.count / 2)))
             if response.body.first != UInt8(ascii: "{") && response.body.first != UInt8(ascii: "[") { response.body = Data("{\"items\": [".utf8) }
-            outcome = .respond(response)
+            return .respond(response)
         default:
-            outcome = .respond(response)
+            return .respond(response)
         }
-        return finish(outcome)
     }
 
-    func dispatch(route: SandboxRoutes.Route, request: RequestInfo) async throws -> SandboxResponse {
-        switch route.name {
-        case "listCustomers": return try await listCustomers(request)
-        case "getCustomer": return try await getCustomer(request)
-        case "getCompanyProfile": return try await getProfile(request, company: true)
-        case "getBillingProfile": return try await getProfile(request, company: false)
-        case "listSubscriptions": return try await listSubscriptions(request)
-        case "getSubscription": return try await getSubscription(request)
-        case "registerSubscription": return try await registerSubscription(request)
-        case "getRegistrationStatus": return try await registrationStatus(request)
-        case "listProducts", "listCustomerProducts": return try await listProducts(request)
-        case "getProduct", "getCustomerProduct": return try await getProduct(request)
-        case "listSkus", "listCustomerSkus": return try await listSkus(request)
-        case "getSku", "getCustomerSku": return try await getSku(request)
-        case "listAvailabilities", "listCustomerAvailabilities": return try await listAvailabilities(request)
-        case "getAvailability", "getCustomerAvailability": return try await getAvailability(request)
-        case "checkInventory": return try await checkInventory(request)
-        case "createCart": return try await createCart(request)
-        case "getCart": return try await getCart(request)
-        case "updateCart": return try await updateCart(request)
-        case "checkout": return try await checkout(request)
-        case "listOrders": return try await listOrders(request)
-        case "getOrder": return try await getOrder(request)
-        case "getProvisioningStatus": return try await provisioningStatus(request)
-        case "listEntitlements": return try await listEntitlements(request)
-        case "getReservationDetails": return try await reservationDetails(request)
-        case "getInvoiceSummary": return try await invoiceSummary(request)
-        case "listInvoiceSummaries": return try await invoiceSummaries(request)
-        case "listInvoices": return try await listInvoices(request)
-        case "getInvoice": return try await getInvoice(request)
-        case "getInvoiceStatement": return try await invoiceStatement(request)
-        case "listInvoiceLineItems": return try await invoiceLineItems(request)
-        case "listUnbilledLineItems": return try await unbilledLineItems(request)
-        case "getEstimateLinks": return try await estimateLinks(request)
-        default: throw SandboxError(status: 404, code: 1000, "Resource not found.")
+    /// 405 for a path served with other methods, else 404.
+    private func unrouted(method: String, segments: [String], rawPath: String) -> SandboxResponse {
+        let allowed = SandboxRoutes.allowedMethods(segments: segments)
+        guard !allowed.isEmpty else {
+            return .fault(SandboxError(status: 404, code: 1000, "Resource not found: \(method) \(rawPath) is not a Partner Center operation the sandbox serves."))
+        }
+        var response = SandboxResponse.fault(SandboxError(status: 405, code: 1000, "Method \(method) is not allowed on \(rawPath); allowed: \(allowed.joined(separator: ", "))."))
+        response.headers.append(("Allow", allowed.joined(separator: ", ")))
+        return response
+    }
+
+    /// The answer an injected fault gives before the request is handled (nil: handle it).
+    private func injected(_ fault: FaultAction) async -> SandboxOutcome? {
+        switch fault {
+        case .dropBefore:
+            return .drop
+        case .status(let code):
+            if code == 429 { return .respond(.throttled(retryAfter: 1)) }
+            let description = code >= 500 ? "Injected fault: the sandbox simulated a service error (\(code))." : "Injected fault: the sandbox simulated HTTP \(code)."
+            var response = SandboxResponse.fault(SandboxError(status: code, code: code >= 500 ? 800003 : 800002, description))
+            if code == 503 { response.headers.append(("Retry-After", "1")) }
+            return .respond(response)
+        case .delay(let seconds):
+            try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            return nil
+        case .expiredToken:
+            return .respond(.fault(SandboxError(status: 401, code: 400, "Access denied: the access token has expired; get a new one from the token endpoint.")))
+        case .busy:
+            return .respond(.fault(SandboxError(status: 409, code: 800064, "Cart is being processed by another request.")))
+        default:
+            return nil
+        }
+    }
+
+    /// Runs the operation's handler (pending work first, then the customer's access check).
+    private func run(_ operation: APIOperation, _ request: RequestInfo) async -> SandboxResponse {
+        do {
+            try await progress(now: request.now)
+            if let customer = request.params["customer_id"] { try await checkCustomerAccess(customer, partner: request.caller.partner) }
+            guard let handler = SandboxRoutes.handlers[operation.name] else {
+                throw SandboxError(status: 404, code: 1000, "Resource not found.")
+            }
+            return try await handler(self, request)
+        } catch let error as SandboxError {
+            return .fault(error)
+        } catch {
+            logger.error("sandbox handler failed", metadata: ["route": "\(operation.name)", "error": "\(error)"])
+            return .fault(SandboxError(status: 500, code: 800003, "Unexpected service error in the sandbox (\(operation.name)); the request was not applied."))
         }
     }
 

@@ -32,7 +32,7 @@ extension SandboxEngine {
     }
 
     func invoiceRow(_ request: RequestInfo) async throws -> InvoiceRow {
-        let id = Self.bareInvoiceId(request.param("iid"))
+        let id = Self.bareInvoiceId(request.param("invoice_id"))
         let partner = request.partner.tenantId
         let row = try await store.db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM invoice WHERE id = ? AND partner_id = ?", arguments: [id, partner]).map(Self.invoiceRow)
@@ -109,7 +109,7 @@ extension SandboxEngine {
         guard let providerText = pathForm ? request.param("provider") : request.q("provider") else {
             throw SandboxError.badInput("the 'provider' query parameter is required: onetime, azure or office.")
         }
-        guard let typeText = pathForm ? request.param("type") : request.q("invoiceLineItemType") else {
+        guard let typeText = pathForm ? request.param("invoice_line_item_type") : request.q("invoiceLineItemType") else {
             throw SandboxError.badInput("the 'invoicelineitemtype' query parameter is required: billinglineitems or usagelineitems.")
         }
         let provider = BillingProvider(wire: providerText)
@@ -126,7 +126,7 @@ extension SandboxEngine {
         let basePath: String
         var baseQuery: [String] = []
         if pathForm {
-            basePath = "/invoices/\(invoice.id)/lineitems/\(request.param("provider"))/\(request.param("type"))"
+            basePath = "/invoices/\(invoice.id)/lineitems/\(request.param("provider"))/\(request.param("invoice_line_item_type"))"
         } else {
             basePath = "/invoices/\(invoice.id)/lineitems"
             baseQuery = ["provider=\(providerText)", "invoicelineitemtype=\(typeText)"]

@@ -135,7 +135,7 @@ extension SandboxEngine {
 
     func createCart(_ request: RequestInfo) async throws -> SandboxResponse {
         let input = try parseCartBody(request.body)
-        let cid = request.param("cid")
+        let cid = request.param("customer_id")
         let country = try await customerCountry(cid)
         let lifetime = configuration.cartLifetime
         let seed = configuration.seed
@@ -160,7 +160,7 @@ extension SandboxEngine {
     }
 
     func getCart(_ request: RequestInfo) async throws -> SandboxResponse {
-        let cid = request.param("cid"), cartId = request.param("cart")
+        let cid = request.param("customer_id"), cartId = request.param("cart_id")
         let now = request.now
         let cart = try await store.db.read { db in try self.cartRow(db, customerId: cid, cartId: cartId, now: now).0 }
         return .json(cart)
@@ -168,7 +168,7 @@ extension SandboxEngine {
 
     func updateCart(_ request: RequestInfo) async throws -> SandboxResponse {
         let input = try parseCartBody(request.body)
-        let cid = request.param("cid"), cartId = request.param("cart")
+        let cid = request.param("customer_id"), cartId = request.param("cart_id")
         let country = try await customerCountry(cid)
         let modifier = request.caller.appUser ? request.partner.userId : request.partner.clientId
         return try await store.db.write { db in
@@ -187,7 +187,7 @@ extension SandboxEngine {
 
     /// Checkout: one order per order group; idempotent per cart (a repeat returns the stored result).
     func checkout(_ request: RequestInfo) async throws -> SandboxResponse {
-        let cid = request.param("cid"), cartId = request.param("cart")
+        let cid = request.param("customer_id"), cartId = request.param("cart_id")
         let country = try await customerCountry(cid)
         let seed = configuration.seed
         let lag = configuration.orderLag, completion = configuration.orderCompletionDelay

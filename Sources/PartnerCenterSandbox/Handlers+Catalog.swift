@@ -9,7 +9,7 @@ extension SandboxEngine {
 
     /// The market of a catalog call: `country` for global routes, the customer's country for customer-scoped ones.
     func market(_ request: RequestInfo) async throws -> String {
-        if !request.param("cid").isEmpty { return try await customerCountry(request.param("cid")) }
+        if !request.param("customer_id").isEmpty { return try await customerCountry(request.param("customer_id")) }
         guard let country = request.q("country") else {
             throw SandboxError.badInput("the 'country' query parameter is required (ISO 3166-1 alpha-2, e.g. country=US).")
         }
@@ -41,7 +41,7 @@ extension SandboxEngine {
     func offersReservations(_ country: String) -> Bool { !configuration.restrictedMarkets.contains(country.uppercased()) }
 
     func requireProduct(_ request: RequestInfo, country: String) throws -> SandboxCatalog.Series {
-        let id = request.param("pid")
+        let id = request.param("product_id")
         guard let product = catalog.product(id), offersReservations(country) else {
             throw SandboxError.notFound(400013, "Product '\(id)' not found in the catalog for country \(country).")
         }
@@ -50,8 +50,8 @@ extension SandboxEngine {
 
     func requireSku(_ request: RequestInfo, country: String) throws -> SandboxCatalog.SKU {
         let product = try requireProduct(request, country: country)
-        guard let sku = catalog.sku(product.productId, request.param("sku")) else {
-            throw SandboxError.notFound(400018, "SKU '\(request.param("sku"))' not found for product \(product.productId).")
+        guard let sku = catalog.sku(product.productId, request.param("sku_id")) else {
+            throw SandboxError.notFound(400018, "SKU '\(request.param("sku_id"))' not found for product \(product.productId).")
         }
         return sku
     }
@@ -110,8 +110,8 @@ extension SandboxEngine {
         let country = try await market(request)
         _ = try catalogFilters(request)
         let sku = try requireSku(request, country: country)
-        guard let azurePlan = catalog.availability(sku, request.param("aid")) else {
-            throw SandboxError.notFound(400019, "Availability '\(request.param("aid"))' not found for \(sku.productId)/\(sku.skuId); availability ids change, list the SKU's availabilities again.")
+        guard let azurePlan = catalog.availability(sku, request.param("availability_id")) else {
+            throw SandboxError.notFound(400019, "Availability '\(request.param("availability_id"))' not found for \(sku.productId)/\(sku.skuId); availability ids change, list the SKU's availabilities again.")
         }
         return .json(catalog.availabilityModel(sku, azurePlan: azurePlan, country: country))
     }

@@ -53,11 +53,11 @@ extension SandboxEngine {
     }
 
     func getCustomer(_ request: RequestInfo) async throws -> SandboxResponse {
-        .json(try await customerDoc(request.param("cid")))
+        .json(try await customerDoc(request.param("customer_id")))
     }
 
     func getProfile(_ request: RequestInfo, company: Bool) async throws -> SandboxResponse {
-        let customer = try await customerDoc(request.param("cid"))
+        let customer = try await customerDoc(request.param("customer_id"))
         if company { return .json(customer.companyProfile ?? CustomerCompanyProfile()) }
         return .json(customer.billingProfile ?? CustomerBillingProfile())
     }
@@ -79,7 +79,7 @@ extension SandboxEngine {
     }
 
     func listSubscriptions(_ request: RequestInfo) async throws -> SandboxResponse {
-        let cid = request.param("cid")
+        let cid = request.param("customer_id")
         let docs: [String] = try await store.db.read { db in
             try String.fetchAll(db, sql: "SELECT doc FROM subscription WHERE customer_id = ? ORDER BY seq", arguments: [cid])
         }
@@ -88,7 +88,7 @@ extension SandboxEngine {
     }
 
     func getSubscription(_ request: RequestInfo) async throws -> SandboxResponse {
-        .json(try await subscriptionRow(request.param("cid"), request.param("sid")).model)
+        .json(try await subscriptionRow(request.param("customer_id"), request.param("subscription_id")).model)
     }
 
     func registrationWire(_ state: String) -> String {
@@ -97,7 +97,7 @@ extension SandboxEngine {
 
     /// `POST …/registrations`: 202 + Location; NotRegistered → Registering → Registered after the delay.
     func registerSubscription(_ request: RequestInfo) async throws -> SandboxResponse {
-        let cid = request.param("cid"), sid = request.param("sid")
+        let cid = request.param("customer_id"), sid = request.param("subscription_id")
         let row = try await subscriptionRow(cid, sid)
         guard row.kind == "legacy" || row.kind == "plan" else {
             throw SandboxError(status: 400, code: 800011, "Subscription \(sid) is not a valid Azure subscription (offer \(row.model.offerId ?? "?")); only MS-AZR-0145P and Azure plan subscriptions can be registered.")
@@ -119,7 +119,7 @@ extension SandboxEngine {
     }
 
     func registrationStatus(_ request: RequestInfo) async throws -> SandboxResponse {
-        let row = try await subscriptionRow(request.param("cid"), request.param("sid"))
+        let row = try await subscriptionRow(request.param("customer_id"), request.param("subscription_id"))
         var status = SubscriptionRegistrationStatus(subscriptionId: row.model.id, status: RegistrationState(wire: row.registration))
         status.status = .unknown(registrationWire(row.registration))
         return .json(status)

@@ -28,7 +28,7 @@ extension SandboxEngine {
 
     /// `GET /customers/{id}/orders[?billingType=][&include_price=]` — new orders appear after the configured lag.
     func listOrders(_ request: RequestInfo) async throws -> SandboxResponse {
-        let cid = request.param("cid")
+        let cid = request.param("customer_id")
         let withPrice = try includePrice(request)
         var cycle: String?
         if let text = request.q("billingType") {
@@ -60,12 +60,12 @@ extension SandboxEngine {
 
     func getOrder(_ request: RequestInfo) async throws -> SandboxResponse {
         let withPrice = try includePrice(request)
-        let row = try await orderRow(request.param("cid"), request.param("oid"))
+        let row = try await orderRow(request.param("customer_id"), request.param("order_id"))
         return .json(try orderModel(doc: row.0, pricing: row.1, total: row.2, includePrice: withPrice))
     }
 
     func provisioningStatus(_ request: RequestInfo) async throws -> SandboxResponse {
-        let row = try await orderRow(request.param("cid"), request.param("oid"))
+        let row = try await orderRow(request.param("customer_id"), request.param("order_id"))
         let order = try Doc.decode(Order.self, row.0)
         let state: ProvisioningStatus = order.status == .completed ? .fulfilled : .prefulfillmentPending
         let items = (order.lineItems ?? []).map { line -> OrderLineItemProvisioningStatus in
@@ -80,7 +80,7 @@ extension SandboxEngine {
     }
 
     func listEntitlements(_ request: RequestInfo) async throws -> SandboxResponse {
-        let cid = request.param("cid")
+        let cid = request.param("customer_id")
         var type: EntitlementType?
         if let text = request.q("entitlementType") {
             let value = EntitlementType(wire: text)
@@ -112,11 +112,11 @@ extension SandboxEngine {
     }
 
     func reservationDetails(_ request: RequestInfo) async throws -> SandboxResponse {
-        let type = request.param("atype").lowercased()
+        let type = request.param("artifact_type").lowercased()
         guard ["reservedinstance", "virtualmachinereservedinstance"].contains(type) else {
-            throw SandboxError.notFound(1000, "Artifact type '\(request.param("atype"))' not found; use reservedinstance.")
+            throw SandboxError.notFound(1000, "Artifact type '\(request.param("artifact_type"))' not found; use reservedinstance.")
         }
-        let cid = request.param("cid"), group = request.param("group"), line = request.param("line"), rid = request.param("rid")
+        let cid = request.param("customer_id"), group = request.param("group_id"), line = request.param("line_item_id"), rid = request.param("resource_id")
         let doc = try await store.db.read { db in
             try String.fetchOne(db, sql: "SELECT doc FROM reservation WHERE resource_id = ? AND customer_id = ? AND group_id = ? AND line_id = ?", arguments: [rid, cid, group, line])
         }

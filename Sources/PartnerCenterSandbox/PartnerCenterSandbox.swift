@@ -66,6 +66,20 @@ struct SandboxRequestContext: RequestContext {
 /// Thrown after deliberately closing a connection (an injected drop).
 struct ConnectionDropped: Error {}
 
+extension SandboxResponder {
+    /// Whether a peer is on this machine: 127.0.0.0/8, ::1, an IPv4-mapped loopback, or a Unix socket.
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let address else { return false }
+        switch address {
+        case .unixDomainSocket: return true
+        case .v4: return address.ipAddress?.hasPrefix("127.") == true
+        case .v6:
+            let ip = address.ipAddress?.lowercased() ?? ""
+            return ip == "::1" || ip.hasPrefix("::ffff:127.")
+        }
+    }
+}
+
 /// Bridges Hummingbird requests to the engine.
 struct SandboxResponder: HTTPResponder {
     typealias Context = SandboxRequestContext
@@ -94,7 +108,8 @@ struct SandboxResponder: HTTPResponder {
             }
         }
         let outcome = await engine.handle(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                                          headers: headers, body: body, rejection: rejection)
+                                          headers: headers, body: body, rejection: rejection,
+                                          peerIsLoopback: Self.isLoopback(context.channel.remoteAddress))
         switch outcome {
         case .drop:
             try? await context.channel.close()
@@ -113,12 +128,12 @@ struct SandboxResponder: HTTPResponder {
 ///
 /// ```swift
 /// var configuration = SandboxConfiguration()          // 127.0.0.1, free port, in-memory, seed 1
-/// configuration.faults = try FaultPlan.parse("checkout=drop-after")
+/// configuration.faults = try FaultPlan.parse("carts.checkout=drop-after")
 /// let sandbox = try await PartnerCenterSandbox.start(configuration)
 /// // sandbox.endpoint, sandbox.credentials (first partner), sandbox.partners[1] (second partner)
 /// sandbox.clock.advance(by: 15 * 60)                   // jump past order lag / registration delay
-/// sandbox.requestLog.entries(route: "checkout")         // what the client really sent
-/// try sandbox.setFaults("createCart=503,ok")            // or POST /_sandbox/faults
+/// sandbox.requestLog.entries(route: "carts.checkout")         // what the client really sent
+/// try sandbox.setFaults("carts.create=503,ok")            // or POST /_sandbox/faults
 /// await sandbox.shutdown()
 /// ```
 public final class PartnerCenterSandbox: Sendable {

@@ -1,89 +1,72 @@
 import Foundation
+import PartnerCenterModels
 
-/// The operations the sandbox serves, by name (the names fault specs and the request log use).
+/// The operations the sandbox serves: every Partner Center entry of `OperationCatalog`, each
+/// with one handler registered under the entry's name (the name fault specs and the request log
+/// use, e.g. `carts.checkout`). Routing follows the catalogue's path templates.
 public enum SandboxRoutes {
-    struct Route: Sendable {
-        let name: String
-        let method: String
-        let pattern: [String]   // literal segments, or ":name" parameters
-        let appUserOnly: Bool
-        /// Routes that change state (their successful answers are mutations).
-        let writes: Bool
-    }
+    typealias Handler = @Sendable (SandboxEngine, RequestInfo) async throws -> SandboxResponse
 
-    static let table: [Route] = [
-        Route(name: "listCustomers", method: "GET", pattern: ["customers"], appUserOnly: false, writes: false),
-        Route(name: "getCustomer", method: "GET", pattern: ["customers", ":cid"], appUserOnly: false, writes: false),
-        Route(name: "getCompanyProfile", method: "GET", pattern: ["customers", ":cid", "profiles", "company"], appUserOnly: true, writes: false),
-        Route(name: "getBillingProfile", method: "GET", pattern: ["customers", ":cid", "profiles", "billing"], appUserOnly: true, writes: false),
-        Route(name: "listSubscriptions", method: "GET", pattern: ["customers", ":cid", "subscriptions"], appUserOnly: false, writes: false),
-        Route(name: "getSubscription", method: "GET", pattern: ["customers", ":cid", "subscriptions", ":sid"], appUserOnly: false, writes: false),
-        Route(name: "registerSubscription", method: "POST", pattern: ["customers", ":cid", "subscriptions", ":sid", "registrations"], appUserOnly: false, writes: true),
-        Route(name: "getRegistrationStatus", method: "GET", pattern: ["customers", ":cid", "subscriptions", ":sid", "registrationstatus"], appUserOnly: false, writes: false),
-        Route(name: "listProducts", method: "GET", pattern: ["products"], appUserOnly: false, writes: false),
-        Route(name: "getProduct", method: "GET", pattern: ["products", ":pid"], appUserOnly: false, writes: false),
-        Route(name: "listSkus", method: "GET", pattern: ["products", ":pid", "skus"], appUserOnly: false, writes: false),
-        Route(name: "getSku", method: "GET", pattern: ["products", ":pid", "skus", ":sku"], appUserOnly: false, writes: false),
-        Route(name: "listAvailabilities", method: "GET", pattern: ["products", ":pid", "skus", ":sku", "availabilities"], appUserOnly: false, writes: false),
-        Route(name: "getAvailability", method: "GET", pattern: ["products", ":pid", "skus", ":sku", "availabilities", ":aid"], appUserOnly: false, writes: false),
-        Route(name: "listCustomerProducts", method: "GET", pattern: ["customers", ":cid", "products"], appUserOnly: false, writes: false),
-        Route(name: "getCustomerProduct", method: "GET", pattern: ["customers", ":cid", "products", ":pid"], appUserOnly: false, writes: false),
-        Route(name: "listCustomerSkus", method: "GET", pattern: ["customers", ":cid", "products", ":pid", "skus"], appUserOnly: false, writes: false),
-        Route(name: "getCustomerSku", method: "GET", pattern: ["customers", ":cid", "products", ":pid", "skus", ":sku"], appUserOnly: false, writes: false),
-        Route(name: "listCustomerAvailabilities", method: "GET", pattern: ["customers", ":cid", "products", ":pid", "skus", ":sku", "availabilities"], appUserOnly: false, writes: false),
-        Route(name: "getCustomerAvailability", method: "GET", pattern: ["customers", ":cid", "products", ":pid", "skus", ":sku", "availabilities", ":aid"], appUserOnly: false, writes: false),
-        Route(name: "checkInventory", method: "POST", pattern: ["extensions", "product", "checkinventory"], appUserOnly: false, writes: false),
-        Route(name: "createCart", method: "POST", pattern: ["customers", ":cid", "carts"], appUserOnly: false, writes: true),
-        Route(name: "getCart", method: "GET", pattern: ["customers", ":cid", "carts", ":cart"], appUserOnly: false, writes: false),
-        Route(name: "updateCart", method: "PUT", pattern: ["customers", ":cid", "carts", ":cart"], appUserOnly: false, writes: true),
-        Route(name: "checkout", method: "POST", pattern: ["customers", ":cid", "carts", ":cart", "checkout"], appUserOnly: false, writes: true),
-        Route(name: "listOrders", method: "GET", pattern: ["customers", ":cid", "orders"], appUserOnly: false, writes: false),
-        Route(name: "getOrder", method: "GET", pattern: ["customers", ":cid", "orders", ":oid"], appUserOnly: false, writes: false),
-        Route(name: "getProvisioningStatus", method: "GET", pattern: ["customers", ":cid", "orders", ":oid", "provisioningstatus"], appUserOnly: true, writes: false),
-        Route(name: "listEntitlements", method: "GET", pattern: ["customers", ":cid", "entitlements"], appUserOnly: true, writes: false),
-        Route(name: "getReservationDetails", method: "GET", pattern: ["customers", ":cid", "artifacts", ":atype", "groups", ":group", "lineitems", ":line", "resource", ":rid"], appUserOnly: true, writes: false),
-        Route(name: "getInvoiceSummary", method: "GET", pattern: ["invoices", "summary"], appUserOnly: false, writes: false),
-        Route(name: "listInvoiceSummaries", method: "GET", pattern: ["invoices", "summaries"], appUserOnly: true, writes: false),
-        Route(name: "listInvoices", method: "GET", pattern: ["invoices"], appUserOnly: false, writes: false),
-        Route(name: "listUnbilledLineItems", method: "GET", pattern: ["invoices", "unbilled", "lineitems"], appUserOnly: false, writes: false),
-        Route(name: "getEstimateLinks", method: "GET", pattern: ["invoices", "estimates", "links"], appUserOnly: false, writes: false),
-        Route(name: "getInvoice", method: "GET", pattern: ["invoices", ":iid"], appUserOnly: true, writes: false),
-        Route(name: "getInvoiceStatement", method: "GET", pattern: ["invoices", ":iid", "documents", "statement"], appUserOnly: true, writes: false),
-        Route(name: "listInvoiceLineItems", method: "GET", pattern: ["invoices", ":iid", "lineitems"], appUserOnly: false, writes: false),
-        Route(name: "listInvoiceLineItems", method: "GET", pattern: ["invoices", ":iid", "lineitems", ":provider", ":type"], appUserOnly: false, writes: false),
+    /// One handler per declared operation name.
+    static let handlers: [String: Handler] = [
+        "customers.list": { try await $0.listCustomers($1) },
+        "customers.get": { try await $0.getCustomer($1) },
+        "customers.company_profile": { try await $0.getProfile($1, company: true) },
+        "customers.billing_profile": { try await $0.getProfile($1, company: false) },
+        "subscriptions.list": { try await $0.listSubscriptions($1) },
+        "subscriptions.get": { try await $0.getSubscription($1) },
+        "subscriptions.register": { try await $0.registerSubscription($1) },
+        "subscriptions.registration_status": { try await $0.registrationStatus($1) },
+        "products.list": { try await $0.listProducts($1) },
+        "products.get": { try await $0.getProduct($1) },
+        "skus.list": { try await $0.listSkus($1) },
+        "skus.get": { try await $0.getSku($1) },
+        "inventory.check": { try await $0.checkInventory($1) },
+        "availabilities.list": { try await $0.listAvailabilities($1) },
+        "availabilities.get": { try await $0.getAvailability($1) },
+        "customer_products.list": { try await $0.listProducts($1) },
+        "customer_products.get": { try await $0.getProduct($1) },
+        "customer_skus.list": { try await $0.listSkus($1) },
+        "customer_skus.get": { try await $0.getSku($1) },
+        "customer_availabilities.list": { try await $0.listAvailabilities($1) },
+        "customer_availabilities.get": { try await $0.getAvailability($1) },
+        "carts.create": { try await $0.createCart($1) },
+        "carts.get": { try await $0.getCart($1) },
+        "carts.update": { try await $0.updateCart($1) },
+        "carts.checkout": { try await $0.checkout($1) },
+        "orders.list": { try await $0.listOrders($1) },
+        "orders.get": { try await $0.getOrder($1) },
+        "orders.provisioning_status": { try await $0.provisioningStatus($1) },
+        "entitlements.list": { try await $0.listEntitlements($1) },
+        "entitlements.reservation_details": { try await $0.reservationDetails($1) },
+        "invoices.balance": { try await $0.invoiceSummary($1) },
+        "invoices.summaries": { try await $0.invoiceSummaries($1) },
+        "invoices.list": { try await $0.listInvoices($1) },
+        "invoices.get": { try await $0.getInvoice($1) },
+        "invoices.statement": { try await $0.invoiceStatement($1) },
+        "invoices.line_items": { try await $0.invoiceLineItems($1) },
+        "invoices.unbilled_line_items": { try await $0.unbilledLineItems($1) },
+        "invoices.estimate_links": { try await $0.estimateLinks($1) },
     ]
 
-    /// Every route name, for fault specs.
-    public static let names: [String] = {
-        var seen = Set<String>()
-        return table.map(\.name).filter { seen.insert($0).inserted }
-    }()
+    /// The names of the operations that have a handler (sorted), for fault specs and tests.
+    public static let names: [String] = handlers.keys.sorted()
 
     /// The canonical spelling of a route name (case-insensitive), or nil when unknown.
     public static func canonicalName(_ name: String) -> String? {
         names.first { $0.caseInsensitiveCompare(name) == .orderedSame }
     }
 
-    /// Matches path segments (already without `/v1`); returns the route and its parameters,
-    /// or the methods allowed on the path when only the method differs.
-    static func match(method: String, segments: [String]) -> (Route, [String: String])? {
-        for route in table where route.method == method && route.pattern.count == segments.count {
-            var params: [String: String] = [:]
-            var ok = true
-            for (pattern, segment) in zip(route.pattern, segments) {
-                if pattern.hasPrefix(":") {
-                    params[String(pattern.dropFirst())] = segment
-                } else if pattern.caseInsensitiveCompare(segment) != .orderedSame {
-                    ok = false
-                    break
-                }
-            }
-            if ok { return (route, params) }
-        }
-        return nil
+    /// Matches path segments (already without `/v1`) to a declared operation the sandbox serves;
+    /// returns it and its path parameters by Lua name.
+    static func match(method: String, segments: [String]) -> (APIOperation, [String: String])? {
+        guard let (operation, parameters) = OperationCatalog.match(method: method, segments: segments),
+              handlers[operation.name] != nil else { return nil }
+        return (operation, parameters)
     }
 
+    /// The methods declared on a path (for 405 answers).
     static func allowedMethods(segments: [String]) -> [String] {
-        ["GET", "POST", "PUT", "PATCH", "DELETE"].filter { match(method: $0, segments: segments) != nil }
+        OperationCatalog.methods(segments: segments)
     }
 }

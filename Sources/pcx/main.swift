@@ -14,6 +14,9 @@ struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Log level for pcx's own diagnostics: debug, info, warn, error.", valueName: "level"))
     var logLevel = "warn"
 
+    @Flag(help: "Show the Lua traceback with errors.")
+    var debug = false
+
     func target() throws -> TargetSelection {
         guard ["debug", "info", "warn", "warning", "error"].contains(logLevel.lowercased()) else {
             throw ValidationError("--log-level must be debug, info, warn or error (got '\(logLevel)')")
@@ -73,8 +76,14 @@ struct PurchaseFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Refuse any purchase of more than N units.", valueName: "n"))
     var maxQuantity: Int?
 
-    @Option(help: ArgumentHelp("Idempotency key for the purchase (default: derived from its content).", valueName: "key"))
+    @Option(help: ArgumentHelp("Idempotency key for the purchase (default: derived from its content); a purchase made under it is replayed at any time, never bought again.", valueName: "key"))
     var idempotencyKey: String?
+
+    @Flag(help: "Let a dry run create carts (Partner Center's price quotes; they spend nothing) so it shows prices and checks --max-spend.")
+    var quote = false
+
+    @Option(help: ArgumentHelp("How long a completed purchase is replayed instead of bought again when the same purchase runs again (default 24h; e.g. 7d, 30m, 0).", valueName: "duration"))
+    var replayWindow: String?
 
     @Flag(help: "Machine-readable JSON output.")
     var json = false
@@ -94,15 +103,49 @@ struct PurchaseFlags: ParsableArguments {
             currency = letters.uppercased()
         }
         if let maxQuantity, maxQuantity < 1 { throw ValidationError("--max-quantity must be at least 1") }
+        if quote && !dryRun { throw ValidationError("--quote is for dry runs: add --dry-run (a real run always prices the cart it buys)") }
+        var window = PurchaseOptions.defaultReplayWindow
+        if let text = replayWindow ?? ProcessInfo.processInfo.environment["PCX_REPLAY_WINDOW"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do {
+                window = try PCXCommands.parseDuration(text)
+            } catch {
+                throw ValidationError("--replay-window (or PCX_REPLAY_WINDOW) '\(text)' is not a duration; use e.g. 24h, 7d, 30m or 0")
+            }
+        }
         return PurchaseOptions(dryRun: dryRun, allowPurchase: allowPurchase, maxSpend: amount,
-                               maxSpendCurrency: currency, maxQuantity: maxQuantity, idempotencyKey: idempotencyKey)
+                               maxSpendCurrency: currency, maxQuantity: maxQuantity, idempotencyKey: idempotencyKey,
+                               quote: quote, replayWindow: window)
     }
 }
 
 func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) throws -> HostOptions {
-    HostOptions(target: try t.target(), limits: try l.limits(), purchase: try p.purchase(), json: p.json,
-                logLevel: t.logLevel)
+    var options = HostOptions(target: try t.target(), limits: try l.limits(), purchase: try p.purchase(), json: p.json,
+                              logLevel: t.logLevel)
+    options.debug = t.debug
+    return options
 }
+
+/// pcx's own options (`--dry-run` → 0 values, `--profile` → 1, `--max-spend` → 2), read from
+/// the parser's declaration of ``HostFlags`` (one list: the property wrappers above).
+let hostOptionArity: [String: Int] = {
+    struct Dump: Decodable {
+        struct Command: Decodable { var arguments: [Argument]? }
+        struct Argument: Decodable {
+            struct Name: Decodable { var kind: String; var name: String }
+            var kind: String
+            var names: [Name]?
+        }
+        var command: Command
+    }
+    guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(HostFlags._dumpHelp().utf8)) else { return [:] }
+    var arity: [String: Int] = [:]
+    for argument in dump.command.arguments ?? [] {
+        for name in argument.names ?? [] where name.kind == "long" {
+            arity["--" + name.name] = argument.kind == "flag" ? 0 : (name.name == "max-spend" ? 2 : 1)
+        }
+    }
+    return arity
+}()
 
 func finish(_ code: Int32) throws -> Never {
     exit(code)
@@ -123,10 +166,13 @@ enum Entry {
             } else {
                 try command.run()
             }
+        } catch let error as UsageError {
+            writeAll(2, "pcx: " + error.message + "\n")
+            exit(ExitCode.usage.rawValue)
         } catch {
             let code = PCX.exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((PCX.fullMessage(for: error) + "\n").utf8))
+                writeAll(2, PCX.fullMessage(for: error) + "\n")
                 exit(ExitCode.usage.rawValue)
             }
             PCX.exit(withError: error)
@@ -163,6 +209,7 @@ struct Run: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
+        let arguments = try PCXCommands.scriptArguments(self.arguments, script: script, hostOptions: hostOptionArity)
         let options = try hostOptions(target, limits, purchase)
         try finish(await PCXCommands.run(script: script, arguments: arguments, options: options))
     }
@@ -246,21 +293,19 @@ struct Playbook: AsyncParsableCommand {
             abstract: "Run a playbook: pcx playbook run NAME --param value ... [--dry-run] [--allow-purchase]",
             discussion: """
                 pcx's own options may stand before or after NAME: --sandbox, --profile NAME, --log-level L,
-                --timeout S, --memory-limit MiB, --allow-write DIR, --allow-read DIR, --dry-run, --allow-purchase,
-                --max-spend AMOUNT CURRENCY, --max-quantity N, --idempotency-key KEY, --json.
-                Everything else is the playbook's; `pcx playbook show NAME` lists its parameters.
+                --timeout S, --memory-limit MiB, --allow-write DIR, --allow-read DIR, --dry-run, --quote,
+                --allow-purchase, --max-spend AMOUNT CURRENCY, --max-quantity N, --idempotency-key KEY,
+                --replay-window D, --json, --debug. After NAME, the playbook's declared parameters win over
+                pcx's options of the same name; `pcx playbook show NAME` lists them.
                 """)
         @Argument(parsing: .captureForPassthrough, help: "NAME, then the playbook's parameters (--name value).")
         var arguments: [String] = []
 
         func run() async throws {
-            let (hostArgs, rest) = PCXCommands.splitHostArguments(arguments)
-            guard let name = rest.first, !name.hasPrefix("-") else {
-                throw ValidationError("give the playbook's name: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them")
-            }
+            let (hostArgs, name, rest) = try await PCXCommands.splitPlaybookArguments(arguments, hostOptions: hostOptionArity)
             let flags = try HostFlags.parse(PCXCommands.joinMaxSpend(hostArgs))
             let options = try hostOptions(flags.target, flags.limits, flags.purchase)
-            try finish(await PCXCommands.playbookRun(name: name, arguments: Array(rest.dropFirst()), options: options))
+            try finish(await PCXCommands.playbookRun(name: name, arguments: rest, options: options))
         }
     }
 }
@@ -275,7 +320,27 @@ struct HostFlags: ParsableArguments {
 struct Journal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what pcx bought or tried to buy: every mutating call, before and after it was sent.",
-        subcommands: [List.self, Show.self])
+        subcommands: [List.self, Show.self, Resolve.self])
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close an unfinished purchase that was not made, after pcx checks the customer's orders.",
+            discussion: """
+                An entry stays unknown when an attempt may have reached Partner Center. `--not-bought` marks it
+                not_bought so that the same purchase can be made again; pcx first lists the customer's orders at the
+                same Partner Center (use the same --profile or --sandbox), and if an order of it exists records that
+                order instead (exit 3). Orders are listed up to 15 minutes after checkout, so a newer entry is refused.
+                """)
+        @OptionGroup var target: TargetOptions
+        @Flag(help: "The purchase was not made: mark the entry not_bought (after checking the orders).") var notBought = false
+        @Flag(help: "Machine-readable JSON errors.") var json = false
+        @Argument(help: "The entry's id.") var id: Int64
+        func run() async throws {
+            var options = HostOptions(target: try target.target(), logLevel: target.logLevel)
+            options.json = json
+            try finish(await PCXCommands.journalResolve(id: id, notBought: notBought, options: options))
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List journal entries, newest first.")

@@ -48,7 +48,7 @@ struct CLITargetTests {
     }
 
     @Test func ctrlCCancelsARequestInFlight() async throws {
-        let sandbox = try await Self.sandbox(faults: "listCustomers=delay=30s")
+        let sandbox = try await Self.sandbox(faults: "customers.list=delay=30s")
         defer { Task { await sandbox.shutdown() } }
         let dir = CLIHarness.tempDir()
         try CLIHarness.write("print(#pc.customers.list())\n", to: "slow.lua", in: dir)

@@ -119,15 +119,28 @@ struct CLITests {
         #expect(r.stderr == "pcx: syntax error: bad.lua:2: unexpected symbol near '='\n")
     }
 
-    @Test func aRuntimeErrorExitsOneWithOneLineThenTheTraceback() throws {
+    @Test func aRuntimeErrorExitsOneWithOneLineAndTheTracebackOnlyWithDebug() throws {
         let dir = CLIHarness.tempDir()
         try CLIHarness.write("local t = {}\nlocal function f() return t.x.y end\nf()\n", to: "rt.lua", in: dir)
         let r = try CLIHarness.run(["run", "rt.lua"], cwd: dir)
         #expect(r.status == 1)
-        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(r.stderr == "pcx: error: rt.lua:2: attempt to index a nil value (field 'x')\n")
+        let d = try CLIHarness.run(["run", "--debug", "rt.lua"], cwd: dir)
+        #expect(d.status == 1)
+        let lines = d.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "pcx: error: rt.lua:2: attempt to index a nil value (field 'x')")
         #expect(lines.dropFirst().first == "stack traceback:")
-        #expect(r.stderr.contains("rt.lua:3: in main chunk"))
+        #expect(d.stderr.contains("rt.lua:3: in main chunk"))
+    }
+
+    @Test func aPolicyRefusalPrintsNoTraceback() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("pc.policy.check_market(\"c\", \"BR\")\n", to: "m.lua", in: dir)
+        let r = try CLIHarness.run(["run", "--sandbox", "m.lua"], cwd: dir)
+        #expect(r.status == 3)
+        #expect(!r.stderr.contains("traceback"), "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("pcx: policy_denied: refused a reservation purchase for customer c"), "\(r.stderr)")
+        #expect(r.stderr.contains("at m.lua:1"), "\(r.stderr)")
     }
 
     @Test func aMissingScriptIsAUsageErrorWithAHint() throws {

@@ -1,4 +1,6 @@
 import Foundation
+import PartnerCenter
+import PartnerCenterModels
 import Testing
 @testable import PCXHost
 
@@ -26,16 +28,9 @@ struct HostUnitTests {
         #expect(latest?.state == .pending)
     }
 
-    @Test func hostArgumentsAreSplitFromAPlaybooksParameters() {
-        let (host, rest) = PCXCommands.splitHostArguments(
-            ["purchase", "--customer", "c", "--dry-run", "--max-spend", "100", "USD", "--json", "--timeout=5", "--", "--sandbox"])
-        #expect(host == ["--dry-run", "--max-spend", "100", "USD", "--json", "--timeout=5"])
-        #expect(rest == ["purchase", "--customer", "c", "--", "--sandbox"])
+    @Test func maxSpendsTwoWordsAreJoined() {
         let joined = PCXCommands.joinMaxSpend(["run", "--max-spend", "100", "USD", "buy.lua", "--max-spend", "x"])
         #expect(joined == ["run", "--max-spend", "100 USD", "buy.lua", "--max-spend", "x"])
-        let (host2, rest2) = PCXCommands.splitHostArguments(["p", "--max-spend", "100 USD", "--customer", "c"])
-        #expect(host2 == ["--max-spend", "100 USD"])
-        #expect(rest2 == ["p", "--customer", "c"])
     }
 
     @Test func aWriteOutsideTheAllowedDirectoriesIsRefusedWithAHint() throws {
@@ -44,23 +39,34 @@ struct HostUnitTests {
         try FileManager.default.createDirectory(at: allowed, withIntermediateDirectories: true)
         let policy = WritePolicy(allowed: [allowed.path])
         try policy.check(allowed.appendingPathComponent("a.pdf"))
-        #expect(throws: HostError.self) { try policy.check(base.appendingPathComponent("a.pdf")) }
-        #expect(throws: HostError.self) { try policy.check(allowed.appendingPathComponent("../a.pdf").standardizedFileURL) }
-        #expect(throws: HostError.self) { try WritePolicy(allowed: []).check(allowed.appendingPathComponent("a.pdf")) }
+        #expect(throws: PartnerCenterError.self) { try policy.check(base.appendingPathComponent("a.pdf")) }
+        #expect(throws: PartnerCenterError.self) { try policy.check(allowed.appendingPathComponent("../a.pdf").standardizedFileURL) }
+        #expect(throws: PartnerCenterError.self) { try WritePolicy(allowed: []).check(allowed.appendingPathComponent("a.pdf")) }
     }
 
-    @Test func anOrderAboveTheQuantityCapIsReportedWithItsIdAndJournalEntry() throws {
-        let gate = PurchaseGate(session: Session(options: HostOptions(purchase: PurchaseOptions(maxQuantity: 2)), script: "t.lua"))
-        let over = Data(#"{"orders":[{"id":"o-1","lineItems":[{"quantity":2},{"quantity":1}]}]}"#.utf8)
+    @Test func anOrderAboveACapIsReportedWithItsIdAndJournalEntry() throws {
+        let gate = ChangeGate(session: Session(options: HostOptions(purchase: PurchaseOptions(maxSpend: "1000", maxSpendCurrency: "USD", maxQuantity: 2)), script: "t.lua"))
+        var line = CartLineItem(id: 0, catalogItemId: "P:S:A", quantity: 1, billingCycle: .oneTime)
+        line.pricing = Pricing(price: 709.56)
+        line.currencyCode = "USD"
+        let intent = PurchaseIntent(cart: Cart(lineItems: [line]))
+        func order(_ id: String, _ quantities: [Int]) -> CartCheckoutResult {
+            var o = Order(id: id)
+            o.lineItems = quantities.map { OrderLineItem(lineItemNumber: 0, offerId: "P:S:A", quantity: $0) }
+            return CartCheckoutResult(orders: [o], orderErrors: [])
+        }
         do {
-            try gate.checkOrderAgainstCaps(over, journalId: 7)
+            try gate.checkAgainstCaps(order("o-1", [2, 1]), intent: intent, journalId: 7)
             Issue.record("3 units passed --max-quantity 2")
-        } catch let e as HostError {
-            #expect(e.code == .policyDenied)
+        } catch let e as PartnerCenterError {
+            #expect(e.category == .boughtAboveCap)
+            #expect(e.exitStatus == 4)
             #expect(e.message.contains("o-1") && e.message.contains("3 units, above --max-quantity 2"), "\(e.message)")
+            #expect(e.message.contains("2128.68 USD, above --max-spend 1000.00 USD"), "\(e.message)")
             #expect(e.hint?.contains("journal entry 7") == true)
         }
-        try gate.checkOrderAgainstCaps(Data(#"{"orders":[{"id":"o-2","lineItems":[{"quantity":2}]}]}"#.utf8), journalId: 8)
-        try gate.checkOrderAgainstCaps(Data("not json".utf8), journalId: 9)
+        // within the quantity cap but above the spend cap: still reported
+        #expect(throws: PartnerCenterError.self) { try gate.checkAgainstCaps(order("o-2", [2]), intent: intent, journalId: 8) }
+        try gate.checkAgainstCaps(order("o-3", [1]), intent: intent, journalId: 9)
     }
 }

@@ -14,11 +14,11 @@ struct JournalTests {
         return dir
     }
 
-    static func entry(key: String = "k", state: JournalEntry.State = .pending, operation: String = "checkout") -> JournalEntry {
+    static func entry(key: String = "k", state: JournalEntry.State = .pending, operation: String = "carts.checkout") -> JournalEntry {
         let now = Date()
         return JournalEntry(id: nil, createdAt: now, updatedAt: now, operation: operation, customer: "c", script: "s",
                             bodyHash: "h", requestId: UUID().uuidString.lowercased(), idempotencyKey: key, cartId: "cart-\(UUID().uuidString.prefix(4))",
-                            state: state, plan: nil, outcome: nil, error: nil, target: "sandbox")
+                            state: state, plan: nil, outcome: nil, error: nil, target: "sandbox", money: operation == "carts.checkout")
     }
 
     /// Runs `body` on `count` threads released together; returns each result.
@@ -161,39 +161,56 @@ struct JournalTests {
         }
         try migrator.migrate(legacy)
         try legacy.write { db in
-            var a = Self.entry(key: "dup"), b = Self.entry(key: "dup")
-            try a.insert(db)
-            try b.insert(db)
+            for _ in 0..<2 {
+                try db.execute(sql: """
+                    INSERT INTO journal (created_at, updated_at, operation, customer, script, body_hash, request_id, idempotency_key,
+                                         cart_id, state, target)
+                    VALUES (?, ?, 'checkout', 'c', 's', 'h', ?, 'dup', 'cart', 'pending', 'http://LOCALHOST:8080/')
+                    """, arguments: [Date(), Date(), UUID().uuidString])
+            }
         }
         try legacy.close()
         let journal = try Journal(url: url)
         #expect(try journal.list().count == 2)
-        guard case .existing(let e) = try journal.claim(Self.entry(key: "dup")) else { Issue.record("expected the pending entry"); return }
+        // the old operation name and endpoint spelling are those of this version
+        #expect(try journal.list().allSatisfy { $0.operation == "carts.checkout" && $0.money && $0.target == "http://loopback:8080" })
+        guard case .existing(let e) = try journal.claim(Self.entry(key: "dup"), legacyTarget: "http://loopback:8080") else {
+            Issue.record("expected the pending entry"); return
+        }
         #expect(e.state == .pending)
     }
 
-    @Test("what a failed call means for its entry: unknown outcomes stay pending, refusals are never pending")
+    @Test("what a failed call means for its entry: unknown outcomes stay open, refusals are never open, a resumed entry never fails")
     func failureOutcomes() {
-        func pc(_ status: Int?, _ code: String? = nil, category: PartnerCenterError.Category = .invalidArgument, notSent: Bool = false) -> PartnerCenterError {
+        func pc(_ status: Int?, _ code: String? = nil, category: PartnerCenterError.Category = .invalidArgument, notSent: Bool = false,
+                unknown: Bool = false) -> PartnerCenterError {
             var e = PartnerCenterError(category: category, message: "m", status: status, pcCode: code)
             e.notSent = notSent
+            e.outcomeUnknown = unknown
             return e
         }
-        #expect(PurchaseGate.outcome(of: pc(409, "800064", category: .conflict)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(409, "800060", category: .conflict)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(400, "800065")) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(nil, category: .timeout)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(nil, category: .network)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(503, category: .serverError)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(429, category: .throttled)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(408, category: .timeout)) == .unknown)
-        #expect(PurchaseGate.outcome(of: pc(201, category: .serverError)) == .unknown, "an unreadable success")
-        #expect(PurchaseGate.outcome(of: pc(404, "400019", category: .notFound)) == .definitive)
-        #expect(PurchaseGate.outcome(of: pc(400, "800009")) == .definitive)
-        #expect(PurchaseGate.outcome(of: pc(403, category: .forbidden)) == .definitive)
-        #expect(PurchaseGate.outcome(of: pc(nil, category: .policyDenied, notSent: true)) == .notSent(.refused))
-        #expect(PurchaseGate.outcome(of: pc(nil, category: .unauthenticated, notSent: true)) == .notSent(.failed))
-        #expect(PurchaseGate.outcome(of: HostError(code: .policyDenied, message: "cap")) == .notSent(.refused))
-        #expect(PurchaseGate.outcome(of: CancellationError()) == .unknown)
+        func state(_ e: any Error, resumed: Bool = false) -> JournalEntry.State { ChangeGate.state(after: e, resumed: resumed) }
+        #expect(state(pc(409, "800064", category: .conflict)) == .unknown)
+        #expect(state(pc(409, "800060", category: .conflict)) == .unknown)
+        #expect(state(pc(400, "800065")) == .unknown)
+        #expect(state(pc(nil, category: .timeout)) == .unknown)
+        #expect(state(pc(nil, category: .network)) == .unknown)
+        #expect(state(pc(503, category: .serverError)) == .unknown)
+        #expect(state(pc(429, category: .throttled)) == .unknown)
+        #expect(state(pc(408, category: .timeout)) == .unknown)
+        #expect(state(pc(201, category: .serverError)) == .unknown, "an unreadable success")
+        #expect(state(pc(404, "400019", category: .notFound)) == .failed)
+        #expect(state(pc(400, "800009")) == .failed)
+        #expect(state(pc(403, category: .forbidden)) == .failed)
+        // a definitive-looking answer after an attempt whose outcome is unknown says nothing about it
+        for status in [400, 401, 403, 404, 412] {
+            #expect(state(pc(status, unknown: true)) == .unknown, "\(status) after a dropped connection")
+        }
+        // an entry resumed from an earlier run: its first attempt may have reached Partner Center
+        #expect(state(pc(404, "800008", category: .notFound), resumed: true) == .unknown)
+        #expect(state(pc(nil, category: .unauthenticated, notSent: true), resumed: true) == .unknown)
+        #expect(state(pc(nil, category: .policyDenied, notSent: true)) == .refused)
+        #expect(state(pc(nil, category: .unauthenticated, notSent: true)) == .failed)
+        #expect(state(CancellationError()) == .unknown)
     }
 }

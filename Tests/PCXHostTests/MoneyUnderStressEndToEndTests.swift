@@ -37,7 +37,7 @@ struct MoneyUnderStressEndToEndTests {
                 }
                 // every run has priced its own cart: open the barrier for all of them at once
                 let deadline = Date().addingTimeInterval(120)
-                while e2e.requests(route: "createCart", since: mark).count < runners, Date() < deadline {
+                while e2e.requests(route: "carts.create", since: mark).count < runners, Date() < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 try await Task.sleep(for: .milliseconds(300))
@@ -54,7 +54,7 @@ struct MoneyUnderStressEndToEndTests {
                 }
                 #expect(orders.count == 1, "round \(round): every run reports the one order: \(orders)")
                 #expect(e2e.ordersCreated == round + 1, "round \(round): exactly one new order")
-                let checkouts = e2e.requests(route: "checkout", since: mark)
+                let checkouts = e2e.requests(route: "carts.checkout", since: mark)
                 #expect(Set(checkouts.map(\.requestId)).count == 1, "round \(round): one MS-RequestId for the purchase")
             }
         }
@@ -63,7 +63,7 @@ struct MoneyUnderStressEndToEndTests {
     @Test("409/800064 after a committed checkout leaves the purchase pending; the re-run resumes it and finds the one order")
     func busyAfterCommitStaysPending() async throws {
         // The first attempt commits and loses its answer; the 4 retries are told "being processed".
-        try await withEndToEnd(faults: "checkout=drop-after,4*busy") { e2e in
+        try await withEndToEnd(faults: "carts.checkout=drop-after,4*busy") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "Registered")
             let first = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
@@ -81,7 +81,7 @@ struct MoneyUnderStressEndToEndTests {
             #expect(rerun.stderr.contains("resuming unfinished purchase"), "\(rerun)")
             #expect(rerun.stdout.contains("bought: order"), "\(rerun)")
             #expect(e2e.ordersCreated == 1, "exactly one order")
-            #expect(Set(e2e.requests(route: "checkout").map(\.requestId)).count == 1)
+            #expect(Set(e2e.requests(route: "carts.checkout").map(\.requestId)).count == 1)
         }
     }
 
@@ -108,7 +108,7 @@ struct MoneyUnderStressEndToEndTests {
                 #expect(r.stderr.contains("policy_denied"), "\(r)")
                 #expect(r.stderr.contains("3 units, above --max-quantity 2"), "\(call): \(r)")
                 #expect(!r.stdout.contains("not refused"))
-                #expect(e2e.requests(route: "checkout", since: mark).isEmpty)
+                #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty)
             }
             #expect(e2e.ordersCreated == 0)
             let journal = try await e2e.run(["journal", "list", "--json"])

@@ -44,20 +44,20 @@ struct PlaybooksEndToEndTests {
             let dry = try await e2e.run(args + ["--dry-run"])
             #expect(dry.status == 0, "\(dry)")
             #expect(dry.stdout.contains("registration recorded, not sent"), "\(dry)")
-            #expect(e2e.requests(route: "registerSubscription").isEmpty)
+            #expect(e2e.requests(route: "subscriptions.register").isEmpty)
 
             let real = try await e2e.run(args + ["--json"])
             #expect(real.status == 0, "\(real)")
             let obj = try real.json()
             #expect(obj["status"] as? String == "Registered", "\(real)")
             #expect((obj["before"] as? String)?.lowercased() == "notregistered")
-            #expect(e2e.requests(route: "registerSubscription").count == 1)
+            #expect(e2e.requests(route: "subscriptions.register").count == 1)
 
             let mark = e2e.logMark
             let again = try await e2e.run(args)
             #expect(again.status == 0, "\(again)")
             #expect(again.stdout.contains("Registered (was Registered)"), "\(again)")
-            #expect(e2e.requests(route: "registerSubscription", since: mark).isEmpty)
+            #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty)
         }
     }
 

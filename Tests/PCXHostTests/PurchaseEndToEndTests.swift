@@ -20,13 +20,13 @@ struct PurchaseEndToEndTests {
             #expect(first.status == 0, "\(first)")
             // no call a careful person would skip: the customer is read once (the market check
             // reuses it) and the product whose title names the series is the only SKU list read
-            #expect(e2e.requests(route: "getCustomer", since: start).count == 1)
-            #expect(e2e.requests(route: "listSkus", since: start).count == 1)
+            #expect(e2e.requests(route: "customers.get", since: start).count == 1)
+            #expect(e2e.requests(route: "skus.list", since: start).count == 1)
             #expect(first.stdout.contains("bought: order"), "\(first)")
             #expect(first.stdout.contains("reservation"), "\(first)")
             #expect(first.stdout.contains("2 x Standard_D2_v3"), "\(first)")
             #expect(first.stderr.contains("Purchase plan"), "\(first)")
-            let registrations = e2e.requests(route: "registerSubscription")
+            let registrations = e2e.requests(route: "subscriptions.register")
             #expect(registrations.count == 1)
             #expect(registrations.first?.status == 202 || registrations.first?.status == 201 || registrations.first?.status == 200)
             #expect(e2e.ordersCreated == 1)
@@ -38,8 +38,8 @@ struct PurchaseEndToEndTests {
             let again = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
             #expect(again.status == 0, "\(again)")
             #expect(again.stderr.contains("already completed"), "\(again)")
-            #expect(e2e.requests(route: "checkout", since: mark).isEmpty)
-            #expect(e2e.requests(route: "registerSubscription", since: mark).isEmpty)
+            #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty)
+            #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty)
             #expect(e2e.ordersCreated == 1)
             #expect(try await e2e.oneTimeOrders(customer).count == ordersBefore.count + 1)
         }
@@ -79,8 +79,8 @@ struct PurchaseEndToEndTests {
                 #expect(plan["currency"] as? String == "USD")
                 #expect(obj["order"] == nil)
 
-                #expect(e2e.requests(route: "registerSubscription", since: mark).isEmpty, "\(registration)")
-                #expect(e2e.requests(route: "checkout", since: mark).isEmpty, "\(registration)")
+                #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty, "\(registration)")
+                #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty, "\(registration)")
             }
             #expect(e2e.ordersCreated == 0)
         }
@@ -98,9 +98,9 @@ struct PurchaseEndToEndTests {
                 #expect(r.stderr.contains("policy_denied"), "\(r)")
                 #expect(r.stderr.contains("--allow-purchase"), "\(r)")
                 #expect(r.stderr.contains("nothing was sent"), "\(r)")
-                #expect(e2e.requests(route: "checkout", since: mark).isEmpty)
+                #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty)
                 // the gate comes before the registration too
-                #expect(e2e.requests(route: "registerSubscription", since: mark).isEmpty, "\(registration)")
+                #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty, "\(registration)")
             }
             #expect(e2e.ordersCreated == 0)
         }
@@ -124,8 +124,8 @@ struct PurchaseEndToEndTests {
                 #expect(r.stderr.contains("policy_denied"), "\(r)")
                 #expect(r.stderr.contains(message), "\(flags): \(r)")
                 #expect(r.stderr.contains("nothing was sent"), "\(r)")
-                #expect(e2e.requests(route: "checkout", since: mark).isEmpty, "\(flags)")
-                #expect(e2e.requests(route: "registerSubscription", since: mark).isEmpty, "\(flags)")
+                #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty, "\(flags)")
+                #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty, "\(flags)")
             }
             try await refused(["--max-spend", below, "USD"], "above --max-spend", customer: customer, subscription: subscription)
             try await refused(["--max-spend", "1000000", "EUR"], "priced in USD but --max-spend is in EUR", customer: customer, subscription: subscription)
@@ -223,7 +223,7 @@ struct PurchaseEndToEndTests {
 struct CrashSafetyEndToEndTests {
     @Test("SIGKILL right after the checkout request is sent, then a re-run: exactly one order")
     func killDuringCheckoutThenRerun() async throws {
-        try await withEndToEnd(faults: "checkout=delay=6s") { e2e in
+        try await withEndToEnd(faults: "carts.checkout=delay=6s") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "Registered")
             let ordersBefore = try await e2e.oneTimeOrders(customer).count
@@ -252,8 +252,8 @@ struct CrashSafetyEndToEndTests {
 
             // The sandbox did receive that checkout (it answers into the closed connection).
             let seen = Date().addingTimeInterval(30)
-            while e2e.requests(route: "checkout").isEmpty, Date() < seen { try await Task.sleep(for: .milliseconds(50)) }
-            let first = try #require(e2e.requests(route: "checkout").first, "the checkout never reached the sandbox")
+            while e2e.requests(route: "carts.checkout").isEmpty, Date() < seen { try await Task.sleep(for: .milliseconds(50)) }
+            let first = try #require(e2e.requests(route: "carts.checkout").first, "the checkout never reached the sandbox")
             #expect(first.requestId == entry.requestId)
 
             // Looking at the plan with a dry run in between must not hide the unfinished attempt.
@@ -266,7 +266,7 @@ struct CrashSafetyEndToEndTests {
             #expect(rerun.stdout.contains("bought: order"), "\(rerun)")
             #expect(rerun.stderr.contains("resuming unfinished purchase"), "\(rerun)")
             // every checkout carried the journaled request id, and only one order exists
-            #expect(e2e.requests(route: "checkout").allSatisfy { $0.requestId == entry.requestId })
+            #expect(e2e.requests(route: "carts.checkout").allSatisfy { $0.requestId == entry.requestId })
             #expect(e2e.ordersCreated == 1)
             #expect(try await e2e.oneTimeOrders(customer).count == ordersBefore + 1)
         }
@@ -274,13 +274,13 @@ struct CrashSafetyEndToEndTests {
 
     @Test("the sandbox drops the connection after committing the checkout: pcx retries with the pinned MS-RequestId and finds the one order")
     func dropAfterCommitIsRetriedSafely() async throws {
-        try await withEndToEnd(faults: "checkout=drop-after") { e2e in
+        try await withEndToEnd(faults: "carts.checkout=drop-after") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "Registered")
             let r = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
             #expect(r.status == 0, "\(r)")
             #expect(r.stdout.contains("bought: order"), "\(r)")
-            let checkouts = e2e.requests(route: "checkout")
+            let checkouts = e2e.requests(route: "carts.checkout")
             #expect(checkouts.count == 2, "\(checkouts)")
             #expect(checkouts.first?.status == 0, "the first answer was dropped")
             #expect(checkouts.last?.replayed == true, "the retry got the stored result")
@@ -293,7 +293,7 @@ struct CrashSafetyEndToEndTests {
     func dropAfterCommitThenRerun() async throws {
         // The client makes 5 attempts with the pinned MS-RequestId: the first commits and loses its
         // answer, the 4 retries lose theirs too (dropped before the sandbox replays the stored result).
-        try await withEndToEnd(faults: "checkout=drop-after,4*drop-before") { e2e in
+        try await withEndToEnd(faults: "carts.checkout=drop-after,4*drop-before") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "NotRegistered")
             let ordersBefore = try await e2e.oneTimeOrders(customer).count
@@ -315,20 +315,20 @@ struct CrashSafetyEndToEndTests {
             #expect(rerun.stdout.contains("3 x Standard_D2_v3"), "\(rerun)")
             #expect(rerun.stderr.contains("resuming unfinished purchase"), "\(rerun)")
             #expect(e2e.ordersCreated == 1)
-            let checkouts = e2e.requests(route: "checkout")
+            let checkouts = e2e.requests(route: "carts.checkout")
             #expect(checkouts.count == 6, "5 dropped attempts, then the re-run")
             #expect(checkouts.first?.mutated == true)
             #expect(Set(checkouts.map(\.requestId)).count == 1, "the re-run re-sent the same MS-RequestId")
             #expect(checkouts.last?.replayed == true)
             #expect(try await e2e.oneTimeOrders(customer).count == ordersBefore + 1)
-            #expect(e2e.requests(route: "registerSubscription").count == 1, "registered once, not again on the re-run")
+            #expect(e2e.requests(route: "subscriptions.register").count == 1, "registered once, not again on the re-run")
         }
     }
 
     @Test("an unreadable answer to a committed checkout leaves it resumable: the re-run reports the one order")
     func unreadableCheckoutAnswerThenRerun() async throws {
         // The sandbox commits the order and answers 200 with a truncated body, once.
-        try await withEndToEnd(faults: "checkout=malformed") { e2e in
+        try await withEndToEnd(faults: "carts.checkout=malformed") { e2e in
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "NotRegistered")
             let first = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
@@ -342,7 +342,7 @@ struct CrashSafetyEndToEndTests {
             #expect(rerun.stdout.contains("bought: order"), "\(rerun)")
             #expect(rerun.stderr.contains("resuming unfinished purchase"), "\(rerun)")
             #expect(e2e.ordersCreated == 1, "exactly one order")
-            let checkouts = e2e.requests(route: "checkout")
+            let checkouts = e2e.requests(route: "carts.checkout")
             #expect(Set(checkouts.map(\.requestId)).count == 1, "the re-run re-sent the same MS-RequestId")
         }
     }
@@ -401,14 +401,14 @@ struct TerminalGateEndToEndTests {
             let no = try await runAtTerminal(e2e, args, answer: "no")
             #expect(no.status == 3, "\(no.output)")
             #expect(no.output.contains("purchase not confirmed"), "\(no.output)")
-            #expect(e2e.requests(route: "registerSubscription").isEmpty, "a refused purchase registers nothing")
-            #expect(e2e.requests(route: "checkout").isEmpty)
+            #expect(e2e.requests(route: "subscriptions.register").isEmpty, "a refused purchase registers nothing")
+            #expect(e2e.requests(route: "carts.checkout").isEmpty)
 
             let yes = try await runAtTerminal(e2e, args, answer: "yes")
             #expect(yes.status == 0, "\(yes.output)")
             #expect(yes.output.components(separatedBy: "Type 'yes' to buy:").count == 2, "asked exactly once: \(yes.output)")
             #expect(yes.output.contains("bought: order"), "\(yes.output)")
-            #expect(e2e.requests(route: "registerSubscription").count == 1)
+            #expect(e2e.requests(route: "subscriptions.register").count == 1)
             #expect(e2e.ordersCreated == 1)
         }
     }

@@ -226,7 +226,7 @@ final class EndToEnd: @unchecked Sendable {
     }
 
     /// Orders the sandbox created (checkouts that committed, replays excluded).
-    var ordersCreated: Int { requests(route: "checkout").filter { $0.mutated && !$0.replayed }.count }
+    var ordersCreated: Int { requests(route: "carts.checkout").filter { $0.mutated && !$0.replayed }.count }
 
     /// Discovers customers, subscriptions (with registration status) and invoices.
     func world() async throws -> World {

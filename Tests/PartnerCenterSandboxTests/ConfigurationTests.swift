@@ -27,15 +27,15 @@ struct ConfigurationTests {
 
     @Test("fault specs parse sequences, repeats, rates and wildcards; bad specs say what is wrong")
     func faults() throws {
-        let plan = try FaultPlan.parse("checkout=drop-after,busy;CreateCart=503,ok,2*500;*=rate:0.05:503;getOrder=delay=2s,malformed,expired-token,drop-before")
+        let plan = try FaultPlan.parse("carts.checkout=drop-after,busy;Carts.Create=503,ok,2*500;*=rate:0.05:503;orders.get=delay=2s,malformed,expired-token,drop-before")
         #expect(plan.rules.count == 4)
-        #expect(plan.rules[0] == FaultRule(route: "checkout", mode: .sequence([.dropAfter, .busy])))
-        #expect(plan.rules[1] == FaultRule(route: "createCart", mode: .sequence([.status(503), .pass, .status(500), .status(500)])))
+        #expect(plan.rules[0] == FaultRule(route: "carts.checkout", mode: .sequence([.dropAfter, .busy])))
+        #expect(plan.rules[1] == FaultRule(route: "carts.create", mode: .sequence([.status(503), .pass, .status(500), .status(500)])))
         #expect(plan.rules[2] == FaultRule(route: "*", mode: .rate(0.05, .status(503))))
         #expect(plan.rules[3].mode == .sequence([.delay(2), .malformed, .expiredToken, .dropBefore]))
         #expect(try FaultPlan.parse(plan.description) == plan)
         #expect(try FaultPlan.parse("none").rules.isEmpty)
-        for bad in ["checkout", "nowhere=500", "checkout=700", "checkout=rate:2:500", "checkout=explode"] {
+        for bad in ["checkout", "nowhere=500", "carts.checkout=700", "carts.checkout=rate:2:500", "carts.checkout=explode"] {
             #expect(throws: SandboxConfigurationError.self, "\(bad)") { try FaultPlan.parse(bad) }
         }
         do {
@@ -73,7 +73,7 @@ struct ConfigurationTests {
     @Test("CLI option strings build a configuration")
     func options() throws {
         let config = try SandboxConfiguration.fromOptions(host: "127.0.0.1", port: 0, db: ":memory:", seed: "42", scale: "lineitems=10",
-                                                          faults: "checkout=drop-after", orderLag: "30s", rateLimit: "customer=5/1m",
+                                                          faults: "carts.checkout=drop-after", orderLag: "30s", rateLimit: "customer=5/1m",
                                                           restrictedMarkets: "current")
         #expect(config.seed == 42)
         #expect(config.storage == .inMemory)

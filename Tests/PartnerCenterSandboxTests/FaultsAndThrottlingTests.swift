@@ -7,7 +7,7 @@ import Testing
 struct FaultsAndThrottlingTests {
     @Test("a scripted fault sequence answers 503, 500, then behaves")
     func scriptedSequence() async throws {
-        try await withSandbox({ $0.faults = try! FaultPlan.parse("listCustomers=503,500") }) { h in
+        try await withSandbox({ $0.faults = try! FaultPlan.parse("customers.list=503,500") }) { h in
             let token = try await h.token()
             let first = try await h.send(.GET, "/v1/customers", token: token)
             #expect(first.status == 503)
@@ -24,15 +24,15 @@ struct FaultsAndThrottlingTests {
         try await withSandbox { h in
             let token = try await h.token()
             let customer = try #require(try await h.customers(token).first)
-            let set = try await h.send(.POST, "/_sandbox/faults", body: #"{"spec": "getCustomer=expired-token"}"#)
+            let set = try await h.send(.POST, "/_sandbox/faults", body: #"{"spec": "customers.get=expired-token"}"#)
             #expect(set.status == 200)
-            #expect(set.text.contains("getCustomer=expired-token"))
+            #expect(set.text.contains("customers.get=expired-token"))
             let expired = try await h.send(.GET, "/v1/customers/\(customer.id)", token: token)
             #expect(expired.status == 401)
-            let bad = try await h.send(.POST, "/_sandbox/faults", body: "checkout=explode")
+            let bad = try await h.send(.POST, "/_sandbox/faults", body: "carts.checkout=explode")
             #expect(bad.status == 400)
             #expect(bad.text.contains("explode"))
-            #expect(try await h.send(.POST, "/_sandbox/faults", body: "listCustomers=malformed").status == 200)
+            #expect(try await h.send(.POST, "/_sandbox/faults", body: "customers.list=malformed").status == 200)
             let broken = try await h.send(.GET, "/v1/customers", token: token)
             #expect(broken.status == 200)
             #expect(broken.json == nil)
@@ -98,7 +98,7 @@ struct FaultsAndThrottlingTests {
             let token = try await h.token()
             let requestId = UUID().uuidString
             _ = try await h.send(.GET, "/v1/products?country=US&targetView=AzureReservationsVM", token: token, headers: [("MS-RequestId", requestId)])
-            let entry = try #require(h.sandbox.requestLog.entries(route: "listProducts").last)
+            let entry = try #require(h.sandbox.requestLog.entries(route: "products.list").last)
             #expect(entry.method == "GET")
             #expect(entry.path == "/v1/products")
             #expect(entry.query == "country=US&targetView=AzureReservationsVM")
@@ -106,7 +106,7 @@ struct FaultsAndThrottlingTests {
             #expect(entry.requestId == requestId)
             #expect(entry.partner == h.first.tenantId)
             #expect(entry.mutated == false)
-            let over = try await h.send(.GET, "/_sandbox/requests?route=listProducts")
+            let over = try await h.send(.GET, "/_sandbox/requests?route=products.list")
             #expect(over.text.contains(requestId))
             let credentials = try await h.send(.GET, "/_sandbox/credentials")
             #expect(credentials.text.contains(h.second.tenantId))

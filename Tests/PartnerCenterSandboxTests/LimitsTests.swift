@@ -23,7 +23,7 @@ struct LimitsTests {
             #expect(fault.description?.contains("65536") == true, "names the limit: \(String(describing: fault.description))")
             #expect(r.header("MS-RequestId") == "big-1")
             #expect(r.header("Content-Type")?.hasPrefix("application/json") == true)
-            let logged = h.sandbox.requestLog.entries(route: "createCart")
+            let logged = h.sandbox.requestLog.entries(route: "carts.create")
             #expect(logged.last?.status == 413)
             #expect(logged.last?.mutated == false, "nothing was created")
 

@@ -97,13 +97,13 @@ struct PurchaseTests {
             h.sandbox.clock.advance(by: 60)
             let orders = try await h.send(.GET, "/v1/customers/\(s.customer.id)/orders", token: s.token).decode(ResourceCollection<Order>.self)
             #expect(orders.items.count == 1)
-            #expect(h.sandbox.requestLog.entries(route: "checkout").map(\.mutated) == [true, false])
+            #expect(h.sandbox.requestLog.entries(route: "carts.checkout").map(\.mutated) == [true, false])
         }
     }
 
     @Test("checkout retried after a dropped connection places exactly one order")
     func dropAfterCommit() async throws {
-        try await withSandbox({ $0.faults = try! FaultPlan.parse("checkout=drop-after") }) { h in
+        try await withSandbox({ $0.faults = try! FaultPlan.parse("carts.checkout=drop-after") }) { h in
             let s = try await setup(h)
             let cart = try await h.send(.POST, "/v1/customers/\(s.customer.id)/carts", body: Harness.cartBody(catalogItemId: s.catalogItemId, subscriptionId: s.subscription.id), token: s.token).decode(Cart.self)
             let path = "/v1/customers/\(s.customer.id)/carts/\(cart.id!)/checkout"
@@ -119,7 +119,7 @@ struct PurchaseTests {
             h.sandbox.clock.advance(by: 60)
             let listed = try await h.send(.GET, "/v1/customers/\(s.customer.id)/orders", token: s.token).decode(ResourceCollection<Order>.self)
             #expect(listed.items.map(\.id) == orders.map(\.id))
-            let log = h.sandbox.requestLog.entries(route: "checkout")
+            let log = h.sandbox.requestLog.entries(route: "carts.checkout")
             #expect(log.map(\.status) == [0, 201])
             #expect(log.map(\.replayed) == [false, true])
             #expect(log.map(\.fault) == ["drop-after", nil])
@@ -128,7 +128,7 @@ struct PurchaseTests {
 
     @Test("a connection dropped before the change commits leaves no order behind")
     func dropBefore() async throws {
-        try await withSandbox({ $0.faults = try! FaultPlan.parse("checkout=drop-before") }) { h in
+        try await withSandbox({ $0.faults = try! FaultPlan.parse("carts.checkout=drop-before") }) { h in
             let s = try await setup(h)
             let cart = try await h.send(.POST, "/v1/customers/\(s.customer.id)/carts", body: Harness.cartBody(catalogItemId: s.catalogItemId, subscriptionId: s.subscription.id), token: s.token).decode(Cart.self)
             let path = "/v1/customers/\(s.customer.id)/carts/\(cart.id!)/checkout"
@@ -140,7 +140,7 @@ struct PurchaseTests {
 
     @Test("a busy checkout answers 409/800064 and commits nothing; the same checkout then succeeds")
     func busyCheckout() async throws {
-        try await withSandbox({ $0.faults = try! FaultPlan.parse("checkout=busy") }) { h in
+        try await withSandbox({ $0.faults = try! FaultPlan.parse("carts.checkout=busy") }) { h in
             let s = try await setup(h)
             let cart = try await h.send(.POST, "/v1/customers/\(s.customer.id)/carts", body: Harness.cartBody(catalogItemId: s.catalogItemId, subscriptionId: s.subscription.id), token: s.token).decode(Cart.self)
             let path = "/v1/customers/\(s.customer.id)/carts/\(cart.id!)/checkout"
@@ -164,7 +164,7 @@ struct PurchaseTests {
             #expect(try first.decode(Cart.self).id == second.decode(Cart.self).id)
             let third = try await h.send(.POST, "/v1/customers/\(s.customer.id)/carts", body: body, token: s.token, headers: [("MS-RequestId", UUID().uuidString)])
             #expect(try third.decode(Cart.self).id != first.decode(Cart.self).id)
-            #expect(h.sandbox.requestLog.entries(route: "createCart", mutatedOnly: true).count == 2)
+            #expect(h.sandbox.requestLog.entries(route: "carts.create", mutatedOnly: true).count == 2)
         }
     }
 

@@ -23,7 +23,8 @@ struct OperationTests {
             // Subscriptions and registration status.
             let subscriptions = try await client.subscriptions(customerId: first.id)
             #expect(!subscriptions.isEmpty)
-            let subscription = try await client.subscription(customerId: first.id, subscriptionId: subscriptions[0].id)
+            let subscription = try await client.decoded(Subscription.self, OperationCatalog["subscriptions.get"],
+                                                        ["customer_id": .string(first.id), "subscription_id": .string(subscriptions[0].id)])
             #expect(subscription.id.lowercased() == subscriptions[0].id.lowercased())
             let status = try await client.registrationStatus(customerId: first.id, subscriptionId: subscription.id)
             #expect(status.status != nil)
@@ -95,7 +96,8 @@ struct OperationTests {
             let again = try await client.order(customerId: customer.id, orderId: order.id, includePrice: true)
             #expect(again.id == order.id)
             harness.advance(seconds: 3600)
-            let provisioning = try await client.orderProvisioningStatus(customerId: customer.id, orderId: order.id)
+            let provisioning = try await client.all(OrderLineItemProvisioningStatus.self, OperationCatalog["orders.provisioning_status"],
+                                                    ["customer_id": .string(customer.id), "order_id": .string(order.id)])
             #expect(!provisioning.isEmpty)
             let orders = try await client.orders(customerId: customer.id, billingType: "onetime")
             #expect(orders.contains { $0.id == order.id })
@@ -198,9 +200,10 @@ struct OperationTests {
             }
             #expect(unbilledPages >= 1)
             var unbilled = 0
-            for try await _ in client.unbilledLineItems(currencyCode: "USD", pageSize: 1) { unbilled += 1 }
-            let wholeUnbilled = try await client.send(.unbilledLineItems(
-                invoiceLineItemType: "billinglineitems", currencyCode: "USD", period: "current", size: 2000))
+            let unbilledOp = OperationCatalog["invoices.unbilled_line_items"]
+            for try await _ in client.items(of: try PartnerCenterRequest(unbilledOp, ["currency_code": "USD", "size": 1]), as: InvoiceLineItem.self) { unbilled += 1 }
+            let wholeUnbilled = try await client.send(unbilledOp, ["invoice_line_item_type": "billinglineitems", "currency_code": "USD",
+                                                                   "period": "current", "size": 2000])
                 .decode(ResourceCollection<InvoiceLineItem>.self)
             #expect(unbilled == wholeUnbilled.items.count)
 
@@ -282,7 +285,7 @@ struct ResilienceTests {
     @Test("checkout retried after a dropped connection places exactly one order")
     func checkoutDroppedAfterCommit() async throws {
         try await withSandbox { harness, client in
-            let run = try await Self.checkOut(under: "checkout=drop-after", harness, client)
+            let run = try await Self.checkOut(under: "carts.checkout=drop-after", harness, client)
             #expect(run.result.orders?.count == 1)
             #expect(run.checkouts.count == 2, "one dropped attempt and one retry")
             #expect(run.checkouts.allSatisfy { $0.requestId == run.pinned }, "the retry carries the same MS-RequestId")
@@ -293,7 +296,7 @@ struct ResilienceTests {
     @Test("a checkout Partner Center reports as busy (409/800064) is retried with its MS-RequestId: one order")
     func checkoutBusyIsRetried() async throws {
         try await withSandbox { harness, client in
-            let run = try await Self.checkOut(under: "checkout=busy,busy", harness, client)
+            let run = try await Self.checkOut(under: "carts.checkout=busy,busy", harness, client)
             #expect(run.result.orders?.count == 1)
             #expect(run.checkouts.map(\.status) == [409, 409, 201])
             #expect(run.checkouts.allSatisfy { $0.requestId == run.pinned })
@@ -306,7 +309,7 @@ struct ResilienceTests {
         try await withSandbox { harness, client in
             let customers = try await Discovery.customersByCountry(client)
             let customer = try #require(customers.first { $0.country == "US" })
-            try harness.faults("createCart=drop-before")
+            try harness.faults("carts.create=drop-before")
             let body = try PartnerCenterJSON.encode(Cart(lineItems: [CartLineItem(id: 0, catalogItemId: "X:Y:Z", quantity: 1, billingCycle: .oneTime)]))
             do {
                 _ = try await client.send(.createCart(customerId: customer.id, body: body))
@@ -323,7 +326,7 @@ struct ResilienceTests {
     @Test("a 429 with Retry-After is honoured before the retry")
     func retryAfterHonoured() async throws {
         try await withSandbox { harness, client in
-            try harness.faults("listProducts=429")
+            try harness.faults("products.list=429")
             let products = try await client.products(country: "US", targetView: "AzureReservationsVM")
             #expect(!products.isEmpty)
             let throttled = harness.log.filter { $0.status == 429 }
@@ -339,7 +342,7 @@ struct ResilienceTests {
     func serverErrorRetried() async throws {
         try await withSandbox { harness, client in
             let customerId = try #require(try await Discovery.customersByCountry(client).first?.id)
-            try harness.faults("getCustomer=503,500")
+            try harness.faults("customers.get=503,500")
             let before = harness.log.count
             let response = try await client.send(.getCustomer(customerId: customerId))
             #expect(response.attempts == 3)
@@ -353,7 +356,7 @@ struct ResilienceTests {
     @Test("a run whose retry budget is spent fails with a clear throttled error")
     func budgetExhausted() async throws {
         try await withSandbox({ _ in }, client: { $0.retry.retryBudget = 2 }) { harness, client in
-            try harness.faults("listProducts=5*429")
+            try harness.faults("products.list=5*429")
             do {
                 _ = try await client.products(country: "US", targetView: "AzureReservationsVM")
                 Issue.record("succeeded despite the spent budget")
@@ -376,7 +379,7 @@ struct ResilienceTests {
             harness.advance(seconds: 2 * 3600)
             _ = try await client.accountBalance()
             // And a token the server refuses as expired mid-run.
-            try harness.faults("getInvoiceSummary=expired-token")
+            try harness.faults("invoices.balance=expired-token")
             _ = try await client.accountBalance()
             #expect(client.metrics.tokenRequests == 3)
             #expect(client.metrics.failures == 0)
@@ -497,7 +500,7 @@ struct ResilienceTests {
     func cancellation() async throws {
         let events = EventRecorder()
         try await withSandbox({ _ in }, client: { $0.onEvent = events.handler }) { harness, client in
-            try harness.faults("getInvoiceSummary=delay=5s")
+            try harness.faults("invoices.balance=delay=5s")
             let task = Task { try await client.accountBalance() }
             // Wait (without a time bound on correctness) until the attempt is on the wire.
             while !events.events.contains(where: { if case .sending(let op, _, _, _, _) = $0 { return op == "invoices.balance" } else { return false } }) {
@@ -525,7 +528,7 @@ struct ResilienceTests {
                 }
                 try await group.waitForAll()
             }
-            let sent = harness.log.dropFirst(before).filter { $0.route == "listProducts" }
+            let sent = harness.log.dropFirst(before).filter { $0.route == "products.list" }
             #expect(sent.count == 20)
             #expect(Set(sent.map(\.requestId)).count == 20)
             #expect(client.metrics.requestsSent >= 20)
@@ -563,7 +566,7 @@ struct RegistrationAndThrottlingTests {
             }
             harness.advance(seconds: 3600)
             let done = try await client.waitUntilRegistered(customerId: customerId, subscriptionId: subscriptionId, timeout: .seconds(60))
-            #expect(done.status == .registered)
+            #expect(try done.decode(SubscriptionRegistrationStatus.self).status == .registered)
         }
     }
 
@@ -585,7 +588,7 @@ struct RegistrationAndThrottlingTests {
             #expect(client.metrics.failures == 0)
             #expect(client.metrics.throttled >= 1)
             #expect(try #require(client.rateLimiter.currentPartnerRate) < 100)
-            #expect(harness.log.filter { $0.route == "listProducts" && $0.status == 200 }.count == 20)
+            #expect(harness.log.filter { $0.route == "products.list" && $0.status == 200 }.count == 20)
         }
     }
 }
@@ -618,7 +621,7 @@ struct SecretHygieneTests {
             $0.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
             $0.onEvent = events.handler
         }
-        try harness.faults("getInvoiceSummary=expired-token;listProducts=503")
+        try harness.faults("invoices.balance=expired-token;products.list=503")
         _ = try await client.accountBalance()
         _ = try await client.products(country: "US", targetView: "AzureReservationsVM")
         let failures = LockedBox<[String]>([])
@@ -684,30 +687,24 @@ struct RawAPITests {
             var invoices: [Invoice] = []
             for try await invoice in client.invoices() { invoices.append(invoice) }
             let invoice = try #require(invoices.first).id
-            let requests: [PartnerCenterRequest] = [
-                .listCustomers(size: 5), .getCustomer(customerId: customer), .getCompanyProfile(customerId: customer),
-                .listSubscriptions(customerId: customer), .getSubscription(customerId: customer, subscriptionId: subscription),
-                .registrationStatus(customerId: customer, subscriptionId: subscription),
-                .listProducts(country: "US", targetView: "AzureReservationsVM", targetSegment: "commercial"),
-                .listProducts(country: "US", targetView: "AzureReservationsVM", reservationScope: "AzurePlan"),
-                .getProduct(productId: product, country: "US"), .listSkus(productId: product, country: "US"),
-                .getSku(productId: product, skuId: sku, country: "US"),
-                .listAvailabilities(productId: product, skuId: sku, country: "US"),
-                .getAvailability(productId: product, skuId: sku, availabilityId: availability, country: "US"),
-                .listCustomerProducts(customerId: customer, targetView: "AzureReservationsVM"),
-                .listCustomerSkus(customerId: customer, productId: product),
-                .listCustomerAvailabilities(customerId: customer, productId: product, skuId: sku),
-                .listOrders(customerId: customer), .listOrders(customerId: customer, billingType: "onetime", includePrice: true),
-                .listEntitlements(customerId: customer, entitlementType: "reservedInstance", showExpiry: true),
-                .accountBalance(), .invoiceSummaries(), .listInvoices(size: 2, offset: 0), .getInvoice(invoiceId: invoice),
-                .invoiceLineItems(invoiceId: invoice, provider: "onetime", invoiceLineItemType: "billinglineitems", size: 5),
+            // every declared read the seed can answer without a purchase first, built from the catalogue
+            let ids: OperationArguments = [
+                "customer_id": .string(customer), "subscription_id": .string(subscription), "product_id": .string(product),
+                "sku_id": .string(sku), "availability_id": .string(availability), "invoice_id": .string(invoice),
+                "country": "US", "target_view": "AzureReservationsVM", "currency_code": "USD",
             ]
-            for request in requests {
+            var sent = 0
+            for op in OperationCatalog.all where op.effect == .read && op.response.model != nil {
+                let needed = op.parameters.filter { $0.required && $0.defaultValue == nil }.map(\.lua) + (op.body.map { [$0.lua] } ?? [])
+                guard needed.allSatisfy({ ids[$0] != nil }) else { continue }
+                let request = try PartnerCenterRequest(op, ids.filter { needed.contains($0.key) })
                 let response = try await client.send(request)
                 #expect((200..<300).contains(response.status), "\(request)")
                 #expect(response.body.first == UInt8(ascii: "{") || response.body.first == UInt8(ascii: "["), "\(request)")
                 #expect(harness.log.contains { $0.requestId == response.requestId }, "\(request) reached the sandbox with its MS-RequestId")
+                sent += 1
             }
+            #expect(sent >= 20, "most reads are answerable from the seed (\(sent))")
             // A cursor keeps its place between calls and prefetches.
             let cursor = client.cursor(for: .listCustomers(size: 2))
             var pages = 0

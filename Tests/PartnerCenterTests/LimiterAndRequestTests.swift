@@ -143,22 +143,35 @@ struct RequestTests {
         #expect(throws: PartnerCenterError.self) { try PartnerCenterRequest.link(uri: "customers") }
     }
 
-    @Test("every cart-mutating path is recognised whatever its spelling, and bad paths are refused")
-    func cartMutationDetection() throws {
+    @Test("only declared operations change anything: raw or unpinned changes are refused, the market rule comes from the catalogue")
+    func onlyDeclaredChanges() throws {
         let client = try PartnerCenterClient(configuration: ClientConfiguration(endpoint: "http://127.0.0.1:9"))
         defer { Task { try? await client.shutdown() } }
+        // raw mutating requests, whatever their spelling, are not declared operations
         for (method, path) in [
             ("POST", "/v1/customers/C1/carts"), ("post", "/customers/C1/Carts/"), ("PUT", "/V1/customers/C1/carts/x"),
             ("POST", "/v1/customers/C1/carts/x/checkout"), ("POST", "/v1/%63ustomers/C1/%63arts"),
             ("POST", "/v1/customers/C1/orders"), ("PATCH", "/v1/customers/C1/orders/o1"), ("DELETE", "/v1/customers/C1/carts/x"),
         ] {
-            let prepared = try client.prepare(PartnerCenterRequest(method: method, path: path))
-            #expect(prepared.isCartMutation, "\(method) \(path)")
-            #expect(prepared.customerId == "C1")
+            #expect(throws: PartnerCenterError.self, "\(method) \(path)") {
+                try client.prepare(PartnerCenterRequest(method: method, path: path, requestId: "pinned"))
+            }
         }
-        #expect(try !client.prepare(.getCart(customerId: "C1", cartId: "x")).isCartMutation)
-        #expect(try !client.prepare(.listOrders(customerId: "C1")).isCartMutation)
-        #expect(try !client.prepare(.registerSubscription(customerId: "C1", subscriptionId: "s")).isCartMutation)
+        // a declared change without a pinned request id is refused; pinned, the market rule applies
+        #expect(throws: PartnerCenterError.self) { try client.prepare(.make("carts.checkout", [("customer_id", "C1"), ("cart_id", "x")])) }
+        for name in ["carts.create", "carts.update", "carts.checkout", "subscriptions.register"] {
+            let op = OperationCatalog[name]
+            var values: OperationArguments = [:]
+            for p in op.pathParameters { values[p.lua] = "x" }
+            if let body = op.body { values[body.lua] = .json(Data("{}".utf8)) }
+            var request = try PartnerCenterRequest(op, values)
+            request.requestId = "pinned"
+            let prepared = try client.prepare(request)
+            #expect(prepared.marketRule, "\(name)")
+            #expect(prepared.customerId == "x")
+        }
+        #expect(try !client.prepare(.getCart(customerId: "C1", cartId: "x")).marketRule)
+        #expect(try !client.prepare(.listOrders(customerId: "C1")).marketRule)
         for path in ["https://evil.example/v1/x", "//evil/v1", "/v1/customers//carts", "/v1/customers/../carts", "/v1/x?y=1", "relative"] {
             #expect(throws: PartnerCenterError.self, "\(path)") { try client.prepare(PartnerCenterRequest(method: "GET", path: path)) }
         }

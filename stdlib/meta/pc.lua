@@ -16,7 +16,7 @@
 pc = {}
 
 ---The stable error codes of `pc.Error.code`.
----@alias pc.ErrorCode "invalid_argument"|"unauthenticated"|"forbidden"|"not_found"|"conflict"|"throttled"|"server_error"|"network"|"timeout"|"cancelled"|"interrupted"|"policy_denied"|"memory_limit"|"script_error"
+---@alias pc.ErrorCode "invalid_argument"|"unauthenticated"|"forbidden"|"not_found"|"conflict"|"throttled"|"server_error"|"network"|"timeout"|"cancelled"|"interrupted"|"policy_denied"|"bought_above_cap"|"memory_limit"|"script_error"
 
 ---A structured error raised by every `pc` call (and by `pc.errors.new`). Never contains secrets.
 ---@class pc.Error
@@ -31,11 +31,13 @@ pc = {}
 ---@field where? string your script's file:line that made the call
 ---@field hint? string how to fix it
 ---@field retry_after? number seconds Partner Center asked to wait (429)
+---@field outcome_unknown? boolean an attempt may have been applied although the call failed (re-run resumes it)
 
 ---The run's options.
 ---@class pc.Options
 ---@field json boolean the run asked for --json output
----@field dry_run boolean --dry-run: registration and checkout are journaled instead of sent
+---@field dry_run boolean --dry-run: every change (carts, registration, checkout) is journaled instead of sent
+---@field quote boolean --quote: a dry run may create carts (price quotes) to show prices
 ---@field allow_purchase boolean --allow-purchase: check out without asking
 
 ---Options of list calls that page by size.
@@ -86,6 +88,28 @@ function pc.errors.new(fields) end
 ---@return boolean
 function pc.errors.is(err, code) end
 
+---What to do about a Partner Center error code (an ApiFault code or a cart line's errorCode),
+---from pcx's one hint table; nil when none is known.
+---
+--- example:
+---```lua
+---print(pc.errors.hint(10011))   --> register the Azure subscription for reservation purchases ...
+---```
+---@param code integer|string
+---@return string? hint
+function pc.errors.hint(code) end
+
+---An error as pcx prints it: `pcx: code: message`, the request it concerns, the hint.
+---
+--- example:
+---```lua
+---local ok, err = pcall(pc.customers.get, "nope")
+---if not ok then io.stderr:write(pc.errors.format(err), "\n") end
+---```
+---@param err pc.Error
+---@return string text
+function pc.errors.format(err) end
+
 -- Customers ------------------------------------------------------------------
 
 pc.customers = {}
@@ -120,6 +144,26 @@ function pc.customers.each(opts) end
 ---@param customer_id string the customer tenant id
 ---@return table customer
 function pc.customers.get(customer_id) end
+
+---A customer's company profile (App+User only): tenantId, domain, companyName, address, email.
+---
+--- example:
+---```lua
+---print(pc.customers.company_profile(customer_id).address.country)
+---```
+---@param customer_id string
+---@return table profile
+function pc.customers.company_profile(customer_id) end
+
+---A customer's billing profile (App+User only): defaultAddress, culture, language, email.
+---
+--- example:
+---```lua
+---print(pc.customers.billing_profile(customer_id).defaultAddress.country)
+---```
+---@param customer_id string
+---@return table profile
+function pc.customers.billing_profile(customer_id) end
 
 -- Subscriptions ------------------------------------------------------------------
 
@@ -288,12 +332,97 @@ function pc.availabilities.list(product_id, sku_id, opts) end
 ---@return table availability
 function pc.availabilities.get(product_id, sku_id, availability_id, opts) end
 
+-- Customer-scoped catalog (the customer's market, no country) -------------------------------
+
+pc.customer_products = {}
+
+---Products in the customer's market for a target view (every page).
+---
+--- example:
+---```lua
+---for _, p in ipairs(pc.customer_products.list(customer_id, { target_view = "AzureReservationsVM" })) do print(p.id) end
+---```
+---@param customer_id string
+---@param opts {target_view: string, target_segment?: string, reservation_scope?: string}
+---@return table[] products
+function pc.customer_products.list(customer_id, opts) end
+
+---One product in the customer's market.
+---
+--- example:
+---```lua
+---print(pc.customer_products.get(customer_id, product_id).title)
+---```
+---@param customer_id string
+---@param product_id string
+---@param opts? {reservation_scope?: string}
+---@return table product
+function pc.customer_products.get(customer_id, product_id, opts) end
+
+pc.customer_skus = {}
+
+---A product's SKUs in the customer's market (every page).
+---
+--- example:
+---```lua
+---for _, s in ipairs(pc.customer_skus.list(customer_id, product_id)) do print(s.id, s.title) end
+---```
+---@param customer_id string
+---@param product_id string
+---@param opts? {target_segment?: string, reservation_scope?: string}
+---@return table[] skus
+function pc.customer_skus.list(customer_id, product_id, opts) end
+
+---One SKU in the customer's market.
+---
+--- example:
+---```lua
+---print(pc.customer_skus.get(customer_id, product_id, sku_id).dynamicAttributes.armSkuName)
+---```
+---@param customer_id string
+---@param product_id string
+---@param sku_id string
+---@param opts? {reservation_scope?: string}
+---@return table sku
+function pc.customer_skus.get(customer_id, product_id, sku_id, opts) end
+
+pc.customer_availabilities = {}
+
+---A SKU's availabilities in the customer's market (every page).
+---
+--- example:
+---```lua
+---local av = pc.customer_availabilities.list(customer_id, product_id, sku_id)[1]
+---print(av.catalogItemId)
+---```
+---@param customer_id string
+---@param product_id string
+---@param sku_id string
+---@param opts? {target_segment?: string, reservation_scope?: string}
+---@return table[] availabilities
+function pc.customer_availabilities.list(customer_id, product_id, sku_id, opts) end
+
+---One availability in the customer's market.
+---
+--- example:
+---```lua
+---print(pc.customer_availabilities.get(customer_id, product_id, sku_id, availability_id).catalogItemId)
+---```
+---@param customer_id string
+---@param product_id string
+---@param sku_id string
+---@param availability_id string
+---@return table availability
+function pc.customer_availabilities.get(customer_id, product_id, sku_id, availability_id) end
+
 -- Carts and purchases ------------------------------------------------------------------
 
 pc.carts = {}
 
----Creates a cart (Partner Center's price quote; spends nothing). The market policy is checked
----first: a customer in a market where Reserved VM Instances are not sold is refused.
+---Creates a cart (Partner Center's price quote; spends nothing). A change: it passes the gate
+---(the market rule; --allow-purchase or an interactive terminal; journaled). In a dry run it is
+---recorded, not sent (the result is `{dry_run = true, recorded = true, journal_id = ...}`),
+---unless --quote lets the dry run create it.
 ---
 --- example:
 ---```lua
@@ -320,7 +449,8 @@ function pc.carts.create(customer_id, cart) end
 ---@return table cart
 function pc.carts.get(customer_id, cart_id) end
 
----Replaces a cart's content (e.g. a new quantity).
+---Replaces a cart's content (e.g. a new quantity). A change, like `pc.carts.create`; refused
+---while this run checks the same cart out.
 ---
 --- example:
 ---```lua
@@ -346,8 +476,11 @@ function pc.carts.update(customer_id, cart_id, cart) end
 ---@return table result the checkout result (orders, orderErrors)
 function pc.carts.checkout(customer_id, cart_id, opts) end
 
----Buys a cart: the purchase gate (--allow-purchase or a confirmation at the terminal), the spend
----and quantity caps, then an idempotent, journaled checkout. In a dry run nothing is sent.
+---Buys a cart: the purchase gate (--allow-purchase or a "yes" for this purchase at the terminal),
+---the spend and quantity caps on the cart Partner Center holds, then an idempotent, journaled
+---checkout. In a dry run nothing is sent. A purchase already made (same idempotency key, within
+---the replay window or a pinned key) is returned with `replayed = true` and `original_date`,
+---and nothing is bought.
 ---
 --- example:
 ---```lua
@@ -355,7 +488,7 @@ function pc.carts.checkout(customer_id, cart_id, opts) end
 ---local result = pc.purchase { customer = customer_id, cart = cart, plan = { sku = "Standard_D2s_v3" } }
 ---```
 ---@param request {customer: string, cart: table, plan?: table, idempotency_key?: string} cart from pc.carts.create
----@return table result the checkout result (in a dry run: {dry_run = true, journal_id = ...})
+---@return table result the checkout result with journal_id and replayed (in a dry run: {dry_run = true, journal_id = ..., quantity, total, currency, notes})
 function pc.purchase(request) end
 
 ---Runs the purchase gate for a cart without checking it out: refuses carts whose lines carry a
@@ -559,6 +692,37 @@ function pc.invoices.line_items(invoice_id, opts) end
 ---@param path string
 ---@return integer bytes
 function pc.invoices.statement(invoice_id, path) end
+
+---Unbilled one-time (or usage) line items of the current or previous period, in one table.
+---
+--- example:
+---```lua
+---local items = pc.invoices.unbilled_line_items { currency_code = "USD", period = "current" }
+---print(#items)
+---```
+---@param opts {currency_code: string, period?: "current"|"previous", provider?: string, invoice_line_item_type?: "billinglineitems"|"usagelineitems", size?: integer}
+---@return table[] items
+function pc.invoices.unbilled_line_items(opts) end
+
+---Streams the unbilled line items page by page.
+---
+--- example:
+---```lua
+---for item in pc.invoices.each_unbilled_line_item { currency_code = "USD" } do print(item.orderId) end
+---```
+---@param opts {currency_code: string, period?: "current"|"previous", provider?: string, invoice_line_item_type?: "billinglineitems"|"usagelineitems", size?: integer}
+---@return fun(): table? iterator
+function pc.invoices.each_unbilled_line_item(opts) end
+
+---Where unbilled charges can be read, per currency (estimate links).
+---
+--- example:
+---```lua
+---for _, l in ipairs(pc.invoices.estimate_links("USD")) do print(l.title, l.link.uri) end
+---```
+---@param currency_code string
+---@return table[] links
+function pc.invoices.estimate_links(currency_code) end
 
 -- Policy ------------------------------------------------------------------
 

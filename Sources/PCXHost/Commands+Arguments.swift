@@ -1,0 +1,127 @@
+import Foundation
+import LuaRuntime
+import PartnerCenterSandbox
+
+/// A command-line mistake found by pcx (exit 2): the executable reports it as a usage error.
+public struct UsageError: Error, CustomStringConvertible {
+    /// What is wrong and how to fix it.
+    public let message: String
+    /// Creates a usage error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension PCXCommands {
+    /// Joins `--max-spend AMOUNT CURRENCY` into one value (`--max-spend "AMOUNT CURRENCY"`) so the
+    /// option can take its two words without swallowing the script path that follows.
+    public static func joinMaxSpend(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--max-spend", i + 2 < arguments.count,
+               Double(arguments[i + 1]) != nil,
+               arguments[i + 2].count == 3, arguments[i + 2].allSatisfy(\.isLetter) {
+                out += [a, arguments[i + 1] + " " + arguments[i + 2]]
+                i += 3
+                continue
+            }
+            if a == "--" { out += arguments[i...]; break }
+            out.append(a)
+            i += 1
+        }
+        return out
+    }
+
+    /// A duration: `24h`, `7d`, `30m`, `1h30m`, `90s`, bare seconds, `0`.
+    /// - Throws: when the text is not a duration.
+    public static func parseDuration(_ text: String) throws -> TimeInterval {
+        try SandboxDuration.parse(text, option: "duration")
+    }
+
+    /// The arguments `pcx run SCRIPT ...` hands to the script. A pcx option among them
+    /// (`pcx run flow.lua A --dry-run`) is refused: it would silently not apply. `--` hands
+    /// everything after it to the script as it is.
+    /// - Throws: ``UsageError`` naming the option and both fixes.
+    public static func scriptArguments(_ arguments: [String], script: String, hostOptions: [String: Int]) throws -> [String] {
+        let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
+        for a in arguments[..<end] {
+            let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
+            guard hostOptions[name] != nil else { continue }
+            throw UsageError("""
+                \(name) comes after the script \(script), so it would go to the script, not to pcx
+                  hint: put pcx's options before the script (pcx run \(a) \(script) ...), or after `--` to hand it to the script (pcx run \(script) -- \(a))
+                """)
+        }
+        guard end < arguments.endIndex else { return arguments }
+        return Array(arguments[..<end]) + Array(arguments[(end + 1)...])
+    }
+
+    /// Splits `pcx playbook run` arguments into pcx's options, the playbook's name and its
+    /// parameters. Before the name every pcx option is pcx's; after it, the playbook's declared
+    /// parameters win (`register-subscription --timeout 3` is the playbook's `--timeout`), and the
+    /// pcx options the playbook does not declare are still pcx's.
+    /// - Throws: ``UsageError`` when no name is given, or the playbook cannot be loaded.
+    public static func splitPlaybookArguments(_ arguments: [String], hostOptions: [String: Int]) async throws
+        -> (host: [String], name: String, rest: [String]) {
+        var host: [String] = []
+        var i = 0
+        while i < arguments.count, arguments[i].hasPrefix("-"), arguments[i] != "--" {
+            i = takeOption(arguments, at: i, arity: hostOptions, into: &host)
+        }
+        guard i < arguments.count, arguments[i] != "--" else {
+            throw UsageError("give the playbook's name: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them")
+        }
+        let name = arguments[i]
+        let declared = (try? await playbookParameters(name)) ?? [:]
+        var rest: [String] = []
+        i += 1
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--" { rest += arguments[i...]; break }
+            let flag = String(a.split(separator: "=", maxSplits: 1).first ?? "")
+            if declared[flag] == nil, hostOptions[flag] != nil {
+                i = takeOption(arguments, at: i, arity: hostOptions, into: &host)
+            } else {
+                rest.append(a)
+                i += 1
+            }
+        }
+        return (host, name, rest)
+    }
+
+    /// Copies option `arguments[i]` and its values into `out`; returns the next index.
+    private static func takeOption(_ arguments: [String], at i: Int, arity: [String: Int], into out: inout [String]) -> Int {
+        let a = arguments[i]
+        out.append(a)
+        let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
+        guard !a.contains("="), var n = arity[name] else { return i + 1 }
+        // --max-spend takes "AMOUNT CURRENCY" as one word once joined, or as two words
+        if name == "--max-spend", i + 1 < arguments.count, arguments[i + 1].contains(" ") { n = 1 }
+        var j = i + 1
+        while n > 0, j < arguments.count {
+            out.append(arguments[j])
+            j += 1
+            n -= 1
+        }
+        return j
+    }
+
+    /// A playbook's declared parameters as flags (`--azure-plan` → 0 values, `--customer` → 1).
+    static func playbookParameters(_ name: String) async throws -> [String: Int] {
+        guard let p = findPlaybook(name) else { return [:] }
+        let text = try await describePlaybook(p, expression: "json.encode(pbm.describe(pb))")
+        struct Described: Decodable {
+            struct Param: Decodable { var name: String; var type: String }
+            var params: [Param]
+        }
+        let described = try JSONDecoder().decode(Described.self, from: Data(text.utf8))
+        var out: [String: Int] = [:]
+        for param in described.params {
+            let flag = "--" + param.name.replacingOccurrences(of: "_", with: "-")
+            out[flag] = param.type == "boolean" ? 0 : 1
+            if param.type == "boolean" { out["--no-" + flag.dropFirst(2)] = 0 }
+        }
+        return out
+    }
+}

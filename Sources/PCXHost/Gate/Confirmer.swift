@@ -1,0 +1,73 @@
+import Foundation
+import PartnerCenter
+
+/// Asks a person to confirm one purchase at the terminal.
+///
+/// A confirmation is for one purchase, one journal entry: never for "the same content" again.
+/// `pc.purchase_check` may confirm ahead of the checkout it precedes (so a refused purchase
+/// changes nothing, not even a registration); that confirmation is consumed by the next checkout
+/// of the same purchase in the run, once.
+final class Confirmer: Sendable {
+    /// Reads one answer (a line) after `prompt` was shown; nil at end of input.
+    typealias Ask = @Sendable (_ prompt: String) -> String?
+
+    private let ask: Ask
+    /// Purchases confirmed ahead by `pc.purchase_check`, not yet consumed: key → confirmed total.
+    private let ahead = Mutex<[String: Decimal?]>([:])
+
+    init(ask: @escaping Ask = Confirmer.askAtTerminal) {
+        self.ask = ask
+    }
+
+    /// Whether a person can be asked: stdin and stderr are terminals.
+    static var atTerminal: Bool { isatty(0) != 0 && isatty(2) != 0 }
+
+    /// Shows the prompt on stderr and reads a line from stdin.
+    static let askAtTerminal: Ask = { prompt in
+        printError(prompt, newline: false)
+        return readLine()
+    }
+
+    /// Asks for a "yes" for this purchase, unless `pc.purchase_check` confirmed it ahead in this
+    /// run (consumed now).
+    /// - Throws: ``PartnerCenterError`` `policy_denied` (nothing was sent) unless the answer is yes.
+    func confirm(_ intent: PurchaseIntent, customer: String) throws {
+        if consumeAhead(intent, customer: customer) { return }
+        try askYes(intent, customer: customer)
+    }
+
+    /// Confirms ahead of the checkout (`pc.purchase_check`); the next checkout of the same
+    /// purchase in this run does not ask again, once.
+    func confirmAhead(_ intent: PurchaseIntent, customer: String) throws {
+        try askYes(intent, customer: customer)
+        ahead.withLock { $0[Self.key(intent, customer)] = .some(intent.total) }
+    }
+
+    private func consumeAhead(_ intent: PurchaseIntent, customer: String) -> Bool {
+        ahead.withLock { confirmed in
+            let key = Self.key(intent, customer)
+            guard let total = confirmed[key] else { return false }
+            // still good unless the price went up since
+            let stillGood = switch (total, intent.total) {
+            case (let was?, let now?): now <= was
+            case (nil, nil): true
+            default: false
+            }
+            if stillGood { confirmed.removeValue(forKey: key) }
+            return stillGood
+        }
+    }
+
+    private func askYes(_ intent: PurchaseIntent, customer: String) throws {
+        let prompt = "pcx: about to buy \(intent.summary) for customer \(customer). Type 'yes' to buy: "
+        let answer = ask(prompt)?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "yes" || answer == "y" else {
+            var error = PartnerCenterError(category: .policyDenied, message: "purchase not confirmed (\(intent.summary) for customer \(customer))",
+                                           hint: "nothing was sent; answer 'yes' to buy, or pass --allow-purchase")
+            error.notSent = true
+            throw error
+        }
+    }
+
+    private static func key(_ intent: PurchaseIntent, _ customer: String) -> String { customer.lowercased() + "\n" + intent.canonical }
+}

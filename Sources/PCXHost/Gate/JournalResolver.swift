@@ -1,0 +1,53 @@
+import Foundation
+import PartnerCenter
+import PartnerCenterModels
+
+/// Closes an unfinished purchase by the user's word, after looking for its order.
+struct JournalResolver {
+    let session: Session
+
+    /// Orders appear in the customer's order list up to this long after checkout.
+    static let listLag: TimeInterval = 15 * 60
+
+    /// Marks open entry `id` `not_bought` unless an order of it is found (then it is recorded as
+    /// succeeded). Returns what was done, in words.
+    /// - Throws: `policy_denied` when the entry is not open, was made against another Partner
+    ///   Center, is too recent to tell, or an order of it exists; `not_found` for an unknown id.
+    func markNotBought(_ id: Int64) async throws -> String {
+        let journal = try session.journal()
+        guard let entry = try journal.entry(id: id) else {
+            throw PartnerCenterError(category: .notFound, message: "no journal entry \(id)", hint: "`pcx journal list` shows the entries")
+        }
+        guard entry.state.isOpen else {
+            throw refusal("journal entry \(id) is \(entry.state.rawValue), not unfinished: there is nothing to resolve",
+                          hint: "only pending or unknown entries are resolved")
+        }
+        let target = try await session.target()
+        guard entry.target == target.canonical.key || entry.target == target.legacyKey else {
+            throw refusal("journal entry \(id) was made against \(entry.target), but this run talks to \(target.canonical.key)",
+                          hint: "run with the profile (or --sandbox) of that Partner Center, so pcx can check the customer's orders there")
+        }
+        let age = Date().timeIntervalSince(entry.createdAt)
+        if entry.money, age < Self.listLag {
+            throw refusal("journal entry \(id) is \(Int(age / 60)) minutes old; its order may not be listed yet (orders appear up to 15 minutes after checkout)",
+                          hint: "run it again after \(iso(entry.createdAt.addingTimeInterval(Self.listLag)))")
+        }
+        if entry.money, let order = try await OrderFinder(client: target.client).order(for: entry) {
+            let body = try PartnerCenterJSON.encode(CartCheckoutResult(orders: [order], orderErrors: []))
+            _ = try journal.update(id: id, state: .succeeded, outcome: String(decoding: body, as: UTF8.self), from: [.pending, .unknown])
+            throw refusal("journal entry \(id) was bought: customer \(entry.customer) has order \(order.id) for it (created \(order.creationDate.map(iso) ?? "?")); recorded as succeeded, nothing marked",
+                          hint: "the purchase stands; re-running it returns that order")
+        }
+        let note = "marked not bought by the user on \(iso(Date()))" + (entry.money ? "; no matching order in customer \(entry.customer)'s orders" : "")
+        guard try journal.update(id: id, state: .notBought, error: note, from: [.pending, .unknown]) else {
+            throw refusal("journal entry \(id) changed meanwhile (another run finished it)", hint: "`pcx journal show \(id)` shows it")
+        }
+        return "journal entry \(id): \(note). A re-run of the same purchase buys it as a new purchase (through the gate)."
+    }
+
+    private func refusal(_ message: String, hint: String) -> PartnerCenterError {
+        var error = PartnerCenterError(category: .policyDenied, message: message, hint: hint)
+        error.notSent = true
+        return error
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import PartnerCenter
+import PartnerCenterModels
+
+/// What a purchase buys, read from a typed cart (the one Partner Center holds, or for a dry run
+/// without a cart, the script's): its lines, units, total and currency, and a canonical text that
+/// identifies the purchase (its idempotency key is derived from it, and a resume compares it).
+struct PurchaseIntent: Sendable, Equatable {
+    /// One cart line as it matters to the policy and the identity.
+    struct Line: Sendable, Equatable {
+        /// `product:sku` (availability ids rotate, so a re-run must still match), lower case.
+        var item: String
+        var quantity: Int
+        var termDuration: String
+        var billingCycle: String
+        /// The provisioning context, keys and values lower-cased, sorted: `scope=shared,subscriptionid=…`.
+        var context: String
+        /// The line's total (`extendedPrice`, else unit price × quantity), when priced.
+        var total: Decimal?
+        /// The unit price, when priced.
+        var unitPrice: Decimal?
+        var currency: String?
+        /// A Partner Center line error (`lineItems[i].error`), if any.
+        var errorCode: Int?
+        var errorDescription: String?
+        var lineId: Int?
+
+        var canonical: String { [item, String(quantity), termDuration, billingCycle, context].joined(separator: "|") }
+    }
+
+    var lines: [Line]
+    /// The cart's id, when it has one.
+    var cartId: String?
+    /// `Ordered` once checked out.
+    var cartStatus: CartStatus?
+
+    init(cart: Cart) {
+        cartId = cart.id
+        cartStatus = cart.status
+        lines = (cart.lineItems ?? []).map(Self.line)
+    }
+
+    private static func line(_ item: CartLineItem) -> Line {
+        let quantity = item.quantity ?? 0
+        let unit = item.pricing?.price ?? item.pricing?.discountedPrice ?? item.pricing?.listPrice
+        let total = item.pricing?.extendedPrice ?? unit.map { $0 * Decimal(quantity) }
+        let context = (item.provisioningContext ?? [:]).map { "\($0.key.lowercased())=\($0.value.lowercased())" }.sorted()
+        return Line(
+            item: (item.catalogItemId ?? "").split(separator: ":").prefix(2).joined(separator: ":").lowercased(),
+            quantity: quantity, termDuration: item.termDuration ?? "", billingCycle: item.billingCycle?.wireValue ?? "",
+            context: context.joined(separator: ","), total: total, unitPrice: unit, currency: item.currencyCode?.uppercased(),
+            errorCode: item.error?.errorCode, errorDescription: item.error?.errorDescription, lineId: item.id)
+    }
+
+    /// Units bought, over all lines.
+    var quantity: Int { lines.reduce(0) { $0 + $1.quantity } }
+    /// The total, when every line is priced.
+    var total: Decimal? {
+        guard !lines.isEmpty else { return nil }
+        var sum = Decimal(0)
+        for line in lines {
+            guard let t = line.total else { return nil }
+            sum += t
+        }
+        return sum
+    }
+    /// The currency of the first priced line.
+    var currency: String? { lines.lazy.compactMap(\.currency).first }
+    /// The purchase's identity: its lines, canonical and sorted.
+    var canonical: String { lines.map(\.canonical).sorted().joined(separator: "\n") }
+    /// `2 units, 1419.12 USD` (or `an unknown amount`).
+    var summary: String {
+        let amount = total.map { "\(moneyText($0)) \(currency ?? "")".trimmingCharacters(in: .whitespaces) } ?? "an unknown amount"
+        return "\(quantity) unit\(quantity == 1 ? "" : "s"), \(amount)"
+    }
+
+    /// The idempotency key of this purchase when none is given: the target, the customer, what is bought.
+    func derivedKey(target: CanonicalTarget, customer: String) -> String {
+        Journal.sha256(Data("\(target.key)\n\(customer.lowercased())\n\(canonical)".utf8))
+    }
+}
+
+/// Decimal amount text with at least two fraction digits ("652.80"), never rounded.
+func moneyText(_ amount: Decimal) -> String {
+    var text = "\(amount)"
+    guard let dot = text.firstIndex(of: ".") else { return text + ".00" }
+    let digits = text.distance(from: dot, to: text.endIndex) - 1
+    if digits < 2 { text += String(repeating: "0", count: 2 - digits) }
+    return text
+}

@@ -1,0 +1,81 @@
+-- The REPL's Lua side: evaluation with lua.c's conventions, completion, error display.
+local json = require "json"
+local has_inspect, inspect = pcall(require, "inspect")
+if not has_inspect then inspect = function(v) return json.encode(v, { indent = true }) end end
+local M = {}
+
+-- In the REPL the stdlib modules are globals, loaded on first use.
+local AUTO = { money = true, date = true, csv = true, json = true, inspect = true, log = true, args = true,
+  progress = true, reservations = true, playbook_lib = false }
+setmetatable(_G, { __index = function(_, k)
+  if AUTO[k] then
+    local ok, m = pcall(require, k)
+    if ok then rawset(_G, k, m) return m end
+  end
+end })
+
+local function show(v)
+  if type(v) == "table" and getmetatable(v) and getmetatable(v).__tostring then return tostring(v) end
+  if type(v) == "table" then return inspect(v) end
+  if v == json.null then return "null" end
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+-- An error as pcx prints it everywhere (pcx's one renderer), without the "pcx: " prefix.
+local function describe_error(e)
+  if type(e) == "table" and e.code and e.message then
+    return (require("pc").errors.format(e):gsub("^pcx: ", ""))
+  end
+  return tostring(e)
+end
+
+-- Evaluates source. Returns "ok", text | "incomplete" | "error", text.
+function M.eval(src)
+  if src:sub(1, 1) == "=" then src = "return " .. src:sub(2) end
+  local chunk, err = load("return " .. src, "=stdin", "t")
+  if not chunk then chunk, err = load(src, "=stdin", "t") end
+  if not chunk then
+    if err:find("<eof>$") then return "incomplete" end
+    return "error", err
+  end
+  local r = table.pack(pcall(chunk))
+  if not r[1] then return "error", describe_error(r[2]) end
+  local out = {}
+  for i = 2, r.n do out[#out + 1] = show(r[i]) end
+  return "ok", table.concat(out, "\t")
+end
+
+-- Completion candidates for the word `text` ("pc.inv", "money.", "pri").
+function M.complete(text)
+  local path, sep, last = text:match("^(.*)([%.:])([%w_]*)$")
+  local scope = _G
+  if path then
+    for part in path:gmatch("[^%.:]+") do
+      local ok, v = pcall(function() return scope[part] end)
+      if not ok or type(v) ~= "table" then return {} end
+      scope = v
+    end
+  else
+    last, path, sep = text, "", ""
+  end
+  local out, seen = {}, {}
+  local function add(t)
+    for k, v in pairs(t) do
+      if type(k) == "string" and k:sub(1, #last) == last and not seen[k] and k:match("^[%a_][%w_]*$") then
+        seen[k] = true
+        out[#out + 1] = path .. sep .. k .. (type(v) == "table" and "." or "")
+      end
+    end
+  end
+  add(scope)
+  if scope == _G then
+    for _, m in ipairs({ "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
+      if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m .. "."; seen[m] = true end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+return M
