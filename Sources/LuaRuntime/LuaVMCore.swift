@@ -74,6 +74,13 @@ public struct LuaVMOptions: Sendable {
     /// Appended to the message of a refused write: how the host lets a script write somewhere
     /// (e.g. "pass --allow-write DIR"). `DIR` is replaced by the refused file's directory.
     public var writeRefusalHint: String? = nil
+    /// Chunk-name prefixes of the host's own Lua code (e.g. `"stdlib/"` for modules loaded as
+    /// `@stdlib/NAME.lua`, `"=[host"` for glue chunks). A prefix matches a chunk name with or
+    /// without its leading `@` or `=`. When a timeout, an interrupt or the memory limit stops a
+    /// script inside such code, the error's ``LuaError/location`` names the first frame outside
+    /// it (the script's line that called in); when every frame is internal, the innermost one.
+    /// Default empty: every frame is the script's.
+    public var internalChunkPrefixes: [String] = []
     /// Creates default options.
     public init() {}
 }
@@ -287,6 +294,7 @@ final class LuaVMCore: @unchecked Sendable {
         ctxLock.withLock { ctxAlive = true }
         _ = box
         pcxl_set_path_check(ctx, pathCheckFromC)
+        for prefix in options.internalChunkPrefixes { pcxl_add_internal_chunk(ctx, prefix) }
         lenient {
             pcxl_open_sandboxed_libs(L)
             // json (C) in package.preload
