@@ -36,18 +36,26 @@ public struct LuaError: Error, Sendable, Equatable, CustomStringConvertible {
     public var location: String?
     /// Lua's traceback ("stack traceback:\n\t...") when available.
     public var traceback: String?
-    /// The code passed to `os.exit` when `kind == .exit`.
+    /// The process exit status `os.exit` asked for when `kind == .exit`: always a valid status
+    /// from 0 to 255. `os.exit()` and `os.exit(true)` give 0, `os.exit(false)` 1, a whole number
+    /// from 0 to 255 itself; anything else (out of range, a fraction, NaN, a string...) gives 1,
+    /// never a status the shell would read modulo 256 as success, and sets ``warning``.
     public var exitCode: Int32?
+    /// Something the host should tell the user even though the run ended as the script asked:
+    /// for `os.exit` with a value that is not an exit status, which value it was and that 1 was
+    /// used instead (`message` holds the same text). nil otherwise.
+    public var warning: String?
 
     /// Creates an error.
     public init(kind: Kind, message: String, value: LuaValue? = nil, location: String? = nil,
-                traceback: String? = nil, exitCode: Int32? = nil) {
+                traceback: String? = nil, exitCode: Int32? = nil, warning: String? = nil) {
         self.kind = kind
         self.message = message
         self.value = value
         self.location = location
         self.traceback = traceback
         self.exitCode = exitCode
+        self.warning = warning
     }
 
     /// `kind: message`.

@@ -124,6 +124,9 @@ final class LuaVMCore: @unchecked Sendable {
     var callDepth = 0
     /// Directories of the running script (searched by require after the module directories).
     var scriptDirectories: [URL] = []
+    /// Set by `os.exit` when its argument was not an exit status: what the script passed and
+    /// that 1 is used instead (becomes ``LuaError/warning``). Cleared at every top-level run.
+    var exitNote: String? = nil
     lazy var box = LuaVMCoreBox(self)
 
     // job queue (any thread)
@@ -314,9 +317,8 @@ final class LuaVMCore: @unchecked Sendable {
                 return .values([LuaValue(src)])
             }),
             "exit": .raw { core, L in
-                var code: Int32 = 0
-                if lua_type(L, 1) == LUA_TBOOLEAN { code = lua_toboolean(L, 1) != 0 ? 0 : 1 }
-                else if lua_type(L, 1) == LUA_TNUMBER { code = Int32(truncatingIfNeeded: lua_tointegerx(L, 1, nil)) }
+                let (code, note) = core.exitStatus(L, 1)
+                core.exitNote = note
                 pcxl_set_exit_code(core.ctx, code)
                 pcxl_set_abort(core.ctx, Int32(PCXL_ABORT_EXIT))
                 pcxl_arm_abort_hook(L)
@@ -421,6 +423,7 @@ final class LuaVMCore: @unchecked Sendable {
         let topLevel = callDepth == 0
         if topLevel {
             pcxl_reset_abort(L)
+            exitNote = nil
             let limit = timeout ?? options.timeout
             currentTimeout = limit
             beginRun(timeout: limit)
@@ -472,7 +475,42 @@ final class LuaVMCore: @unchecked Sendable {
             lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
         }
         pcxl_reset_abort(L)
+        exitNote = nil
         drainUnrefs()
+    }
+
+    /// The exit status `os.exit(v)` stands for (argument at `idx`), and when `v` is not one, the
+    /// note saying so: none or `true` is 0, `false` 1, a whole number from 0 to 255 itself, and
+    /// anything else 1 (never a status the shell would read modulo 256, 256 as 0). Reads the
+    /// argument without converting it in place. VM thread.
+    func exitStatus(_ L: OpaquePointer, _ idx: Int32) -> (Int32, String?) {
+        let shown: String
+        switch lua_type(L, idx) {
+        case LUA_TNONE, LUA_TNIL:
+            return (0, nil)
+        case LUA_TBOOLEAN:
+            return (lua_toboolean(L, idx) != 0 ? 0 : 1, nil)
+        case LUA_TNUMBER:
+            var isInteger: Int32 = 0
+            let n = lua_tointegerx(L, idx, &isInteger)
+            if isInteger != 0, (0...255).contains(n) { return (Int32(n), nil) }
+            // as Lua's tostring writes it (4294967296.0, 1e+300, -nan), converting a copy
+            var len = 0
+            shown = lenient {
+                lua_pushvalue(L, idx)
+                defer { pcxl_pop(L, 1) }
+                guard let p = lua_tolstring(L, -1, &len) else { return "?" }
+                return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+            }
+        case LUA_TSTRING:
+            var len = 0
+            let p = pcxl_tostring_raw(L, idx, &len)!
+            let text = String(decoding: UnsafeRawBufferPointer(start: p, count: min(len, 40)), as: UTF8.self)
+            shown = "the string " + String(reflecting: len > 40 ? text + "…" : text)
+        default:
+            shown = "a " + String(cString: lua_typename(L, lua_type(L, idx))) + " value"
+        }
+        return (1, "os.exit(\(shown)): not an exit status (a whole number from 0 to 255, true or false); exiting with status 1 instead")
     }
 
     /// Builds a LuaError from the error value at `errorIndex`.
@@ -516,6 +554,7 @@ final class LuaVMCore: @unchecked Sendable {
         }
         var kind: LuaError.Kind = status == LUA_ERRSYNTAX ? .syntax : (status == LUA_ERRMEM ? .memoryLimit : .runtime)
         var exitCode: Int32? = nil
+        var warning: String? = nil
         switch reason {
         case Int32(PCXL_ABORT_TIMEOUT):
             kind = .timeout
@@ -532,7 +571,8 @@ final class LuaVMCore: @unchecked Sendable {
         case Int32(PCXL_ABORT_EXIT):
             kind = .exit
             exitCode = pcxl_exit_code(ctx)
-            message = "os.exit(\(exitCode!))"
+            warning = exitNote
+            message = exitNote ?? "os.exit(\(exitCode!))"
             errValue = nil
         default:
             if kind == .memoryLimit {
@@ -540,7 +580,7 @@ final class LuaVMCore: @unchecked Sendable {
             }
         }
         return LuaError(kind: kind, message: message, value: errValue, location: location,
-                        traceback: traceback, exitCode: exitCode)
+                        traceback: traceback, exitCode: exitCode, warning: warning)
     }
 
     // MARK: dispatch
