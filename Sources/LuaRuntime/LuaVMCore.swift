@@ -81,6 +81,11 @@ public struct LuaVMOptions: Sendable {
     /// it (the script's line that called in); when every frame is internal, the innermost one.
     /// Default empty: every frame is the script's.
     public var internalChunkPrefixes: [String] = []
+    /// The longest string, in bytes, a script may pass to a host function (as an argument or
+    /// inside a table argument). A longer one is refused with a Lua error naming the argument,
+    /// the string's size and this limit, before any of it is copied out of Lua. 0 = no limit.
+    /// Default 16 MiB.
+    public var maxStringArgumentBytes: Int = 16 << 20
     /// Creates default options.
     public init() {}
 }
@@ -517,15 +522,19 @@ final class LuaVMCore: @unchecked Sendable {
     func makeError(_ L: OpaquePointer, status: Int32, errorIndex: Int32) -> LuaError {
         let reason = pcxl_abort_reason(ctx)
         var traceback: String? = nil
+        // Every text copied out of Lua here is bounded (LuaError.maxTextBytes): a script can raise
+        // a string as large as its memory limit, which the host would copy and print otherwise.
+        var len = 0
         lenient {
             lua_getfield(L, pcxl_registryindex(), "pcxl.traceback")
-            if let s = pcxl_tostring_raw(L, -1, nil) { traceback = String(cString: s) }
+            if let s = pcxl_tostring_raw(L, -1, &len) { traceback = LuaError.boundedText(UnsafeRawPointer(s), count: len) }
             pcxl_pop(L, 1)
             lua_pushnil(L)
             lua_setfield(L, pcxl_registryindex(), "pcxl.traceback")
             lua_getfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
-            if let s = pcxl_tostring_raw(L, -1, nil) {
-                let inner = String(cString: s).replacingOccurrences(of: "stack traceback:", with: "async job traceback:")
+            if let s = pcxl_tostring_raw(L, -1, &len) {
+                let inner = LuaError.boundedText(UnsafeRawPointer(s), count: len)
+                    .replacingOccurrences(of: "stack traceback:", with: "async job traceback:")
                 traceback = inner + "\n" + (traceback ?? "")
             }
             pcxl_pop(L, 1)
@@ -537,18 +546,19 @@ final class LuaVMCore: @unchecked Sendable {
         var location: String? = nil
         let t = lua_type(L, errorIndex)
         if t == LUA_TSTRING {
-            var len = 0
             let p = pcxl_tostring_raw(L, errorIndex, &len)!
-            let raw = String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+            let raw = LuaError.boundedText(UnsafeRawPointer(p), count: len)
             (location, message) = LuaError.splitLocation(raw)
         } else {
-            errValue = try? value(L, errorIndex)
+            errValue = try? value(L, errorIndex, bound: .cut(LuaError.maxTextBytes))
             if t == LUA_TTABLE, let v = errValue {
-                if let w = v["where"].stringValue { location = w }
+                if let w = v["where"].stringValue { location = LuaError.bounded(w, limit: 1024) }
             }
             lenient {
                 _ = pcxl_tolstring_protected(L, errorIndex)
-                message = String(cString: lua_tolstring(L, -1, nil))
+                if let s = lua_tolstring(L, -1, &len) {
+                    message = LuaError.boundedText(UnsafeRawPointer(s), count: len)
+                }
                 pcxl_pop(L, 1)
             }
         }
@@ -612,13 +622,52 @@ final class LuaVMCore: @unchecked Sendable {
         }
     }
 
+    /// Copies a host function's arguments into Swift. A string longer than
+    /// `maxStringArgumentBytes` (an argument, or inside a table argument) is refused from its
+    /// length alone, before it (or, for a top-level one, any argument) is copied.
     func arguments(_ L: OpaquePointer) throws -> [LuaValue] {
         let n = lua_gettop(L)
         guard n > 0 else { return [] }
+        let limit = options.maxStringArgumentBytes
+        let bound: StringBound? = limit > 0 ? .refuse(limit) : nil
+        if limit > 0 {
+            for i in 1...n where lua_type(L, i) == LUA_TSTRING {
+                let len = Int(lua_rawlen(L, i))
+                if len > limit { throw tooLongArgument(L, i, LuaStringTooLong(bytes: len, limit: limit, topLevel: true)) }
+            }
+        }
         var args: [LuaValue] = []
         args.reserveCapacity(Int(n))
-        for i in 1...n { args.append(try value(L, i)) }
+        for i in 1...n {
+            do { args.append(try value(L, i, bound: bound)) } catch let e as LuaStringTooLong {
+                throw tooLongArgument(L, i, e)
+            }
+        }
         return args
+    }
+
+    /// The error for argument `i` holding a string over the limit, in `luaL_argerror`'s words:
+    /// `bad argument #2 to 'send' (a string of 100 MiB (104857600 bytes); host functions take
+    /// strings of at most 16 MiB (16777216 bytes))`. VM thread, inside the host call.
+    func tooLongArgument(_ L: OpaquePointer, _ i: Int32, _ e: LuaStringTooLong) -> LuaConversionError {
+        var ar = lua_Debug()
+        var name = "?"
+        if lua_getstack(L, 0, &ar) != 0, lua_getinfo(L, "n", &ar) != 0, let n = ar.name {
+            name = String(cString: n)
+        }
+        let what = e.topLevel ? "a string" : "a table holding a string"
+        return LuaConversionError(description:
+            "bad argument #\(i) to '\(name)' (\(what) of \(Self.sizeText(e.bytes)); host functions take strings of at most \(Self.sizeText(e.limit)))")
+    }
+
+    /// `100 MiB (104857600 bytes)`, `1.5 KiB (1536 bytes)`, `900 bytes`.
+    static func sizeText(_ bytes: Int) -> String {
+        let units: [(Int, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, unit) in units where bytes >= size {
+            let value = Double(bytes) / Double(size)
+            return String(format: "%g", (value * 10).rounded() / 10) + " \(unit) (\(bytes) bytes)"
+        }
+        return "\(bytes) bytes"
     }
 
     /// Pushes the Lua value of a Swift error. [] -> [e].

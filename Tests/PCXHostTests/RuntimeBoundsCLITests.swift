@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("pcx run: exit statuses")
+@Suite("pcx run: exit statuses and bounded error output")
 struct RuntimeBoundsCLITests {
     @Test("os.exit with a value that is not an exit status never makes pcx exit 0")
     func osExitNeverReportsFailureAsSuccess() async throws {
@@ -17,6 +17,16 @@ struct RuntimeBoundsCLITests {
                 let r = try await e2e.lua("os.exit(\(expression))")
                 #expect(r.status == Int32(status), "os.exit(\(expression)):\n\(r)")
             }
+        }
+    }
+
+    @Test("a 120 MiB error string under --memory-limit 256 exits 1 with a short stderr")
+    func hugeErrorIsCutOnItsWayOut() async throws {
+        try await withEndToEnd { e2e in
+            let r = try await e2e.lua("error(string.rep(\"x\", 120 << 20))", flags: ["--memory-limit", "256"])
+            #expect(r.status == 1, "exit \(r.status), stderr \(r.stderr.utf8.count) bytes: \(r.stderr.prefix(300))")
+            #expect(r.stderr.utf8.count < 100_000, "stderr is \(r.stderr.utf8.count) bytes")
+            #expect(r.stderr.contains("bytes cut"), "\(r.stderr.suffix(300))")
         }
     }
 }
