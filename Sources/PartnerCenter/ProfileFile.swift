@@ -11,9 +11,9 @@ import Foundation
 /// **Errors never echo a secret.** A key that names a credential (see ``isSecretKey(_:)``) never
 /// has any part of its value in an error, on any path (unquoted, unterminated, bad escape, bad
 /// array...), only the file, the line and the key. No error quotes a whole line; a key is quoted
-/// only when it looks like a key name (a known profile key, or lowercase letters, `_` and `-`),
-/// so a secret pasted on a line of its own is not echoed either, and a value only when its key
-/// is not secret-bearing and the value is short.
+/// only when it looks like a key name (a known profile key, lowercase letters with `_` and `-`,
+/// or a secret-bearing name), so a secret pasted on a line of its own is not echoed either, and
+/// a value only when its key is not secret-bearing and the value is short.
 ///
 /// ```toml
 /// [profile.sandbox]
@@ -184,9 +184,10 @@ private struct LineScanner {
         return "the key (its text is not shown: it does not look like a key name and may be a secret)"
     }
 
-    /// "the value of 'client_secret'" (for value errors), or "the value" before a key is known.
+    /// "the value of 'client_secret'" (for value errors); "a quoted name" before a key is known
+    /// (a quoted key or profile name).
     var valueName: String {
-        guard let key else { return "the value" }
+        guard let key else { return "a quoted name" }
         let shown = LineScanner.show(key: key)
         return shown.hasPrefix("key '") ? "the value of " + shown.dropFirst("key ".count) : "the value of that key"
     }
