@@ -10,7 +10,7 @@ local M = {}
 local type, tostring, tonumber, error, pairs, ipairs = type, tostring, tonumber, error, pairs, ipairs
 local sformat, smatch, sgsub, srep, ssub = string.format, string.match, string.gsub, string.rep, string.sub
 local tconcat, tsort = table.concat, table.sort
-local math_type = math.type
+local math_type, huge, mininteger, maxinteger = math.type, math.huge, math.mininteger, math.maxinteger
 
 local TYPES = { string = true, integer = true, number = true, boolean = true, decimal = true, list = true }
 
@@ -79,18 +79,48 @@ function M.validate(spec, where)
   return spec
 end
 
+-- Integer text: an optional sign and decimal digits, nothing else (tonumber would also take hex
+-- such as 0x10, exponents such as 1e2 and surrounding spaces). Returns the integer, or nil and
+-- whether the text had the right shape but does not fit in an integer.
+local function to_integer(raw)
+  if math_type(raw) == "integer" then return raw end
+  if type(raw) ~= "string" or not smatch(raw, "^[+-]?%d+$") then return nil, false end
+  local v = tonumber(raw)
+  if math_type(v) ~= "integer" then return nil, true end -- too many digits: Lua made it a float
+  return v
+end
+
+-- Number text: an optional sign, decimal digits with an optional fraction and an optional
+-- decimal exponent (1500, -0.25, .5, 2.5e3). No hex, no inf or nan, no spaces; a value too large
+-- for a float (1e999) is refused too.
+local function to_number(raw)
+  local v
+  if type(raw) == "number" then
+    v = raw
+  elseif type(raw) == "string" then
+    local mantissa = smatch(raw, "^([+-]?%d*%.?%d*)[eE][+-]?%d+$") or raw
+    if smatch(mantissa, "^[+-]?%d+%.?%d*$") or smatch(mantissa, "^[+-]?%.%d+$") then v = tonumber(raw) end
+  end
+  if v == nil or v ~= v or v == huge or v == -huge then return nil end
+  return v
+end
+
 local function convert(name, d, raw)
   local t = d.type or "string"
   local v
   if t == "string" then v = raw
   elseif t == "integer" then
-    v = tonumber(raw)
-    if math_type(v) ~= "integer" then
+    local range
+    v, range = to_integer(raw)
+    if v == nil then
+      if range then
+        error(sformat("%s expects a whole number from %d to %d, got '%s'", flag(name), mininteger, maxinteger, tostring(raw)), 0)
+      end
       error(sformat("%s expects a whole number, got '%s'", flag(name), tostring(raw)), 0)
     end
   elseif t == "number" then
-    v = tonumber(raw)
-    if not v then error(sformat("%s expects a number, got '%s'", flag(name), tostring(raw)), 0) end
+    v = to_number(raw)
+    if v == nil then error(sformat("%s expects a number, got '%s'", flag(name), tostring(raw)), 0) end
   elseif t == "decimal" then
     if not smatch(raw, "^[+-]?%d+%.?%d*$") and not smatch(raw, "^[+-]?%.%d+$") then
       error(sformat("%s expects a decimal amount such as 1500.00, got '%s'", flag(name), tostring(raw)), 0)

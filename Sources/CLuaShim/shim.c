@@ -46,6 +46,10 @@ struct pcxl_ctx {
        never as Lua frames, so no script can reach them through debug.getinfo. */
     pcxl_path_check_fn path_check;
     lua_CFunction io_open, io_lines, io_input, io_output, os_remove, os_rename;
+    /* Chunk-name prefixes of the host's own code (its stdlib, its glue chunks): an abort names
+       the first frame outside them (the user's line), see abort_frame. Owned copies. */
+    char **internal;
+    int n_internal;
 };
 
 /* polling fallback when the signal or the timer cannot be set up */
@@ -267,6 +271,51 @@ static const char *abort_message(pcxl_ctx *c) {
     }
 }
 
+/* is_internal: whether chunk `source` (as lua_Debug.source: "@name", "=name" or the text)
+   starts with one of the host's internal prefixes, with or without its leading '@' or '='. */
+static int is_internal(pcxl_ctx *c, const char *source) {
+    if (!source || c->n_internal == 0) return 0;
+    const char *bare = (source[0] == '@' || source[0] == '=') ? source + 1 : source;
+    for (int i = 0; i < c->n_internal; i++) {
+        size_t n = strlen(c->internal[i]);
+        if (strncmp(source, c->internal[i], n) == 0 || strncmp(bare, c->internal[i], n) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Frames an abort's location is searched through (lua_getstack is linear in the level). */
+#define PCXL_WHERE_LEVELS 200
+
+/* abort_frame: the frame an abort names, from `level` outwards: the first Lua frame with a line
+   whose chunk is not internal (the user's code), else the first Lua frame with a line. Fills
+   `out` (getinfo "Sl") and returns 1, or 0 when no frame has a line. Allocates nothing. VM
+   thread (also from the hook). */
+static int abort_frame(lua_State *L, int level, lua_Debug *out) {
+    pcxl_ctx *c = pcxl_getctx(L);
+    int found = 0;
+    for (; level < PCXL_WHERE_LEVELS; level++) {
+        lua_Debug ar;
+        if (!lua_getstack(L, level, &ar)) break;
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+        if (!is_internal(c, ar.source)) { *out = ar; return 1; }
+        if (!found) { *out = ar; found = 1; }
+    }
+    return found;
+}
+
+/* pcxl_add_internal_chunk: records a chunk-name prefix of the host's own code; an abort
+   (timeout, interrupt, memory limit) is reported at the first frame outside such chunks.
+   VM thread. */
+void pcxl_add_internal_chunk(pcxl_ctx *c, const char *prefix) {
+    if (!prefix || !*prefix) return;
+    char *copy = strdup(prefix);
+    if (!copy) return;
+    char **grown = (char **)realloc(c->internal, sizeof(char *) * (size_t)(c->n_internal + 1));
+    if (!grown) { free(copy); return; }
+    c->internal = grown;
+    c->internal[c->n_internal++] = copy;
+}
+
 /* pcxl_hook: runs when an abort was requested (or, in the fallback, every PCXL_HOOK_COUNT
    instructions). Once an abort reason is set it re-arms itself to fire on every instruction and
    line and raises each time, so pcall cannot swallow the abort (Redis). A stale request (a timer
@@ -278,7 +327,7 @@ static void pcxl_hook(lua_State *L, lua_Debug *ar) {
         if (check_abort(c)) {
             lua_Debug here;
             arm(c, L);
-            if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
+            if (abort_frame(L, 0, &here))
                 lua_pushfstring(L, "%s:%d: %s", here.short_src, here.currentline, abort_message(c));
             else
                 lua_pushstring(L, abort_message(c));
@@ -358,6 +407,8 @@ void pcxl_close(lua_State *L) {
     idle_hook(c, L);
     lua_close(L);
     if (tls_ctx == c) tls_ctx = NULL;
+    for (int i = 0; i < c->n_internal; i++) free(c->internal[i]);
+    free(c->internal);
     free(c);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -375,7 +426,24 @@ static void add_where(lua_State *L) {
         if (lua_rawget(L, -2) != LUA_TNIL) { lua_pop(L, 1); return; }
         lua_pop(L, 1);
     }
-    /* the nearest Lua frame with a line (skips pcall and other C functions in between) */
+    /* the nearest Lua frame with a line (skips pcall and other C functions in between); for an
+       abort (a host call that saw the deadline or Ctrl-C), the nearest outside the host's own
+       chunks, as the hook reports it */
+    if (pcxl_getctx(L)->abort != PCXL_ABORT_NONE) {
+        lua_Debug ar;
+        if (abort_frame(L, 1, &ar)) {
+            if (t == LUA_TSTRING) {
+                lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+                lua_insert(L, -2);
+                lua_concat(L, 2);
+            } else {
+                lua_pushliteral(L, "where");
+                lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+                lua_rawset(L, -3);
+            }
+        }
+        return;
+    }
     for (int level = 1; level < 16; level++) {
         lua_Debug ar;
         if (!lua_getstack(L, level, &ar)) break;

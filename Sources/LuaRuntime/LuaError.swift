@@ -36,18 +36,56 @@ public struct LuaError: Error, Sendable, Equatable, CustomStringConvertible {
     public var location: String?
     /// Lua's traceback ("stack traceback:\n\t...") when available.
     public var traceback: String?
-    /// The code passed to `os.exit` when `kind == .exit`.
+    /// The process exit status `os.exit` asked for when `kind == .exit`: always a valid status
+    /// from 0 to 255. `os.exit()` and `os.exit(true)` give 0, `os.exit(false)` 1, a whole number
+    /// from 0 to 255 itself; anything else (out of range, a fraction, NaN, a string...) gives 1,
+    /// never a status the shell would read modulo 256 as success, and sets ``warning``.
     public var exitCode: Int32?
+    /// Something the host should tell the user even though the run ended as the script asked:
+    /// for `os.exit` with a value that is not an exit status, which value it was and that 1 was
+    /// used instead (`message` holds the same text). nil otherwise.
+    public var warning: String?
 
     /// Creates an error.
     public init(kind: Kind, message: String, value: LuaValue? = nil, location: String? = nil,
-                traceback: String? = nil, exitCode: Int32? = nil) {
+                traceback: String? = nil, exitCode: Int32? = nil, warning: String? = nil) {
         self.kind = kind
         self.message = message
         self.value = value
         self.location = location
         self.traceback = traceback
         self.exitCode = exitCode
+        self.warning = warning
+    }
+
+    /// The most bytes of an error's text (its message, its traceback, each string of a raised
+    /// table) copied from Lua into a ``LuaError``: a script can raise a string as large as its
+    /// memory limit, and the host must not copy (and print) all of it. Longer text is cut at a
+    /// character boundary and ends with a note saying how many bytes were left out.
+    public static let maxTextBytes = 64 << 10
+
+    /// `count` bytes at `bytes` as text of at most ``maxTextBytes`` bytes (plus the note saying
+    /// how many bytes were cut). Only the kept bytes are read.
+    static func boundedText(_ bytes: UnsafeRawPointer, count: Int, limit: Int = maxTextBytes) -> String {
+        guard count > limit else {
+            return String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
+        }
+        let u8 = bytes.assumingMemoryBound(to: UInt8.self)
+        var keep = limit
+        // back off over UTF-8 continuation bytes so no character is cut in half
+        while keep > limit - 3, keep > 0, u8[keep] & 0xC0 == 0x80 { keep -= 1 }
+        if u8[keep] & 0xC0 == 0x80 { keep = limit }   // not UTF-8 here anyway
+        let text = String(decoding: UnsafeRawBufferPointer(start: bytes, count: keep), as: UTF8.self)
+        return text + "… [\(count - keep) more bytes cut; \(count) in all]"
+    }
+
+    /// `text` bounded like ``boundedText(_:count:limit:)``.
+    static func bounded(_ text: String, limit: Int = maxTextBytes) -> String {
+        var copy = text
+        return copy.withUTF8 { buf in
+            guard let base = buf.baseAddress, buf.count > limit else { return text }
+            return boundedText(UnsafeRawPointer(base), count: buf.count, limit: limit)
+        }
     }
 
     /// `kind: message`.

@@ -55,7 +55,11 @@ extension LuaVMCore {
 
     /// The error of a failed load on top of the stack (popped).
     func loadError(_ L: OpaquePointer, status: Int32) -> LuaError {
-        let raw = pcxl_tostring_raw(L, -1, nil).map { String(cString: $0) } ?? "cannot load chunk"
+        // bounded: a syntax error quotes the token it stopped at, which can be a whole
+        // (unfinished) long string
+        var len = 0
+        let raw = pcxl_tostring_raw(L, -1, &len).map { LuaError.boundedText(UnsafeRawPointer($0), count: len) }
+            ?? "cannot load chunk"
         pcxl_pop(L, 1)
         if status == LUA_ERRMEM {
             return LuaError(kind: .memoryLimit, message: "not enough memory to compile the chunk")

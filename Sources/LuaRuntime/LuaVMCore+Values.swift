@@ -5,19 +5,40 @@ struct LuaConversionError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// A string longer than the copy allows (see ``LuaVMCore/StringBound/refuse(_:)``).
+struct LuaStringTooLong: Error {
+    /// The string's length in bytes.
+    var bytes: Int
+    /// The limit it is over.
+    var limit: Int
+    /// False for a string inside a table.
+    var topLevel: Bool
+}
+
 extension LuaVMCore {
     /// The deepest table nesting copied between Lua and Swift.
     static let maxConversionDepth = 200
 
-    /// Copies the value at `idx` into Swift using raw access only (no metamethods). Tables are
-    /// copied deeply; a table that contains itself is refused. Functions and other objects
-    /// become registry references. [-0,+0]. VM thread.
-    func value(_ L: OpaquePointer, _ idx: Int32) throws -> LuaValue {
-        var path: Set<UnsafeRawPointer> = []
-        return try value(L, lua_absindex(L, idx), depth: 0, path: &path)
+    /// What a copy into Swift does with a string longer than a limit; the length is read
+    /// (`lua_tolstring`'s length) before any byte is copied.
+    enum StringBound {
+        /// Throw ``LuaStringTooLong`` (host function arguments).
+        case refuse(Int)
+        /// Keep the first bytes and a note of how many were cut (error values).
+        case cut(Int)
     }
 
-    private func value(_ L: OpaquePointer, _ idx: Int32, depth: Int, path: inout Set<UnsafeRawPointer>) throws -> LuaValue {
+    /// Copies the value at `idx` into Swift using raw access only (no metamethods). Tables are
+    /// copied deeply; a table that contains itself is refused. Functions and other objects
+    /// become registry references. Strings longer than `bound` (at any depth) are refused or cut
+    /// before they are copied. [-0,+0]. VM thread.
+    func value(_ L: OpaquePointer, _ idx: Int32, bound: StringBound? = nil) throws -> LuaValue {
+        var path: Set<UnsafeRawPointer> = []
+        return try value(L, lua_absindex(L, idx), depth: 0, path: &path, bound: bound)
+    }
+
+    private func value(_ L: OpaquePointer, _ idx: Int32, depth: Int, path: inout Set<UnsafeRawPointer>,
+                       bound: StringBound?) throws -> LuaValue {
         switch lua_type(L, idx) {
         case LUA_TNIL, LUA_TNONE:
             return .nil
@@ -29,11 +50,18 @@ extension LuaVMCore {
         case LUA_TSTRING:
             var len = 0
             let p = pcxl_tostring_raw(L, idx, &len)!
-            return .string(Array(UnsafeRawBufferPointer(start: p, count: len)))
+            switch bound {
+            case .refuse(let limit) where len > limit:
+                throw LuaStringTooLong(bytes: len, limit: limit, topLevel: depth == 0)
+            case .cut(let limit) where len > limit:
+                return .string(Array(LuaError.boundedText(UnsafeRawPointer(p), count: len, limit: limit).utf8))
+            default:
+                return .string(Array(UnsafeRawBufferPointer(start: p, count: len)))
+            }
         case LUA_TLIGHTUSERDATA where lua_touserdata(L, idx) == nil:
             return .null
         case LUA_TTABLE:
-            return .table(try table(L, idx, depth: depth, path: &path))
+            return .table(try table(L, idx, depth: depth, path: &path, bound: bound))
         default:
             let kind = String(cString: lua_typename(L, lua_type(L, idx)))
             return lenient {
@@ -44,7 +72,8 @@ extension LuaVMCore {
         }
     }
 
-    private func table(_ L: OpaquePointer, _ idx: Int32, depth: Int, path: inout Set<UnsafeRawPointer>) throws -> LuaTable {
+    private func table(_ L: OpaquePointer, _ idx: Int32, depth: Int, path: inout Set<UnsafeRawPointer>,
+                       bound: StringBound?) throws -> LuaTable {
         guard depth < Self.maxConversionDepth else {
             throw LuaConversionError(description: "table nested deeper than \(Self.maxConversionDepth) levels")
         }
@@ -64,7 +93,11 @@ extension LuaVMCore {
                     pcxl_pop(L, 1)
                     break
                 }
-                let v = try value(L, lua_gettop(L), depth: depth + 1, path: &path)
+                let v: LuaValue
+                do { v = try value(L, lua_gettop(L), depth: depth + 1, path: &path, bound: bound) } catch {
+                    pcxl_pop(L, 1)
+                    throw error
+                }
                 pcxl_pop(L, 1)
                 t.array.append(v)
             }
@@ -83,8 +116,8 @@ extension LuaVMCore {
             let key: LuaValue
             let val: LuaValue
             do {
-                key = try value(L, top - 1, depth: depth + 1, path: &path)
-                val = try value(L, top, depth: depth + 1, path: &path)
+                key = try value(L, top - 1, depth: depth + 1, path: &path, bound: bound)
+                val = try value(L, top, depth: depth + 1, path: &path, bound: bound)
             } catch {
                 pcxl_pop(L, 2)
                 throw error

@@ -74,6 +74,18 @@ public struct LuaVMOptions: Sendable {
     /// Appended to the message of a refused write: how the host lets a script write somewhere
     /// (e.g. "pass --allow-write DIR"). `DIR` is replaced by the refused file's directory.
     public var writeRefusalHint: String? = nil
+    /// Chunk-name prefixes of the host's own Lua code (e.g. `"stdlib/"` for modules loaded as
+    /// `@stdlib/NAME.lua`, `"=[host"` for glue chunks). A prefix matches a chunk name with or
+    /// without its leading `@` or `=`. When a timeout, an interrupt or the memory limit stops a
+    /// script inside such code, the error's ``LuaError/location`` names the first frame outside
+    /// it (the script's line that called in); when every frame is internal, the innermost one.
+    /// Default empty: every frame is the script's.
+    public var internalChunkPrefixes: [String] = []
+    /// The longest string, in bytes, a script may pass to a host function (as an argument or
+    /// inside a table argument). A longer one is refused with a Lua error naming the argument,
+    /// the string's size and this limit, before any of it is copied out of Lua. 0 = no limit.
+    /// Default 16 MiB.
+    public var maxStringArgumentBytes: Int = 16 << 20
     /// Creates default options.
     public init() {}
 }
@@ -117,6 +129,9 @@ final class LuaVMCore: @unchecked Sendable {
     var callDepth = 0
     /// Directories of the running script (searched by require after the module directories).
     var scriptDirectories: [URL] = []
+    /// Set by `os.exit` when its argument was not an exit status: what the script passed and
+    /// that 1 is used instead (becomes ``LuaError/warning``). Cleared at every top-level run.
+    var exitNote: String? = nil
     lazy var box = LuaVMCoreBox(self)
 
     // job queue (any thread)
@@ -287,6 +302,7 @@ final class LuaVMCore: @unchecked Sendable {
         ctxLock.withLock { ctxAlive = true }
         _ = box
         pcxl_set_path_check(ctx, pathCheckFromC)
+        for prefix in options.internalChunkPrefixes { pcxl_add_internal_chunk(ctx, prefix) }
         lenient {
             pcxl_open_sandboxed_libs(L)
             // json (C) in package.preload
@@ -306,9 +322,8 @@ final class LuaVMCore: @unchecked Sendable {
                 return .values([LuaValue(src)])
             }),
             "exit": .raw { core, L in
-                var code: Int32 = 0
-                if lua_type(L, 1) == LUA_TBOOLEAN { code = lua_toboolean(L, 1) != 0 ? 0 : 1 }
-                else if lua_type(L, 1) == LUA_TNUMBER { code = Int32(truncatingIfNeeded: lua_tointegerx(L, 1, nil)) }
+                let (code, note) = core.exitStatus(L, 1)
+                core.exitNote = note
                 pcxl_set_exit_code(core.ctx, code)
                 pcxl_set_abort(core.ctx, Int32(PCXL_ABORT_EXIT))
                 pcxl_arm_abort_hook(L)
@@ -413,6 +428,7 @@ final class LuaVMCore: @unchecked Sendable {
         let topLevel = callDepth == 0
         if topLevel {
             pcxl_reset_abort(L)
+            exitNote = nil
             let limit = timeout ?? options.timeout
             currentTimeout = limit
             beginRun(timeout: limit)
@@ -464,22 +480,61 @@ final class LuaVMCore: @unchecked Sendable {
             lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
         }
         pcxl_reset_abort(L)
+        exitNote = nil
         drainUnrefs()
+    }
+
+    /// The exit status `os.exit(v)` stands for (argument at `idx`), and when `v` is not one, the
+    /// note saying so: none or `true` is 0, `false` 1, a whole number from 0 to 255 itself, and
+    /// anything else 1 (never a status the shell would read modulo 256, 256 as 0). Reads the
+    /// argument without converting it in place. VM thread.
+    func exitStatus(_ L: OpaquePointer, _ idx: Int32) -> (Int32, String?) {
+        let shown: String
+        switch lua_type(L, idx) {
+        case LUA_TNONE, LUA_TNIL:
+            return (0, nil)
+        case LUA_TBOOLEAN:
+            return (lua_toboolean(L, idx) != 0 ? 0 : 1, nil)
+        case LUA_TNUMBER:
+            var isInteger: Int32 = 0
+            let n = lua_tointegerx(L, idx, &isInteger)
+            if isInteger != 0, (0...255).contains(n) { return (Int32(n), nil) }
+            // as Lua's tostring writes it (4294967296.0, 1e+300, -nan), converting a copy
+            var len = 0
+            shown = lenient {
+                lua_pushvalue(L, idx)
+                defer { pcxl_pop(L, 1) }
+                guard let p = lua_tolstring(L, -1, &len) else { return "?" }
+                return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+            }
+        case LUA_TSTRING:
+            var len = 0
+            let p = pcxl_tostring_raw(L, idx, &len)!
+            let text = String(decoding: UnsafeRawBufferPointer(start: p, count: min(len, 40)), as: UTF8.self)
+            shown = "the string " + String(reflecting: len > 40 ? text + "…" : text)
+        default:
+            shown = "a " + String(cString: lua_typename(L, lua_type(L, idx))) + " value"
+        }
+        return (1, "os.exit(\(shown)): not an exit status (a whole number from 0 to 255, true or false); exiting with status 1 instead")
     }
 
     /// Builds a LuaError from the error value at `errorIndex`.
     func makeError(_ L: OpaquePointer, status: Int32, errorIndex: Int32) -> LuaError {
         let reason = pcxl_abort_reason(ctx)
         var traceback: String? = nil
+        // Every text copied out of Lua here is bounded (LuaError.maxTextBytes): a script can raise
+        // a string as large as its memory limit, which the host would copy and print otherwise.
+        var len = 0
         lenient {
             lua_getfield(L, pcxl_registryindex(), "pcxl.traceback")
-            if let s = pcxl_tostring_raw(L, -1, nil) { traceback = String(cString: s) }
+            if let s = pcxl_tostring_raw(L, -1, &len) { traceback = LuaError.boundedText(UnsafeRawPointer(s), count: len) }
             pcxl_pop(L, 1)
             lua_pushnil(L)
             lua_setfield(L, pcxl_registryindex(), "pcxl.traceback")
             lua_getfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
-            if let s = pcxl_tostring_raw(L, -1, nil) {
-                let inner = String(cString: s).replacingOccurrences(of: "stack traceback:", with: "async job traceback:")
+            if let s = pcxl_tostring_raw(L, -1, &len) {
+                let inner = LuaError.boundedText(UnsafeRawPointer(s), count: len)
+                    .replacingOccurrences(of: "stack traceback:", with: "async job traceback:")
                 traceback = inner + "\n" + (traceback ?? "")
             }
             pcxl_pop(L, 1)
@@ -491,23 +546,25 @@ final class LuaVMCore: @unchecked Sendable {
         var location: String? = nil
         let t = lua_type(L, errorIndex)
         if t == LUA_TSTRING {
-            var len = 0
             let p = pcxl_tostring_raw(L, errorIndex, &len)!
-            let raw = String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+            let raw = LuaError.boundedText(UnsafeRawPointer(p), count: len)
             (location, message) = LuaError.splitLocation(raw)
         } else {
-            errValue = try? value(L, errorIndex)
+            errValue = try? value(L, errorIndex, bound: .cut(LuaError.maxTextBytes))
             if t == LUA_TTABLE, let v = errValue {
-                if let w = v["where"].stringValue { location = w }
+                if let w = v["where"].stringValue { location = LuaError.bounded(w, limit: 1024) }
             }
             lenient {
                 _ = pcxl_tolstring_protected(L, errorIndex)
-                message = String(cString: lua_tolstring(L, -1, nil))
+                if let s = lua_tolstring(L, -1, &len) {
+                    message = LuaError.boundedText(UnsafeRawPointer(s), count: len)
+                }
                 pcxl_pop(L, 1)
             }
         }
         var kind: LuaError.Kind = status == LUA_ERRSYNTAX ? .syntax : (status == LUA_ERRMEM ? .memoryLimit : .runtime)
         var exitCode: Int32? = nil
+        var warning: String? = nil
         switch reason {
         case Int32(PCXL_ABORT_TIMEOUT):
             kind = .timeout
@@ -524,7 +581,8 @@ final class LuaVMCore: @unchecked Sendable {
         case Int32(PCXL_ABORT_EXIT):
             kind = .exit
             exitCode = pcxl_exit_code(ctx)
-            message = "os.exit(\(exitCode!))"
+            warning = exitNote
+            message = exitNote ?? "os.exit(\(exitCode!))"
             errValue = nil
         default:
             if kind == .memoryLimit {
@@ -532,7 +590,7 @@ final class LuaVMCore: @unchecked Sendable {
             }
         }
         return LuaError(kind: kind, message: message, value: errValue, location: location,
-                        traceback: traceback, exitCode: exitCode)
+                        traceback: traceback, exitCode: exitCode, warning: warning)
     }
 
     // MARK: dispatch
@@ -564,13 +622,52 @@ final class LuaVMCore: @unchecked Sendable {
         }
     }
 
+    /// Copies a host function's arguments into Swift. A string longer than
+    /// `maxStringArgumentBytes` (an argument, or inside a table argument) is refused from its
+    /// length alone, before it (or, for a top-level one, any argument) is copied.
     func arguments(_ L: OpaquePointer) throws -> [LuaValue] {
         let n = lua_gettop(L)
         guard n > 0 else { return [] }
+        let limit = options.maxStringArgumentBytes
+        let bound: StringBound? = limit > 0 ? .refuse(limit) : nil
+        if limit > 0 {
+            for i in 1...n where lua_type(L, i) == LUA_TSTRING {
+                let len = Int(lua_rawlen(L, i))
+                if len > limit { throw tooLongArgument(L, i, LuaStringTooLong(bytes: len, limit: limit, topLevel: true)) }
+            }
+        }
         var args: [LuaValue] = []
         args.reserveCapacity(Int(n))
-        for i in 1...n { args.append(try value(L, i)) }
+        for i in 1...n {
+            do { args.append(try value(L, i, bound: bound)) } catch let e as LuaStringTooLong {
+                throw tooLongArgument(L, i, e)
+            }
+        }
         return args
+    }
+
+    /// The error for argument `i` holding a string over the limit, in `luaL_argerror`'s words:
+    /// `bad argument #2 to 'send' (a string of 100 MiB (104857600 bytes); host functions take
+    /// strings of at most 16 MiB (16777216 bytes))`. VM thread, inside the host call.
+    func tooLongArgument(_ L: OpaquePointer, _ i: Int32, _ e: LuaStringTooLong) -> LuaConversionError {
+        var ar = lua_Debug()
+        var name = "?"
+        if lua_getstack(L, 0, &ar) != 0, lua_getinfo(L, "n", &ar) != 0, let n = ar.name {
+            name = String(cString: n)
+        }
+        let what = e.topLevel ? "a string" : "a table holding a string"
+        return LuaConversionError(description:
+            "bad argument #\(i) to '\(name)' (\(what) of \(Self.sizeText(e.bytes)); host functions take strings of at most \(Self.sizeText(e.limit)))")
+    }
+
+    /// `100 MiB (104857600 bytes)`, `1.5 KiB (1536 bytes)`, `900 bytes`.
+    static func sizeText(_ bytes: Int) -> String {
+        let units: [(Int, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, unit) in units where bytes >= size {
+            let value = Double(bytes) / Double(size)
+            return String(format: "%g", (value * 10).rounded() / 10) + " \(unit) (\(bytes) bytes)"
+        }
+        return "\(bytes) bytes"
     }
 
     /// Pushes the Lua value of a Swift error. [] -> [e].

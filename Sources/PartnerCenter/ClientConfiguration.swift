@@ -179,10 +179,10 @@ public struct ClientConfiguration: Sendable {
             }
             config.tokenEndpointVersion = version
         }
-        if let v = value("PCX_EXCLUDED_MARKETS") {
-            config.marketPolicy.excludedMarkets = try parseMarkets(
-                v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-                source: "PCX_EXCLUDED_MARKETS")
+        if let v = environment["PCX_EXCLUDED_MARKETS"] {
+            // set at all, even empty, is a choice: read it strictly (an empty value must not turn
+            // the market rule off by accident)
+            config.marketPolicy.excludedMarkets = try parseMarketList(v, variable: "PCX_EXCLUDED_MARKETS")
         }
         try config.validate()
         return config
@@ -284,12 +284,15 @@ public struct ClientConfiguration: Sendable {
                 guard let version = TokenEndpointVersion(rawValue: try string().lowercased()) else { throw fail("\"v1\" or \"v2\"") }
                 config.tokenEndpointVersion = version
             case "excluded_markets":
+                // `[]` is an explicit choice (sell everywhere) and allowed; every entry must be a code
                 guard case .array(let items) = value else { throw fail("an array of country codes") }
                 let codes = try items.map { item -> String in
                     guard case .string(let code) = item else { throw fail("an array of country codes") }
                     return code
                 }
-                config.marketPolicy.excludedMarkets = try ClientConfiguration.parseMarkets(codes, source: "\(path):\(line)")
+                config.marketPolicy.excludedMarkets = try ClientConfiguration.parseMarkets(
+                    codes, source: "\(path):\(line)",
+                    hint: "excluded_markets is an array of ISO 3166-1 alpha-2 codes such as [\"BR\", \"CN\"]; [] sells everywhere")
             case "connect_timeout": config.timeouts.connect = .seconds(try positive(number(), fail))
             case "request_timeout": config.timeouts.request = .seconds(try positive(number(), fail))
             case "overall_timeout": config.timeouts.overall = .seconds(try positive(number(), fail))
@@ -329,16 +332,42 @@ public struct ClientConfiguration: Sendable {
         }
     }
 
-    static func parseMarkets(_ codes: [String], source: String) throws -> Set<String> {
+    /// Reads a comma-separated market list from an environment variable: ISO 3166-1 alpha-2
+    /// codes (any case, spaces around them and empty items between commas ignored), or `none`
+    /// (any case) for an empty list. A value with no code at all (`""`, `" "`, `","`) or with an
+    /// item that is not a code is an error naming the variable and the fix.
+    static func parseMarketList(_ text: String, variable: String) throws -> Set<String> {
+        let fix = "set \(variable) to comma-separated ISO 3166-1 alpha-2 codes such as BR,CN,RU, to none to sell in every market, or unset it for the default list"
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.lowercased() == "none" { return [] }
+        let codes = trimmed.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+        guard !codes.isEmpty else {
+            throw PartnerCenterError(
+                category: .invalidArgument,
+                message: "\(variable) is set but lists no market ('\(text)'); an empty value would turn the market rule off",
+                hint: fix)
+        }
+        if codes.contains(where: { $0.lowercased() == "none" }) {
+            throw PartnerCenterError(
+                category: .invalidArgument,
+                message: "\(variable): 'none' cannot be combined with country codes ('\(text)')", hint: fix)
+        }
+        return try parseMarkets(codes, source: variable, hint: fix)
+    }
+
+    static func parseMarkets(_ codes: [String], source: String, hint: String? = nil) throws -> Set<String> {
         var result: Set<String> = []
         for code in codes {
-            let upper = code.uppercased()
-            guard upper.count == 2, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            // exactly two ASCII letters, checked before uppercasing ("ß" must not become "SS")
+            let letters = code.unicodeScalars
+            guard letters.count == 2, letters.allSatisfy({ ("A"..."Z").contains($0) || ("a"..."z").contains($0) }) else {
                 throw PartnerCenterError(
                     category: .invalidArgument,
-                    message: "\(source): '\(code)' is not an ISO 3166-1 alpha-2 country code")
+                    message: "\(source): '\(code)' is not an ISO 3166-1 alpha-2 country code", hint: hint)
             }
-            result.insert(upper)
+            result.insert(code.uppercased())
         }
         return result
     }

@@ -8,6 +8,13 @@ import Foundation
 /// a float, `true`/`false`, or a one-line array of those. Anything else is an error naming the
 /// file, the line and what was expected.
 ///
+/// **Errors never echo a secret.** A key that names a credential (see ``isSecretKey(_:)``) never
+/// has any part of its value in an error, on any path (unquoted, unterminated, bad escape, bad
+/// array...), only the file, the line and the key. No error quotes a whole line; a key is quoted
+/// only when it looks like a key name (a known profile key, lowercase letters with `_` and `-`,
+/// or a secret-bearing name), so a secret pasted on a line of its own is not echoed either, and
+/// a value only when its key is not secret-bearing and the value is short.
+///
 /// ```toml
 /// [profile.sandbox]
 /// endpoint = "http://127.0.0.1:8080"
@@ -52,6 +59,16 @@ public struct ProfileFile: Sendable, Equatable {
         public var lines: [String: Int]
     }
 
+    /// Whether a key's value is a credential that errors must never show: `client_secret`,
+    /// `refresh_token`, `access_token`, and any key whose name contains `secret`, `token`,
+    /// `password`, `passwd`, `passphrase`, `credential`, `private` or `apikey`/`api_key`
+    /// (in any case).
+    public static func isSecretKey(_ key: String) -> Bool {
+        let k = key.lowercased()
+        return ["secret", "token", "password", "passwd", "passphrase", "credential", "private", "apikey", "api_key"]
+            .contains(where: { k.contains($0) })
+    }
+
     /// The profiles, by name.
     public var profiles: [String: Profile]
     /// The path the file was read from (for error messages), or `<string>`.
@@ -78,19 +95,21 @@ public struct ProfileFile: Sendable, Equatable {
                 continue
             }
             let key = try scanner.parseKey()
+            let shown = LineScanner.show(key: key)
             scanner.skipSpaces()
-            try scanner.expect("=", "expected '=' after key '\(key)'")
+            try scanner.expect("=", "expected '=' after \(shown)")
             scanner.skipSpaces()
+            scanner.key = key
             let value = try scanner.parseValue()
             scanner.skipSpaces()
             guard scanner.atEndOrComment else {
-                throw scanner.error("unexpected text after the value of '\(key)'")
+                throw scanner.error("unexpected text after the value of \(shown)")
             }
             guard let name = current else {
-                throw scanner.error("key '\(key)' is outside any [profile.NAME] table")
+                throw scanner.error("\(shown) is outside any [profile.NAME] table")
             }
             if profiles[name]?.values[key] != nil {
-                throw scanner.error("key '\(key)' is set twice in profile '\(name)'")
+                throw scanner.error("\(shown) is set twice in profile '\(name)'")
             }
             profiles[name]?.values[key] = value
             profiles[name]?.lines[key] = lineNumber
@@ -139,8 +158,39 @@ private struct LineScanner {
         self.line = line
     }
 
+    /// The key whose value is being read (nil while reading a key or a header).
+    var key: String? = nil
+
     var peek: Character? { index < chars.count ? chars[index] : nil }
     var atEndOrComment: Bool { peek == nil || peek == "#" }
+
+    /// Whether the value being read belongs to a secret-bearing key: then no part of it may
+    /// appear in an error.
+    var secret: Bool { key.map(ProfileFile.isSecretKey) ?? false }
+
+    /// "key 'NAME'" when `key` looks like a key name (a known profile key; up to 40 lowercase
+    /// letters, '_' and '-'; or a secret-bearing name such as `Client_Secret` or `db_token_2`),
+    /// else a description without its text: a line that is not `key = value` may be a pasted
+    /// secret, whose leading word would be read as a key.
+    static func show(key: String) -> String {
+        let scalars = key.unicodeScalars
+        func only(_ allowed: (Unicode.Scalar) -> Bool) -> Bool { scalars.count <= 40 && scalars.allSatisfy(allowed) }
+        let lowerWord = only { ("a"..."z").contains($0) || $0 == "_" || $0 == "-" }
+        let secretName = ProfileFile.isSecretKey(key)
+            && only { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+        if ClientConfiguration.profileKeys.contains(key) || lowerWord || secretName {
+            return "key '\(key)'"
+        }
+        return "the key (its text is not shown: it does not look like a key name and may be a secret)"
+    }
+
+    /// "the value of 'client_secret'" (for value errors); "a quoted name" before a key is known
+    /// (a quoted key or profile name).
+    var valueName: String {
+        guard let key else { return "a quoted name" }
+        let shown = LineScanner.show(key: key)
+        return shown.hasPrefix("key '") ? "the value of " + shown.dropFirst("key ".count) : "the value of that key"
+    }
 
     func error(_ message: String) -> PartnerCenterError {
         PartnerCenterError(
@@ -199,7 +249,7 @@ private struct LineScanner {
     }
 
     mutating func parseValue() throws -> ProfileFile.Value {
-        guard let c = peek else { throw error("expected a value after '='") }
+        guard let c = peek else { throw error("expected a value after '=' for \(valueName)") }
         switch c {
         case "\"": return .string(try parseBasicString())
         case "'": return .string(try parseLiteralString())
@@ -218,7 +268,7 @@ private struct LineScanner {
                     if peek == "]" { index += 1; return .array(values) }
                     continue
                 }
-                try expect("]", "expected ',' or ']' in the array (arrays must fit on one line)")
+                try expect("]", "expected ',' or ']' in the array, \(valueName) (arrays must fit on one line)")
                 return .array(values)
             }
         default:
@@ -231,7 +281,10 @@ private struct LineScanner {
             let digits = token.replacingOccurrences(of: "_", with: "")
             if let number = Int(digits) { return .integer(number) }
             if let number = Double(digits), digits.contains(where: { $0.isNumber }) { return .float(number) }
-            throw error("cannot read value '\(token)': strings must be quoted (\"…\")")
+            if secret || token.count > 40 {
+                throw error("cannot read \(valueName) (not shown): strings must be quoted (\"…\")")
+            }
+            throw error("cannot read \(valueName), '\(token)': strings must be quoted (\"…\")")
         }
     }
 
@@ -243,7 +296,7 @@ private struct LineScanner {
             if c == "'" { return text }
             text.append(c)
         }
-        throw error("unterminated string (missing closing ')")
+        throw error("unterminated string in \(valueName) (missing closing ')")
     }
 
     mutating func parseBasicString() throws -> String {
@@ -254,7 +307,7 @@ private struct LineScanner {
             switch c {
             case "\"": return text
             case "\\":
-                guard let escaped = peek else { throw error("unterminated escape at the end of the line") }
+                guard let escaped = peek else { throw error("unterminated escape at the end of the line in \(valueName)") }
                 index += 1
                 switch escaped {
                 case "\"": text.append("\"")
@@ -267,15 +320,17 @@ private struct LineScanner {
                     guard index + width <= chars.count,
                           let code = UInt32(String(chars[index..<index + width]), radix: 16),
                           let scalar = Unicode.Scalar(code) else {
-                        throw error("invalid \\\(escaped) escape in string")
+                        throw error("invalid \\\(escaped) escape in \(valueName)")
                     }
                     text.unicodeScalars.append(scalar)
                     index += width
-                default: throw error("unknown escape '\\\(escaped)' in string")
+                default:
+                    if secret { throw error("unknown escape in \(valueName) (not shown; escapes are \\\" \\\\ \\n \\t \\r \\u)") }
+                    throw error("unknown escape '\\\(escaped)' in \(valueName)")
                 }
             default: text.append(c)
             }
         }
-        throw error("unterminated string (missing closing \")")
+        throw error("unterminated string in \(valueName) (missing closing \")")
     }
 }

@@ -63,6 +63,43 @@ describe("args.parse values and types", function()
     expect(function() parse({ "--ratio", "half" }) end).to_fail("%-%-ratio expects a number")
   end)
 
+  it("integers are an optional sign and decimal digits: hex, exponents, spaces and fractions are refused", function()
+    local function esc(text) return (text:gsub("%p", "%%%0")) end
+    for _, bad in ipairs({ "0x10", "0X10", "1e2", "1E2", " 16", "16 ", "\t16", "1.0", "16.", "+", "-", "", "--5", "1_000", "٣" }) do
+      expect(function() parse({ "--quantity", bad }) end).to_fail("^%-%-quantity expects a whole number, got '" .. esc(bad) .. "'$")
+      -- preset text is held to the same rule
+      expect(function() parse(nil, { quantity = bad }) end).to_fail("^%-%-quantity expects a whole number, got '" .. esc(bad) .. "'$")
+    end
+    local spec = function() return { n = { type = "integer" } } end
+    for text, want in pairs({ ["16"] = 16, ["+5"] = 5, ["-3"] = -3, ["007"] = 7, ["0"] = 0 }) do
+      local v = args.parse(spec(), { "--n", text }).n
+      expect(math.type(v)).to_be("integer")
+      expect(v).to_be(want)
+    end
+    expect(args.parse(spec(), { "--n", tostring(math.maxinteger) }).n).to_be(math.maxinteger)
+    expect(args.parse(spec(), { "--n", tostring(math.mininteger) }).n).to_be(math.mininteger)
+  end)
+
+  it("an integer with too many digits is refused with the range, not turned into a float", function()
+    local huge = tostring(math.maxinteger) .. "0"
+    local want = "--n expects a whole number from " .. math.mininteger .. " to " .. math.maxinteger .. ", got '" .. huge .. "'"
+    expect(function() args.parse({ n = { type = "integer" } }, { "--n", huge }) end).to_fail("^" .. want:gsub("%p", "%%%0") .. "$")
+  end)
+
+  it("numbers are decimal text: hex, inf, nan, spaces and overflowing exponents are refused", function()
+    local function esc(text) return (text:gsub("%p", "%%%0")) end
+    for _, bad in ipairs({ "0x10", "0x1p-2", "inf", "-inf", "nan", "-nan", " 0.5", "0.5 ", "1e999", "-1e999", "", ".", "e5", "1e", "0.5.1" }) do
+      expect(function() parse({ "--ratio", bad }) end).to_fail("^%-%-ratio expects a number, got '" .. esc(bad) .. "'$")
+    end
+    -- a preset that is a non-finite number is refused as well
+    expect(function() parse(nil, { ratio = 0 / 0 }) end).to_fail("^%-%-ratio expects a number")
+    expect(function() parse(nil, { ratio = math.huge }) end).to_fail("^%-%-ratio expects a number")
+    local spec = function() return { x = { type = "number" } } end
+    for text, want in pairs({ ["0.25"] = 0.25, [".5"] = 0.5, ["-.5"] = -0.5, ["+2"] = 2, ["2.5e3"] = 2500.0, ["25E-2"] = 0.25, ["7."] = 7.0 }) do
+      expect(args.parse(spec(), { "--x", text }).x).to_be(want)
+    end
+  end)
+
   it("keeps decimals as exact text and refuses anything else", function()
     expect(parse({ "--budget", "1500.00" }).budget).to_be("1500.00")
     expect(parse({ "--budget", "-.5" }).budget).to_be("-.5")

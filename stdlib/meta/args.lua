@@ -13,7 +13,11 @@
 local args = {}
 
 ---The type of a parameter: "string" (default), "integer", "number", "boolean", "decimal" (exact
----text such as "1500.00", for money) or "list" (comma-separated strings).
+---text such as "1500.00", for money) or "list" (comma-separated strings). "integer" takes only an
+---optional sign and decimal digits ("16", "-3"; not "0x10", "1e2", "1.0" or " 16"); "number" takes
+---decimal text with an optional fraction and exponent ("0.25", "-.5", "2.5e3"; not hex, "inf",
+---"nan" or a value too large for a float). Anything else is a usage error naming the parameter and
+---the value.
 ---@alias args.Type "string"|"integer"|"number"|"boolean"|"decimal"|"list"
 
 ---The declaration of one parameter.

@@ -117,6 +117,11 @@ int pcxl_exit_code(pcxl_ctx *c);
 void pcxl_set_exit_code(pcxl_ctx *c, int code);
 /* pcxl_arm_abort_hook: the hook fires on L's next instruction (after an abort was set). VM thread. */
 void pcxl_arm_abort_hook(lua_State *L);
+/* pcxl_add_internal_chunk: records a chunk-name prefix of the host's own code (matched with or
+   without the chunk name's leading '@' or '='). An abort (timeout, interrupt, memory limit) is
+   reported at the first frame outside such chunks, falling back to the innermost frame with a
+   line when every frame is internal. The string is copied. VM thread. */
+void pcxl_add_internal_chunk(pcxl_ctx *c, const char *prefix);
 /* pcxl_reset_abort: clears abort reason, interrupt flag and memory overshoot and removes the
    hook from the main thread. Call at the top level only. VM thread. */
 void pcxl_reset_abort(lua_State *L);
