@@ -130,7 +130,7 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
         return RenderedFailure(text: "pcx: syntax error: \(where_)\(visible(stripLocation(error.message, location: error.location)))",
                                exitCode: ExitCode.usage.rawValue)
     case .exit:
-        return RenderedFailure(text: error.message.hasPrefix("os.exit(") ? "" : "pcx: \(visible(error.message))",
+        return RenderedFailure(text: error.warning.map { "pcx: warning: \(visible($0))" } ?? "",
                                exitCode: error.exitCode ?? ExitCode.failure.rawValue)
     case .io:
         return RenderedFailure(text: "pcx: \(visible(error.message))", exitCode: ExitCode.usage.rawValue)

@@ -83,6 +83,8 @@ final class ScriptHost: Sendable {
             }
         }
         vmOptions.modules = EmbeddedSources.modules(environment: options.environment)
+        // timeouts, interrupts and memory aborts name the user's line, not pcx's stdlib or glue
+        vmOptions.internalChunkPrefixes = ["stdlib/", "=[pcx"]
         vmOptions.chunkNameBase = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         vmOptions.writeRefusalHint = "pass --allow-write DIR to let the script write there"
         self.vm = try LuaVM(options: vmOptions)
