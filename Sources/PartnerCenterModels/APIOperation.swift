@@ -174,6 +174,38 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
 
     /// The parameter named `luaName`, if declared.
     public func parameter(_ luaName: String) -> Parameter? { parameters.first { $0.lua == luaName } }
+
+    /// A link to this operation as Partner Center writes links in bodies and headers (`links.self`,
+    /// `Location`): the path template filled with `values` (by Lua name, percent-encoded), without
+    /// the `/v1` prefix, then `query` (wire names, in order).
+    /// `OperationCatalog["orders.get"].link(["customer_id": c, "order_id": o])` → `/customers/c/orders/o`.
+    public func link(_ values: [String: String], query: [(String, String)] = []) -> String {
+        var segments = path.split(separator: "/").map(String.init)
+        if segments.first?.lowercased() == "v1" { segments.removeFirst() }
+        let filled = segments.map { segment -> String in
+            guard segment.hasPrefix("{"), segment.hasSuffix("}") else { return segment }
+            let value = values[String(segment.dropFirst().dropLast())] ?? ""
+            return value.addingPercentEncoding(withAllowedCharacters: Self.segmentCharacters) ?? value
+        }
+        var text = "/" + filled.joined(separator: "/")
+        if !query.isEmpty {
+            text += "?" + query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: Self.queryCharacters) ?? $0.1)" }
+                .joined(separator: "&")
+        }
+        return text
+    }
+
+    private static let segmentCharacters: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~:@!$'()*,;=")
+        return set
+    }()
+
+    private static let queryCharacters: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~:@!$'()*,;/?")
+        return set
+    }()
 }
 
 extension APIOperation {

@@ -119,13 +119,32 @@ struct RedactionTests {
 
 @Suite("Requests")
 struct RequestTests {
-    @Test("builders produce the documented method, path and query")
-    func builders() {
+    @Test("declared operations produce the documented method, path and query; bad arguments are refused before sending")
+    func builders() throws {
         let products = PartnerCenterRequest.listProducts(country: "US", targetView: "AzureReservationsVM", reservationScope: "AzurePlan")
         #expect(products.description == "GET /v1/products?country=US&targetView=AzureReservationsVM&reservationScope=AzurePlan")
         let checkout = PartnerCenterRequest.checkoutCart(customerId: "c1", cartId: "k1", requestId: "r1")
         #expect(checkout.method == "POST" && checkout.path == "/v1/customers/c1/carts/k1/checkout" && checkout.requestId == "r1")
-        #expect(PartnerCenterRequest.getCustomer(customerId: "a/b").path == "/v1/customers/a%2Fb")
+        for bad in ["a/b", "", "a b", "x?y", "a#b", "50%", String(repeating: "x", count: 300)] {
+            #expect(throws: PartnerCenterError.self, "\(bad)") {
+                try PartnerCenterRequest(OperationCatalog["customers.get"], ["customer_id": .string(bad)])
+            }
+        }
+        #expect(try PartnerCenterRequest(OperationCatalog["customers.get"], ["customer_id": "a:b@c"]).path == "/v1/customers/a:b@c")
+        // unknown options get a did-you-mean; required ones are named; kinds are checked
+        do {
+            _ = try PartnerCenterRequest(OperationCatalog["products.list"], ["country": "US", "target_veiw": "x"])
+            Issue.record("an unknown option was accepted")
+        } catch let e as PartnerCenterError {
+            #expect(e.message.contains("unknown option 'target_veiw' — did you mean 'target_view'?"), "\(e.message)")
+            #expect(e.notSent)
+        }
+        #expect(throws: PartnerCenterError.self) { try PartnerCenterRequest(OperationCatalog["products.list"], ["country": "US"]) }
+        #expect(throws: PartnerCenterError.self) { try PartnerCenterRequest(OperationCatalog["customers.list"], ["size": "ten"]) }
+        #expect(throws: PartnerCenterError.self) { try PartnerCenterRequest(OperationCatalog["carts.create"], ["customer_id": "c"]) }
+        // defaults are sent
+        let defaults = try PartnerCenterRequest(OperationCatalog["invoices.line_items"], ["invoice_id": "G1"])
+        #expect(defaults.description == "GET /v1/invoices/G1/lineitems?provider=onetime&invoicelineitemtype=billinglineitems")
         let lines = PartnerCenterRequest.invoiceLineItems(invoiceId: "G1", provider: "onetime", invoiceLineItemType: "billinglineitems", size: 2)
         #expect(lines.description == "GET /v1/invoices/G1/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&size=2")
     }
