@@ -116,7 +116,7 @@ struct PCCore: Sendable {
 
     static func descriptor(_ op: APIOperation) -> LuaValue {
         var options: [String: LuaValue] = [:]
-        for p in op.parameters where !p.positional { options[p.lua] = LuaValue(p.kind == .id ? "id" : p.kind.rawValue) }
+        for p in op.parameters where !p.positional { options[p.lua] = LuaValue(p.kind.rawValue) }
         if op.movesMoney {
             options["idempotency_key"] = "string"
             options["plan"] = "json"
@@ -195,13 +195,14 @@ struct OperationCall: Sendable {
         }
         guard let parameter = operation.parameter(name) else { return .string("") }
         switch (parameter.kind, value) {
-        case (.id, .string(let b)), (.string, .string(let b)): return .string(String(decoding: b, as: UTF8.self))
+        case (.id, .string(let b)), (.string, .string(let b)), (.country, .string(let b)): return .string(String(decoding: b, as: UTF8.self))
         case (.integer, .integer(let i)): return .integer(i)
         case (.boolean, .boolean(let b)): return .boolean(b)
         case (.id, _) where parameter.positional:
             throw usage("\(caller): \(name) must be a non-empty id string without spaces or '/', got \(luaTypeName(value))")
         default:
-            let want = ["id": "a string", "string": "a string", "integer": "an integer", "boolean": "a boolean"][parameter.kind.rawValue] ?? "a value"
+            let want = ["id": "a string", "string": "a string", "integer": "an integer", "boolean": "a boolean",
+                        "country": "an ISO alpha-2 code"][parameter.kind.rawValue] ?? "a value"
             throw usage("\(caller): option '\(name)' must be \(want), got \(luaTypeName(value))")
         }
     }

@@ -110,6 +110,11 @@ extension PartnerCenterRequest {
         switch (parameter.kind, value) {
         case (.integer, .integer), (.boolean, .boolean), (.string, .string): break
         case (.id, .string): return try identifier(parameter, value, label: label)
+        case (.country, .string(let code)):
+            guard code.count == 2, code.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.letters.contains($0) }) else {
+                throw argumentError(label, "\(parameter.lua) must be an ISO alpha-2 code such as \"US\", got \(describe(value))")
+            }
+            return code.uppercased()
         default:
             throw argumentError(label, "option '\(parameter.lua)' must be \(article(parameter.kind)), got \(describe(value))")
         }
@@ -128,8 +133,15 @@ extension PartnerCenterRequest {
         guard data.count <= maxBodyBytes else {
             throw argumentError(label, "\(body.lua) is \(data.count) bytes of JSON, more than the \(maxBodyBytes >> 20) MiB accepted")
         }
-        guard let first = data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") else {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            if let member = body.nonEmpty { throw argumentError(label, "\(body.lua) must be a table with a non-empty \(member) array") }
             throw argumentError(label, "\(body.lua) must be a JSON object (the \(body.model) to send)")
+        }
+        if let member = body.nonEmpty {
+            let value = object.first { $0.key.caseInsensitiveCompare(member) == .orderedSame }?.value
+            guard let array = value as? [Any], !array.isEmpty else {
+                throw argumentError(label, "\(body.lua) must be a table with a non-empty \(member) array")
+            }
         }
         return data
     }
@@ -140,6 +152,7 @@ extension PartnerCenterRequest {
         case .string: return "a string"
         case .integer: return "an integer"
         case .boolean: return "a boolean"
+        case .country: return "an ISO alpha-2 code"
         }
     }
 

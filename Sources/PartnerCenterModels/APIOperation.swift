@@ -223,6 +223,8 @@ extension APIOperation {
             case integer
             /// `true` or `false` (sent as `true`/`false`).
             case boolean
+            /// An ISO 3166-1 alpha-2 country code (`US`).
+            case country
         }
         /// The Lua (snake_case) name.
         public let lua: String
@@ -269,10 +271,13 @@ extension APIOperation {
         public let lua: String
         /// The model's name (`Cart`).
         public let model: String
+        /// A member that must be a non-empty array (`lineItems` of a cart), checked before sending.
+        public let nonEmpty: String?
         /// Creates a body declaration.
-        public init(_ lua: String, model: String) {
+        public init(_ lua: String, model: String, nonEmpty: String? = nil) {
             self.lua = lua
             self.model = model
+            self.nonEmpty = nonEmpty
         }
     }
 }

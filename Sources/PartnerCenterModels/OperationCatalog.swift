@@ -10,7 +10,7 @@ public enum OperationCatalog {
     private typealias Q = APIOperation.Parameter
 
     private static let catalogQuery: [Q] = [
-        .query("country", "country", required: true), .query("target_segment", "targetSegment"),
+        .query("country", "country", .country, required: true), .query("target_segment", "targetSegment"),
         .query("reservation_scope", "reservationScope"),
     ]
     private static let customerCatalogQuery: [Q] = [
@@ -47,25 +47,25 @@ public enum OperationCatalog {
 
     private static let catalog: [APIOperation] = [
         APIOperation("products.list", "GET", "/v1/products",
-                  query: [.query("country", "country", required: true), .query("target_view", "targetView", required: true),
+                  query: [.query("country", "country", .country, required: true), .query("target_view", "targetView", required: true),
                           .query("target_segment", "targetSegment"), .query("reservation_scope", "reservationScope")],
                   response: .collection("Product"), cacheable: true, summary: "Products of a market and target view (§4.3)"),
         APIOperation("products.get", "GET", "/v1/products/{product_id}",
-                  query: [.query("country", "country", required: true), .query("reservation_scope", "reservationScope")],
+                  query: [.query("country", "country", .country, required: true), .query("reservation_scope", "reservationScope")],
                   response: .object("Product"), cacheable: true, summary: "One product (§4.4)"),
         APIOperation("skus.list", "GET", "/v1/products/{product_id}/skus", query: catalogQuery,
                   response: .collection("Sku"), cacheable: true, summary: "A product's SKUs (§4.5)"),
         APIOperation("skus.get", "GET", "/v1/products/{product_id}/skus/{sku_id}",
-                  query: [.query("country", "country", required: true), .query("reservation_scope", "reservationScope")],
+                  query: [.query("country", "country", .country, required: true), .query("reservation_scope", "reservationScope")],
                   response: .object("Sku"), cacheable: true, summary: "One SKU (§4.6)"),
         APIOperation("inventory.check", "POST", "/v1/extensions/product/checkInventory",
-                  query: [.query("country", "country", required: true, positional: true)],
-                  body: .init("request", model: "InventoryCheckRequest"), response: .array("InventoryItem"),
+                  query: [.query("country", "country", .country, required: true, positional: true)],
+                  body: .init("request", model: "InventoryCheckRequest", nonEmpty: "targetItems"), response: .array("InventoryItem"),
                   summary: "Checks inventory for SKUs that require it; returns a bare array (§4.7)"),
         APIOperation("availabilities.list", "GET", "/v1/products/{product_id}/skus/{sku_id}/availabilities", query: catalogQuery,
                   response: .collection("Availability"), summary: "A SKU's availabilities (§4.8)"),
         APIOperation("availabilities.get", "GET", "/v1/products/{product_id}/skus/{sku_id}/availabilities/{availability_id}",
-                  query: [.query("country", "country", required: true)],
+                  query: [.query("country", "country", .country, required: true)],
                   response: .object("Availability"), summary: "One availability (§4.9)"),
         APIOperation("customer_products.list", "GET", "/v1/customers/{customer_id}/products",
                   query: [.query("target_view", "targetView", required: true)] + customerCatalogQuery,
@@ -88,12 +88,12 @@ public enum OperationCatalog {
     ]
 
     private static let purchases: [APIOperation] = [
-        APIOperation("carts.create", "POST", "/v1/customers/{customer_id}/carts", body: .init("cart", model: "Cart"),
+        APIOperation("carts.create", "POST", "/v1/customers/{customer_id}/carts", body: .init("cart", model: "Cart", nonEmpty: "lineItems"),
                   response: .object("Cart"), effect: .change, marketRule: true, throttle: .listed, quote: true,
                   summary: "Creates a cart: Partner Center's price quote; it spends nothing (§5.1)"),
         APIOperation("carts.get", "GET", "/v1/customers/{customer_id}/carts/{cart_id}", response: .object("Cart"),
                   summary: "One cart (§5.2)"),
-        APIOperation("carts.update", "PUT", "/v1/customers/{customer_id}/carts/{cart_id}", body: .init("cart", model: "Cart"),
+        APIOperation("carts.update", "PUT", "/v1/customers/{customer_id}/carts/{cart_id}", body: .init("cart", model: "Cart", nonEmpty: "lineItems"),
                   response: .object("Cart"), effect: .change, marketRule: true, throttle: .listed, quote: true,
                   summary: "Replaces a cart's line items (§5.3)"),
         APIOperation("carts.checkout", "POST", "/v1/customers/{customer_id}/carts/{cart_id}/checkout",
@@ -164,16 +164,21 @@ public enum OperationCatalog {
     }
 
     /// Matches a request path (its segments, percent-decoded, without the `/v1` prefix) to a
-    /// declaration: literal segments compare case-insensitively, `{placeholders}` capture.
+    /// declaration: literal segments compare case-insensitively, `{placeholders}` capture. When
+    /// several templates match, the most literal one wins (`/invoices/unbilled/lineitems` is
+    /// `invoices.unbilled_line_items`, not `invoices.line_items` of an invoice named "unbilled").
     /// Returns the operation and the captured parameters by Lua name.
     public static func match(method: String, segments: [String], host: APIOperation.Host = .partnerCenter)
         -> (operation: APIOperation, parameters: [String: String])? {
+        var best: (operation: APIOperation, parameters: [String: String], literals: Int)?
         for op in all where op.host == host && op.method == method.uppercased() {
             for template in [op.path] + op.alternatePaths {
-                if let captured = capture(template: template, segments: segments) { return (op, captured) }
+                guard let captured = capture(template: template, segments: segments) else { continue }
+                let literals = segments.count - captured.count
+                if best == nil || literals > best!.literals { best = (op, captured, literals) }
             }
         }
-        return nil
+        return best.map { ($0.operation, $0.parameters) }
     }
 
     /// The methods declared on a path (for `405 Method Not Allowed` answers).

@@ -230,6 +230,7 @@ final class SandboxEngine: Sendable {
             return .respond(unrouted(method: method, segments: segments, rawPath: trace.rawPath))
         }
         trace.route = operation.name
+        configuration.onRequest?(SandboxObservedRequest(route: operation.name, method: method, requestId: trace.requestId))
         let fault = faults.next(route: operation.name)
         if fault != .pass { trace.fault = fault.description }
         if let answer = await injected(fault) { return answer }

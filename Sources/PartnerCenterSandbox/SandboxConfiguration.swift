@@ -241,6 +241,16 @@ public enum RestrictedMarkets {
     }
 }
 
+/// A request as it reaches the sandbox (see ``SandboxConfiguration/onRequest``).
+public struct SandboxObservedRequest: Sendable {
+    /// The declared operation's name (`carts.checkout`).
+    public let route: String
+    /// The HTTP method.
+    public let method: String
+    /// The request's MS-RequestId (or the one generated for it).
+    public let requestId: String
+}
+
 /// Everything that shapes a sandbox run. Every field has a demo-friendly default.
 public struct SandboxConfiguration: Sendable {
     /// Interface to listen on (loopback by default).
@@ -289,6 +299,9 @@ public struct SandboxConfiguration: Sendable {
     public var headerReadTimeout: Double = 10
     /// Seconds a kept-alive connection may stay idle before it is closed.
     public var idleTimeout: Double = 60
+    /// Called for every routed Partner Center request as it arrives, before faults, auth and the
+    /// handler (in-process observers: tests that check what a client recorded before sending).
+    public var onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil
 
     /// The defaults: 127.0.0.1, free port, in-memory, seed 1.
     public init() {}

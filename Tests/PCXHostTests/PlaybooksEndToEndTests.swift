@@ -46,7 +46,13 @@ struct PlaybooksEndToEndTests {
             #expect(dry.stdout.contains("registration recorded, not sent"), "\(dry)")
             #expect(e2e.requests(route: "subscriptions.register").isEmpty)
 
-            let real = try await e2e.run(args + ["--json"])
+            // a registration changes Partner Center: without --allow-purchase (and no terminal) it is refused
+            let refused = try await e2e.run(args)
+            #expect(refused.status == 3, "\(refused)")
+            #expect(refused.stderr.contains("needs --allow-purchase"), "\(refused)")
+            #expect(e2e.requests(route: "subscriptions.register").isEmpty)
+
+            let real = try await e2e.run(args + ["--json", "--allow-purchase"])
             #expect(real.status == 0, "\(real)")
             let obj = try real.json()
             #expect(obj["status"] as? String == "Registered", "\(real)")

@@ -37,7 +37,11 @@ struct PurchaseEndToEndTests {
             let mark = e2e.logMark
             let again = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--allow-purchase"])
             #expect(again.status == 0, "\(again)")
-            #expect(again.stderr.contains("already completed"), "\(again)")
+            // a replay is said plainly: when, which order, which journal entry, and that nothing was bought now
+            #expect(again.stderr.contains("already bought on"), "\(again)")
+            #expect(again.stdout.contains("already bought on"), "\(again)")
+            #expect(again.stdout.contains("nothing was bought now"), "\(again)")
+            #expect(!again.stdout.contains("bought: order"), "\(again)")
             #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty)
             #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty)
             #expect(e2e.ordersCreated == 1)
@@ -45,14 +49,21 @@ struct PurchaseEndToEndTests {
         }
     }
 
-    @Test("--dry-run shows the plan with unit price and total and sends no registration and no checkout")
+    @Test("--dry-run sends no change at all; --dry-run --quote creates only the price quote and shows unit price and total")
     func dryRunSendsNothing() async throws {
         try await withEndToEnd { e2e in
             let world = try await e2e.world()
             for registration in ["NotRegistered", "Registered"] {
                 let (customer, subscription) = try world.azure(registration: registration)
+                let plain = e2e.logMark
+                let unquoted = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run"])
+                #expect(unquoted.status == 0, "\(registration): \(unquoted)")
+                #expect(unquoted.stdout.contains("price not quoted"), "\(unquoted)")
+                #expect(unquoted.stdout.contains("nothing was bought"), "\(unquoted)")
+                #expect(e2e.writes(since: plain).isEmpty, "a dry run sends no change: \(e2e.writes(since: plain))")
+
                 let mark = e2e.logMark
-                let text = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run"])
+                let text = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run", "--quote"])
                 #expect(text.status == 0, "\(registration): \(text)")
                 #expect(text.stdout.contains("dry run: would buy 2 x Standard_D2_v3"), "\(text)")
                 #expect(text.stdout.contains("unit price"), "\(text)")
@@ -62,7 +73,7 @@ struct PurchaseEndToEndTests {
                     #expect(text.stdout.contains("registration was recorded, not sent"), "\(text)")
                 }
 
-                let json = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run", "--json"])
+                let json = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run", "--quote", "--json"])
                 #expect(json.status == 0, "\(json)")
                 let obj = try json.json()
                 #expect(obj["dry_run"] as? Bool == true)
@@ -81,6 +92,7 @@ struct PurchaseEndToEndTests {
 
                 #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty, "\(registration)")
                 #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty, "\(registration)")
+                #expect(e2e.writes(since: mark).allSatisfy { $0.route == "carts.create" }, "only quotes: \(e2e.writes(since: mark))")
             }
             #expect(e2e.ordersCreated == 0)
         }
@@ -112,7 +124,7 @@ struct PurchaseEndToEndTests {
             let world = try await e2e.world()
             let (customer, subscription) = try world.azure(registration: "Registered")
             let (newCustomer, newSubscription) = try world.azure(registration: "NotRegistered")
-            let plan = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run", "--json"]).json()["plan"] as? [String: Any]
+            let plan = try await e2e.purchase(customer, subscription, quantity: 2, flags: ["--dry-run", "--quote", "--json"]).json()["plan"] as? [String: Any]
             let totalText = try #require(plan?["total"] as? String)
             let total = try #require(Decimal(string: totalText))
             let below = "\(total - Decimal(string: "0.01")!)"
@@ -154,7 +166,7 @@ struct PurchaseEndToEndTests {
                 let r = try await e2e.purchase(customer, subscription, flags: ["--allow-purchase"])
                 #expect(r.status == 3, "\(market): \(r)")
                 #expect(r.stderr.contains("policy_denied"), "\(market): \(r)")
-                #expect(r.stderr.contains("is in \(market)"), "\(market): \(r)")
+                #expect(r.stderr.contains("its country \(market) is an excluded market"), "\(market): \(r)")
                 #expect(e2e.writes(since: mark).isEmpty, "\(market): \(e2e.writes(since: mark).map { "\($0.method) \($0.path)" })")
                 // a dry run is refused the same way
                 let dry = try await e2e.purchase(customer, subscription, flags: ["--dry-run"])
@@ -179,7 +191,7 @@ struct PurchaseEndToEndTests {
 
             let list = try await e2e.run(["journal", "list"])
             #expect(list.status == 0, "\(list)")
-            #expect(list.stdout.contains("checkout"))
+            #expect(list.stdout.contains("carts.checkout"))
             #expect(list.stdout.contains("succeeded"))
             #expect(list.stdout.contains("order \(orderId)"), "\(list)")
             #expect(list.stdout.contains("purchase-reserved-vm"), "\(list)")
@@ -188,13 +200,13 @@ struct PurchaseEndToEndTests {
             #expect(listJSON.status == 0, "\(listJSON)")
             let entries = try #require(try JSONSerialization.jsonObject(with: Data(listJSON.stdout.utf8)) as? [[String: Any]])
             let checkout = try #require(entries.first { ($0["id"] as? Int) == journalId }, "\(listJSON)")
-            #expect(checkout["operation"] as? String == "checkout")
+            #expect(checkout["operation"] as? String == "carts.checkout")
             #expect(checkout["state"] as? String == "succeeded")
             #expect(checkout["customer"] as? String == customer)
 
             let show = try await e2e.run(["journal", "show", String(journalId)])
             #expect(show.status == 0, "\(show)")
-            #expect(show.stdout.contains("operation    checkout"), "\(show)")
+            #expect(show.stdout.contains("operation    carts.checkout"), "\(show)")
             #expect(show.stdout.contains(orderId), "\(show)")
             #expect(show.stdout.contains("plan"), "\(show)")
             #expect(show.stdout.contains("request id"), "\(show)")
@@ -202,7 +214,7 @@ struct PurchaseEndToEndTests {
             let showJSON = try await e2e.run(["journal", "show", String(journalId), "--json"])
             #expect(showJSON.status == 0, "\(showJSON)")
             let entry = try showJSON.json()
-            #expect(entry["operation"] as? String == "checkout")
+            #expect(entry["operation"] as? String == "carts.checkout")
             let plan = try #require(entry["plan"] as? [String: Any], "\(showJSON)")
             #expect(plan["subscription"] as? String == subscription)
             #expect(plan["total"] != nil)
@@ -238,7 +250,7 @@ struct CrashSafetyEndToEndTests {
             while pending == nil, Date() < deadline, process.isRunning {
                 if FileManager.default.fileExists(atPath: journalURL.path),
                    let entries = try? Journal(url: journalURL).list(limit: 20) {
-                    pending = entries.first { $0.operation == "checkout" && $0.state == .pending }
+                    pending = entries.first { $0.operation == "carts.checkout" && $0.state == .pending }
                 }
                 if pending == nil { try await Task.sleep(for: .milliseconds(20)) }
             }
@@ -307,7 +319,7 @@ struct CrashSafetyEndToEndTests {
 
             let journal = try await e2e.run(["journal", "list", "--json"])
             let entries = try #require(try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]])
-            #expect(entries.contains { $0["operation"] as? String == "checkout" && $0["state"] as? String == "pending" }, "\(journal)")
+            #expect(entries.contains { $0["operation"] as? String == "carts.checkout" && $0["state"] as? String == "unknown" }, "\(journal)")
 
             let rerun = try await e2e.purchase(customer, subscription, quantity: 3, flags: ["--allow-purchase"])
             #expect(rerun.status == 0, "\(rerun)")

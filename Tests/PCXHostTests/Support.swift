@@ -40,7 +40,7 @@ final class PCXProcess: @unchecked Sendable {
     private let outURL: URL
     private let errURL: URL
 
-    init(arguments: [String], environment: [String: String], directory: URL) throws {
+    init(arguments: [String], environment: [String: String], directory: URL, stdin: String? = nil) throws {
         let id = UUID().uuidString.prefix(8)
         outURL = directory.appendingPathComponent("pcx-\(id).out")
         errURL = directory.appendingPathComponent("pcx-\(id).err")
@@ -50,7 +50,13 @@ final class PCXProcess: @unchecked Sendable {
         process.arguments = arguments
         process.environment = environment
         process.currentDirectoryURL = directory
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        if let stdin {
+            let inURL = directory.appendingPathComponent("pcx-\(id).in")
+            try Data(stdin.utf8).write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
     }
@@ -170,8 +176,9 @@ final class EndToEnd: @unchecked Sendable {
     }
 
     /// Starts a sandbox (with `faults` active from the start, if given).
-    static func start(faults: String? = nil) async throws -> EndToEnd {
+    static func start(faults: String? = nil, onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil) async throws -> EndToEnd {
         var config = SandboxConfiguration()
+        config.onRequest = onRequest
         config.port = 0
         config.storage = .inMemory
         config.orderLag = 0.2
@@ -190,16 +197,16 @@ final class EndToEnd: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Starts pcx with `arguments`.
-    func spawn(_ arguments: [String]) throws -> PCXProcess {
-        let p = try PCXProcess(arguments: arguments, environment: environment, directory: directory)
+    /// Starts pcx with `arguments` (and `stdin` as its standard input, else /dev/null).
+    func spawn(_ arguments: [String], stdin: String? = nil) throws -> PCXProcess {
+        let p = try PCXProcess(arguments: arguments, environment: environment, directory: directory, stdin: stdin)
         try p.start()
         return p
     }
 
     /// Runs pcx to the end.
-    func run(_ arguments: [String], timeout: Double = 240) async throws -> PCXResult {
-        let p = try spawn(arguments)
+    func run(_ arguments: [String], stdin: String? = nil, timeout: Double = 240) async throws -> PCXResult {
+        let p = try spawn(arguments, stdin: stdin)
         return await p.wait(timeout: timeout)
     }
 
@@ -272,8 +279,9 @@ final class EndToEnd: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh end-to-end environment, always shutting it down.
-func withEndToEnd(faults: String? = nil, _ body: (EndToEnd) async throws -> Void) async throws {
-    let e2e = try await EndToEnd.start(faults: faults)
+func withEndToEnd(faults: String? = nil, onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil,
+                  _ body: (EndToEnd) async throws -> Void) async throws {
+    let e2e = try await EndToEnd.start(faults: faults, onRequest: onRequest)
     do {
         try await body(e2e)
     } catch {

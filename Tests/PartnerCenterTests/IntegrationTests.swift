@@ -304,22 +304,53 @@ struct ResilienceTests {
         }
     }
 
-    @Test("an unpinned POST is not retried after a dropped connection, and the error names its request id")
-    func unpinnedPostNotRetried() async throws {
+    @Test("a change without a pinned MS-RequestId is refused before anything is sent; a raw change is refused as undeclared")
+    func unpinnedChangeRefused() async throws {
         try await withSandbox { harness, client in
             let customers = try await Discovery.customersByCountry(client)
             let customer = try #require(customers.first { $0.country == "US" })
-            try harness.faults("carts.create=drop-before")
             let body = try PartnerCenterJSON.encode(Cart(lineItems: [CartLineItem(id: 0, catalogItemId: "X:Y:Z", quantity: 1, billingCycle: .oneTime)]))
+            let before = harness.log.count
             do {
-                _ = try await client.send(.createCart(customerId: customer.id, body: body))
-                Issue.record("the dropped POST succeeded")
+                _ = try await client.send(OperationCatalog["carts.create"], ["customer_id": .string(customer.id), "cart": .json(body)])
+                Issue.record("an unpinned change was sent")
             } catch let error as PartnerCenterError {
-                #expect(error.category == .network)
-                let requestId = try #require(error.requestId)
-                #expect(error.hint?.contains(requestId) == true)
+                #expect(error.category == .invalidArgument)
+                #expect(error.notSent)
+                #expect(error.message.contains("pinned MS-RequestId"), "\(error.message)")
             }
-            #expect(harness.log.filter { $0.method == "POST" && $0.path.lowercased().hasSuffix("/carts") }.count <= 1)
+            do {
+                _ = try await client.send(PartnerCenterRequest(method: "POST", path: "/v1/customers/\(customer.id)/carts", body: body, requestId: "pinned"))
+                Issue.record("a raw change was sent")
+            } catch let error as PartnerCenterError {
+                #expect(error.notSent)
+                #expect(error.message.contains("not a declared Partner Center operation"), "\(error.message)")
+            }
+            #expect(harness.log.dropFirst(before).filter { $0.method == "POST" }.isEmpty)
+        }
+    }
+
+    @Test("a pinned change whose first attempt dropped after commit and whose retry got a 4xx reports an unknown outcome, not a failure")
+    func uncertainThenDefinitive() async throws {
+        for (rule, status) in [("carts.create=drop-after,400", 400), ("carts.create=drop-after,404", 404),
+                               ("carts.create=drop-after,expired-token,expired-token", 401)] {
+            try await withSandbox { harness, client in
+                let customers = try await Discovery.customersByCountry(client)
+                let customer = try #require(customers.first { $0.country == "US" })
+                let body = try PartnerCenterJSON.encode(Cart(lineItems: [CartLineItem(id: 0, catalogItemId: "X:Y:Z", quantity: 1, billingCycle: .oneTime)]))
+                try harness.faults(rule)
+                do {
+                    _ = try await client.send(OperationCatalog["carts.create"], ["customer_id": .string(customer.id), "cart": .json(body)],
+                                              requestId: UUID().uuidString)
+                    Issue.record("\(rule): succeeded")
+                } catch let error as PartnerCenterError {
+                    #expect(error.status == status, "\(rule)")
+                    #expect(error.outcomeUnknown, "\(rule)")
+                    #expect(error.mayHaveBeenApplied, "\(rule)")
+                    #expect(!(error.hint ?? "").contains("PCX_TENANT_ID"), "\(rule): \(error.hint ?? "")")
+                    #expect(error.hint?.contains("may have been applied") == true, "\(rule): \(error.hint ?? "")")
+                }
+            }
         }
     }
 
@@ -346,7 +377,7 @@ struct ResilienceTests {
             let before = harness.log.count
             let response = try await client.send(.getCustomer(customerId: customerId))
             #expect(response.attempts == 3)
-            let attempts = harness.log.dropFirst(before).filter { $0.route.lowercased() == "getcustomer" }
+            let attempts = harness.log.dropFirst(before).filter { $0.route == "customers.get" }
             #expect(attempts.map(\.status) == [503, 500, 200])
             #expect(Set(attempts.map(\.requestId)).count == 1)
             #expect(attempts.first?.requestId == response.requestId)
@@ -447,11 +478,10 @@ struct ResilienceTests {
             let before = harness.log.count
             for customer in excluded {
                 let attempts: [PartnerCenterRequest] = [
-                    .createCart(customerId: customer.id, body: body),
-                    .updateCart(customerId: customer.id, cartId: "any", body: body),
-                    .checkoutCart(customerId: customer.id, cartId: "any", requestId: "pinned"),
-                    PartnerCenterRequest(method: "post", path: "/customers/\(customer.id.uppercased())/Carts/", body: body),
-                    PartnerCenterRequest(method: "POST", path: "/v1/customers/\(customer.id)/orders", body: body, requestId: "pinned-2"),
+                    .createCart(customerId: customer.id, body: body, requestId: "pinned-1"),
+                    .updateCart(customerId: customer.id, cartId: "any", body: body, requestId: "pinned-2"),
+                    .checkoutCart(customerId: customer.id, cartId: "any", requestId: "pinned-3"),
+                    .registerSubscription(customerId: customer.id, subscriptionId: "any", requestId: "pinned-4"),
                 ]
                 for request in attempts {
                     do {
@@ -474,7 +504,7 @@ struct ResilienceTests {
             let sent = harness.log.dropFirst(before)
             #expect(!sent.contains { $0.mutated }, "no mutating request reached the sandbox")
             #expect(!sent.contains { $0.method != "GET" })
-            #expect(client.metrics.policyRefusals == excluded.count * 6)
+            #expect(client.metrics.policyRefusals == excluded.count * 5)
         }
     }
 

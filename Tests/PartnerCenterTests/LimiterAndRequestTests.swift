@@ -207,9 +207,14 @@ struct RequestTests {
         #expect(PartnerCenterError.category(forStatus: 429) == .throttled)
         #expect(PartnerCenterError.category(forStatus: 503) == .serverError)
         #expect(PartnerCenterError.Category.allCases.map(\.rawValue).sorted() == [
-            "cancelled", "conflict", "forbidden", "invalid_argument", "network", "not_found", "policy_denied",
-            "server_error", "throttled", "timeout", "unauthenticated",
+            "bought_above_cap", "cancelled", "conflict", "forbidden", "interrupted", "invalid_argument", "memory_limit", "network",
+            "not_found", "policy_denied", "script_error", "server_error", "throttled", "timeout", "unauthenticated",
         ])
+        // the exit status each maps to, one table for the CLI
+        #expect(PartnerCenterError(category: .policyDenied, message: "").exitStatus == 3)
+        #expect(PartnerCenterError(category: .boughtAboveCap, message: "").exitStatus == 4)
+        #expect(PartnerCenterError(category: .interrupted, message: "").exitStatus == 130)
+        #expect(PartnerCenterError(category: .serverError, message: "").exitStatus == 1)
     }
 }
 

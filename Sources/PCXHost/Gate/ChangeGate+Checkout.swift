@@ -21,7 +21,7 @@ extension ChangeGate {
         try recordSuccess(id: id, response: response,
                           what: orders.isEmpty ? "the checkout was made" : "the purchase was made (order \(orders.joined(separator: ", ")))")
         if let result { try checkAgainstCaps(result, intent: intent, journalId: id) }
-        return .json(insertingFields(Array(response.body), ["journal_id": "\(id)", "replayed": resumed ? "true" : "false"]))
+        return .json(insertingFields(Array(response.body), ["journal_id": "\(id)", "replayed": "false", "resumed": resumed ? "true" : "false"]))
     }
 
     /// A failed checkout: the entry stays open unless Partner Center answered definitively about
@@ -36,14 +36,14 @@ extension ChangeGate {
             _ = try? session.journal().update(id: id, state: .succeeded, outcome: String(decoding: body, as: UTF8.self),
                                               from: [.pending, .unknown])
             printError("pcx: the purchase in journal entry \(id) had placed order \(order.id) (found in the customer's orders); nothing was bought now")
-            return .json(insertingFields(Array(body), ["journal_id": "\(id)", "replayed": "true"]))
+            return .json(insertingFields(Array(body), ["journal_id": "\(id)", "replayed": "false", "resumed": "true"]))
         }
         let journal = try? session.journal()
         let changed = (try? journal?.update(id: id, state: state, error: "\(error)", from: [.pending, .unknown])) ?? false
         if !changed, let now = try? journal?.entry(id: id), now.state == .succeeded {
             return try replay(now)      // a concurrent run completed this purchase meanwhile
         }
-        throw Self.withOutcomeHint(error, state: state, entryId: id)
+        throw Self.withOutcomeHint(error, state: state, entryId: id, purchase: true)
     }
 
     /// A completed purchase returned instead of buying again, said plainly.

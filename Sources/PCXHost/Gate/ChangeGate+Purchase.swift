@@ -38,6 +38,9 @@ extension ChangeGate {
     func purchase(_ operation: APIOperation, _ request: PurchaseRequest) async throws -> LuaHostResult {
         let target = try await session.target()
         let country = try await marketCountry(operation, customer: request.customer, target: target)
+        if let refusal = PurchasePolicy.marketRefusal(policyInput(operation, customer: request.customer, country: country, intent: nil, target: target)) {
+            throw refusal
+        }
         try await session.beginCheckout(customer: request.customer, cartId: request.cartId)
         defer { session.endCheckout(customer: request.customer, cartId: request.cartId) }
         let held = try await heldIntent(target, customer: request.customer, cartId: request.cartId)
@@ -144,7 +147,7 @@ extension ChangeGate {
         if now.cartStatus == .ordered {
             // Partner Center shows the cart bought: the same request answers with that order
             if options.dryRun { return try dryRunResume(entry, intent: now, note: "Partner Center shows its cart \(cart) ordered") }
-            printError("pcx: resuming purchase \(entry.idempotencyKey.prefix(12))… (journal entry \(entry.id ?? 0)): its cart \(cart) is ordered; asking Partner Center for that order with the original request id")
+            printError("pcx: resuming unfinished purchase \(entry.idempotencyKey.prefix(12))… (journal entry \(entry.id ?? 0)): its cart \(cart) is ordered, so the original request id asks Partner Center for that order")
             return try await checkout(operation, entry, intent: now, resumed: true, target: target)
         }
         if let was = entry.intent, was != now.canonical {
@@ -174,7 +177,7 @@ extension ChangeGate {
             let body = try PartnerCenterJSON.encode(CartCheckoutResult(orders: [order], orderErrors: []))
             _ = try? session.journal().update(id: entry.id ?? 0, state: .succeeded, outcome: String(decoding: body, as: UTF8.self), from: [.pending, .unknown])
             printError("pcx: the unfinished purchase in journal entry \(entry.id ?? 0) placed order \(order.id); nothing was bought now")
-            return .json(insertingFields(Array(body), ["journal_id": "\(entry.id ?? 0)", "replayed": "true"]))
+            return .json(insertingFields(Array(body), ["journal_id": "\(entry.id ?? 0)", "replayed": "false", "resumed": "true"]))
         }
         var error = PartnerCenterError(
             category: .policyDenied,

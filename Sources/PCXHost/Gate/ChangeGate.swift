@@ -71,6 +71,10 @@ struct ChangeGate: Sendable {
     /// A dry run's record: journaled, never sent.
     func record(_ entry: JournalEntry, notes: [String] = [], extra: [String: LuaValue] = [:]) throws -> LuaHostResult {
         var recorded = entry
+        recorded.id = nil
+        recorded.createdAt = Date()
+        recorded.updatedAt = recorded.createdAt
+        recorded.requestId = UUID().uuidString.lowercased()
         recorded.state = .recorded
         recorded.idempotencyKey = "dry-run:" + entry.idempotencyKey
         let stored = try journalWrite("record the dry run") { try $0.append(recorded) }
@@ -124,9 +128,12 @@ struct ChangeGate: Sendable {
     }
 
     /// The error with the hint for an unknown outcome (re-run resumes it) when the entry stays open.
-    static func withOutcomeHint(_ error: any Error, state: JournalEntry.State, entryId: Int64) -> any Error {
+    static func withOutcomeHint(_ error: any Error, state: JournalEntry.State, entryId: Int64, purchase: Bool = false) -> any Error {
         guard state == .unknown, var e = error as? PartnerCenterError else { return error }
-        e.hint = "the outcome is unknown; re-run the same command: pcx re-sends the same request (journal entry \(entryId)) and cannot apply it twice"
+        e.hint = purchase
+            ? "the outcome is unknown; re-run the same command: pcx re-sends the same checkout (journal entry \(entryId)) and cannot buy twice"
+            : "the outcome is unknown; re-run the same command: pcx re-sends the same request (journal entry \(entryId)) and cannot apply it twice"
+        e.outcomeUnknown = true
         return e
     }
 

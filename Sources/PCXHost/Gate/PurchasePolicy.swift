@@ -61,10 +61,7 @@ enum PurchasePolicy {
 
     /// Decides. The order is the pipeline's: market, purchase checks and caps, dry run, consent.
     static func decide(_ input: Input) -> Decision {
-        if input.operation.marketRule, let customer = input.customer,
-           let refusal = input.market.refusal(operation: input.operation.name, customer: customer, country: input.country) {
-            return .refuse(refusal)
-        }
+        if let refusal = marketRefusal(input) { return .refuse(refusal) }
         var notes: [String] = []
         if input.operation.movesMoney || input.intent != nil {
             guard let intent = input.intent, !intent.lines.isEmpty else {
@@ -91,6 +88,12 @@ enum PurchasePolicy {
             return .refuse(refusal(.policyDenied, "\(input.operation.name) changes Partner Center and needs --allow-purchase (or an interactive terminal)",
                                    hint: "nothing was sent; review with --dry-run, then re-run with --allow-purchase"))
         }
+    }
+
+    /// The market rule alone (first in ``decide(_:)``; a purchase checks it before reading its cart).
+    static func marketRefusal(_ input: Input) -> PartnerCenterError? {
+        guard input.operation.marketRule, let customer = input.customer else { return nil }
+        return input.market.refusal(operation: input.operation.name, customer: customer, country: input.country)
     }
 
     /// A line Partner Center flagged refuses the purchase (10011 "not registered" when allowed).
