@@ -16,7 +16,10 @@ extension PartnerCenterError {
             category: .invalidArgument,
             message: "\(line) of \(cart) was refused: \(description ?? "error \(errorCode)")",
             pcCode: String(errorCode),
-            path: customerId.map { cid in "/v1/customers/\(cid)/carts" + (cartId.map { "/\($0)" } ?? "") })
+            path: customerId.map { cid in
+                cartId.map { OperationCatalog["carts.get"].requestPath(["customer_id": cid, "cart_id": $0]) }
+                    ?? OperationCatalog["carts.create"].requestPath(["customer_id": cid])
+            })
     }
 }
 
@@ -40,7 +43,7 @@ extension CartCheckoutResult {
                 message: "order group \(failure.orderGroupId ?? "?") was not ordered: \(failure.description ?? "error \(failure.code.map(String.init) ?? "?")")",
                 pcCode: failure.code.map(String.init),
                 method: "POST",
-                path: customerId.flatMap { cid in cartId.map { "/v1/customers/\(cid)/carts/\($0)/checkout" } })
+                path: customerId.flatMap { cid in cartId.map { OperationCatalog["carts.checkout"].requestPath(["customer_id": cid, "cart_id": $0]) } })
         }
     }
 }

@@ -195,6 +195,9 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
+    /// The path a request for this operation is sent to (`/v1/...`), filled with `values`.
+    public func requestPath(_ values: [String: String]) -> String { "/v1" + link(values) }
+
     private static let segmentCharacters: CharacterSet = {
         var set = CharacterSet.alphanumerics
         set.insert(charactersIn: "-._~:@!$'()*,;=")

@@ -108,7 +108,7 @@ struct CatalogueBindingTests {
                 local out = {}
                 for g, t in pairs(pc) do
                   if type(t) == "function" then out[#out + 1] = "pc." .. g
-                  elseif type(t) == "table" and getmetatable(t) == nil then
+                  elseif type(t) == "table" and t ~= pc.Error and getmetatable(t) == nil then
                     for k, v in pairs(t) do if type(v) == "function" then out[#out + 1] = "pc." .. g .. "." .. k end end
                   end
                 end

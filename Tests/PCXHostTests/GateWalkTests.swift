@@ -131,14 +131,15 @@ struct GateWalkTests {
                     // 1. a dry run: recorded, not sent
                     var mark = e2e.logMark
                     var recorded = try Self.journaled(e2e, op.name, ["recorded"])
-                    let dry = try await Self.run(e2e, path, prelude: prelude, expression: expression, flags: ["--dry-run"])
+                    let dry = try await Self.run(e2e, path, prelude: prelude, expression: expression, flags: ["--dry-run", "--replay-window", "0"])
                     #expect(e2e.requests(route: op.name, since: mark).isEmpty, "\(label) --dry-run sent it: \(dry)")
                     #expect(try Self.journaled(e2e, op.name, ["recorded"]) == recorded + 1, "\(label) --dry-run: not recorded: \(dry)")
 
                     // 2. no gate (no --allow-purchase, no terminal): refused, not sent, nothing open
                     mark = e2e.logMark
                     let open = try Self.journaled(e2e, op.name, ["pending", "unknown"])
-                    let refused = try await Self.run(e2e, path, prelude: prelude, expression: expression, flags: [])
+                    // (each mode is a new purchase of the same content: no replay window)
+                    let refused = try await Self.run(e2e, path, prelude: prelude, expression: expression, flags: ["--replay-window", "0"])
                     #expect(e2e.requests(route: op.name, since: mark).isEmpty, "\(label) without the gate was sent: \(refused)")
                     #expect(refused.stdout.contains("needs --allow-purchase") || refused.stderr.contains("needs --allow-purchase"),
                             "\(label) without the gate: \(refused)")

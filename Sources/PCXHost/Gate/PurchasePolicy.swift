@@ -61,6 +61,7 @@ enum PurchasePolicy {
 
     /// Decides. The order is the pipeline's: market, purchase checks and caps, dry run, consent.
     static func decide(_ input: Input) -> Decision {
+        guard input.operation.changesState else { return .send(confirm: false) }   // reads never pass the gate
         if let refusal = marketRefusal(input) { return .refuse(refusal) }
         var notes: [String] = []
         if input.operation.movesMoney || input.intent != nil {
