@@ -95,7 +95,8 @@ extension PartnerCenterRequest {
             throw argumentError(label, "\(parameter.lua) must be a non-empty id string without spaces or '/', got \(describe(value))")
         }
         let bad = text.isEmpty || text.utf8.count > maxIdentifierBytes
-            || text.unicodeScalars.contains { CharacterSet.whitespacesAndNewlines.contains($0) || "/?#%".unicodeScalars.contains($0) }
+            || text.unicodeScalars.contains { CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0)
+                || "/?#%".unicodeScalars.contains($0) }
         if bad {
             throw argumentError(label, "\(parameter.lua) must be a non-empty id string without spaces or '/' (at most \(maxIdentifierBytes) bytes), got \(describe(value))")
         }

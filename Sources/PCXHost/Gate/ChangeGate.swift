@@ -100,7 +100,7 @@ struct ChangeGate: Sendable {
         } catch let error as JournalWriteError {
             throw error.reported
         } catch {
-            let state = Self.state(after: error, resumed: false)
+            let state = Self.state(after: error, resumed: false, purchase: false)
             _ = try? session.journal().update(id: id, state: state, error: "\(error)")
             throw Self.withOutcomeHint(error, state: state, entryId: id)
         }
@@ -120,10 +120,13 @@ struct ChangeGate: Sendable {
     /// What a failed send means for its entry. Only a definitive answer about the only attempt
     /// closes it as `failed`; if any attempt (this run's or, for a resumed entry, an earlier
     /// run's) may have reached Partner Center, the outcome stays `unknown`.
-    static func state(after error: any Error, resumed: Bool) -> JournalEntry.State {
+    static func state(after error: any Error, resumed: Bool, purchase: Bool = true) -> JournalEntry.State {
         guard let e = error as? PartnerCenterError else { return .unknown }
         if resumed { return .unknown }
         if e.notSent { return e.category == .policyDenied ? .refused : .failed }
+        // "already submitted", "being processed", "order in progress" say a purchase may exist;
+        // to a cart change or a registration they are a refusal of that change
+        if !purchase, !e.outcomeUnknown, let status = e.status, status == 400 || status == 409 { return .failed }
         return e.mayHaveBeenApplied ? .unknown : .failed
     }
 

@@ -6,8 +6,16 @@ import PartnerCenterModels
 struct JournalResolver {
     let session: Session
 
-    /// Orders appear in the customer's order list up to this long after checkout.
-    static let listLag: TimeInterval = 15 * 60
+    /// Orders appear in the customer's order list up to this long after checkout (documented: 15
+    /// minutes; `PCX_ORDER_LIST_LAG` sets it, e.g. for a sandbox with a short `--order-lag`).
+    var listLag: TimeInterval {
+        get throws {
+            guard let text = session.options.environment["PCX_ORDER_LIST_LAG"], !text.isEmpty else { return 15 * 60 }
+            do { return try PCXCommands.parseDuration(text) } catch {
+                throw usage("PCX_ORDER_LIST_LAG '\(text)' is not a duration", hint: "use e.g. 15m, 30s or 0")
+            }
+        }
+    }
 
     /// Marks open entry `id` `not_bought` unless an order of it is found (then it is recorded as
     /// succeeded). Returns what was done, in words.
@@ -27,10 +35,10 @@ struct JournalResolver {
             throw refusal("journal entry \(id) was made against \(entry.target), but this run talks to \(target.canonical.key)",
                           hint: "run with the profile (or --sandbox) of that Partner Center, so pcx can check the customer's orders there")
         }
-        let age = Date().timeIntervalSince(entry.createdAt)
-        if entry.money, age < Self.listLag {
-            throw refusal("journal entry \(id) is \(Int(age / 60)) minutes old; its order may not be listed yet (orders appear up to 15 minutes after checkout)",
-                          hint: "run it again after \(iso(entry.createdAt.addingTimeInterval(Self.listLag)))")
+        let age = Date().timeIntervalSince(entry.createdAt), lag = try listLag
+        if entry.money, age < lag {
+            throw refusal("journal entry \(id) is \(Int(age / 60)) minutes old; its order may not be listed yet (orders appear up to \(Int(lag / 60)) minutes after checkout)",
+                          hint: "run it again after \(iso(entry.createdAt.addingTimeInterval(lag)))")
         }
         if entry.money, let order = try await OrderFinder(client: target.client).order(for: entry) {
             let body = try PartnerCenterJSON.encode(CartCheckoutResult(orders: [order], orderErrors: []))
