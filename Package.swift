@@ -43,7 +43,7 @@ let package = Package(
         // C: Lua's macros as functions, the call trampoline, allocator, hook, JSON codec.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         .target(name: "CJSONScan"),
-        .target(name: "LuaRuntime", dependencies: ["CLuaShim"], swiftSettings: strict),
+        .target(name: "LuaRuntime", dependencies: ["CLuaShim"], exclude: ["lua"], swiftSettings: strict, plugins: ["EmbedLua"]),
         .target(name: "PartnerCenterModels", swiftSettings: strict),
         .target(
             name: "PartnerCenter",
