@@ -142,117 +142,26 @@ extension LuaVMCore {
             lua_pushstring(L, "async: Lua stack overflow")
             return PCXL_RAISE_
         }
-        let results: Int32 = lenient {
-            lua_createtable(L, Int32(clamping: n), 0)
-            return lua_gettop(L)
-        }
-        lenient { lua_createtable(L, Int32(clamping: n), 0) }
-        let threads = lua_gettop(L)
-        lua_pushnil(L)
-        let errSlot = lua_gettop(L)
-        var errIndex = Int.max
-        var next = 1
-        var running: [Int: (co: OpaquePointer, index: Int)] = [:]
-
-        func finish(_ co: OpaquePointer, _ i: Int) {
-            schedulerThreads.remove(co)
-            waitingTask[co] = nil
-            lua_pushnil(L)
-            lua_rawseti(L, threads, lua_Integer(i))
-        }
-        func recordError(_ co: OpaquePointer, _ i: Int) {
-            if errIndex == Int.max {
-                // keep the failing job's own traceback; makeError prepends it to the outer one
-                lenient {
-                    luaL_traceback(L, co, nil, 0)
-                    lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
-                }
-            }
-            lua_xmove(co, L, 1)
-            if i < errIndex {
-                errIndex = i
-                pcxl_replace(L, errSlot)
-            } else {
-                pcxl_pop(L, 1)
-            }
-        }
-        func resume(_ co: OpaquePointer, _ i: Int, _ nargs: Int32) {
-            var nres: Int32 = 0
-            let st = pcxl_resume(co, L, nargs, &nres)
-            if st == LUA_YIELD {
-                pcxl_pop(co, nres)
-                if let tid = waitingTask.removeValue(forKey: co) {
-                    running[tid] = (co, i)
-                    return
-                }
-                lenient { lua_pushstring(co, "async: coroutine.yield() cannot cross async.parallel/async.map (wrap it in coroutine.wrap inside the job)") }
-                recordError(co, i)
-                _ = pcxl_resetthread(co)
-                finish(co, i)
-            } else if st == LUA_OK {
-                if nres > 0 {
-                    lua_settop(co, lua_gettop(co) - nres + 1)
-                    lua_xmove(co, L, 1)
-                    lua_rawseti(L, results, lua_Integer(i))
-                }
-                finish(co, i)
-            } else {
-                recordError(co, i)
-                finish(co, i)
-            }
-        }
-        func closeRunning() {
-            for (_, job) in running {
-                _ = pcxl_resetthread(job.co)
-                finish(job.co, job.index)
-            }
-            running.removeAll()
-        }
-
+        var jobs = JobScheduler(core: self, L: L, count: n)
         while true {
-            while errIndex == Int.max && running.count < concurrency && next <= n {
-                let i = next
-                next += 1
-                let co: OpaquePointer = lenient {
-                    let co = lua_newthread(L)!
-                    lua_rawseti(L, threads, lua_Integer(i))
-                    return co
-                }
-                schedulerThreads.insert(co)
-                let nargs = pushJob(co, i)
-                resume(co, i, nargs)
-            }
-            if running.isEmpty { break }
-            if errIndex != Int.max {
-                cancel(running.keys)
-                while !running.isEmpty {
-                    guard let (tid, _) = waitFor(Set(running.keys)) else { break }
-                    if let job = running.removeValue(forKey: tid) {
-                        _ = pcxl_resetthread(job.co)
-                        finish(job.co, job.index)
-                    }
-                }
-                closeRunning()
+            jobs.start(upTo: concurrency, pushJob: pushJob)
+            if jobs.running.isEmpty { break }
+            if jobs.failed {
+                jobs.drainAfterError()
                 break
             }
-            guard let (tid, result) = waitFor(Set(running.keys)) else {
-                cancel(running.keys)
-                closeRunning()
-                lua_settop(L, results - 1)
+            guard let (tid, result) = waitFor(Set(jobs.running.keys)) else {
+                cancel(jobs.running.keys)
+                jobs.closeRunning()
+                lua_settop(L, jobs.results - 1)
                 lenient { lua_pushstring(L, abortMessage(pcxl_abort_reason(ctx))) }
                 return PCXL_RAISE_
             }
-            guard let job = running.removeValue(forKey: tid) else { continue }
+            guard let job = jobs.running.removeValue(forKey: tid) else { continue }
             let nargs = pushCompletion(onto: job.co, from: L, result)
-            resume(job.co, job.index, nargs)
+            jobs.resume(job.co, job.index, nargs)
         }
-        if errIndex != Int.max {
-            pcxl_replace(L, results)
-            lua_settop(L, results)
-            return PCXL_RERAISE_
-        }
-        lua_settop(L, results)
-        return 1
+        return jobs.end()
     }
 
     /// The `async` module: `parallel(f1, f2, ...)` and `map(list, fn, {concurrency = n})`.
@@ -309,5 +218,138 @@ extension LuaVMCore {
             }
         }
         registerModule(L, "async", functions: ["parallel": parallel, "map": map], values: [:])
+    }
+}
+
+/// The state of one `async.parallel`/`async.map` run (see ``LuaVMCore/schedule(_:count:concurrency:pushJob:)``):
+/// the results and threads tables on the stack, the jobs in flight, the first error. VM thread.
+private struct JobScheduler {
+    let core: LuaVMCore
+    let L: OpaquePointer
+    let count: Int
+    /// Stack index of the results table (`[i] = first result of job i`).
+    let results: Int32
+    /// Stack index of the table keeping each job's coroutine alive.
+    let threads: Int32
+    /// Stack index of the slot holding the first error.
+    let errSlot: Int32
+    var errIndex = Int.max
+    var next = 1
+    var running: [Int: (co: OpaquePointer, index: Int)] = [:]
+
+    init(core: LuaVMCore, L: OpaquePointer, count: Int) {
+        self.core = core
+        self.L = L
+        self.count = count
+        results = core.lenient {
+            lua_createtable(L, Int32(clamping: count), 0)
+            return lua_gettop(L)
+        }
+        core.lenient { lua_createtable(L, Int32(clamping: count), 0) }
+        threads = lua_gettop(L)
+        lua_pushnil(L)
+        errSlot = lua_gettop(L)
+    }
+
+    var failed: Bool { errIndex != Int.max }
+
+    /// Starts jobs until `concurrency` run or none is left (none after an error).
+    mutating func start(upTo concurrency: Int, pushJob: (OpaquePointer, Int) -> Int32) {
+        while !failed && running.count < concurrency && next <= count {
+            let i = next
+            next += 1
+            let L = self.L, threads = self.threads
+            let co: OpaquePointer = core.lenient {
+                let co = lua_newthread(L)!
+                lua_rawseti(L, threads, lua_Integer(i))
+                return co
+            }
+            core.schedulerThreads.insert(co)
+            let nargs = pushJob(co, i)
+            resume(co, i, nargs)
+        }
+    }
+
+    mutating func finish(_ co: OpaquePointer, _ i: Int) {
+        core.schedulerThreads.remove(co)
+        core.waitingTask[co] = nil
+        lua_pushnil(L)
+        lua_rawseti(L, threads, lua_Integer(i))
+    }
+
+    mutating func recordError(_ co: OpaquePointer, _ i: Int) {
+        if errIndex == Int.max {
+            // keep the failing job's own traceback; makeError prepends it to the outer one
+            let L = self.L
+            core.lenient {
+                luaL_traceback(L, co, nil, 0)
+                lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
+            }
+        }
+        lua_xmove(co, L, 1)
+        if i < errIndex {
+            errIndex = i
+            pcxl_replace(L, errSlot)
+        } else {
+            pcxl_pop(L, 1)
+        }
+    }
+
+    /// Resumes job `i`: it yields on a host call (now in flight), returns (its first result is
+    /// kept), or fails (the error is recorded).
+    mutating func resume(_ co: OpaquePointer, _ i: Int, _ nargs: Int32) {
+        var nres: Int32 = 0
+        let st = pcxl_resume(co, L, nargs, &nres)
+        if st == LUA_YIELD {
+            pcxl_pop(co, nres)
+            if let tid = core.waitingTask.removeValue(forKey: co) {
+                running[tid] = (co, i)
+                return
+            }
+            core.lenient { lua_pushstring(co, "async: coroutine.yield() cannot cross async.parallel/async.map (wrap it in coroutine.wrap inside the job)") }
+            recordError(co, i)
+            _ = pcxl_resetthread(co)
+        } else if st == LUA_OK {
+            if nres > 0 {
+                lua_settop(co, lua_gettop(co) - nres + 1)
+                lua_xmove(co, L, 1)
+                lua_rawseti(L, results, lua_Integer(i))
+            }
+        } else {
+            recordError(co, i)
+        }
+        finish(co, i)
+    }
+
+    /// After the first error: cancels the other jobs' host calls, awaits them, closes their coroutines.
+    mutating func drainAfterError() {
+        core.cancel(running.keys)
+        while !running.isEmpty {
+            guard let (tid, _) = core.waitFor(Set(running.keys)) else { break }
+            if let job = running.removeValue(forKey: tid) {
+                _ = pcxl_resetthread(job.co)
+                finish(job.co, job.index)
+            }
+        }
+        closeRunning()
+    }
+
+    mutating func closeRunning() {
+        for (_, job) in running {
+            _ = pcxl_resetthread(job.co)
+            finish(job.co, job.index)
+        }
+        running.removeAll()
+    }
+
+    /// Leaves the results table (or the first error, to re-raise) on top.
+    func end() -> Int32 {
+        if failed {
+            pcxl_replace(L, results)
+            lua_settop(L, results)
+            return PCXL_RERAISE_
+        }
+        lua_settop(L, results)
+        return 1
     }
 }
