@@ -17,6 +17,7 @@ public enum SandboxRoutes {
         "subscriptions.get": { try await $0.getSubscription($1) },
         "subscriptions.register": { try await $0.registerSubscription($1) },
         "subscriptions.registration_status": { try await $0.registrationStatus($1) },
+        "subscriptions.azure_entitlements": { try await $0.listAzureEntitlements($1) },
         "products.list": { try await $0.listProducts($1) },
         "products.get": { try await $0.getProduct($1) },
         "skus.list": { try await $0.listSkus($1) },

@@ -58,6 +58,7 @@ struct Seeder {
             }
         }
         try seedInvoices(db, partners: partners, customers: customersByPartner, rng: &rng)
+        try Self.fillAzureEntitlements(db, seed: seed)
         try SandboxStore.setMeta(db, "seeded", String(seed))
         try SandboxStore.setMeta(db, "schema", SandboxStore.schemaVersion)
         try SandboxStore.setMeta(db, "signing_key", IDs.secret(&rng, length: 48))
