@@ -43,6 +43,10 @@ public enum OperationCatalog {
                   "/v1/customers/{customer_id}/subscriptions/{subscription_id}/registrationstatus",
                   response: .object("SubscriptionRegistrationStatus"), throttle: .documented500,
                   summary: "A subscription's registration status (§4.2)"),
+        APIOperation("subscriptions.azure_entitlements", "GET",
+                  "/v1/customers/{customer_id}/subscriptions/{subscription_id}/azureEntitlements",
+                  response: .collection("AzureEntitlement"), throttle: .documented500,
+                  summary: "The Azure subscriptions under an Azure plan; App-only or App+User (addendum §1.3.1)"),
     ]
 
     private static let catalog: [APIOperation] = [

@@ -186,9 +186,10 @@ struct SandboxCatalog: Sendable {
         product.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: "VirtualMachines", displayName: "VirtualMachines"))
         product.isMicrosoftProduct = true
         product.publisherName = "Microsoft"
+        let ids = ["product_id": series.productId], market = [("country", country)]
         product.links = Links([
-            "skus": Link(uri: "/products/\(series.productId)/skus?country=\(country)"),
-            "self": Link(uri: "/products/\(series.productId)?country=\(country)"),
+            "skus": Link(uri: OperationCatalog["skus.list"].link(ids, query: market)),
+            "self": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
         ])
         return product
     }
@@ -211,9 +212,10 @@ struct SandboxCatalog: Sendable {
             "armRegionName": .string(sku.region.arm), "duration": .string(sku.durationAttribute),
             "region": .string(sku.region.display), "diskType": .string("Ssd"),
         ]
+        let ids = ["product_id": sku.productId, "sku_id": sku.skuId], market = [("country", country)]
         model.links = Links([
-            "availabilities": Link(uri: "/products/\(sku.productId)/skus/\(sku.skuId)/availabilities?country=\(country)"),
-            "self": Link(uri: "/products/\(sku.productId)/skus/\(sku.skuId)?country=\(country)"),
+            "availabilities": Link(uri: OperationCatalog["availabilities.list"].link(ids, query: market)),
+            "self": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
         ])
         return model
     }
@@ -233,7 +235,8 @@ struct SandboxCatalog: Sendable {
         model.terms = [AvailabilityTerm(duration: sku.termDuration, description: sku.years == 1 ? "1 Year Prepaid" : "3 Years Prepaid")]
         model.product = productModel(sku.series, country: country)
         model.sku = skuModel(sku, country: country)
-        model.links = Links(["self": Link(uri: "/products/\(sku.productId)/skus/\(sku.skuId)/availabilities/\(id)?country=\(country)")])
+        model.links = Links(["self": Link(uri: OperationCatalog["availabilities.get"].link(
+            ["product_id": sku.productId, "sku_id": sku.skuId, "availability_id": id], query: [("country", country)]))])
         return model
     }
 }

@@ -108,6 +108,10 @@ final class SandboxEngine: Sendable {
             }
             return false
         }
+        let upgraded = try await store.db.write { db in try Seeder.upgradeAzureEntitlements(db) }
+        if upgraded > 0 {
+            logger.info("sandbox database from an earlier version: Azure entitlements added to its Azure plans", metadata: ["plans": "\(upgraded)"])
+        }
         if seeded {
             logger.info("sandbox data seeded", metadata: [
                 "seed": "\(seed)", "lineItems": "\(scale.lineItems)", "customers+": "\(scale.customers)",

@@ -56,7 +56,7 @@ extension SandboxEngine {
         let details = [("Recurring", InvoiceType.recurring), ("OneTime", InvoiceType.oneTime)].map { name, type in
             InvoiceSummaryDetail(invoiceType: type, summary: make(inCurrency.filter { $0.type == name }, details: nil, links: nil))
         }
-        return make(inCurrency, details: details, links: Links(["self": Link(uri: "/invoices/summary")]))
+        return make(inCurrency, details: details, links: Links(["self": Link(uri: OperationCatalog["invoices.balance"].link([:]))]))
     }
 
     func invoiceSummary(_ request: RequestInfo) async throws -> SandboxResponse {
@@ -66,7 +66,7 @@ extension SandboxEngine {
     func invoiceSummaries(_ request: RequestInfo) async throws -> SandboxResponse {
         let rows = try await invoiceRows(partner: request.partner.tenantId)
         let currencies = Array(Set(rows.map(\.currency))).sorted { ($0 == request.partner.currency ? "" : $0) < ($1 == request.partner.currency ? "" : $1) }
-        return .json(ResourceCollection(items: currencies.map { summary(rows, currency: $0) }, links: Links(["self": Link(uri: "/invoices/summaries")])))
+        return .json(ResourceCollection(items: currencies.map { summary(rows, currency: $0) }, links: Links(["self": Link(uri: OperationCatalog["invoices.summaries"].link([:]))])))
     }
 
     func pageParameters(_ request: RequestInfo, defaultSize: Int, maxSize: Int) throws -> (Int, Int) {
@@ -87,8 +87,9 @@ extension SandboxEngine {
         let rows = try await invoiceRows(partner: request.partner.tenantId)
         let page = rows.dropFirst(offset).prefix(size)
         let items = try page.map { try Doc.decode(Invoice.self, $0.doc) }
-        var links = Links(["self": Link(uri: "/invoices?size=\(size)&offset=\(offset)")])
-        if offset + size < rows.count { links.next = Link(uri: "/invoices?size=\(size)&offset=\(offset + size)") }
+        let list = OperationCatalog["invoices.list"]
+        var links = Links(["self": Link(uri: list.link([:], query: [("size", String(size)), ("offset", String(offset))]))])
+        if offset + size < rows.count { links.next = Link(uri: list.link([:], query: [("size", String(size)), ("offset", String(offset + size))])) }
         return .json(ResourceCollection(items: items, links: links))
     }
 
@@ -123,14 +124,14 @@ extension SandboxEngine {
         let providerKey = provider == .oneTime ? "onetime" : provider == .azure ? "azure" : provider == .office ? "office" : "marketplace"
         let typeKey = type == .billingLineItems ? "billing" : "usage"
         let maxSize = configuration.maxLineItemPageSize
-        let basePath: String
-        var baseQuery: [String] = []
+        let page: PageLink
         if pathForm {
-            basePath = "/invoices/\(invoice.id)/lineitems/\(request.param("provider"))/\(request.param("invoice_line_item_type"))"
+            page = PageLink(operation: OperationCatalog["invoices.line_items"], alternate: 0, values: [
+                "invoice_id": invoice.id, "provider": request.param("provider"), "invoice_line_item_type": request.param("invoice_line_item_type")])
         } else {
-            basePath = "/invoices/\(invoice.id)/lineitems"
-            baseQuery = ["provider=\(providerText)", "invoicelineitemtype=\(typeText)"]
-            for key in ["currencycode", "period"] { if let value = request.q(key) { baseQuery.append("\(key)=\(value)") } }
+            var query = [("provider", providerText), ("invoicelineitemtype", typeText)]
+            for key in ["currencycode", "period"] { if let value = request.q(key) { query.append((key, value)) } }
+            page = PageLink(operation: OperationCatalog["invoices.line_items"], values: ["invoice_id": invoice.id], query: query)
         }
         let seek = provider == .oneTime || provider == .marketplace
         if seek {
@@ -141,8 +142,7 @@ extension SandboxEngine {
                 guard ["current", "previous"].contains(period.lowercased()) else { throw SandboxError.badInput("period must be current or previous, got '\(period)'.") }
             }
             let generated = (provider == .oneTime && type == .billingLineItems) ? invoice.generated : 0
-            return try await seekPage(request, invoiceId: invoice.id, generated: generated, providerKey: providerKey, typeKey: typeKey,
-                                      basePath: basePath, baseQuery: baseQuery)
+            return try await seekPage(request, invoiceId: invoice.id, generated: generated, providerKey: providerKey, typeKey: typeKey, page: page)
         }
         let (size, offset) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
         let invoiceId = invoice.id
@@ -151,9 +151,9 @@ extension SandboxEngine {
                                  arguments: [invoiceId, providerKey, typeKey, size, offset]),
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ? AND provider = ? AND line_type = ?", arguments: [invoiceId, providerKey, typeKey]) ?? 0)
         }
-        var links = Links(["self": Link(uri: "\(basePath)?\((baseQuery + ["size=\(size)", "offset=\(offset)"]).joined(separator: "&"))")])
+        var links = Links(["self": Link(uri: page.uri([("size", String(size)), ("offset", String(offset))]))])
         if offset + size < total {
-            links.next = Link(uri: "\(basePath)?\((baseQuery + ["size=\(size)", "offset=\(offset + size)"]).joined(separator: "&"))")
+            links.next = Link(uri: page.uri([("size", String(size)), ("offset", String(offset + size))]))
         }
         return rawCollection(items: Array(docs.joined(separator: ",").utf8), count: docs.count, links: links, token: nil)
     }
@@ -179,30 +179,36 @@ extension SandboxEngine {
         let reference = period.lowercased() == "current" ? request.now : month.date(byAdding: .month, value: -1, to: request.now) ?? request.now
         let key = "\(request.partner.tenantId.lowercased())|\(currency.uppercased())|\(WireDate.format(reference).prefix(7))"
         let invoiceId = try await store.db.read { db in try String.fetchOne(db, sql: "SELECT id FROM invoice WHERE period_key = ?", arguments: [key]) }
-        let baseQuery = ["provider=\(providerText)", "invoicelineitemtype=\(typeText)", "currencycode=\(currency)", "period=\(period)"]
+        let page = PageLink(operation: OperationCatalog["invoices.unbilled_line_items"], values: [:], query: [
+            ("provider", providerText), ("invoicelineitemtype", typeText), ("currencycode", currency), ("period", period)])
         return try await seekPage(request, invoiceId: type == .billingLineItems ? (invoiceId ?? "none") : "none", generated: 0, providerKey: "onetime",
-                                  typeKey: "billing", basePath: "/invoices/unbilled/lineitems", baseQuery: baseQuery)
+                                  typeKey: "billing", page: page)
     }
 
     /// `GET /invoices/estimates/links?currencycode=…`: where to read unbilled charges.
     func estimateLinks(_ request: RequestInfo) async throws -> SandboxResponse {
         guard let currency = request.q("currencyCode") else { throw SandboxError.badInput("the 'currencycode' query parameter is required, e.g. currencycode=USD.") }
         var links: [EstimateLink] = []
+        let unbilled = OperationCatalog["invoices.unbilled_line_items"]
+        func unbilledLink(provider: String, type: String, period: String) -> Link {
+            Link(uri: unbilled.link([:], query: [("provider", provider), ("invoicelineitemtype", type), ("currencycode", currency),
+                                                 ("period", period), ("size", "2000")]))
+        }
         for period in ["current", "previous"] {
-            var usage = EstimateLink(type: "daily_rated_usage", period: period, link: Link(uri: "/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=\(currency)&period=\(period)&size=2000"))
+            var usage = EstimateLink(type: "daily_rated_usage", period: period, link: unbilledLink(provider: "onetime", type: "usagelineitems", period: period))
             usage.title = "Daily rated usage (\(period))"
             usage.description = "Unbilled consumption line items for the \(period) billing period."
-            var charges = EstimateLink(type: "non_consumption", period: period, link: Link(uri: "/invoices/unbilled/lineitems?provider=all&invoicelineitemtype=billinglineitems&currencycode=\(currency)&period=\(period)&size=2000"))
+            var charges = EstimateLink(type: "non_consumption", period: period, link: unbilledLink(provider: "all", type: "billinglineitems", period: period))
             charges.title = "Non-consumption charges (\(period))"
             charges.description = "Unbilled one-time and recurring charges for the \(period) billing period."
             links += [usage, charges]
         }
-        return .json(ResourceCollection(items: links, links: Links(["self": Link(uri: "/invoices/estimates/links?currencycode=\(currency)")])))
+        return .json(ResourceCollection(items: links, links: Links(["self": Link(uri: OperationCatalog["invoices.estimate_links"].link([:], query: [("currencycode", currency)]))])))
     }
 
     /// One seek-paged page of stored (and, for the scale invoice, generated) lines of an invoice.
     func seekPage(_ request: RequestInfo, invoiceId: String, generated: Int, providerKey: String, typeKey: String,
-                  basePath: String, baseQuery: [String]) async throws -> SandboxResponse {
+                  page: PageLink) async throws -> SandboxResponse {
         let maxSize = configuration.maxLineItemPageSize
         let (size, _) = try pageParameters(request, defaultSize: maxSize, maxSize: maxSize)
         var offset = 0
@@ -243,12 +249,12 @@ extension SandboxEngine {
                 wroteItem = true
             }
         }
-        let selfQuery = (baseQuery + ["size=\(size)"]).joined(separator: "&")
-        var links = Links(["self": Link(uri: "\(basePath)?\(selfQuery)")])
+        var links = Links(["self": Link(uri: page.uri([("size", String(size))]))])
         var token: String?
         if end < total {
             token = encodeContinuation(end, scope: scope)
-            links.next = Link(uri: "\(basePath)?\(selfQuery)&seekOperation=Next", headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
+            links.next = Link(uri: page.uri([("size", String(size)), ("seekOperation", "Next")]),
+                              headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
         }
         return rawCollection(items: writer.bytes, count: max(0, end - offset), links: links, token: token)
     }
@@ -270,5 +276,20 @@ extension SandboxEngine {
         }
         body.append(contentsOf: Array(",\"attributes\":{\"objectType\":\"Collection\"}}".utf8))
         return SandboxResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
+    }
+}
+
+/// Where a paged collection's `links.self` and `links.next` point: a declared operation (in its
+/// main or an alternate spelling), its path values, and the query every page repeats.
+struct PageLink: Sendable {
+    let operation: APIOperation
+    var alternate: Int? = nil
+    let values: [String: String]
+    var query: [(String, String)] = []
+
+    /// The link with `extra` query parameters (size, offset, seekOperation) after the repeated ones.
+    func uri(_ extra: [(String, String)]) -> String {
+        if let alternate { return operation.alternateLink(alternate, values, query: query + extra) }
+        return operation.link(values, query: query + extra)
     }
 }

@@ -151,7 +151,7 @@ extension SandboxEngine {
             cart.lastModifiedUser = modifier
             cart.status = .active
             cart.partnerOnRecordAttestationAccepted = input.partnerOnRecordAttestationAccepted
-            cart.links = Links(["self": Link(uri: "/customers/\(cid)/carts/\(cart.id!)")])
+            cart.links = Links(["self": Link(uri: OperationCatalog["carts.get"].link(["customer_id": cid, "cart_id": cart.id!]))])
             cart.attributes = ResourceAttributes(objectType: "Cart")
             try db.execute(sql: "INSERT INTO cart VALUES(?,?,?,?,?,?,NULL)", arguments: [
                 cart.id!, cid, request.now.timeIntervalSince1970, request.now.timeIntervalSince1970 + lifetime, "Active", try Doc.encode(cart)])
@@ -230,10 +230,12 @@ extension SandboxEngine {
                     item.friendlyName = line.friendlyName ?? sku?.title
                     item.provisioningContext = line.provisioningContext
                     if parts.count == 3 {
+                        let ids = ["product_id": parts[0], "sku_id": parts[1], "availability_id": parts[2]]
+                        let market = [("country", country)]
                         item.links = Links([
-                            "product": Link(uri: "/products/\(parts[0])?country=\(country)"),
-                            "sku": Link(uri: "/products/\(parts[0])/skus/\(parts[1])?country=\(country)"),
-                            "availability": Link(uri: "/products/\(parts[0])/skus/\(parts[1])/availabilities/\(parts[2])?country=\(country)"),
+                            "product": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
+                            "sku": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
+                            "availability": Link(uri: OperationCatalog["availabilities.get"].link(ids, query: market)),
                         ])
                     }
                     let linePricing = line.pricing ?? Pricing()
@@ -245,10 +247,13 @@ extension SandboxEngine {
                 order.status = .pending
                 order.transactionType = "UserPurchase"
                 order.client = [:]
+                let orderIds = ["customer_id": cid, "order_id": order.id]
+                let orderPath = OperationCatalog["orders.get"].link(orderIds)
                 order.links = Links([
-                    "self": Link(uri: "/customers/\(cid)/orders/\(order.id)"),
-                    "provisioningStatus": Link(uri: "/customers/\(cid)/orders/\(order.id)/provisioningstatus"),
-                    "patchOperation": Link(uri: "/customers/\(cid)/orders/\(order.id)", method: "PATCH"),
+                    "self": Link(uri: orderPath),
+                    "provisioningStatus": Link(uri: OperationCatalog["orders.provisioning_status"].link(orderIds)),
+                    // PATCH (cancel) is not a declared operation; it targets the order's own path, which orders.get declares
+                    "patchOperation": Link(uri: orderPath, method: "PATCH"),
                 ])
                 order.attributes = ResourceAttributes(objectType: "Order")
                 let now = request.now.timeIntervalSince1970

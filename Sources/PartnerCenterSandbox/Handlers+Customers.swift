@@ -43,11 +43,13 @@ extension SandboxEngine {
             customer.companyProfile?.email = nil
             return customer
         }
-        var links = Links(["self": Link(uri: "/customers?size=\(size)")])
+        let list = OperationCatalog["customers.list"]
+        var links = Links(["self": Link(uri: list.link([:], query: [("size", String(size))]))])
         var token: String?
         if rows.count > size {
             token = encodeContinuation(offset + size, scope: "customers:\(partnerId)")
-            links.next = Link(uri: "/customers?size=\(size)&seekOperation=Next", headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
+            links.next = Link(uri: list.link([:], query: [("size", String(size)), ("seekOperation", "Next")]),
+                              headers: [LinkHeader(key: "MS-ContinuationToken", value: token!)])
         }
         return .json(ResourceCollection(items: Array(items), links: links, continuationToken: token))
     }
@@ -84,7 +86,7 @@ extension SandboxEngine {
             try String.fetchAll(db, sql: "SELECT doc FROM subscription WHERE customer_id = ? ORDER BY seq", arguments: [cid])
         }
         let items = try docs.map { try Doc.decode(Subscription.self, $0) }
-        return .json(ResourceCollection(items: items, links: Links(["self": Link(uri: "/customers/\(cid)/subscriptions")])))
+        return .json(ResourceCollection(items: items, links: Links(["self": Link(uri: OperationCatalog["subscriptions.list"].link(["customer_id": cid]))])))
     }
 
     func getSubscription(_ request: RequestInfo) async throws -> SandboxResponse {
@@ -105,7 +107,8 @@ extension SandboxEngine {
         guard row.status == "active" else {
             throw SandboxError(status: 400, code: 800012, "Subscription \(sid) is not active (status \(row.status)).")
         }
-        var response = SandboxResponse(status: 202, headers: [("Location", "/customers/\(cid)/subscriptions/\(row.model.id)/registrationstatus")])
+        let location = OperationCatalog["subscriptions.registration_status"].link(["customer_id": cid, "subscription_id": row.model.id])
+        var response = SandboxResponse(status: 202, headers: [("Location", location)])
         if row.registration == "NotRegistered" {
             let ready = request.now.timeIntervalSince1970 + configuration.registrationDelay
             let state = configuration.registrationDelay <= 0 ? "Registered" : "Registering"

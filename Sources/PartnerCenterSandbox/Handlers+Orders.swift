@@ -46,7 +46,7 @@ extension SandboxEngine {
                 .map { ($0["doc"] as String, $0["pricing"] as String, $0["total"] as String) }
         }
         let orders = try rows.map { try orderModel(doc: $0.0, pricing: $0.1, total: $0.2, includePrice: withPrice) }
-        return .json(ResourceCollection(items: orders, links: Links(["self": Link(uri: "/customers/\(cid)/orders")])))
+        return .json(ResourceCollection(items: orders, links: Links(["self": Link(uri: OperationCatalog["orders.list"].link(["customer_id": cid]))])))
     }
 
     func orderRow(_ cid: String, _ oid: String) async throws -> (String, String, String) {
@@ -166,7 +166,8 @@ extension SandboxEngine {
             let expiry = addingYears(sku.years, to: completedAt)
             var artifact = Artifact(artifactType: .reservedInstance)
             artifact.dynamicAttributes = ["reservationType": .string("virtualmachines")]
-            artifact.link = Link(uri: "/customers/\(cid)/artifacts/reservedinstance/groups/\(groupId)/lineitems/\(lineId)/resource/\(resourceId)")
+            artifact.link = Link(uri: OperationCatalog["entitlements.reservation_details"].link([
+                "customer_id": cid, "artifact_type": "reservedinstance", "group_id": groupId, "line_item_id": lineId, "resource_id": resourceId]))
             artifact.resourceId = resourceId
             var entitlement = Entitlement()
             entitlement.includedEntitlements = []

@@ -17,19 +17,20 @@ enum SandboxBilling {
         invoice.paidAmount = paid
         invoice.currencyCode = currency
         invoice.currencySymbol = SandboxCatalog.currencies.values.first { $0.code == currency }?.symbol ?? currency
-        invoice.pdfDownloadLink = "/invoices/\(id)/documents/statement"
+        invoice.pdfDownloadLink = OperationCatalog["invoices.statement"].link(["invoice_id": id])
         invoice.taxReceipts = []
         invoice.amendments = []
         invoice.invoiceDetails = providers.map { provider, lineType in
             var detail = InvoiceDetail(invoiceLineItemType: lineType, billingProvider: provider)
             let providerPath = provider == .oneTime ? "OneTime" : provider == .azure ? "Azure" : "Office"
             let typePath = lineType == .usageLineItems ? "UsageLineItems" : "BillingLineItems"
-            detail.links = Links(["self": Link(uri: "/invoices/\(typeText)-\(id)/lineitems/\(providerPath)/\(typePath)")])
+            detail.links = Links(["self": Link(uri: OperationCatalog["invoices.line_items"].alternateLink(0, [
+                "invoice_id": "\(typeText)-\(id)", "provider": providerPath, "invoice_line_item_type": typePath]))])
             return detail
         }
         invoice.documentType = .invoice
         invoice.invoiceType = type
-        invoice.links = Links(["self": Link(uri: "/invoices/\(typeText)-\(id)")])
+        invoice.links = Links(["self": Link(uri: OperationCatalog["invoices.get"].link(["invoice_id": "\(typeText)-\(id)"]))])
         invoice.attributes = ResourceAttributes(objectType: "Invoice")
         return invoice
     }

@@ -58,6 +58,7 @@ struct Seeder {
             }
         }
         try seedInvoices(db, partners: partners, customers: customersByPartner, rng: &rng)
+        try Self.fillAzureEntitlements(db, seed: seed)
         try SandboxStore.setMeta(db, "seeded", String(seed))
         try SandboxStore.setMeta(db, "schema", SandboxStore.schemaVersion)
         try SandboxStore.setMeta(db, "signing_key", IDs.secret(&rng, length: 48))
@@ -87,7 +88,7 @@ struct Seeder {
         company.companyName = name
         company.address = address
         company.email = "billing@\(domain)"
-        company.links = Links(["self": Link(uri: "/customers/\(id)/profiles/company")])
+        company.links = Links(["self": Link(uri: OperationCatalog["customers.company_profile"].link(["customer_id": id]))])
         company.attributes = ResourceAttributes(objectType: "CustomerCompanyProfile")
         var billing = CustomerBillingProfile()
         billing.id = IDs.guid(&rng)
@@ -102,14 +103,14 @@ struct Seeder {
         billingAddress.lastName = billing.lastName
         billingAddress.region = nil
         billing.defaultAddress = billingAddress
-        billing.links = Links(["self": Link(uri: "/customers/\(id)/profiles/billing")])
+        billing.links = Links(["self": Link(uri: OperationCatalog["customers.billing_profile"].link(["customer_id": id]))])
         billing.attributes = ResourceAttributes(objectType: "CustomerBillingProfile", etag: String(Int64(bitPattern: rng.next()) / 2))
         customer.companyProfile = company
         customer.billingProfile = billing
         customer.relationshipToPartner = "reseller"
         customer.allowDelegatedAccess = true
         customer.customDomains = [domain]
-        customer.links = Links(["self": Link(uri: "/customers/\(id)")])
+        customer.links = Links(["self": Link(uri: OperationCatalog["customers.get"].link(["customer_id": id]))])
         customer.attributes = ResourceAttributes(objectType: "Customer")
         return customer
     }
@@ -139,8 +140,9 @@ struct Seeder {
             sub.contractType = "subscription"
             sub.orderId = IDs.guid(&rng).uppercased()
             sub.links = Links([
+                // the offers API (GET /offers/{id}) is not a declared operation: written as Partner Center writes it
                 "offer": Link(uri: "/offers/\(offer)?country=\(country)"),
-                "self": Link(uri: "/customers/\(customerId)/subscriptions/\(sub.id)"),
+                "self": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": customerId, "subscription_id": sub.id])),
             ])
             sub.attributes = ResourceAttributes(objectType: "Subscription", etag: IDs.secret(&rng, length: 24))
             result.append(SeededSubscription(model: sub, kind: kind, registered: registered))
@@ -161,7 +163,7 @@ struct Seeder {
             sub.billingType = "license"
             sub.billingCycle = .monthly
             sub.contractType = "subscription"
-            sub.links = Links(["self": Link(uri: "/customers/\(customerId)/subscriptions/\(sub.id)")])
+            sub.links = Links(["self": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": customerId, "subscription_id": sub.id]))])
             sub.attributes = ResourceAttributes(objectType: "Subscription")
             result.append(SeededSubscription(model: sub, kind: "license", registered: false))
         }

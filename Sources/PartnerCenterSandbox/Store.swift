@@ -99,6 +99,9 @@ final class SandboxStore: Sendable {
             kind TEXT NOT NULL, status TEXT NOT NULL, registration TEXT NOT NULL, registered_at REAL, doc TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS subscription_customer ON subscription(customer_id, seq);
         CREATE INDEX IF NOT EXISTS subscription_registering ON subscription(registration, registered_at);
+        CREATE TABLE IF NOT EXISTS azure_entitlement(id TEXT PRIMARY KEY COLLATE NOCASE, subscription_id TEXT NOT NULL COLLATE NOCASE,
+            customer_id TEXT NOT NULL COLLATE NOCASE, seq INTEGER NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS azure_entitlement_subscription ON azure_entitlement(subscription_id, seq);
         CREATE TABLE IF NOT EXISTS cart(id TEXT PRIMARY KEY COLLATE NOCASE, customer_id TEXT NOT NULL COLLATE NOCASE, created_at REAL NOT NULL,
             expires_at REAL NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL, checkout TEXT);
         CREATE TABLE IF NOT EXISTS orders(id TEXT PRIMARY KEY COLLATE NOCASE, customer_id TEXT NOT NULL COLLATE NOCASE, cart_id TEXT,

@@ -229,6 +229,23 @@ function pc.subscriptions.registration_status(customer_id, subscription_id) end
 ---@return table status
 function pc.subscriptions.wait_registered(customer_id, subscription_id, opts) end
 
+---The Azure subscriptions under an Azure plan (`id` = the Azure subscription id, `friendlyName`,
+---`status` active/inactive, `subscriptionId` = the plan). `subscription_id` is the Azure plan's
+---Partner Center subscription id; any other subscription raises `invalid_argument` (HTTP 400,
+---Partner Center code 800002).
+---App-only or App+User.
+---
+--- example:
+---```lua
+---for _, e in ipairs(pc.subscriptions.azure_entitlements(customer_id, plan_id)) do
+---  if e.status == "active" then print(e.id, e.friendlyName) end
+---end
+---```
+---@param customer_id string
+---@param subscription_id string the Azure plan's subscription id
+---@return table[] entitlements
+function pc.subscriptions.azure_entitlements(customer_id, subscription_id) end
+
 -- Catalog ------------------------------------------------------------------
 
 pc.products = {}

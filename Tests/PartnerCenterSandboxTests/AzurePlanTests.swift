@@ -1,0 +1,152 @@
+import Foundation
+import PartnerCenterModels
+@testable import PartnerCenterSandbox
+import Testing
+
+/// The Azure plan's product id in its catalog item (`DZH318Z0BPS6:0001:…`, addendum §1.1).
+let azurePlanProductId = "DZH318Z0BPS6"
+
+extension Harness {
+    /// Every subscription of the partner's customers, found through the API, with its customer id.
+    func subscriptions(_ token: String) async throws -> [(customer: String, subscription: Subscription)] {
+        var out: [(String, Subscription)] = []
+        for customer in try await customers(token) {
+            let result = try await send(.GET, "/v1/customers/\(customer.id)/subscriptions", token: token)
+            out += try result.decode(ResourceCollection<Subscription>.self).items.map { (customer.id, $0) }
+        }
+        return out
+    }
+
+    /// The Azure entitlements of every Azure plan of the partner, by plan id, read through the API.
+    func azureEntitlementsByPlan(_ token: String) async throws -> [String: [AzureEntitlement]] {
+        var out: [String: [AzureEntitlement]] = [:]
+        for (customer, subscription) in try await subscriptions(token) where subscription.isAzurePlan {
+            let result = try await send(.GET, "/v1/customers/\(customer)/subscriptions/\(subscription.id)/azureEntitlements", token: token)
+            try #require(result.status == 200, "\(subscription.id): \(result.status) \(result.text)")
+            out[subscription.id] = try result.decode(ResourceCollection<AzureEntitlement>.self).items
+        }
+        return out
+    }
+}
+
+extension Subscription {
+    var isAzurePlan: Bool { offerId?.uppercased().hasPrefix(azurePlanProductId + ":") == true }
+}
+
+@Suite("Azure plans: the Azure subscriptions under them (azureEntitlements)")
+struct AzurePlanTests {
+    @Test("every seeded Azure plan lists one active Azure subscription named Microsoft Azure, in the documented shape")
+    func seededPlans() async throws {
+        try await withSandbox { h in
+            let token = try await h.token()
+            let all = try await h.subscriptions(token)
+            let plans = all.filter { $0.subscription.isAzurePlan }
+            #expect(plans.count >= 3, "the seed has Azure plans (\(plans.count))")
+            var ids: Set<String> = []
+            for (customer, plan) in plans {
+                let result = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureEntitlements", token: token)
+                #expect(result.status == 200, "\(result.text)")
+                #expect(shapeMismatches(try #require(result.json), try golden("azure-entitlements")).isEmpty, "documented shape: \(result.text)")
+                guard case .object(let envelope)? = result.json else { Issue.record("not an object"); continue }
+                #expect(envelope["links"] == nil, "one page, no links, as documented")
+                let list = try result.decode(ResourceCollection<AzureEntitlement>.self)
+                #expect(list.totalCount == 1)
+                let entitlement = try #require(list.items.first)
+                #expect(entitlement.friendlyName == "Microsoft Azure")
+                #expect(entitlement.status == .active)
+                #expect(entitlement.subscriptionId == plan.id)
+                #expect(UUID(uuidString: entitlement.id) != nil, "a GUID: \(entitlement.id)")
+                #expect(entitlement.id.caseInsensitiveCompare(plan.id) != .orderedSame, "the Azure subscription is not the plan itself")
+                #expect(entitlement.attributes == nil && entitlement.links == nil, "items carry no attributes and no links, like the sample")
+                ids.insert(entitlement.id.lowercased())
+            }
+            #expect(ids.count == plans.count, "every plan has its own Azure subscription")
+        }
+    }
+
+    @Test("the entitlement ids follow from the seed: the same seed gives the same ids, another seed others")
+    func deterministic() async throws {
+        var first: [String: [AzureEntitlement]] = [:], again: [String: [AzureEntitlement]] = [:], other: [String: [AzureEntitlement]] = [:]
+        try await withSandbox({ $0.seed = 41 }) { h in first = try await h.azureEntitlementsByPlan(try await h.token()) }
+        try await withSandbox({ $0.seed = 41 }) { h in again = try await h.azureEntitlementsByPlan(try await h.token()) }
+        try await withSandbox({ $0.seed = 42 }) { h in other = try await h.azureEntitlementsByPlan(try await h.token()) }
+        #expect(!first.isEmpty)
+        #expect(first == again)
+        let firstIds = Set(first.values.flatMap { $0.map(\.id) }), otherIds = Set(other.values.flatMap { $0.map(\.id) })
+        #expect(firstIds.isDisjoint(with: otherIds))
+    }
+
+    @Test("routing is case-insensitive, App-only tokens are accepted, and the second partner's plans are its own")
+    func routingAndAuth() async throws {
+        try await withSandbox { h in
+            let token = try await h.token()
+            let (customer, plan) = try #require(try await h.subscriptions(token).first { $0.subscription.isAzurePlan })
+            let documented = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureEntitlements", token: token)
+            let lower = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureentitlements", token: token)
+            #expect(lower.status == 200)
+            #expect(lower.body == documented.body)
+            let appOnly = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureEntitlements", token: try await h.token(appUser: false))
+            #expect(appOnly.status == 200, "App-only is allowed: \(appOnly.text)")
+            #expect(appOnly.body == documented.body)
+            #expect(h.sandbox.requestLog.entries.filter { $0.route == "subscriptions.azure_entitlements" }.count == 3)
+            let stranger = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureEntitlements", token: try await h.token(partner: 1))
+            #expect(stranger.status == 403)
+            #expect(stranger.fault?.numericCode == 20002)
+            let post = try await h.send(.POST, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureEntitlements", token: token)
+            #expect(post.status == 405)
+        }
+    }
+
+    @Test("a subscription that is not an Azure plan (MS-AZR-0145P, licence-based) answers 400 / 800002; an unknown one 404 / 20003")
+    func notAPlan() async throws {
+        try await withSandbox { h in
+            let token = try await h.token()
+            let all = try await h.subscriptions(token)
+            let legacy = try #require(all.first { $0.subscription.offerId == "MS-AZR-0145P" })
+            let licence = try #require(all.first { $0.subscription.unitType == "Licenses" })
+            for (customer, subscription) in [legacy, licence] {
+                let result = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(subscription.id)/azureEntitlements", token: token)
+                #expect(result.status == 400, "\(subscription.offerId ?? ""): \(result.status) \(result.text)")
+                #expect(result.fault?.numericCode == 800002)
+                #expect(result.fault?.description?.contains("is not an Azure plan") == true, "\(result.text)")
+                #expect(result.fault?.description?.contains(subscription.offerId ?? "?") == true, "names the offer: \(result.text)")
+            }
+            let unknown = try await h.send(.GET, "/v1/customers/\(legacy.customer)/subscriptions/\(UUID().uuidString)/azureEntitlements", token: token)
+            #expect(unknown.status == 404)
+            #expect(unknown.fault?.numericCode == 20003)
+            let noCustomer = try await h.send(.GET, "/v1/customers/\(UUID().uuidString)/subscriptions/\(legacy.subscription.id)/azureEntitlements", token: token)
+            #expect(noCustomer.status == 404)
+            #expect(noCustomer.fault?.numericCode == 60003)
+        }
+    }
+
+    @Test("a database seeded by an earlier version (no azure_entitlement table) gets the same Azure subscriptions when reused")
+    func earlierDatabase() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-sandbox-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        var fresh: [String: [AzureEntitlement]] = [:]
+        try await withSandbox({ $0.seed = 7 }) { h in fresh = try await h.azureEntitlementsByPlan(try await h.token()) }
+        var cartPath = ""
+        try await withSandbox({ $0.storage = .file(path); $0.seed = 7 }) { h in
+            // state the earlier version's user left behind, which must survive the upgrade
+            let token = try await h.token()
+            let customer = try #require(try await h.customers(token).first)
+            let cart = try await h.send(.POST, "/v1/customers/\(customer.id)/carts", body: #"{"lineItems":[{"catalogItemId":"x","quantity":1,"billingCycle":"one_time"}]}"#, token: token).decode(Cart.self)
+            cartPath = "/v1/customers/\(customer.id)/carts/\(cart.id!)"
+        }
+        // what a version without Azure entitlements left: the same seeded data, without the table
+        try SandboxStore.execute("DROP TABLE azure_entitlement; DELETE FROM meta WHERE key = '\(Seeder.azureEntitlementsMetaKey)'", inDatabaseAt: path)
+        try await withSandbox({ $0.storage = .file(path); $0.seed = 999 }) { h in
+            let token = try await h.token()
+            let cart = try await h.send(.GET, cartPath, token: token)
+            #expect(cart.status == 200, "reused, not reseeded")
+            let upgraded = try await h.azureEntitlementsByPlan(token)
+            #expect(!upgraded.isEmpty)
+            #expect(upgraded == fresh, "filled from the seed the file was made with (7), not the configured one (999)")
+        }
+        try await withSandbox({ $0.storage = .file(path) }) { h in
+            let later = try await h.azureEntitlementsByPlan(try await h.token())
+            #expect(later == fresh, "filled once: a later start adds nothing")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+-- Azure plans: the Azure subscriptions under a plan (pc.subscriptions.azure_entitlements), found
+-- through pc.customers.list / pc.subscriptions.list; no id is written down here.
+
+-- An Azure plan is bought as the catalog item DZH318Z0BPS6:0001:... (addendum §1.1).
+local function is_plan(s) return (s.offerId or ""):upper():find("^DZH318Z0BPS6:") ~= nil end
+
+local plans, legacy = {}, nil
+for _, c in ipairs(pc.customers.list()) do
+  for _, s in ipairs(pc.subscriptions.list(c.id)) do
+    if is_plan(s) then plans[#plans + 1] = { customer = c.id, plan = s }
+    elseif s.offerId == "MS-AZR-0145P" and not legacy then legacy = { customer = c.id, subscription = s } end
+  end
+end
+
+local GUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+
+describe("pc.subscriptions.azure_entitlements", function()
+  it("the seed has customers with an Azure plan and with an MS-AZR-0145P subscription", function()
+    expect(#plans > 0).to_be(true)
+    expect(legacy).to_be_truthy()
+  end)
+
+  it("lists the active Azure subscription under an Azure plan", function()
+    local p = plans[1]
+    local list = pc.subscriptions.azure_entitlements(p.customer, p.plan.id)
+    expect(#list).to_be(1)
+    local e = list[1]
+    expect(e.friendlyName).to_be("Microsoft Azure")
+    expect(e.status).to_be("active")
+    expect(e.subscriptionId).to_be(p.plan.id)
+    expect(e.id).to_match(GUID)
+    expect(e.id:lower() ~= p.plan.id:lower()).to_be(true)
+  end)
+
+  it("every Azure plan has its own active Azure subscription", function()
+    local seen = {}
+    for _, p in ipairs(plans) do
+      local list = pc.subscriptions.azure_entitlements(p.customer, p.plan.id)
+      expect(#list).to_be(1)
+      expect(list[1].status).to_be("active")
+      expect(seen[list[1].id]).to_be_nil()
+      seen[list[1].id] = true
+    end
+  end)
+
+  it("an MS-AZR-0145P subscription is not an Azure plan: invalid_argument, HTTP 400, Partner Center code 800002", function()
+    local ok, err = pcall(pc.subscriptions.azure_entitlements, legacy.customer, legacy.subscription.id)
+    expect(ok).to_be(false)
+    expect(pc.errors.is(err, "invalid_argument")).to_be(true)
+    expect(err.status).to_be(400)
+    expect(tostring(err.pc_code)).to_be("800002")
+    expect(err.message).to_match("not an Azure plan")
+    expect(err.path).to_match("/azureEntitlements$")
+  end)
+
+  it("a missing subscription id is refused before anything is sent", function()
+    local ok, err = pcall(pc.subscriptions.azure_entitlements, plans[1].customer)
+    expect(ok).to_be(false)
+    expect(pc.errors.is(err, "invalid_argument")).to_be(true)
+    expect(err.message).to_match("subscription_id")
+  end)
+end)
