@@ -167,6 +167,8 @@ static void push_cached(jdec *d, const unsigned char *s, size_t n) {
 /* parse_string: d->p just after the opening quote. [] -> [s]. */
 #define HASZERO(x) (((x) - 0x0101010101010101ull) & ~(x) & 0x8080808080808080ull)
 
+static void parse_string_escaped(jdec *d, const unsigned char *s, const unsigned char *q);
+
 static void parse_string(jdec *d, int is_key) {
     const unsigned char *s = d->p, *q = s, *end = d->end;
     /* 8 bytes at a time until a '"', '\\' or control byte may be in the word */
@@ -186,7 +188,32 @@ static void parse_string(jdec *d, int is_key) {
         d->p = q + 1;
         return;
     }
-    /* slow path: escapes (or an error) */
+    parse_string_escaped(d, s, q);
+}
+
+/* unescape_u: the code point of the \uXXXX escape at q (a surrogate pair is one code point; a
+   lone surrogate is U+FFFD); *q moves past it. Raises on bad hex digits. */
+static unsigned unescape_u(jdec *d, const unsigned char **q) {
+    const unsigned char *end = d->end;
+    int cp = read_hex4(d, *q + 2);
+    if (cp < 0) { d->p = *q; jerr(d, "invalid \\u escape (expected 4 hex digits)"); }
+    *q += 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        int lo = (end - *q >= 6 && (*q)[0] == '\\' && (*q)[1] == 'u') ? read_hex4(d, *q + 2) : -1;
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            *q += 6;
+            return 0x10000 + (((unsigned)cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
+        }
+        return 0xFFFD;   /* lone high surrogate */
+    }
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return 0xFFFD;   /* lone low surrogate */
+    return (unsigned)cp;
+}
+
+/* parse_string_escaped: the rest of a string that has escapes (or an error), from q (the bytes
+   s..q need no unescaping). [] -> [s]. */
+static void parse_string_escaped(jdec *d, const unsigned char *s, const unsigned char *q) {
+    const unsigned char *end = d->end;
     size_t n = (size_t)(q - s);
     scratch_reserve(d, n + 64);
     memcpy(d->sbuf, s, n);
@@ -208,25 +235,7 @@ static void parse_string(jdec *d, int is_key) {
         case 'n': d->sbuf[n++] = '\n'; q += 2; break;
         case 'r': d->sbuf[n++] = '\r'; q += 2; break;
         case 't': d->sbuf[n++] = '\t'; q += 2; break;
-        case 'u': {
-            int cp = read_hex4(d, q + 2);
-            if (cp < 0) { d->p = q; jerr(d, "invalid \\u escape (expected 4 hex digits)"); }
-            q += 6;
-            unsigned code = (unsigned)cp;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                int lo = (end - q >= 6 && q[0] == '\\' && q[1] == 'u') ? read_hex4(d, q + 2) : -1;
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    code = 0x10000 + (((unsigned)cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
-                    q += 6;
-                } else {
-                    code = 0xFFFD;   /* lone high surrogate */
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                code = 0xFFFD;       /* lone low surrogate */
-            }
-            n += put_utf8(d->sbuf + n, code);
-            break;
-        }
+        case 'u': n += put_utf8(d->sbuf + n, unescape_u(d, &q)); break;
         default:
             d->p = q;
             jerr(d, "invalid escape in string");
@@ -236,37 +245,27 @@ static void parse_string(jdec *d, int is_key) {
     d->p = q + 1;
 }
 
-/* parse_number: [] -> [n]. */
-static void parse_number(jdec *d) {
-    const unsigned char *s = d->p, *p = s, *end = d->end;
-    int neg = 0, isfloat = 0, sig = 0, exp10 = 0, toolong = 0;
-    unsigned long long mant = 0;
-    if (*p == '-') { neg = 1; p++; }
-    if (p >= end || *p < '0' || *p > '9') { d->p = p; jerr(d, "invalid number"); }
-    if (*p == '0') {
-        p++;
-    } else {
-        while (p < end && *p >= '0' && *p <= '9') {
-            if (sig < 19) { mant = mant * 10 + (unsigned)(*p - '0'); sig++; }
-            else { toolong = 1; exp10++; }
-            p++;
-        }
-    }
+/* A number's digits as read: up to 19 significant digits, the decimal exponent, the sign. */
+typedef struct { unsigned long long mant; int neg, isfloat, exp10, toolong; } jnum;
+
+/* scan_fraction_exponent: the `.ddd` and `e±ddd` parts of a number at p; returns the end. */
+static const unsigned char *scan_fraction_exponent(jdec *d, const unsigned char *p, jnum *x, int *sig) {
+    const unsigned char *end = d->end;
     if (p < end && *p == '.') {
-        isfloat = 1;
+        x->isfloat = 1;
         p++;
         if (p >= end || *p < '0' || *p > '9') { d->p = p; jerr(d, "invalid number (digit expected after '.')"); }
         while (p < end && *p >= '0' && *p <= '9') {
-            if (sig < 19) {
-                mant = mant * 10 + (unsigned)(*p - '0');
-                if (mant) sig++;
-                exp10--;
-            } else toolong = 1;
+            if (*sig < 19) {
+                x->mant = x->mant * 10 + (unsigned)(*p - '0');
+                if (x->mant) (*sig)++;
+                x->exp10--;
+            } else x->toolong = 1;
             p++;
         }
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
-        isfloat = 1;
+        x->isfloat = 1;
         p++;
         int eneg = 0, ev = 0;
         if (p < end && (*p == '+' || *p == '-')) { eneg = *p == '-'; p++; }
@@ -275,26 +274,13 @@ static void parse_number(jdec *d) {
             if (ev < 100000) ev = ev * 10 + (*p - '0');
             p++;
         }
-        exp10 += eneg ? -ev : ev;
+        x->exp10 += eneg ? -ev : ev;
     }
-    d->p = p;
-    if (!isfloat && !toolong) {
-        if (!neg && mant <= (unsigned long long)LUA_MAXINTEGER) {
-            lua_pushinteger(d->L, (lua_Integer)mant);
-            return;
-        }
-        if (neg && mant <= (unsigned long long)LUA_MAXINTEGER + 1ull) {
-            lua_pushinteger(d->L, mant == 0 ? 0 : (lua_Integer)(0ull - mant));
-            return;
-        }
-    }
-    if (!toolong && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
-        double v = (double)mant;
-        v = exp10 < 0 ? v / pow10tab[-exp10] : v * pow10tab[exp10];
-        lua_pushnumber(d->L, neg ? -v : v);
-        return;
-    }
-    /* slow path: strtod on a copy (locale-aware decimal point) */
+    return p;
+}
+
+/* push_number_slow: strtod on a copy of s..p (locale-aware decimal point). [] -> [n]. */
+static void push_number_slow(jdec *d, const unsigned char *s, const unsigned char *p) {
     char buf[512];
     size_t len = (size_t)(p - s);
     if (len >= sizeof buf) { d->p = s; jerr(d, "number too long"); }
@@ -305,6 +291,43 @@ static void parse_number(jdec *d) {
     double v = strtod(buf, NULL);
     if (isinf(v)) { d->p = s; jerr(d, "number out of range (too large for a double)"); }
     lua_pushnumber(d->L, v);
+}
+
+/* parse_number: [] -> [n]. */
+static void parse_number(jdec *d) {
+    const unsigned char *s = d->p, *p = s, *end = d->end;
+    jnum x = {0, 0, 0, 0, 0};
+    int sig = 0;
+    if (*p == '-') { x.neg = 1; p++; }
+    if (p >= end || *p < '0' || *p > '9') { d->p = p; jerr(d, "invalid number"); }
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (sig < 19) { x.mant = x.mant * 10 + (unsigned)(*p - '0'); sig++; }
+            else { x.toolong = 1; x.exp10++; }
+            p++;
+        }
+    }
+    p = scan_fraction_exponent(d, p, &x, &sig);
+    d->p = p;
+    if (!x.isfloat && !x.toolong) {
+        if (!x.neg && x.mant <= (unsigned long long)LUA_MAXINTEGER) {
+            lua_pushinteger(d->L, (lua_Integer)x.mant);
+            return;
+        }
+        if (x.neg && x.mant <= (unsigned long long)LUA_MAXINTEGER + 1ull) {
+            lua_pushinteger(d->L, x.mant == 0 ? 0 : (lua_Integer)(0ull - x.mant));
+            return;
+        }
+    }
+    if (!x.toolong && x.mant < (1ull << 53) && x.exp10 >= -22 && x.exp10 <= 22) {
+        double v = (double)x.mant;
+        v = x.exp10 < 0 ? v / pow10tab[-x.exp10] : v * pow10tab[x.exp10];
+        lua_pushnumber(d->L, x.neg ? -v : v);
+        return;
+    }
+    push_number_slow(d, s, p);
 }
 
 static void parse_value(jdec *d);
@@ -728,92 +751,96 @@ static int skey_cmp(const void *a, const void *b) {
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static void encode_table(jenc *e, int idx, int depth) {
+/* table_shape: whether the table at idx encodes as an array (a json.array(), an empty table
+   not marked json.object(), or a sequence 1..n with no other key); *count gets its number of
+   keys. [] -> []. VM thread. */
+static int table_shape(jenc *e, int idx, lua_Integer n, lua_Integer *count) {
     lua_State *L = e->L;
-    if (depth >= PCXL_JSON_MAX_DEPTH)
-        luaL_error(L, "json.encode: nesting deeper than 1000 levels (is there a cycle?)");
-    if (!lua_checkstack(L, 8)) luaL_error(L, "json.encode: out of Lua stack space");
     int marker = 0; /* 1 object, 2 array */
     if (lua_getmetatable(L, idx)) {
         if (lua_rawequal(L, -1, e->objmt)) marker = 1;
         else if (lua_rawequal(L, -1, e->arrmt)) marker = 2;
         lua_pop(L, 1);
     }
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    int is_array = 0;
-    lua_Integer count = 0;
-    if (marker == 2) {
-        is_array = 1;
-    } else {
-        int only_seq = 1;
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            count++;
-            if (only_seq) {
-                if (!lua_isinteger(L, -2)) only_seq = 0;
-                else { lua_Integer k = lua_tointeger(L, -2); if (k < 1 || k > n) only_seq = 0; }
-            }
-            lua_pop(L, 1);
+    *count = 0;
+    if (marker == 2) return 1;
+    int only_seq = 1;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        (*count)++;
+        if (only_seq) {
+            if (!lua_isinteger(L, -2)) only_seq = 0;
+            else { lua_Integer k = lua_tointeger(L, -2); if (k < 1 || k > n) only_seq = 0; }
         }
-        if (count == 0) is_array = marker != 1;
-        else is_array = only_seq && count == n;
+        lua_pop(L, 1);
     }
-    if (is_array) {
-        if (n == 0) { jb_add(e, "[]", 2); return; }
-        jb_char(e, '[');
-        for (lua_Integer i = 1; i <= n; i++) {
-            if (i > 1) jb_char(e, ',');
-            jb_newline(e, depth + 1);
-            lua_rawgeti(L, idx, i);
-            encode_value(e, lua_gettop(L), depth + 1);
-            lua_pop(L, 1);
+    if (*count == 0) return marker != 1;
+    return only_seq && *count == n;
+}
+
+/* encode_array: the sequence 1..n of the table at idx as a JSON array. [] -> []. VM thread. */
+static void encode_array(jenc *e, int idx, lua_Integer n, int depth) {
+    lua_State *L = e->L;
+    if (n == 0) { jb_add(e, "[]", 2); return; }
+    jb_char(e, '[');
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (i > 1) jb_char(e, ',');
+        jb_newline(e, depth + 1);
+        lua_rawgeti(L, idx, i);
+        encode_value(e, lua_gettop(L), depth + 1);
+        lua_pop(L, 1);
+    }
+    jb_newline(e, depth);
+    jb_char(e, ']');
+}
+
+/* sorted_keys: pushes a table of the object's keys ([1..count]; number keys' text at
+   [count+1..2*count]) and fills arr (pointers into it) sorted by text. [] -> [keys]. VM thread. */
+static void sorted_keys(jenc *e, int idx, lua_Integer count, skey *arr) {
+    lua_State *L = e->L;
+    lua_createtable(L, (int)count, 0);
+    int keys = lua_gettop(L);
+    lua_Integer k = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        int t = lua_type(L, -1);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            luaL_error(L, "json.encode: object keys must be strings or numbers, got a %s key", luaL_typename(L, -1));
+        k++;
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, k);
+    }
+    for (lua_Integer i = 1; i <= count; i++) {
+        lua_rawgeti(L, keys, i);
+        int number = lua_type(L, -1) == LUA_TNUMBER;
+        if (number) {
+            /* sort numbers by their text: convert a copy, kept in the keys table */
+            lua_pushvalue(L, -1);
+            (void)lua_tolstring(L, -1, NULL);
+            lua_rawseti(L, keys, count + i);
         }
-        jb_newline(e, depth);
-        jb_char(e, ']');
-        return;
+        lua_pop(L, 1);
+        lua_rawgeti(L, keys, number ? count + i : i);
+        arr[i - 1].s = lua_tolstring(L, -1, &arr[i - 1].len);
+        arr[i - 1].idx = (int)i;
+        lua_pop(L, 1);   /* still referenced by the keys table */
     }
+    qsort(arr, (size_t)count, sizeof(skey), skey_cmp);
+}
+
+/* encode_object: the table at idx as a JSON object (keys sorted when asked). [] -> []. VM thread. */
+static void encode_object(jenc *e, int idx, lua_Integer count, int depth) {
+    lua_State *L = e->L;
     if (count == 0) { jb_add(e, "{}", 2); return; }
     jb_char(e, '{');
     const char *colon = e->indent ? ": " : ":";
     size_t colon_len = e->indent ? 2 : 1;
     if (e->sort_keys) {
-        /* keys copied into a key table on the stack (keeps them alive), pointers sorted */
-        lua_createtable(L, (int)count, 0);
-        int keys = lua_gettop(L);
         skey *arr = (skey *)lua_newuserdatauv(L, sizeof(skey) * (size_t)count, 0);
-        lua_Integer k = 0;
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            lua_pop(L, 1);
-            int t = lua_type(L, -1);
-            if (t != LUA_TSTRING && t != LUA_TNUMBER)
-                luaL_error(L, "json.encode: object keys must be strings or numbers, got a %s key", luaL_typename(L, -1));
-            k++;
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, keys, k);
-        }
-        for (lua_Integer i = 1; i <= count; i++) {
-            lua_rawgeti(L, keys, i);
-            if (lua_type(L, -1) == LUA_TNUMBER) {
-                /* sort numbers by their text */
-                lua_pushvalue(L, -1);
-                const char *txt = lua_tolstring(L, -1, NULL);  /* converts the copy only */
-                (void)txt;
-                lua_rawseti(L, keys, count + i);
-            }
-            lua_pop(L, 1);
-        }
-        for (lua_Integer i = 1; i <= count; i++) {
-            int t;
-            lua_rawgeti(L, keys, i);
-            t = lua_type(L, -1);
-            lua_pop(L, 1);
-            if (t == LUA_TNUMBER) lua_rawgeti(L, keys, count + i); else lua_rawgeti(L, keys, i);
-            arr[i - 1].s = lua_tolstring(L, -1, &arr[i - 1].len);
-            arr[i - 1].idx = (int)i;
-            lua_pop(L, 1);   /* still referenced by the keys table */
-        }
-        qsort(arr, (size_t)count, sizeof(skey), skey_cmp);
+        int top = lua_gettop(L);
+        sorted_keys(e, idx, count, arr);
+        int keys = lua_gettop(L);
         for (lua_Integer i = 0; i < count; i++) {
             if (i > 0) jb_char(e, ',');
             jb_newline(e, depth + 1);
@@ -824,7 +851,7 @@ static void encode_table(jenc *e, int idx, int depth) {
             encode_value(e, lua_gettop(L), depth + 1);
             lua_pop(L, 1);
         }
-        lua_settop(L, keys - 1);
+        lua_settop(L, top - 1);
     } else {
         lua_Integer i = 0;
         lua_pushnil(L);
@@ -839,6 +866,17 @@ static void encode_table(jenc *e, int idx, int depth) {
     }
     jb_newline(e, depth);
     jb_char(e, '}');
+}
+
+/* encode_table: the table at idx as a JSON array or object. [] -> []. VM thread. */
+static void encode_table(jenc *e, int idx, int depth) {
+    lua_State *L = e->L;
+    if (depth >= PCXL_JSON_MAX_DEPTH)
+        luaL_error(L, "json.encode: nesting deeper than 1000 levels (is there a cycle?)");
+    if (!lua_checkstack(L, 8)) luaL_error(L, "json.encode: out of Lua stack space");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count;
+    if (table_shape(e, idx, n, &count)) encode_array(e, idx, n, depth);
+    else encode_object(e, idx, count, depth);
 }
 
 static void encode_value(jenc *e, int idx, int depth) {

@@ -84,24 +84,7 @@ extension LuaVMCore {
         path.insert(ptr)
         defer { path.remove(ptr) }
         var t = LuaTable()
-        let n = lua_rawlen(L, idx)
-        if n > 0 {
-            t.array.reserveCapacity(Int(n))
-            for i in 1...Int64(n) {
-                lua_rawgeti(L, idx, i)
-                if lua_type(L, -1) == LUA_TNIL {
-                    pcxl_pop(L, 1)
-                    break
-                }
-                let v: LuaValue
-                do { v = try value(L, lua_gettop(L), depth: depth + 1, path: &path, bound: bound) } catch {
-                    pcxl_pop(L, 1)
-                    throw error
-                }
-                pcxl_pop(L, 1)
-                t.array.append(v)
-            }
-        }
+        t.array = try arrayPart(L, idx, depth: depth, path: &path, bound: bound)
         let arrayCount = Int64(t.array.count)
         lua_pushnil(L)
         while lua_next(L, idx) != 0 {
@@ -132,6 +115,30 @@ extension LuaVMCore {
             pcxl_pop(L, 2)
         }
         return t
+    }
+
+    /// The table's sequence `1...n` (up to the first nil).
+    private func arrayPart(_ L: OpaquePointer, _ idx: Int32, depth: Int, path: inout Set<UnsafeRawPointer>,
+                           bound: StringBound?) throws -> [LuaValue] {
+        let n = lua_rawlen(L, idx)
+        guard n > 0 else { return [] }
+        var array: [LuaValue] = []
+        array.reserveCapacity(Int(n))
+        for i in 1...Int64(n) {
+            lua_rawgeti(L, idx, i)
+            if lua_type(L, -1) == LUA_TNIL {
+                pcxl_pop(L, 1)
+                break
+            }
+            let v: LuaValue
+            do { v = try value(L, lua_gettop(L), depth: depth + 1, path: &path, bound: bound) } catch {
+                pcxl_pop(L, 1)
+                throw error
+            }
+            pcxl_pop(L, 1)
+            array.append(v)
+        }
+        return array
     }
 
     /// Pushes a Swift value. Call inside `lenient` (allocation cannot fail). Float keys that

@@ -313,7 +313,14 @@ final class LuaVMCore: @unchecked Sendable {
             lua_setfield(L, -2, "json")
             pcxl_pop(L, 2)
         }
-        // the bootstrap chunk: sandbox wrappers, require searchers, helpers
+        try runBootstrap(L)
+        registerAsyncModule()
+        updatePackagePath()
+    }
+
+    /// Runs the bootstrap chunk (sandbox wrappers, `require` searchers) with the host helpers it
+    /// needs, and keeps the internal helpers it returns in the registry (`pcxl.helpers`).
+    private func runBootstrap(_ L: OpaquePointer) throws {
         let helpers: [String: HostEntry] = [
             "embedded": .function(.sync { [unowned self] _, args in
                 guard let name = args.first?.stringValue, let src = self.options.modules[name] else {
@@ -355,8 +362,6 @@ final class LuaVMCore: @unchecked Sendable {
                 lua_setfield(L, pcxl_registryindex(), "pcxl.helpers")
             }
         }
-        registerAsyncModule()
-        updatePackagePath()
     }
 
     /// Runs `body` with the allocator lenient (no memory error can longjmp through Swift).
@@ -520,10 +525,43 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// Builds a LuaError from the error value at `errorIndex`.
     func makeError(_ L: OpaquePointer, status: Int32, errorIndex: Int32) -> LuaError {
-        let reason = pcxl_abort_reason(ctx)
+        let traceback = takeTracebacks(L)
+        var (message, errValue, location) = errorText(L, errorIndex)
+        var kind: LuaError.Kind = status == LUA_ERRSYNTAX ? .syntax : (status == LUA_ERRMEM ? .memoryLimit : .runtime)
+        var exitCode: Int32? = nil
+        var warning: String? = nil
+        let memory = "the script used more than its memory limit of \(options.memoryLimit / (1 << 20)) MiB"
+        switch pcxl_abort_reason(ctx) {
+        case Int32(PCXL_ABORT_TIMEOUT):
+            kind = .timeout
+            message = "the script ran past its time limit of \(currentTimeout.map { String(format: "%g", $0) } ?? "?") s"
+            errValue = nil
+        case Int32(PCXL_ABORT_INTERRUPT):
+            kind = .interrupted
+            message = "interrupted"
+            errValue = nil
+        case Int32(PCXL_ABORT_MEMORY):
+            kind = .memoryLimit
+            message = memory
+            errValue = nil
+        case Int32(PCXL_ABORT_EXIT):
+            kind = .exit
+            exitCode = pcxl_exit_code(ctx)
+            warning = exitNote
+            message = exitNote ?? "os.exit(\(exitCode!))"
+            errValue = nil
+        default:
+            if kind == .memoryLimit { message = memory }
+        }
+        return LuaError(kind: kind, message: message, value: errValue, location: location,
+                        traceback: traceback, exitCode: exitCode, warning: warning)
+    }
+
+    /// The traceback the message handler kept (with an async job's own in front), cleared from the
+    /// registry. Every text copied out of Lua here is bounded (LuaError.maxTextBytes): a script can
+    /// raise a string as large as its memory limit, which the host would copy and print otherwise.
+    private func takeTracebacks(_ L: OpaquePointer) -> String? {
         var traceback: String? = nil
-        // Every text copied out of Lua here is bounded (LuaError.maxTextBytes): a script can raise
-        // a string as large as its memory limit, which the host would copy and print otherwise.
         var len = 0
         lenient {
             lua_getfield(L, pcxl_registryindex(), "pcxl.traceback")
@@ -541,56 +579,30 @@ final class LuaVMCore: @unchecked Sendable {
             lua_pushnil(L)
             lua_setfield(L, pcxl_registryindex(), "pcxl.inner_traceback")
         }
-        var message = ""
-        var errValue: LuaValue? = nil
-        var location: String? = nil
-        let t = lua_type(L, errorIndex)
-        if t == LUA_TSTRING {
+        return traceback
+    }
+
+    /// The error value's message (bounded), the value itself when it is not a string, and the
+    /// location (`file:line` of a string error, or a table's `where`).
+    private func errorText(_ L: OpaquePointer, _ errorIndex: Int32) -> (String, LuaValue?, String?) {
+        var len = 0
+        if lua_type(L, errorIndex) == LUA_TSTRING {
             let p = pcxl_tostring_raw(L, errorIndex, &len)!
-            let raw = LuaError.boundedText(UnsafeRawPointer(p), count: len)
-            (location, message) = LuaError.splitLocation(raw)
-        } else {
-            errValue = try? value(L, errorIndex, bound: .cut(LuaError.maxTextBytes))
-            if t == LUA_TTABLE, let v = errValue {
-                if let w = v["where"].stringValue { location = LuaError.bounded(w, limit: 1024) }
-            }
-            lenient {
-                _ = pcxl_tolstring_protected(L, errorIndex)
-                if let s = lua_tolstring(L, -1, &len) {
-                    message = LuaError.boundedText(UnsafeRawPointer(s), count: len)
-                }
-                pcxl_pop(L, 1)
-            }
+            let (location, message) = LuaError.splitLocation(LuaError.boundedText(UnsafeRawPointer(p), count: len))
+            return (message, nil, location)
         }
-        var kind: LuaError.Kind = status == LUA_ERRSYNTAX ? .syntax : (status == LUA_ERRMEM ? .memoryLimit : .runtime)
-        var exitCode: Int32? = nil
-        var warning: String? = nil
-        switch reason {
-        case Int32(PCXL_ABORT_TIMEOUT):
-            kind = .timeout
-            message = "the script ran past its time limit of \(currentTimeout.map { String(format: "%g", $0) } ?? "?") s"
-            errValue = nil
-        case Int32(PCXL_ABORT_INTERRUPT):
-            kind = .interrupted
-            message = "interrupted"
-            errValue = nil
-        case Int32(PCXL_ABORT_MEMORY):
-            kind = .memoryLimit
-            message = "the script used more than its memory limit of \(options.memoryLimit / (1 << 20)) MiB"
-            errValue = nil
-        case Int32(PCXL_ABORT_EXIT):
-            kind = .exit
-            exitCode = pcxl_exit_code(ctx)
-            warning = exitNote
-            message = exitNote ?? "os.exit(\(exitCode!))"
-            errValue = nil
-        default:
-            if kind == .memoryLimit {
-                message = "the script used more than its memory limit of \(options.memoryLimit / (1 << 20)) MiB"
-            }
+        let errValue = try? value(L, errorIndex, bound: .cut(LuaError.maxTextBytes))
+        var location: String?
+        if lua_type(L, errorIndex) == LUA_TTABLE, let w = errValue?["where"].stringValue {
+            location = LuaError.bounded(w, limit: 1024)
         }
-        return LuaError(kind: kind, message: message, value: errValue, location: location,
-                        traceback: traceback, exitCode: exitCode, warning: warning)
+        var message = ""
+        lenient {
+            _ = pcxl_tolstring_protected(L, errorIndex)
+            if let s = lua_tolstring(L, -1, &len) { message = LuaError.boundedText(UnsafeRawPointer(s), count: len) }
+            pcxl_pop(L, 1)
+        }
+        return (message, errValue, location)
     }
 
     // MARK: dispatch

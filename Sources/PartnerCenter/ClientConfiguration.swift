@@ -246,77 +246,102 @@ public struct ClientConfiguration: Sendable {
     public func applying(_ profile: ProfileFile.Profile, path: String = "<profile>") throws -> ClientConfiguration {
         var config = self
         for key in profile.values.keys.sorted() {
-            let value = profile.values[key]!
-            let line = profile.lines[key] ?? 0
-            func fail(_ expected: String) -> PartnerCenterError {
-                PartnerCenterError(
-                    category: .invalidArgument,
-                    message: "\(path):\(line): '\(key)' in profile '\(profile.name)' must be \(expected), not \(value.kindName)")
-            }
-            func string() throws -> String {
-                guard case .string(let text) = value else { throw fail("a string") }
-                return text
-            }
-            func number() throws -> Double {
-                switch value {
-                case .integer(let n): return Double(n)
-                case .float(let n): return n
-                default: throw fail("a number")
-                }
-            }
-            func integer() throws -> Int {
-                guard case .integer(let n) = value else { throw fail("an integer") }
-                return n
-            }
-            switch key {
-            case "endpoint": config.endpoint = try string()
-            case "authority": config.authority = try string()
-            case "tenant_id": config.tenantId = try string()
-            case "client_id": config.clientId = try string()
-            case "client_secret": config.clientSecret = Secret(try string())
-            case "refresh_token": config.refreshToken = Secret(try string())
-            case "refresh_token_store": config.refreshTokenStore = (try string() as NSString).expandingTildeInPath
-            case "access_token": config.accessToken = Secret(try string())
-            case "resource": config.resource = try string()
-            case "locale": config.locale = try string()
-            case "app_name": config.applicationName = try string()
-            case "token_version":
-                guard let version = TokenEndpointVersion(rawValue: try string().lowercased()) else { throw fail("\"v1\" or \"v2\"") }
-                config.tokenEndpointVersion = version
-            case "excluded_markets":
-                // `[]` is an explicit choice (sell everywhere) and allowed; every entry must be a code
-                guard case .array(let items) = value else { throw fail("an array of country codes") }
-                let codes = try items.map { item -> String in
-                    guard case .string(let code) = item else { throw fail("an array of country codes") }
-                    return code
-                }
-                config.marketPolicy.excludedMarkets = try ClientConfiguration.parseMarkets(
-                    codes, source: "\(path):\(line)",
-                    hint: "excluded_markets is an array of ISO 3166-1 alpha-2 codes such as [\"BR\", \"CN\"]; [] sells everywhere")
-            case "connect_timeout": config.timeouts.connect = .seconds(try positive(number(), fail))
-            case "request_timeout": config.timeouts.request = .seconds(try positive(number(), fail))
-            case "overall_timeout": config.timeouts.overall = .seconds(try positive(number(), fail))
-            case "max_attempts": config.retry.maxAttempts = max(1, try integer())
-            case "retry_budget": config.retry.retryBudget = try integer()
-            case "rate_per_partner": config.rateLimits.partnerRate = try positive(number(), fail)
-            case "rate_per_customer": config.rateLimits.customerRate = try positive(number(), fail)
-            case "burst":
-                let burst = try integer()
-                config.rateLimits.partnerBurst = max(1, burst)
-                config.rateLimits.customerBurst = max(1, burst)
-            case "concurrency": config.rateLimits.concurrency = max(1, try integer())
-            case "max_response_mib":
-                let mib = try integer()
-                guard (1...4096).contains(mib) else { throw fail("a whole number of MiB from 1 to 4096") }
-                config.maxResponseBytes = mib << 20
-            default:
-                throw PartnerCenterError(
-                    category: .invalidArgument,
-                    message: "\(path):\(line): unknown key '\(key)' in profile '\(profile.name)'",
-                    hint: "known keys: " + ClientConfiguration.profileKeys.joined(separator: ", "))
-            }
+            let value = ProfileValue(key: key, value: profile.values[key]!, line: profile.lines[key] ?? 0,
+                                     profile: profile.name, path: path)
+            if try config.applyIdentity(value) || config.applyLimits(value) { continue }
+            throw PartnerCenterError(
+                category: .invalidArgument,
+                message: "\(path):\(value.line): unknown key '\(key)' in profile '\(profile.name)'",
+                hint: "known keys: " + ClientConfiguration.profileKeys.joined(separator: ", "))
         }
         return config
+    }
+
+    /// One key of a profile, read as the type its setting needs.
+    struct ProfileValue {
+        let key: String
+        let value: ProfileFile.Value
+        let line: Int
+        let profile: String
+        let path: String
+
+        func fail(_ expected: String) -> PartnerCenterError {
+            PartnerCenterError(
+                category: .invalidArgument,
+                message: "\(path):\(line): '\(key)' in profile '\(profile)' must be \(expected), not \(value.kindName)")
+        }
+        func string() throws -> String {
+            guard case .string(let text) = value else { throw fail("a string") }
+            return text
+        }
+        func number() throws -> Double {
+            switch value {
+            case .integer(let n): return Double(n)
+            case .float(let n): return n
+            default: throw fail("a number")
+            }
+        }
+        func integer() throws -> Int {
+            guard case .integer(let n) = value else { throw fail("an integer") }
+            return n
+        }
+        func positiveNumber() throws -> Double { try positive(number(), fail) }
+    }
+
+    /// Where and who: endpoint, authority, credentials, token settings, locale. False for other keys.
+    private mutating func applyIdentity(_ v: ProfileValue) throws -> Bool {
+        switch v.key {
+        case "endpoint": endpoint = try v.string()
+        case "authority": authority = try v.string()
+        case "tenant_id": tenantId = try v.string()
+        case "client_id": clientId = try v.string()
+        case "client_secret": clientSecret = Secret(try v.string())
+        case "refresh_token": refreshToken = Secret(try v.string())
+        case "refresh_token_store": refreshTokenStore = (try v.string() as NSString).expandingTildeInPath
+        case "access_token": accessToken = Secret(try v.string())
+        case "resource": resource = try v.string()
+        case "locale": locale = try v.string()
+        case "app_name": applicationName = try v.string()
+        case "token_version":
+            guard let version = TokenEndpointVersion(rawValue: try v.string().lowercased()) else { throw v.fail("\"v1\" or \"v2\"") }
+            tokenEndpointVersion = version
+        default: return false
+        }
+        return true
+    }
+
+    /// How: the market rule, timeouts, retries, rates, concurrency, response size. False for other keys.
+    private mutating func applyLimits(_ v: ProfileValue) throws -> Bool {
+        switch v.key {
+        case "excluded_markets":
+            // `[]` is an explicit choice (sell everywhere) and allowed; every entry must be a code
+            guard case .array(let items) = v.value else { throw v.fail("an array of country codes") }
+            let codes = try items.map { item -> String in
+                guard case .string(let code) = item else { throw v.fail("an array of country codes") }
+                return code
+            }
+            marketPolicy.excludedMarkets = try ClientConfiguration.parseMarkets(
+                codes, source: "\(v.path):\(v.line)",
+                hint: "excluded_markets is an array of ISO 3166-1 alpha-2 codes such as [\"BR\", \"CN\"]; [] sells everywhere")
+        case "connect_timeout": timeouts.connect = .seconds(try v.positiveNumber())
+        case "request_timeout": timeouts.request = .seconds(try v.positiveNumber())
+        case "overall_timeout": timeouts.overall = .seconds(try v.positiveNumber())
+        case "max_attempts": retry.maxAttempts = max(1, try v.integer())
+        case "retry_budget": retry.retryBudget = try v.integer()
+        case "rate_per_partner": rateLimits.partnerRate = try v.positiveNumber()
+        case "rate_per_customer": rateLimits.customerRate = try v.positiveNumber()
+        case "burst":
+            let burst = try v.integer()
+            rateLimits.partnerBurst = max(1, burst)
+            rateLimits.customerBurst = max(1, burst)
+        case "concurrency": rateLimits.concurrency = max(1, try v.integer())
+        case "max_response_mib":
+            let mib = try v.integer()
+            guard (1...4096).contains(mib) else { throw v.fail("a whole number of MiB from 1 to 4096") }
+            maxResponseBytes = mib << 20
+        default: return false
+        }
+        return true
     }
 
     /// Checks the endpoint and authority are absolute http(s) URLs.

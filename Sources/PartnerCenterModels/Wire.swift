@@ -151,9 +151,29 @@ public enum WireDate {
     /// `2018-03-16T00:00:00` (read as UTC), offsets (`-08:00`, `+0530`) and bare dates
     /// (`2018-03-16`). Year 0001 (the service's "no value") gives nil, as does malformed text.
     public static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        var scan = DateScanner(bytes: Array(text.trimmingCharacters(in: .whitespaces).utf8))
+        guard let year = scan.digits(4), scan.expect(45), let month = scan.digits(2), scan.expect(45), let day = scan.digits(2) else { return nil }
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        if year <= 1 { return nil }
+        var clock: (seconds: Int, fraction: Double, offset: Int) = (0, 0, 0)
+        if !scan.atEnd {
+            guard let time = scan.time() else { return nil }
+            clock = time
+        }
+        guard scan.atEnd else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        return Date(timeIntervalSince1970: Double(days * 86400 + clock.seconds - clock.offset) + clock.fraction)
+    }
+
+    /// Reads the parts of an ISO-8601 date-time, byte by byte.
+    private struct DateScanner {
+        let bytes: [UInt8]
         var index = 0
-        func digits(_ count: Int) -> Int? {
+
+        var atEnd: Bool { index >= bytes.count }
+
+        /// `count` decimal digits as a number, or nil.
+        mutating func digits(_ count: Int) -> Int? {
             guard index + count <= bytes.count else { return nil }
             var value = 0
             for offset in 0..<count {
@@ -164,57 +184,58 @@ public enum WireDate {
             index += count
             return value
         }
-        func expect(_ char: UInt8) -> Bool {
+
+        mutating func expect(_ char: UInt8) -> Bool {
             guard index < bytes.count, bytes[index] == char else { return false }
             index += 1
             return true
         }
-        guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2) else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-        if year <= 1 { return nil }
-        var hour = 0, minute = 0, second = 0
-        var fraction = 0.0
-        var offsetSeconds = 0
-        if index < bytes.count {
+
+        /// `Thh:mm[:ss[.fff]][Z|±hh[:mm]]`: seconds of the day, the fraction, the zone offset in seconds.
+        mutating func time() -> (seconds: Int, fraction: Double, offset: Int)? {
             guard bytes[index] == 84 || bytes[index] == 116 || bytes[index] == 32 else { return nil }  // T, t, space
             index += 1
-            guard let h = digits(2), expect(58), let m = digits(2) else { return nil }
-            hour = h; minute = m
+            guard let hour = digits(2), expect(58), let minute = digits(2) else { return nil }
+            var second = 0, fraction = 0.0
             if expect(58) {
                 guard let s = digits(2) else { return nil }
                 second = s
                 if expect(46) || expect(44) {
-                    var scale = 0.1
-                    var any = false
-                    while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
-                        fraction += Double(bytes[index] - 48) * scale
-                        scale /= 10
-                        index += 1
-                        any = true
-                    }
-                    if !any { return nil }
+                    guard let f = fractionDigits() else { return nil }
+                    fraction = f
                 }
             }
-            guard hour < 24, minute < 60, second < 61 else { return nil }
-            if index < bytes.count {
-                let sign = bytes[index]
-                if sign == 90 || sign == 122 {  // Z
-                    index += 1
-                } else if sign == 43 || sign == 45 {  // + -
-                    index += 1
-                    guard let oh = digits(2) else { return nil }
-                    _ = expect(58)
-                    let om = digits(2) ?? 0
-                    offsetSeconds = (oh * 3600 + om * 60) * (sign == 45 ? -1 : 1)
-                } else {
-                    return nil
-                }
-            }
+            guard hour < 24, minute < 60, second < 61, let offset = zone() else { return nil }
+            return (hour * 3600 + minute * 60 + second, fraction, offset)
         }
-        guard index == bytes.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        let seconds = Double(days * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds) + fraction
-        return Date(timeIntervalSince1970: seconds)
+
+        /// The digits after the decimal point, as a fraction (at least one digit).
+        mutating func fractionDigits() -> Double? {
+            var fraction = 0.0, scale = 0.1, any = false
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                fraction += Double(bytes[index] - 48) * scale
+                scale /= 10
+                index += 1
+                any = true
+            }
+            return any ? fraction : nil
+        }
+
+        /// `Z`, `±hh[:mm]` or nothing: the offset from UTC in seconds.
+        mutating func zone() -> Int? {
+            guard index < bytes.count else { return 0 }
+            let sign = bytes[index]
+            if sign == 90 || sign == 122 {  // Z
+                index += 1
+                return 0
+            }
+            guard sign == 43 || sign == 45 else { return nil }  // + -
+            index += 1
+            guard let oh = digits(2) else { return nil }
+            _ = expect(58)
+            let om = digits(2) ?? 0
+            return (oh * 3600 + om * 60) * (sign == 45 ? -1 : 1)
+        }
     }
 
     /// Formats `date` in UTC as `yyyy-MM-ddTHH:mm:ss[.fffffff]Z` (fraction trimmed, omitted when zero).

@@ -80,61 +80,92 @@ extension SandboxEngine {
     /// `POST /{tenant}/oauth2/token` (v1) and `/{tenant}/oauth2/v2.0/token` (v2).
     func handleToken(tenant: String, v2: Bool, body: Data) async throws -> SandboxResponse {
         let form = parseForm(String(decoding: body, as: UTF8.self))
-        func oauthError(_ status: Int, _ error: String, _ text: String) -> SandboxResponse {
-            SandboxResponse.json(OAuthError(error: error, errorDescription: text), status: status)
-        }
-        guard let partner = partners.first(where: {
-            $0.tenantId.caseInsensitiveCompare(tenant) == .orderedSame || $0.domain.caseInsensitiveCompare(tenant) == .orderedSame
-        }) ?? (["common", "organizations"].contains(tenant.lowercased()) ? partners.first(where: { $0.clientId.caseInsensitiveCompare(form["client_id"] ?? "") == .orderedSame }) : nil) else {
-            return oauthError(400, "invalid_request", "AADSTS90002: Tenant '\(tenant)' not found. Use a seeded partner tenant id or domain (GET /_sandbox/credentials).")
-        }
-        guard let clientId = form["client_id"], !clientId.isEmpty else {
-            return oauthError(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'client_id'.")
-        }
-        guard clientId.caseInsensitiveCompare(partner.clientId) == .orderedSame else {
-            return oauthError(400, "unauthorized_client", "AADSTS700016: Application '\(clientId)' was not found in tenant '\(tenant)'.")
-        }
-        if let secret = form["client_secret"], secret != partner.clientSecret {
-            return oauthError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+        let partner: PartnerRecord
+        switch tokenClient(tenant: tenant, form: form) {
+        case .failure(let refusal): return refusal.response
+        case .success(let p): partner = p
         }
         let now = clock.now
-        let appUser: Bool
         var newRefresh: String?
         switch form["grant_type"]?.lowercased() {
         case "client_credentials":
             guard form["client_secret"] != nil else {
-                return oauthError(401, "invalid_client", "AADSTS7000218: The request body must contain 'client_secret' for client_credentials.")
+                return OAuthRefusal(401, "invalid_client", "AADSTS7000218: The request body must contain 'client_secret' for client_credentials.").response
             }
-            appUser = false
         case "refresh_token":
-            guard let token = form["refresh_token"], !token.isEmpty else {
-                return oauthError(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'refresh_token'.")
+            switch try await rotateRefreshToken(form["refresh_token"], partner: partner, now: now) {
+            case .failure(let refusal): return refusal.response
+            case .success(let rotated): newRefresh = rotated
             }
-            let hash = Self.hashToken(token)
-            let valid: Bool = try await store.db.read { db in
-                if token == partner.refreshToken { return true }
-                guard let row = try Row.fetchOne(db, sql: "SELECT partner_id, client_id, expires_at FROM refresh_token WHERE token_hash = ?", arguments: [hash]) else { return false }
-                let owner: String = row["partner_id"]
-                let expires: Double? = row["expires_at"]
-                return owner.caseInsensitiveCompare(partner.tenantId) == .orderedSame && (expires ?? .infinity) > now.timeIntervalSince1970
-            }
-            guard valid else {
-                return oauthError(400, "invalid_grant", "AADSTS70008: The provided refresh token has expired or is invalid. Use the seeded refresh token (GET /_sandbox/credentials).")
-            }
-            var fresh = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
-            let rotated = "pcxrt." + IDs.secret(&fresh, length: 64)
-            let expires = now.timeIntervalSince1970 + configuration.refreshTokenLifetime
-            try await store.db.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO refresh_token VALUES(?,?,?,?,?)",
-                               arguments: [Self.hashToken(rotated), partner.tenantId, partner.clientId, partner.userId, expires])
-            }
-            newRefresh = rotated
-            appUser = true
         case nil:
-            return oauthError(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'grant_type'.")
+            return OAuthRefusal(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'grant_type'.").response
         case let other?:
-            return oauthError(400, "unsupported_grant_type", "AADSTS70003: grant_type '\(other)' is not supported by the sandbox; use client_credentials or refresh_token.")
+            return OAuthRefusal(400, "unsupported_grant_type", "AADSTS70003: grant_type '\(other)' is not supported by the sandbox; use client_credentials or refresh_token.").response
         }
+        return tokenResponse(partner: partner, v2: v2, form: form, refresh: newRefresh, now: now)
+    }
+
+    /// An OAuth error answer (`error`, `error_description`).
+    struct OAuthRefusal: Error {
+        let status: Int
+        let error: String
+        let text: String
+        init(_ status: Int, _ error: String, _ text: String) {
+            self.status = status
+            self.error = error
+            self.text = text
+        }
+        var response: SandboxResponse { SandboxResponse.json(OAuthError(error: error, errorDescription: text), status: status) }
+    }
+
+    /// The partner whose tenant (id, domain, or `common` with its client id) and client credentials the form names.
+    private func tokenClient(tenant: String, form: [String: String]) -> Result<PartnerRecord, OAuthRefusal> {
+        guard let partner = partners.first(where: {
+            $0.tenantId.caseInsensitiveCompare(tenant) == .orderedSame || $0.domain.caseInsensitiveCompare(tenant) == .orderedSame
+        }) ?? (["common", "organizations"].contains(tenant.lowercased()) ? partners.first(where: { $0.clientId.caseInsensitiveCompare(form["client_id"] ?? "") == .orderedSame }) : nil) else {
+            return .failure(OAuthRefusal(400, "invalid_request", "AADSTS90002: Tenant '\(tenant)' not found. Use a seeded partner tenant id or domain (GET /_sandbox/credentials)."))
+        }
+        guard let clientId = form["client_id"], !clientId.isEmpty else {
+            return .failure(OAuthRefusal(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'client_id'."))
+        }
+        guard clientId.caseInsensitiveCompare(partner.clientId) == .orderedSame else {
+            return .failure(OAuthRefusal(400, "unauthorized_client", "AADSTS700016: Application '\(clientId)' was not found in tenant '\(tenant)'."))
+        }
+        if let secret = form["client_secret"], secret != partner.clientSecret {
+            return .failure(OAuthRefusal(401, "invalid_client", "AADSTS7000215: Invalid client secret provided."))
+        }
+        return .success(partner)
+    }
+
+    /// Checks a refresh token (the seeded one, or one issued and not expired) and issues its replacement.
+    private func rotateRefreshToken(_ token: String?, partner: PartnerRecord, now: Date) async throws -> Result<String, OAuthRefusal> {
+        guard let token, !token.isEmpty else {
+            return .failure(OAuthRefusal(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'refresh_token'."))
+        }
+        let hash = Self.hashToken(token)
+        let valid: Bool = try await store.db.read { db in
+            if token == partner.refreshToken { return true }
+            guard let row = try Row.fetchOne(db, sql: "SELECT partner_id, client_id, expires_at FROM refresh_token WHERE token_hash = ?", arguments: [hash]) else { return false }
+            let owner: String = row["partner_id"]
+            let expires: Double? = row["expires_at"]
+            return owner.caseInsensitiveCompare(partner.tenantId) == .orderedSame && (expires ?? .infinity) > now.timeIntervalSince1970
+        }
+        guard valid else {
+            return .failure(OAuthRefusal(400, "invalid_grant", "AADSTS70008: The provided refresh token has expired or is invalid. Use the seeded refresh token (GET /_sandbox/credentials)."))
+        }
+        var fresh = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
+        let rotated = "pcxrt." + IDs.secret(&fresh, length: 64)
+        let expires = now.timeIntervalSince1970 + configuration.refreshTokenLifetime
+        try await store.db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO refresh_token VALUES(?,?,?,?,?)",
+                           arguments: [Self.hashToken(rotated), partner.tenantId, partner.clientId, partner.userId, expires])
+        }
+        return .success(rotated)
+    }
+
+    /// The token answer: v1 (string numbers, `resource`) or v2 (`scope`); App+User with a refresh token and an id token.
+    private func tokenResponse(partner: PartnerRecord, v2: Bool, form: [String: String], refresh: String?, now: Date) -> SandboxResponse {
+        let appUser = refresh != nil
         let (access, lifetime) = issueAccessToken(partner: partner, appUser: appUser, now: now)
         let issued = Int(now.timeIntervalSince1970)
         var object: [String: JSONValue] = ["token_type": .string("Bearer"), "access_token": .string(access)]
@@ -150,8 +181,8 @@ extension SandboxEngine {
             object["resource"] = .string(form["resource"] ?? "https://api.partnercenter.microsoft.com")
             if appUser { object["scope"] = .string("user_impersonation") }
         }
-        if let newRefresh {
-            object["refresh_token"] = .string(newRefresh)
+        if let refresh {
+            object["refresh_token"] = .string(refresh)
             object["id_token"] = .string(signer.sign(claims: [
                 "aud": .string(partner.clientId), "tid": .string(partner.tenantId), "oid": .string(partner.userId),
                 "upn": .string("admin@\(partner.domain)"), "name": .string("\(partner.name) admin agent"),

@@ -46,78 +46,103 @@ extension SandboxEngine {
         if let context = input.provisioningContext {
             line.provisioningContext = Dictionary(context.map { (RequestBinding.canonical($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
         }
-        let currency = SandboxCatalog.currency(for: country)
-        line.currencyCode = currency.code
+        line.currencyCode = SandboxCatalog.currency(for: country).code
         switch line.billingCycle {
         case .oneTime?, nil: line.orderGroup = "0"
         case .monthly?: line.orderGroup = "1"
         case .annual?: line.orderGroup = "2"
         default: line.orderGroup = "3"
         }
-        func fail(_ code: Int, _ text: String) -> CartLineItem {
-            var failed = line
-            failed.error = CartError(errorCode: code, errorDescription: text)
-            return failed
+        let problem: LineProblem?
+        switch checkCatalogItem(&line, country: country) {
+        case .failure(let p): problem = p
+        case .success(let (sku, azurePlan)):
+            problem = try checkProvisioning(line, sku: sku, azurePlan: azurePlan, customerId: customerId, db: db)
         }
+        if let problem { line.error = CartError(errorCode: problem.code, errorDescription: problem.text) }
+        return line
+    }
+
+    /// Why a cart line is refused: a CartErrorCode and its text.
+    struct LineProblem: Error {
+        let code: Int
+        let text: String
+        init(_ code: Int, _ text: String) {
+            self.code = code
+            self.text = text
+        }
+    }
+
+    /// The catalog item, market, price, quantity, billing cycle and term of a line; fills pricing
+    /// and a missing term. Returns the SKU and whether the availability is an Azure plan one.
+    private func checkCatalogItem(_ line: inout CartLineItem, country: String) -> Result<(SandboxCatalog.SKU, Bool), LineProblem> {
         guard let catalogItemId = line.catalogItemId, !catalogItemId.isEmpty else {
-            return fail(CartErrorCode.invalidInput, "catalogItemId is required (productId:skuId:availabilityId).")
+            return .failure(LineProblem(CartErrorCode.invalidInput, "catalogItemId is required (productId:skuId:availabilityId)."))
         }
         let parts = catalogItemId.split(separator: ":").map(String.init)
         guard parts.count == 3, let sku = catalog.sku(parts[0], parts[1]), let azurePlan = catalog.availability(sku, parts[2]) else {
-            return fail(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not valid; take catalogItemId from a current availability.")
+            return .failure(LineProblem(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not valid; take catalogItemId from a current availability."))
         }
         guard offersReservations(country) else {
-            return fail(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not available in the customer's market (\(country)): Azure reservations are not sold there.")
+            return .failure(LineProblem(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not available in the customer's market (\(country)): Azure reservations are not sold there."))
         }
         let (unit, _) = catalog.price(sku, country: country)
         if let quantity = line.quantity, quantity >= 1 {
             line.pricing = Pricing(listPrice: unit, discountedPrice: unit, price: unit, extendedPrice: unit * Decimal(quantity))
         }
         guard let quantity = line.quantity, (1...999_999_999).contains(quantity) else {
-            return fail(CartErrorCode.invalidInput, "quantity must be an integer from 1 to 999999999.")
+            return .failure(LineProblem(CartErrorCode.invalidInput, "quantity must be an integer from 1 to 999999999."))
         }
         guard line.billingCycle == .oneTime else {
-            return fail(CartErrorCode.invalidInput, "billingCycle '\(line.billingCycle?.wireValue ?? "missing")' is not supported by this SKU; use one_time.")
+            return .failure(LineProblem(CartErrorCode.invalidInput, "billingCycle '\(line.billingCycle?.wireValue ?? "missing")' is not supported by this SKU; use one_time."))
         }
         if let term = line.termDuration {
             guard Self.years(term) == sku.years else {
-                return fail(CartErrorCode.invalidInput, "termDuration '\(term)' does not match the SKU's term \(sku.termDuration).")
+                return .failure(LineProblem(CartErrorCode.invalidInput, "termDuration '\(term)' does not match the SKU's term \(sku.termDuration)."))
             }
         } else {
             line.termDuration = sku.termDuration
         }
+        return .success((sku, azurePlan))
+    }
+
+    /// The provisioning context of a reservation line: its subscription (the customer's, an active
+    /// Azure one of the availability's kind, registered), scope and duration, and inventory.
+    private func checkProvisioning(_ line: CartLineItem, sku: SandboxCatalog.SKU, azurePlan: Bool, customerId: String,
+                                   db: Database) throws -> LineProblem? {
         let context = line.provisioningContext ?? [:]
+        let catalogItemId = line.catalogItemId ?? ""
         guard let subscriptionId = context["subscriptionId"], !subscriptionId.isEmpty else {
-            return fail(CartErrorCode.invalidInput, "provisioningContext.subscriptionId is required for reservations.")
+            return LineProblem(CartErrorCode.invalidInput, "provisioningContext.subscriptionId is required for reservations.")
         }
         guard let scope = context["scope"], ["single", "shared"].contains(scope.lowercased()) else {
-            return fail(CartErrorCode.invalidInput, "provisioningContext.scope must be Single or Shared.")
+            return LineProblem(CartErrorCode.invalidInput, "provisioningContext.scope must be Single or Shared.")
         }
         if let duration = context["duration"], Self.years(duration) != sku.years {
-            return fail(CartErrorCode.invalidInput, "provisioningContext.duration '\(duration)' does not match the SKU's term (\(sku.durationAttribute)).")
+            return LineProblem(CartErrorCode.invalidInput, "provisioningContext.duration '\(duration)' does not match the SKU's term (\(sku.durationAttribute)).")
         }
         guard let row = try Row.fetchOne(db, sql: "SELECT kind, status, registration FROM subscription WHERE id = ? AND customer_id = ?", arguments: [subscriptionId, customerId]) else {
-            return fail(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not a subscription of customer \(customerId).")
+            return LineProblem(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not a subscription of customer \(customerId).")
         }
         let kind: String = row["kind"], status: String = row["status"], registration: String = row["registration"]
         guard kind == "legacy" || kind == "plan" else {
-            return fail(CartErrorCode.subscriptionIsNotEnabledForRI, "Subscription '\(subscriptionId)' is not an Azure subscription and cannot hold reservations.")
+            return LineProblem(CartErrorCode.subscriptionIsNotEnabledForRI, "Subscription '\(subscriptionId)' is not an Azure subscription and cannot hold reservations.")
         }
         guard status == "active" else {
-            return fail(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not active (\(status)).")
+            return LineProblem(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not active (\(status)).")
         }
         guard (kind == "plan") == azurePlan else {
-            return fail(CartErrorCode.invalidInput, azurePlan
+            return LineProblem(CartErrorCode.invalidInput, azurePlan
                 ? "Catalog item '\(catalogItemId)' is an Azure plan availability but subscription '\(subscriptionId)' is MS-AZR-0145P; list availabilities without reservationScope."
                 : "Catalog item '\(catalogItemId)' is for MS-AZR-0145P but subscription '\(subscriptionId)' is an Azure plan; list availabilities with reservationScope=AzurePlan.")
         }
         guard registration == "Registered" else {
-            return fail(CartErrorCode.subscriptionNotRegistered, "Subscription '\(subscriptionId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")
+            return LineProblem(CartErrorCode.subscriptionNotRegistered, "Subscription '\(subscriptionId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")
         }
         if catalog.isRestricted(sku, region: nil) {
-            return fail(CartErrorCode.inventoryNotAvailable, "Inventory is not available for \(sku.size.arm) in \(sku.region.arm) for this subscription.")
+            return LineProblem(CartErrorCode.inventoryNotAvailable, "Inventory is not available for \(sku.size.arm) in \(sku.region.arm) for this subscription.")
         }
-        return line
+        return nil
     }
 
     func cartRow(_ db: Database, customerId: String, cartId: String, now: Date) throws -> (Cart, String, Double, String?) {
@@ -212,50 +237,7 @@ extension SandboxEngine {
             var orders: [Order] = []
             let groups = Dictionary(grouping: lines, by: { $0.orderGroup ?? "0" }).sorted { $0.key < $1.key }
             for (_, groupLines) in groups {
-                var order = Order(id: IDs.orderId(&rng))
-                order.alternateId = IDs.hex12(&rng)
-                order.referenceCustomerId = cid
-                order.billingCycle = groupLines.first?.billingCycle ?? .oneTime
-                let currency = SandboxCatalog.currency(for: country)
-                order.currencyCode = currency.code
-                order.currencySymbol = currency.symbol
-                var pricing: [Pricing] = []
-                var total: Decimal = 0
-                order.lineItems = groupLines.enumerated().map { number, line in
-                    var item = OrderLineItem(lineItemNumber: number, offerId: line.catalogItemId, quantity: line.quantity)
-                    let parts = (line.catalogItemId ?? "").split(separator: ":").map(String.init)
-                    let sku = parts.count == 3 ? self.catalog.sku(parts[0], parts[1]) : nil
-                    item.termDuration = line.termDuration
-                    item.transactionType = "New"
-                    item.friendlyName = line.friendlyName ?? sku?.title
-                    item.provisioningContext = line.provisioningContext
-                    if parts.count == 3 {
-                        let ids = ["product_id": parts[0], "sku_id": parts[1], "availability_id": parts[2]]
-                        let market = [("country", country)]
-                        item.links = Links([
-                            "product": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
-                            "sku": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
-                            "availability": Link(uri: OperationCatalog["availabilities.get"].link(ids, query: market)),
-                        ])
-                    }
-                    let linePricing = line.pricing ?? Pricing()
-                    pricing.append(linePricing)
-                    total += linePricing.extendedPrice ?? 0
-                    return item
-                }
-                order.creationDate = request.now
-                order.status = .pending
-                order.transactionType = "UserPurchase"
-                order.client = [:]
-                let orderIds = ["customer_id": cid, "order_id": order.id]
-                let orderPath = OperationCatalog["orders.get"].link(orderIds)
-                order.links = Links([
-                    "self": Link(uri: orderPath),
-                    "provisioningStatus": Link(uri: OperationCatalog["orders.provisioning_status"].link(orderIds)),
-                    // PATCH (cancel) is not a declared operation; it targets the order's own path, which orders.get declares
-                    "patchOperation": Link(uri: orderPath, method: "PATCH"),
-                ])
-                order.attributes = ResourceAttributes(objectType: "Order")
+                let (order, pricing, total) = self.newOrder(groupLines, customerId: cid, country: country, now: request.now, rng: &rng)
                 let now = request.now.timeIntervalSince1970
                 try db.execute(sql: "INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
                     order.id, cid, cartId, now, now + lag, now + completion, "pending", order.billingCycle?.wireValue ?? "one_time",
@@ -269,5 +251,60 @@ extension SandboxEngine {
             try db.execute(sql: "UPDATE cart SET doc = ?, status = 'Ordered', checkout = ? WHERE id = ?", arguments: [try Doc.encode(cart), text, cartId])
             return SandboxResponse(status: 201, headers: [("Content-Type", "application/json; charset=utf-8")], body: Data(text.utf8))
         }
+    }
+
+    /// One pending order for the lines of one order group, with its line links and pricing.
+    func newOrder(_ groupLines: [CartLineItem], customerId cid: String, country: String, now: Date,
+                  rng: inout SplitMix64) -> (Order, [Pricing], Decimal) {
+        var order = Order(id: IDs.orderId(&rng))
+        order.alternateId = IDs.hex12(&rng)
+        order.referenceCustomerId = cid
+        order.billingCycle = groupLines.first?.billingCycle ?? .oneTime
+        let currency = SandboxCatalog.currency(for: country)
+        order.currencyCode = currency.code
+        order.currencySymbol = currency.symbol
+        var pricing: [Pricing] = []
+        var total: Decimal = 0
+        order.lineItems = groupLines.enumerated().map { number, line in
+            let linePricing = line.pricing ?? Pricing()
+            pricing.append(linePricing)
+            total += linePricing.extendedPrice ?? 0
+            return orderLine(line, number: number, country: country)
+        }
+        order.creationDate = now
+        order.status = .pending
+        order.transactionType = "UserPurchase"
+        order.client = [:]
+        let orderIds = ["customer_id": cid, "order_id": order.id]
+        let orderPath = OperationCatalog["orders.get"].link(orderIds)
+        order.links = Links([
+            "self": Link(uri: orderPath),
+            "provisioningStatus": Link(uri: OperationCatalog["orders.provisioning_status"].link(orderIds)),
+            // PATCH (cancel) is not a declared operation; it targets the order's own path, which orders.get declares
+            "patchOperation": Link(uri: orderPath, method: "PATCH"),
+        ])
+        order.attributes = ResourceAttributes(objectType: "Order")
+        return (order, pricing, total)
+    }
+
+    /// An order line for a cart line: offer, term, transaction type, name, context, catalog links.
+    private func orderLine(_ line: CartLineItem, number: Int, country: String) -> OrderLineItem {
+        var item = OrderLineItem(lineItemNumber: number, offerId: line.catalogItemId, quantity: line.quantity)
+        let parts = (line.catalogItemId ?? "").split(separator: ":").map(String.init)
+        let sku = parts.count == 3 ? catalog.sku(parts[0], parts[1]) : nil
+        item.termDuration = line.termDuration
+        item.transactionType = "New"
+        item.friendlyName = line.friendlyName ?? sku?.title
+        item.provisioningContext = line.provisioningContext
+        if parts.count == 3 {
+            let ids = ["product_id": parts[0], "sku_id": parts[1], "availability_id": parts[2]]
+            let market = [("country", country)]
+            item.links = Links([
+                "product": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
+                "sku": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
+                "availability": Link(uri: OperationCatalog["availabilities.get"].link(ids, query: market)),
+            ])
+        }
+        return item
     }
 }

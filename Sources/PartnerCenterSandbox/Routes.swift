@@ -59,41 +59,12 @@ public enum SandboxRoutes {
     }
 
     /// Matches path segments (already without `/v1`) to a declared operation the sandbox serves;
-    /// returns it and its path parameters by Lua name.
-    ///
-    /// When several templates match, the one with the most literal segments wins (then the first
-    /// declared): `/invoices/unbilled/lineitems` is `invoices.unbilled_line_items`, not
-    /// `invoices.line_items` with the invoice id `unbilled`.
+    /// returns it and its path parameters by Lua name (the most literal template wins, see
+    /// `OperationCatalog.match`).
     static func match(method: String, segments: [String]) -> (APIOperation, [String: String])? {
-        var best: (operation: APIOperation, parameters: [String: String], literals: Int)?
-        for operation in OperationCatalog.all
-        where operation.host == .partnerCenter && operation.method == method.uppercased() && handlers[operation.name] != nil {
-            for template in [operation.path] + operation.alternatePaths {
-                guard let (parameters, literals) = capture(template: template, segments: segments) else { continue }
-                if literals > best?.literals ?? -1 { best = (operation, parameters, literals) }
-            }
-        }
-        return best.map { ($0.operation, $0.parameters) }
-    }
-
-    /// The placeholders a template captures from `segments` (literal segments compare
-    /// case-insensitively; `/v1` is not part of `segments`), and how many literal segments matched.
-    private static func capture(template: String, segments: [String]) -> ([String: String], Int)? {
-        var pattern = template.split(separator: "/").map(String.init)
-        if pattern.first?.lowercased() == "v1" { pattern.removeFirst() }
-        guard pattern.count == segments.count else { return nil }
-        var captured: [String: String] = [:]
-        var literals = 0
-        for (part, segment) in zip(pattern, segments) {
-            if part.hasPrefix("{") && part.hasSuffix("}") {
-                captured[String(part.dropFirst().dropLast())] = segment
-            } else if part.caseInsensitiveCompare(segment) == .orderedSame {
-                literals += 1
-            } else {
-                return nil
-            }
-        }
-        return (captured, literals)
+        guard let (operation, parameters) = OperationCatalog.match(method: method, segments: segments),
+              handlers[operation.name] != nil else { return nil }
+        return (operation, parameters)
     }
 
     /// The methods declared on a path (for 405 answers).

@@ -173,112 +173,140 @@ struct Seeder {
     // MARK: invoices
 
     func seedInvoices(_ db: Database, partners: [PartnerRecord], customers: [[(id: String, name: String, domain: String, country: String)]], rng: inout SplitMix64) throws {
-        let month = 30.0 * 86400
         for (partnerIndex, partner) in partners.enumerated() {
-            let list = customers[partnerIndex]
-            let recurringCount = partnerIndex == 0 ? 2 + scale.invoices : 1
-            for number in 0..<recurringCount {
-                let id = String(format: "D0%d%07d", 2 + partnerIndex, number + 1)
-                let date = now.addingTimeInterval(-month * Double(recurringCount - number + 1))
-                var lines: [(String, String, String)] = []  // provider, type, doc
-                var total: Decimal = 0
-                for lineIndex in 0..<3 {
-                    let customer = list[(number + lineIndex) % list.count]
-                    var line = AzureInvoiceLineItem()
-                    line.partnerId = partner.tenantId
-                    line.customerId = customer.id
-                    line.customerCompanyName = customer.name
-                    line.mpnId = partner.mpnId
-                    line.invoiceNumber = id
-                    line.subscriptionId = IDs.guid(&rng)
-                    line.subscriptionName = "Microsoft Azure"
-                    line.serviceName = ["Virtual Machines", "Storage", "Networking"][lineIndex]
-                    line.serviceType = "Standard"
-                    line.region = "US East"
-                    line.consumedQuantity = Decimal(10 + rng.next(below: 500))
-                    line.chargeStartDate = date.addingTimeInterval(-month)
-                    line.chargeEndDate = date
-                    line.unit = "Hours"
-                    line.sku = "D2 v3"
-                    line.listPrice = Decimal(string: "0.096")!
-                    line.consumptionPrice = Money.round(line.consumedQuantity! * line.listPrice!, places: 2)
-                    line.currency = "USD"
-                    line.pretaxCharges = line.consumptionPrice
-                    line.taxAmount = 0
-                    line.postTaxTotal = line.consumptionPrice
-                    line.chargeType = "Assess usage fee for current cycle"
-                    line.invoiceLineItemType = .billingLineItems
-                    line.billingProvider = .azure
-                    line.attributes = ResourceAttributes(objectType: "UsageBasedLineItem")
-                    total += line.postTaxTotal!
-                    lines.append(("azure", "billing", try Doc.encode(line)))
-                }
-                for lineIndex in 0..<2 {
-                    let customer = list[(number + lineIndex + 1) % list.count]
-                    var line = LicenseBasedLineItem()
-                    line.partnerId = partner.tenantId
-                    line.customerId = customer.id
-                    line.customerName = customer.name
-                    line.mpnId = partner.mpnId
-                    line.tier2MpnId = "-1"
-                    line.orderId = IDs.guid(&rng)
-                    line.subscriptionId = IDs.guid(&rng)
-                    line.offerId = "031C9E47-4802-4248-838E-778FB1D2CC05"
-                    line.durableOfferId = "031C9E47-4802-4248-838E-778FB1D2CC05"
-                    line.offerName = "Office 365 Business Premium"
-                    line.domainName = customer.domain
-                    line.billingCycleType = "MONTHLY"
-                    line.subscriptionName = "Office 365 Business Premium"
-                    line.chargeStartDate = date.addingTimeInterval(-month)
-                    line.chargeEndDate = date
-                    line.chargeType = "Cycle fee"
-                    line.unitPrice = Decimal(string: "12.5")!
-                    line.quantity = Decimal(5 + rng.next(below: 30))
-                    line.amount = line.unitPrice! * line.quantity!
-                    line.totalOtherDiscount = 0
-                    line.subtotal = line.amount
-                    line.tax = 0
-                    line.totalForCustomer = line.amount
-                    line.currency = "USD"
-                    line.invoiceLineItemType = .billingLineItems
-                    line.billingProvider = .office
-                    line.attributes = ResourceAttributes(objectType: "LicenseBasedLineItem")
-                    total += line.totalForCustomer!
-                    lines.append(("office", "billing", try Doc.encode(line)))
-                }
-                let paid: Decimal = number < recurringCount - 1 ? -total : 0
-                try insertInvoice(db, id: id, partner: partner, type: .recurring, currency: "USD", date: date, total: total, paid: paid,
-                                  providers: [(.azure, .billingLineItems), (.office, .billingLineItems)], generated: 0, lines: lines)
-            }
-            // One-time invoices with RI charges: one in the partner currency, one in EUR (multi-currency summaries).
-            let oneTimeSpecs: [(String, String, [String])] = partnerIndex == 0
-                ? [("G000024130", "USD", ["US", "CA", "GB"]), ("G000024131", "EUR", ["DE", "FR", "NL"])]
-                : [("G000030001", "USD", ["US", "GB"])]
-            for (specIndex, spec) in oneTimeSpecs.enumerated() {
-                let date = now.addingTimeInterval(-month * Double(oneTimeSpecs.count - specIndex))
-                var total: Decimal = 0
-                var lines: [(String, String, String)] = []
-                let candidates = list.filter { spec.2.contains($0.country) }
-                for lineIndex in 0..<4 {
-                    let customer = candidates.isEmpty ? list[lineIndex % list.count] : candidates[lineIndex % candidates.count]
-                    let sku = catalog.skus[(lineIndex * 37 + specIndex * 11 + partnerIndex * 5) % catalog.skus.count]
-                    let currency = SandboxCatalog.currencies.values.first { $0.code == spec.1 } ?? SandboxCatalog.currency(for: "US")
-                    let unit = Money.round(sku.usdPrice * currency.rate, places: currency.places)
-                    var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name,
-                                                          customerDomain: customer.domain, country: customer.country, invoiceId: spec.0,
-                                                          orderId: IDs.orderId(&rng), alternateId: IDs.hex12(&rng), orderDate: date.addingTimeInterval(-86400 * 3),
-                                                          sku: sku, quantity: 1 + lineIndex % 2, unitPrice: unit, currency: spec.1,
-                                                          reservationOrderId: IDs.guid(&rng))
-                    line.chargeStartDate = date.addingTimeInterval(-86400 * 3)
-                    total += line.totalForCustomer ?? 0
-                    lines.append(("onetime", "billing", try Doc.encode(line)))
-                }
-                try insertInvoice(db, id: spec.0, partner: partner, type: .oneTime, currency: spec.1, date: date, total: total, paid: 0,
-                                  providers: [(.oneTime, .billingLineItems)], generated: 0, lines: lines)
-            }
+            try seedRecurringInvoices(db, partner: partner, partnerIndex: partnerIndex, customers: customers[partnerIndex], rng: &rng)
+            try seedOneTimeInvoices(db, partner: partner, partnerIndex: partnerIndex, customers: customers[partnerIndex], rng: &rng)
         }
         if scale.lineItems > 0 {
             try applyScale(db, partner: partners[0], customers: customers[0])
+        }
+    }
+
+    private static let month = 30.0 * 86400
+
+    /// Recurring invoices (`D0…`): three Azure usage lines and two licence lines each; all but the newest paid.
+    private func seedRecurringInvoices(_ db: Database, partner: PartnerRecord, partnerIndex: Int,
+                                       customers list: [(id: String, name: String, domain: String, country: String)],
+                                       rng: inout SplitMix64) throws {
+        let month = Self.month
+        let recurringCount = partnerIndex == 0 ? 2 + scale.invoices : 1
+        for number in 0..<recurringCount {
+            let id = String(format: "D0%d%07d", 2 + partnerIndex, number + 1)
+            let date = now.addingTimeInterval(-month * Double(recurringCount - number + 1))
+            var lines: [(String, String, String)] = []  // provider, type, doc
+            var total: Decimal = 0
+            for lineIndex in 0..<3 {
+                let line = azureLine(partner: partner, customer: list[(number + lineIndex) % list.count], invoice: id,
+                                     date: date, service: lineIndex, rng: &rng)
+                total += line.postTaxTotal!
+                lines.append(("azure", "billing", try Doc.encode(line)))
+            }
+            for lineIndex in 0..<2 {
+                let line = licenceLine(partner: partner, customer: list[(number + lineIndex + 1) % list.count], date: date, rng: &rng)
+                total += line.totalForCustomer!
+                lines.append(("office", "billing", try Doc.encode(line)))
+            }
+            let paid: Decimal = number < recurringCount - 1 ? -total : 0
+            try insertInvoice(db, id: id, partner: partner, type: .recurring, currency: "USD", date: date, total: total, paid: paid,
+                              providers: [(.azure, .billingLineItems), (.office, .billingLineItems)], generated: 0, lines: lines)
+        }
+    }
+
+    private func azureLine(partner: PartnerRecord, customer: (id: String, name: String, domain: String, country: String),
+                           invoice id: String, date: Date, service lineIndex: Int, rng: inout SplitMix64) -> AzureInvoiceLineItem {
+        let month = Self.month
+        var line = AzureInvoiceLineItem()
+        line.partnerId = partner.tenantId
+        line.customerId = customer.id
+        line.customerCompanyName = customer.name
+        line.mpnId = partner.mpnId
+        line.invoiceNumber = id
+        line.subscriptionId = IDs.guid(&rng)
+        line.subscriptionName = "Microsoft Azure"
+        line.serviceName = ["Virtual Machines", "Storage", "Networking"][lineIndex]
+        line.serviceType = "Standard"
+        line.region = "US East"
+        line.consumedQuantity = Decimal(10 + rng.next(below: 500))
+        line.chargeStartDate = date.addingTimeInterval(-month)
+        line.chargeEndDate = date
+        line.unit = "Hours"
+        line.sku = "D2 v3"
+        line.listPrice = Decimal(string: "0.096")!
+        line.consumptionPrice = Money.round(line.consumedQuantity! * line.listPrice!, places: 2)
+        line.currency = "USD"
+        line.pretaxCharges = line.consumptionPrice
+        line.taxAmount = 0
+        line.postTaxTotal = line.consumptionPrice
+        line.chargeType = "Assess usage fee for current cycle"
+        line.invoiceLineItemType = .billingLineItems
+        line.billingProvider = .azure
+        line.attributes = ResourceAttributes(objectType: "UsageBasedLineItem")
+        return line
+    }
+
+    private func licenceLine(partner: PartnerRecord, customer: (id: String, name: String, domain: String, country: String),
+                             date: Date, rng: inout SplitMix64) -> LicenseBasedLineItem {
+        let month = Self.month
+        var line = LicenseBasedLineItem()
+        line.partnerId = partner.tenantId
+        line.customerId = customer.id
+        line.customerName = customer.name
+        line.mpnId = partner.mpnId
+        line.tier2MpnId = "-1"
+        line.orderId = IDs.guid(&rng)
+        line.subscriptionId = IDs.guid(&rng)
+        line.offerId = "031C9E47-4802-4248-838E-778FB1D2CC05"
+        line.durableOfferId = "031C9E47-4802-4248-838E-778FB1D2CC05"
+        line.offerName = "Office 365 Business Premium"
+        line.domainName = customer.domain
+        line.billingCycleType = "MONTHLY"
+        line.subscriptionName = "Office 365 Business Premium"
+        line.chargeStartDate = date.addingTimeInterval(-month)
+        line.chargeEndDate = date
+        line.chargeType = "Cycle fee"
+        line.unitPrice = Decimal(string: "12.5")!
+        line.quantity = Decimal(5 + rng.next(below: 30))
+        line.amount = line.unitPrice! * line.quantity!
+        line.totalOtherDiscount = 0
+        line.subtotal = line.amount
+        line.tax = 0
+        line.totalForCustomer = line.amount
+        line.currency = "USD"
+        line.invoiceLineItemType = .billingLineItems
+        line.billingProvider = .office
+        line.attributes = ResourceAttributes(objectType: "LicenseBasedLineItem")
+        return line
+    }
+
+    /// One-time invoices with RI charges: one in the partner currency, one in EUR (multi-currency summaries).
+    private func seedOneTimeInvoices(_ db: Database, partner: PartnerRecord, partnerIndex: Int,
+                                     customers list: [(id: String, name: String, domain: String, country: String)],
+                                     rng: inout SplitMix64) throws {
+        let month = Self.month
+        let oneTimeSpecs: [(String, String, [String])] = partnerIndex == 0
+            ? [("G000024130", "USD", ["US", "CA", "GB"]), ("G000024131", "EUR", ["DE", "FR", "NL"])]
+            : [("G000030001", "USD", ["US", "GB"])]
+        for (specIndex, spec) in oneTimeSpecs.enumerated() {
+            let date = now.addingTimeInterval(-month * Double(oneTimeSpecs.count - specIndex))
+            var total: Decimal = 0
+            var lines: [(String, String, String)] = []
+            let candidates = list.filter { spec.2.contains($0.country) }
+            for lineIndex in 0..<4 {
+                let customer = candidates.isEmpty ? list[lineIndex % list.count] : candidates[lineIndex % candidates.count]
+                let sku = catalog.skus[(lineIndex * 37 + specIndex * 11 + partnerIndex * 5) % catalog.skus.count]
+                let currency = SandboxCatalog.currencies.values.first { $0.code == spec.1 } ?? SandboxCatalog.currency(for: "US")
+                let unit = Money.round(sku.usdPrice * currency.rate, places: currency.places)
+                var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name,
+                                                      customerDomain: customer.domain, country: customer.country, invoiceId: spec.0,
+                                                      orderId: IDs.orderId(&rng), alternateId: IDs.hex12(&rng), orderDate: date.addingTimeInterval(-86400 * 3),
+                                                      sku: sku, quantity: 1 + lineIndex % 2, unitPrice: unit, currency: spec.1,
+                                                      reservationOrderId: IDs.guid(&rng))
+                line.chargeStartDate = date.addingTimeInterval(-86400 * 3)
+                total += line.totalForCustomer ?? 0
+                lines.append(("onetime", "billing", try Doc.encode(line)))
+            }
+            try insertInvoice(db, id: spec.0, partner: partner, type: .oneTime, currency: spec.1, date: date, total: total, paid: 0,
+                              providers: [(.oneTime, .billingLineItems)], generated: 0, lines: lines)
         }
     }
 
