@@ -80,6 +80,7 @@ extension PCXCommands {
             printError("pcx: say what happened: pcx journal resolve \(id) --not-bought\n  hint: an order that was placed is found by re-running the purchase")
             return ExitCode.usage.rawValue
         }
+        if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: "journal resolve")
         defer { Task { await session.shutdown() } }
         do {

@@ -9,6 +9,7 @@ extension PCXCommands {
             printError("pcx: cannot read \(script): no such file or not readable\n  hint: give the path of a Lua file, e.g. pcx run scripts/buy.lua")
             return ExitCode.usage.rawValue
         }
+        if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: script)
         return await withHost(session) { host in
             try await host.runFile(script, arguments: arguments)
@@ -65,6 +66,7 @@ extension PCXCommands {
     /// `pcx test SPEC...`: runs each spec file in a fresh Lua state (one shared Partner Center
     /// target) and prints each file's `N passed, N failed`, then the total.
     public static func test(files: [String], verbose: Bool, options: HostOptions) async -> Int32 {
+        if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: files.first ?? "spec")
         var passed = 0, failed = 0, missing = 0
         for file in files {
@@ -250,6 +252,7 @@ extension PCXCommands {
         if p.shadowsShipped {
             printError("pcx: playbook \(p.name) comes from \(p.chunkName), not the shipped one (`pcx playbook list` shows where each comes from)")
         }
+        if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: p.chunkName)
         return await withHost(session) { host in
             try await host.runPlaybook(source: p.source, chunkName: p.chunkName, arguments: arguments)

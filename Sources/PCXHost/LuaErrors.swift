@@ -56,12 +56,16 @@ struct ErrorReport {
     var traceback: String?
     /// A plain Lua error (not a `pc.Error`): shown as Lua shows it, `pcx: error: file:line: message`.
     var plain = false
+    /// The exit status pcx ends with (the error's own unless the caller knows better, e.g. a bad
+    /// profile found before the script runs is an input error, 2).
+    var exitStatus: Int32
 
     init(_ error: PartnerCenterError, location: String? = nil, traceback: String? = nil, plain: Bool = false) {
         self.error = error
         self.location = location
         self.traceback = traceback
         self.plain = plain
+        self.exitStatus = error.exitStatus
     }
 
     /// A report from a Lua error value: a `pc.Error` table (or any table with `code` and
@@ -116,7 +120,7 @@ struct ErrorReport {
         if let p = error.path { fields.append("\"path\":\(jsonString(p))") }
         if let w = location { fields.append("\"where\":\(jsonString(w))") }
         if let h = error.hint { fields.append("\"hint\":\(jsonString(h))") }
-        fields.append("\"exit_code\":\(error.exitStatus)")
+        fields.append("\"exit_code\":\(exitStatus)")
         return "{\"error\":{" + fields.joined(separator: ",") + "}}"
     }
 }

@@ -21,6 +21,7 @@ private let completionCallback: @convention(c) (UnsafePointer<CChar>?, Int32) ->
 extension PCXCommands {
     /// `pcx repl`: interactive Lua with `pc` loaded.
     public static func repl(options: HostOptions) async -> Int32 {
+        if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: "repl")
         let host: ScriptHost
         do { host = try await ScriptHost(session: session, readCurrentDirectory: true) } catch {
@@ -52,26 +53,7 @@ extension PCXCommands {
             buffer = buffer.isEmpty ? line : buffer + "\n" + line
             if buffer.trimmingCharacters(in: .whitespaces).isEmpty { buffer = ""; continue }
             let source = buffer
-            do {
-                let result = try await InterruptHandler.shared.run(host.vm) {
-                    try await host.vm.perform { ctx -> (String, String) in
-                        let r = try ctx.callGlobal("pcx_repl_eval", [LuaValue(source)])
-                        return (r.first?.stringValue ?? "error", r.count > 1 ? (r[1].stringValue ?? "") : "")
-                    }
-                }
-                switch result.0 {
-                case "incomplete":
-                    continue
-                case "ok":
-                    if !result.1.isEmpty { print(result.1) }
-                default:
-                    print(result.1)
-                }
-            } catch let e as LuaError {
-                print(render(e).text.replacingOccurrences(of: "pcx: ", with: ""))
-            } catch {
-                print("\(error)")
-            }
+            if await !evaluate(source, host: host) { continue }   // incomplete: read another line
             if interactive, !source.isEmpty { add_history(source) }
             buffer = ""
         }
@@ -81,6 +63,28 @@ extension PCXCommands {
         }
         await session.shutdown()
         return ExitCode.ok.rawValue
+    }
+
+    /// Evaluates one REPL entry and prints its result or error; false when it is incomplete.
+    static func evaluate(_ source: String, host: ScriptHost) async -> Bool {
+        do {
+            let result = try await InterruptHandler.shared.run(host.vm) {
+                try await host.vm.perform { ctx -> (String, String) in
+                    let r = try ctx.callGlobal("pcx_repl_eval", [LuaValue(source)])
+                    return (r.first?.stringValue ?? "error", r.count > 1 ? (r[1].stringValue ?? "") : "")
+                }
+            }
+            switch result.0 {
+            case "incomplete": return false
+            case "ok": if !result.1.isEmpty { print(result.1) }
+            default: print(result.1)
+            }
+        } catch let e as LuaError {
+            print(render(e).text.replacingOccurrences(of: "pcx: ", with: ""))
+        } catch {
+            print("\(error)")
+        }
+        return true
     }
 
     static func setUpLineEditing(host: ScriptHost, history: URL) {

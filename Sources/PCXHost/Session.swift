@@ -158,37 +158,66 @@ final class Session: Sendable {
         return log
     }
 
-    /// Decides the target: `--sandbox`, `--profile`, `PCX_ENDPOINT`, a default profile, else the
-    /// embedded sandbox (announced on stderr).
-    static func resolve(_ options: HostOptions) async throws -> Target {
+    /// Where the calls go: a loaded and validated client configuration, or nil for the embedded
+    /// sandbox (`announce`: say so on stderr, as no profile was configured).
+    enum Choice { case remote(ClientConfiguration), embedded(announce: Bool) }
+
+    /// Decides the target without starting anything: `--sandbox`, `--profile`, `PCX_ENDPOINT`, a
+    /// default profile, else the embedded sandbox. Throws for a bad profile or endpoint.
+    static func choose(_ options: HostOptions) throws -> Choice {
         let env = options.environment
         var base = ClientConfiguration()
         base.logger = logger(options.logLevel)
         base.applicationName = "pcx/\(pcxVersion)"
+        let profileFile = env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path
+        let config: ClientConfiguration
         switch options.target {
         case .sandbox:
-            return try await embedded(options, base: base, announce: false)
+            return .embedded(announce: false)
         case .profile(let name):
-            let config = try ClientConfiguration.load(
-                profile: name, profileFile: env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path,
-                environment: env, base: base)
-            return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
+            config = try ClientConfiguration.load(profile: name, profileFile: profileFile, environment: env, base: base)
         case .automatic:
             if let endpoint = env["PCX_ENDPOINT"], !endpoint.isEmpty {
-                let config = try ClientConfiguration.load(environment: env, base: base)
-                return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
+                config = try ClientConfiguration.load(environment: env, base: base)
+                break
             }
-            let profileFile = env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path
             let named = env["PCX_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
             var useFile = named != nil
             if !useFile, FileManager.default.fileExists(atPath: profileFile) {
                 useFile = try ProfileFile(contentsOf: profileFile).profiles["default"] != nil
             }
-            if useFile {
-                let config = try ClientConfiguration.load(profile: named, profileFile: profileFile, environment: env, base: base)
-                return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
-            }
-            return try await embedded(options, base: base, announce: true)
+            guard useFile else { return .embedded(announce: true) }
+            config = try ClientConfiguration.load(profile: named, profileFile: profileFile, environment: env, base: base)
+        }
+        try config.validate()
+        return .remote(config)
+    }
+
+    /// Checks the target's configuration before a script runs, so a bad profile is an input
+    /// error (exit 2) rather than a failure at the script's first call.
+    /// - Returns: nil when fine, else the exit status after printing the problem.
+    static func preflight(_ options: HostOptions) -> Int32? {
+        do {
+            _ = try choose(options)
+            return nil
+        } catch {
+            var report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .invalidArgument, message: "\(error)"))
+            report.exitStatus = ExitCode.usage.rawValue
+            printError(options.json ? report.json : report.text(debug: options.debug))
+            return report.exitStatus
+        }
+    }
+
+    /// Starts the target ``choose(_:)`` decided on.
+    static func resolve(_ options: HostOptions) async throws -> Target {
+        switch try choose(options) {
+        case .remote(let config):
+            return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
+        case .embedded(let announce):
+            var base = ClientConfiguration()
+            base.logger = logger(options.logLevel)
+            base.applicationName = "pcx/\(pcxVersion)"
+            return try await embedded(options, base: base, announce: announce)
         }
     }
 
