@@ -495,7 +495,9 @@ struct ResilienceTests {
                     }
                 }
                 do {
-                    _ = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: []))
+                    _ = try await client.createCart(customerId: customer.id, cart: Cart(lineItems: [
+                        CartLineItem(id: 0, catalogItemId: "A:B:C", quantity: 1, billingCycle: .oneTime),
+                    ]))
                     Issue.record("typed createCart was sent")
                 } catch let error as PartnerCenterError {
                     #expect(error.category == .policyDenied)
@@ -514,7 +516,9 @@ struct ResilienceTests {
             let customers = try await Discovery.customersByCountry(client)
             let american = try #require(customers.first { $0.country == "US" })
             await #expect(throws: PartnerCenterError.self) {
-                _ = try await client.createCart(customerId: american.id, cart: Cart(lineItems: []))
+                _ = try await client.createCart(customerId: american.id, cart: Cart(lineItems: [
+                    CartLineItem(id: 0, catalogItemId: "A:B:C", quantity: 1, billingCycle: .oneTime),
+                ]))
             }
             let brazilian = try #require(customers.first { $0.country == "BR" })
             // BR is allowed under this configuration: the request reaches the sandbox (whatever it answers).
@@ -709,8 +713,14 @@ struct RawAPITests {
     func everyBuilderRaw() async throws {
         try await withSandbox { harness, client in
             let customers = try await Discovery.customersByCountry(client)
-            let customer = try #require(customers.first { $0.country == "US" }).id
-            let subscription = try #require(try await client.subscriptions(customerId: customer).first).id
+            // a customer with an Azure plan: the plan answers every subscription read, azure_entitlements included
+            var plans: [(customer: String, plan: String)] = []
+            for candidate in customers {
+                for sub in try await client.subscriptions(customerId: candidate.id) where sub.offerId?.hasPrefix("DZH318Z0BPS6:") == true {
+                    plans.append((candidate.id, sub.id))
+                }
+            }
+            let (customer, subscription) = try #require(plans.first)
             let product = try #require(try await client.products(country: "US", targetView: "AzureReservationsVM").first).id
             let sku = try #require(try await client.skus(productId: product, country: "US").first).id
             let availability = try #require(try await client.availabilities(productId: product, skuId: sku, country: "US").first).id

@@ -182,7 +182,7 @@ struct RequestTests {
             let op = OperationCatalog[name]
             var values: OperationArguments = [:]
             for p in op.pathParameters { values[p.lua] = "x" }
-            if let body = op.body { values[body.lua] = .json(Data("{}".utf8)) }
+            if let body = op.body { values[body.lua] = .json(Data(#"{"lineItems": [{"id": 0}]}"#.utf8)) }
             var request = try PartnerCenterRequest(op, values)
             request.requestId = "pinned"
             let prepared = try client.prepare(request)

@@ -21,7 +21,10 @@ private func b(_ v: Bool?) -> ArgumentValue? { v.map { .boolean($0) } }
 extension PartnerCenterRequest {
     // swiftlint:disable force_try
     static func make(_ name: String, _ pairs: [(String, ArgumentValue?)], requestId: String? = nil) -> PartnerCenterRequest {
-        var request = try! PartnerCenterRequest(op(name), args(pairs))
+        try! checked(name, pairs, requestId: requestId)
+    }
+    static func checked(_ name: String, _ pairs: [(String, ArgumentValue?)], requestId: String? = nil) throws -> PartnerCenterRequest {
+        var request = try PartnerCenterRequest(op(name), args(pairs))
         request.requestId = requestId
         return request
     }
@@ -97,8 +100,8 @@ extension PartnerCenterClient {
     }
     /// Creates a cart; the request id is pinned (changes are sent only pinned).
     func createCart(customerId: String, cart: Cart, requestId: String? = nil) async throws -> Cart {
-        try await send(.createCart(customerId: customerId, body: try PartnerCenterJSON.encode(cart),
-                                   requestId: requestId ?? UUID().uuidString.lowercased())).decode()
+        try await send(try .checked("carts.create", [("customer_id", s(customerId)), ("cart", .json(try PartnerCenterJSON.encode(cart)))],
+                                    requestId: requestId ?? UUID().uuidString.lowercased())).decode()
     }
     func checkout(customerId: String, cartId: String, requestId: String? = nil) async throws -> CartCheckoutResult {
         try await send(.checkoutCart(customerId: customerId, cartId: cartId, requestId: requestId ?? UUID().uuidString.lowercased())).decode()
