@@ -191,7 +191,7 @@ static void parse_string(jdec *d, int is_key) {
     parse_string_escaped(d, s, q);
 }
 
-/* unescape_u: the code point of the \uXXXX escape at q (a surrogate pair is one code point; a
+/* unescape_u: the code point of the \u escape (four hex digits) at q (a surrogate pair is one code point; a
    lone surrogate is U+FFFD); *q moves past it. Raises on bad hex digits. */
 static unsigned unescape_u(jdec *d, const unsigned char **q) {
     const unsigned char *end = d->end;

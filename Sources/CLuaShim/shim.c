@@ -415,6 +415,20 @@ void pcxl_close(lua_State *L) {
 
 /* ---- calling --------------------------------------------------------------------------------- */
 
+/* put_where: attaches ar's "chunk:line" to the error value on top, of type t: a string gets the
+   prefix "chunk:line: ", a table the field `where`. [e] -> [e]. */
+static void put_where(lua_State *L, int t, const lua_Debug *ar) {
+    if (t == LUA_TSTRING) {
+        lua_pushfstring(L, "%s:%d: ", ar->short_src, ar->currentline);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    } else {
+        lua_pushliteral(L, "where");
+        lua_pushfstring(L, "%s:%d", ar->short_src, ar->currentline);
+        lua_rawset(L, -3);
+    }
+}
+
 /* add_where: when the error value on top is a string, prefixes the calling Lua code's
    "chunk:line: " (like luaL_error); when it is a table without a `where` field, sets `where` to
    "chunk:line". [e] -> [e]. VM thread, inside Lua (may raise ERRMEM). */
@@ -431,17 +445,7 @@ static void add_where(lua_State *L) {
        chunks, as the hook reports it */
     if (pcxl_getctx(L)->abort != PCXL_ABORT_NONE) {
         lua_Debug ar;
-        if (abort_frame(L, 1, &ar)) {
-            if (t == LUA_TSTRING) {
-                lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
-                lua_insert(L, -2);
-                lua_concat(L, 2);
-            } else {
-                lua_pushliteral(L, "where");
-                lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
-                lua_rawset(L, -3);
-            }
-        }
+        if (abort_frame(L, 1, &ar)) put_where(L, t, &ar);
         return;
     }
     for (int level = 1; level < 16; level++) {
@@ -449,15 +453,7 @@ static void add_where(lua_State *L) {
         if (!lua_getstack(L, level, &ar)) break;
         if (!lua_getinfo(L, "Sl", &ar)) break;
         if (ar.currentline > 0) {
-            if (t == LUA_TSTRING) {
-                lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
-                lua_insert(L, -2);
-                lua_concat(L, 2);
-            } else {
-                lua_pushliteral(L, "where");
-                lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
-                lua_rawset(L, -3);
-            }
+            put_where(L, t, &ar);
             return;
         }
     }

@@ -227,7 +227,9 @@ final class SandboxEngine: Sendable {
         }
     }
 
-    /// A Partner Center API request: route, faults, auth, replay, throttling, the handler.
+    /// A Partner Center API request: route, faults, auth, replay, throttling, the handler. A fault
+    /// that acts on the answer (`drop-after`, `malformed`) acts on whatever answer the request
+    /// gets, a 401, a 429 or a replay included, so a fault the log records always happened.
     private func handleAPI(method: String, segments: [String], headers: [String: String], body: Data,
                            trace: inout Trace) async -> SandboxOutcome {
         guard let (operation, params) = SandboxRoutes.match(method: method, segments: segments) else {
@@ -238,42 +240,51 @@ final class SandboxEngine: Sendable {
         let fault = faults.next(route: operation.name)
         if fault != .pass { trace.fault = fault.description }
         if let answer = await injected(fault) { return answer }
+        let response = await answer(operation, params: params, method: method, segments: segments, headers: headers,
+                                    body: body, trace: &trace)
+        switch fault {
+        case .dropAfter:
+            return .drop
+        case .malformed where response.status < 300:
+            var truncated = response
+            truncated.body = Data(response.body.prefix(max(1, response.body.count / 2)))
+            if truncated.body.first != UInt8(ascii: "{") && truncated.body.first != UInt8(ascii: "[") { truncated.body = Data("{\"items\": [".utf8) }
+            return .respond(truncated)
+        default:
+            return .respond(response)
+        }
+    }
+
+    /// The answer to a routed request: auth, a stored replay, throttling, else the handler.
+    private func answer(_ operation: APIOperation, params: [String: String], method: String, segments: [String],
+                        headers: [String: String], body: Data, trace: inout Trace) async -> SandboxResponse {
         let caller: Caller
         do {
             caller = try authenticate(headers["authorization"])
         } catch {
-            return .respond(.fault(error))
+            return .fault(error)
         }
         trace.partnerId = caller.partner.tenantId
         if operation.appUserOnly && !caller.appUser {
-            return .respond(.fault(SandboxError(status: 403, code: 900329, "This resource does not support application-only authentication: use an App+User token (refresh_token grant).")))
+            return .fault(SandboxError(status: 403, code: 900329, "This resource does not support application-only authentication: use an App+User token (refresh_token grant)."))
         }
         let replayPath = segments.joined(separator: "/")
         let replayable = operation.method == "POST" && headers["ms-requestid"] != nil
         if replayable, let stored = try? await storedReplay(partner: caller.partner.tenantId, requestId: trace.requestId, method: method, path: replayPath) {
             trace.replayed = true
-            return .respond(stored)
+            return stored
         }
         if let wait = limiter.take(partner: caller.partner.tenantId, customer: params["customer_id"], now: trace.now.timeIntervalSince1970) {
-            return .respond(.throttled(retryAfter: wait))
+            return .throttled(retryAfter: wait)
         }
         let request = RequestInfo(method: method, path: trace.rawPath, query: parseQuery(trace.rawQuery), rawQuery: trace.rawQuery,
                                   headers: headers, body: body, params: params, caller: caller, now: trace.now, requestId: trace.requestId)
-        var response = await run(operation, request)
+        let response = await run(operation, request)
         trace.mutated = operation.changesState && (200..<300).contains(response.status) && !response.unchanged
         if replayable, response.status < 500 {
             try? await storeReplay(partner: caller.partner.tenantId, requestId: trace.requestId, method: method, path: replayPath, response: response)
         }
-        switch fault {
-        case .dropAfter:
-            return .drop
-        case .malformed where response.status < 300:
-            response.body = Data(response.body.prefix(max(1, response.body.count / 2)))
-            if response.body.first != UInt8(ascii: "{") && response.body.first != UInt8(ascii: "[") { response.body = Data("{\"items\": [".utf8) }
-            return .respond(response)
-        default:
-            return .respond(response)
-        }
+        return response
     }
 
     /// 405 for a path served with other methods, else 404.

@@ -81,6 +81,24 @@ struct FaultsAndThrottlingTests {
         }
     }
 
+    @Test("a fault that acts on the answer acts on any answer: drop-after drops a throttled request too, and the log says so")
+    func dropAfterAThrottledAnswer() async throws {
+        try await withSandbox({
+            $0.rateLimits = try! RateLimits.parse("partner=off,customer=1/1m")
+            $0.faults = try! FaultPlan.parse("customers.get=ok,drop-after")
+        }) { h in
+            let token = try await h.token()
+            let id = try await h.customers(token)[0].id
+            #expect(try await h.send(.GET, "/v1/customers/\(id)", token: token).status == 200)
+            await #expect(throws: (any Error).self, "the throttled answer is dropped, not sent") {
+                _ = try await h.send(.GET, "/v1/customers/\(id)", token: token)
+            }
+            let log = h.sandbox.requestLog.entries(route: "customers.get")
+            #expect(log.map(\.fault) == [nil, "drop-after"])
+            #expect(log.map(\.status) == [200, 0])
+        }
+    }
+
     @Test("the clock moves through POST /_sandbox/clock")
     func clockAdmin() async throws {
         try await withSandbox { h in
