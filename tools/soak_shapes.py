@@ -170,12 +170,17 @@ class Shapes:
             r.expect(n == 1, f"{n} orders committed for one purchase under five spellings")
         return self.shape("endpoint-spellings", "none", body)
 
+    def unfinished_purchase(self, r, env):
+        """A purchase whose every checkout attempt was dropped (the shape's faults): its cart A."""
+        code, _, err = self.lua(r, env, "buy", flags=["--allow-purchase"])
+        cart_a = self.cart_of(err)
+        r.expect(code != 0 and cart_a, f"the first run should fail with its cart named (exit {code})")
+        return cart_a
+
     def resume_locks_the_resumed_cart(self):
         """Item 4: checking out cart B resumes the purchase on cart A and locks A, not B."""
         def body(r, env, since, before):
-            code, _, err = self.lua(r, env, "buy", flags=["--allow-purchase"])
-            cart_a = self.cart_of(err)
-            r.expect(code != 0 and cart_a, f"the first run should fail with its cart named (exit {code})")
+            cart_a = self.unfinished_purchase(r, env)
             self.sandbox.set_faults("carts.checkout=delay=3s;invoices.balance=delay=1s")
             code, out, err = self.lua(r, env, "parallel", cart_a or "", flags=["--allow-purchase", "--max-quantity", "5"])
             r.expect(code == 0 and "bought " in out, f"the parallel run exited {code}: {(out + err).strip()[-200:]}")
@@ -188,9 +193,7 @@ class Shapes:
     def resume_rechecks_the_held_cart(self):
         """Item 5: cart A grew to 10 units since; the re-run does not buy A, B goes through the gate."""
         def body(r, env, since, before):
-            code, _, err = self.lua(r, env, "buy", flags=["--allow-purchase"])
-            cart_a = self.cart_of(err)
-            r.expect(code != 0 and cart_a, f"the first run should fail with its cart named (exit {code})")
+            cart_a = self.unfinished_purchase(r, env)
             self.sandbox.set_faults("none")
             code, _, err = self.lua(r, env, "grow", self.customer, cart_a or "", "10", flags=["--allow-purchase"])
             r.expect(code == 0, f"growing cart A exited {code}: {err.strip()[-200:]}")
