@@ -104,6 +104,27 @@ struct MoneyRound3Tests {
         }
     }
 
+    @Test("pcx journal resolve --not-bought reads the cart: an ordered cart is a purchase, even when the order list lags and the lag setting says otherwise")
+    func resolveSeesAnOrderedCart() async throws {
+        try await withEndToEnd(faults: "carts.checkout=drop-after,10*503", orderLag: 3600) { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "Registered")
+            let first = try await e2e.lua(Self.buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
+            #expect(first.status == 1, "\(first)")
+            let id = String(try #require(try await Self.checkouts(e2e).first?["id"] as? Int))
+            var env = e2e.environment
+            env["PCX_ORDER_LIST_LAG"] = "0"      // the user overrides the wait; the order is not listed for an hour
+            let resolve = try await CLIRun.run(e2e, ["journal", "resolve", id, "--not-bought"], env: env)
+            #expect(resolve.status == 3, "\(resolve)")
+            #expect(resolve.stderr.contains("shows its cart") && resolve.stderr.contains("ordered"), "\(resolve)")
+            #expect(try await Self.checkouts(e2e).first?["state"] as? String == "unknown")
+            try e2e.sandbox.setFaults("none")
+            let rerun = try await e2e.lua(Self.buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
+            #expect(rerun.status == 0, "\(rerun)")
+            #expect(e2e.ordersCreated == 1, "the re-run returns the one order; nothing is bought twice")
+        }
+    }
+
     @Test("the journal is keyed on the canonical target: the same purchase through other spellings of the endpoint buys nothing more")
     func canonicalTarget() async throws {
         try await withEndToEnd { e2e in

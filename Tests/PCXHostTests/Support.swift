@@ -176,12 +176,13 @@ final class EndToEnd: @unchecked Sendable {
     }
 
     /// Starts a sandbox (with `faults` active from the start, if given).
-    static func start(faults: String? = nil, onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil) async throws -> EndToEnd {
+    static func start(faults: String? = nil, orderLag: Double = 0.2,
+                      onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil) async throws -> EndToEnd {
         var config = SandboxConfiguration()
         config.onRequest = onRequest
         config.port = 0
         config.storage = .inMemory
-        config.orderLag = 0.2
+        config.orderLag = orderLag
         config.orderCompletionDelay = 0.2
         config.registrationDelay = 0.3
         config.rateLimits = .unlimited
@@ -279,9 +280,9 @@ final class EndToEnd: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh end-to-end environment, always shutting it down.
-func withEndToEnd(faults: String? = nil, onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil,
+func withEndToEnd(faults: String? = nil, orderLag: Double = 0.2, onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil,
                   _ body: (EndToEnd) async throws -> Void) async throws {
-    let e2e = try await EndToEnd.start(faults: faults, onRequest: onRequest)
+    let e2e = try await EndToEnd.start(faults: faults, orderLag: orderLag, onRequest: onRequest)
     do {
         try await body(e2e)
     } catch {

@@ -35,22 +35,48 @@ struct JournalResolver {
             throw refusal("journal entry \(id) was made against \(entry.target), but this run talks to \(target.canonical.key)",
                           hint: "run with the profile (or --sandbox) of that Partner Center, so pcx can check the customer's orders there")
         }
-        let age = Date().timeIntervalSince(entry.createdAt), lag = try listLag
-        if entry.money, age < lag {
-            throw refusal("journal entry \(id) is \(Int(age / 60)) minutes old; its order may not be listed yet (orders appear up to \(Int(lag / 60)) minutes after checkout)",
-                          hint: "run it again after \(iso(entry.createdAt.addingTimeInterval(lag)))")
-        }
-        if entry.money, let order = try await OrderFinder(client: target.client).order(for: entry) {
-            let body = try PartnerCenterJSON.encode(CartCheckoutResult(orders: [order], orderErrors: []))
-            _ = try journal.update(id: id, state: .succeeded, outcome: String(decoding: body, as: UTF8.self), from: [.pending, .unknown])
-            throw refusal("journal entry \(id) was bought: customer \(entry.customer) has order \(order.id) for it (created \(order.creationDate.map(iso) ?? "?")); recorded as succeeded, nothing marked",
-                          hint: "the purchase stands; re-running it returns that order")
-        }
+        if entry.money { try await refuseIfBought(entry, target: target) }
         let note = "marked not bought by the user on \(iso(Date()))" + (entry.money ? "; no matching order in customer \(entry.customer)'s orders" : "")
         guard try journal.update(id: id, state: .notBought, error: note, from: [.pending, .unknown]) else {
             throw refusal("journal entry \(id) changed meanwhile (another run finished it)", hint: "`pcx journal show \(id)` shows it")
         }
         return "journal entry \(id): \(note). A re-run of the same purchase buys it as a new purchase (through the gate)."
+    }
+
+    /// Refuses to mark a purchase that was made: its order is listed (recorded as succeeded), or
+    /// its cart is ordered, or it is too recent for its order to be listed yet.
+    private func refuseIfBought(_ entry: JournalEntry, target: Session.Target) async throws {
+        let id = entry.id ?? 0
+        let age = Date().timeIntervalSince(entry.createdAt), lag = try listLag
+        if age >= lag, let order = try await OrderFinder(client: target.client).order(for: entry) {
+            let body = try PartnerCenterJSON.encode(CartCheckoutResult(orders: [order], orderErrors: []))
+            _ = try session.journal().update(id: id, state: .succeeded, outcome: String(decoding: body, as: UTF8.self), from: [.pending, .unknown])
+            throw refusal("journal entry \(id) was bought: customer \(entry.customer) has order \(order.id) for it (created \(order.creationDate.map(iso) ?? "?")); recorded as succeeded, nothing marked",
+                          hint: "the purchase stands; re-running it returns that order")
+        }
+        try await refuseIfCartOrdered(entry, target: target)
+        if age < lag {
+            throw refusal("journal entry \(id) is \(Int(age / 60)) minutes old; its order may not be listed yet (orders appear up to \(Int(lag / 60)) minutes after checkout)",
+                          hint: "run it again after \(iso(entry.createdAt.addingTimeInterval(lag)))")
+        }
+    }
+
+    /// Partner Center marks a checked-out cart `Ordered` at once, while the order list lags: an
+    /// ordered cart means the purchase was made, whatever the list says. A cart Partner Center
+    /// no longer has (expired, 404) says nothing; the order list decided already.
+    private func refuseIfCartOrdered(_ entry: JournalEntry, target: Session.Target) async throws {
+        guard let cartId = entry.cartId else { return }
+        let cart: Cart
+        do {
+            cart = try await target.client.decoded(
+                Cart.self, OperationCatalog["carts.get"], ["customer_id": .string(entry.customer), "cart_id": .string(cartId)])
+        } catch let error as PartnerCenterError where error.category == .notFound {
+            return
+        }
+        guard cart.status == .ordered else { return }
+        let id = entry.id ?? 0
+        throw refusal("journal entry \(id) was bought: Partner Center shows its cart \(cartId) ordered; nothing marked",
+                      hint: "re-run the same purchase: pcx re-sends its checkout with the original request id and returns the order")
     }
 
     private func refusal(_ message: String, hint: String) -> PartnerCenterError {
