@@ -87,6 +87,22 @@ struct PurchasePolicyTests {
     }
 }
 
+@Suite("Confirmer: a whole 'yes' for one purchase")
+struct ConfirmerTests {
+    @Test("only the word yes buys (any case, spaces around it); y, yeah, ok, an empty line or end of input do not",
+          arguments: [("yes", true), ("YES", true), (" Yes ", true), ("y", false), ("Y", false), ("yeah", false),
+                      ("ok", false), ("", false), (nil, false)] as [(String?, Bool)])
+    func answers(_ answer: String?, _ buys: Bool) {
+        let confirmer = Confirmer(ask: { _ in answer })
+        let intent = PurchasePolicyTests.intent()
+        if buys {
+            #expect(throws: Never.self) { try confirmer.confirm(intent, customer: "c") }
+        } else {
+            #expect(throws: PartnerCenterError.self) { try confirmer.confirm(intent, customer: "c") }
+        }
+    }
+}
+
 /// The catalogue is the one list: every declared operation has its `pc.*` function(s) and a
 /// stub, and every stubbed or bound function is declared (or one of pcx's documented extras).
 @Suite("Operation catalogue: pc.* and stubs follow it")

@@ -61,9 +61,9 @@ final class Confirmer: Sendable {
     private func askYes(_ intent: PurchaseIntent, customer: String) throws {
         let prompt = "pcx: about to buy \(intent.summary) for customer \(customer). Type 'yes' to buy: "
         let answer = ask(prompt)?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard answer == "yes" || answer == "y" else {
+        guard answer == "yes" else { // the word, not "y": money is spent on a whole "yes"
             var error = PartnerCenterError(category: .policyDenied, message: "purchase not confirmed (\(intent.summary) for customer \(customer))",
-                                           hint: "nothing was sent; answer 'yes' to buy, or pass --allow-purchase")
+                                           hint: "nothing was bought; answer 'yes' to buy, or pass --allow-purchase")
             error.notSent = true
             throw error
         }
