@@ -97,7 +97,9 @@ public struct ProfileFile: Sendable, Equatable {
             let key = try scanner.parseKey()
             let shown = LineScanner.show(key: key)
             scanner.skipSpaces()
-            try scanner.expect("=", "expected '=' after \(shown)")
+            // A line without '=' may be a secret pasted on its own: only a known key is named.
+            try scanner.expect("=", "expected '=' after " + (ClientConfiguration.profileKeys.contains(key)
+                ? shown : "the line's first word (not shown: a line without '=' may be a pasted secret)"))
             scanner.skipSpaces()
             scanner.key = key
             let value = try scanner.parseValue()

@@ -101,9 +101,16 @@ struct ProfileSecretsTests {
             expectNoEcho(secret, in: String(describing: error), "pasted line")
             expectNoEcho(bare, in: String(describing: error), "pasted bare line")
         }
-        // a line that is a plain word still names it, as before
-        let word = try #require(parseError("this is not toml\n"))
-        #expect(word.message.contains("expected '=' after key 'this'"), "\(word)")
+        // a line without '=' names no word of it, however plain or secret-named it looks; only a
+        // known key is named ("endpoint" without its '=')
+        for line in ["this is not toml", "supersecretvalue123", "\"quoted-secret-xyz\""] {
+            let error = try #require(parseError(line + "\n"))
+            #expect(error.message.contains("expected '=' after the line's first word (not shown"), "\(error)")
+            let word = line.split(separator: " ")[0].replacingOccurrences(of: "\"", with: "")
+            #expect(!String(describing: error).contains(word), "\(line): \(error)")
+        }
+        let known = try #require(parseError("[profile.p]\nendpoint \"http://x\"\n"))
+        #expect(known.message.contains("expected '=' after key 'endpoint'"), "\(known)")
     }
 
     @Test("secret-bearing keys set twice, outside a table or with the wrong type never show the value")
