@@ -1,4 +1,5 @@
 import Foundation
+import PartnerCenter
 
 /// Where pcx keeps its files, following the XDG base-directory conventions.
 ///
@@ -49,8 +50,25 @@ public struct PCXPaths: Sendable, Equatable {
     public var playbooks: URL { configDirectory.appendingPathComponent("playbooks") }
 
     /// Creates a directory (and parents) with mode 0700 if it does not exist.
+    /// - Throws: ``PartnerCenterError`` (`invalid_argument`) naming the directory and the fix.
     public static func ensureDirectory(_ url: URL) throws {
-        try FileManager.default.createDirectory(
-            at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var isDirectory: ObjCBool = false
+        let path = url.path
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw unusable(path, "it is a file, not a directory") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            throw unusable(path, "it cannot be created (\(reason))")
+        }
+    }
+
+    private static func unusable(_ path: String, _ why: String) -> PartnerCenterError {
+        PartnerCenterError(category: .invalidArgument, message: "pcx's directory \(path) is unusable: \(why)",
+                           hint: "set PCX_DATA_DIR (or PCX_CONFIG_DIR) to a directory you can write, or unset it to use the default")
     }
 }

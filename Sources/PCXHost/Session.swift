@@ -160,20 +160,20 @@ final class Session: Sendable {
 
     /// Where the calls go: a loaded and validated client configuration, or nil for the embedded
     /// sandbox (`announce`: say so on stderr, as no profile was configured).
-    enum Choice { case remote(ClientConfiguration), embedded(announce: Bool) }
+    enum Choice { case remote(ClientConfiguration), embedded(ClientConfiguration, announce: Bool) }
 
     /// Decides the target without starting anything: `--sandbox`, `--profile`, `PCX_ENDPOINT`, a
     /// default profile, else the embedded sandbox. Throws for a bad profile or endpoint.
-    static func choose(_ options: HostOptions) throws -> Choice {
+    static func choose(_ options: HostOptions, quiet: Bool = false) throws -> Choice {
         let env = options.environment
         var base = ClientConfiguration()
-        base.logger = logger(options.logLevel)
+        base.logger = quiet ? Logger(label: "pcx", factory: { _ in SwiftLogNoOpLogHandler() }) : logger(options.logLevel)
         base.applicationName = "pcx/\(pcxVersion)"
         let profileFile = env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path
         let config: ClientConfiguration
         switch options.target {
         case .sandbox:
-            return .embedded(announce: false)
+            return .embedded(try ClientConfiguration.policyFromEnvironment(env, base: base), announce: false)
         case .profile(let name):
             config = try ClientConfiguration.load(profile: name, profileFile: profileFile, environment: env, base: base)
         case .automatic:
@@ -186,7 +186,7 @@ final class Session: Sendable {
             if !useFile, FileManager.default.fileExists(atPath: profileFile) {
                 useFile = try ProfileFile(contentsOf: profileFile).profiles["default"] != nil
             }
-            guard useFile else { return .embedded(announce: true) }
+            guard useFile else { return .embedded(try ClientConfiguration.policyFromEnvironment(env, base: base), announce: true) }
             config = try ClientConfiguration.load(profile: named, profileFile: profileFile, environment: env, base: base)
         }
         try config.validate()
@@ -198,7 +198,8 @@ final class Session: Sendable {
     /// - Returns: nil when fine, else the exit status after printing the problem.
     static func preflight(_ options: HostOptions) -> Int32? {
         do {
-            _ = try choose(options)
+            _ = try choose(options, quiet: true) // its warnings are said once, when the target starts
+            try PCXPaths.ensureDirectory(options.paths.dataDirectory)
             return nil
         } catch {
             var report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .invalidArgument, message: "\(error)"))
@@ -213,10 +214,7 @@ final class Session: Sendable {
         switch try choose(options) {
         case .remote(let config):
             return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
-        case .embedded(let announce):
-            var base = ClientConfiguration()
-            base.logger = logger(options.logLevel)
-            base.applicationName = "pcx/\(pcxVersion)"
+        case .embedded(let base, let announce):
             return try await embedded(options, base: base, announce: announce)
         }
     }

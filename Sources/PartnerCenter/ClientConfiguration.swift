@@ -159,11 +159,8 @@ public struct ClientConfiguration: Sendable {
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
         base: ClientConfiguration = ClientConfiguration()
     ) throws -> ClientConfiguration {
-        var config = base
-        func value(_ key: String) -> String? {
-            guard let text = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
-            return text
-        }
+        var config = try policyFromEnvironment(environment, base: base)
+        func value(_ key: String) -> String? { Self.value(key, in: environment) }
         if let v = value("PCX_ENDPOINT") { config.endpoint = v }
         if let v = value("PCX_AUTHORITY") { config.authority = v }
         if let v = value("PCX_TENANT_ID") { config.tenantId = v }
@@ -172,20 +169,37 @@ public struct ClientConfiguration: Sendable {
         if let v = value("PCX_REFRESH_TOKEN") { config.refreshToken = Secret(v) }
         if let v = value("PCX_REFRESH_TOKEN_STORE") { config.refreshTokenStore = v }
         if let v = value("PCX_ACCESS_TOKEN") { config.accessToken = Secret(v) }
-        if let v = value("PCX_LOCALE") { config.locale = v }
         if let v = value("PCX_TOKEN_VERSION") {
             guard let version = TokenEndpointVersion(rawValue: v.lowercased()) else {
                 throw PartnerCenterError(category: .invalidArgument, message: "PCX_TOKEN_VERSION must be v1 or v2, not '\(v)'")
             }
             config.tokenEndpointVersion = version
         }
+        try config.validate()
+        return config
+    }
+
+    /// Returns `base` with the variables that do not choose the endpoint or credentials applied:
+    /// `PCX_LOCALE` and `PCX_EXCLUDED_MARKETS`. They hold for the embedded sandbox too.
+    /// - Throws: ``PartnerCenterError`` (`invalid_argument`) for a malformed market list.
+    public static func policyFromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        base: ClientConfiguration = ClientConfiguration()
+    ) throws -> ClientConfiguration {
+        var config = base
+        if let v = value("PCX_LOCALE", in: environment) { config.locale = v }
         if let v = environment["PCX_EXCLUDED_MARKETS"] {
             // set at all, even empty, is a choice: read it strictly (an empty value must not turn
             // the market rule off by accident)
             config.marketPolicy.excludedMarkets = try parseMarketList(v, variable: "PCX_EXCLUDED_MARKETS")
         }
-        try config.validate()
         return config
+    }
+
+    /// A set, non-empty variable's trimmed text.
+    private static func value(_ key: String, in environment: [String: String]) -> String? {
+        guard let text = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
     }
 
     /// Loads a profile from the profile file (if any), then applies the environment on top.
