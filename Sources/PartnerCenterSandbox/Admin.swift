@@ -42,7 +42,7 @@ extension SandboxEngine {
             var spec = String(decoding: body, as: UTF8.self)
             var append = false
             if let fields = try? JSONDecoder().decode([String: JSONValue].self, from: body) {
-                guard case .string(let text)? = fields["spec"] else { return fail(400, "send {\"spec\": \"checkout=drop-after\"} or the spec as plain text") }
+                guard case .string(let text)? = fields["spec"] else { return fail(400, "send {\"spec\": \"carts.checkout=drop-after\"} (or {\"spec\": ..., \"append\": true}) or the spec as plain text") }
                 spec = text
                 if case .bool(let flag)? = fields["append"] { append = flag }
             }

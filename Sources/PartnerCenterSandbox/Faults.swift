@@ -88,14 +88,14 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
 /// The fault rules in force.
 ///
 /// Spec syntax (`--faults SPEC`, `POST /_sandbox/faults`): rules separated by `;`, each
-/// `ROUTE=PLAN`. ROUTE is a route name such as `checkout`, `createCart`, `getOrder` (see
+/// `ROUTE=PLAN`. ROUTE is an operation name such as `carts.checkout`, `carts.create`, `orders.get` (see
 /// ``SandboxRoutes/names``; case-insensitive) or `*`. PLAN is either a sequence of actions
 /// separated by `,` — each may be repeated as `N*ACTION` — consumed one per matching request
 /// and then exhausted, or `rate:P:ACTION` applying ACTION with probability P to every request.
 /// Actions: an HTTP status `400`–`599`, `delay=DURATION`, `drop-before`, `drop-after`,
 /// `malformed`, `expired-token`, `busy` (409 / 800064), `ok`.
 ///
-/// Example: `checkout=drop-after;createCart=503,ok,2*500;*=rate:0.05:503`.
+/// Example: `carts.checkout=drop-after;carts.create=503,ok,2*500;*=rate:0.05:503`.
 public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
     /// Rules in order; the first rule naming the route wins, `*` rules apply when none does.
     public var rules: [FaultRule]
@@ -115,7 +115,7 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
         for ruleText in trimmed.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !ruleText.isEmpty {
             func bad(_ why: String) -> SandboxConfigurationError {
                 SandboxConfigurationError(code: "bad_fault_spec", option: "--faults",
-                    message: "rule '\(ruleText)': \(why); expected ROUTE=ACTION[,ACTION...] or ROUTE=rate:P:ACTION, e.g. checkout=drop-after;createCart=503,ok")
+                    message: "rule '\(ruleText)': \(why); expected ROUTE=ACTION[,ACTION...] or ROUTE=rate:P:ACTION, e.g. carts.checkout=drop-after;carts.create=503,ok")
             }
             let pieces = ruleText.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pieces.count == 2, !pieces[0].isEmpty, !pieces[1].isEmpty else { throw bad("missing ROUTE=PLAN") }

@@ -109,7 +109,7 @@ struct PurchaseEndToEndTests {
                 #expect(r.status == 3, "\(registration): \(r)")
                 #expect(r.stderr.contains("policy_denied"), "\(r)")
                 #expect(r.stderr.contains("--allow-purchase"), "\(r)")
-                #expect(r.stderr.contains("nothing was sent"), "\(r)")
+                #expect(r.stderr.contains("nothing was bought"), "\(r)")
                 #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty)
                 // the gate comes before the registration too
                 #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty, "\(registration)")
@@ -135,7 +135,7 @@ struct PurchaseEndToEndTests {
                 #expect(r.status == 3, "\(flags): \(r)")
                 #expect(r.stderr.contains("policy_denied"), "\(r)")
                 #expect(r.stderr.contains(message), "\(flags): \(r)")
-                #expect(r.stderr.contains("nothing was sent"), "\(r)")
+                #expect(r.stderr.contains("nothing was bought"), "\(r)")
                 #expect(e2e.requests(route: "carts.checkout", since: mark).isEmpty, "\(flags)")
                 #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty, "\(flags)")
             }

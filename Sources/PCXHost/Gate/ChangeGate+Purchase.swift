@@ -73,7 +73,7 @@ extension ChangeGate {
             var error = PartnerCenterError(
                 category: .policyDenied,
                 message: "idempotency key \(key) belongs to a different purchase (journal entry \(prev.id ?? 0), \(prev.state.rawValue), made \(iso(prev.createdAt)))",
-                hint: "nothing was sent; use a new idempotency key for a different purchase, or re-run the original one")
+                hint: "nothing was bought; use a new idempotency key for a different purchase, or re-run the original one")
             error.notSent = true
             throw error
         }

@@ -67,12 +67,12 @@ enum PurchasePolicy {
         if input.operation.movesMoney || input.intent != nil {
             guard let intent = input.intent, !intent.lines.isEmpty else {
                 return .refuse(refusal(.invalidArgument, "\(input.operation.name): the cart has no line items",
-                                       hint: "nothing was sent; add line items (pc.carts.update) or build a new cart"))
+                                       hint: "nothing was bought; add line items (pc.carts.update) or build a new cart"))
             }
             if let error = lineError(intent, allowUnregistered: input.allowUnregistered || input.dryRun) { return .refuse(error) }
             switch caps(intent, input.caps) {
             case .refuse(let error): return .refuse(error)
-            case .unverified(let note): if input.dryRun { notes.append(note) } else { return .refuse(refusal(.policyDenied, note, hint: "nothing was sent; price the cart first (reservations.quote) or drop --max-spend")) }
+            case .unverified(let note): if input.dryRun { notes.append(note) } else { return .refuse(refusal(.policyDenied, note, hint: "nothing was bought; price the cart first (reservations.quote) or drop --max-spend")) }
             case .within: break
             }
         }
@@ -84,10 +84,10 @@ enum PurchasePolicy {
         case (.terminal, let money): return .send(confirm: money)
         case (.none, true):
             return .refuse(refusal(.policyDenied, "\(input.operation.name) buys something and needs --allow-purchase (or a confirmation at a terminal)",
-                                   hint: "nothing was sent; review the plan with --dry-run, then re-run with --allow-purchase"))
+                                   hint: "nothing was bought; review the plan with --dry-run, then re-run with --allow-purchase"))
         case (.none, false):
             return .refuse(refusal(.policyDenied, "\(input.operation.name) changes Partner Center and needs --allow-purchase (or an interactive terminal)",
-                                   hint: "nothing was sent; review with --dry-run, then re-run with --allow-purchase"))
+                                   hint: "nothing was bought; review with --dry-run, then re-run with --allow-purchase"))
         }
     }
 
@@ -106,7 +106,7 @@ enum PurchasePolicy {
                 category: .invalidArgument,
                 message: "checkout refused: cart \(intent.cartId ?? "?") line \(line.lineId.map(String.init) ?? "?") carries Partner Center error \(code): \(line.errorDescription ?? "")",
                 pcCode: String(code))
-            error.hint = "fix the line (pc.carts.update) or build a new cart; nothing was sent" + (error.hint.map { " (\($0))" } ?? "")
+            error.hint = "fix the line (pc.carts.update) or build a new cart; nothing was bought" + (error.hint.map { " (\($0))" } ?? "")
             error.notSent = true
             return error
         }
@@ -126,7 +126,7 @@ enum PurchasePolicy {
     static func caps(_ intent: PurchaseIntent, _ caps: Caps) -> CapCheck {
         if let max = caps.maxQuantity, intent.quantity > max {
             return .refuse(refusal(.policyDenied, "the purchase is for \(intent.quantity) units, above --max-quantity \(max)",
-                                   hint: "nothing was sent; lower the quantity or raise --max-quantity"))
+                                   hint: "nothing was bought; lower the quantity or raise --max-quantity"))
         }
         guard let cap = caps.maxSpend, let capCurrency = caps.maxSpendCurrency else { return .within }
         guard let total = intent.total, let currency = intent.currency else {
@@ -134,11 +134,11 @@ enum PurchasePolicy {
         }
         guard currency == capCurrency else {
             return .refuse(refusal(.policyDenied, "the purchase is priced in \(currency) but --max-spend is in \(capCurrency)",
-                                   hint: "nothing was sent; give --max-spend in \(currency)"))
+                                   hint: "nothing was bought; give --max-spend in \(currency)"))
         }
         guard total <= cap else {
             return .refuse(refusal(.policyDenied, "the purchase totals \(moneyText(total)) \(currency), above --max-spend \(moneyText(cap)) \(capCurrency)",
-                                   hint: "nothing was sent; lower the quantity or raise --max-spend"))
+                                   hint: "nothing was bought; lower the quantity or raise --max-spend"))
         }
         return .within
     }
