@@ -203,6 +203,14 @@ function M.parse(spec, argv, preset)
           val = argv[i]
           if val == nil then error(flag(name) .. " needs a value", 0) end
           if type(val) ~= "string" then error("arguments must be strings", 0) end
+          -- `--subscription --azure-plan` (an empty shell variable) must not take an option
+          -- as its value: a declared option's name is never a value here
+          local next_key = smatch(val, "^%-%-([^=]+)")
+          local next_name = next_key and canon(next_key)
+          if next_name and (spec[next_name] or (ssub(next_name, 1, 3) == "no_" and spec[ssub(next_name, 4)])) then
+            error(sformat("%s needs a value, but the next word is the option --%s (is a variable empty?); "
+              .. "a value that starts with -- is given as %s=VALUE", flag(name), next_key, flag(name)), 0)
+          end
         end
         out[name] = convert(name, d, val)
       end

@@ -190,6 +190,15 @@ describe("args.parse errors", function()
     expect(function() parse({ "--term" }) end).to_fail("%-%-term needs a value")
   end)
 
+  it("an option's value is never another declared option (an empty variable before it)", function()
+    expect(function() args.parse(params(), { "--customer", "--subscription", "s1" }) end)
+      .to_fail("%-%-customer needs a value, but the next word is the option %-%-subscription")
+    expect(function() parse({ "--term", "--no-dry-run" }) end).to_fail("%-%-term needs a value, but the next word")
+    -- an undeclared word that starts with -- is still a value, and --name=VALUE takes anything
+    expect(args.parse(params(), { "--customer", "--c1--", "--subscription", "s1" }).customer).to_be("--c1--")
+    expect(args.parse(params(), { "--customer=--subscription", "--subscription", "s1" }).customer).to_be("--subscription")
+  end)
+
   it("an unknown option suggests the closest declared name", function()
     expect(function() parse({ "--quantitty", "2" }) end).to_fail("unknown option %-%-quantitty %(did you mean %-%-quantity%?%)")
     expect(function() parse({ "--dry-rn" }) end).to_fail("did you mean %-%-dry%-run%?")
