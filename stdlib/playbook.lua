@@ -12,6 +12,7 @@ local json = require "json"
 
 local M = {}
 local type, error, setmetatable, getmetatable, print, pairs, ipairs = type, error, setmetatable, getmetatable, print, pairs, ipairs
+local getinfo = debug.getinfo
 
 local Playbook = { __name = "pcx.Playbook" }
 Playbook.__index = Playbook
@@ -33,8 +34,14 @@ function M.declare(t)
   for _, r in ipairs(RESERVED) do
     for name in pairs(t.params) do
       if type(name) == "string" and name:gsub("%-", "_"):lower() == r then
-        error("playbook " .. t.name .. ": parameter --" .. r:gsub("_", "-") ..
-          " is pcx's own option (purchase safety or the target) and cannot be declared by a playbook; rename it", 2)
+        -- the playbook's author gave pcx a bad declaration: an input error (exit 2) at its line
+        local info = getinfo(2, "Sl")
+        local where = info and info.currentline and info.currentline > 0 and info.source:sub(1, 1) == "@"
+          and (info.source:sub(2) .. ":" .. info.currentline) or nil
+        local message = "playbook " .. t.name .. ": parameter --" .. r:gsub("_", "-") ..
+          " is pcx's own option (purchase safety or the target) and cannot be declared by a playbook; rename it"
+        error(setmetatable({ usage = true, message = message, where = where },
+          { __tostring = function(e) return (e.where and (e.where .. ": ") or "") .. e.message end }), 0)
       end
     end
   end

@@ -42,19 +42,60 @@ extension PCXCommands {
     /// The arguments `pcx run SCRIPT ...` hands to the script. A pcx option among them
     /// (`pcx run flow.lua A --dry-run`) is refused: it would silently not apply. `--` hands
     /// everything after it to the script as it is.
-    /// - Throws: ``UsageError`` naming the option and both fixes.
-    public static func scriptArguments(_ arguments: [String], script: String, hostOptions: [String: Int]) throws -> [String] {
+    /// - Parameters:
+    ///   - arguments: The words after SCRIPT.
+    ///   - script: The script's path.
+    ///   - hostOptions: pcx's options and how many values each takes (``takeOption``).
+    ///   - before: The words between `run` and SCRIPT (pcx's options given in place), for the hint.
+    /// - Throws: ``UsageError`` naming the options and both fixes, each a complete command line
+    ///   that carries the options' values.
+    public static func scriptArguments(_ arguments: [String], script: String, hostOptions: [String: Int],
+                                       before: [String] = []) throws -> [String] {
         let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
-        for a in arguments[..<end] {
-            let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
-            guard hostOptions[name] != nil else { continue }
-            throw UsageError("""
-                \(name) comes after the script \(script), so it would go to the script, not to pcx
-                  hint: put pcx's options before the script (pcx run \(a) \(script) ...), or after `--` to hand it to the script (pcx run \(script) -- \(a))
-                """)
+        let head = Array(arguments[..<end]), tail = Array(arguments[min(end + 1, arguments.endIndex)...])
+        var misplaced: [String] = [], names: [String] = [], kept: [String] = []
+        var i = 0
+        while i < head.count {
+            let name = optionName(head[i])
+            if hostOptions[name] != nil {
+                if !names.contains(name) { names.append(name) }
+                i = takeOption(head, at: i, arity: hostOptions, into: &misplaced)
+            } else {
+                kept.append(head[i])
+                i += 1
+            }
         }
-        guard end < arguments.endIndex else { return arguments }
-        return Array(arguments[..<end]) + Array(arguments[(end + 1)...])
+        guard let first = names.first else { return head + tail }
+        let after = tail.isEmpty ? [] : ["--"] + tail
+        let moved = commandLine(["pcx", "run"] + before + misplaced + [script] + kept + after)
+        let handed = commandLine(["pcx", "run"] + before + [script, "--"] + head + tail)
+        let subject = names.count == 1 ? "\(first) comes" : names.dropLast().joined(separator: ", ") + " and \(names.last!) come"
+        throw UsageError("""
+            \(subject) after the script \(script), so \(names.count == 1 ? "it" : "they") would go to the script, not to pcx
+              hint: put pcx's options before the script (\(moved)), or hand \(names.count == 1 ? "it" : "them") to the script after `--` (\(handed))
+            """)
+    }
+
+    /// The option name in `--name` or `--name=value`.
+    private static func optionName(_ word: String) -> String {
+        String(word.split(separator: "=", maxSplits: 1).first ?? "")
+    }
+
+    /// Words as a shell command line: `--max-spend`'s joined "AMOUNT CURRENCY" as its two words,
+    /// any other word with a space or shell character in single quotes.
+    static func commandLine(_ words: [String]) -> String {
+        var out: [String] = []
+        for (i, word) in words.enumerated() {
+            if i > 0, words[i - 1] == "--max-spend", word.split(separator: " ").count == 2 {
+                out += word.split(separator: " ").map(String.init)
+                continue
+            }
+            let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "-_./:=,+@%".unicodeScalars.contains($0)
+            }
+            out.append(plain ? word : "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'")
+        }
+        return out.joined(separator: " ")
     }
 
     /// Splits `pcx playbook run` arguments into pcx's options, the playbook's name and its
@@ -88,6 +129,24 @@ extension PCXCommands {
             }
         }
         return (host, name, rest)
+    }
+
+    /// The playbook whose help `pcx playbook run [OPTIONS] NAME ... --help` asks for (the same
+    /// as `pcx playbook show NAME`), or nil: with no NAME before `--help` the argument parser
+    /// shows the help of `playbook run` itself.
+    /// - Parameters:
+    ///   - arguments: The whole command line after `pcx`.
+    ///   - hostOptions: pcx's options and how many values each takes.
+    public static func playbookHelpRequest(_ arguments: [String], hostOptions: [String: Int]) -> String? {
+        guard arguments.count > 3, arguments[0] == "playbook", arguments[1] == "run" else { return nil }
+        let words = Array(arguments.dropFirst(2).prefix { $0 != "--" })
+        var host: [String] = []
+        var i = 0
+        while i < words.count, words[i].hasPrefix("-") {
+            i = takeOption(words, at: i, arity: hostOptions, into: &host)
+        }
+        guard i < words.count, words[(i + 1)...].contains("--help") else { return nil }
+        return words[i]
     }
 
     /// Copies option `arguments[i]` and its values into `out`; returns the next index.

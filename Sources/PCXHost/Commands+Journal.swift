@@ -3,14 +3,19 @@ import PartnerCenter
 import PartnerCenterModels
 
 extension PCXCommands {
-    /// `pcx journal list`: the newest entries, as a table or JSON.
+    /// `pcx journal list`: the newest entries, as a table or JSON; a `limit` below 1 is an input
+    /// error (exit 2).
     public static func journalList(limit: Int, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+        guard limit >= 1 else {
+            return ErrorReport.input("--limit must be at least 1, got \(limit)", hint: "leave --limit out to see the newest 50 entries")
+                .print(json: json)
+        }
         do {
             guard FileManager.default.fileExists(atPath: paths.journal.path) else {
                 if json { print("[]") } else { print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))") }
                 return ExitCode.ok.rawValue
             }
-            let entries = try Journal(url: paths.journal).list(limit: max(1, limit))
+            let entries = try Journal(url: paths.journal).list(limit: limit)
             if json {
                 print(try encodeJSON(entries.map(JournalView.init)))
             } else {
@@ -22,18 +27,35 @@ extension PCXCommands {
             }
             return ExitCode.ok.rawValue
         } catch {
-            printError("\(error)")
-            return ExitCode.failure.rawValue
+            return journalFailure(error, json: json)
         }
     }
 
-    /// `pcx journal show ID`: one entry with its plan and outcome.
+    /// An input error (exit 2) when the journal has no entry `id`; nil when it has one, or when
+    /// the journal cannot be read (the caller reports that).
+    private static func missingEntry(_ id: Int64, paths: PCXPaths) -> ErrorReport? {
+        let missing = ErrorReport.input("no journal entry \(id)", hint: "`pcx journal list` shows the entries")
+        guard FileManager.default.fileExists(atPath: paths.journal.path) else { return missing }
+        guard let journal = try? Journal(url: paths.journal) else { return nil }
+        do {
+            return try journal.entry(id: id) == nil ? missing : nil
+        } catch {
+            return nil
+        }
+    }
+
+    /// The journal could not be read: exit 1, as text or one JSON line.
+    private static func journalFailure(_ error: any Error, json: Bool) -> Int32 {
+        ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+            .print(json: json)
+    }
+
+    /// `pcx journal show ID`: one entry with its plan and outcome. An id with no entry is an
+    /// input error (exit 2).
     public static func journalShow(id: Int64, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
         do {
-            guard FileManager.default.fileExists(atPath: paths.journal.path),
-                  let e = try Journal(url: paths.journal).entry(id: id) else {
-                printError("pcx: no journal entry \(id)\n  hint: `pcx journal list` shows the entries")
-                return ExitCode.failure.rawValue
+            guard FileManager.default.fileExists(atPath: paths.journal.path), let e = try Journal(url: paths.journal).entry(id: id) else {
+                return ErrorReport.input("no journal entry \(id)", hint: "`pcx journal list` shows the entries").print(json: json)
             }
             if json {
                 print(try encodeJSON(JournalView(e)))
@@ -59,8 +81,7 @@ extension PCXCommands {
             }
             return ExitCode.ok.rawValue
         } catch {
-            printError("\(error)")
-            return ExitCode.failure.rawValue
+            return journalFailure(error, json: json)
         }
     }
 
@@ -77,9 +98,10 @@ extension PCXCommands {
     /// recorded instead (and nothing is marked).
     public static func journalResolve(id: Int64, notBought: Bool, options: HostOptions) async -> Int32 {
         guard notBought else {
-            printError("pcx: say what happened: pcx journal resolve \(id) --not-bought\n  hint: an order that was placed is found by re-running the purchase")
-            return ExitCode.usage.rawValue
+            return ErrorReport.input("say what happened: pcx journal resolve \(id) --not-bought",
+                                     hint: "an order that was placed is found by re-running the purchase").print(json: options.json)
         }
+        if let missing = missingEntry(id, paths: options.paths) { return missing.print(json: options.json) }
         if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: "journal resolve")
         defer { Task { await session.shutdown() } }
@@ -88,9 +110,10 @@ extension PCXCommands {
             print(visible(message))
             return ExitCode.ok.rawValue
         } catch {
-            let report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
-            printError(options.json ? report.json : report.text(debug: false))
-            return report.error.exitStatus
+            var report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+            // a bad setting found before anything was sent (PCX_ORDER_LIST_LAG) is an input error
+            if report.error.category == .invalidArgument && report.error.notSent { report.exitStatus = ExitCode.usage.rawValue }
+            return report.print(json: options.json)
         }
     }
 }

@@ -5,15 +5,28 @@ import PartnerCenter
 extension PCXCommands {
     /// `pcx run SCRIPT ARGS...`.
     public static func run(script: String, arguments: [String], options: HostOptions) async -> Int32 {
-        guard FileManager.default.isReadableFile(atPath: script) else {
-            printError("pcx: cannot read \(script): no such file or not readable\n  hint: give the path of a Lua file, e.g. pcx run scripts/buy.lua")
-            return ExitCode.usage.rawValue
+        if let problem = unreadableFile(script, example: "pcx run scripts/buy.lua") {
+            return problem.print(json: options.json)
         }
         if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: script)
         return await withHost(session) { host in
             try await host.runFile(script, arguments: arguments)
         }
+    }
+
+    /// Why `path` cannot be run (a directory, missing, unreadable) as an input error whose hint
+    /// shows `example`, or nil when it is a readable file.
+    static func unreadableFile(_ path: String, example: String) -> ErrorReport? {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue {
+            return .input("cannot read \(path): it is a directory, not a Lua file", hint: "give the path of a Lua file in it, e.g. \(example)")
+        }
+        guard exists && FileManager.default.isReadableFile(atPath: path) else {
+            return .input("cannot read \(path): no such file or not readable", hint: "give the path of a Lua file, e.g. \(example)")
+        }
+        return nil
     }
 
     /// Creates a host, runs `body` with Ctrl-C wired to it, renders failures, shuts the session down.
@@ -64,42 +77,56 @@ extension PCXCommands {
     }
 
     /// `pcx test SPEC...`: runs each spec file in a fresh Lua state (one shared Partner Center
-    /// target) and prints each file's `N passed, N failed`, then the total.
+    /// target) and prints each file's `N passed, N failed`, then the total. Exit 2 when a file
+    /// could not be loaded (missing, a directory, a syntax error: each also counts as a failure),
+    /// else 1 when a test failed. With `--json` errors are JSON lines; the summary stays text.
     public static func test(files: [String], verbose: Bool, options: HostOptions) async -> Int32 {
         if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: files.first ?? "spec")
-        var passed = 0, failed = 0, missing = 0
+        var passed = 0, failed = 0, unloadable = 0
         for file in files {
-            guard FileManager.default.isReadableFile(atPath: file) else {
-                printError("pcx: cannot read \(file): no such file or not readable\n  hint: give the path of a spec file, e.g. pcx test Tests/lua/money_spec.lua")
-                missing += 1
+            if let problem = unreadableFile(file, example: "pcx test Tests/lua/money_spec.lua") {
+                problem.print(json: options.json)
+                unloadable += 1
                 continue
             }
-            let code = await withHostKeepingSession(session) { host in
-                let counts = try await host.vm.perform { ctx -> (Int64, Int64) in
-                    _ = try ctx.run("require('spec').install(_ENV, { verbose = \(verbose) })", name: "=[pcx test]")
-                    var fileError: LuaError?
-                    do { _ = try ctx.runFile(file, args: []) } catch let e as LuaError { fileError = e }
-                    let r = try ctx.run("return require('spec').results()", name: "=[pcx test]")
-                    var p = r.first?.intValue ?? 0, f = r.count > 1 ? (r[1].intValue ?? 0) : 0
-                    if let fileError {
-                        printError("FAIL \(file) (outside any test)\n" + render(fileError).text)
-                        f += 1
-                    }
-                    _ = p
-                    p = max(p, 0)
-                    return (p, f)
-                }
-                print("\(file): \(counts.0) passed, \(counts.1) failed")
-                passed += Int(counts.0)
-                failed += Int(counts.1)
-            }
-            if code != ExitCode.ok.rawValue && code != ExitCode.failure.rawValue { failed += 1 }
+            let result = await testFile(file, verbose: verbose, session: session)
+            passed += result.passed
+            failed += result.failed
+            if result.syntaxError { unloadable += 1 }
         }
         await session.shutdown()
-        print("\(passed) passed, \(failed + missing) failed")
-        if missing > 0 { return ExitCode.usage.rawValue }
+        print("\(passed) passed, \(failed + unloadable) failed")
+        if unloadable > 0 { return ExitCode.usage.rawValue }
         return failed == 0 ? ExitCode.ok.rawValue : ExitCode.failure.rawValue
+    }
+
+    /// Runs one spec file and prints its `N passed, N failed` line. A syntax error in the file
+    /// is reported (and counted by the caller) instead of its tests.
+    private static func testFile(_ file: String, verbose: Bool, session: Session) async
+        -> (passed: Int, failed: Int, syntaxError: Bool) {
+        var result = (passed: 0, failed: 0, syntaxError: false)
+        let json = session.options.json
+        let code = await withHostKeepingSession(session) { host in
+            let counts = try await host.vm.perform { ctx -> (Int64, Int64, Bool) in
+                _ = try ctx.run("require('spec').install(_ENV, { verbose = \(verbose) })", name: "=[pcx test]")
+                var fileError: LuaError?
+                do { _ = try ctx.runFile(file, args: []) } catch let e as LuaError { fileError = e }
+                let r = try ctx.run("return require('spec').results()", name: "=[pcx test]")
+                let p = max(r.first?.intValue ?? 0, 0), f = r.count > 1 ? (r[1].intValue ?? 0) : 0
+                guard let fileError else { return (p, f, false) }
+                if fileError.kind == .syntax {
+                    printError(render(fileError, json: json).text)
+                    return (p, f, true)
+                }
+                printError("FAIL \(file) (outside any test)\n" + render(fileError, json: json).text)
+                return (p, f + 1, false)
+            }
+            if !counts.2 { print("\(file): \(counts.0) passed, \(counts.1) failed") }
+            result = (Int(counts.0), Int(counts.1), counts.2)
+        }
+        if code != ExitCode.ok.rawValue && code != ExitCode.failure.rawValue { result.failed += 1 }
+        return result
     }
 
     /// Like ``withHost(_:_:)`` but leaves the session running (for several files in one run).
@@ -181,10 +208,11 @@ extension PCXCommands {
         return nil
     }
 
-    static func unknownPlaybook(_ name: String) -> Int32 {
+    static func unknownPlaybook(_ name: String, json: Bool = false) -> Int32 {
         let names = playbooks().keys.sorted()
-        printError("pcx: no playbook named '\(name)'\n  hint: available: \(names.joined(separator: ", ")); `pcx playbook list` describes them")
-        return ExitCode.usage.rawValue
+        return ErrorReport.input("no playbook named '\(name)'",
+                                 hint: "available: \(names.joined(separator: ", ")); `pcx playbook list` describes them")
+            .print(json: json)
     }
 
     /// Loads a declaration (without running it) and evaluates `expression` on it (`pb` is the declaration).
@@ -228,24 +256,24 @@ extension PCXCommands {
 
     /// `pcx playbook show NAME`.
     public static func playbookShow(name: String, json: Bool) async -> Int32 {
-        guard let p = findPlaybook(name) else { return unknownPlaybook(name) }
+        guard let p = findPlaybook(name) else { return unknownPlaybook(name, json: json) }
         do {
             let text = try await describePlaybook(p, expression: json ? "json.encode(pbm.describe(pb), {indent = true})" : "pbm.help(pb)")
             print(text)
             return ExitCode.ok.rawValue
         } catch let e as LuaError {
-            let r = render(e)
+            let r = render(e, json: json)
             printError(r.text)
             return r.exitCode
         } catch {
-            printError("pcx: \(error)")
-            return ExitCode.failure.rawValue
+            return ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+                .print(json: json)
         }
     }
 
     /// `pcx playbook run NAME --param value ...`.
     public static func playbookRun(name: String, arguments: [String], options: HostOptions) async -> Int32 {
-        guard let p = findPlaybook(name) else { return unknownPlaybook(name) }
+        guard let p = findPlaybook(name) else { return unknownPlaybook(name, json: options.json) }
         if arguments.contains("--help") || arguments.contains("-h") {
             return await playbookShow(name: name, json: false)
         }

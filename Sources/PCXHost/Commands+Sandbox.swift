@@ -8,6 +8,12 @@ extension PCXCommands {
                                     rateLimits: [String], tokenLifetime: String? = nil,
                                     restrictedMarkets: String? = nil, maxBody: String? = nil,
                                     headerTimeout: String? = nil) async -> Int32 {
+        let durations = [("--order-lag", orderLag), ("--order-completion", orderCompletion), ("--registration-delay", registrationDelay),
+                         ("--token-lifetime", tokenLifetime), ("--header-timeout", headerTimeout)]
+        for case let (option, text?) in durations where text.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
+            return ErrorReport.input("sandbox serve: \(option) must not be negative, got '\(text)'",
+                                     hint: "give a duration such as 15m, 2s or 0").print(json: false)
+        }
         let config: SandboxConfiguration
         do {
             config = try SandboxConfiguration.fromOptions(

@@ -56,6 +56,8 @@ struct ErrorReport {
     var traceback: String?
     /// A plain Lua error (not a `pc.Error`): shown as Lua shows it, `pcx: error: file:line: message`.
     var plain = false
+    /// An input error (see ``input(_:hint:location:)``): shown as `pcx: message` and the hint.
+    var usage = false
     /// The exit status pcx ends with (the error's own unless the caller knows better, e.g. a bad
     /// profile found before the script runs is an input error, 2).
     var exitStatus: Int32
@@ -91,6 +93,11 @@ struct ErrorReport {
     /// `pcx: CODE: message`, the context line (request, status, code, where), the hint, and with
     /// `debug` the traceback. Control characters in script-controlled text are escaped.
     func text(debug: Bool) -> String {
+        if usage {
+            var text = "pcx: \(location.map { "\(visible($0)): " } ?? "")\(visible(error.message))"
+            if let h = error.hint { text += "\n  hint: \(visible(h))" }
+            return text
+        }
         if plain {
             var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(visible(error.message))"
             if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
@@ -125,19 +132,66 @@ struct ErrorReport {
     }
 }
 
-/// Renders a Lua error as pcx prints it (``ErrorReport``), with the traceback only for `debug`.
+extension ErrorReport {
+    /// An input error (a missing file, a bad option value, an unknown name): code
+    /// `invalid_argument`, exit 2; as text `pcx: message` then `  hint: ...`.
+    static func input(_ message: String, hint: String? = nil, location: String? = nil) -> ErrorReport {
+        var report = ErrorReport(PartnerCenterError(category: .invalidArgument, message: message, hint: hint), location: location)
+        report.usage = true
+        report.exitStatus = ExitCode.usage.rawValue
+        return report
+    }
+
+    /// Prints the report on stderr (one JSON line with `json`) and returns its exit status.
+    @discardableResult
+    func print(json: Bool, debug: Bool = false) -> Int32 {
+        printError(json ? self.json : text(debug: debug))
+        return exitStatus
+    }
+}
+
+extension PCXCommands {
+    /// Reports a command-line mistake found before any verb ran (the argument parser's, or
+    /// pcx's own): `pcx: message` on stderr, or with `json` one `{"error": {...}}` line with code
+    /// `invalid_argument`. Returns the exit status, 2.
+    /// - Parameters:
+    ///   - message: What is wrong and how to fix it.
+    ///   - json: Whether `--json` was among the arguments.
+    public static func reportUsageError(_ message: String, json: Bool) -> Int32 {
+        var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var hint: String?
+        if json, let i = lines.firstIndex(where: { $0.hasPrefix("  hint: ") }) {
+            hint = String(lines[i].dropFirst("  hint: ".count))
+            lines.remove(at: i)
+        }
+        let text = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        if !json {
+            printError("pcx: " + text)
+            return ExitCode.usage.rawValue
+        }
+        return ErrorReport.input(text, hint: hint).print(json: true)
+    }
+}
+
+/// Renders a Lua error as pcx prints it (``ErrorReport``), with the traceback only for `debug`;
+/// with `json`, every error (a syntax error and a usage error too) is one `{"error": {...}}` line.
 func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> RenderedFailure {
     let report: ErrorReport
     switch error.kind {
     case .syntax:
+        let message = stripLocation(error.message, location: error.location)
+        if json {
+            let input = ErrorReport.input("syntax error: " + message, location: error.location)
+            return RenderedFailure(text: input.json, exitCode: input.exitStatus)
+        }
         let where_ = error.location.map { "\($0): " } ?? ""
-        return RenderedFailure(text: "pcx: syntax error: \(where_)\(visible(stripLocation(error.message, location: error.location)))",
-                               exitCode: ExitCode.usage.rawValue)
+        return RenderedFailure(text: "pcx: syntax error: \(where_)\(visible(message))", exitCode: ExitCode.usage.rawValue)
     case .exit:
         return RenderedFailure(text: error.warning.map { "pcx: warning: \(visible($0))" } ?? "",
                                exitCode: error.exitCode ?? ExitCode.failure.rawValue)
     case .io:
-        return RenderedFailure(text: "pcx: \(visible(error.message))", exitCode: ExitCode.usage.rawValue)
+        let input = ErrorReport.input(error.message)
+        return RenderedFailure(text: json ? input.json : input.text(debug: false), exitCode: input.exitStatus)
     case .interrupted:
         report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"), location: error.location)
     case .timeout:
@@ -150,11 +204,7 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
     case .closed:
         report = ErrorReport(PartnerCenterError(category: .scriptError, message: error.message), plain: true)
     case .runtime:
-        if let table = error.value?.tableValue, table["usage"].boolValue == true {
-            var text = "pcx: \(visible(table["message"].stringValue ?? "usage error"))"
-            if let help = table["help"].stringValue { text += "\n\n" + help }
-            return RenderedFailure(text: text, exitCode: ExitCode.usage.rawValue)
-        }
+        if let usage = renderUsage(error, json: json) { return usage }
         if let value = error.value, value.tableValue?["code"].stringValue != nil {
             report = ErrorReport(luaValue: value, location: error.location)
         } else {
@@ -164,7 +214,19 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
     }
     var full = report
     full.traceback = error.traceback
-    return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.error.exitStatus)
+    return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.exitStatus)
+}
+
+/// A usage error raised in Lua (a table with `usage = true`, `message`, and optionally `where`
+/// and `help`: a playbook's bad parameter or declaration): exit 2, the help after the message;
+/// nil for any other error.
+private func renderUsage(_ error: LuaError, json: Bool) -> RenderedFailure? {
+    guard let table = error.value?.tableValue, table["usage"].boolValue == true else { return nil }
+    let report = ErrorReport.input(table["message"].stringValue ?? "usage error", location: table["where"].stringValue)
+    if json { return RenderedFailure(text: report.json, exitCode: report.exitStatus) }
+    var text = report.text(debug: false)
+    if let help = table["help"].stringValue { text += "\n\n" + help }
+    return RenderedFailure(text: text, exitCode: report.exitStatus)
 }
 
 /// Text with control characters (ESC, CR, NUL...) shown as `\u{1b}` so that no value a script

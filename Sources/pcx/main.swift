@@ -32,7 +32,7 @@ struct TargetOptions: ParsableArguments {
 
 /// Lua resource limits.
 struct LimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Stop the script after this many seconds (even inside pcall).", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop the script after this many seconds (even inside pcall).", valueName: "seconds"))
     var timeout: Double?
 
     @Option(help: ArgumentHelp("Lua heap limit in MiB.", valueName: "MiB"))
@@ -45,7 +45,9 @@ struct LimitOptions: ParsableArguments {
     var allowRead: [String] = []
 
     func limits() throws -> RunLimits {
-        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let timeout, !(timeout > 0) {
+            throw ValidationError("--timeout must be a positive number of seconds, got \(plainNumber(timeout))")
+        }
         guard memoryLimit >= 8 else { throw ValidationError("--memory-limit must be at least 8 (MiB)") }
         for dir in allowRead {
             var isDir: ObjCBool = false
@@ -69,11 +71,11 @@ struct PurchaseFlags: ParsableArguments {
     @Flag(help: "Check out without asking for confirmation at the terminal.")
     var allowPurchase = false
 
-    @Option(help: ArgumentHelp("Refuse any purchase above AMOUNT CURRENCY, e.g. --max-spend 5000 USD.",
-                               valueName: "amount currency"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Refuse any purchase above AMOUNT CURRENCY, e.g. --max-spend 5000 USD.",
+                                                        valueName: "amount currency"))
     var maxSpend: String?
 
-    @Option(help: ArgumentHelp("Refuse any purchase of more than N units.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Refuse any purchase of more than N units.", valueName: "n"))
     var maxQuantity: Int?
 
     @Option(help: ArgumentHelp("Idempotency key for the purchase (default: derived from its content); a purchase made under it is replayed at any time, never bought again.", valueName: "key"))
@@ -82,40 +84,60 @@ struct PurchaseFlags: ParsableArguments {
     @Flag(help: "Let a dry run create carts (Partner Center's price quotes; they spend nothing) so it shows prices and checks --max-spend.")
     var quote = false
 
-    @Option(help: ArgumentHelp("How long a completed purchase is replayed instead of bought again when the same purchase runs again (default 24h; e.g. 7d, 30m, 0).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How long a completed purchase is replayed instead of bought again when the same purchase runs again (default 24h; e.g. 7d, 30m, 0).", valueName: "duration"))
     var replayWindow: String?
 
     @Flag(help: "Machine-readable JSON output.")
     var json = false
 
     func purchase() throws -> PurchaseOptions {
-        var amount: String?
-        var currency: String?
-        if let maxSpend {
-            // "5000 USD" (pcx joins the two words), "5000USD" or "USD 5000"
-            let text = maxSpend.trimmingCharacters(in: .whitespaces)
-            let pattern = #"^(?:([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]{3})|([A-Za-z]{3})\s*([0-9]+(?:\.[0-9]+)?))$"#
-            guard let match = text.range(of: pattern, options: .regularExpression), match == text.startIndex..<text.endIndex else {
-                throw ValidationError("--max-spend takes an amount and a currency, e.g. --max-spend 5000 USD (got '\(maxSpend)')")
-            }
-            let letters = text.filter(\.isLetter), number = text.filter { $0.isNumber || $0 == "." }
-            amount = number
-            currency = letters.uppercased()
+        let (amount, currency) = try spendCap()
+        if let maxQuantity, maxQuantity < 1 {
+            throw ValidationError("--max-quantity must be a positive whole number, got \(maxQuantity)")
         }
-        if let maxQuantity, maxQuantity < 1 { throw ValidationError("--max-quantity must be at least 1") }
+        if let idempotencyKey, idempotencyKey.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--idempotency-key is empty; give a key, or leave the option out to let pcx derive one from the purchase")
+        }
         if quote && !dryRun { throw ValidationError("--quote is for dry runs: add --dry-run (a real run always prices the cart it buys)") }
-        var window = PurchaseOptions.defaultReplayWindow
-        if let text = replayWindow ?? ProcessInfo.processInfo.environment["PCX_REPLAY_WINDOW"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            do {
-                window = try PCXCommands.parseDuration(text)
-            } catch {
-                throw ValidationError("--replay-window (or PCX_REPLAY_WINDOW) '\(text)' is not a duration; use e.g. 24h, 7d, 30m or 0")
-            }
-        }
         return PurchaseOptions(dryRun: dryRun, allowPurchase: allowPurchase, maxSpend: amount,
                                maxSpendCurrency: currency, maxQuantity: maxQuantity, idempotencyKey: idempotencyKey,
-                               quote: quote, replayWindow: window)
+                               quote: quote, replayWindow: try window())
     }
+
+    /// `--max-spend` as an amount (decimal text, zero or more) and a currency, or nils.
+    private func spendCap() throws -> (String?, String?) {
+        guard let maxSpend else { return (nil, nil) }
+        // "5000 USD" (pcx joins the two words), "5000USD" or "USD 5000"
+        let text = maxSpend.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("-") || text.range(of: #"^[A-Za-z]{3}\s*-"#, options: .regularExpression) != nil {
+            throw ValidationError("--max-spend must not be negative, got '\(maxSpend)'; give the most a purchase may cost, e.g. --max-spend 5000 USD")
+        }
+        let pattern = #"^(?:([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]{3})|([A-Za-z]{3})\s*([0-9]+(?:\.[0-9]+)?))$"#
+        guard let match = text.range(of: pattern, options: .regularExpression), match == text.startIndex..<text.endIndex else {
+            throw ValidationError("--max-spend takes an amount and a currency, e.g. --max-spend 5000 USD (got '\(maxSpend)')")
+        }
+        return (text.filter { $0.isNumber || $0 == "." }, text.filter(\.isLetter).uppercased())
+    }
+
+    /// `--replay-window` (or `PCX_REPLAY_WINDOW`) in seconds, else the default.
+    private func window() throws -> TimeInterval {
+        let environment = ProcessInfo.processInfo.environment["PCX_REPLAY_WINDOW"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text = replayWindow ?? environment else { return PurchaseOptions.defaultReplayWindow }
+        let source = replayWindow != nil ? "--replay-window" : "PCX_REPLAY_WINDOW"
+        if text.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
+            throw ValidationError("\(source) must not be negative, got '\(text)'; use e.g. 24h, 7d, 30m, or 0 to never replay")
+        }
+        do {
+            return try PCXCommands.parseDuration(text)
+        } catch {
+            throw ValidationError("\(source) '\(text)' is not a duration; use e.g. 24h, 7d, 30m or 0")
+        }
+    }
+}
+
+/// A number as a person writes it: `-1`, `2.5`.
+func plainNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
 }
 
 func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) throws -> HostOptions {
@@ -154,10 +176,16 @@ func finish(_ code: Int32) throws -> Never {
 @main
 enum Entry {
     /// Parses the command line and runs the verb. Usage errors exit 2 (not ArgumentParser's 64),
-    /// as the README documents.
+    /// as the README documents; with `--json` among pcx's arguments they are one JSON error line.
     static func main() async {
+        let arguments = PCXCommands.joinMaxSpend(Array(CommandLine.arguments.dropFirst()))
+        let json = arguments.prefix { $0 != "--" }.contains("--json")
+        // `pcx playbook run NAME --help` is the playbook's help (the parser would show its own)
+        if let name = PCXCommands.playbookHelpRequest(arguments, hostOptions: hostOptionArity) {
+            exit(await PCXCommands.playbookShow(name: name, json: false))
+        }
         do {
-            var command = try PCX.parseAsRoot(PCXCommands.joinMaxSpend(Array(CommandLine.arguments.dropFirst())))
+            var command = try PCX.parseAsRoot(arguments)
             // `sandbox serve` stops gracefully on SIGINT through its service group; every other verb
             // turns Ctrl-C into an interrupt of the running script (or exit 130).
             if !(command is Sandbox.Serve) { PCXCommands.installInterruptHandler() }
@@ -167,11 +195,10 @@ enum Entry {
                 try command.run()
             }
         } catch let error as UsageError {
-            writeAll(2, "pcx: " + error.message + "\n")
-            exit(ExitCode.usage.rawValue)
+            exit(PCXCommands.reportUsageError(error.message, json: json))
         } catch {
-            let code = PCX.exitCode(for: error)
-            if code == .validationFailure {
+            if PCX.exitCode(for: error) == .validationFailure {
+                if json { exit(PCXCommands.reportUsageError(PCX.message(for: error), json: true)) }
                 writeAll(2, PCX.fullMessage(for: error) + "\n")
                 exit(ExitCode.usage.rawValue)
             }
@@ -180,13 +207,19 @@ enum Entry {
     }
 }
 
+/// The exit codes, as every help text that lists them says it.
+let exitCodesHelp = """
+    Exit codes: 0 ok, 1 script or API failure, 2 usage or syntax error, 3 refused by policy (nothing was sent),
+    4 bought above the cap (the order was placed but is above --max-quantity or --max-spend), 130 interrupted.
+    """
+
 struct PCX: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pcx",
         abstract: "Script Azure Reserved VM Instance purchases against Microsoft Partner Center in Lua.",
         discussion: """
             Runs against the embedded Partner Center sandbox unless a profile or PCX_ENDPOINT is configured.
-            Exit codes: 0 ok, 1 script or API failure, 2 usage or syntax error, 3 refused by policy, 130 interrupted.
+            \(exitCodesHelp)
             """,
         version: "pcx \(pcxVersion) (Lua \(pcxLuaVersion))",
         subcommands: [Run.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self]
@@ -196,7 +229,10 @@ struct PCX: AsyncParsableCommand {
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a Lua script (or a playbook file).",
-        discussion: "The script sees its arguments in `arg` and `...`. Host options go before SCRIPT.")
+        discussion: """
+            The script sees its arguments in `arg` and `...`. Host options go before SCRIPT; after `--` every word goes to the script.
+            \(exitCodesHelp)
+            """)
 
     @OptionGroup var target: TargetOptions
     @OptionGroup var limits: LimitOptions
@@ -209,9 +245,21 @@ struct Run: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
-        let arguments = try PCXCommands.scriptArguments(self.arguments, script: script, hostOptions: hostOptionArity)
+        let arguments = try PCXCommands.scriptArguments(self.arguments, script: script, hostOptions: hostOptionArity,
+                                                        before: wordsBeforeScript())
         let options = try hostOptions(target, limits, purchase)
         try finish(await PCXCommands.run(script: script, arguments: arguments, options: options))
+    }
+}
+
+extension Run {
+    /// The words between `run` and SCRIPT on the command line (pcx's options as given), found
+    /// from the end: SCRIPT and its arguments are the line's last words.
+    func wordsBeforeScript() -> [String] {
+        let line = PCXCommands.joinMaxSpend(Array(CommandLine.arguments.dropFirst()))
+        let scriptIndex = line.count - arguments.count - 1
+        guard let runIndex = line.firstIndex(of: "run"), runIndex < scriptIndex, line[scriptIndex] == script else { return [] }
+        return Array(line[(runIndex + 1)..<scriptIndex])
     }
 }
 
@@ -233,7 +281,11 @@ struct Check: AsyncParsableCommand {
 
 struct Test: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run Lua spec files (describe/it/expect) and print 'N passed, N failed'.")
+        abstract: "Run Lua spec files (describe/it/expect) and print 'N passed, N failed'.",
+        discussion: """
+            Exit 0 when every test passed, 1 when one failed, 2 when a file could not be loaded (missing, a directory, a syntax error).
+            With --json, errors are JSON lines on stderr; the summary stays text (specs print their failures on stdout).
+            """)
 
     @OptionGroup var target: TargetOptions
     @OptionGroup var limits: LimitOptions
@@ -345,7 +397,7 @@ struct Journal: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List journal entries, newest first.")
         @Flag(help: "Machine-readable JSON output.") var json = false
-        @Option(help: "How many entries.") var limit = 50
+        @Option(parsing: .unconditional, help: "How many entries (at least 1).") var limit = 50
         func run() async throws {
             try finish(PCXCommands.journalList(limit: limit, json: json))
         }
@@ -371,19 +423,19 @@ struct Sandbox: AsyncParsableCommand {
             abstract: "Serve the Partner Center sandbox over HTTP until SIGINT/SIGTERM.",
             discussion: "Prints PCX_ENDPOINT, PCX_AUTHORITY, PCX_TENANT_ID, PCX_CLIENT_ID, PCX_CLIENT_SECRET and PCX_REFRESH_TOKEN, then a blank line, as soon as it listens.")
         @Option(help: "Address to listen on.") var host = "127.0.0.1"
-        @Option(help: "Port (0 picks a free one).") var port = 0
+        @Option(parsing: .unconditional, help: "Port (0 picks a free one).") var port = 0
         @Option(help: ArgumentHelp("SQLite database file, or :memory:.", valueName: "path")) var db = ":memory:"
         @Option(help: "Seed for the deterministic data.") var seed: UInt64 = 1
         @Option(help: ArgumentHelp("Grow the seeded data, e.g. lineitems=1000000.", valueName: "spec")) var scale: [String] = []
-        @Option(help: ArgumentHelp("Inject faults: ROUTE=ACTION[,ACTION...] or ROUTE=rate:P:ACTION, e.g. 'checkout=drop-after' or '*=rate:0.05:503' (repeatable).", valueName: "spec")) var faults: [String] = []
-        @Option(help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
-        @Option(help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
-        @Option(help: ArgumentHelp("Delay before a pending order completes (and creates its entitlement), e.g. 2s.", valueName: "duration")) var orderCompletion: String?
+        @Option(help: ArgumentHelp("Inject faults: ROUTE=ACTION[,ACTION...] or ROUTE=rate:P:ACTION, e.g. 'carts.checkout=drop-after' or '*=rate:0.05:503' (repeatable).", valueName: "spec")) var faults: [String] = []
+        @Option(parsing: .unconditional, help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Delay before a pending order completes (and creates its entitlement), e.g. 2s.", valueName: "duration")) var orderCompletion: String?
         @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s,customer=500/m'.", valueName: "spec")) var rateLimit: [String] = []
-        @Option(help: ArgumentHelp("Access-token lifetime, e.g. 1h, 30s.", valueName: "duration")) var tokenLifetime: String?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Access-token lifetime, e.g. 1h, 30s.", valueName: "duration")) var tokenLifetime: String?
         @Option(help: ArgumentHelp("Markets without reservation products: 2018 (BR CN IN RU KR TW HK), current, none, or a list like BR,CN.", valueName: "spec")) var restrictedMarkets: String?
         @Option(help: ArgumentHelp("Largest request body accepted (larger ones get 413), e.g. 4MiB, 512KiB, 65536.", valueName: "size")) var maxBody: String?
-        @Option(help: ArgumentHelp("Time a client has to send a request's headers before the connection is closed, e.g. 10s.", valueName: "duration")) var headerTimeout: String?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Time a client has to send a request's headers before the connection is closed, e.g. 10s.", valueName: "duration")) var headerTimeout: String?
 
         func run() async throws {
             try finish(await PCXCommands.sandboxServe(

@@ -318,8 +318,42 @@ let badInputCatalogue: [BadInputCase] = [
     BadInputCase(name: "an unknown playbook subcommand is a usage error", args: ["playbook", "frob"], exit: 2, says: ["Unexpected argument 'frob'"]),
     BadInputCase(name: "a non-numeric journal id is a usage error", args: ["journal", "show", "abc"], exit: 2,
                  says: ["The value 'abc' is invalid for '<id>'"]),
-    BadInputCase(name: "an unknown journal id is an error with a hint", args: ["journal", "show", "999"], exit: 1,
+    BadInputCase(name: "an unknown journal id is an input error with a hint", args: ["journal", "show", "999"], exit: 2,
                  says: ["pcx: no journal entry 999", "hint: "]),
+    BadInputCase(name: "an unknown journal id with --json is one JSON error line", args: ["journal", "show", "--json", "999"], exit: 2,
+                 says: [#"{"error":{"code":"invalid_argument","message":"no journal entry 999""#]),
+    BadInputCase(name: "journal list --limit 0 is an input error", args: ["journal", "list", "--limit", "0"], exit: 2,
+                 says: ["pcx: --limit must be at least 1, got 0", "hint: "]),
+    BadInputCase(name: "journal resolve of an unknown id is an input error before any call", args: ["journal", "resolve", "999", "--not-bought"], exit: 2,
+                 says: ["pcx: no journal entry 999"]),
+    BadInputCase(name: "run of a directory says it is a directory", args: ["run", "."], exit: 2,
+                 says: ["pcx: cannot read .: it is a directory, not a Lua file", "hint: "]),
+    BadInputCase(name: "run --json of a missing file is one JSON error line", args: ["run", "--json", "missing.lua"], exit: 2,
+                 says: [#"{"error":{"code":"invalid_argument","message":"cannot read missing.lua: no such file or not readable""#]),
+    BadInputCase(name: "run --json of a syntax error is one JSON error line with file:line", args: ["run", "--json", "bad.lua"],
+                 files: ["bad.lua": text("x = = 1\n")], exit: 2,
+                 says: [#""message":"syntax error: unexpected symbol near '='","where":"bad.lua:1""#]),
+    BadInputCase(name: "an unknown playbook with --json is one JSON error line", args: ["playbook", "run", "nope-book", "--json"], exit: 2,
+                 says: [#"{"error":{"code":"invalid_argument","message":"no playbook named 'nope-book'""#]),
+    BadInputCase(name: "a parser error with --json is one JSON error line", args: ["run", "--json", "--max-quantity", "-1", "ok.lua"],
+                 files: ["ok.lua": text("print('ok')\n")], exit: 2,
+                 says: [#"{"error":{"code":"invalid_argument","message":"--max-quantity must be a positive whole number, got -1""#]),
+    BadInputCase(name: "an empty --idempotency-key is an input error", args: ["run", "--idempotency-key", " ", "ok.lua"],
+                 files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["--idempotency-key is empty"]),
+    BadInputCase(name: "a negative --max-spend says so", args: ["run", "--max-spend", "-5", "USD", "ok.lua"],
+                 files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["--max-spend must not be negative, got '-5 USD'"]),
+    BadInputCase(name: "options after the script: the hint carries their values", args: ["run", "ok.lua", "--max-spend", "5", "USD", "--dry-run"],
+                 files: ["ok.lua": text("print('ok')\n")], exit: 2,
+                 says: ["--max-spend and --dry-run come after the script ok.lua, so they would go to the script",
+                        "pcx run --max-spend 5 USD --dry-run ok.lua", "pcx run ok.lua -- --max-spend 5 USD --dry-run"]),
+    BadInputCase(name: "a spec file with a syntax error makes pcx test exit 2", args: ["test", "bad_spec.lua"],
+                 files: ["bad_spec.lua": text("describe('x', function( end)\n")], exit: 2,
+                 says: ["pcx: syntax error: bad_spec.lua:1:"]),
+    BadInputCase(name: "a playbook declaring pcx's own option is an input error at its line", args: ["playbook", "run", "own"],
+                 files: ["playbooks/own.lua": text("return playbook {\n  name = 'own', summary = 'own option', params = { ['dry-run'] = { type = 'boolean' } },\n  run = function() end }\n")],
+                 exit: 2, says: ["parameter --dry-run is pcx's own option", "rename it"]),
+    BadInputCase(name: "a negative sandbox duration says so", args: ["sandbox", "serve", "--order-lag", "-1s"], exit: 2,
+                 says: ["pcx: sandbox serve: --order-lag must not be negative, got '-1s'"]),
     BadInputCase(name: "a negative journal --limit is a usage error", args: ["journal", "list", "--limit", "-3"], exit: 2, says: ["--limit"]),
     BadInputCase(name: "a bad --faults spec names the rule and the valid actions", args: ["sandbox", "serve", "--faults", "carts.checkout=explode"], exit: 2,
                  says: ["pcx: sandbox serve: --faults: 'explode' in rule 'carts.checkout=explode' is not a fault"]),
@@ -500,7 +534,7 @@ struct BadInputCatalogueTests {
             // the first line is the error (pcx's own, or the argument parser's)
             let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
             let clear = first.hasPrefix("pcx: ") || first.hasPrefix("Error: ")
-                || first.hasPrefix("Purchase plan") || first.contains(": ")
+                || first.hasPrefix("Purchase plan") || first.contains(": ") || first.hasPrefix(#"{"error":{"#)
             #expect(clear, "first stderr line is not an error: \(first.debugDescription)")
         }
         if let issue = c.knownIssue {

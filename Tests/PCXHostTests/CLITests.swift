@@ -149,6 +149,24 @@ struct CLITests {
         #expect(r.stderr.hasPrefix("pcx: cannot read nope.lua: no such file or not readable\n  hint: "))
     }
 
+    @Test func playbookRunHelpShowsThePlaybooksOwnHelp() throws {
+        let r = try CLIHarness.run(["playbook", "run", "--sandbox", "purchase-reserved-vm", "--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("usage: pcx playbook run purchase-reserved-vm"), "\(r.stdout)")
+        #expect(r.stdout.contains("--customer"))
+        let show = try CLIHarness.run(["playbook", "show", "purchase-reserved-vm"])
+        #expect(r.stdout == show.stdout)
+    }
+
+    @Test func everyHelpThatListsExitCodesListsFour() throws {
+        for args in [["--help"], ["run", "--help"]] {
+            let r = try CLIHarness.run(args)
+            #expect(r.status == 0)
+            let text = r.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+            #expect(text.contains("4 bought above the cap"), "\(args): \(r.stdout)")
+        }
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try CLIHarness.run(["run"]).status == 2)
         #expect(try CLIHarness.run(["frobnicate"]).status == 2)
