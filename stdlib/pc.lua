@@ -44,7 +44,9 @@ local function locate(start)
     local info = getinfo(level, "Sl")
     if not info then return nil end
     local src = info.source or ""
-    if info.currentline and info.currentline > 0 and ssub(src, 1, 1) == "@" and not sfind(src, "^@stdlib/")
+    -- a file ("@name") or a named chunk such as the REPL's "=stdin"; not pcx's own "=[pcx ...]"
+    local named = ssub(src, 1, 1) == "@" or (ssub(src, 1, 1) == "=" and ssub(src, 2, 2) ~= "[")
+    if info.currentline and info.currentline > 0 and named and not sfind(src, "^[@=]stdlib/")
       and not sfind(src, "/stdlib/[%w_]+%.lua$") then
       return ssub(src, 2) .. ":" .. info.currentline
     end

@@ -30,16 +30,25 @@ local function describe_error(e)
   return tostring(e)
 end
 
+local function identity(...) return ... end
+
 -- Evaluates source. Returns "ok", text | "incomplete" | "error", text.
 function M.eval(src)
   if src:sub(1, 1) == "=" then src = "return " .. src:sub(2) end
-  local chunk, err = load("return " .. src, "=stdin", "t")
-  if not chunk then chunk, err = load(src, "=stdin", "t") end
+  -- an expression is evaluated as an argument of an identity function, not as `return EXPR`:
+  -- a tail call would drop the typed line from the stack, and errors would point into the stdlib
+  local chunk = load("return (...)(" .. src .. "\n)", "=stdin", "t")
+  local arg = identity
   if not chunk then
-    if err:find("<eof>$") then return "incomplete" end
-    return "error", err
+    local err
+    chunk, err = load(src, "=stdin", "t")
+    arg = nil
+    if not chunk then
+      if err:find("<eof>$") then return "incomplete" end
+      return "error", err
+    end
   end
-  local r = table.pack(pcall(chunk))
+  local r = table.pack(pcall(chunk, arg))
   if not r[1] then return "error", describe_error(r[2]) end
   local out = {}
   for i = 2, r.n do out[#out + 1] = show(r[i]) end
