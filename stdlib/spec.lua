@@ -11,6 +11,7 @@ local M = {}
 local results = { passed = 0, failed = 0, failures = {} }
 local stack = {}
 local verbose = false
+local tracebacks = false -- `pcx test --debug`: a failure shows its Lua traceback
 
 local function fullname(name)
   local parts = {}
@@ -22,7 +23,9 @@ end
 --- Groups tests under a name.
 function M.describe(name, fn)
   stack[#stack + 1] = name
-  local ok, err = xpcall(fn, debug.traceback)
+  local ok, err = xpcall(fn, function(e)
+    return tracebacks and debug.traceback(tostring(e), 2) or tostring(e)
+  end)
   stack[#stack] = nil
   if not ok then
     results.failed = results.failed + 1
@@ -35,8 +38,7 @@ end
 function M.it(name, fn)
   local full = fullname(name)
   local ok, err = xpcall(fn, function(e)
-    local msg = type(e) == "table" and tostring(e) or tostring(e)
-    return debug.traceback(msg, 2)
+    return tracebacks and debug.traceback(tostring(e), 2) or tostring(e)
   end)
   if ok then
     results.passed = results.passed + 1
@@ -95,6 +97,7 @@ end
 --- Installs describe/it/expect as globals in `env`.
 function M.install(env, opts)
   verbose = opts and opts.verbose or false
+  tracebacks = opts and opts.tracebacks or false
   env.describe, env.it, env.expect = M.describe, M.it, M.expect
 end
 

@@ -109,7 +109,8 @@ extension PCXCommands {
         let json = session.options.json
         let code = await withHostKeepingSession(session) { host in
             let counts = try await host.vm.perform { ctx -> (Int64, Int64, Bool) in
-                _ = try ctx.run("require('spec').install(_ENV, { verbose = \(verbose) })", name: "=[pcx test]")
+                _ = try ctx.run("require('spec').install(_ENV, { verbose = \(verbose), tracebacks = \(session.options.debug) })",
+                               name: "=[pcx test]")
                 var fileError: LuaError?
                 do { _ = try ctx.runFile(file, args: []) } catch let e as LuaError { fileError = e }
                 let r = try ctx.run("return require('spec').results()", name: "=[pcx test]")
