@@ -10,6 +10,7 @@ extension PCXCommands {
             return ErrorReport.input("--limit must be at least 1, got \(limit)", hint: "leave --limit out to see the newest 50 entries")
                 .print(json: json)
         }
+        if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
             guard FileManager.default.fileExists(atPath: paths.journal.path) else {
                 if json { print("[]") } else { print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))") }
@@ -44,6 +45,21 @@ extension PCXCommands {
         }
     }
 
+    /// An input error (exit 2) when pcx's data directory exists but is not a directory (so the
+    /// journal cannot be in it: "empty" would mislead); nil otherwise. Creates nothing.
+    static func dataDirectoryProblem(_ paths: PCXPaths) -> ErrorReport? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: paths.dataDirectory.path, isDirectory: &isDirectory),
+              !isDirectory.boolValue else { return nil }
+        do {
+            try PCXPaths.ensureDirectory(paths.dataDirectory)
+            return nil
+        } catch {
+            let e = (error as? PartnerCenterError) ?? PartnerCenterError(category: .invalidArgument, message: "\(error)")
+            return .input(e.message, hint: e.hint)
+        }
+    }
+
     /// The journal could not be read: exit 1, as text or one JSON line.
     private static func journalFailure(_ error: any Error, json: Bool) -> Int32 {
         ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
@@ -53,6 +69,7 @@ extension PCXCommands {
     /// `pcx journal show ID`: one entry with its plan and outcome. An id with no entry is an
     /// input error (exit 2).
     public static func journalShow(id: Int64, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+        if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
             guard FileManager.default.fileExists(atPath: paths.journal.path), let e = try Journal(url: paths.journal).entry(id: id) else {
                 return ErrorReport.input("no journal entry \(id)", hint: "`pcx journal list` shows the entries").print(json: json)
