@@ -32,8 +32,26 @@ extension PCXCommands {
             try await PartnerCenterSandbox.serve(config)
             return ExitCode.ok.rawValue
         } catch {
-            printError("pcx: sandbox serve: \(error)\n  hint: pick another --port (0 picks a free one) or check --db")
-            return ExitCode.failure.rawValue
+            return serveFailure("\(error)", host: host, port: port, database: database)
         }
+    }
+
+    /// Why the sandbox could not start, said plainly: a port in use or an address this machine
+    /// does not have is an input error (exit 2) with the option to change; anything else exit 1.
+    static func serveFailure(_ description: String, host: String, port: Int, database: String) -> Int32 {
+        if description.contains("(errno: 98)") || description.contains("Address already in use") {
+            return ErrorReport.input("sandbox serve: port \(port) on \(host) is already in use",
+                                     hint: "pick another --port, or --port 0 to let pcx pick a free one (it prints the endpoint)").print(json: false)
+        }
+        if description.contains("(errno: 99)") || description.contains("Cannot assign requested address") {
+            return ErrorReport.input("sandbox serve: cannot listen on \(host): this machine has no such address",
+                                     hint: "use --host 127.0.0.1 (the default), 0.0.0.0 for every interface, or one of this machine's addresses").print(json: false)
+        }
+        if description.contains("(errno: 13)") || description.contains("Permission denied") {
+            return ErrorReport.input("sandbox serve: not allowed to listen on port \(port)",
+                                     hint: "ports below 1024 need root; pick a higher --port, or --port 0").print(json: false)
+        }
+        printError("pcx: sandbox serve: \(visible(description))\n  hint: check --db \(database) (a writable SQLite file, or :memory:) and --host/--port")
+        return ExitCode.failure.rawValue
     }
 }
