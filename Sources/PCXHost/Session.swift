@@ -199,6 +199,7 @@ final class Session: Sendable {
     static func preflight(_ options: HostOptions) -> Int32? {
         do {
             _ = try choose(options, quiet: true) // its warnings are said once, when the target starts
+            try checkHostEnvironment(options.environment)
             try PCXPaths.ensureDirectory(options.paths.dataDirectory)
             return nil
         } catch {
@@ -206,6 +207,28 @@ final class Session: Sendable {
             report.exitStatus = ExitCode.usage.rawValue
             printError(options.json ? report.json : report.text(debug: options.debug))
             return report.exitStatus
+        }
+    }
+
+    /// The host's own `PCX_*` settings (whatever the target): a value pcx would otherwise ignore
+    /// silently is an input error naming the variable and what it takes.
+    /// - Throws: ``PartnerCenterError`` (`invalid_argument`).
+    static func checkHostEnvironment(_ environment: [String: String]) throws {
+        func bad(_ name: String, _ value: String, _ takes: String) -> PartnerCenterError {
+            PartnerCenterError(category: .invalidArgument, message: "\(name)='\(visible(value))' is not valid: it takes \(takes)",
+                               hint: "fix or unset \(name)")
+        }
+        if let v = environment["PCX_CATALOG_TTL"], !v.isEmpty, !(TimeInterval(v).map { $0 >= 0 && $0.isFinite } ?? false) {
+            throw bad("PCX_CATALOG_TTL", v, "a number of seconds, 0 or more (0 turns the catalog cache off)")
+        }
+        if let v = environment["PCX_LOG_LEVEL"], !v.isEmpty, !["debug", "info", "warn", "error"].contains(v.lowercased()) {
+            throw bad("PCX_LOG_LEVEL", v, "debug, info, warn or error")
+        }
+        if let v = environment["PCX_STDLIB_DIR"], !v.isEmpty {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: v, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw bad("PCX_STDLIB_DIR", v, "a directory of .lua modules that replace the embedded ones")
+            }
         }
     }
 
