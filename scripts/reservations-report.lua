@@ -54,8 +54,14 @@ return playbook {
     end
     local out = { count = #rows, reservations = rows, csv = p.csv }
     pb.emit(out, function(o)
-      print(pb.table(o.reservations, { { "Customer", "customer" }, { "Company", "company" }, { "Order", "order" },
-        { "SKU", "sku" }, { "Qty", "quantity" }, { "Expires", "expiry" }, { "Days left", "days_left" } }))
+      -- a SKU id ("0001") means something only with its product: show "product:sku" (the catalog id)
+      local shown = {}
+      for i, r in ipairs(o.reservations) do
+        shown[i] = setmetatable({ item = r.product and r.sku and (r.product .. ":" .. r.sku) or r.product or r.sku },
+          { __index = r })
+      end
+      print(pb.table(shown, { { "Customer", "customer" }, { "Company", "company" }, { "Order", "order" },
+        { "Product:SKU", "item" }, { "Qty", "quantity" }, { "Expires", "expiry" }, { "Days left", "days_left" } }))
       print(string.format("%d reserved instance entitlement%s", o.count, o.count == 1 and "" or "s"))
       if o.csv then print("wrote " .. o.csv) end
     end)
