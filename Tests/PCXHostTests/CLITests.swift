@@ -315,6 +315,52 @@ struct ReplTranscriptTests {
         #expect(r.stdout == "stdin:1: boom\n21\n")
     }
 
+    @Test func aFailingSpecShowsFileAndLineAndTheTracebackOnlyWithDebug() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("describe('x', function()\n  it('fails', function() expect(1).to_be(2) end)\n  it('passes', function() expect(1).to_be(1) end)\nend)\n",
+                             to: "t_spec.lua", in: dir)
+        let r = try CLIHarness.run(["test", "t_spec.lua"], cwd: dir)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("FAIL x fails\nt_spec.lua:2: expected 2, got 1\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("1 passed, 1 failed"))
+        #expect(!r.stdout.contains("stack traceback") && !r.stderr.contains("stack traceback"), "\(r.stdout)")
+        let d = try CLIHarness.run(["test", "--debug", "t_spec.lua"], cwd: dir)
+        #expect(d.status == 1)
+        #expect(d.stdout.contains("t_spec.lua:2: expected 2, got 1\nstack traceback:"), "\(d.stdout)")
+    }
+
+    @Test func sandboxServeOnAPortInUseSaysSoAndExitsTwo() throws {
+        // hold a listening socket on a free loopback port
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bind(fd, sa, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, sa, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let r = try CLIHarness.run(["sandbox", "serve", "--port", "\(port)"], timeout: 60)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("pcx: sandbox serve: port \(port) on 127.0.0.1 is already in use"), "\(r.stderr)")
+        #expect(r.stderr.contains("hint: pick another --port"), "\(r.stderr)")
+    }
+
+    @Test func aPcErrorInTheReplNamesTheTypedLineNotTheStdlib() throws {
+        let r = try CLIHarness.run(["repl"], stdin: "\npc.customers.get()\n")
+        #expect(r.status == 0)
+        let all = r.stdout + r.stderr
+        #expect(all.contains("customer_id must be a non-empty id string"), "\(all)")
+        #expect(all.contains("at stdin:1"), "\(all)")
+        #expect(!all.contains("stdlib/"), "\(all)")
+    }
+
     @Test func expressionsAreTriedFirstAndValuesPrettyPrinted() throws {
         let r = try CLIHarness.run(["repl"], stdin: "1 + 2\n\"s\"\n{1, 2}\n")
         #expect(r.stdout.hasPrefix("3\n\"s\"\n"))
