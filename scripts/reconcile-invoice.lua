@@ -1,5 +1,5 @@
--- Reconcile an invoice: stream its one-time line items (and, optionally, recurring ones) to a
--- CSV, total them per customer and currency with exact decimals, and check that the totals equal
+-- Reconcile an invoice: stream its billing line items, from every provider the invoice lists
+-- (onetime, azure, office), to a CSV, total them per customer and currency with exact decimals, and check that the totals equal
 -- the invoice's total to the last digit. The CSV is written to a temporary file and renamed.
 local pb = require "playbook"
 local money = require "money"
@@ -24,7 +24,8 @@ return playbook {
   params = {
     invoice = { type = "string", required = true, order = 1, help = "invoice id, e.g. G000024135" },
     out = { type = "string", order = 2, help = "CSV file to write (needs --allow-write for its directory)" },
-    include_recurring = { type = "boolean", default = false, help = "also reconcile recurring (azure/office) line items" },
+    provider = { type = "string", choices = { "onetime", "azure", "office" },
+                 help = "reconcile only this provider's line items (default: every provider the invoice lists)" },
     page_size = { type = "integer", default = 2000, min = 1, max = 2000, help = "line items per request" },
   },
   run = function(p)
@@ -36,13 +37,17 @@ return playbook {
     local count = 0
     local bar = progress.new { label = "line items" }
 
-    local providers = { "onetime" }
-    if p.include_recurring then
-      for _, d in ipairs(invoice.invoiceDetails or {}) do
-        local prov = provider_of(d)
-        if prov == "azure" or prov == "office" then providers[#providers + 1] = prov end
+    -- the providers come from the invoice: a recurring invoice has azure/office lines, not onetime
+    local listed, providers, seen = {}, {}, {}
+    for _, d in ipairs(invoice.invoiceDetails or {}) do
+      local prov, kind = provider_of(d), (d.invoiceLineItemType or ""):lower():gsub("_", "")
+      if kind == "billinglineitems" and (prov == "onetime" or prov == "azure" or prov == "office") and not seen[prov] then
+        seen[prov] = true
+        listed[#listed + 1] = prov
       end
     end
+    if #listed == 0 then listed = { "onetime" } end
+    providers = p.provider and { p.provider } or listed
 
     local ok, err = pcall(function()
       for _, provider in ipairs(providers) do
@@ -54,7 +59,7 @@ return playbook {
           local t = per_customer[key]
           if t then per_customer[key] = t + amount else
             per_customer[key] = amount
-            names[key] = item.customerName
+            names[key] = item.customerName or item.customerCompanyName -- Azure lines carry the latter
             order[#order + 1] = key
           end
           if writer then
@@ -84,7 +89,7 @@ return playbook {
     local lines_total = totals:get(currency)
     local matches = lines_total == invoice_total
     local out = {
-      invoice = p.invoice, currency = currency, line_items = count, customers = customers,
+      invoice = p.invoice, currency = currency, providers = providers, line_items = count, customers = customers,
       lines_total = lines_total:amount(), invoice_total = invoice_total:amount(), matches = matches, csv = p.out,
     }
     pb.emit(out, function(o)
@@ -96,7 +101,9 @@ return playbook {
     if not matches then
       error(pc.errors.new { code = "conflict", message = string.format(
         "invoice %s: line items total %s %s but the invoice says %s %s", p.invoice, lines_total:amount(), currency,
-        invoice_total:amount(), currency), hint = "re-run with --include-recurring if the invoice has recurring charges" }, 0)
+        invoice_total:amount(), currency), hint = p.provider
+          and ("only " .. p.provider .. " line items were read; the invoice lists " .. table.concat(listed, ", ") .. ": leave --provider out to reconcile them all")
+          or "the line items of every provider the invoice lists do not add up to its total; compare the CSV (--out) with the invoice, and report it to Microsoft if it persists" }, 0)
     end
     return out
   end,

@@ -81,6 +81,11 @@ public enum CartErrorCode {
     public static let invalidInput = 10010
     /// 10011.
     public static let subscriptionNotRegistered = 10011
+    /// 900312: the provisioning context's scope is neither single nor shared.
+    public static let scopeNotSupported = 900312
+    /// 900315: the catalog item cannot be bought with this subscription (the wrong
+    /// `reservationScope` for its kind, or an Azure subscription outside the customer's plan).
+    public static let notEligibleForSubscription = 900315
 }
 
 /// A cart line (`CartLineItem`).

@@ -103,6 +103,21 @@ extension SandboxEngine {
         return SandboxResponse(status: 200, headers: [("Content-Type", "application/pdf"), ("Content-Disposition", "attachment; filename=Invoice_\(row.id).pdf")], body: pdf)
     }
 
+    /// `currencycode` and `period` on an invoice's line items. A billed invoice has one currency,
+    /// so another currency is a bad request (it would otherwise quietly return that invoice's
+    /// lines, or none); `period` (current or previous) belongs to billed consumption
+    /// (`provider=onetime&invoicelineitemtype=usagelineitems`) and is refused elsewhere rather
+    /// than ignored. The documents are silent on both; the sandbox is strict so that scripts stay
+    /// honest, and says so in its messages.
+    func checkLineItemFilters(_ request: RequestInfo, invoice: InvoiceRow, usage: Bool) throws {
+        if let currency = request.q("currencyCode"), currency.caseInsensitiveCompare(invoice.currency) != .orderedSame {
+            throw SandboxError.badInput("Invoice \(invoice.id) is billed in \(invoice.currency), so every line item is in \(invoice.currency); currencycode '\(currency)' matches none. Give currencycode=\(invoice.currency) or leave it out.")
+        }
+        if !usage, let period = request.q("period") {
+            throw SandboxError.badInput("period '\(period)' applies only to billed consumption line items (provider=onetime&invoicelineitemtype=usagelineitems); an invoice's billing line items all belong to its billing period. Leave period out.")
+        }
+    }
+
     /// Line items: seek paging (`MS-ContinuationToken`) for `onetime`, offset paging for `azure`/`office`.
     func invoiceLineItems(_ request: RequestInfo) async throws -> SandboxResponse {
         let invoice = try await invoiceRow(request)
@@ -121,6 +136,7 @@ extension SandboxEngine {
         guard type == .billingLineItems || type == .usageLineItems else {
             throw SandboxError(status: 400, code: 900126, "Unable to parse enum invoicelineitemtype '\(typeText)'; use billinglineitems or usagelineitems.")
         }
+        try checkLineItemFilters(request, invoice: invoice, usage: provider == .oneTime && type == .usageLineItems)
         let providerKey = provider == .oneTime ? "onetime" : provider == .azure ? "azure" : provider == .office ? "office" : "marketplace"
         let typeKey = type == .billingLineItems ? "billing" : "usage"
         let maxSize = configuration.maxLineItemPageSize

@@ -116,7 +116,8 @@ extension SandboxEngine {
             return LineProblem(CartErrorCode.invalidInput, "provisioningContext.subscriptionId is required for reservations.")
         }
         guard let scope = context["scope"], ["single", "shared"].contains(scope.lowercased()) else {
-            return LineProblem(CartErrorCode.invalidInput, "provisioningContext.scope must be Single or Shared.")
+            return LineProblem(CartErrorCode.scopeNotSupported,
+                               "The selected scope '\(context["scope"] ?? "")' in the provisioning context is not supported. Use Single or Shared.")
         }
         if let duration = context["duration"], Self.years(duration) != sku.years {
             return LineProblem(CartErrorCode.invalidInput, "provisioningContext.duration '\(duration)' does not match the SKU's term (\(sku.durationAttribute)).")
@@ -132,9 +133,9 @@ extension SandboxEngine {
             return LineProblem(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not active (\(status)).")
         }
         guard (kind == "plan") == azurePlan else {
-            return LineProblem(CartErrorCode.invalidInput, azurePlan
+            return LineProblem(CartErrorCode.notEligibleForSubscription, "This product is not eligible for purchase using the provided Azure subscription. " + (azurePlan
                 ? "Catalog item '\(catalogItemId)' is an Azure plan availability but subscription '\(subscriptionId)' is MS-AZR-0145P; list availabilities without reservationScope."
-                : "Catalog item '\(catalogItemId)' is for MS-AZR-0145P but subscription '\(subscriptionId)' is an Azure plan; list availabilities with reservationScope=AzurePlan.")
+                : "Catalog item '\(catalogItemId)' is for MS-AZR-0145P but subscription '\(subscriptionId)' is an Azure plan; list availabilities with reservationScope=AzurePlan."))
         }
         guard registration == "Registered" else {
             return LineProblem(CartErrorCode.subscriptionNotRegistered, "Subscription '\(subscriptionId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")

@@ -162,15 +162,21 @@ struct PlaybooksEndToEndTests {
         try await withEndToEnd { e2e in
             let world = try await e2e.world()
             let recurring = try world.invoice(type: "Recurring")
-            let mismatch = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", recurring.id])
+            // only one provider of a recurring invoice: its lines cannot add up to the invoice
+            let mismatch = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", recurring.id, "--provider", "onetime"])
             #expect(mismatch.status == 1, "\(mismatch)")
             #expect(mismatch.stdout.contains("MISMATCH"), "\(mismatch)")
             #expect(mismatch.stderr.contains("conflict"), "\(mismatch)")
-            #expect(mismatch.stderr.contains("--include-recurring"), "\(mismatch)")
+            #expect(mismatch.stderr.contains("leave --provider out"), "\(mismatch)")
 
-            let withRecurring = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", recurring.id, "--include-recurring"])
-            #expect(withRecurring.status == 0, "\(withRecurring)")
-            #expect(withRecurring.stdout.contains("MATCH"), "\(withRecurring)")
+            // by default the providers come from the invoice: a recurring one reconciles as it is
+            let whole = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", recurring.id, "--json"])
+            #expect(whole.status == 0, "\(whole)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [String: Any])
+            #expect(report["matches"] as? Bool == true, "\(whole.stdout)")
+            #expect((report["providers"] as? [String])?.contains("onetime") == false, "\(whole.stdout)")
+            let names = (report["customers"] as? [[String: Any]] ?? []).map { $0["name"] as? String ?? "" }
+            #expect(!names.isEmpty && names.allSatisfy { !$0.isEmpty }, "every Azure line names its customer: \(names)")
 
             let oneTime = try world.invoice(type: "OneTime")
             let csv = e2e.out.appendingPathComponent("refused.csv")

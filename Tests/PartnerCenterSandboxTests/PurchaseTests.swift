@@ -65,7 +65,9 @@ struct PurchaseTests {
             let (_, gpu) = try await h.catalogItem(productId: "DZH318Z0BQ36", region: "japanwest", token: registered.token)
             #expect(try await firstError(registered, Harness.cartBody(catalogItemId: gpu, subscriptionId: registered.subscription.id)) == 10003)
             let (_, plan) = try await h.catalogItem(azurePlan: true, token: registered.token)
-            #expect(try await firstError(registered, Harness.cartBody(catalogItemId: plan, subscriptionId: registered.subscription.id)) == 10010)
+            #expect(try await firstError(registered, Harness.cartBody(catalogItemId: plan, subscriptionId: registered.subscription.id)) == 900315)
+            #expect(try await firstError(registered, Harness.cartBody(catalogItemId: registered.catalogItemId,
+                                                                      subscriptionId: registered.subscription.id, scope: "everywhere")) == 900312)
         }
     }
 

@@ -60,3 +60,35 @@ describe("pc.subscriptions.azure_entitlements", function()
     expect(err.message).to_match("subscription_id")
   end)
 end)
+
+describe("cart lines and the Azure plan: each Partner Center code has its own hint", function()
+  -- an Azure-plan availability of the first reservation SKU in the US
+  local function plan_item()
+    local product = pc.products.list { country = "US", target_view = "AzureReservationsVM", reservation_scope = "AzurePlan" }[1]
+    local sku = pc.skus.list(product.id, { country = "US", reservation_scope = "AzurePlan" })[1]
+    local av = pc.availabilities.list(product.id, sku.id, { country = "US", reservation_scope = "AzurePlan" })[1]
+    return av.catalogItemId, sku
+  end
+
+  it("an Azure-plan catalog item on an MS-AZR-0145P subscription: line error 900315, whose hint names reservationScope", function()
+    local item, sku = plan_item()
+    local cart = pc.carts.create(legacy.customer, { lineItems = { {
+      id = 0, catalogItemId = item, quantity = 1, billingCycle = "one_time", termDuration = sku.dynamicAttributes.duration == "3 Years" and "P3Y" or nil,
+      provisioningContext = { subscriptionId = legacy.subscription.id, scope = "shared" } } } })
+    local line = cart.lineItems[1]
+    expect(line.error).to_be_truthy()
+    expect(line.error.errorCode).to_be(900315)
+    expect(line.error.errorDescription).to_match("not eligible for purchase using the provided Azure subscription")
+    expect(pc.errors.hint(line.error.errorCode)).to_match("reservationScope=AzurePlan")
+  end)
+
+  it("the hints of 10010 and 900312-900318 say what each is about", function()
+    expect(pc.errors.hint(10010)).to_match("quantity within the SKU's minimumQuantity..maximumQuantity")
+    expect(pc.errors.hint(900312)).to_match("scope must be Single or Shared")
+    expect(pc.errors.hint(900313)).to_match("entitlementId")
+    expect(pc.errors.hint(900314)).to_match("not active")
+    expect(pc.errors.hint(900317)).to_match("the Azure plan's id")
+    expect(pc.errors.hint(900318)).to_match("no active Azure subscription")
+    expect(pc.errors.hint("900315")).to_be(pc.errors.hint(900315))
+  end)
+end)

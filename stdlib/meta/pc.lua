@@ -55,8 +55,8 @@ pc = {}
 ---@field provider? "onetime"|"azure"|"office" default "onetime"
 ---@field invoice_line_item_type? "billinglineitems"|"usagelineitems" default "billinglineitems"
 ---@field size? integer page size, at most 2000
----@field currency_code? string only this currency
----@field period? string billing period ("current", "previous")
+---@field currency_code? string the invoice's own currency (a billed invoice has one; another currency is an error, not an empty list)
+---@field period? "current"|"previous" billed consumption only (`provider = "onetime", invoice_line_item_type = "usagelineitems"`, where it is required with `currency_code`); refused for billing line items
 
 -- Errors ------------------------------------------------------------------
 
