@@ -9,7 +9,7 @@ return playbook {
   name = "purchase-reserved-vm",
   summary = "Buy Azure Reserved VM Instances for one customer subscription",
   params = {
-    customer     = { type = "string", required = true, order = 1, help = "customer tenant id" },
+    customer     = { type = "customer", required = true, order = 1, help = "customer: tenant id, domain or company name" },
     subscription = { type = "string", required = true, order = 2, help = "Azure subscription id (MS-AZR-0145P or Azure plan)" },
     sku          = { type = "string", required = true, order = 3, help = "ARM SKU name, e.g. Standard_D2s_v3" },
     region       = { type = "string", required = true, order = 4, help = "ARM region, e.g. westeurope" },

@@ -5,7 +5,7 @@ return playbook {
   name = "register-subscription",
   summary = "Register an Azure subscription for Reserved Instance purchases and wait",
   params = {
-    customer     = { type = "string", required = true, order = 1, help = "customer tenant id" },
+    customer     = { type = "customer", required = true, order = 1, help = "customer: tenant id, domain or company name" },
     subscription = { type = "string", required = true, order = 2, help = "Azure subscription id" },
     timeout      = { type = "integer", default = 600, min = 1, help = "seconds to wait for Registered" },
   },

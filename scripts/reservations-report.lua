@@ -10,7 +10,7 @@ return playbook {
   name = "reservations-report",
   summary = "Every customer's RI entitlements with expiry dates (table, --json or CSV)",
   params = {
-    customer = { type = "string", help = "only this customer tenant id" },
+    customer = { type = "customer", help = "only this customer: tenant id, domain or company name" },
     csv = { type = "string", help = "also write the rows to this CSV file (needs --allow-write)" },
     expiring_within = { type = "integer", min = 0, help = "only reservations expiring within N days" },
     concurrency = { type = "integer", default = 8, min = 1, max = 32, help = "customers queried at once" },

@@ -1,7 +1,9 @@
 -- args: declared parameters for scripts and playbooks.
 --
 -- A declaration maps each parameter name to {type, required, default, choices, min, max, help}.
--- Types: "string", "integer", "number", "boolean", "decimal" (exact text, for money), "list"
+-- Types: "string", "integer", "number", "boolean", "decimal" (exact text, for money), "list",
+-- "customer" (a non-empty tenant id, domain or company name; a playbook resolves it to the tenant
+-- id with pc.customers.find)
 -- (comma-separated strings). args.parse(spec, argv) reads `--name value`, `--name=value`,
 -- `--flag`, `--no-flag`; names may use '-' or '_'. Every problem raises one error that names the
 -- parameter and says how to fix it, with a suggestion for misspelt names.
@@ -12,7 +14,7 @@ local sformat, smatch, sgsub, srep, ssub = string.format, string.match, string.g
 local tconcat, tsort = table.concat, table.sort
 local math_type, huge, mininteger, maxinteger = math.type, math.huge, math.mininteger, math.maxinteger
 
-local TYPES = { string = true, integer = true, number = true, boolean = true, decimal = true, list = true }
+local TYPES = { string = true, integer = true, number = true, boolean = true, decimal = true, list = true, customer = true }
 
 local function canon(name) return (sgsub(name, "-", "_")) end
 local function flag(name) return "--" .. sgsub(name, "_", "-") end
@@ -109,6 +111,11 @@ local function convert(name, d, raw)
   local t = d.type or "string"
   local v
   if t == "string" then v = raw
+  elseif t == "customer" then
+    if type(raw) ~= "string" or not smatch(raw, "%S") then
+      error(sformat("%s expects a customer: a tenant id, a domain or a company name, got '%s'", flag(name), tostring(raw)), 0)
+    end
+    v = smatch(raw, "^%s*(.-)%s*$")
   elseif t == "integer" then
     local range
     v, range = to_integer(raw)

@@ -260,6 +260,67 @@ function pc.orders.wait_completed(customer_id, order_id, opts)
     check_string(fname, "order_id", order_id), opts.timeout)
 end
 
+-- Customers by what people type: a tenant id, a domain or a company name ----------------------
+
+local GUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+
+local function customer_label(c)
+  local p = c.companyProfile or {}
+  return sformat("%s (%s, %s)", tostring(p.companyName or "?"), tostring(p.domain or "?"), tostring(c.id))
+end
+
+-- An input error (exit 2 when uncaught) that lists the candidates.
+local function find_error(text, message, candidates)
+  local shown = {}
+  for i = 1, math.min(#candidates, 10) do shown[i] = customer_label(candidates[i]) end
+  local more = #candidates > 10 and sformat(" and %d more", #candidates - 10) or ""
+  return pc.errors.new { code = "invalid_argument", input = true, message = message,
+    candidates = shown,
+    hint = #candidates > 0 and ("candidates: " .. tconcat(shown, "; ") .. more .. "; give the tenant id or the domain")
+      or "give a tenant id, a domain or a company name of one of your customers (pc.customers.list() lists them)",
+    where = locate(4) }
+end
+
+--- Finds one customer by tenant id, domain or company name: an exact id or domain first, then the
+--- company name exactly (ignoring case), then a unique part of a company name or domain. No match
+--- or several raise invalid_argument listing the candidates (uncaught: exit 2).
+function pc.customers.find(text)
+  local fname = "pc.customers.find"
+  if type(text) ~= "string" or not sfind(text, "%S") then
+    argerror(fname, "expected a tenant id, a domain or a company name, got " .. (type(text) == "string" and "an empty string" or type(text)))
+  end
+  local query = text:match("^%s*(.-)%s*$")
+  local lower = query:lower()
+  if sfind(query, GUID) then
+    local ok, c = pcall(pc.customers.get, query)
+    if ok then return c end
+    if not (pc.errors.is(c, "not_found") or pc.errors.is(c, "forbidden")) then raise_at_caller(c) end
+    error(find_error(query, sformat("no customer has the tenant id %s", query), {}), 0)
+  end
+  local exact_name, partial, words = {}, {}, {}
+  for c in pc.customers.each() do
+    local p = c.companyProfile or {}
+    local domain, name = (p.domain or ""):lower(), (p.companyName or ""):lower()
+    if domain == lower or (c.id or ""):lower() == lower then return c end
+    if name == lower then exact_name[#exact_name + 1] = c
+    elseif sfind(name, lower, 1, true) or sfind(domain, lower, 1, true) then partial[#partial + 1] = c
+    else
+      for w in lower:gmatch("%w+") do
+        if #w > 2 and sfind(name, w, 1, true) then words[#words + 1] = c break end
+      end
+    end
+  end
+  if #exact_name == 1 then return exact_name[1] end
+  if #exact_name > 1 then
+    error(find_error(query, sformat("%d customers are named '%s'", #exact_name, query), exact_name), 0)
+  end
+  if #partial == 1 then return partial[1] end
+  if #partial > 1 then
+    error(find_error(query, sformat("'%s' matches %d customers", query, #partial), partial), 0)
+  end
+  error(find_error(query, sformat("no customer matches '%s' (by tenant id, domain or company name)", query), words), 0)
+end
+
 --- Reservation details behind a reservedinstance artifact: pass the artifact's `link` (or its uri).
 local reservation_details = pc.entitlements.reservation_details
 function pc.entitlements.reservation_details(link)

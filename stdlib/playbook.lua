@@ -65,6 +65,18 @@ function M.run(pb, argv, preset)
   if not ok then
     error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)
   end
+  -- a `customer` parameter takes a tenant id, a domain or a company name; the playbook sees the id
+  for name, d in pairs(pb.params) do
+    if d.type == "customer" and type(params[name]) == "string" then
+      local pc = require "pc"
+      local found, c = pcall(pc.customers.find, params[name])
+      if not found then
+        if type(c) == "table" then c.message = "--" .. name:gsub("_", "-") .. ": " .. tostring(c.message) end
+        error(c, 0)
+      end
+      params[name] = c.id
+    end
+  end
   return pb.run(params)
 end
 

@@ -88,6 +88,8 @@ struct ErrorReport {
         e.hint = t["hint"].stringValue
         e.outcomeUnknown = t["outcome_unknown"].boolValue ?? false
         self.init(e, location: t["where"].stringValue ?? location)
+        // `input = true`: the script's input was wrong (an unknown customer name...): exit 2
+        if t["input"].boolValue == true { exitStatus = ExitCode.usage.rawValue }
     }
 
     /// `pcx: CODE: message`, the context line (request, status, code, where), the hint, and with

@@ -64,6 +64,15 @@ struct PlaybooksEndToEndTests {
             #expect(again.status == 0, "\(again)")
             #expect(again.stdout.contains("Registered (was Registered)"), "\(again)")
             #expect(e2e.requests(route: "subscriptions.register", since: mark).isEmpty)
+
+            // --customer also takes the company name (any case) or the domain: the same customer
+            let seeded = try #require(world.customers.first { $0.id == customer })
+            for given in [seeded.name.uppercased(), seeded.domain] {
+                let named = try await e2e.run(["playbook", "run", "register-subscription", "--customer", given,
+                                               "--subscription", subscription, "--json"])
+                #expect(named.status == 0, "\(given): \(named)")
+                #expect(try named.json()["customer"] as? String == customer, "\(given): \(named.stdout)")
+            }
         }
     }
 

@@ -105,6 +105,8 @@ struct SeededCustomer: Decodable, Sendable {
     }
     var id: String
     var country: String
+    var name: String
+    var domain: String
     var subscriptions: [Sub]
 }
 
@@ -248,7 +250,9 @@ final class EndToEnd: @unchecked Sendable {
             if s.billingType == "usage" then reg = pc.subscriptions.registration_status(c.id, s.id).status end
             subs[#subs + 1] = { id = s.id, offer = s.offerId or "", status = s.status or "", registration = reg }
           end
-          return { id = c.id, country = ri.customer_country(cust) or "", subscriptions = subs }
+          local profile = cust.companyProfile or {}
+          return { id = c.id, country = ri.customer_country(cust) or "", name = profile.companyName or "",
+            domain = profile.domain or "", subscriptions = subs }
         end, { concurrency = 8 })
         local invoices = {}
         for inv in pc.invoices.each() do

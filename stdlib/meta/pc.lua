@@ -32,6 +32,8 @@ pc = {}
 ---@field hint? string how to fix it
 ---@field retry_after? number seconds Partner Center asked to wait (429)
 ---@field outcome_unknown? boolean an attempt may have been applied although the call failed (re-run resumes it)
+---@field input? boolean the script's input was wrong (e.g. no customer matches a name): uncaught, pcx exits 2
+---@field candidates? string[] what could have been meant (pc.customers.find), "Name (domain, id)"
 
 ---The run's options.
 ---@class pc.Options
@@ -144,6 +146,21 @@ function pc.customers.each(opts) end
 ---@param customer_id string the customer tenant id
 ---@return table customer
 function pc.customers.get(customer_id) end
+
+---Finds one customer by what people type: a tenant id, a domain (`contoso.onmicrosoft.com`) or a
+---company name. An exact tenant id or domain wins, then the company name exactly (ignoring case),
+---then a unique part of a company name or domain. No match, or several, raises `invalid_argument`
+---with `input = true` and the `candidates` (uncaught: exit 2). Every playbook's `--customer` takes
+---the same forms.
+---
+--- example:
+---```lua
+---local c = pc.customers.find("fabrikam")
+---print(c.id, c.companyProfile.companyName)
+---```
+---@param text string a tenant id, a domain or a company name
+---@return table customer
+function pc.customers.find(text) end
 
 ---A customer's company profile (App+User only): tenantId, domain, companyName, address, email.
 ---
