@@ -83,6 +83,14 @@ public enum CartErrorCode {
     public static let subscriptionNotRegistered = 10011
     /// 900312: the provisioning context's scope is neither single nor shared.
     public static let scopeNotSupported = 900312
+    /// 900313: single scope under an Azure plan without an `entitlementId`.
+    public static let entitlementRequired = 900313
+    /// 900314: the Azure subscription given as `entitlementId` is not active.
+    public static let entitlementNotActive = 900314
+    /// 900317: shared scope under an Azure plan without the plan's `subscriptionId`.
+    public static let planRequired = 900317
+    /// 900318: the Azure plan was not found or has no active Azure subscription.
+    public static let planNotFound = 900318
     /// 900315: the catalog item cannot be bought with this subscription (the wrong
     /// `reservationScope` for its kind, or an Azure subscription outside the customer's plan).
     public static let notEligibleForSubscription = 900315

@@ -10,7 +10,7 @@ enum RequestBinding {
                      "renewsTo", "error", "customTermEndDate", "attestationAccepted", "pricing", "creationTimestamp", "lastModifiedTimestamp",
                      "expirationTimestamp", "lastModifiedUser", "status", "partnerOnRecordAttestationAccepted", "links", "attributes",
                      "targetItems", "inventoryContext", "productId", "skuId", "customerId", "azureSubscriptionId", "armRegionName",
-                     "subscriptionId", "scope", "duration", "objectType", "etag", "uri", "method", "headers", "errorCode", "errorDescription",
+                     "subscriptionId", "entitlementId", "scope", "duration", "objectType", "etag", "uri", "method", "headers", "errorCode", "errorDescription",
                      "additionalInformation", "listPrice", "discountedPrice", "proratedPrice", "price", "extendedPrice", "isRestricted", "restrictions"]
         return Dictionary(uniqueKeysWithValues: names.map { ($0.lowercased(), $0) })
     }()

@@ -112,15 +112,29 @@ extension SandboxEngine {
                                    db: Database) throws -> LineProblem? {
         let context = line.provisioningContext ?? [:]
         let catalogItemId = line.catalogItemId ?? ""
-        guard let subscriptionId = context["subscriptionId"], !subscriptionId.isEmpty else {
-            return LineProblem(CartErrorCode.invalidInput, "provisioningContext.subscriptionId is required for reservations.")
-        }
         guard let scope = context["scope"], ["single", "shared"].contains(scope.lowercased()) else {
             return LineProblem(CartErrorCode.scopeNotSupported,
                                "The selected scope '\(context["scope"] ?? "")' in the provisioning context is not supported. Use Single or Shared.")
         }
         if let duration = context["duration"], Self.years(duration) != sku.years {
             return LineProblem(CartErrorCode.invalidInput, "provisioningContext.duration '\(duration)' does not match the SKU's term (\(sku.durationAttribute)).")
+        }
+        let problem = azurePlan
+            ? try checkPlanProvisioning(context, single: scope.lowercased() == "single", customerId: customerId, db: db)
+            : try checkLegacyProvisioning(context, catalogItemId: catalogItemId, customerId: customerId, db: db)
+        if let problem { return problem }
+        if catalog.isRestricted(sku, region: nil) {
+            return LineProblem(CartErrorCode.inventoryNotAvailable, "Inventory is not available for \(sku.size.arm) in \(sku.region.arm) for this subscription.")
+        }
+        return nil
+    }
+
+    /// An MS-AZR-0145P line: `subscriptionId` names the customer's active, registered 0145P
+    /// subscription (an Azure plan there is 900315: its availabilities differ).
+    private func checkLegacyProvisioning(_ context: [String: String], catalogItemId: String, customerId: String,
+                                         db: Database) throws -> LineProblem? {
+        guard let subscriptionId = context["subscriptionId"], !subscriptionId.isEmpty else {
+            return LineProblem(CartErrorCode.invalidInput, "provisioningContext.subscriptionId is required for reservations.")
         }
         guard let row = try Row.fetchOne(db, sql: "SELECT kind, status, registration FROM subscription WHERE id = ? AND customer_id = ?", arguments: [subscriptionId, customerId]) else {
             return LineProblem(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not a subscription of customer \(customerId).")
@@ -132,16 +146,76 @@ extension SandboxEngine {
         guard status == "active" else {
             return LineProblem(CartErrorCode.subscriptionIsNotValid, "Subscription '\(subscriptionId)' is not active (\(status)).")
         }
-        guard (kind == "plan") == azurePlan else {
-            return LineProblem(CartErrorCode.notEligibleForSubscription, "This product is not eligible for purchase using the provided Azure subscription. " + (azurePlan
-                ? "Catalog item '\(catalogItemId)' is an Azure plan availability but subscription '\(subscriptionId)' is MS-AZR-0145P; list availabilities without reservationScope."
-                : "Catalog item '\(catalogItemId)' is for MS-AZR-0145P but subscription '\(subscriptionId)' is an Azure plan; list availabilities with reservationScope=AzurePlan."))
+        guard kind == "legacy" else {
+            return LineProblem(CartErrorCode.notEligibleForSubscription, "This product is not eligible for purchase using the provided Azure subscription. Catalog item '\(catalogItemId)' is for MS-AZR-0145P but subscription '\(subscriptionId)' is an Azure plan; list availabilities with reservationScope=AzurePlan.")
         }
         guard registration == "Registered" else {
             return LineProblem(CartErrorCode.subscriptionNotRegistered, "Subscription '\(subscriptionId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")
         }
-        if catalog.isRestricted(sku, region: nil) {
-            return LineProblem(CartErrorCode.inventoryNotAvailable, "Inventory is not available for \(sku.size.arm) in \(sku.region.arm) for this subscription.")
+        return nil
+    }
+
+    /// Why a cart whose lines carry errors cannot be checked out: a provisioning-context error of
+    /// the Azure plan (900312-900318) is answered as itself (addendum §1.8), anything else as
+    /// 800009 listing the lines' codes.
+    static func checkoutRefusal(_ lines: [CartLineItem]) -> SandboxError {
+        let errors = lines.compactMap(\.error)
+        if let first = errors.first(where: { (900312...900318).contains($0.errorCode ?? 0) }), let code = first.errorCode {
+            return SandboxError(status: 400, code: code, first.errorDescription ?? "The provisioning context is not valid.")
+        }
+        let codes = errors.compactMap(\.errorCode).map(String.init).joined(separator: ", ")
+        return SandboxError(status: 400, code: 800009, "Error in cart item(s): line errors \(codes); GET the cart for details, fix the lines and PUT it back.")
+    }
+
+    /// The provisioning context of an Azure-plan line (addendum §1.6, errors §1.8): shared scope
+    /// names the plan (`subscriptionId`, else 900317), single scope an active Azure subscription
+    /// under the customer's plan (`entitlementId`, else 900313; not under a plan of the customer's:
+    /// 900315; not active: 900314). The plan must exist with an active Azure subscription (900318)
+    /// and be registered (10011).
+    private func checkPlanProvisioning(_ context: [String: String], single: Bool, customerId: String,
+                                       db: Database) throws -> LineProblem? {
+        var planId = context["subscriptionId"].flatMap { $0.isEmpty ? nil : $0 }
+        if single {
+            guard let entitlementId = context["entitlementId"], !entitlementId.isEmpty else {
+                return LineProblem(CartErrorCode.entitlementRequired,
+                                   "Entitlement ID (Azure subscription ID) in the provisioning context is required for the transaction.")
+            }
+            guard let row = try Row.fetchOne(db, sql: "SELECT subscription_id, status FROM azure_entitlement WHERE id = ? AND customer_id = ?",
+                                             arguments: [entitlementId, customerId]) else {
+                return LineProblem(CartErrorCode.notEligibleForSubscription, "This product is not eligible for purchase using the provided Azure subscription. Azure subscription '\(entitlementId)' is not under an Azure plan of customer \(customerId).")
+            }
+            let owner: String = row["subscription_id"], status: String = row["status"]
+            if let given = planId, given.caseInsensitiveCompare(owner) != .orderedSame {
+                return LineProblem(CartErrorCode.notEligibleForSubscription, "This product is not eligible for purchase using the provided Azure subscription. Azure subscription '\(entitlementId)' is under Azure plan \(owner), not \(given).")
+            }
+            guard status.lowercased() == "active" else {
+                return LineProblem(CartErrorCode.entitlementNotActive, "The Azure subscription associated with the entitlement ID is not active. An active Azure subscription is required to complete the purchase. ('\(entitlementId)' is \(status).)")
+            }
+            planId = owner
+        }
+        guard let plan = planId else {
+            return LineProblem(CartErrorCode.planRequired, "Subscription ID (Azure plan ID) in the provisioning context is required for the transaction.")
+        }
+        return try checkPlan(plan, customerId: customerId, db: db)
+    }
+
+    /// The Azure plan a line is bought under: the customer's, with an active Azure subscription
+    /// (900318; an MS-AZR-0145P subscription is 900315), and registered (10011).
+    private func checkPlan(_ planId: String, customerId: String, db: Database) throws -> LineProblem? {
+        let notFound = "The Azure plan associated with the subscription ID was not found or there are no active Azure subscriptions under it. An Azure Plan with active subscription(s) is required to complete the purchase."
+        guard let row = try Row.fetchOne(db, sql: "SELECT kind, status, registration FROM subscription WHERE id = ? AND customer_id = ?", arguments: [planId, customerId]) else {
+            return LineProblem(CartErrorCode.planNotFound, notFound + " ('\(planId)' is not a subscription of customer \(customerId).)")
+        }
+        let kind: String = row["kind"], status: String = row["status"], registration: String = row["registration"]
+        guard kind == "plan" else {
+            return LineProblem(CartErrorCode.notEligibleForSubscription, "This product is not eligible for purchase using the provided Azure subscription. Subscription '\(planId)' is not an Azure plan; for MS-AZR-0145P list availabilities without reservationScope.")
+        }
+        let active = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM azure_entitlement WHERE subscription_id = ? AND lower(status) = 'active'", arguments: [planId]) ?? 0
+        guard status == "active", active > 0 else {
+            return LineProblem(CartErrorCode.planNotFound, notFound + " (plan '\(planId)' is \(status) with \(active) active Azure subscriptions.)")
+        }
+        guard registration == "Registered" else {
+            return LineProblem(CartErrorCode.subscriptionNotRegistered, "Azure plan '\(planId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")
         }
         return nil
     }
@@ -231,8 +305,7 @@ extension SandboxEngine {
             cart.lineItems = lines
             if lines.contains(where: { $0.error != nil }) {
                 try db.execute(sql: "UPDATE cart SET doc = ? WHERE id = ?", arguments: [try Doc.encode(cart), cartId])
-                let codes = lines.compactMap { $0.error?.errorCode }.map(String.init).joined(separator: ", ")
-                throw SandboxError(status: 400, code: 800009, "Error in cart item(s): line errors \(codes); GET the cart for details, fix the lines and PUT it back.")
+                throw Self.checkoutRefusal(lines)
             }
             var rng = try SandboxStore.nextRandom(db, seed: seed)
             var orders: [Order] = []

@@ -184,7 +184,10 @@ extension SandboxEngine {
             var reservation = Reservation(reservationId: IDs.guid(&rng))
             reservation.scopeType = scope
             reservation.displayName = "VM_RI_\(String(WireDate.format(completedAt).prefix(10)))_\(sku.size.arm)"
-            if scope == "Single", let sub = line.provisioningContext?["subscriptionId"] { reservation.appliedScopes = ["/subscriptions/\(sub)"] }
+            // single scope: an Azure plan's Azure subscription (entitlementId), else the 0145P subscription
+            if scope == "Single", let sub = line.provisioningContext?["entitlementId"] ?? line.provisioningContext?["subscriptionId"] {
+                reservation.appliedScopes = ["/subscriptions/\(sub)"]
+            }
             reservation.quantity = quantity
             reservation.effectiveDateTime = completedAt
             reservation.expiryDateTime = expiry

@@ -150,3 +150,91 @@ struct AzurePlanTests {
         }
     }
 }
+
+/// Azure-plan cart lines (addendum §1.6): shared scope names the plan, single scope an Azure
+/// subscription under it; each mistake is answered with its documented code (§1.8).
+@Suite("Azure-plan reservations: provisioning context and errors 900312-900318")
+struct AzurePlanCartTests {
+    struct PlanCustomer {
+        let token: String
+        let customer: String
+        let plan: String
+        let azureSubscription: String
+        let item: String
+    }
+
+    /// An allowed-market customer with an Azure plan, the plan registered, its Azure subscription
+    /// and an Azure-plan catalog item.
+    func planCustomer(_ h: Harness) async throws -> PlanCustomer {
+        let token = try await h.token()
+        let (_, item) = try await h.catalogItem(azurePlan: true, token: token)
+        for (customer, plan) in try await h.subscriptions(token) where plan.isAzurePlan {
+            let full = try await h.send(.GET, "/v1/customers/\(customer)", token: token).decode(Customer.self)
+            guard full.country == "US" || full.country == "GB" || full.country == "DE" || full.country == "FR" else { continue }
+            let register = try await h.send(.POST, "/v1/customers/\(customer)/subscriptions/\(plan.id)/registrations", token: token)
+            try #require([200, 201, 202].contains(register.status), "\(register.text)")
+            let entitlements = try await h.send(.GET, "/v1/customers/\(customer)/subscriptions/\(plan.id)/azureEntitlements", token: token)
+                .decode(ResourceCollection<AzureEntitlement>.self).items
+            let azure = try #require(entitlements.first { $0.status == .active })
+            return PlanCustomer(token: token, customer: customer, plan: plan.id, azureSubscription: azure.id, item: item)
+        }
+        throw HarnessError(message: "no Azure-plan customer in an allowed market")
+    }
+
+    func line(_ p: PlanCustomer, _ context: String) -> String {
+        """
+        {"lineItems": [{"id": 0, "catalogItemId": "\(p.item)", "quantity": 1, "billingCycle": "one_time", "termDuration": "P1Y",
+          "provisioningContext": {\(context)}}]}
+        """
+    }
+
+    func lineError(_ h: Harness, _ p: PlanCustomer, _ context: String) async throws -> CartError? {
+        let result = try await h.send(.POST, "/v1/customers/\(p.customer)/carts", body: line(p, context), token: p.token)
+        try #require(result.status == 201, "\(result.text)")
+        return try result.decode(Cart.self).lineItems?.first?.error
+    }
+
+    @Test("shared scope with the plan id and single scope with an Azure subscription under it are valid, and are bought")
+    func validContexts() async throws {
+        try await withSandbox({ $0.registrationDelay = 0; $0.orderCompletionDelay = 0 }) { h in
+            let p = try await planCustomer(h)
+            #expect(try await lineError(h, p, #""scope": "shared", "subscriptionId": "\#(p.plan)", "duration": "1Year""#) == nil)
+            #expect(try await lineError(h, p, #""Scope": "Single", "EntitlementId": "\#(p.azureSubscription)""#) == nil)
+            let cart = try await h.send(.POST, "/v1/customers/\(p.customer)/carts",
+                                        body: line(p, #""scope": "single", "entitlementId": "\#(p.azureSubscription)""#), token: p.token).decode(Cart.self)
+            let checkout = try await h.send(.POST, "/v1/customers/\(p.customer)/carts/\(cart.id ?? "")/checkout", token: p.token)
+            #expect(checkout.status == 201 || checkout.status == 200, "\(checkout.text)")
+            #expect(checkout.text.contains(p.azureSubscription), "the order line echoes the provisioning context: \(checkout.text)")
+        }
+    }
+
+    @Test("each documented mistake gets its own code at cart time, and the same code at checkout")
+    func errors() async throws {
+        try await withSandbox({ $0.registrationDelay = 0 }) { h in
+            let p = try await planCustomer(h)
+            let cases: [(String, Int, String)] = [
+                (#""scope": "resourcegroup", "subscriptionId": "\#(p.plan)""#, 900312, "The selected scope 'resourcegroup'"),
+                (#""scope": "single", "subscriptionId": "\#(p.plan)""#, 900313, "Entitlement ID (Azure subscription ID)"),
+                (#""scope": "shared""#, 900317, "Subscription ID (Azure plan ID)"),
+                (#""scope": "shared", "subscriptionId": "\#(UUID().uuidString)""#, 900318, "The Azure plan associated with the subscription ID was not found"),
+                (#""scope": "single", "entitlementId": "\#(UUID().uuidString)""#, 900315, "not eligible for purchase using the provided Azure subscription"),
+            ]
+            for (context, code, text) in cases {
+                let error = try await lineError(h, p, context)
+                #expect(error?.errorCode == code, "\(context): \(String(describing: error))")
+                #expect(error?.errorDescription?.contains(text) == true, "\(context): \(String(describing: error?.errorDescription))")
+                let cart = try await h.send(.POST, "/v1/customers/\(p.customer)/carts", body: line(p, context), token: p.token).decode(Cart.self)
+                let checkout = try await h.send(.POST, "/v1/customers/\(p.customer)/carts/\(cart.id ?? "")/checkout", token: p.token)
+                #expect(checkout.status == 400, "\(checkout.text)")
+                #expect(checkout.text.contains("\"code\":\"\(code)\"") || checkout.text.contains("\"code\":\(code)"), "\(checkout.text)")
+            }
+            // an Azure subscription that is no longer active: 900314
+            try await h.sandbox.engine.store.db.write { db in
+                try db.execute(sql: "UPDATE azure_entitlement SET status = 'inactive' WHERE id = ?", arguments: [p.azureSubscription])
+            }
+            #expect(try await lineError(h, p, #""scope": "single", "entitlementId": "\#(p.azureSubscription)""#)?.errorCode == 900314)
+            // and a plan without any active Azure subscription: 900318
+            #expect(try await lineError(h, p, #""scope": "shared", "subscriptionId": "\#(p.plan)""#)?.errorCode == 900318)
+        }
+    }
+}
