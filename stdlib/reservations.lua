@@ -1,6 +1,7 @@
 -- reservations: the Reserved VM Instance purchase flow, high level.
 --
 -- ri.find{country, sku, region, term}        product, SKU and availability for an ARM SKU name
+-- ri.resolve_subscription(customer, id)    an Azure plan, an Azure subscription under one, or 0145P
 -- ri.plan{customer, subscription, sku, region, term, scope, quantity}
 --                                            market, registration, catalog item, inventory, price
 -- ri.cart_line(plan)                          the cart line with the RI provisioning context
@@ -195,6 +196,55 @@ function M.customer_country(customer)
   return c
 end
 
+-- The Azure plan's catalog item is DZH318Z0BPS6:0001:... (addendum §1.1).
+local AZURE_PLAN_PRODUCT = "DZH318Z0BPS6"
+local function is_azure_plan(s) return slower(s.offerId or ""):find("^" .. slower(AZURE_PLAN_PRODUCT) .. ":") ~= nil end
+M.is_azure_plan = is_azure_plan
+
+--- What a subscription id given for a purchase is: `{kind = "plan" | "azure" | "legacy", plan = plan
+--- id, azure_subscription = Azure subscription id (kind "azure"), subscription = the Partner Center
+--- subscription that is registered (the plan or the MS-AZR-0145P subscription)}`. Accepts an Azure
+--- plan id, the id of an Azure subscription under one of the customer's plans (found through
+--- pc.subscriptions.azure_entitlements), or an MS-AZR-0145P subscription id. Anything else is
+--- invalid_argument naming what the id is.
+function M.resolve_subscription(customer, id)
+  if type(customer) ~= "string" or type(id) ~= "string" or id == "" then
+    bad("reservations.resolve_subscription: expected a customer id and a subscription id")
+  end
+  local subs = pc.subscriptions.list(customer)
+  for _, s in ipairs(subs) do
+    if slower(s.id or "") == slower(id) then
+      if is_azure_plan(s) then return { kind = "plan", plan = s.id, subscription = s.id, status = s.status } end
+      if slower(s.offerId or "") == "ms-azr-0145p" then return { kind = "legacy", subscription = s.id, status = s.status } end
+      bad(sformat("subscription %s of customer %s is %s (%s), not an Azure subscription: reservations need an Azure plan, an Azure subscription under one, or an MS-AZR-0145P subscription",
+        id, customer, tostring(s.offerName or s.friendlyName or "?"), tostring(s.offerId or "?")))
+    end
+  end
+  for _, s in ipairs(subs) do
+    if is_azure_plan(s) then
+      for _, e in ipairs(pc.subscriptions.azure_entitlements(customer, s.id)) do
+        if slower(e.id or "") == slower(id) then
+          return { kind = "azure", plan = s.id, subscription = s.id, azure_subscription = e.id, status = e.status }
+        end
+      end
+    end
+  end
+  bad(sformat("customer %s has no subscription %s: give its Azure plan id, an Azure subscription id under the plan, or an MS-AZR-0145P subscription id (pc.subscriptions.list and pc.subscriptions.azure_entitlements list them)",
+    customer, id))
+end
+
+-- The Azure subscription a single-scope purchase under `plan_id` applies to, when the plan has
+-- exactly one active one; otherwise the caller must name it.
+local function only_azure_subscription(customer, plan_id)
+  local active = {}
+  for _, e in ipairs(pc.subscriptions.azure_entitlements(customer, plan_id)) do
+    if slower(e.status or "") == "active" then active[#active + 1] = e.id end
+  end
+  if #active == 1 then return active[1] end
+  bad(sformat("single scope needs one Azure subscription, and Azure plan %s has %d active ones%s: give the Azure subscription's id as the subscription",
+    plan_id, #active, #active > 0 and (" (" .. tconcat(active, ", ") .. ")") or ""))
+end
+
 local Plan = {}
 Plan.__index = Plan
 Plan.__name = "reservations.Plan"
@@ -209,11 +259,9 @@ function M.plan(opts)
   if math.type(quantity) ~= "integer" or quantity < 1 then
     bad("reservations.plan: quantity must be a whole number of at least 1, got " .. tostring(quantity))
   end
-  local scope = opts.scope or "Shared"
-  if norm(scope) ~= "shared" and norm(scope) ~= "single" then
-    bad("reservations.plan: scope must be Single or Shared, got " .. tostring(scope))
+  if opts.scope ~= nil and norm(opts.scope) ~= "shared" and norm(opts.scope) ~= "single" then
+    bad("reservations.plan: scope must be Single or Shared, got " .. tostring(opts.scope))
   end
-  scope = norm(scope) == "shared" and "Shared" or "Single"
 
   local customer = pc.customers.get(opts.customer)
   local country = M.customer_country(customer)
@@ -223,15 +271,29 @@ function M.plan(opts)
   end
   pc.policy.check_market(opts.customer, country) -- raises policy_denied before anything is changed
 
-  local registration = pc.subscriptions.registration_status(opts.customer, opts.subscription)
+  -- an Azure plan, an Azure subscription under one, or MS-AZR-0145P: each is bought its own way
+  local target = M.resolve_subscription(opts.customer, opts.subscription)
+  local on_plan = target.kind ~= "legacy"
+  if opts.reservation_scope and norm(opts.reservation_scope) == "azureplan" and not on_plan then
+    bad(sformat("subscription %s is MS-AZR-0145P, not an Azure plan: leave out --azure-plan (reservation_scope)", opts.subscription))
+  end
+  -- the default scope: single for an Azure subscription, shared for a plan or MS-AZR-0145P
+  local scope = opts.scope and (norm(opts.scope) == "shared" and "Shared" or "Single")
+    or (target.kind == "azure" and "Single" or "Shared")
+  local azure_subscription = target.azure_subscription
+  if on_plan and scope == "Single" and not azure_subscription then
+    azure_subscription = only_azure_subscription(opts.customer, target.plan)
+  end
+
+  local registration = pc.subscriptions.registration_status(opts.customer, target.subscription)
   local found = M.find { country = country, sku = opts.sku, region = opts.region, term = opts.term or "1Year",
-    reservation_scope = opts.reservation_scope }
+    reservation_scope = on_plan and "AzurePlan" or nil }
 
   local inventory
   if has(found.sku.purchasePrerequisites, "InventoryCheck") then
     local items = pc.inventory.check(country, {
       targetItems = { { productId = found.product.id, skuId = found.sku.id } },
-      inventoryContext = { customerId = opts.customer, azureSubscriptionId = opts.subscription,
+      inventoryContext = { customerId = opts.customer, azureSubscriptionId = azure_subscription or target.subscription,
         armRegionName = (found.sku.dynamicAttributes or {}).armRegionName or opts.region },
     })
     inventory = { restricted = false, restrictions = {} }
@@ -247,7 +309,8 @@ function M.plan(opts)
 
   local plan = setmetatable({
     customer = opts.customer, customer_name = customer.companyProfile and customer.companyProfile.companyName,
-    country = country, subscription = opts.subscription,
+    country = country, subscription = target.subscription, kind = target.kind, plan_id = target.plan,
+    azure_subscription = azure_subscription, given_subscription = opts.subscription,
     registration = registration.status, needs_registration = slower(registration.status or "") ~= "registered",
     product = found.product, sku = found.sku, availability = found.availability,
     catalog_item_id = found.catalog_item_id, term_duration = found.term_duration,
@@ -270,6 +333,18 @@ function M.plan(opts)
   return plan
 end
 
+--- The provisioning context of a plan's cart line (addendum §1.6): MS-AZR-0145P names its
+--- subscription; under an Azure plan, shared scope names the plan (`subscriptionId`) and single
+--- scope the Azure subscription (`entitlementId`), never an Azure subscription as `subscriptionId`.
+function M.provisioning_context(plan)
+  local scope = slower(plan.scope)
+  if plan.kind == "plan" or plan.kind == "azure" then
+    if scope == "single" then return { scope = scope, entitlementId = plan.azure_subscription, duration = plan.duration } end
+    return { scope = scope, subscriptionId = plan.plan_id, duration = plan.duration }
+  end
+  return { subscriptionId = plan.subscription, scope = scope, duration = plan.duration }
+end
+
 --- The cart line for a plan.
 function M.cart_line(plan)
   if type(plan) ~= "table" or not plan.catalog_item_id or not plan.subscription then
@@ -278,7 +353,7 @@ function M.cart_line(plan)
   return {
     id = 0, catalogItemId = plan.catalog_item_id, quantity = plan.quantity, billingCycle = "one_time",
     termDuration = plan.term_duration, friendlyName = plan.sku.title,
-    provisioningContext = { subscriptionId = plan.subscription, scope = slower(plan.scope), duration = plan.duration },
+    provisioningContext = M.provisioning_context(plan),
   }
 end
 
@@ -327,6 +402,7 @@ function Plan:summary()
   return {
     customer = self.customer, customer_name = self.customer_name, country = self.country,
     subscription = self.subscription, registration = self.registration,
+    kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription,
     catalog_item_id = self.catalog_item_id, product = self.product.title, sku = self.sku.title,
     arm_sku = self.arm_sku, region = self.region, term = self.term_duration, scope = self.scope,
     quantity = self.quantity, currency = self.currency,
@@ -341,7 +417,9 @@ function Plan:__tostring()
   local lines = {
     "Purchase plan",
     sformat("  customer      %s%s (%s)", self.customer, self.customer_name and (" " .. self.customer_name) or "", self.country),
-    sformat("  subscription  %s (%s)", self.subscription, self.registration or "?"),
+    self.kind == "legacy" and sformat("  subscription  %s MS-AZR-0145P (%s)", self.subscription, self.registration or "?")
+      or sformat("  azure plan    %s (%s)%s", self.plan_id, self.registration or "?",
+        self.azure_subscription and (", Azure subscription " .. self.azure_subscription) or ""),
     sformat("  catalog item  %s", self.catalog_item_id),
     sformat("  sku           %s", self.sku.title or self.arm_sku),
     sformat("  term / scope  %s / %s", self.term_duration, self.scope),

@@ -92,3 +92,89 @@ describe("cart lines and the Azure plan: each Partner Center code has its own hi
     expect(pc.errors.hint("900315")).to_be(pc.errors.hint(900315))
   end)
 end)
+
+describe("reservations under an Azure plan: the subscription given decides how it is bought", function()
+  local ri = require "reservations"
+  local excluded = {}
+  for _, m in ipairs(pc.policy.excluded_markets()) do excluded[m] = true end
+  -- an Azure-plan customer in a market where reservations are sold, with its Azure subscription
+  local target
+  for _, p in ipairs(plans) do
+    local country = ri.customer_country(pc.customers.get(p.customer))
+    if country and not excluded[country] then
+      target = { customer = p.customer, plan = p.plan.id, azure = pc.subscriptions.azure_entitlements(p.customer, p.plan.id)[1].id }
+      break
+    end
+  end
+  local function plan_for(subscription, extra)
+    local opts = { customer = target.customer, subscription = subscription, sku = "Standard_D2_v3", region = "westeurope" }
+    for k, v in pairs(extra or {}) do opts[k] = v end
+    return ri.plan(opts)
+  end
+
+  it("resolves a plan id, an Azure subscription under it and an MS-AZR-0145P id", function()
+    expect(target).to_be_truthy()
+    local p = ri.resolve_subscription(target.customer, target.plan:lower())
+    expect(p.kind).to_be("plan")
+    expect(p.subscription).to_be(target.plan)
+    local a = ri.resolve_subscription(target.customer, target.azure:upper())
+    expect(a.kind).to_be("azure")
+    expect(a.plan).to_be(target.plan)
+    expect(a.azure_subscription).to_be(target.azure)
+    local l = ri.resolve_subscription(legacy.customer, legacy.subscription.id)
+    expect(l.kind).to_be("legacy")
+  end)
+
+  it("an id the customer does not have, or a licence subscription, is invalid_argument naming it", function()
+    local ok, err = pcall(ri.resolve_subscription, target.customer, "00000000-0000-0000-0000-000000000001")
+    expect(ok).to_be(false)
+    expect(err.message).to_match("has no subscription 00000000%-0000%-0000%-0000%-000000000001")
+    for _, s in ipairs(pc.subscriptions.list(legacy.customer)) do
+      if s.offerId ~= "MS-AZR-0145P" and not is_plan(s) then
+        ok, err = pcall(ri.resolve_subscription, legacy.customer, s.id)
+        expect(ok).to_be(false)
+        expect(err.message).to_match("not an Azure subscription")
+        break
+      end
+    end
+  end)
+
+  it("a plan id buys shared under the plan from the AzurePlan catalog; Partner Center accepts the line", function()
+    local plan = plan_for(target.plan)
+    expect(plan.kind).to_be("plan")
+    expect(plan.scope).to_be("Shared")
+    local ctx = ri.cart_line(plan).provisioningContext
+    expect(ctx.subscriptionId).to_be(target.plan)
+    expect(ctx.entitlementId).to_be_nil()
+    expect(ctx.scope).to_be("shared")
+    expect(plan.cart.lineItems[1].error).to_be_nil()
+    local found = ri.find { country = plan.country, sku = "Standard_D2_v3", region = "westeurope", reservation_scope = "AzurePlan" }
+    expect(plan.catalog_item_id).to_be(found.catalog_item_id)
+    local legacy_item = ri.find { country = plan.country, sku = "Standard_D2_v3", region = "westeurope" }
+    expect(plan.catalog_item_id ~= legacy_item.catalog_item_id).to_be(true)
+  end)
+
+  it("an Azure subscription id buys single scope for it (entitlementId), never as subscriptionId", function()
+    local plan = plan_for(target.azure)
+    expect(plan.scope).to_be("Single")
+    local ctx = ri.cart_line(plan).provisioningContext
+    expect(ctx.entitlementId).to_be(target.azure)
+    expect(ctx.subscriptionId).to_be_nil()
+    expect(plan.cart.lineItems[1].error).to_be_nil()
+  end)
+
+  it("single scope with a plan id uses the plan's one active Azure subscription; shared with an Azure subscription names the plan", function()
+    local single = plan_for(target.plan, { scope = "single" })
+    expect(ri.cart_line(single).provisioningContext.entitlementId).to_be(target.azure)
+    local shared = plan_for(target.azure, { scope = "Shared" })
+    expect(ri.cart_line(shared).provisioningContext.subscriptionId).to_be(target.plan)
+    expect(shared.cart.lineItems[1].error).to_be_nil()
+  end)
+
+  it("reservation_scope AzurePlan on an MS-AZR-0145P subscription is refused before any cart", function()
+    local ok, err = pcall(ri.plan, { customer = legacy.customer, subscription = legacy.subscription.id, sku = "Standard_D2_v3",
+      region = "eastus", reservation_scope = "AzurePlan" })
+    expect(ok).to_be(false)
+    expect(err.message).to_match("is MS%-AZR%-0145P, not an Azure plan")
+  end)
+end)

@@ -36,13 +36,13 @@ local reservations = {}
 ---Options of `reservations.plan`.
 ---@class reservations.PlanOptions
 ---@field customer string the customer tenant id
----@field subscription string the Azure subscription id
+---@field subscription string an Azure plan id, an Azure subscription id under a plan, or an MS-AZR-0145P subscription id
 ---@field sku string the ARM SKU name ("Standard_D2s_v3")
 ---@field region string the ARM region ("westeurope")
 ---@field term? reservations.Term default "1Year"
----@field scope? "Single"|"Shared" default "Shared" (case-insensitive)
+---@field scope? "Single"|"Shared" default "Single" for an Azure subscription, "Shared" for a plan or MS-AZR-0145P (case-insensitive)
 ---@field quantity? integer at least 1, default 1
----@field reservation_scope? string "AzurePlan" for Azure plan subscriptions
+---@field reservation_scope? string "AzurePlan" insists on an Azure plan (refused for MS-AZR-0145P); the subscription's kind decides anyway
 ---@field quote? boolean default true: price the plan with a cart (only when the subscription is registered)
 
 ---Options of `reservations.purchase`.
@@ -64,7 +64,10 @@ local reservations = {}
 ---@field customer string
 ---@field customer_name? string companyProfile.companyName
 ---@field country string the customer's market (ISO alpha-2)
----@field subscription string
+---@field subscription string the Partner Center subscription registered for the purchase: the Azure plan, or the MS-AZR-0145P subscription
+---@field kind "plan"|"azure"|"legacy" what the subscription given was
+---@field plan_id? string the Azure plan (kinds plan and azure)
+---@field azure_subscription? string the Azure subscription a single-scope purchase under a plan applies to
 ---@field registration? string the subscription's registration status ("Registered", ...)
 ---@field needs_registration boolean whether purchase() will register the subscription first
 ---@field product table
@@ -125,6 +128,43 @@ function reservations.find(opts) end
 ---@param customer table a customer as Partner Center returns it
 ---@return string|nil
 function reservations.customer_country(customer) end
+
+---What a subscription id given for a purchase is: an Azure plan (`kind = "plan"`), an Azure
+---subscription under one of the customer's plans (`"azure"`, found through
+---pc.subscriptions.azure_entitlements), or an MS-AZR-0145P subscription (`"legacy"`). Anything else
+---raises `invalid_argument` saying what the id is.
+---
+--- example:
+---```lua
+---local t = reservations.resolve_subscription(customer_id, subscription_id)
+---print(t.kind, t.plan, t.azure_subscription)
+---```
+---@param customer string the customer tenant id
+---@param id string the subscription id given
+---@return {kind: "plan"|"azure"|"legacy", subscription: string, plan?: string, azure_subscription?: string, status?: string}
+function reservations.resolve_subscription(customer, id) end
+
+---The provisioning context of a plan's cart line: MS-AZR-0145P names its subscription; under an
+---Azure plan shared scope names the plan (`subscriptionId`) and single scope the Azure
+---subscription (`entitlementId`).
+---
+--- example:
+---```lua
+---print(reservations.provisioning_context(plan).scope)
+---```
+---@param plan reservations.Plan
+---@return table context
+function reservations.provisioning_context(plan) end
+
+---Whether a Partner Center subscription is an Azure plan (its offer is DZH318Z0BPS6:...).
+---
+--- example:
+---```lua
+---for _, s in ipairs(pc.subscriptions.list(customer_id)) do print(s.id, reservations.is_azure_plan(s)) end
+---```
+---@param subscription table a subscription as Partner Center returns it
+---@return boolean
+function reservations.is_azure_plan(subscription) end
 
 ---Builds the purchase plan: checks the market policy, the subscription's registration, finds the
 ---catalog item, checks inventory where the SKU requires it, and prices it with a cart (a cart
