@@ -33,6 +33,8 @@ struct SandboxCatalog: Sendable {
         let category: String
         let inventoryCheck: Bool
         let sizes: [Size]
+        /// The instance-size-flexibility group (`"DSv3 Series"`): the title without "Virtual Machines".
+        var flexibilityGroup: String { title.replacingOccurrences(of: "Virtual Machines ", with: "") }
     }
     struct SKU: Sendable {
         let productId: String
@@ -56,6 +58,11 @@ struct SandboxCatalog: Sendable {
         .init(arm: "japanwest", display: "JA West"), .init(arm: "australiaeast", display: "AU East"),
         .init(arm: "southeastasia", display: "AP Southeast"), .init(arm: "canadaeast", display: "CA East"),
         .init(arm: "koreasouth", display: "KR South"), .init(arm: "brazilsouth", display: "BR South"),
+        .init(arm: "westus", display: "US West"), .init(arm: "centralus", display: "US Central"),
+        .init(arm: "southcentralus", display: "US South Central"), .init(arm: "westus3", display: "US West 3"),
+        .init(arm: "francecentral", display: "FR Central"), .init(arm: "germanywestcentral", display: "DE West Central"),
+        .init(arm: "swedencentral", display: "SE Central"), .init(arm: "switzerlandnorth", display: "CH North"),
+        .init(arm: "eastasia", display: "AP East"), .init(arm: "centralindia", display: "IN Central"),
     ]
 
     /// Regions where `InventoryCheck` SKUs are restricted (capacity-constrained GPU regions).
@@ -71,6 +78,24 @@ struct SandboxCatalog: Sendable {
         Series(productId: "DZH318Z0BQ3W", title: "Virtual Machines Dv3 Series", category: "General purpose", inventoryCheck: false, sizes: [
             Size(arm: "Standard_D2_v3", display: "D2 v3", cores: 2, ram: "8", yearlyUSD: Decimal(string: "709.56")!),
             Size(arm: "Standard_D4_v3", display: "D4 v3", cores: 4, ram: "16", yearlyUSD: Decimal(string: "1419.12")!)]),
+        Series(productId: "DZH318Z0BQ3V", title: "Virtual Machines DSv3 Series", category: "General purpose", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_D2s_v3", display: "D2s v3", cores: 2, ram: "8", yearlyUSD: Decimal(string: "505.89")!),
+            Size(arm: "Standard_D4s_v3", display: "D4s v3", cores: 4, ram: "16", yearlyUSD: Decimal(string: "1011.78")!)]),
+        Series(productId: "DZH318Z0D1K5", title: "Virtual Machines Dv5 Series", category: "General purpose", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_D2_v5", display: "D2 v5", cores: 2, ram: "8", yearlyUSD: Decimal(string: "603.17")!),
+            Size(arm: "Standard_D4_v5", display: "D4 v5", cores: 4, ram: "16", yearlyUSD: Decimal(string: "1206.34")!)]),
+        Series(productId: "DZH318Z0D1K6", title: "Virtual Machines Dsv5 Series", category: "General purpose", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_D2s_v5", display: "D2s v5", cores: 2, ram: "8", yearlyUSD: Decimal(string: "603.17")!),
+            Size(arm: "Standard_D4s_v5", display: "D4s v5", cores: 4, ram: "16", yearlyUSD: Decimal(string: "1206.34")!)]),
+        Series(productId: "DZH318Z0D1K7", title: "Virtual Machines Ev5 Series", category: "Memory optimized", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_E2_v5", display: "E2 v5", cores: 2, ram: "16", yearlyUSD: Decimal(string: "791.53")!),
+            Size(arm: "Standard_E4_v5", display: "E4 v5", cores: 4, ram: "32", yearlyUSD: Decimal(string: "1583.06")!)]),
+        Series(productId: "DZH318Z0D1K8", title: "Virtual Machines Esv5 Series", category: "Memory optimized", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_E2s_v5", display: "E2s v5", cores: 2, ram: "16", yearlyUSD: Decimal(string: "791.53")!),
+            Size(arm: "Standard_E4s_v5", display: "E4s v5", cores: 4, ram: "32", yearlyUSD: Decimal(string: "1583.06")!)]),
+        Series(productId: "DZH318Z0BQ4C", title: "Virtual Machines FSv2 Series", category: "Compute optimized", inventoryCheck: false, sizes: [
+            Size(arm: "Standard_F2s_v2", display: "F2s v2", cores: 2, ram: "4", yearlyUSD: Decimal(string: "447.06")!),
+            Size(arm: "Standard_F4s_v2", display: "F4s v2", cores: 4, ram: "8", yearlyUSD: Decimal(string: "894.12")!)]),
         Series(productId: "DZH318Z0BQ3P", title: "Virtual Machines Ev3 Series", category: "Memory optimized", inventoryCheck: false, sizes: [
             Size(arm: "Standard_E2_v3", display: "E2 v3", cores: 2, ram: "16", yearlyUSD: Decimal(string: "930.24")!),
             Size(arm: "Standard_E4_v3", display: "E4 v3", cores: 4, ram: "32", yearlyUSD: Decimal(string: "1860.48")!)]),
@@ -211,6 +236,9 @@ struct SandboxCatalog: Sendable {
             "skuDisplayName": .string(sku.size.display), "category": .string(sku.series.category),
             "armRegionName": .string(sku.region.arm), "duration": .string(sku.durationAttribute),
             "region": .string(sku.region.display), "diskType": .string("Ssd"),
+            // instance size flexibility: the reservation also covers the group's other sizes, by ratio
+            "instanceSizeFlexibilityGroup": .string(sku.series.flexibilityGroup),
+            "instanceSizeFlexibilityRatio": .string(String(sku.size.cores / max(1, sku.series.sizes.map(\.cores).min() ?? 1))),
         ]
         let ids = ["product_id": sku.productId, "sku_id": sku.skuId], market = [("country", country)]
         model.links = Links([

@@ -22,6 +22,37 @@ struct CatalogTests {
         }
     }
 
+    @Test("the catalog is close to Azure's: the common VM families in at least 20 regions, both terms, ARM names, flexibility groups; every SKU the docs name exists")
+    func breadth() async throws {
+        let catalog = SandboxCatalog()
+        let families = Set(catalog.skus.map(\.series.flexibilityGroup))
+        for family in ["Dv3 Series", "DSv3 Series", "Dv5 Series", "Dsv5 Series", "Ev5 Series", "Esv5 Series", "FSv2 Series", "BS Series"] {
+            #expect(families.contains(family), "\(family) in \(families.sorted())")
+        }
+        #expect(Set(catalog.skus.map(\.region.arm)).count >= 20)
+        // the SKUs the README and the stubs use as examples, in every region and both terms
+        let docs = try ["README.md", "stdlib/meta/pc.lua", "stdlib/meta/reservations.lua"].map {
+            try String(contentsOf: packageRoot().appendingPathComponent($0), encoding: .utf8)
+        }.joined()
+        let named = Set(docs.matches(of: /Standard_[A-Z][A-Za-z0-9]*_v\d/).map { String($0.output) })
+        #expect(named.contains("Standard_D2s_v3") && named.contains("Standard_D2_v3"), "\(named)")
+        for arm in named {
+            for region in SandboxCatalog.regions {
+                for years in [1, 3] {
+                    #expect(catalog.skus.contains { $0.size.arm == arm && $0.region.arm == region.arm && $0.years == years },
+                            "\(arm) \(region.arm) \(years)y")
+                }
+            }
+        }
+        try await withSandbox { h in
+            let token = try await h.token()
+            let (sku, _) = try await h.catalogItem(productId: "DZH318Z0BQ3V", region: "westeurope", token: token)
+            #expect(sku.dynamicAttribute("armSkuName") == "Standard_D2s_v3" || sku.dynamicAttribute("armSkuName") == "Standard_D4s_v3")
+            #expect(sku.dynamicAttribute("instanceSizeFlexibilityGroup") == "DSv3 Series")
+            #expect(["1", "2"].contains(sku.dynamicAttribute("instanceSizeFlexibilityRatio") ?? ""))
+        }
+    }
+
     @Test("query parameter names and values bind case-insensitively and paths work without /v1")
     func lenientQuery() async throws {
         try await withSandbox { h in
