@@ -1,24 +1,94 @@
--- Every customer's Reserved Instance entitlements with their expiry dates: as a table, --json,
--- or a CSV file.
+-- Every reservation of one customer or of all of them: what it is (type, SKU, region, quantity,
+-- scope, billing plan, term), when it was bought and when it expires, as a table, --json or a CSV
+-- file. Partner Center is read the way its guide describes: the reserved-instance entitlements,
+-- the reservation details behind each, the SKU (once per SKU) and the order (once per order).
 local pb = require "playbook"
 local date = require "date"
 local csv = require "csv"
 
-local COLUMNS = { "customer", "company", "order", "product", "sku", "quantity", "reservation_order", "expiry", "days_left" }
+local COLUMNS = {
+  "customer", "company", "type", "sku", "region", "quantity", "scope", "billing", "term", "purchased", "expiry",
+  "days_left", "auto_renew", "order", "reservation_order", "reservation", "product", "sku_id",
+}
+
+-- "90", "90d" or "90 days" → 90; anything else is an input error (exit 2)
+local function days_of(text)
+  local n = text and (text:match("^%s*(%d+)%s*$") or text:match("^%s*(%d+)%s*d%s*$") or text:match("^%s*(%d+)%s*days?%s*$"))
+  if not n then
+    error(pc.errors.new { code = "invalid_argument", input = true,
+      message = "--expiring-within takes a number of days such as 90 or 90d, got '" .. tostring(text) .. "'",
+      hint = "e.g. --expiring-within 90d" }, 0)
+  end
+  return tonumber(n)
+end
+
+local function parse(text) return type(text) == "string" and date.parse(text) or nil end
+
+-- Reads once per key: SKUs and orders are shared by many reservations.
+local function memo(fn)
+  local cache = {}
+  return function(key, ...)
+    if cache[key] == nil then cache[key] = fn(...) or false end
+    return cache[key] or nil
+  end
+end
+
+-- One row per reservation behind an entitlement (details read through its artifact link).
+local function rows_for(c, list, ctx)
+  local rows = {}
+  for _, e in ipairs(list) do
+    for _, a in ipairs(e.entitledArtifacts or {}) do
+      if a.link then
+        local details = pc.entitlements.reservation_details(a.link)
+        local order_id = e.referenceOrder and e.referenceOrder.id
+        local sku = ctx.sku(e.productId .. ":" .. e.skuId, e.productId, e.skuId, ctx.country(c))
+        local order = order_id and ctx.order(c.id .. ":" .. order_id, c.id, order_id)
+        local attrs = sku and sku.dynamicAttributes or {}
+        for _, r in ipairs(details.reservations or details.virtualMachineReservations or {}) do
+          local expiry = parse(r.expiryDateTime or e.expiryDate)
+          local effective = parse(r.effectiveDateTime)
+          local years = expiry and effective and math.floor((expiry.epoch - effective.epoch) / 86400 / 365 + 0.5) or nil
+          rows[#rows + 1] = {
+            customer = c.id, company = c.companyProfile and c.companyProfile.companyName,
+            type = (a.dynamicAttributes or {}).reservationType, sku = attrs.armSkuName, region = attrs.armRegionName,
+            quantity = r.quantity or e.quantity, scope = r.scopeType,
+            billing = order and order.billingCycle or nil, term = years and ("P" .. years .. "Y") or nil,
+            purchased = effective and effective:day() or nil, expiry = expiry and expiry:day() or nil,
+            days_left = expiry and expiry:days_until(ctx.now) or nil,
+            -- Partner Center does not report auto-renew (addendum §2.4): shown when the details carry it
+            auto_renew = r.renew, order = order_id, reservation_order = a.resourceId, reservation = r.reservationId,
+            product = e.productId, sku_id = e.skuId,
+          }
+        end
+      end
+    end
+  end
+  return rows
+end
 
 return playbook {
   name = "reservations-report",
-  summary = "Every customer's RI entitlements with expiry dates (table, --json or CSV)",
+  summary = "Every reservation with type, SKU, region, scope, billing plan, term and expiry (table, --json or CSV)",
   params = {
     customer = { type = "customer", help = "only this customer: tenant id, domain or company name" },
+    all = { type = "boolean", default = false, help = "every customer (the default when --customer is not given)" },
     csv = { type = "string", help = "also write the rows to this CSV file (needs --allow-write)" },
-    expiring_within = { type = "integer", min = 0, help = "only reservations expiring within N days" },
+    expiring_within = { type = "string", metavar = "DAYS", help = "only reservations expiring within DAYS days, e.g. 90 or 90d" },
     concurrency = { type = "integer", default = 8, min = 1, max = 32, help = "customers queried at once" },
   },
   run = function(p)
+    if p.customer and p.all then
+      error(pc.errors.new { code = "invalid_argument", input = true, message = "--customer and --all exclude each other",
+        hint = "give --customer C for one customer, or --all (or neither) for every customer" }, 0)
+    end
+    local within = p.expiring_within and days_of(p.expiring_within) or nil
     local customers
     if p.customer then customers = { pc.customers.get(p.customer) } else customers = pc.customers.list() end
-    local now = date.now()
+    local ri = require "reservations"
+    local ctx = { now = date.now() }
+    ctx.country = function(c) return ri.customer_country(c) or ri.customer_country(pc.customers.get(c.id)) or "US" end
+    ctx.sku = memo(function(product, sku, country) return pc.skus.get(product, sku, { country = country }) end)
+    ctx.order = memo(function(customer, order) return pc.orders.get(customer, order) end)
     local per = pc.map(customers, function(c)
       local ok, list = pcall(pc.entitlements.list, c.id, { entitlement_type = "reservedInstance", show_expiry = true })
       if not ok then
@@ -26,18 +96,8 @@ return playbook {
         error(list, 0)
       end
       local rows = {}
-      for _, e in ipairs(list) do
-        local expiry = e.expiryDate and date.parse(e.expiryDate)
-        local days = expiry and expiry:days_until(now) or nil
-        if not p.expiring_within or (days and days <= p.expiring_within) then
-          local ro
-          for _, a in ipairs(e.entitledArtifacts or {}) do if a.resourceId then ro = a.resourceId end end
-          rows[#rows + 1] = {
-            customer = c.id, company = c.companyProfile and c.companyProfile.companyName,
-            order = e.referenceOrder and e.referenceOrder.id, product = e.productId, sku = e.skuId,
-            quantity = e.quantity, reservation_order = ro, expiry = expiry and expiry:day() or nil, days_left = days,
-          }
-        end
+      for _, r in ipairs(rows_for(c, list, ctx)) do
+        if not within or (r.days_left and r.days_left <= within) then rows[#rows + 1] = r end
       end
       return rows
     end, { concurrency = p.concurrency })
@@ -54,15 +114,10 @@ return playbook {
     end
     local out = { count = #rows, reservations = rows, csv = p.csv }
     pb.emit(out, function(o)
-      -- a SKU id ("0001") means something only with its product: show "product:sku" (the catalog id)
-      local shown = {}
-      for i, r in ipairs(o.reservations) do
-        shown[i] = setmetatable({ item = r.product and r.sku and (r.product .. ":" .. r.sku) or r.product or r.sku },
-          { __index = r })
-      end
-      print(pb.table(shown, { { "Customer", "customer" }, { "Company", "company" }, { "Order", "order" },
-        { "Product:SKU", "item" }, { "Qty", "quantity" }, { "Expires", "expiry" }, { "Days left", "days_left" } }))
-      print(string.format("%d reserved instance entitlement%s", o.count, o.count == 1 and "" or "s"))
+      print(pb.table(o.reservations, { { "Customer", "company" }, { "Type", "type" }, { "SKU", "sku" }, { "Region", "region" },
+        { "Qty", "quantity" }, { "Scope", "scope" }, { "Billing", "billing" }, { "Term", "term" }, { "Purchased", "purchased" },
+        { "Expires", "expiry" }, { "Days left", "days_left" }, { "Auto-renew", "auto_renew" }, { "Order", "order" } }))
+      print(string.format("%d reservation%s", o.count, o.count == 1 and "" or "s"))
       if o.csv then print("wrote " .. o.csv) end
     end)
     return out

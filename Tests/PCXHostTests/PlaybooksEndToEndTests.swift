@@ -89,7 +89,8 @@ struct PlaybooksEndToEndTests {
             #expect(table.status == 0, "\(table)")
             #expect(table.stdout.contains("Expires"), "\(table)")
             #expect(table.stdout.contains(orderId), "\(table)")
-            #expect(table.stdout.contains("1 reserved instance entitlement"), "\(table)")
+            #expect(table.stdout.contains("1 reservation\n"), "\(table)")
+            #expect(table.stdout.contains("Standard_D2_v3"), "the ARM SKU name, not a SKU id: \(table)")
 
             let json = try await e2e.run(["playbook", "run", "reservations-report", "--json"])
             #expect(json.status == 0, "\(json)")
@@ -102,6 +103,20 @@ struct PlaybooksEndToEndTests {
             let expiry = try #require(row["expiry"] as? String)
             #expect(expiry.count == 10 && expiry.hasPrefix("20"), "\(expiry)")
             #expect((row["days_left"] as? Int).map { $0 > 300 && $0 <= 366 } == true, "\(row)")
+            #expect(row["type"] as? String == "virtualmachines", "\(row)")
+            #expect(row["sku"] as? String == "Standard_D2_v3", "\(row)")
+            #expect(row["region"] as? String == "eastus", "\(row)")
+            #expect(row["scope"] as? String == "Shared", "\(row)")
+            #expect(row["billing"] as? String == "one_time", "\(row)")
+            #expect(row["term"] as? String == "P1Y", "\(row)")
+            #expect((row["purchased"] as? String)?.count == 10, "\(row)")
+            #expect((row["reservation"] as? String)?.isEmpty == false, "\(row)")
+
+            // --customer by name and --expiring-within in days: the same row; a window before it: none
+            let mine = try await e2e.run(["playbook", "run", "reservations-report", "--customer", customer, "--expiring-within", "400d", "--json"])
+            #expect(try mine.json()["count"] as? Int == 1, "\(mine)")
+            let soon = try await e2e.run(["playbook", "run", "reservations-report", "--all", "--expiring-within", "30", "--json"])
+            #expect(try soon.json()["count"] as? Int == 0, "\(soon)")
 
             // CSV without --allow-write: refused with a clear error, nothing written
             let csv = e2e.out.appendingPathComponent("report.csv")
@@ -114,9 +129,10 @@ struct PlaybooksEndToEndTests {
             let written = try await e2e.run(["playbook", "run", "reservations-report", "--allow-write", e2e.out.path, "--csv", csv.path])
             #expect(written.status == 0, "\(written)")
             let rows = parseCSV(try String(contentsOf: csv, encoding: .utf8))
-            #expect(rows.first == ["customer", "company", "order", "product", "sku", "quantity", "reservation_order", "expiry", "days_left"])
+            #expect(rows.first == ["customer", "company", "type", "sku", "region", "quantity", "scope", "billing", "term", "purchased",
+                                   "expiry", "days_left", "auto_renew", "order", "reservation_order", "reservation", "product", "sku_id"])
             #expect(rows.count == 2)
-            #expect(rows.dropFirst().first?[2] == orderId)
+            #expect(rows.dropFirst().first?[13] == orderId)
             #expect(try FileManager.default.contentsOfDirectory(atPath: e2e.out.path) == ["report.csv"])
         }
     }
