@@ -18,6 +18,8 @@ return playbook {
     scope        = { type = "string", choices = { "Shared", "Single" },
                      help = "benefit scope (default: Single for an Azure subscription, Shared for a plan or MS-AZR-0145P)" },
     quantity     = { type = "integer", default = 1, min = 1, help = "number of instances" },
+    billing      = { type = "string", default = "one-time", choices = { "one-time", "monthly" },
+                     help = "billing plan: monthly only under an Azure plan (the caps weigh the whole term)" },
     azure_plan   = { type = "boolean", default = false,
                      help = "insist on an Azure plan (refused for MS-AZR-0145P); without it the subscription's kind decides" },
     wait         = { type = "integer", default = 900, min = 0, help = "seconds to wait for the order to complete (0: do not wait)" },
@@ -25,7 +27,7 @@ return playbook {
   run = function(p)
     local plan = ri.plan {
       customer = p.customer, subscription = p.subscription, sku = p.sku, region = p.region,
-      term = p.term, scope = p.scope, quantity = p.quantity,
+      term = p.term, scope = p.scope, quantity = p.quantity, billing = p.billing,
       reservation_scope = p.azure_plan and "AzurePlan" or nil,
     }
     if not pc.options.json then io.stderr:write(tostring(plan), "\n") end

@@ -63,7 +63,15 @@ end
 
 local FIND_OPTS = { country = "string", sku = "string", region = "string", term = "any", reservation_scope = "string" }
 local PLAN_OPTS = { customer = "string", subscription = "string", sku = "string", region = "string", term = "any",
-  scope = "string", quantity = "any", reservation_scope = "string", quote = "any" }
+  scope = "string", quantity = "any", reservation_scope = "string", quote = "any", billing = "string" }
+
+-- "one-time", "one_time", "onetime", "OneTime" → "one_time"; "monthly" → "monthly"; else nil
+local function billing_cycle(text)
+  local t = norm(text)
+  if t == "onetime" then return "one_time" end
+  if t == "monthly" then return "monthly" end
+  return nil
+end
 
 -- Per-run catalog cache: products by (country, scope), SKUs by product.
 local cache = { products = {}, skus = {}, availabilities = {} }
@@ -262,6 +270,8 @@ function M.plan(opts)
   if opts.scope ~= nil and norm(opts.scope) ~= "shared" and norm(opts.scope) ~= "single" then
     bad("reservations.plan: scope must be Single or Shared, got " .. tostring(opts.scope))
   end
+  local billing = billing_cycle(opts.billing or "one_time")
+  if not billing then bad("reservations.plan: billing must be one-time or monthly, got " .. tostring(opts.billing)) end
 
   local customer = pc.customers.get(opts.customer)
   local country = M.customer_country(customer)
@@ -276,6 +286,11 @@ function M.plan(opts)
   local on_plan = target.kind ~= "legacy"
   if opts.reservation_scope and norm(opts.reservation_scope) == "azureplan" and not on_plan then
     bad(sformat("subscription %s is MS-AZR-0145P, not an Azure plan: leave out --azure-plan (reservation_scope)", opts.subscription))
+  end
+  if billing == "monthly" and not on_plan then
+    error(pc.errors.new { code = "invalid_argument", input = true,
+      message = sformat("monthly billing is for reservations under an Azure plan; subscription %s is MS-AZR-0145P, which is billed one-time", opts.subscription),
+      hint = "buy with --billing one-time, or under the customer's Azure plan (give the plan id or an Azure subscription under it)" }, 0)
   end
   -- the default scope: single for an Azure subscription, shared for a plan or MS-AZR-0145P
   local scope = opts.scope and (norm(opts.scope) == "shared" and "Shared" or "Single")
@@ -310,7 +325,7 @@ function M.plan(opts)
   local plan = setmetatable({
     customer = opts.customer, customer_name = customer.companyProfile and customer.companyProfile.companyName,
     country = country, subscription = target.subscription, kind = target.kind, plan_id = target.plan,
-    azure_subscription = azure_subscription, given_subscription = opts.subscription,
+    azure_subscription = azure_subscription, given_subscription = opts.subscription, billing = billing,
     registration = registration.status, needs_registration = slower(registration.status or "") ~= "registered",
     product = found.product, sku = found.sku, availability = found.availability,
     catalog_item_id = found.catalog_item_id, term_duration = found.term_duration,
@@ -318,6 +333,17 @@ function M.plan(opts)
     arm_sku = opts.sku, region = opts.region, inventory = inventory,
     currency = found.availability.defaultCurrency and found.availability.defaultCurrency.code,
   }, Plan)
+
+  local cycles = found.sku.supportedBillingCycles
+  if billing == "monthly" and type(cycles) == "table" and #cycles > 0 then
+    local supported = false
+    for _, c in ipairs(cycles) do if billing_cycle(c) == "monthly" then supported = true end end
+    if not supported then
+      error(pc.errors.new { code = "invalid_argument", input = true,
+        message = sformat("%s in %s is not sold with monthly billing (its billing plans: %s)", opts.sku, opts.region, tconcat(cycles, ", ")),
+        hint = "buy it with --billing one-time" }, 0)
+    end
+  end
 
   if inventory and inventory.restricted then
     local reasons = {}
@@ -351,7 +377,7 @@ function M.cart_line(plan)
     bad("reservations.cart_line: expected a plan from reservations.plan")
   end
   return {
-    id = 0, catalogItemId = plan.catalog_item_id, quantity = plan.quantity, billingCycle = "one_time",
+    id = 0, catalogItemId = plan.catalog_item_id, quantity = plan.quantity, billingCycle = plan.billing or "one_time",
     termDuration = plan.term_duration, friendlyName = plan.sku.title,
     provisioningContext = M.provisioning_context(plan),
   }
@@ -390,6 +416,11 @@ function M.quote(plan)
     if p.extendedPrice then plan.total = money.new(p.extendedPrice, currency)
     elseif plan.unit_price then plan.total = plan.unit_price * plan.quantity end
     if p.listPrice then plan.list_price = money.new(p.listPrice, currency) end
+    if plan.billing == "monthly" and plan.total then
+      -- a monthly line is priced per month: the plan's total is the whole commitment
+      plan.monthly_total = plan.total
+      plan.total = plan.total * (12 * (term_years(plan.term_duration) or 1))
+    end
   end
   return plan
 end
@@ -402,7 +433,8 @@ function Plan:summary()
   return {
     customer = self.customer, customer_name = self.customer_name, country = self.country,
     subscription = self.subscription, registration = self.registration,
-    kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription,
+    kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription, billing = self.billing,
+    monthly_total = self.monthly_total and self.monthly_total:amount() or nil,
     catalog_item_id = self.catalog_item_id, product = self.product.title, sku = self.sku.title,
     arm_sku = self.arm_sku, region = self.region, term = self.term_duration, scope = self.scope,
     quantity = self.quantity, currency = self.currency,
@@ -426,7 +458,10 @@ function Plan:__tostring()
     sformat("  quantity      %d", self.quantity),
   }
   if self.unit_price then lines[#lines + 1] = sformat("  unit price    %s", self.unit_price:format()) end
-  if self.total then lines[#lines + 1] = sformat("  total         %s", self.total:format()) end
+  if self.monthly_total then
+    lines[#lines + 1] = sformat("  billing       monthly: %s a month", self.monthly_total:format())
+    if self.total then lines[#lines + 1] = sformat("  total         %s over the term", self.total:format()) end
+  elseif self.total then lines[#lines + 1] = sformat("  total         %s", self.total:format()) end
   if self.needs_registration then lines[#lines + 1] = "  note          the subscription will be registered first" end
   return tconcat(lines, "\n")
 end

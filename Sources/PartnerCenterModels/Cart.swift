@@ -81,6 +81,8 @@ public enum CartErrorCode {
     public static let invalidInput = 10010
     /// 10011.
     public static let subscriptionNotRegistered = 10011
+    /// 10013: the SKU does not support the line's billing plan (monthly outside the Azure plan).
+    public static let billingPlanNotSupported = 10013
     /// 900312: the provisioning context's scope is neither single nor shared.
     public static let scopeNotSupported = 900312
     /// 900313: single scope under an Azure plan without an `entitlementId`.

@@ -195,6 +195,13 @@ struct SandboxCatalog: Sendable {
         return (Money.round(sku.usdPrice * currency.rate, places: currency.places), currency)
     }
 
+    /// The monthly unit price of a SKU billed monthly: the term's price spread evenly over its
+    /// months, rounded to the currency (the commitment is this times 12 × years).
+    func monthlyPrice(_ sku: SKU, country: String) -> Decimal {
+        let (unit, currency) = price(sku, country: country)
+        return Money.round(unit / Decimal(12 * sku.years), places: currency.places)
+    }
+
     /// Whether an `InventoryCheck` SKU is restricted for a region.
     func isRestricted(_ sku: SKU, region: String?) -> Bool {
         guard sku.inventoryCheck else { return false }
@@ -219,7 +226,9 @@ struct SandboxCatalog: Sendable {
         return product
     }
 
-    func skuModel(_ sku: SKU, country: String) -> Sku {
+    /// A SKU as listed; with `reservationScope=AzurePlan` it also supports monthly billing (the
+    /// addendum §1.5, §1.7: monthly is documented for the Azure plan only).
+    func skuModel(_ sku: SKU, country: String, azurePlan: Bool = false) -> Sku {
         var model = Sku(id: sku.skuId)
         model.productId = sku.productId
         model.title = sku.title
@@ -227,7 +236,7 @@ struct SandboxCatalog: Sendable {
         model.minimumQuantity = 1
         model.maximumQuantity = 999_999_999
         model.isTrial = false
-        model.supportedBillingCycles = [.oneTime]
+        model.supportedBillingCycles = azurePlan ? [.oneTime, .monthly] : [.oneTime]
         model.purchasePrerequisites = sku.inventoryCheck ? ["AzureSubscriptionRegistration", "InventoryCheck"] : ["AzureSubscriptionRegistration"]
         model.inventoryVariables = sku.inventoryCheck ? ["CustomerId", "AzureSubscriptionId", "ArmRegionName"] : []
         model.provisioningVariables = ["Scope", "SubscriptionId", "Duration"]

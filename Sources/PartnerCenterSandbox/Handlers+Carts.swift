@@ -86,15 +86,19 @@ extension SandboxEngine {
         guard offersReservations(country) else {
             return .failure(LineProblem(CartErrorCode.catalogItemIdIsNotValid, "Catalog item '\(catalogItemId)' is not available in the customer's market (\(country)): Azure reservations are not sold there."))
         }
-        let (unit, _) = catalog.price(sku, country: country)
+        // monthly lines are priced per month (the commitment is that times the term's months)
+        let unit = line.billingCycle == .monthly && azurePlan ? catalog.monthlyPrice(sku, country: country) : catalog.price(sku, country: country).0
         if let quantity = line.quantity, quantity >= 1 {
             line.pricing = Pricing(listPrice: unit, discountedPrice: unit, price: unit, extendedPrice: unit * Decimal(quantity))
         }
         guard let quantity = line.quantity, (1...999_999_999).contains(quantity) else {
             return .failure(LineProblem(CartErrorCode.invalidInput, "quantity must be an integer from 1 to 999999999."))
         }
-        guard line.billingCycle == .oneTime else {
-            return .failure(LineProblem(CartErrorCode.invalidInput, "billingCycle '\(line.billingCycle?.wireValue ?? "missing")' is not supported by this SKU; use one_time."))
+        guard line.billingCycle == .oneTime || (line.billingCycle == .monthly && azurePlan) else {
+            if line.billingCycle == .monthly {
+                return .failure(LineProblem(CartErrorCode.billingPlanNotSupported, "Monthly billing is available only for reservations bought under an Azure plan (reservationScope=AzurePlan); this MS-AZR-0145P catalog item is billed one_time."))
+            }
+            return .failure(LineProblem(CartErrorCode.invalidInput, "billingCycle '\(line.billingCycle?.wireValue ?? "missing")' is not supported by this SKU; use one_time\(azurePlan ? " or monthly" : "")."))
         }
         if let term = line.termDuration {
             guard Self.years(term) == sku.years else {

@@ -86,16 +86,16 @@ extension SandboxEngine {
 
     func listSkus(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
-        let (segment, _) = try catalogFilters(request)
+        let (segment, azurePlan) = try catalogFilters(request)
         let product = try requireProduct(request, country: country)
-        let items = segment == .nonprofit ? [] : catalog.skus(of: product.productId).map { catalog.skuModel($0, country: country) }
+        let items = segment == .nonprofit ? [] : catalog.skus(of: product.productId).map { catalog.skuModel($0, country: country, azurePlan: azurePlan) }
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
     }
 
     func getSku(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
-        _ = try catalogFilters(request)
-        return .json(catalog.skuModel(try requireSku(request, country: country), country: country))
+        let (_, azurePlan) = try catalogFilters(request)
+        return .json(catalog.skuModel(try requireSku(request, country: country), country: country, azurePlan: azurePlan))
     }
 
     func listAvailabilities(_ request: RequestInfo) async throws -> SandboxResponse {

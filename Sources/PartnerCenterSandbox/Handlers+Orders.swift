@@ -216,9 +216,20 @@ extension SandboxEngine {
             invoiceId = id
         }
         let id = invoiceId!
-        let line = SandboxBilling.oneTimeLine(partner: partner, customerId: customerId, customerName: customerName, customerDomain: customerDomain, country: country,
+        var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customerId, customerName: customerName, customerDomain: customerDomain, country: country,
                                               invoiceId: id, orderId: order.id, alternateId: order.alternateId ?? "", orderDate: order.creationDate ?? date,
                                               sku: sku, quantity: quantity, unitPrice: unit, currency: currency, reservationOrderId: reservationOrderId)
+        if order.billingCycle == .monthly {
+            // a monthly plan: this charge is the first month's (addendum §1.7: BillingFrequency Monthly;
+            // one-time purchases leave it blank); the charge covers one month
+            line.billingFrequency = "Monthly"
+            line.termAndBillingCycle = (sku.years == 1 ? "1 Year" : "3 Years") + " Subscription, billed monthly"
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+            if let start = line.chargeStartDate {
+                line.chargeEndDate = calendar.date(byAdding: .month, value: 1, to: start)?.addingTimeInterval(-86400)
+            }
+        }
         let seq = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ?", arguments: [id]) ?? 0
         try db.execute(sql: "INSERT INTO invoice_line VALUES(?,?,?,?,?)", arguments: [id, "onetime", "billing", seq, try Doc.encode(line)])
         guard let row = try Row.fetchOne(db, sql: "SELECT total, doc FROM invoice WHERE id = ?", arguments: [id]) else { return }

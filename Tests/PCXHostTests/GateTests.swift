@@ -10,8 +10,10 @@ import Testing
 /// The purchase policy is a pure function: a table of cases.
 @Suite("Purchase policy (pure)")
 struct PurchasePolicyTests {
-    static func intent(quantity: Int = 1, price: Decimal? = 709.56, currency: String = "USD", error: Int? = nil) -> PurchaseIntent {
-        var line = CartLineItem(id: 0, catalogItemId: "P:S:A", quantity: quantity, billingCycle: .oneTime)
+    static func intent(quantity: Int = 1, price: Decimal? = 709.56, currency: String = "USD", error: Int? = nil,
+                       monthly: Bool = false, term: String? = nil) -> PurchaseIntent {
+        var line = CartLineItem(id: 0, catalogItemId: "P:S:A", quantity: quantity, billingCycle: monthly ? .monthly : .oneTime)
+        line.termDuration = term
         line.currencyCode = currency
         if let price { line.pricing = Pricing(price: price) }
         if let error { line.error = CartError(errorCode: error, errorDescription: "e") }
@@ -61,6 +63,17 @@ struct PurchasePolicyTests {
              expect: "refuse:policy_denied:cannot be verified"),
         Case(name: "an unpriced dry run under --max-spend is recorded with a note", input: input("carts.checkout", intent: intent(price: nil), caps: .init(maxSpend: 1000, maxSpendCurrency: "USD"), dryRun: true),
              expect: "record"),
+        Case(name: "a monthly line's price is per month: --max-spend weighs the whole 3-year term (36 months)",
+             input: input("carts.checkout", intent: intent(quantity: 2, price: Decimal(string: "20.00"), monthly: true, term: "P3Y"),
+                          caps: .init(maxSpend: 1000, maxSpendCurrency: "USD")),
+             expect: "refuse:policy_denied:totals 1440.00 USD over its term (billed monthly"),
+        Case(name: "a monthly 1-year commitment within --max-spend is sent",
+             input: input("carts.checkout", intent: intent(quantity: 2, price: Decimal(string: "20.00"), monthly: true, term: "P1Y"),
+                          caps: .init(maxSpend: Decimal(string: "480.00"), maxSpendCurrency: "USD")),
+             expect: "send"),
+        Case(name: "a monthly line without a readable term cannot be verified against --max-spend",
+             input: input("carts.checkout", intent: intent(price: 20, monthly: true), caps: .init(maxSpend: 100_000, maxSpendCurrency: "USD")),
+             expect: "refuse:policy_denied:cannot be verified"),
         Case(name: "a line error refuses the purchase", input: input("carts.checkout", intent: intent(error: 10003)),
              expect: "refuse:invalid_argument:carries Partner Center error 10003"),
         Case(name: "an unregistered line passes in a dry run", input: input("carts.checkout", intent: intent(error: 10011), dryRun: true), expect: "record"),

@@ -8,6 +8,24 @@ import Testing
 /// request log (what really reached "Partner Center").
 @Suite("Purchase safety end to end", .serialized)
 struct PurchaseEndToEndTests {
+    @Test("--billing monthly on an MS-AZR-0145P subscription is an input error before any cart; an unknown billing plan too")
+    func monthlyRefusedForLegacy() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "Registered")
+            let mark = e2e.logMark
+            let monthly = try await e2e.run(["playbook", "run", "purchase-reserved-vm", "--allow-purchase", "--customer", customer,
+                                             "--subscription", subscription, "--sku", "Standard_D2_v3", "--region", "eastus", "--billing", "monthly"])
+            #expect(monthly.status == 2, "\(monthly)")
+            #expect(monthly.stderr.contains("monthly billing is for reservations under an Azure plan"), "\(monthly)")
+            #expect(e2e.requests(route: "carts.create", since: mark).isEmpty)
+            let weekly = try await e2e.run(["playbook", "run", "purchase-reserved-vm", "--customer", customer,
+                                            "--subscription", subscription, "--sku", "Standard_D2_v3", "--region", "eastus", "--billing", "weekly"])
+            #expect(weekly.status == 2, "\(weekly)")
+            #expect(weekly.stderr.contains("one-time"), "\(weekly)")
+        }
+    }
+
     @Test("purchase-reserved-vm registers an unregistered subscription, buys once, and a re-run buys nothing new")
     func purchaseRegistersBuysAndIsIdempotent() async throws {
         try await withEndToEnd { e2e in

@@ -238,3 +238,52 @@ struct AzurePlanCartTests {
         }
     }
 }
+
+/// Monthly billing (addendum §1.7): Azure-plan reservation SKUs offer it, MS-AZR-0145P ones do not.
+@Suite("Azure-plan reservations: monthly billing")
+struct MonthlyBillingTests {
+    @Test("AzurePlan SKUs list monthly; a monthly line is priced per month, ordered as a monthly order, listed with billingType=monthly, charged with BillingFrequency Monthly; 0145P refuses it with 10013")
+    func monthly() async throws {
+        try await withSandbox({ $0.registrationDelay = 0; $0.orderCompletionDelay = 0; $0.orderLag = 0 }) { h in
+            let p = try await AzurePlanCartTests().planCustomer(h)
+            let planSkus = try await h.send(.GET, "/v1/products/DZH318Z0BQ3Q/skus?country=US&reservationScope=AzurePlan", token: p.token)
+                .decode(ResourceCollection<Sku>.self)
+            #expect(!planSkus.items.isEmpty && planSkus.items.allSatisfy { $0.supportedBillingCycles == [.oneTime, .monthly] })
+            let plainSkus = try await h.send(.GET, "/v1/products/DZH318Z0BQ3Q/skus?country=US", token: p.token).decode(ResourceCollection<Sku>.self)
+            #expect(plainSkus.items.allSatisfy { $0.supportedBillingCycles == [.oneTime] })
+
+            let body = """
+            {"lineItems": [{"id": 0, "catalogItemId": "\(p.item)", "quantity": 2, "billingCycle": "monthly", "termDuration": "P1Y",
+              "provisioningContext": {"scope": "shared", "subscriptionId": "\(p.plan)"}}]}
+            """
+            let cart = try await h.send(.POST, "/v1/customers/\(p.customer)/carts", body: body, token: p.token).decode(Cart.self)
+            let line = try #require(cart.lineItems?.first)
+            #expect(line.error == nil, "\(String(describing: line.error))")
+            let catalog = SandboxCatalog()
+            let parts = p.item.split(separator: ":").map(String.init)
+            let sku = try #require(catalog.sku(parts[0], parts[1]))
+            let country = try await h.send(.GET, "/v1/customers/\(p.customer)", token: p.token).decode(Customer.self).country ?? "US"
+            #expect(line.pricing?.price == catalog.monthlyPrice(sku, country: country))
+            #expect(line.pricing?.extendedPrice == catalog.monthlyPrice(sku, country: country) * 2)
+
+            let checkout = try await h.send(.POST, "/v1/customers/\(p.customer)/carts/\(cart.id ?? "")/checkout", token: p.token)
+            let order = try #require(try checkout.decode(CartCheckoutResult.self).orders?.first)
+            #expect(order.billingCycle == .monthly)
+            let monthlyOrders = try await h.send(.GET, "/v1/customers/\(p.customer)/orders?billingType=monthly", token: p.token).decode(ResourceCollection<Order>.self)
+            #expect(monthlyOrders.items.map(\.id).contains(order.id))
+            let oneTime = try await h.send(.GET, "/v1/customers/\(p.customer)/orders?billingType=onetime", token: p.token).decode(ResourceCollection<Order>.self)
+            #expect(!oneTime.items.map(\.id).contains(order.id))
+            _ = try await h.send(.GET, "/v1/customers/\(p.customer)/orders/\(order.id)", token: p.token)
+            let charges = try await h.sandbox.engine.store.db.read { db in
+                try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE doc LIKE ?", arguments: ["%\(order.id)%"])
+            }
+            #expect(charges.count == 1, "the first month is charged once the order completes")
+            #expect(charges.first?.contains("\"billingFrequency\":\"Monthly\"") == true, "\(charges)")
+
+            let (_, legacyItem) = try await h.catalogItem(token: p.token)
+            let legacyBody = body.replacingOccurrences(of: p.item, with: legacyItem)
+            let refused = try await h.send(.POST, "/v1/customers/\(p.customer)/carts", body: legacyBody, token: p.token).decode(Cart.self)
+            #expect(refused.lineItems?.first?.error?.errorCode == 10013, "\(String(describing: refused.lineItems?.first?.error))")
+        }
+    }
+}

@@ -178,3 +178,50 @@ describe("reservations under an Azure plan: the subscription given decides how i
     expect(err.message).to_match("is MS%-AZR%-0145P, not an Azure plan")
   end)
 end)
+
+describe("monthly billing under an Azure plan", function()
+  local ri = require "reservations"
+  local money = require "money"
+  local excluded = {}
+  for _, m in ipairs(pc.policy.excluded_markets()) do excluded[m] = true end
+  local target
+  for _, p in ipairs(plans) do
+    local country = ri.customer_country(pc.customers.get(p.customer))
+    if country and not excluded[country] then target = { customer = p.customer, plan = p.plan.id } break end
+  end
+
+  it("prices per month, totals the whole term, and buys a monthly order that pc.orders.list finds with billing_type = monthly", function()
+    local plan = ri.plan { customer = target.customer, subscription = target.plan, sku = "Standard_D2s_v3", region = "westeurope",
+      term = "3Year", billing = "monthly" }
+    expect(ri.cart_line(plan).billingCycle).to_be("monthly")
+    expect(plan.cart.lineItems[1].error).to_be_nil()
+    expect(plan.monthly_total).to_be_truthy()
+    expect(plan.total == plan.monthly_total * 36).to_be(true)
+    expect(plan:summary().billing).to_be("monthly")
+    local result = ri.purchase(plan, { wait = true, timeout = 60 })
+    expect(result.order).to_be_truthy()
+    local found = false
+    for _, o in ipairs(pc.orders.list(target.customer, { billing_type = "monthly" })) do
+      if o.id == result.order.id then found = true expect(o.billingCycle).to_be("monthly") end
+    end
+    expect(found).to_be(true)
+    for _, o in ipairs(pc.orders.list(target.customer, { billing_type = "onetime" })) do
+      expect(o.id ~= result.order.id).to_be(true)
+    end
+  end)
+
+  it("is refused for MS-AZR-0145P before any cart, as an input error", function()
+    local ok, err = pcall(ri.plan, { customer = legacy.customer, subscription = legacy.subscription.id, sku = "Standard_D2_v3",
+      region = "eastus", billing = "monthly" })
+    expect(ok).to_be(false)
+    expect(err.input).to_be(true)
+    expect(err.message).to_match("monthly billing is for reservations under an Azure plan")
+  end)
+
+  it("refuses a billing plan it does not know", function()
+    local ok, err = pcall(ri.plan, { customer = target.customer, subscription = target.plan, sku = "Standard_D2s_v3",
+      region = "westeurope", billing = "yearly" })
+    expect(ok).to_be(false)
+    expect(err.message).to_match("billing must be one%-time or monthly")
+  end)
+end)

@@ -44,6 +44,7 @@ local reservations = {}
 ---@field quantity? integer at least 1, default 1
 ---@field reservation_scope? string "AzurePlan" insists on an Azure plan (refused for MS-AZR-0145P); the subscription's kind decides anyway
 ---@field quote? boolean default true: price the plan with a cart (only when the subscription is registered)
+---@field billing? "one-time"|"monthly" default "one-time"; monthly only under an Azure plan (priced per month; `total` is the whole term, `monthly_total` a month)
 
 ---Options of `reservations.purchase`.
 ---@class reservations.PurchaseOptions

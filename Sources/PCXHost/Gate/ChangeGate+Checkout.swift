@@ -95,14 +95,17 @@ extension ChangeGate {
     static func spend(_ orders: [Order], intent: PurchaseIntent) -> Decimal? {
         var total = Decimal(0)
         for order in orders {
-            if let t = order.totalPrice { total += t; continue }
+            // a monthly order's prices are per month: weigh the whole commitment, line by line
+            let monthly = order.billingCycle == .monthly
+            if let t = order.totalPrice, !monthly { total += t; continue }
             for line in order.lineItems ?? [] {
                 let q = Decimal(line.quantity ?? 0)
                 let item = (line.offerId ?? "").split(separator: ":").prefix(2).joined(separator: ":").lowercased()
+                guard let months = commitmentMonths(billingCycle: order.billingCycle?.wireValue, termDuration: line.termDuration) else { return nil }
                 if let ext = line.pricing?.extendedPrice {
-                    total += ext
+                    total += ext * Decimal(months)
                 } else if let unit = line.pricing?.price ?? intent.lines.first(where: { $0.item == item })?.unitPrice {
-                    total += unit * q
+                    total += unit * q * Decimal(months)
                 } else {
                     return nil
                 }

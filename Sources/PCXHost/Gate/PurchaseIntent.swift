@@ -15,7 +15,8 @@ struct PurchaseIntent: Sendable, Equatable {
         var billingCycle: String
         /// The provisioning context, keys and values lower-cased, sorted: `scope=shared,subscriptionid=…`.
         var context: String
-        /// The line's total (`extendedPrice`, else unit price × quantity), when priced.
+        /// What the line commits to (`extendedPrice`, else unit price × quantity; a monthly line's
+        /// price is per month, so times the term's months), when priced.
         var total: Decimal?
         /// The unit price, when priced.
         var unitPrice: Decimal?
@@ -43,7 +44,11 @@ struct PurchaseIntent: Sendable, Equatable {
     private static func line(_ item: CartLineItem) -> Line {
         let quantity = item.quantity ?? 0
         let unit = item.pricing?.price ?? item.pricing?.discountedPrice ?? item.pricing?.listPrice
-        let total = item.pricing?.extendedPrice ?? unit.map { $0 * Decimal(quantity) }
+        let priced = item.pricing?.extendedPrice ?? unit.map { $0 * Decimal(quantity) }
+        // a monthly line is priced per month: the caps weigh the whole commitment; an unknown term
+        // leaves it unpriced (so --max-spend refuses rather than guesses)
+        let months = commitmentMonths(billingCycle: item.billingCycle?.wireValue, termDuration: item.termDuration)
+        let total = months.flatMap { m in priced.map { $0 * Decimal(m) } }
         let context = (item.provisioningContext ?? [:]).map { "\($0.key.lowercased())=\($0.value.lowercased())" }.sorted()
         return Line(
             item: (item.catalogItemId ?? "").split(separator: ":").prefix(2).joined(separator: ":").lowercased(),
@@ -51,6 +56,9 @@ struct PurchaseIntent: Sendable, Equatable {
             context: context.joined(separator: ","), total: total, unitPrice: unit, currency: item.currencyCode?.uppercased(),
             errorCode: item.error?.errorCode, errorDescription: item.error?.errorDescription, lineId: item.id)
     }
+
+    /// Whether a line is billed monthly.
+    var monthly: Bool { lines.contains { $0.billingCycle == "monthly" } }
 
     /// Units bought, over all lines.
     var quantity: Int { lines.reduce(0) { $0 + $1.quantity } }
@@ -71,7 +79,7 @@ struct PurchaseIntent: Sendable, Equatable {
     /// `2 units, 1419.12 USD` (or `an unknown amount`).
     var summary: String {
         let amount = total.map { "\(moneyText($0)) \(currency ?? "")".trimmingCharacters(in: .whitespaces) } ?? "an unknown amount"
-        return "\(quantity) unit\(quantity == 1 ? "" : "s"), \(amount)"
+        return "\(quantity) unit\(quantity == 1 ? "" : "s"), \(amount)\(monthly ? " over the term, billed monthly" : "")"
     }
 
     /// The idempotency key of this purchase when none is given: the target, the customer, what is bought.
@@ -87,4 +95,17 @@ func moneyText(_ amount: Decimal) -> String {
     let digits = text.distance(from: dot, to: text.endIndex) - 1
     if digits < 2 { text += String(repeating: "0", count: 2 - digits) }
     return text
+}
+
+/// How many times a line's price is charged: 1 for a one-time line; for a monthly one the months of
+/// its term (`P1Y` 12, `P3Y` 36, `P6M` 6); nil when a monthly line's term cannot be read.
+func commitmentMonths(billingCycle: String?, termDuration: String?) -> Int? {
+    guard billingCycle?.lowercased() == "monthly" else { return 1 }
+    let term = (termDuration ?? "").uppercased()
+    guard term.hasPrefix("P"), let unit = term.last, let n = Int(term.dropFirst().dropLast()), n > 0 else { return nil }
+    switch unit {
+    case "Y": return n * 12
+    case "M": return n
+    default: return nil
+    }
 }

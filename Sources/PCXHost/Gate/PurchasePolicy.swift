@@ -137,7 +137,8 @@ enum PurchasePolicy {
                                    hint: "nothing was bought; give --max-spend in \(currency)"))
         }
         guard total <= cap else {
-            return .refuse(refusal(.policyDenied, "the purchase totals \(moneyText(total)) \(currency), above --max-spend \(moneyText(cap)) \(capCurrency)",
+            let what = intent.monthly ? " over its term (billed monthly: every month of the term counts)" : ""
+            return .refuse(refusal(.policyDenied, "the purchase totals \(moneyText(total)) \(currency)\(what), above --max-spend \(moneyText(cap)) \(capCurrency)",
                                    hint: "nothing was bought; lower the quantity or raise --max-spend"))
         }
         return .within
