@@ -373,6 +373,45 @@ function pc.purchase_check(request)
     json_encode(request.cart), request.plan and json_encode(request.plan) or nil)
 end
 
+-- Reservations by id -------------------------------------------------------------------------------
+
+pc.reservations = {}
+
+--- A reservation by its reservation order id (the artifact's resourceId) or its reservation id,
+--- found through the customers' reserved-instance entitlements and the details behind them: no
+--- artifact link needed. opts.customer (a tenant id, domain or company name) narrows the search to
+--- one customer. Returns {customer, reservation_order, order, entitlement, reservation, reservations};
+--- raises not_found naming how many customers were searched.
+function pc.reservations.get(id, opts)
+  local fname = "pc.reservations.get"
+  check_string(fname, "id", id)
+  opts = check_opts(fname, opts, { customer = "string" })
+  local want = id:lower()
+  local customers = opts.customer and { pc.customers.find(opts.customer) } or pc.customers.list()
+  for _, c in ipairs(customers) do
+    local ok, list = pcall(pc.entitlements.list, c.id, { entitlement_type = "reservedInstance", show_expiry = true })
+    if not ok and not (pc.errors.is(list, "forbidden") or pc.errors.is(list, "not_found")) then raise_at_caller(list) end
+    for _, e in ipairs(ok and list or {}) do
+      for _, a in ipairs(e.entitledArtifacts or {}) do
+        if a.link then
+          local details = pc.entitlements.reservation_details(a.link)
+          local all = details.reservations or details.virtualMachineReservations or {}
+          local match = (a.resourceId or ""):lower() == want and (all[1] or {}) or nil
+          for _, r in ipairs(all) do if (r.reservationId or ""):lower() == want then match = r end end
+          if match then
+            return { customer = c.id, reservation_order = a.resourceId, order = e.referenceOrder and e.referenceOrder.id,
+              entitlement = e, reservation = match, reservations = all }
+          end
+        end
+      end
+    end
+  end
+  raise_at_caller(pc.errors.new { code = "not_found",
+    message = sformat("no reservation order or reservation %s among the reserved-instance entitlements of %d customer%s", id,
+      #customers, #customers == 1 and "" or "s"),
+    hint = "check the id (a reservation order id is the artifact's resourceId); reservations bought outside Partner Center are not listed there" })
+end
+
 -- Policy, options, concurrency ---------------------------------------------------------------------
 
 pc.policy = {}

@@ -208,6 +208,17 @@ describe("monthly billing under an Azure plan", function()
     for _, o in ipairs(pc.orders.list(target.customer, { billing_type = "onetime" })) do
       expect(o.id ~= result.order.id).to_be(true)
     end
+    -- found again by its reservation id or its reservation order id, without the artifact link
+    local by_reservation = pc.reservations.get(result.reservation.reservationId)
+    expect(by_reservation.customer).to_be(target.customer)
+    expect(by_reservation.order).to_be(result.order.id)
+    expect(by_reservation.reservation.reservationId).to_be(result.reservation.reservationId)
+    local by_order = pc.reservations.get(by_reservation.reservation_order:upper(), { customer = target.customer })
+    expect(by_order.reservation.reservationId).to_be(result.reservation.reservationId)
+    local ok, err = pcall(pc.reservations.get, "00000000-0000-0000-0000-00000000000f", { customer = target.customer })
+    expect(ok).to_be(false)
+    expect(pc.errors.is(err, "not_found")).to_be(true)
+    expect(err.message).to_match("among the reserved%-instance entitlements of 1 customer$")
   end)
 
   it("is refused for MS-AZR-0145P before any cart, as an input error", function()

@@ -758,6 +758,25 @@ function pc.invoices.each_unbilled_line_item(opts) end
 ---@return table[] links
 function pc.invoices.estimate_links(currency_code) end
 
+-- Reservations -------------------------------------------------------------
+
+pc.reservations = {}
+
+---A reservation by its reservation order id (the artifact's `resourceId`) or its reservation id,
+---found through the customers' reserved-instance entitlements and the details behind them (no
+---artifact link needed). `opts.customer` (a tenant id, domain or company name) narrows the search
+---to one customer. Raises `not_found` when no customer holds it.
+---
+--- example:
+---```lua
+---local r = pc.reservations.get(reservation_order_id)
+---print(r.customer, r.reservation.scopeType, r.reservation.expiryDateTime)
+---```
+---@param id string a reservation order id or a reservation id
+---@param opts? {customer?: string}
+---@return {customer: string, reservation_order: string, order?: string, entitlement: table, reservation: table, reservations: table[]}
+function pc.reservations.get(id, opts) end
+
 -- Policy ------------------------------------------------------------------
 
 pc.policy = {}
