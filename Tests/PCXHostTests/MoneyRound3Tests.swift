@@ -93,15 +93,20 @@ struct MoneyRound3Tests {
             let (customer, subscription) = try world.azure(registration: "Registered")
             let first = try await e2e.lua(Self.buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
             #expect(first.status == 1, "\(first)")
-            let id = String(try #require(try await Self.checkouts(e2e).first?["id"] as? Int))
-            var env = e2e.environment
-            env["PCX_ORDER_LIST_LAG"] = "0"
-            let resolve = try await CLIRun.run(e2e, ["journal", "resolve", id, "--not-bought"], env: env)
+            let resolve = try await Self.resolveNotBought(e2e)
             #expect(resolve.status == 3, "\(resolve)")
             #expect(resolve.stderr.contains("was bought"), "\(resolve)")
             #expect(try await Self.checkouts(e2e).first?["state"] as? String == "succeeded")
             #expect(e2e.ordersCreated == 1)
         }
+    }
+
+    /// `pcx journal resolve ID --not-bought` on the first checkout entry, with PCX_ORDER_LIST_LAG=0.
+    static func resolveNotBought(_ e2e: EndToEnd) async throws -> PCXResult {
+        let id = String(try #require(try await checkouts(e2e).first?["id"] as? Int))
+        var env = e2e.environment
+        env["PCX_ORDER_LIST_LAG"] = "0"
+        return try await CLIRun.run(e2e, ["journal", "resolve", id, "--not-bought"], env: env)
     }
 
     @Test("pcx journal resolve --not-bought reads the cart: an ordered cart is a purchase, even when the order list lags and the lag setting says otherwise")
@@ -111,10 +116,8 @@ struct MoneyRound3Tests {
             let (customer, subscription) = try world.azure(registration: "Registered")
             let first = try await e2e.lua(Self.buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
             #expect(first.status == 1, "\(first)")
-            let id = String(try #require(try await Self.checkouts(e2e).first?["id"] as? Int))
-            var env = e2e.environment
-            env["PCX_ORDER_LIST_LAG"] = "0"      // the user overrides the wait; the order is not listed for an hour
-            let resolve = try await CLIRun.run(e2e, ["journal", "resolve", id, "--not-bought"], env: env)
+            // the user overrides the wait; the order is not listed for an hour
+            let resolve = try await Self.resolveNotBought(e2e)
             #expect(resolve.status == 3, "\(resolve)")
             #expect(resolve.stderr.contains("shows its cart") && resolve.stderr.contains("ordered"), "\(resolve)")
             #expect(try await Self.checkouts(e2e).first?["state"] as? String == "unknown")

@@ -14,6 +14,19 @@ end
 
 local GUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
+-- An Azure-plan customer in a market where reservations are sold: {customer, plan, azure}.
+local function sellable_plan()
+  local ri = require "reservations"
+  local excluded = {}
+  for _, m in ipairs(pc.policy.excluded_markets()) do excluded[m] = true end
+  for _, p in ipairs(plans) do
+    local country = ri.customer_country(pc.customers.get(p.customer))
+    if country and not excluded[country] then
+      return { customer = p.customer, plan = p.plan.id, azure = pc.subscriptions.azure_entitlements(p.customer, p.plan.id)[1].id }
+    end
+  end
+end
+
 describe("pc.subscriptions.azure_entitlements", function()
   it("the seed has customers with an Azure plan and with an MS-AZR-0145P subscription", function()
     expect(#plans > 0).to_be(true)
@@ -95,17 +108,7 @@ end)
 
 describe("reservations under an Azure plan: the subscription given decides how it is bought", function()
   local ri = require "reservations"
-  local excluded = {}
-  for _, m in ipairs(pc.policy.excluded_markets()) do excluded[m] = true end
-  -- an Azure-plan customer in a market where reservations are sold, with its Azure subscription
-  local target
-  for _, p in ipairs(plans) do
-    local country = ri.customer_country(pc.customers.get(p.customer))
-    if country and not excluded[country] then
-      target = { customer = p.customer, plan = p.plan.id, azure = pc.subscriptions.azure_entitlements(p.customer, p.plan.id)[1].id }
-      break
-    end
-  end
+  local target = sellable_plan()
   local function plan_for(subscription, extra)
     local opts = { customer = target.customer, subscription = subscription, sku = "Standard_D2_v3", region = "westeurope" }
     for k, v in pairs(extra or {}) do opts[k] = v end
@@ -181,14 +184,7 @@ end)
 
 describe("monthly billing under an Azure plan", function()
   local ri = require "reservations"
-  local money = require "money"
-  local excluded = {}
-  for _, m in ipairs(pc.policy.excluded_markets()) do excluded[m] = true end
-  local target
-  for _, p in ipairs(plans) do
-    local country = ri.customer_country(pc.customers.get(p.customer))
-    if country and not excluded[country] then target = { customer = p.customer, plan = p.plan.id } break end
-  end
+  local target = sellable_plan()
 
   it("prices per month, totals the whole term, and buys a monthly order that pc.orders.list finds with billing_type = monthly", function()
     local plan = ri.plan { customer = target.customer, subscription = target.plan, sku = "Standard_D2s_v3", region = "westeurope",
