@@ -89,11 +89,7 @@ struct MoneyRound3Tests {
         }
         // the first attempt committed: resolve finds its order and marks nothing
         try await withEndToEnd(faults: "carts.checkout=drop-after,5*drop-before") { e2e in
-            let world = try await e2e.world()
-            let (customer, subscription) = try world.azure(registration: "Registered")
-            let first = try await e2e.lua(Self.buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
-            #expect(first.status == 1, "\(first)")
-            let resolve = try await Self.resolveNotBought(e2e)
+            let resolve = try await Self.failThenResolveNotBought(e2e).resolve
             #expect(resolve.status == 3, "\(resolve)")
             #expect(resolve.stderr.contains("was bought"), "\(resolve)")
             #expect(try await Self.checkouts(e2e).first?["state"] as? String == "succeeded")
@@ -101,23 +97,24 @@ struct MoneyRound3Tests {
         }
     }
 
-    /// `pcx journal resolve ID --not-bought` on the first checkout entry, with PCX_ORDER_LIST_LAG=0.
-    static func resolveNotBought(_ e2e: EndToEnd) async throws -> PCXResult {
+    /// A purchase whose checkout fails under the faults, then `pcx journal resolve ID --not-bought`
+    /// on its journal entry with PCX_ORDER_LIST_LAG=0.
+    static func failThenResolveNotBought(_ e2e: EndToEnd) async throws -> (resolve: PCXResult, customer: String, subscription: String) {
+        let world = try await e2e.world()
+        let (customer, subscription) = try world.azure(registration: "Registered")
+        let first = try await e2e.lua(buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
+        #expect(first.status == 1, "\(first)")
         let id = String(try #require(try await checkouts(e2e).first?["id"] as? Int))
         var env = e2e.environment
         env["PCX_ORDER_LIST_LAG"] = "0"
-        return try await CLIRun.run(e2e, ["journal", "resolve", id, "--not-bought"], env: env)
+        return (try await CLIRun.run(e2e, ["journal", "resolve", id, "--not-bought"], env: env), customer, subscription)
     }
 
     @Test("pcx journal resolve --not-bought reads the cart: an ordered cart is a purchase, even when the order list lags and the lag setting says otherwise")
     func resolveSeesAnOrderedCart() async throws {
         try await withEndToEnd(faults: "carts.checkout=drop-after,10*503", orderLag: 3600) { e2e in
-            let world = try await e2e.world()
-            let (customer, subscription) = try world.azure(registration: "Registered")
-            let first = try await e2e.lua(Self.buy, arguments: [customer, subscription], flags: ["--allow-purchase"])
-            #expect(first.status == 1, "\(first)")
             // the user overrides the wait; the order is not listed for an hour
-            let resolve = try await Self.resolveNotBought(e2e)
+            let (resolve, customer, subscription) = try await Self.failThenResolveNotBought(e2e)
             #expect(resolve.status == 3, "\(resolve)")
             #expect(resolve.stderr.contains("shows its cart") && resolve.stderr.contains("ordered"), "\(resolve)")
             #expect(try await Self.checkouts(e2e).first?["state"] as? String == "unknown")
