@@ -118,6 +118,17 @@ extension SandboxEngine {
         }
     }
 
+    /// A provider the invoice does not list (its `invoiceDetails`) has no lines there: say so, with
+    /// the providers it does list, rather than answer an empty page (a recurring invoice asked for
+    /// `onetime` lines would otherwise look empty). The documents are silent; the sandbox is strict.
+    func checkProviderListed(_ provider: BillingProvider, text: String, invoice: InvoiceRow) throws {
+        guard let model = try? Doc.decode(Invoice.self, invoice.doc), let details = model.invoiceDetails, !details.isEmpty else { return }
+        let listed = details.compactMap(\.billingProvider)
+        guard !listed.contains(provider) else { return }
+        let names = Array(Set(listed.map { $0 == .oneTime ? "onetime" : $0.wireValue.replacingOccurrences(of: "_", with: "") })).sorted()
+        throw SandboxError.badInput("Invoice \(invoice.id) has no '\(text)' line items: it lists \(names.joined(separator: " and ")). Ask for provider=\(names.first ?? "onetime").")
+    }
+
     /// Line items: seek paging (`MS-ContinuationToken`) for `onetime`, offset paging for `azure`/`office`.
     func invoiceLineItems(_ request: RequestInfo) async throws -> SandboxResponse {
         let invoice = try await invoiceRow(request)
@@ -137,6 +148,7 @@ extension SandboxEngine {
             throw SandboxError(status: 400, code: 900126, "Unable to parse enum invoicelineitemtype '\(typeText)'; use billinglineitems or usagelineitems.")
         }
         try checkLineItemFilters(request, invoice: invoice, usage: provider == .oneTime && type == .usageLineItems)
+        try checkProviderListed(provider, text: providerText, invoice: invoice)
         let providerKey = provider == .oneTime ? "onetime" : provider == .azure ? "azure" : provider == .office ? "office" : "marketplace"
         let typeKey = type == .billingLineItems ? "billing" : "usage"
         let maxSize = configuration.maxLineItemPageSize

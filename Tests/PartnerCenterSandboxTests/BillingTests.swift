@@ -59,6 +59,11 @@ struct BillingTests {
             let usage = try await h.send(.GET, "/v1/invoices/\(invoice.id)/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=USD&period=current",
                                          token: token)
             #expect(usage.status == 200, "\(usage.text)")
+            // a recurring invoice has no one-time lines: asking for them says which providers it has
+            let recurring = try #require(invoices.first { $0.invoiceType == .recurring })
+            let onetime = try await h.send(.GET, "/v1/invoices/\(recurring.id)/lineitems?provider=onetime&invoicelineitemtype=billinglineitems", token: token)
+            #expect(onetime.status == 400, "\(onetime.text)")
+            #expect(onetime.text.contains("has no 'onetime' line items: it lists azure and office"), "\(onetime.text)")
         }
     }
 
