@@ -147,9 +147,17 @@ struct Seeder {
             sub.attributes = ResourceAttributes(objectType: "Subscription", etag: IDs.secret(&rng, length: 24))
             result.append(SeededSubscription(model: sub, kind: kind, registered: registered))
         }
-        azure("MS-AZR-0145P", name: "Microsoft Azure", status: .active, kind: "legacy", registered: index % 3 != 1)
-        if index % 4 == 3 { azure("DZH318Z0BPS6:0001:DZH318Z0BPRT", name: "Azure plan", status: .active, kind: "plan", registered: true) }
-        if index % 5 == 4 { azure("MS-AZR-0145P", name: "Microsoft Azure (suspended)", status: .suspended, kind: "legacy", registered: false) }
+        // every fourth customer is on the Azure plan, and has no MS-AZR-0145P subscription (an Azure
+        // plan cannot be created for a customer that has one, addendum §1.1); every thirteenth has no
+        // Azure subscription at all (it must be given one first)
+        let onPlan = index % 4 == 3, noAzure = index % 13 == 12 && !onPlan
+        if !onPlan && !noAzure {
+            azure("MS-AZR-0145P", name: "Microsoft Azure", status: .active, kind: "legacy", registered: index % 3 != 1)
+        }
+        if onPlan { azure("DZH318Z0BPS6:0001:DZH318Z0BPRT", name: "Azure plan", status: .active, kind: "plan", registered: true) }
+        if index % 5 == 4 && !onPlan && !noAzure {
+            azure("MS-AZR-0145P", name: "Microsoft Azure (suspended)", status: .suspended, kind: "legacy", registered: false)
+        }
         if index % 2 == 0 {
             var sub = Subscription(id: IDs.guid(&rng).uppercased())
             sub.offerId = "031C9E47-4802-4248-838E-778FB1D2CC05"

@@ -35,6 +35,29 @@ extension Subscription {
 
 @Suite("Azure plans: the Azure subscriptions under them (azureEntitlements)")
 struct AzurePlanTests {
+    @Test("the seeded customers are on the Azure plan or on MS-AZR-0145P, never both; some have no Azure subscription; some are in excluded markets")
+    func seededKinds() async throws {
+        try await withSandbox { h in
+            let token = try await h.token()
+            var kinds: [String: Set<String>] = [:]
+            for customer in try await h.customers(token) { kinds[customer.id] = [] }
+            for (customer, subscription) in try await h.subscriptions(token) {
+                if subscription.isAzurePlan { kinds[customer, default: []].insert("plan") }
+                if subscription.offerId == "MS-AZR-0145P" { kinds[customer, default: []].insert("legacy") }
+            }
+            #expect(kinds.values.filter { $0 == ["plan"] }.count >= 3)
+            #expect(kinds.values.filter { $0 == ["legacy"] }.count >= 10)
+            #expect(kinds.values.filter(\.isEmpty).count >= 1, "a customer with no Azure subscription")
+            #expect(!kinds.values.contains { $0 == ["plan", "legacy"] }, "an Azure plan is not created beside an MS-AZR-0145P subscription")
+            var excluded = 0
+            for customer in try await h.customers(token) {
+                let full = try await h.send(.GET, "/v1/customers/\(customer.id)", token: token).decode(Customer.self)
+                if ["BR", "CN", "IN", "RU", "KR", "TW", "HK"].contains(full.country ?? "") { excluded += 1 }
+            }
+            #expect(excluded >= 7)
+        }
+    }
+
     @Test("every seeded Azure plan lists one active Azure subscription named Microsoft Azure, in the documented shape")
     func seededPlans() async throws {
         try await withSandbox { h in
