@@ -110,7 +110,11 @@ end
 local function convert(name, d, raw)
   local t = d.type or "string"
   local v
-  if t == "string" then v = raw
+  if t == "string" then
+    if type(raw) == "string" and not smatch(raw, "%S") then
+      error(sformat("%s needs a value, got an empty string (is a variable empty?)", flag(name)), 0)
+    end
+    v = raw
   elseif t == "customer" then
     if type(raw) ~= "string" or not smatch(raw, "%S") then
       error(sformat("%s expects a customer: a tenant id, a domain or a company name, got '%s'", flag(name), tostring(raw)), 0)

@@ -61,7 +61,11 @@ end
 
 --- Parses argv against the playbook's parameters and runs it.
 function M.run(pb, argv, preset)
-  local ok, params = pcall(args.parse, pb.params, argv, preset)
+  local ok, params, extra = pcall(args.parse, pb.params, argv, preset)
+  if ok and extra and #extra > 0 then
+    -- a word that belongs to no option (`--customer Fabrikam Corp`) would be silently dropped
+    ok, params = false, string.format("unexpected argument '%s': every value follows its option; quote a value with spaces (--customer \"Fabrikam Corp\")", extra[1])
+  end
   if not ok then
     error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)
   end

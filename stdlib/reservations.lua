@@ -32,9 +32,14 @@ M.term_years = term_years
 
 local function norm(s) return s and slower(tostring(s)):gsub("[%s_%-]", "") or nil end
 
--- Bad input is a pc.Error (invalid_argument) raised at the script's line.
+-- Bad input is a pc.Error (invalid_argument) raised at the script's line (a script's mistake,
+-- exit 1 when uncaught); a value a person typed that names nothing usable (a subscription id, a
+-- scope, a billing plan) is an input error (`input = true`, exit 2 when uncaught).
 local function bad(message)
   error(pc.errors.new { code = "invalid_argument", message = message }, 0)
+end
+local function bad_input(message)
+  error(pc.errors.new { code = "invalid_argument", input = true, message = message }, 0)
 end
 
 local function check_opts(opts, fn, required, allowed)
@@ -224,7 +229,7 @@ function M.resolve_subscription(customer, id)
     if slower(s.id or "") == slower(id) then
       if is_azure_plan(s) then return { kind = "plan", plan = s.id, subscription = s.id, status = s.status } end
       if slower(s.offerId or "") == "ms-azr-0145p" then return { kind = "legacy", subscription = s.id, status = s.status } end
-      bad(sformat("subscription %s of customer %s is %s (%s), not an Azure subscription: reservations need an Azure plan, an Azure subscription under one, or an MS-AZR-0145P subscription",
+      bad_input(sformat("subscription %s of customer %s is %s (%s), not an Azure subscription: reservations need an Azure plan, an Azure subscription under one, or an MS-AZR-0145P subscription",
         id, customer, tostring(s.offerName or s.friendlyName or "?"), tostring(s.offerId or "?")))
     end
   end
@@ -237,7 +242,7 @@ function M.resolve_subscription(customer, id)
       end
     end
   end
-  bad(sformat("customer %s has no subscription %s: give its Azure plan id, an Azure subscription id under the plan, or an MS-AZR-0145P subscription id (pc.subscriptions.list and pc.subscriptions.azure_entitlements list them)",
+  bad_input(sformat("customer %s has no subscription %s: give its Azure plan id, an Azure subscription id under the plan, or an MS-AZR-0145P subscription id (pc.subscriptions.list and pc.subscriptions.azure_entitlements list them)",
     customer, id))
 end
 
@@ -249,7 +254,7 @@ local function only_azure_subscription(customer, plan_id)
     if slower(e.status or "") == "active" then active[#active + 1] = e.id end
   end
   if #active == 1 then return active[1] end
-  bad(sformat("single scope needs one Azure subscription, and Azure plan %s has %d active ones%s: give the Azure subscription's id as the subscription",
+  bad_input(sformat("single scope needs one Azure subscription, and Azure plan %s has %d active ones%s: give the Azure subscription's id as the subscription",
     plan_id, #active, #active > 0 and (" (" .. tconcat(active, ", ") .. ")") or ""))
 end
 
@@ -268,10 +273,10 @@ function M.plan(opts)
     bad("reservations.plan: quantity must be a whole number of at least 1, got " .. tostring(quantity))
   end
   if opts.scope ~= nil and norm(opts.scope) ~= "shared" and norm(opts.scope) ~= "single" then
-    bad("reservations.plan: scope must be Single or Shared, got " .. tostring(opts.scope))
+    bad_input("reservations.plan: scope must be Single or Shared, got " .. tostring(opts.scope))
   end
   local billing = billing_cycle(opts.billing or "one_time")
-  if not billing then bad("reservations.plan: billing must be one-time or monthly, got " .. tostring(opts.billing)) end
+  if not billing then bad_input("reservations.plan: billing must be one-time or monthly, got " .. tostring(opts.billing)) end
 
   local customer = pc.customers.get(opts.customer)
   local country = M.customer_country(customer)
@@ -284,8 +289,14 @@ function M.plan(opts)
   -- an Azure plan, an Azure subscription under one, or MS-AZR-0145P: each is bought its own way
   local target = M.resolve_subscription(opts.customer, opts.subscription)
   local on_plan = target.kind ~= "legacy"
+  if target.status and slower(tostring(target.status)) ~= "active" then
+    -- a dry run must say what the real run would meet: Partner Center refuses an inactive one
+    error(pc.errors.new { code = "invalid_argument", input = true,
+      message = sformat("subscription %s is %s, not active: reservations are bought only with an active subscription", opts.subscription, tostring(target.status)),
+      hint = "pick an active subscription of the customer (pc.subscriptions.list), or reactivate this one" }, 0)
+  end
   if opts.reservation_scope and norm(opts.reservation_scope) == "azureplan" and not on_plan then
-    bad(sformat("subscription %s is MS-AZR-0145P, not an Azure plan: leave out --azure-plan (reservation_scope)", opts.subscription))
+    bad_input(sformat("subscription %s is MS-AZR-0145P, not an Azure plan: leave out --azure-plan (reservation_scope)", opts.subscription))
   end
   if billing == "monthly" and not on_plan then
     error(pc.errors.new { code = "invalid_argument", input = true,

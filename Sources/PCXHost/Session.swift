@@ -221,6 +221,11 @@ final class Session: Sendable {
         if let v = environment["PCX_CATALOG_TTL"], !v.isEmpty, !(TimeInterval(v).map { $0 >= 0 && $0.isFinite } ?? false) {
             throw bad("PCX_CATALOG_TTL", v, "a number of seconds, 0 or more (0 turns the catalog cache off)")
         }
+        for name in ["PCX_ORDER_LIST_LAG", "PCX_REPLAY_WINDOW"] {
+            if let v = environment[name], !v.isEmpty, (try? PCXCommands.parseDuration(v)) == nil || v.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
+                throw bad(name, v, "a duration such as 15m, 30s, 24h or 0")
+            }
+        }
         if let v = environment["PCX_LOG_LEVEL"], !v.isEmpty, !["debug", "info", "warn", "error"].contains(v.lowercased()) {
             throw bad("PCX_LOG_LEVEL", v, "debug, info, warn or error")
         }

@@ -219,6 +219,12 @@ extension SandboxEngine {
         var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customerId, customerName: customerName, customerDomain: customerDomain, country: country,
                                               invoiceId: id, orderId: order.id, alternateId: order.alternateId ?? "", orderDate: order.creationDate ?? date,
                                               sku: sku, quantity: quantity, unitPrice: unit, currency: currency, reservationOrderId: reservationOrderId)
+        // the availability the order bought (an Azure plan's differs from MS-AZR-0145P's)
+        if let bought = order.lineItems?.compactMap({ $0.offerId?.split(separator: ":").map(String.init) })
+            .first(where: { $0.count == 3 && $0[0].caseInsensitiveCompare(sku.productId) == .orderedSame
+                && $0[1].caseInsensitiveCompare(sku.skuId) == .orderedSame }) {
+            line.availabilityId = bought[2]
+        }
         if order.billingCycle == .monthly {
             // a monthly plan: this charge is the first month's (addendum §1.7: BillingFrequency Monthly;
             // one-time purchases leave it blank); the charge covers one month
