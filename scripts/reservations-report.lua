@@ -41,7 +41,7 @@ local function rows_for(c, list, ctx)
       if a.link then
         local details = pc.entitlements.reservation_details(a.link)
         local order_id = e.referenceOrder and e.referenceOrder.id
-        local sku = ctx.sku(e.productId .. ":" .. e.skuId, e.productId, e.skuId, ctx.country(c))
+        local sku = ctx.sku(e.productId .. ":" .. e.skuId, e.productId, e.skuId, ctx.country(c.id, c))
         local order = order_id and ctx.order(c.id .. ":" .. order_id, c.id, order_id)
         local attrs = sku and sku.dynamicAttributes or {}
         for _, r in ipairs(details.reservations or details.virtualMachineReservations or {}) do
@@ -86,7 +86,8 @@ return playbook {
     if p.customer then customers = { pc.customers.get(p.customer) } else customers = pc.customers.list() end
     local ri = require "reservations"
     local ctx = { now = date.now() }
-    ctx.country = function(c) return ri.customer_country(c) or ri.customer_country(pc.customers.get(c.id)) or "US" end
+    -- the market prices the SKU; a listed customer may lack its address: read it once
+    ctx.country = memo(function(c) return ri.customer_country(c) or ri.customer_country(pc.customers.get(c.id)) or "US" end)
     ctx.sku = memo(function(product, sku, country) return pc.skus.get(product, sku, { country = country }) end)
     ctx.order = memo(function(customer, order) return pc.orders.get(customer, order) end)
     local per = pc.map(customers, function(c)
