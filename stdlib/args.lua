@@ -9,6 +9,11 @@
 -- parameter and says how to fix it, with a suggestion for misspelt names.
 local M = {}
 
+--- Whether `text` is a tenant id (a GUID), as a `customer` value may be.
+function M.is_tenant_id(text)
+  return type(text) == "string" and text:find("^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$") ~= nil
+end
+
 local type, tostring, tonumber, error, pairs, ipairs = type, tostring, tonumber, error, pairs, ipairs
 local sformat, smatch, sgsub, srep, ssub = string.format, string.match, string.gsub, string.rep, string.sub
 local tconcat, tsort = table.concat, table.sort

@@ -262,7 +262,7 @@ end
 
 -- Customers by what people type: a tenant id, a domain or a company name ----------------------
 
-local GUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+local is_tenant_id = require("args").is_tenant_id
 
 local function customer_label(c)
   local p = c.companyProfile or {}
@@ -291,7 +291,7 @@ function pc.customers.find(text)
   end
   local query = text:match("^%s*(.-)%s*$")
   local lower = query:lower()
-  if sfind(query, GUID) then
+  if is_tenant_id(query) then
     local ok, c = pcall(pc.customers.get, query)
     if ok then return c end
     if not (pc.errors.is(c, "not_found") or pc.errors.is(c, "forbidden")) then raise_at_caller(c) end

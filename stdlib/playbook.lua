@@ -71,9 +71,8 @@ function M.run(pb, argv, preset)
   end
   -- a `customer` parameter takes a tenant id, a domain or a company name; the playbook sees the id
   -- (a tenant id is handed on as it is: the playbook's own first call checks it, with no extra call)
-  local guid = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
   for name, d in pairs(pb.params) do
-    if d.type == "customer" and type(params[name]) == "string" and not params[name]:find(guid) then
+    if d.type == "customer" and type(params[name]) == "string" and not args.is_tenant_id(params[name]) then
       local pc = require "pc"
       local found, c = pcall(pc.customers.find, params[name])
       if not found then

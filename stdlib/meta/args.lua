@@ -58,6 +58,16 @@ local args = {}
 ---@return string[] positional
 function args.parse(spec, argv, preset) end
 
+---Whether `text` is a tenant id (a GUID): a `customer` value that names the customer directly.
+---
+--- example:
+---```lua
+---print(args.is_tenant_id("5c9a9246-9e6c-4853-a774-b12d1fbfdaf9"), args.is_tenant_id("fabrikam"))  --> true false
+---```
+---@param text any
+---@return boolean
+function args.is_tenant_id(text) end
+
 ---Checks a declaration and fills in default types; raises on a malformed one (for playbook authors).
 ---
 --- example:
