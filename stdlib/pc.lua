@@ -412,6 +412,18 @@ function pc.reservations.get(id, opts)
     hint = "check the id (a reservation order id is the artifact's resourceId); reservations bought outside Partner Center are not listed there" })
 end
 
+--- The reservation types pcx knows: {type, targetView, subType, reservationType, displayName,
+--- exampleSku} each, VM first (one declaration, shared with the sandbox's catalog).
+function pc.reservations.types()
+  local out = {}
+  for i, t in ipairs(core.reservation_types()) do
+    local copy = {}
+    for k, v in pairs(t) do copy[k] = v end
+    out[i] = copy
+  end
+  return out
+end
+
 -- Policy, options, concurrency ---------------------------------------------------------------------
 
 pc.policy = {}

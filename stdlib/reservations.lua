@@ -15,6 +15,7 @@ local M = {}
 local pc = require "pc"
 local money = require "money"
 local args = require "args"
+local azure = require "azure"
 local type, tostring, error, ipairs, pairs, setmetatable = type, tostring, error, ipairs, pairs, setmetatable
 local slower, sformat, smatch = string.lower, string.format, string.match
 local tconcat = table.concat
@@ -210,8 +211,7 @@ function M.customer_country(customer)
 end
 
 -- The Azure plan's catalog item is DZH318Z0BPS6:0001:... (addendum §1.1).
-local AZURE_PLAN_PRODUCT = "DZH318Z0BPS6"
-local function is_azure_plan(s) return slower(s.offerId or ""):find("^" .. slower(AZURE_PLAN_PRODUCT) .. ":") ~= nil end
+local is_azure_plan = azure.is_azure_plan
 M.is_azure_plan = is_azure_plan
 
 --- What a subscription id given for a purchase is: `{kind = "plan" | "azure" | "legacy", plan = plan
@@ -228,7 +228,7 @@ function M.resolve_subscription(customer, id)
   for _, s in ipairs(subs) do
     if slower(s.id or "") == slower(id) then
       if is_azure_plan(s) then return { kind = "plan", plan = s.id, subscription = s.id, status = s.status } end
-      if slower(s.offerId or "") == "ms-azr-0145p" then return { kind = "legacy", subscription = s.id, status = s.status } end
+      if azure.is_legacy(s) then return { kind = "legacy", subscription = s.id, status = s.status } end
       bad_input(sformat("subscription %s of customer %s is %s (%s), not an Azure subscription: reservations need an Azure plan, an Azure subscription under one, or an MS-AZR-0145P subscription",
         id, customer, tostring(s.offerName or s.friendlyName or "?"), tostring(s.offerId or "?")))
     end

@@ -21,6 +21,7 @@ struct PCCore: Sendable {
     func functions() -> [String: LuaFunction] {
         [
             "operations": .sync { _, _ in .value(Self.descriptors) },
+            "reservation_types": .sync { _, _ in .value(Self.reservationTypes) },
             "call": .async { args in try await guarded { try await call(args) } },
             "pages": .async { args in try await guarded { try await pages(args) } },
             "next_page": .async { args in try await guarded { try await nextPage(args) } },
@@ -51,6 +52,10 @@ struct PCCore: Sendable {
             "options": .table(LuaTable(fields: [
                 "json": .boolean(o.json), "dry_run": .boolean(o.purchase.dryRun),
                 "allow_purchase": .boolean(o.purchase.allowPurchase), "quote": .boolean(o.purchase.quote),
+            ])),
+            "azure_offers": .table(LuaTable(fields: [
+                "legacy_offer_id": LuaValue(AzureOffers.legacyOfferId), "azure_plan_product_id": LuaValue(AzureOffers.azurePlanProductId),
+                "azure_plan_catalog_item_id": LuaValue(AzureOffers.azurePlanCatalogItemId),
             ])),
         ]
     }
@@ -110,6 +115,14 @@ struct PCCore: Sendable {
         for (k, v) in match.parameters { fields[k] = LuaValue(v) }
         return .value(.table(LuaTable(fields: fields)))
     }
+
+    /// The reservation types of `ReservationType.all`, for `pc.reservations.types()`.
+    static let reservationTypes: LuaValue = .table(LuaTable(array: ReservationType.all.map { type in
+        .table(LuaTable(fields: [
+            "type": LuaValue(type.name), "targetView": LuaValue(type.targetView), "subType": LuaValue(type.subType),
+            "reservationType": LuaValue(type.artifactType), "displayName": LuaValue(type.displayName), "exampleSku": LuaValue(type.exampleSku),
+        ]))
+    }))
 
     /// Every declared operation as `stdlib/pc.lua` binds it.
     static let descriptors: LuaValue = .table(LuaTable(array: OperationCatalog.all.map(descriptor)))

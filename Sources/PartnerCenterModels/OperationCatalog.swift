@@ -50,6 +50,12 @@ public enum OperationCatalog {
     ]
 
     private static let catalog: [APIOperation] = [
+        APIOperation("offers.list", "GET", "/v1/offers",
+                  query: [.query("country", "country", .country, required: true, positional: true)],
+                  response: .collection("Offer"), summary: "The legacy offers of a market, MS-AZR-0145P among them (purchase guide, addendum §1.1)"),
+        APIOperation("offers.get", "GET", "/v1/offers/{offer_id}",
+                  query: [.query("country", "country", .country, required: true)],
+                  response: .object("Offer"), summary: "One legacy offer, e.g. MS-AZR-0145P (the subscription's offer link)"),
         APIOperation("products.list", "GET", "/v1/products",
                   query: [.query("country", "country", .country, required: true), .query("target_view", "targetView", required: true),
                           .query("target_segment", "targetSegment"), .query("reservation_scope", "reservationScope")],
@@ -103,6 +109,9 @@ public enum OperationCatalog {
         APIOperation("carts.checkout", "POST", "/v1/customers/{customer_id}/carts/{cart_id}/checkout",
                   response: .object("CartCheckoutResult"), effect: .purchase, marketRule: true, throttle: .listed,
                   summary: "Checks a cart out: buys it (§5.4)"),
+        APIOperation("orders.create", "POST", "/v1/customers/{customer_id}/orders", body: .init("order", model: "Order", nonEmpty: "lineItems"),
+                  response: .object("Order"), effect: .change, throttle: .documented500,
+                  summary: "Orders a legacy offer (MS-AZR-0145P: a usage-billed Azure subscription, nothing charged up front) (addendum §1.1)"),
         APIOperation("orders.list", "GET", "/v1/customers/{customer_id}/orders",
                   query: [.query("billing_type", "billingType"), .query("include_price", "include_price", .boolean)],
                   response: .collection("Order"), throttle: .documented500, iterator: "each",

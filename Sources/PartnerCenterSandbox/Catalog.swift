@@ -33,8 +33,21 @@ struct SandboxCatalog: Sendable {
         let category: String
         let inventoryCheck: Bool
         let sizes: [Size]
+        /// The reservation type (VM, SQL, ...), from the one declaration in `ReservationType.all`.
+        var type: ReservationType = SandboxCatalog.vm
+        /// What one SKU is called in titles and invoice lines ("Reserved VM Instance").
+        var noun: String = "Reserved VM Instance"
+        var isVM: Bool { type.name == "vm" }
         /// The instance-size-flexibility group (`"DSv3 Series"`): the title without "Virtual Machines".
         var flexibilityGroup: String { title.replacingOccurrences(of: "Virtual Machines ", with: "") }
+    }
+
+    static let vm = ReservationType.named("vm")!
+
+    /// A reservation series of another type than VM.
+    static func other(_ type: String, _ productId: String, _ title: String, noun: String, category: String, _ sizes: [Size]) -> Series {
+        Series(productId: productId, title: title, category: category, inventoryCheck: false, sizes: sizes,
+               type: ReservationType.named(type)!, noun: noun)
     }
     struct SKU: Sendable {
         let productId: String
@@ -47,7 +60,7 @@ struct SandboxCatalog: Sendable {
         var inventoryCheck: Bool { series.inventoryCheck }
         var termDuration: String { years == 1 ? "P1Y" : "P3Y" }
         var durationAttribute: String { years == 1 ? "1Year" : "3Years" }
-        var title: String { "Reserved VM Instance, \(size.arm), \(region.display), \(years == 1 ? "1 Year" : "3 Years")" }
+        var title: String { "\(series.noun), \(size.arm), \(region.display), \(years == 1 ? "1 Year" : "3 Years")" }
     }
 
     static let regions: [Region] = [
@@ -105,6 +118,27 @@ struct SandboxCatalog: Sendable {
         Series(productId: "DZH318Z0BQ5S", title: "Virtual Machines ND Series", category: "GPU", inventoryCheck: true, sizes: [
             Size(arm: "Standard_ND6s", display: "ND6s", cores: 6, ram: "112", yearlyUSD: Decimal(string: "9460.80")!),
             Size(arm: "Standard_ND12s", display: "ND12s", cores: 12, ram: "224", yearlyUSD: Decimal(string: "18921.60")!)]),
+    ] + otherTypes
+
+    /// Reservations other than VMs (addendum §1.5): SQL Database (per vCore), Cosmos DB (per 100
+    /// RU/s), App Service, Blob storage (per 100 TB) and Azure Cache for Redis, with yearly prices of
+    /// Azure's magnitude. Their ARM SKU names follow Azure's reservation SKUs in shape.
+    static let otherTypes: [Series] = [
+        other("sql", "DZH318Z0BPVW", "SQL Database Reserved Capacity, vCore", noun: "SQL Database Reserved Capacity", category: "Databases", [
+            Size(arm: "SQLDB_GP_Compute_Gen5", display: "General Purpose Gen5, 1 vCore", cores: 1, ram: "", yearlyUSD: Decimal(string: "1112.52")!),
+            Size(arm: "SQLDB_BC_Compute_Gen5", display: "Business Critical Gen5, 1 vCore", cores: 1, ram: "", yearlyUSD: Decimal(string: "3002.04")!)]),
+        other("cosmosdb", "DZH318Z0BQ2D", "Azure Cosmos DB Reserved Capacity", noun: "Cosmos DB Reserved Capacity", category: "Databases", [
+            Size(arm: "CosmosDB_100RUs", display: "100 RU/s", cores: 0, ram: "", yearlyUSD: Decimal(string: "56.06")!),
+            Size(arm: "CosmosDB_1000RUs", display: "1,000 RU/s", cores: 0, ram: "", yearlyUSD: Decimal(string: "560.64")!)]),
+        other("appservice", "DZH318Z0BPXQ", "App Service Premium v3 Reserved Instances", noun: "App Service Reserved Instance", category: "Web", [
+            Size(arm: "P1v3", display: "P1 v3", cores: 2, ram: "8", yearlyUSD: Decimal(string: "1115.64")!),
+            Size(arm: "P2v3", display: "P2 v3", cores: 4, ram: "16", yearlyUSD: Decimal(string: "2231.28")!)]),
+        other("storage", "DZH318Z0BPZ6", "Blob Storage Reserved Capacity, Hot LRS", noun: "Blob Storage Reserved Capacity", category: "Storage", [
+            Size(arm: "Blob_Hot_LRS_100TB", display: "Hot LRS, 100 TB", cores: 0, ram: "", yearlyUSD: Decimal(string: "17940.00")!),
+            Size(arm: "Blob_Hot_LRS_1PB", display: "Hot LRS, 1 PB", cores: 0, ram: "", yearlyUSD: Decimal(string: "166368.00")!)]),
+        other("redis", "DZH318Z0BQ1K", "Azure Cache for Redis Reserved Capacity", noun: "Azure Cache for Redis Reserved Capacity", category: "Databases", [
+            Size(arm: "Premium_P1", display: "Premium P1", cores: 0, ram: "6", yearlyUSD: Decimal(string: "2641.32")!),
+            Size(arm: "Premium_P2", display: "Premium P2", cores: 0, ram: "13", yearlyUSD: Decimal(string: "5282.64")!)]),
     ]
 
     static let currencies: [String: MarketCurrency] = {
@@ -214,8 +248,8 @@ struct SandboxCatalog: Sendable {
     func productModel(_ series: Series, country: String) -> Product {
         var product = Product(id: series.productId)
         product.title = series.title
-        product.description = "\(series.title) reserved instances: pay once for a 1- or 3-year term."
-        product.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: "VirtualMachines", displayName: "VirtualMachines"))
+        product.description = "\(series.title): pay once or monthly for a 1- or 3-year term."
+        product.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: series.type.subType, displayName: series.type.subType))
         product.isMicrosoftProduct = true
         product.publisherName = "Microsoft"
         let ids = ["product_id": series.productId], market = [("country", country)]
@@ -232,7 +266,7 @@ struct SandboxCatalog: Sendable {
         var model = Sku(id: sku.skuId)
         model.productId = sku.productId
         model.title = sku.title
-        model.description = "Reserved Virtual Machines Instance, \(sku.size.arm), \(sku.region.display), \(sku.years == 1 ? "1 Year" : "3 Years")"
+        model.description = "\(sku.series.noun), \(sku.size.display), \(sku.region.display), \(sku.years == 1 ? "1 Year" : "3 Years")"
         model.minimumQuantity = 1
         model.maximumQuantity = 999_999_999
         model.isTrial = false
@@ -241,14 +275,18 @@ struct SandboxCatalog: Sendable {
         model.inventoryVariables = sku.inventoryCheck ? ["CustomerId", "AzureSubscriptionId", "ArmRegionName"] : []
         model.provisioningVariables = ["Scope", "SubscriptionId", "Duration"]
         model.dynamicAttributes = [
-            "armSkuName": .string(sku.size.arm), "cores": .string(String(sku.size.cores)), "ram": .string(sku.size.ram),
-            "skuDisplayName": .string(sku.size.display), "category": .string(sku.series.category),
+            "armSkuName": .string(sku.size.arm), "skuDisplayName": .string(sku.size.display), "category": .string(sku.series.category),
             "armRegionName": .string(sku.region.arm), "duration": .string(sku.durationAttribute),
-            "region": .string(sku.region.display), "diskType": .string("Ssd"),
-            // instance size flexibility: the reservation also covers the group's other sizes, by ratio
-            "instanceSizeFlexibilityGroup": .string(sku.series.flexibilityGroup),
-            "instanceSizeFlexibilityRatio": .string(String(sku.size.cores / max(1, sku.series.sizes.map(\.cores).min() ?? 1))),
+            "region": .string(sku.region.display), "reservationType": .string(sku.series.type.artifactType),
         ]
+        if sku.series.isVM {
+            model.dynamicAttributes?["cores"] = .string(String(sku.size.cores))
+            model.dynamicAttributes?["ram"] = .string(sku.size.ram)
+            model.dynamicAttributes?["diskType"] = .string("Ssd")
+            // instance size flexibility: the reservation also covers the group's other sizes, by ratio
+            model.dynamicAttributes?["instanceSizeFlexibilityGroup"] = .string(sku.series.flexibilityGroup)
+            model.dynamicAttributes?["instanceSizeFlexibilityRatio"] = .string(String(sku.size.cores / max(1, sku.series.sizes.map(\.cores).min() ?? 1)))
+        }
         let ids = ["product_id": sku.productId, "sku_id": sku.skuId], market = [("country", country)]
         model.links = Links([
             "availabilities": Link(uri: OperationCatalog["availabilities.list"].link(ids, query: market)),

@@ -54,13 +54,23 @@ extension SandboxEngine {
         default: line.orderGroup = "3"
         }
         let problem: LineProblem?
+        if AzureOffers.isAzurePlan(line.catalogItemId) {
+            problem = try checkPlanLine(&line, country: country, customerId: customerId, db: db)
+        } else {
+            problem = try checkReservationLine(&line, country: country, customerId: customerId, db: db)
+        }
+        if let problem { line.error = CartError(errorCode: problem.code, errorDescription: problem.text) }
+        return line
+    }
+
+    private func checkReservationLine(_ line: inout CartLineItem, country: String, customerId: String, db: Database) throws -> LineProblem? {
+        let problem: LineProblem?
         switch checkCatalogItem(&line, country: country) {
         case .failure(let p): problem = p
         case .success(let (sku, azurePlan)):
             problem = try checkProvisioning(line, sku: sku, azurePlan: azurePlan, customerId: customerId, db: db)
         }
-        if let problem { line.error = CartError(errorCode: problem.code, errorDescription: problem.text) }
-        return line
+        return problem
     }
 
     /// Why a cart line is refused: a CartErrorCode and its text.

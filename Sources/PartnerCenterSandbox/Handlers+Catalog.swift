@@ -2,7 +2,13 @@ import Foundation
 import PartnerCenterModels
 
 extension SandboxEngine {
-    static let reservationViews: Set<String> = ["azurereservations", "azurereservationsvm"]
+    /// The series a `targetView` lists: every reservation for `AzureReservations`, else those of
+    /// the types whose own view it is (`AzureReservationsVM`, `AzureReservationsSQL`, ...).
+    static func series(forView view: String) -> [SandboxCatalog.Series] {
+        let view = view.lowercased()
+        if view == ReservationType.allReservationsView.lowercased() { return SandboxCatalog.series }
+        return SandboxCatalog.series.filter { $0.type.targetView.lowercased() == view }
+    }
     static let knownViews: Set<String> = ["azure", "azurereservations", "azurereservationsvm", "azurereservationssql", "azurereservationscosmosdb",
                                           "microsoftazure", "onlineservices", "software", "softwaresuselinux", "softwareperpetual",
                                           "softwaresubscriptions", "specializedoffers", "marketplacesaas"]
@@ -72,8 +78,10 @@ extension SandboxEngine {
         }
         let (segment, _) = try catalogFilters(request)
         var items: [Product] = []
-        if Self.reservationViews.contains(view.lowercased()), offersReservations(country), segment != .nonprofit {
-            items = SandboxCatalog.series.map { catalog.productModel($0, country: country) }
+        if view.caseInsensitiveCompare("MicrosoftAzure") == .orderedSame, segment != .nonprofit {
+            items = [SandboxCatalog.planProduct(country: country)]   // the Azure plan is sold in every market
+        } else if offersReservations(country), segment != .nonprofit {
+            items = Self.series(forView: view).map { catalog.productModel($0, country: country) }
         }
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
     }
@@ -81,12 +89,14 @@ extension SandboxEngine {
     func getProduct(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         _ = try catalogFilters(request)
+        if isPlanProduct(request) { return .json(SandboxCatalog.planProduct(country: country)) }
         return .json(catalog.productModel(try requireProduct(request, country: country), country: country))
     }
 
     func listSkus(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         let (segment, azurePlan) = try catalogFilters(request)
+        if isPlanProduct(request) { return .json(ResourceCollection(items: [SandboxCatalog.planSku(country: country)], links: Links(["self": catalogSelf(request)]))) }
         let product = try requireProduct(request, country: country)
         let items = segment == .nonprofit ? [] : catalog.skus(of: product.productId).map { catalog.skuModel($0, country: country, azurePlan: azurePlan) }
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
@@ -95,12 +105,17 @@ extension SandboxEngine {
     func getSku(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         let (_, azurePlan) = try catalogFilters(request)
+        if isPlanProduct(request) { return .json(try requirePlanSku(request, country: country)) }
         return .json(catalog.skuModel(try requireSku(request, country: country), country: country, azurePlan: azurePlan))
     }
 
     func listAvailabilities(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         let (segment, azurePlan) = try catalogFilters(request)
+        if isPlanProduct(request) {
+            _ = try requirePlanSku(request, country: country)
+            return .json(ResourceCollection(items: [SandboxCatalog.planAvailability(country: country)], links: Links(["self": catalogSelf(request)])))
+        }
         let sku = try requireSku(request, country: country)
         let items = segment == .nonprofit ? [] : [catalog.availabilityModel(sku, azurePlan: azurePlan, country: country, segment: segment)]
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
@@ -109,6 +124,7 @@ extension SandboxEngine {
     func getAvailability(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         _ = try catalogFilters(request)
+        if isPlanProduct(request) { return .json(try requirePlanAvailability(request, country: country)) }
         let sku = try requireSku(request, country: country)
         guard let azurePlan = catalog.availability(sku, request.param("availability_id")) else {
             throw SandboxError.notFound(400019, "Availability '\(request.param("availability_id"))' not found for \(sku.productId)/\(sku.skuId); availability ids change, list the SKU's availabilities again.")

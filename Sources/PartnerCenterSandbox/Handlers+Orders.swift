@@ -156,49 +156,62 @@ extension SandboxEngine {
         var rng = try SandboxStore.nextRandom(db, seed: seed)
         order.status = .completed
         for (index, line) in (order.lineItems ?? []).enumerated() {
+            if let subscriptionId = try provisionAzureSubscription(db, line: line, customerId: cid, country: country, orderId: order.id,
+                                                                   at: completedAt, seed: seed, rng: &rng) {
+                order.lineItems?[index].subscriptionId = subscriptionId
+                order.lineItems?[index].links = Links(["subscription": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": cid, "subscription_id": subscriptionId]))])
+                continue
+            }
             let parts = (line.offerId ?? "").split(separator: ":").map(String.init)
             guard parts.count == 3, let sku = catalog.sku(parts[0], parts[1]) else { continue }
-            let quantity = line.quantity ?? 1
-            let groupId = String(IDs.guid(&rng).replacingOccurrences(of: "-", with: ""))
-            let lineId = IDs.guid(&rng)
-            let resourceId = IDs.guid(&rng)
-            let scope = (line.provisioningContext?["scope"] ?? "shared").lowercased() == "single" ? "Single" : "Shared"
-            let expiry = addingYears(sku.years, to: completedAt)
-            var artifact = Artifact(artifactType: .reservedInstance)
-            artifact.dynamicAttributes = ["reservationType": .string("virtualmachines")]
-            artifact.link = Link(uri: OperationCatalog["entitlements.reservation_details"].link([
-                "customer_id": cid, "artifact_type": "reservedinstance", "group_id": groupId, "line_item_id": lineId, "resource_id": resourceId]))
-            artifact.resourceId = resourceId
-            var entitlement = Entitlement()
-            entitlement.includedEntitlements = []
-            entitlement.referenceOrder = ReferenceOrder(id: order.id, lineItemId: String(line.lineItemNumber ?? index), alternateId: order.alternateId)
-            entitlement.productId = sku.productId
-            entitlement.skuId = sku.skuId
-            entitlement.quantity = quantity
-            entitlement.quantityDetails = [QuantityDetail(quantity: quantity, status: "Active")]
-            entitlement.entitledArtifacts = [artifact]
-            entitlement.entitlementType = .reservedInstance
-            entitlement.expiryDate = expiry
-            try db.execute(sql: "INSERT INTO entitlement(customer_id, order_id, entitlement_type, doc, expiry) VALUES(?,?,?,?,?)",
-                           arguments: [cid, order.id, "reservedinstance", try Doc.encode(entitlement), expiry.timeIntervalSince1970])
-            var reservation = Reservation(reservationId: IDs.guid(&rng))
-            reservation.scopeType = scope
-            reservation.displayName = "VM_RI_\(String(WireDate.format(completedAt).prefix(10)))_\(sku.size.arm)"
-            // single scope: an Azure plan's Azure subscription (entitlementId), else the 0145P subscription
-            if scope == "Single", let sub = line.provisioningContext?["entitlementId"] ?? line.provisioningContext?["subscriptionId"] {
-                reservation.appliedScopes = ["/subscriptions/\(sub)"]
-            }
-            reservation.quantity = quantity
-            reservation.effectiveDateTime = completedAt
-            reservation.expiryDateTime = expiry
-            reservation.provisioningState = "Created"
-            let details = ReservedInstanceArtifactDetails(type: "reservedinstance", reservations: [reservation])
-            try db.execute(sql: "INSERT INTO reservation VALUES(?,?,?,?,?)", arguments: [resourceId, cid, groupId, lineId, try Doc.encode(details)])
             let unit = index < prices.count ? (prices[index].price ?? 0) : 0
+            let resourceId = try addReservation(db, line: line, index: index, order: order, sku: sku, customerId: cid, at: completedAt, rng: &rng)
             try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: row["name"], customerDomain: row["domain"], country: country,
-                                 order: order, sku: sku, quantity: quantity, unit: unit, reservationOrderId: resourceId, at: completedAt)
+                                 order: order, sku: sku, quantity: line.quantity ?? 1, unit: unit, reservationOrderId: resourceId, at: completedAt)
         }
         try db.execute(sql: "UPDATE orders SET status = 'completed', doc = ? WHERE id = ?", arguments: [try Doc.encode(order), order.id])
+    }
+
+    /// The entitlement and reservation details an order line creates; returns the reservation order id.
+    private func addReservation(_ db: Database, line: OrderLineItem, index: Int, order: Order, sku: SandboxCatalog.SKU, customerId cid: String,
+                                at completedAt: Date, rng: inout SplitMix64) throws -> String {
+        let quantity = line.quantity ?? 1
+        let groupId = String(IDs.guid(&rng).replacingOccurrences(of: "-", with: ""))
+        let lineId = IDs.guid(&rng)
+        let resourceId = IDs.guid(&rng)
+        let scope = (line.provisioningContext?["scope"] ?? "shared").lowercased() == "single" ? "Single" : "Shared"
+        let expiry = addingYears(sku.years, to: completedAt)
+        var artifact = Artifact(artifactType: .reservedInstance)
+        artifact.dynamicAttributes = ["reservationType": .string(sku.series.type.artifactType)]
+        artifact.link = Link(uri: OperationCatalog["entitlements.reservation_details"].link([
+            "customer_id": cid, "artifact_type": "reservedinstance", "group_id": groupId, "line_item_id": lineId, "resource_id": resourceId]))
+        artifact.resourceId = resourceId
+        var entitlement = Entitlement()
+        entitlement.includedEntitlements = []
+        entitlement.referenceOrder = ReferenceOrder(id: order.id, lineItemId: String(line.lineItemNumber ?? index), alternateId: order.alternateId)
+        entitlement.productId = sku.productId
+        entitlement.skuId = sku.skuId
+        entitlement.quantity = quantity
+        entitlement.quantityDetails = [QuantityDetail(quantity: quantity, status: "Active")]
+        entitlement.entitledArtifacts = [artifact]
+        entitlement.entitlementType = .reservedInstance
+        entitlement.expiryDate = expiry
+        try db.execute(sql: "INSERT INTO entitlement(customer_id, order_id, entitlement_type, doc, expiry) VALUES(?,?,?,?,?)",
+                       arguments: [cid, order.id, "reservedinstance", try Doc.encode(entitlement), expiry.timeIntervalSince1970])
+        var reservation = Reservation(reservationId: IDs.guid(&rng))
+        reservation.scopeType = scope
+        reservation.displayName = "\(sku.series.isVM ? "VM" : sku.series.type.name.uppercased())_RI_\(String(WireDate.format(completedAt).prefix(10)))_\(sku.size.arm)"
+        // single scope: an Azure plan's Azure subscription (entitlementId), else the 0145P subscription
+        if scope == "Single", let sub = line.provisioningContext?["entitlementId"] ?? line.provisioningContext?["subscriptionId"] {
+            reservation.appliedScopes = ["/subscriptions/\(sub)"]
+        }
+        reservation.quantity = quantity
+        reservation.effectiveDateTime = completedAt
+        reservation.expiryDateTime = expiry
+        reservation.provisioningState = "Created"
+        let details = ReservedInstanceArtifactDetails(type: "reservedinstance", reservations: [reservation])
+        try db.execute(sql: "INSERT INTO reservation VALUES(?,?,?,?,?)", arguments: [resourceId, cid, groupId, lineId, try Doc.encode(details)])
+        return resourceId
     }
 
     private func addOneTimeCharge(_ db: Database, partner: PartnerRecord, customerId: String, customerName: String, customerDomain: String, country: String,

@@ -53,7 +53,7 @@ enum SandboxBilling {
         line.productId = sku.productId
         line.skuId = sku.skuId
         line.availabilityId = SandboxCatalog.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: false)
-        line.productName = "Reserved VM Instance"
+        line.productName = sku.series.noun
         line.skuName = sku.title
         line.productQualifiers = []
         line.chargeType = "New"

@@ -123,28 +123,8 @@ struct Seeder {
     func makeSubscriptions(customerId: String, index: Int, country: String, rng: inout SplitMix64) -> [SeededSubscription] {
         var result: [SeededSubscription] = []
         func azure(_ offer: String, name: String, status: SubscriptionStatus, kind: String, registered: Bool) {
-            var sub = Subscription(id: IDs.guid(&rng).uppercased())
-            sub.entitlementId = IDs.guid(&rng).uppercased()
-            sub.offerId = offer
-            sub.offerName = name
-            sub.friendlyName = name
-            sub.quantity = 1
-            sub.unitType = "Usage-based"
-            let created = now.addingTimeInterval(-Double(86400 * (400 + rng.next(below: 900))))
-            sub.creationDate = created
-            sub.effectiveStartDate = WireDate.parse(String(WireDate.format(created).prefix(10)) + "T00:00:00Z")
-            sub.commitmentEndDate = WireDate.parse("9999-12-10T00:00:00Z")
+            var sub = Self.azureSubscription(customerId: customerId, country: country, offer: offer, name: name, created: nil, now: now, rng: &rng)
             sub.status = status
-            sub.autoRenewEnabled = false
-            sub.billingType = "usage"
-            sub.contractType = "subscription"
-            sub.orderId = IDs.guid(&rng).uppercased()
-            sub.links = Links([
-                // the offers API (GET /offers/{id}) is not a declared operation: written as Partner Center writes it
-                "offer": Link(uri: "/offers/\(offer)?country=\(country)"),
-                "self": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": customerId, "subscription_id": sub.id])),
-            ])
-            sub.attributes = ResourceAttributes(objectType: "Subscription", etag: IDs.secret(&rng, length: 24))
             result.append(SeededSubscription(model: sub, kind: kind, registered: registered))
         }
         // every fourth customer is on the Azure plan, and has no MS-AZR-0145P subscription (an Azure
@@ -154,7 +134,7 @@ struct Seeder {
         if !onPlan && !noAzure {
             azure("MS-AZR-0145P", name: "Microsoft Azure", status: .active, kind: "legacy", registered: index % 3 != 1)
         }
-        if onPlan { azure("DZH318Z0BPS6:0001:DZH318Z0BPRT", name: "Azure plan", status: .active, kind: "plan", registered: true) }
+        if onPlan { azure(AzureOffers.azurePlanCatalogItemId, name: "Azure plan", status: .active, kind: "plan", registered: true) }
         if index % 5 == 4 && !onPlan && !noAzure {
             azure("MS-AZR-0145P", name: "Microsoft Azure (suspended)", status: .suspended, kind: "legacy", registered: false)
         }
@@ -176,6 +156,36 @@ struct Seeder {
             result.append(SeededSubscription(model: sub, kind: "license", registered: false))
         }
         return result
+    }
+
+    /// An active Azure subscription (MS-AZR-0145P, or an Azure plan when `offer` is the plan's
+    /// catalog item): seeded ones were created `created == nil` a random 400–1300 days before `now`;
+    /// bought ones on `created`.
+    static func azureSubscription(customerId: String, country: String, offer: String, name: String, created: Date?,
+                                  now: Date = Date(), rng: inout SplitMix64) -> Subscription {
+        var sub = Subscription(id: IDs.guid(&rng).uppercased())
+        sub.entitlementId = IDs.guid(&rng).uppercased()
+        sub.offerId = offer
+        sub.offerName = name
+        sub.friendlyName = name
+        sub.quantity = 1
+        sub.unitType = "Usage-based"
+        let created = created ?? now.addingTimeInterval(-Double(86400 * (400 + rng.next(below: 900))))
+        sub.creationDate = created
+        sub.effectiveStartDate = WireDate.parse(String(WireDate.format(created).prefix(10)) + "T00:00:00Z")
+        sub.commitmentEndDate = WireDate.parse("9999-12-10T00:00:00Z")
+        sub.status = .active
+        sub.autoRenewEnabled = false
+        sub.billingType = "usage"
+        sub.contractType = "subscription"
+        sub.orderId = IDs.guid(&rng).uppercased()
+        var links = ["self": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": customerId, "subscription_id": sub.id]))]
+        if AzureOffers.isLegacyAzure(offer) {
+            links["offer"] = Link(uri: OperationCatalog["offers.get"].link(["offer_id": offer], query: [("country", country)]))
+        }
+        sub.links = Links(links)
+        sub.attributes = ResourceAttributes(objectType: "Subscription", etag: IDs.secret(&rng, length: 24))
+        return sub
     }
 
     // MARK: invoices

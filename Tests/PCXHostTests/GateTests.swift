@@ -125,6 +125,7 @@ struct CatalogueBindingTests {
         "pc.subscriptions.wait_registered", "pc.orders.wait_completed", "pc.purchase", "pc.purchase_check",
         "pc.errors.new", "pc.errors.is", "pc.errors.hint", "pc.errors.format", "pc.policy.check_market",
         "pc.policy.excluded_markets", "pc.parallel", "pc.map", "pc.customers.find", "pc.reservations.get",
+        "pc.reservations.types",
     ]
 
     /// Every function reachable as `pc.NAME` or `pc.GROUP.NAME` in a fresh run.

@@ -265,6 +265,32 @@ function pc.subscriptions.azure_entitlements(customer_id, subscription_id) end
 
 -- Catalog ------------------------------------------------------------------
 
+pc.offers = {}
+
+---The legacy offers of a market (`GET /v1/offers?country=`): the Microsoft Azure offer
+---`MS-AZR-0145P` is one (`id`, `name`, `billing` "usage", `minimumQuantity`, `maximumQuantity`,
+---`isAvailableForPurchase`). Buy it with `pc.orders.create`.
+---
+--- example:
+---```lua
+---for _, o in ipairs(pc.offers.list("US")) do print(o.id, o.name, o.billing) end
+---```
+---@param country string ISO 3166-1 alpha-2
+---@return table[] offers
+function pc.offers.list(country) end
+
+---One legacy offer of a market (a subscription's `links.offer` names it).
+---
+--- example:
+---```lua
+---local o = pc.offers.get("MS-AZR-0145P", { country = "US" })
+---print(o.name, o.unitType)
+---```
+---@param offer_id string
+---@param opts {country: string}
+---@return table offer
+function pc.offers.get(offer_id, opts) end
+
 pc.products = {}
 
 ---Products for a market and target view (every page).
@@ -546,6 +572,28 @@ function pc.purchase_check(request) end
 
 pc.orders = {}
 
+---Orders a legacy offer: `MS-AZR-0145P`, a Microsoft Azure subscription billed by usage
+---(nothing is charged up front). A change: it needs `--allow-purchase` (or a "yes" at a terminal),
+---is journaled, and a dry run records it without sending. The order is `pending`; wait with
+---`pc.orders.wait_completed`, after which its line carries the new `subscriptionId`.
+---`pcx playbook run ensure-azure-subscription --legacy` does all of this.
+---
+--- example:
+---```lua
+---local order = pc.orders.create(customer_id, {
+---  referenceCustomerId = customer_id,
+---  lineItems = { { lineItemNumber = 0, offerId = "MS-AZR-0145P", friendlyName = "Microsoft Azure", quantity = 1 } },
+---})
+---if not order.dry_run then
+---  order = pc.orders.wait_completed(customer_id, order.id)
+---  print(order.lineItems[1].subscriptionId)
+---end
+---```
+---@param customer_id string
+---@param order table an Order with lineItems
+---@return table order
+function pc.orders.create(customer_id, order) end
+
 ---One order of a customer.
 ---
 --- example:
@@ -776,6 +824,18 @@ pc.reservations = {}
 ---@param opts? {customer?: string}
 ---@return {customer: string, reservation_order: string, order?: string, entitlement: table, reservation: table, reservations: table[]}
 function pc.reservations.get(id, opts) end
+
+---The reservation types pcx knows, VM first: `type` (pcx's name: vm, sql, cosmosdb, appservice,
+---storage, redis), `targetView` (the product list's view), `subType` (the products'
+---`productType.subType.id`), `reservationType` (the entitlement artifact's), `displayName` and
+---`exampleSku` (an ARM SKU name). `pcx playbook run purchase-reservation --list-types` prints them.
+---
+--- example:
+---```lua
+---for _, t in ipairs(pc.reservations.types()) do print(t.type, t.targetView, t.exampleSku) end
+---```
+---@return {type: string, targetView: string, subType: string, reservationType: string, displayName: string, exampleSku: string}[]
+function pc.reservations.types() end
 
 -- Policy ------------------------------------------------------------------
 
