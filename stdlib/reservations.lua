@@ -1,8 +1,10 @@
--- reservations: the Reserved VM Instance purchase flow, high level.
+-- reservations: the Azure reservation purchase flow, high level (VMs, SQL Database, Cosmos DB,
+-- App Service, storage, ...: ri.types()).
 --
--- ri.find{country, sku, region, term}        product, SKU and availability for an ARM SKU name
+-- ri.types()                                 the reservation types and their catalog views
+-- ri.find{country, type, sku, region, term}  product, SKU and availability for an ARM SKU name
 -- ri.resolve_subscription(customer, id)    an Azure plan, an Azure subscription under one, or 0145P
--- ri.plan{customer, subscription, sku, region, term, scope, quantity}
+-- ri.plan{customer, subscription, type, sku, region, term, scope, quantity, billing}
 --                                            market, registration, catalog item, inventory, price
 -- ri.cart_line(plan)                          the cart line with the RI provisioning context
 -- ri.purchase(plan, opts)                     registers if needed, buys through the purchase gate
@@ -20,7 +22,21 @@ local type, tostring, error, ipairs, pairs, setmetatable = type, tostring, error
 local slower, sformat, smatch = string.lower, string.format, string.match
 local tconcat = table.concat
 
-local TARGET_VIEW = "AzureReservationsVM"
+--- The reservation types pcx knows ({type, targetView, subType, displayName, exampleSku}, VM first).
+function M.types() return pc.reservations.types() end
+
+-- The type named `name` ("vm", "sql", ...; default "vm"), or an input error naming the types.
+local function reservation_type(name)
+  local names = {}
+  for _, t in ipairs(M.types()) do
+    if slower(t.type) == slower(name or "vm") then return t end
+    names[#names + 1] = t.type
+  end
+  error(pc.errors.new { code = "invalid_argument", input = true,
+    message = sformat("reservation type '%s' is not known; the types are %s", tostring(name), tconcat(names, ", ")),
+    hint = "pcx playbook run purchase-reservation --list-types lists them with their catalog views" }, 0)
+end
+M.reservation_type = reservation_type
 
 -- "1Year", "1Years", "P1Y", "1" → 1; "3Year(s)", "P3Y", "3" → 3
 local function term_years(term)
@@ -67,9 +83,9 @@ local function check_opts(opts, fn, required, allowed)
   end
 end
 
-local FIND_OPTS = { country = "string", sku = "string", region = "string", term = "any", reservation_scope = "string" }
+local FIND_OPTS = { country = "string", sku = "string", region = "string", term = "any", reservation_scope = "string", type = "string" }
 local PLAN_OPTS = { customer = "string", subscription = "string", sku = "string", region = "string", term = "any",
-  scope = "string", quantity = "any", reservation_scope = "string", quote = "any", billing = "string" }
+  scope = "string", quantity = "any", reservation_scope = "string", quote = "any", billing = "string", type = "string" }
 
 -- "one-time", "one_time", "onetime", "OneTime" → "one_time"; "monthly" → "monthly"; else nil
 local function billing_cycle(text)
@@ -85,11 +101,17 @@ local cache = { products = {}, skus = {}, availabilities = {} }
 --- Clears the catalog cache (availability IDs rotate; plan() always refetches availabilities).
 function M.clear_cache() cache = { products = {}, skus = {}, availabilities = {} } end
 
-local function products_for(country, reservation_scope)
-  local key = slower(country) .. "|" .. tostring(reservation_scope or "")
+-- The products of a type: its own view, keeping only its sub-type where the view lists several
+-- types (AzureReservations); a product without a sub-type is kept (addendum §1.5: tolerant).
+local function products_for(country, reservation_scope, rtype)
+  local key = slower(country) .. "|" .. tostring(reservation_scope or "") .. "|" .. rtype.type
   local list = cache.products[key]
   if not list then
-    list = pc.products.list { country = country, target_view = TARGET_VIEW, reservation_scope = reservation_scope }
+    list = {}
+    for _, p in ipairs(pc.products.list { country = country, target_view = rtype.targetView, reservation_scope = reservation_scope }) do
+      local sub = p.productType and p.productType.subType and p.productType.subType.id
+      if not sub or slower(sub) == slower(rtype.subType) then list[#list + 1] = p end
+    end
     cache.products[key] = list
   end
   return list
@@ -146,8 +168,9 @@ function M.rank_products(products, arm_sku)
 end
 
 --- Finds the product, SKU and availability to buy for an ARM SKU name, region and term.
---- opts: country (ISO alpha-2), sku ("Standard_D2s_v3"), region ("westeurope"), term ("1Year" |
---- "3Year" | "P1Y" | "P3Y"), reservation_scope ("AzurePlan" for Azure plan subscriptions).
+--- opts: country (ISO alpha-2), type ("vm" default, "sql", "cosmosdb", ...: ri.types()), sku
+--- ("Standard_D2s_v3", "SQLDB_GP_Compute_Gen5"), region ("westeurope"), term ("1Year" | "3Year" |
+--- "P1Y" | "P3Y"), reservation_scope ("AzurePlan" for Azure plan subscriptions).
 --- Returns {product, sku, availability, catalog_item_id, term_duration} or raises not_found.
 function M.find(opts)
   check_opts(opts, "reservations.find", { "country", "sku", "region" }, FIND_OPTS)
@@ -155,8 +178,9 @@ function M.find(opts)
   if years ~= 1 and years ~= 3 then
     bad("reservations.find: term must be 1Year or 3Year (P1Y/P3Y), got " .. tostring(opts.term))
   end
+  local rtype = reservation_type(opts.type)
   local found_product, found_sku
-  for _, product in ipairs(M.rank_products(products_for(opts.country, opts.reservation_scope), opts.sku)) do
+  for _, product in ipairs(M.rank_products(products_for(opts.country, opts.reservation_scope, rtype), opts.sku)) do
     for _, sku in ipairs(skus_for(product.id, opts.country, opts.reservation_scope)) do
       if sku_matches(sku, opts.sku, opts.region, years) then
         found_product, found_sku = product, sku
@@ -168,9 +192,10 @@ function M.find(opts)
   if not found_sku then
     error(pc.errors.new {
       code = "not_found",
-      message = sformat("no Reserved VM Instance SKU %s in %s for %d year%s in market %s",
-        opts.sku, opts.region, years, years == 1 and "" or "s", opts.country),
-      hint = "check the ARM SKU name (e.g. Standard_D2s_v3) and region (e.g. westeurope); list them with pc.products.list{country=..., target_view='AzureReservationsVM'}",
+      message = sformat("no %s reservation SKU %s in %s for %d year%s in market %s",
+        rtype.displayName, opts.sku, opts.region, years, years == 1 and "" or "s", opts.country),
+      hint = sformat("check the type, the ARM SKU name (e.g. %s) and the region (e.g. westeurope); list them with pc.products.list{country=..., target_view='%s'} and pc.skus.list",
+        rtype.exampleSku, rtype.targetView),
     }, 2)
   end
   local wanted = "P" .. years .. "Y"
@@ -192,7 +217,7 @@ function M.find(opts)
     }, 2)
   end
   return {
-    product = found_product, sku = found_sku, availability = availability,
+    type = rtype.type, product = found_product, sku = found_sku, availability = availability,
     catalog_item_id = availability.catalogItemId or (found_product.id .. ":" .. found_sku.id .. ":" .. availability.id),
     term_duration = wanted, years = years,
   }
@@ -275,6 +300,7 @@ function M.plan(opts)
   if opts.scope ~= nil and norm(opts.scope) ~= "shared" and norm(opts.scope) ~= "single" then
     bad_input("reservations.plan: scope must be Single or Shared, got " .. tostring(opts.scope))
   end
+  reservation_type(opts.type) -- a wrong type is refused before any call
   local billing = billing_cycle(opts.billing or "one_time")
   if not billing then bad_input("reservations.plan: billing must be one-time or monthly, got " .. tostring(opts.billing)) end
 
@@ -312,7 +338,7 @@ function M.plan(opts)
   end
 
   local registration = pc.subscriptions.registration_status(opts.customer, target.subscription)
-  local found = M.find { country = country, sku = opts.sku, region = opts.region, term = opts.term or "1Year",
+  local found = M.find { country = country, type = opts.type, sku = opts.sku, region = opts.region, term = opts.term or "1Year",
     reservation_scope = on_plan and "AzurePlan" or nil }
 
   local inventory
@@ -338,7 +364,7 @@ function M.plan(opts)
     country = country, subscription = target.subscription, kind = target.kind, plan_id = target.plan,
     azure_subscription = azure_subscription, given_subscription = opts.subscription, billing = billing,
     registration = registration.status, needs_registration = slower(registration.status or "") ~= "registered",
-    product = found.product, sku = found.sku, availability = found.availability,
+    type = found.type, product = found.product, sku = found.sku, availability = found.availability,
     catalog_item_id = found.catalog_item_id, term_duration = found.term_duration,
     duration = found.years .. "Year", scope = scope, quantity = quantity,
     arm_sku = opts.sku, region = opts.region, inventory = inventory,
@@ -444,7 +470,7 @@ function Plan:summary()
   return {
     customer = self.customer, customer_name = self.customer_name, country = self.country,
     subscription = self.subscription, registration = self.registration,
-    kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription, billing = self.billing,
+    type = self.type, kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription, billing = self.billing,
     monthly_total = self.monthly_total and self.monthly_total:amount() or nil,
     catalog_item_id = self.catalog_item_id, product = self.product.title, sku = self.sku.title,
     arm_sku = self.arm_sku, region = self.region, term = self.term_duration, scope = self.scope,
@@ -464,7 +490,7 @@ function Plan:__tostring()
       or sformat("  azure plan    %s (%s)%s", self.plan_id, self.registration or "?",
         self.azure_subscription and (", Azure subscription " .. self.azure_subscription) or ""),
     sformat("  catalog item  %s", self.catalog_item_id),
-    sformat("  sku           %s", self.sku.title or self.arm_sku),
+    sformat("  sku           %s (%s)", self.sku.title or self.arm_sku, self.type),
     sformat("  term / scope  %s / %s", self.term_duration, self.scope),
     sformat("  quantity      %d", self.quantity),
   }
@@ -557,6 +583,59 @@ function M.reservation_details(customer, entitlement)
     end
   end
   return nil
+end
+
+-- What a purchase playbook prints (text; --json prints the table itself).
+local function print_outcome(o, plan)
+  local s = o.plan
+  if o.replayed then
+    print(sformat("already bought on %s: order %s, journal #%s; nothing was bought now%s",
+      tostring(o.original_date), o.order and o.order.id or "?", tostring(o.journal_id), o.dry_run and " (dry run)" or ""))
+    print("  to buy the same again, pass a new --idempotency-key")
+  elseif o.dry_run then
+    print(sformat("dry run: would buy %d x %s (%s reservation %s) for customer %s, term %s, scope %s, billing %s",
+      s.quantity, tostring(s.arm_sku), tostring(s.type), tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope),
+      tostring(s.billing)))
+    if s.quoted then
+      print(sformat("  unit price %s %s, total %s %s", tostring(s.unit_price or "?"), tostring(s.currency or ""),
+        tostring(s.total or "?"), tostring(s.currency or "")))
+    else
+      print("  price not quoted: a dry run creates no cart (add --quote to get Partner Center's price; a cart spends nothing)")
+    end
+    if plan.needs_registration then
+      print("  the subscription is " .. tostring(s.registration) .. ": its registration was recorded, not sent")
+    end
+    for _, n in ipairs(o.notes or {}) do print("  note: " .. n) end
+    print("dry run: nothing was bought. Re-run without --dry-run (and with --allow-purchase) to buy.")
+  elseif o.reservation then
+    local r = o.reservation
+    print(sformat("bought: order %s (%s), reservation %s, %s x %s, scope %s, effective %s, expires %s",
+      o.order.id, o.order.status, r.reservationId, tostring(r.quantity), plan.arm_sku, r.scopeType,
+      r.effectiveDateTime, r.expiryDateTime))
+  elseif o.order then
+    print(sformat("ordered: order %s is %s; `pcx journal show %s` tracks it", o.order.id, o.order.status, tostring(o.journal_id)))
+  end
+end
+
+--- The purchase playbooks' run (purchase-reservation, purchase-reserved-vm): plans (the plan is
+--- shown on stderr), buys through the gate, waits for the order (p.wait seconds, 0: no wait) and
+--- prints the outcome (text, or the table with --json). Returns the outcome table.
+function M.purchase_command(p)
+  local plan = M.plan {
+    customer = p.customer, subscription = p.subscription, type = p.type, sku = p.sku, region = p.region,
+    term = p.term, scope = p.scope, quantity = p.quantity, billing = p.billing,
+    reservation_scope = p.azure_plan and "AzurePlan" or nil,
+  }
+  if not pc.options.json then io.stderr:write(tostring(plan), "\n") end
+  local result = M.purchase(plan, { wait = p.wait > 0, timeout = p.wait })
+  local out = {
+    dry_run = result.dry_run or false, plan = plan:summary(), journal_id = result.journal_id,
+    replayed = result.replayed or false, original_date = result.original_date,
+    order = result.order and { id = result.order.id, status = result.order.status, alternateId = result.order.alternateId } or nil,
+    reservation = result.reservation, notes = result.notes,
+  }
+  require("playbook").emit(out, function(o) print_outcome(o, plan) end)
+  return out
 end
 
 M.Plan = Plan
