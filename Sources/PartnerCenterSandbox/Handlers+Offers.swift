@@ -129,7 +129,7 @@ extension SandboxEngine {
     func getOffer(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         guard let offer = SandboxCatalog.offers(country: country).first(where: { $0.id.caseInsensitiveCompare(request.param("offer_id")) == .orderedSame }) else {
-            throw SandboxError.notFound(400013, "Offer '\(request.param("offer_id"))' not found for country \(country); GET /offers?country=\(country) lists them.")
+            throw SandboxError.notFound(400013, "Offer '\(request.param("offer_id"))' not found for country \(country); the offers list of the market names them.")
         }
         return .json(offer)
     }
@@ -210,7 +210,7 @@ extension SandboxEngine {
         let lines = try RequestBinding.decode([OrderLineItem].self, from: .array(items))
         for (index, line) in lines.enumerated() {
             guard AzureOffers.isLegacyAzure(line.offerId) else {
-                throw SandboxError(status: 400, code: 400013, "lineItems[\(index)].offerId '\(line.offerId ?? "missing")' is not an offer the sandbox sells by order; use \(AzureOffers.legacyOfferId) (GET /offers?country= lists offers; the Azure plan is bought with a cart).")
+                throw SandboxError(status: 400, code: 400013, "lineItems[\(index)].offerId '\(line.offerId ?? "missing")' is not an offer the sandbox sells by order; use \(AzureOffers.legacyOfferId) (the market's offers list names them; the Azure plan is bought with a cart).")
             }
             guard (line.quantity ?? 1) == 1 else { throw SandboxError.badInput("lineItems[\(index)].quantity must be 1 for \(AzureOffers.legacyOfferId).") }
         }

@@ -228,7 +228,7 @@ struct CatalogueAgreementTests {
         #expect(byLine[3] == ["orders.provisioning_status"])
         #expect(byLine[4] == ["invoices.line_items"], "the alternate (legacy) spelling is found")
         #expect(byLine[5] == ["entitlements.reservation_details"], "a placeholder written as text is found too")
-        #expect(byLine[6] == nil, "/offers is not a declared operation")
+        #expect(byLine[6] == ["offers.get"], "/offers/{offer_id} is declared (offers.get)")
         #expect(byLine[7] == nil, "an ARM scope is not a Partner Center path")
         #expect(byLine[8] == ["subscriptions.list"], "/v1, any case and nested parentheses: \(findings)")
         #expect(byLine[9] == ["invoices.list"], "a template without placeholders, followed by a query")
