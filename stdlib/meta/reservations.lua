@@ -4,8 +4,9 @@
 -- has its own stubs). Editors read these; the REPL's `:help NAME` prints the comment block above
 -- each `function`. Nothing here runs.
 
----The Reserved VM Instance purchase flow, high level, in the order of Partner Center's "purchase
----Azure reservations" guide: find the catalog item for an ARM SKU, plan (market, registration,
+---The Azure reservation purchase flow, high level, for every type (`reservations.types()`: VMs,
+---SQL Database, Cosmos DB, App Service, Blob storage, Azure Cache for Redis), in the order of
+---Partner Center's "purchase Azure reservations" guide: find the catalog item for an ARM SKU, plan (market, registration,
 ---inventory, price), then purchase through the purchase gate (journaled, idempotent) and wait for
 ---the order and its entitlement. Catalog lookups are cached for the run. Partner Center objects
 ---are plain tables with the REST names (`catalogItemId`, `lineItems`).
@@ -18,6 +19,7 @@ local reservations = {}
 
 ---What `reservations.find` found.
 ---@class reservations.Found
+---@field type string the reservation type ("vm", "sql", ...)
 ---@field product table the catalog product (REST names)
 ---@field sku table the SKU whose dynamicAttributes match the ARM SKU, region and term
 ---@field availability table the first purchasable availability for the term
@@ -28,7 +30,8 @@ local reservations = {}
 ---Options of `reservations.find`.
 ---@class reservations.FindOptions
 ---@field country string the market, ISO 3166 alpha-2 ("US")
----@field sku string the ARM SKU name ("Standard_D2s_v3"); case, spaces, '_' and '-' are ignored when matching
+---@field type? string the reservation type, default "vm" ("sql", "cosmosdb", "appservice", "storage", "redis": `reservations.types()`)
+---@field sku string the ARM SKU name ("Standard_D2s_v3", "SQLDB_GP_Compute_Gen5"); case, spaces, '_' and '-' are ignored when matching
 ---@field region string the ARM region ("westeurope")
 ---@field term? reservations.Term default "1Year"; only 1 and 3 years exist
 ---@field reservation_scope? string "AzurePlan" for Azure plan subscriptions
@@ -37,7 +40,8 @@ local reservations = {}
 ---@class reservations.PlanOptions
 ---@field customer string the customer tenant id
 ---@field subscription string an Azure plan id, an Azure subscription id under a plan, or an MS-AZR-0145P subscription id
----@field sku string the ARM SKU name ("Standard_D2s_v3")
+---@field type? string the reservation type, default "vm" (`reservations.types()`); a wrong one is an input error before any call
+---@field sku string the ARM SKU name ("Standard_D2s_v3", "SQLDB_GP_Compute_Gen5")
 ---@field region string the ARM region ("westeurope")
 ---@field term? reservations.Term default "1Year"
 ---@field scope? "Single"|"Shared" default "Single" for an Azure subscription, "Shared" for a plan or MS-AZR-0145P (case-insensitive)
@@ -107,6 +111,42 @@ function reservations.term_years(term) end
 ---```
 function reservations.clear_cache() end
 
+---The reservation types pcx knows, VM first (the same list as `pc.reservations.types()`): `type`,
+---`targetView`, `subType`, `reservationType`, `displayName`, `exampleSku`.
+---
+--- example:
+---```lua
+---for _, t in ipairs(reservations.types()) do print(t.type, t.targetView) end
+---```
+---@return table[]
+function reservations.types() end
+
+---The type named `name` ("vm", "sql", ...; nil means "vm"), or an input error (`invalid_argument`,
+---`input = true`) naming the types.
+---
+--- example:
+---```lua
+---print(reservations.reservation_type("sql").targetView)   --> AzureReservationsSQL
+---```
+---@param name? string
+---@return table type
+function reservations.reservation_type(name) end
+
+---What the purchase playbooks run (`purchase-reservation`, `purchase-reserved-vm`): plans (shown on
+---stderr), buys through the gate, waits `p.wait` seconds for the order (0: no wait) and prints the
+---outcome (text, or the table with --json). `p` holds the playbook's parameters: customer,
+---subscription, type, sku, region, term, scope, quantity, billing, azure_plan, wait.
+---
+--- example:
+---```lua
+---local out = reservations.purchase_command { customer = c, subscription = s, type = "sql",
+---  sku = "SQLDB_GP_Compute_Gen5", region = "westeurope", term = "P1Y", quantity = 2, wait = 600 }
+---print(out.order and out.order.id)
+---```
+---@param p table
+---@return table outcome {dry_run, plan, journal_id, replayed, original_date, order, reservation, notes}
+function reservations.purchase_command(p) end
+
 ---Finds the product, SKU and purchasable availability for an ARM SKU name, region and term in a
 ---market. Raises a pc.Error `not_found` (with a hint) when there is none.
 ---
@@ -114,6 +154,7 @@ function reservations.clear_cache() end
 ---```lua
 ---local f = reservations.find { country = "US", sku = "Standard_D2s_v3", region = "eastus", term = "P3Y" }
 ---print(f.catalog_item_id, f.term_duration)
+---local sql = reservations.find { country = "US", type = "sql", sku = "SQLDB_GP_Compute_Gen5", region = "eastus" }
 ---```
 ---@param opts reservations.FindOptions
 ---@return reservations.Found
