@@ -283,6 +283,47 @@ local function only_azure_subscription(customer, plan_id)
     plan_id, #active, #active > 0 and (" (" .. tconcat(active, ", ") .. ")") or ""))
 end
 
+-- Who buys and under what (shared by reservations and savings plans): the customer and its
+-- market (refused where pcx sells nothing), the subscription's kind (active), the billing plan's
+-- fit, the scope (default: single for an Azure subscription, shared otherwise) and, for single
+-- scope under a plan, the Azure subscription.
+local function purchase_target(opts, billing, what)
+  local customer = pc.customers.get(opts.customer)
+  local country = M.customer_country(customer)
+  if not country then
+    error(pc.errors.new { code = "invalid_argument", message = "customer " .. opts.customer .. " has no country in its profile",
+      hint = "the partner needs a relationship with the customer that exposes its billing profile" }, 2)
+  end
+  pc.policy.check_market(opts.customer, country) -- raises policy_denied before anything is changed
+
+  -- an Azure plan, an Azure subscription under one, or MS-AZR-0145P: each is bought its own way
+  local target = M.resolve_subscription(opts.customer, opts.subscription)
+  local on_plan = target.kind ~= "legacy"
+  if target.status and slower(tostring(target.status)) ~= "active" then
+    -- a dry run must say what the real run would meet: Partner Center refuses an inactive one
+    error(pc.errors.new { code = "invalid_argument", input = true,
+      message = sformat("subscription %s is %s, not active: %s are bought only with an active subscription", opts.subscription, tostring(target.status), what),
+      hint = "pick an active subscription of the customer (pc.subscriptions.list), or reactivate this one" }, 0)
+  end
+  if opts.reservation_scope and norm(opts.reservation_scope) == "azureplan" and not on_plan then
+    bad_input(sformat("subscription %s is MS-AZR-0145P, not an Azure plan: leave out --azure-plan (reservation_scope)", opts.subscription))
+  end
+  if billing == "monthly" and not on_plan then
+    error(pc.errors.new { code = "invalid_argument", input = true,
+      message = sformat("monthly billing is for %s under an Azure plan; subscription %s is MS-AZR-0145P, which is billed one-time", what, opts.subscription),
+      hint = "buy with --billing one-time, or under the customer's Azure plan (give the plan id or an Azure subscription under it)" }, 0)
+  end
+  -- the default scope: single for an Azure subscription, shared for a plan or MS-AZR-0145P
+  local scope = opts.scope and (norm(opts.scope) == "shared" and "Shared" or "Single")
+    or (target.kind == "azure" and "Single" or "Shared")
+  local azure_subscription = target.azure_subscription
+  if on_plan and scope == "Single" and not azure_subscription then
+    azure_subscription = only_azure_subscription(opts.customer, target.plan)
+  end
+
+  return customer, country, target, on_plan, scope, azure_subscription
+end
+
 local Plan = {}
 Plan.__index = Plan
 Plan.__name = "reservations.Plan"
@@ -304,38 +345,7 @@ function M.plan(opts)
   local billing = billing_cycle(opts.billing or "one_time")
   if not billing then bad_input("reservations.plan: billing must be one-time or monthly, got " .. tostring(opts.billing)) end
 
-  local customer = pc.customers.get(opts.customer)
-  local country = M.customer_country(customer)
-  if not country then
-    error(pc.errors.new { code = "invalid_argument", message = "customer " .. opts.customer .. " has no country in its profile",
-      hint = "the partner needs a relationship with the customer that exposes its billing profile" }, 2)
-  end
-  pc.policy.check_market(opts.customer, country) -- raises policy_denied before anything is changed
-
-  -- an Azure plan, an Azure subscription under one, or MS-AZR-0145P: each is bought its own way
-  local target = M.resolve_subscription(opts.customer, opts.subscription)
-  local on_plan = target.kind ~= "legacy"
-  if target.status and slower(tostring(target.status)) ~= "active" then
-    -- a dry run must say what the real run would meet: Partner Center refuses an inactive one
-    error(pc.errors.new { code = "invalid_argument", input = true,
-      message = sformat("subscription %s is %s, not active: reservations are bought only with an active subscription", opts.subscription, tostring(target.status)),
-      hint = "pick an active subscription of the customer (pc.subscriptions.list), or reactivate this one" }, 0)
-  end
-  if opts.reservation_scope and norm(opts.reservation_scope) == "azureplan" and not on_plan then
-    bad_input(sformat("subscription %s is MS-AZR-0145P, not an Azure plan: leave out --azure-plan (reservation_scope)", opts.subscription))
-  end
-  if billing == "monthly" and not on_plan then
-    error(pc.errors.new { code = "invalid_argument", input = true,
-      message = sformat("monthly billing is for reservations under an Azure plan; subscription %s is MS-AZR-0145P, which is billed one-time", opts.subscription),
-      hint = "buy with --billing one-time, or under the customer's Azure plan (give the plan id or an Azure subscription under it)" }, 0)
-  end
-  -- the default scope: single for an Azure subscription, shared for a plan or MS-AZR-0145P
-  local scope = opts.scope and (norm(opts.scope) == "shared" and "Shared" or "Single")
-    or (target.kind == "azure" and "Single" or "Shared")
-  local azure_subscription = target.azure_subscription
-  if on_plan and scope == "Single" and not azure_subscription then
-    azure_subscription = only_azure_subscription(opts.customer, target.plan)
-  end
+  local customer, country, target, on_plan, scope, azure_subscription = purchase_target(opts, billing, "reservations")
 
   local registration = pc.subscriptions.registration_status(opts.customer, target.subscription)
   local found = M.find { country = country, type = opts.type, sku = opts.sku, region = opts.region, term = opts.term or "1Year",
@@ -396,6 +406,86 @@ function M.plan(opts)
   return plan
 end
 
+-- Azure savings plans ----------------------------------------------------------------------------
+
+local SAVINGS_OPTS = { customer = "string", subscription = "string", commitment = "any", currency = "string", term = "any",
+  scope = "string", billing = "string", quote = "any" }
+
+--- Finds the Azure savings plan for compute in a customer's catalog (customer routes only: a
+--- customer with an Azure plan sees it, addendum §1.4) for a term of `years`: {product, sku,
+--- availability, catalog_item_id, years}; raises not_found otherwise.
+function M.find_savings_plan(customer, years)
+  for _, p in ipairs(pc.customer_products.list(customer, { target_view = "AzureReservations", reservation_scope = "AzurePlan" })) do
+    local sub = p.productType and p.productType.subType and p.productType.subType.id
+    if sub and slower(sub) == "savingsplan" then
+      for _, sku in ipairs(pc.customer_skus.list(customer, p.id, { reservation_scope = "AzurePlan" })) do
+        local a = sku.dynamicAttributes or {}
+        if term_years(a.termDuration or a.duration) == years then
+          local av = pc.customer_availabilities.list(customer, p.id, sku.id, { reservation_scope = "AzurePlan" })[1]
+          if av then
+            return { product = p, sku = sku, availability = av, years = years,
+              catalog_item_id = av.catalogItemId or (p.id .. ":" .. sku.id .. ":" .. av.id) }
+          end
+        end
+      end
+    end
+  end
+  error(pc.errors.new { code = "not_found",
+    message = sformat("no Azure savings plan for %d year%s in the catalog of customer %s", years, years == 1 and "" or "s", customer),
+    hint = "savings plans are shown only to customers with an Azure plan (ensure-azure-subscription gives one)" }, 2)
+end
+
+-- The hourly commitment as money: positive, at most 3 decimals (the SKU's minimum is 0.001).
+local function commitment_of(opts)
+  local ok, amount = pcall(money.new, opts.commitment, opts.currency)
+  if not ok or amount <= money.new(0, opts.currency) then
+    bad_input(sformat("reservations.savings_plan: commitment must be a positive hourly amount such as 12.50, got %s", tostring(opts.commitment)))
+  end
+  if amount:round(3) ~= amount then
+    bad_input(sformat("reservations.savings_plan: commitment %s has more than 3 decimals (the smallest step is 0.001 an hour)", tostring(opts.commitment)))
+  end
+  return amount
+end
+
+--- Plans an Azure savings plan for compute: an hourly `commitment` in `currency` (the customer's
+--- market currency) for `term` (P1Y | P3Y), billed one-time or monthly, scoped shared (the plan) or
+--- single (an Azure subscription under it). Azure plan only: an MS-AZR-0145P subscription is an
+--- input error. Returns a plan that `reservations.purchase` buys like a reservation's.
+function M.savings_plan(opts)
+  check_opts(opts, "reservations.savings_plan", { "customer", "subscription", "commitment", "currency" }, SAVINGS_OPTS)
+  local years = term_years(opts.term or "P1Y")
+  if years ~= 1 and years ~= 3 then bad_input("reservations.savings_plan: term must be P1Y or P3Y, got " .. tostring(opts.term)) end
+  if opts.scope ~= nil and norm(opts.scope) ~= "shared" and norm(opts.scope) ~= "single" then
+    bad_input("reservations.savings_plan: scope must be shared or single, got " .. tostring(opts.scope))
+  end
+  local billing = billing_cycle(opts.billing or "one_time")
+  if not billing then bad_input("reservations.savings_plan: billing must be one-time or monthly, got " .. tostring(opts.billing)) end
+  local commitment = commitment_of(opts)
+  local customer, country, target, on_plan, scope, azure_subscription = purchase_target(opts, "one_time", "Azure savings plans")
+  if not on_plan then
+    bad_input(sformat("Azure savings plans are bought under an Azure plan only; subscription %s is MS-AZR-0145P (give the customer's Azure plan or an Azure subscription under it)", opts.subscription))
+  end
+  local found = M.find_savings_plan(opts.customer, years)
+  local currency = found.availability.defaultCurrency and found.availability.defaultCurrency.code or opts.currency
+  if slower(currency) ~= slower(opts.currency) then
+    bad_input(sformat("customer %s is billed in %s, not %s: give --currency %s", opts.customer, currency, opts.currency, currency))
+  end
+  local minimum = found.sku.minimumPurchaseCommitment
+  if minimum and minimum.amount and commitment < money.new(minimum.amount, currency) then
+    bad_input(sformat("commitment %s is below the SKU's minimum of %s %s an hour", commitment:format(), minimum.amount, currency))
+  end
+  local plan = setmetatable({
+    type = "savingsplan", customer = opts.customer, customer_name = customer.companyProfile and customer.companyProfile.companyName,
+    country = country, subscription = target.subscription, kind = target.kind, plan_id = target.plan,
+    azure_subscription = azure_subscription, given_subscription = opts.subscription, billing = billing,
+    registration = "registration not needed", needs_registration = false, commitment = commitment,
+    product = found.product, sku = found.sku, availability = found.availability, catalog_item_id = found.catalog_item_id,
+    term_duration = "P" .. years .. "Y", scope = scope, quantity = 1, arm_sku = "Compute_Savings_Plan", region = "", currency = currency,
+  }, Plan)
+  if opts.quote ~= false then M.quote(plan) end
+  return plan
+end
+
 --- The provisioning context of a plan's cart line (addendum §1.6): MS-AZR-0145P names its
 --- subscription; under an Azure plan, shared scope names the plan (`subscriptionId`) and single
 --- scope the Azure subscription (`entitlementId`), never an Azure subscription as `subscriptionId`.
@@ -417,6 +507,8 @@ function M.cart_line(plan)
     id = 0, catalogItemId = plan.catalog_item_id, quantity = plan.quantity, billingCycle = plan.billing or "one_time",
     termDuration = plan.term_duration, friendlyName = plan.sku.title,
     provisioningContext = M.provisioning_context(plan),
+    -- an Azure savings plan's hourly commitment (the documented sample: {amount = 0.05, grain = "hourly", currency = "usd"})
+    purchaseCommitment = plan.commitment and { amount = tonumber(plan.commitment:amount()), grain = "hourly", currency = slower(plan.currency) } or nil,
   }
 end
 
@@ -472,6 +564,7 @@ function Plan:summary()
     subscription = self.subscription, registration = self.registration,
     type = self.type, kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription, billing = self.billing,
     monthly_total = self.monthly_total and self.monthly_total:amount() or nil,
+    commitment = self.commitment and self.commitment:amount() or nil,
     catalog_item_id = self.catalog_item_id, product = self.product.title, sku = self.sku.title,
     arm_sku = self.arm_sku, region = self.region, term = self.term_duration, scope = self.scope,
     quantity = self.quantity, currency = self.currency,
@@ -494,6 +587,7 @@ function Plan:__tostring()
     sformat("  term / scope  %s / %s", self.term_duration, self.scope),
     sformat("  quantity      %d", self.quantity),
   }
+  if self.commitment then lines[#lines + 1] = sformat("  commitment    %s an hour", self.commitment:format()) end
   if self.unit_price then lines[#lines + 1] = sformat("  unit price    %s", self.unit_price:format()) end
   if self.monthly_total then
     lines[#lines + 1] = sformat("  billing       monthly: %s a month", self.monthly_total:format())
@@ -559,6 +653,12 @@ function M.purchase(plan, opts)
     replayed = replay and true or nil, original_date = replay and replay.original_date or nil }
   if opts.wait == false then return out end
   out.order = pc.orders.wait_completed(plan.customer, order.id, { timeout = opts.timeout })
+  if plan.type == "savingsplan" then
+    -- a savings plan is a benefit subscription, named on the order's line once provisioned
+    local id = out.order.lineItems and out.order.lineItems[1] and out.order.lineItems[1].subscriptionId
+    if id then out.subscription = pc.subscriptions.get(plan.customer, id) end
+    return out
+  end
   out.entitlement = M.entitlement_for(plan.customer, order.id)
   if out.entitlement then out.reservation = M.reservation_details(plan.customer, out.entitlement) end
   return out
@@ -593,8 +693,10 @@ local function print_outcome(o, plan)
       tostring(o.original_date), o.order and o.order.id or "?", tostring(o.journal_id), o.dry_run and " (dry run)" or ""))
     print("  to buy the same again, pass a new --idempotency-key")
   elseif o.dry_run then
-    print(sformat("dry run: would buy %d x %s (%s reservation %s) for customer %s, term %s, scope %s, billing %s",
-      s.quantity, tostring(s.arm_sku), tostring(s.type), tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope),
+    local what = s.type == "savingsplan" and ("Azure savings plan, " .. tostring(s.commitment) .. " " .. tostring(s.currency) .. " an hour,")
+      or (tostring(s.type) .. " reservation")
+    print(sformat("dry run: would buy %d x %s (%s %s) for customer %s, term %s, scope %s, billing %s",
+      s.quantity, tostring(s.arm_sku), what, tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope),
       tostring(s.billing)))
     if s.quoted then
       print(sformat("  unit price %s %s, total %s %s", tostring(s.unit_price or "?"), tostring(s.currency or ""),
@@ -607,6 +709,11 @@ local function print_outcome(o, plan)
     end
     for _, n in ipairs(o.notes or {}) do print("  note: " .. n) end
     print("dry run: nothing was bought. Re-run without --dry-run (and with --allow-purchase) to buy.")
+  elseif o.subscription then
+    local sub = o.subscription
+    print(sformat("bought: order %s (%s), Azure savings plan %s, %s an hour, %s, scope %s, ends %s",
+      o.order.id, o.order.status, sub.id, tostring(plan.commitment and plan.commitment:format()), tostring(sub.termDuration),
+      plan.scope, tostring(sub.commitmentEndDate)))
   elseif o.reservation then
     local r = o.reservation
     print(sformat("bought: order %s (%s), reservation %s, %s x %s, scope %s, effective %s, expires %s",
@@ -621,11 +728,17 @@ end
 --- shown on stderr), buys through the gate, waits for the order (p.wait seconds, 0: no wait) and
 --- prints the outcome (text, or the table with --json). Returns the outcome table.
 function M.purchase_command(p)
-  local plan = M.plan {
-    customer = p.customer, subscription = p.subscription, type = p.type, sku = p.sku, region = p.region,
-    term = p.term, scope = p.scope, quantity = p.quantity, billing = p.billing,
-    reservation_scope = p.azure_plan and "AzurePlan" or nil,
-  }
+  local plan
+  if p.commitment then
+    plan = M.savings_plan { customer = p.customer, subscription = p.subscription, commitment = p.commitment,
+      currency = p.currency, term = p.term, scope = p.scope, billing = p.billing }
+  else
+    plan = M.plan {
+      customer = p.customer, subscription = p.subscription, type = p.type, sku = p.sku, region = p.region,
+      term = p.term, scope = p.scope, quantity = p.quantity, billing = p.billing,
+      reservation_scope = p.azure_plan and "AzurePlan" or nil,
+    }
+  end
   if not pc.options.json then io.stderr:write(tostring(plan), "\n") end
   local result = M.purchase(plan, { wait = p.wait > 0, timeout = p.wait })
   local out = {
@@ -633,6 +746,9 @@ function M.purchase_command(p)
     replayed = result.replayed or false, original_date = result.original_date,
     order = result.order and { id = result.order.id, status = result.order.status, alternateId = result.order.alternateId } or nil,
     reservation = result.reservation, notes = result.notes,
+    subscription = result.subscription and { id = result.subscription.id, productOrderId = result.subscription.productOrderId,
+      termDuration = result.subscription.termDuration, commitmentEndDate = result.subscription.commitmentEndDate,
+      status = result.subscription.status } or nil,
   }
   require("playbook").emit(out, function(o) print_outcome(o, plan) end)
   return out

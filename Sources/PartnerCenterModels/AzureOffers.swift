@@ -160,3 +160,83 @@ public struct OfferProduct: Codable, Hashable, Sendable {
         self.unit = unit
     }
 }
+
+/// An Azure savings plan's hourly commitment (`purchaseCommitment` on a cart or order line:
+/// `{"amount": 0.05, "grain": "hourly", "currency": "usd"}`, addendum §1.5). `amount` is read from
+/// a JSON number or a decimal string, exactly.
+public struct PurchaseCommitment: Codable, Hashable, Sendable {
+    /// The committed amount per `grain`, in `currency`.
+    public var amount: Decimal?
+    /// `hourly` (the only grain documented; any case).
+    public var grain: String?
+    /// The currency code (the sample writes it in lower case).
+    public var currency: String?
+
+    /// Makes a commitment.
+    public init(amount: Decimal?, grain: String? = "hourly", currency: String?) {
+        self.amount = amount
+        self.grain = grain
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey { case amount, grain, currency }
+
+    /// Decodes tolerantly: `amount` as a number or a decimal string; wrong kinds become nil.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let number = try? c.decodeIfPresent(Decimal.self, forKey: .amount) {
+            amount = number
+        } else if let text = try? c.decodeIfPresent(String.self, forKey: .amount) {
+            amount = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        }
+        grain = try? c.decodeIfPresent(String.self, forKey: .grain)
+        currency = try? c.decodeIfPresent(String.self, forKey: .currency)
+    }
+}
+
+/// The smallest commitment a savings plan SKU accepts (`minimumPurchaseCommitment`:
+/// `{"grain": "Hourly", "currencyCode": {"code", "symbol"}, "amount": "0.001"}`, the amount a string).
+public struct MinimumPurchaseCommitment: Codable, Hashable, Sendable {
+    /// `Hourly`.
+    public var grain: String?
+    /// The currency.
+    public var currencyCode: CurrencyInfo?
+    /// The amount, as a decimal string.
+    public var amount: String?
+    /// Makes one.
+    public init(grain: String?, currencyCode: CurrencyInfo?, amount: String?) {
+        self.grain = grain
+        self.currencyCode = currencyCode
+        self.amount = amount
+    }
+}
+
+/// One purchase inside a benefit subscription (an Azure savings plan's `lineItems`, addendum §1.7).
+public struct SubscriptionLineItem: Codable, Hashable, Sendable {
+    /// Line id.
+    public var id: String?
+    /// Name, e.g. `Compute savings plan, 1 Year`.
+    public var friendlyName: String?
+    /// The benefit's scope: `{"type": "Shared", "subscriptionId": plan}` or `{"type": "Single", "entitlementId": ...}`.
+    public var scope: [String: String]?
+    /// Auto-renew flag.
+    public var autoRenewEnabled: Bool?
+    /// `active`, ...
+    public var status: String?
+    /// The hourly commitment.
+    public var purchaseCommitment: PurchaseCommitment?
+    /// Makes a line.
+    public init(id: String?) { self.id = id }
+}
+
+extension AzureOffers {
+    /// The Azure savings plan for compute (documented product `DZH318Z09V6F`, sub-type `SavingsPlan`,
+    /// SKU `0001` for one year and `0002` for three, ARM name `Compute_Savings_Plan`).
+    public static let savingsPlanProductId = "DZH318Z09V6F"
+    /// The savings plan product's `productType.subType.id`.
+    public static let savingsPlanSubType = "SavingsPlan"
+    /// The savings plan SKU's `armSkuName`.
+    public static let savingsPlanArmSkuName = "Compute_Savings_Plan"
+    /// Hours in a savings plan year: the commitment per hour times these is a year's price.
+    public static let hoursPerYear = 8760
+}

@@ -96,6 +96,8 @@ public enum CartErrorCode {
     /// 900315: the catalog item cannot be bought with this subscription (the wrong
     /// `reservationScope` for its kind, or an Azure subscription outside the customer's plan).
     public static let notEligibleForSubscription = 900315
+    /// 900323 (403): a savings plan's partner of record differs from the Azure plan's (it is inherited).
+    public static let partnerOfRecordMismatch = 900323
 }
 
 /// A cart line (`CartLineItem`).
@@ -136,6 +138,8 @@ public struct CartLineItem: Codable, Hashable, Sendable {
     public var attestationAccepted: Bool?
     /// Prices (server-filled).
     public var pricing: Pricing?
+    /// An Azure savings plan's hourly commitment.
+    public var purchaseCommitment: PurchaseCommitment?
     /// Makes a line.
     public init(id: Int?, catalogItemId: String?, quantity: Int?, billingCycle: BillingCycleType?) {
         self.id = id

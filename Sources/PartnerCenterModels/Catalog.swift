@@ -78,6 +78,8 @@ public struct Sku: Codable, Hashable, Sendable {
     public var dynamicAttributes: [String: JSONValue]?
     /// Actions, e.g. `Refund`.
     public var actions: [String]?
+    /// An Azure savings plan's smallest hourly commitment.
+    public var minimumPurchaseCommitment: MinimumPurchaseCommitment?
     /// Consumption type.
     public var consumptionType: String?
     /// `availabilities`, `self`.

@@ -155,6 +155,10 @@ public struct Subscription: Codable, Hashable, Sendable {
     public var partnerId: String?
     /// Product type.
     public var productType: ItemType?
+    /// The reservation or savings plan order behind a benefit subscription.
+    public var productOrderId: String?
+    /// A benefit subscription's purchases (an Azure savings plan's scope and commitment).
+    public var lineItems: [SubscriptionLineItem]?
     /// `offer`, `self`, ….
     public var links: Links?
     /// `{"etag": …, "objectType": "Subscription"}`.

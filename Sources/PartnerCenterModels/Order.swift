@@ -24,6 +24,8 @@ public struct OrderLineItem: Codable, Hashable, Sendable {
     public var partnerIdOnRecord: String?
     /// Provisioning context.
     public var provisioningContext: [String: String]?
+    /// An Azure savings plan's hourly commitment.
+    public var purchaseCommitment: PurchaseCommitment?
     /// Renewal term.
     public var renewsTo: RenewsTo?
     /// `product`, `sku`, `availability`, ….

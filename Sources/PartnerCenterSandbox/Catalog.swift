@@ -61,6 +61,10 @@ struct SandboxCatalog: Sendable {
         var termDuration: String { years == 1 ? "P1Y" : "P3Y" }
         var durationAttribute: String { years == 1 ? "1Year" : "3Years" }
         var title: String { "\(series.noun), \(size.arm), \(region.display), \(years == 1 ? "1 Year" : "3 Years")" }
+        /// This SKU as an invoice charge.
+        var chargeable: SandboxBilling.Chargeable {
+            SandboxBilling.Chargeable(productId: productId, skuId: skuId, productName: series.noun, skuName: title, years: years)
+        }
     }
 
     static let regions: [Region] = [

@@ -56,6 +56,8 @@ extension SandboxEngine {
         let problem: LineProblem?
         if AzureOffers.isAzurePlan(line.catalogItemId) {
             problem = try checkPlanLine(&line, country: country, customerId: customerId, db: db)
+        } else if SpecialProduct.isSavingsPlan(line.catalogItemId) {
+            problem = try checkSavingsPlanLine(&line, country: country, customerId: customerId, db: db)
         } else {
             problem = try checkReservationLine(&line, country: country, customerId: customerId, db: db)
         }
@@ -169,13 +171,21 @@ extension SandboxEngine {
         return nil
     }
 
+    /// Azure savings plans are bought with App+User credentials only (addendum §1.4): 403 / 900329.
+    func requireAppUserForSavingsPlans(_ lines: [CartLineItem]?, _ request: RequestInfo) throws {
+        guard !request.caller.appUser, (lines ?? []).contains(where: { SpecialProduct.isSavingsPlan($0.catalogItemId) }) else { return }
+        throw SandboxError(status: 403, code: 900329, "This resource does not support application-only authentication. (Azure savings plans are bought with App+User credentials.)")
+    }
+
     /// Why a cart whose lines carry errors cannot be checked out: a provisioning-context error of
     /// the Azure plan (900312-900318) is answered as itself (addendum §1.8), anything else as
     /// 800009 listing the lines' codes.
     static func checkoutRefusal(_ lines: [CartLineItem]) -> SandboxError {
         let errors = lines.compactMap(\.error)
-        if let first = errors.first(where: { (900312...900318).contains($0.errorCode ?? 0) }), let code = first.errorCode {
-            return SandboxError(status: 400, code: code, first.errorDescription ?? "The provisioning context is not valid.")
+        if let first = errors.first(where: { (900312...900318).contains($0.errorCode ?? 0) || $0.errorCode == CartErrorCode.partnerOfRecordMismatch }),
+           let code = first.errorCode {
+            return SandboxError(status: code == CartErrorCode.partnerOfRecordMismatch ? 403 : 400, code: code,
+                                first.errorDescription ?? "The provisioning context is not valid.")
         }
         let codes = errors.compactMap(\.errorCode).map(String.init).joined(separator: ", ")
         return SandboxError(status: 400, code: 800009, "Error in cart item(s): line errors \(codes); GET the cart for details, fix the lines and PUT it back.")
@@ -186,8 +196,8 @@ extension SandboxEngine {
     /// under the customer's plan (`entitlementId`, else 900313; not under a plan of the customer's:
     /// 900315; not active: 900314). The plan must exist with an active Azure subscription (900318)
     /// and be registered (10011).
-    private func checkPlanProvisioning(_ context: [String: String], single: Bool, customerId: String,
-                                       db: Database) throws -> LineProblem? {
+    func checkPlanProvisioning(_ context: [String: String], single: Bool, customerId: String,
+                               db: Database, registration: Bool = true) throws -> LineProblem? {
         var planId = context["subscriptionId"].flatMap { $0.isEmpty ? nil : $0 }
         if single {
             guard let entitlementId = context["entitlementId"], !entitlementId.isEmpty else {
@@ -210,12 +220,12 @@ extension SandboxEngine {
         guard let plan = planId else {
             return LineProblem(CartErrorCode.planRequired, "Subscription ID (Azure plan ID) in the provisioning context is required for the transaction.")
         }
-        return try checkPlan(plan, customerId: customerId, db: db)
+        return try checkPlan(plan, customerId: customerId, db: db, registration: registration)
     }
 
     /// The Azure plan a line is bought under: the customer's, with an active Azure subscription
     /// (900318; an MS-AZR-0145P subscription is 900315), and registered (10011).
-    private func checkPlan(_ planId: String, customerId: String, db: Database) throws -> LineProblem? {
+    private func checkPlan(_ planId: String, customerId: String, db: Database, registration needsRegistration: Bool) throws -> LineProblem? {
         let notFound = "The Azure plan associated with the subscription ID was not found or there are no active Azure subscriptions under it. An Azure Plan with active subscription(s) is required to complete the purchase."
         guard let row = try Row.fetchOne(db, sql: "SELECT kind, status, registration FROM subscription WHERE id = ? AND customer_id = ?", arguments: [planId, customerId]) else {
             return LineProblem(CartErrorCode.planNotFound, notFound + " ('\(planId)' is not a subscription of customer \(customerId).)")
@@ -228,7 +238,7 @@ extension SandboxEngine {
         guard status == "active", active > 0 else {
             return LineProblem(CartErrorCode.planNotFound, notFound + " (plan '\(planId)' is \(status) with \(active) active Azure subscriptions.)")
         }
-        guard registration == "Registered" else {
+        guard registration == "Registered" || !needsRegistration else {
             return LineProblem(CartErrorCode.subscriptionNotRegistered, "Azure plan '\(planId)' is not registered for reservation purchases (status \(registration)); POST .../registrations and wait for Registered.")
         }
         return nil
@@ -249,6 +259,7 @@ extension SandboxEngine {
 
     func createCart(_ request: RequestInfo) async throws -> SandboxResponse {
         let input = try parseCartBody(request.body)
+        try requireAppUserForSavingsPlans(input.lineItems, request)
         let cid = request.param("customer_id")
         let country = try await customerCountry(cid)
         let lifetime = configuration.cartLifetime
@@ -282,6 +293,7 @@ extension SandboxEngine {
 
     func updateCart(_ request: RequestInfo) async throws -> SandboxResponse {
         let input = try parseCartBody(request.body)
+        try requireAppUserForSavingsPlans(input.lineItems, request)
         let cid = request.param("customer_id"), cartId = request.param("cart_id")
         let country = try await customerCountry(cid)
         let modifier = request.caller.appUser ? request.partner.userId : request.partner.clientId
@@ -315,6 +327,7 @@ extension SandboxEngine {
                 response.unchanged = true
                 return response
             }
+            try self.requireAppUserForSavingsPlans(cart.lineItems, request)
             let lines = try (cart.lineItems ?? []).enumerated().map { try self.validateLine($1, index: $0, customerId: cid, country: country, db: db) }
             cart.lineItems = lines
             if lines.contains(where: { $0.error != nil }) {
@@ -384,6 +397,7 @@ extension SandboxEngine {
         item.transactionType = "New"
         item.friendlyName = line.friendlyName ?? sku?.title
         item.provisioningContext = line.provisioningContext
+        item.purchaseCommitment = line.purchaseCommitment
         if parts.count == 3 {
             let ids = ["product_id": parts[0], "sku_id": parts[1], "availability_id": parts[2]]
             let market = [("country", country)]

@@ -82,6 +82,12 @@ extension SandboxEngine {
             items = [SandboxCatalog.planProduct(country: country)]   // the Azure plan is sold in every market
         } else if offersReservations(country), segment != .nonprofit {
             items = Self.series(forView: view).map { catalog.productModel($0, country: country) }
+            // savings plans: on the customer's routes, for a customer with an Azure plan (addendum §1.4)
+            let cid = request.param("customer_id")
+            if !cid.isEmpty, ["azure", "azurereservations"].contains(view.lowercased()),
+               try await store.db.read({ try self.azureHoldings($0, customerId: cid).plan }) != nil {
+                items.append(SandboxCatalog.savingsPlanProduct(country: country))
+            }
         }
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
     }
@@ -89,14 +95,14 @@ extension SandboxEngine {
     func getProduct(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         _ = try catalogFilters(request)
-        if isPlanProduct(request) { return .json(SandboxCatalog.planProduct(country: country)) }
+        if let special = try await specialProduct(request) { return try specialCatalog(special, request, country: country, route: "product") }
         return .json(catalog.productModel(try requireProduct(request, country: country), country: country))
     }
 
     func listSkus(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         let (segment, azurePlan) = try catalogFilters(request)
-        if isPlanProduct(request) { return .json(ResourceCollection(items: [SandboxCatalog.planSku(country: country)], links: Links(["self": catalogSelf(request)]))) }
+        if let special = try await specialProduct(request) { return try specialCatalog(special, request, country: country, route: "skus") }
         let product = try requireProduct(request, country: country)
         let items = segment == .nonprofit ? [] : catalog.skus(of: product.productId).map { catalog.skuModel($0, country: country, azurePlan: azurePlan) }
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
@@ -105,17 +111,14 @@ extension SandboxEngine {
     func getSku(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         let (_, azurePlan) = try catalogFilters(request)
-        if isPlanProduct(request) { return .json(try requirePlanSku(request, country: country)) }
+        if let special = try await specialProduct(request) { return try specialCatalog(special, request, country: country, route: "sku") }
         return .json(catalog.skuModel(try requireSku(request, country: country), country: country, azurePlan: azurePlan))
     }
 
     func listAvailabilities(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         let (segment, azurePlan) = try catalogFilters(request)
-        if isPlanProduct(request) {
-            _ = try requirePlanSku(request, country: country)
-            return .json(ResourceCollection(items: [SandboxCatalog.planAvailability(country: country)], links: Links(["self": catalogSelf(request)])))
-        }
+        if let special = try await specialProduct(request) { return try specialCatalog(special, request, country: country, route: "availabilities") }
         let sku = try requireSku(request, country: country)
         let items = segment == .nonprofit ? [] : [catalog.availabilityModel(sku, azurePlan: azurePlan, country: country, segment: segment)]
         return .json(ResourceCollection(items: items, links: Links(["self": catalogSelf(request)])))
@@ -124,7 +127,7 @@ extension SandboxEngine {
     func getAvailability(_ request: RequestInfo) async throws -> SandboxResponse {
         let country = try await market(request)
         _ = try catalogFilters(request)
-        if isPlanProduct(request) { return .json(try requirePlanAvailability(request, country: country)) }
+        if let special = try await specialProduct(request) { return try specialCatalog(special, request, country: country, route: "availability") }
         let sku = try requireSku(request, country: country)
         guard let azurePlan = catalog.availability(sku, request.param("availability_id")) else {
             throw SandboxError.notFound(400019, "Availability '\(request.param("availability_id"))' not found for \(sku.productId)/\(sku.skuId); availability ids change, list the SKU's availabilities again.")

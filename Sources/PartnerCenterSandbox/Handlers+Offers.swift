@@ -100,25 +100,6 @@ extension SandboxCatalog {
 }
 
 extension SandboxEngine {
-    func isPlanProduct(_ request: RequestInfo) -> Bool {
-        request.param("product_id").caseInsensitiveCompare(AzureOffers.azurePlanProductId) == .orderedSame
-    }
-
-    func requirePlanSku(_ request: RequestInfo, country: String) throws -> Sku {
-        guard request.param("sku_id").caseInsensitiveCompare(AzureOffers.azurePlanSkuId) == .orderedSame else {
-            throw SandboxError.notFound(400018, "SKU '\(request.param("sku_id"))' not found for product \(AzureOffers.azurePlanProductId).")
-        }
-        return SandboxCatalog.planSku(country: country)
-    }
-
-    func requirePlanAvailability(_ request: RequestInfo, country: String) throws -> Availability {
-        _ = try requirePlanSku(request, country: country)
-        guard request.param("availability_id").caseInsensitiveCompare(AzureOffers.azurePlanAvailabilityId) == .orderedSame else {
-            throw SandboxError.notFound(400019, "Availability '\(request.param("availability_id"))' not found for the Azure plan; list its availabilities again.")
-        }
-        return SandboxCatalog.planAvailability(country: country)
-    }
-
     // MARK: offers
 
     func listOffers(_ request: RequestInfo) async throws -> SandboxResponse {

@@ -162,12 +162,22 @@ extension SandboxEngine {
                 order.lineItems?[index].links = Links(["subscription": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": cid, "subscription_id": subscriptionId]))])
                 continue
             }
+            let unit = index < prices.count ? (prices[index].price ?? 0) : 0
+            let customer = (name: row["name"] as String, domain: row["domain"] as String)
+            if let benefitId = try provisionSavingsPlan(db, line: line, order: order, customerId: cid, at: completedAt, rng: &rng) {
+                order.lineItems?[index].subscriptionId = benefitId
+                let years = SandboxEngine.years(line.termDuration) ?? 1
+                let item = SandboxBilling.Chargeable(productId: AzureOffers.savingsPlanProductId, skuId: years == 1 ? "0001" : "0002",
+                                                     productName: "Azure savings plan", skuName: line.friendlyName ?? "Compute savings plan", years: years)
+                try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: customer.name, customerDomain: customer.domain, country: country,
+                                     order: order, sku: item, quantity: 1, unit: unit, reservationOrderId: "", at: completedAt)
+                continue
+            }
             let parts = (line.offerId ?? "").split(separator: ":").map(String.init)
             guard parts.count == 3, let sku = catalog.sku(parts[0], parts[1]) else { continue }
-            let unit = index < prices.count ? (prices[index].price ?? 0) : 0
             let resourceId = try addReservation(db, line: line, index: index, order: order, sku: sku, customerId: cid, at: completedAt, rng: &rng)
-            try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: row["name"], customerDomain: row["domain"], country: country,
-                                 order: order, sku: sku, quantity: line.quantity ?? 1, unit: unit, reservationOrderId: resourceId, at: completedAt)
+            try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: customer.name, customerDomain: customer.domain, country: country,
+                                 order: order, sku: sku.chargeable, quantity: line.quantity ?? 1, unit: unit, reservationOrderId: resourceId, at: completedAt)
         }
         try db.execute(sql: "UPDATE orders SET status = 'completed', doc = ? WHERE id = ?", arguments: [try Doc.encode(order), order.id])
     }
@@ -215,7 +225,7 @@ extension SandboxEngine {
     }
 
     private func addOneTimeCharge(_ db: Database, partner: PartnerRecord, customerId: String, customerName: String, customerDomain: String, country: String,
-                                  order: Order, sku: SandboxCatalog.SKU, quantity: Int, unit: Decimal, reservationOrderId: String, at date: Date) throws {
+                                  order: Order, sku: SandboxBilling.Chargeable, quantity: Int, unit: Decimal, reservationOrderId: String, at date: Date) throws {
         let currency = order.currencyCode ?? "USD"
         let periodKey = "\(partner.tenantId.lowercased())|\(currency)|\(WireDate.format(date).prefix(7))"
         var invoiceId = try String.fetchOne(db, sql: "SELECT id FROM invoice WHERE period_key = ?", arguments: [periodKey])

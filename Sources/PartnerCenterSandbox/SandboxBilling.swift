@@ -35,8 +35,17 @@ enum SandboxBilling {
         return invoice
     }
 
+    /// What a one-time charge bills: a reservation SKU or a savings plan.
+    struct Chargeable: Sendable {
+        let productId: String
+        let skuId: String
+        let productName: String
+        let skuName: String
+        let years: Int
+    }
+
     static func oneTimeLine(partner: PartnerRecord, customerId: String, customerName: String, customerDomain: String, country: String,
-                            invoiceId: String, orderId: String, alternateId: String, orderDate: Date, sku: SandboxCatalog.SKU, quantity: Int,
+                            invoiceId: String, orderId: String, alternateId: String, orderDate: Date, sku: Chargeable, quantity: Int,
                             unitPrice: Decimal, currency: String, reservationOrderId: String) -> OneTimeInvoiceLineItem {
         var line = OneTimeInvoiceLineItem()
         let subtotal = unitPrice * Decimal(quantity)
@@ -53,8 +62,8 @@ enum SandboxBilling {
         line.productId = sku.productId
         line.skuId = sku.skuId
         line.availabilityId = SandboxCatalog.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: false)
-        line.productName = sku.series.noun
-        line.skuName = sku.title
+        line.productName = sku.productName
+        line.skuName = sku.skuName
         line.productQualifiers = []
         line.chargeType = "New"
         line.unitPrice = unitPrice

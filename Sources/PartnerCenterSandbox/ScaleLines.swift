@@ -62,7 +62,7 @@ struct ScaleLineGenerator: Sendable {
         let (orderDate, start, end, month) = dates(index, years: sku.years)
         var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name, customerDomain: customer.domain,
                                               country: customer.country, invoiceId: SandboxBilling.scaleInvoiceId, orderId: IDs.orderId(&random),
-                                              alternateId: IDs.hex12(&random), orderDate: orderDate, sku: sku, quantity: quantity,
+                                              alternateId: IDs.hex12(&random), orderDate: orderDate, sku: sku.chargeable, quantity: quantity,
                                               unitPrice: sku.usdPrice, currency: "USD", reservationOrderId: IDs.guid(&random))
         line.chargeStartDate = start
         line.chargeEndDate = end
@@ -81,7 +81,7 @@ struct ScaleLineGenerator: Sendable {
             let customer = customers[customerIndex]
             var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name, customerDomain: customer.domain,
                                                   country: customer.country, invoiceId: SandboxBilling.scaleInvoiceId, orderId: Self.sentinelIds[0],
-                                                  alternateId: Self.sentinelIds[1], orderDate: Self.sentinelDates[0], sku: sku, quantity: quantity,
+                                                  alternateId: Self.sentinelIds[1], orderDate: Self.sentinelDates[0], sku: sku.chargeable, quantity: quantity,
                                                   unitPrice: sku.usdPrice, currency: "USD", reservationOrderId: Self.sentinelIds[2])
             line.chargeStartDate = Self.sentinelDates[1]
             line.chargeEndDate = Self.sentinelDates[2]

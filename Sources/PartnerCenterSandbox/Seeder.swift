@@ -317,7 +317,7 @@ struct Seeder {
                 var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name,
                                                       customerDomain: customer.domain, country: customer.country, invoiceId: spec.0,
                                                       orderId: IDs.orderId(&rng), alternateId: IDs.hex12(&rng), orderDate: date.addingTimeInterval(-86400 * 3),
-                                                      sku: sku, quantity: 1 + lineIndex % 2, unitPrice: unit, currency: spec.1,
+                                                      sku: sku.chargeable, quantity: 1 + lineIndex % 2, unitPrice: unit, currency: spec.1,
                                                       reservationOrderId: IDs.guid(&rng))
                 line.chargeStartDate = date.addingTimeInterval(-86400 * 3)
                 total += line.totalForCustomer ?? 0

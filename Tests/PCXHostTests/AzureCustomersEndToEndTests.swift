@@ -115,6 +115,45 @@ struct AzureCustomersEndToEndTests {
         }
     }
 
+    @Test("purchase-savings-plan: a dry run, --max-spend over the term, a monthly purchase making a benefit subscription; MS-AZR-0145P and a wrong currency refused before any cart")
+    func savingsPlan() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let customer = try #require(world.customers.first { $0.country == "DE" && $0.subscriptions.contains { $0.offer.hasPrefix("DZH318Z0BPS6:") } })
+            let plan = try #require(customer.subscriptions.first { $0.offer.hasPrefix("DZH318Z0BPS6:") }).id
+            let base = ["playbook", "run", "purchase-savings-plan", "--customer", customer.id, "--subscription", plan, "--commitment", "0.50"]
+
+            let dry = try await e2e.run(base + ["--currency", "EUR", "--dry-run", "--json"])
+            let dryRun = try dry.json()["dry_run"] as? Bool
+            #expect(dry.status == 0 && dryRun == true, "\(dry)")
+            #expect(e2e.writes(since: 0).isEmpty, "a dry run sends no change")
+
+            let capped = try await e2e.run(base + ["--currency", "EUR", "--billing", "monthly", "--allow-purchase", "--max-spend", "1000", "EUR"])
+            #expect(capped.status == 3 && capped.stderr.contains("above --max-spend"), "\(capped)")
+            #expect(e2e.ordersCreated == 0)
+
+            let bought = try await e2e.run(base + ["--currency", "EUR", "--billing", "monthly", "--allow-purchase", "--json"])
+            #expect(bought.status == 0, "\(bought)")
+            let summary = try #require(try bought.json()["plan"] as? [String: Any])
+            // 0.50 an hour: 365.00 a month, 4380.00 over the year
+            let monthlyTotal = (summary["monthly_total"] as? String).flatMap { Decimal(string: $0) }
+            let total = (summary["total"] as? String).flatMap { Decimal(string: $0) }
+            #expect(monthlyTotal == 365 && total == 4380, "\(bought)")
+            let benefit = try #require(try bought.json()["subscription"] as? [String: Any], "\(bought)")
+            #expect(benefit["productOrderId"] != nil && benefit["termDuration"] as? String == "P1Y", "\(bought)")
+            #expect(e2e.ordersCreated == 1)
+
+            let mark = e2e.logMark
+            let currency = try await e2e.run(base + ["--currency", "USD", "--allow-purchase"])
+            #expect(currency.status == 2 && currency.stderr.contains("give --currency EUR"), "\(currency)")
+            let (legacyCustomer, legacySubscription) = try world.azure(registration: "Registered")
+            let legacy = try await e2e.run(["playbook", "run", "purchase-savings-plan", "--customer", legacyCustomer, "--subscription", legacySubscription,
+                                            "--commitment", "1", "--currency", "USD", "--allow-purchase"])
+            #expect(legacy.status == 2 && legacy.stderr.contains("under an Azure plan only"), "\(legacy)")
+            #expect(e2e.requests(route: "carts.create", since: mark).isEmpty, "refused before any cart")
+        }
+    }
+
     @Test("the README's Azure-plan walkthrough runs as written: a plan and MS-AZR-0145P given, one-time VM, monthly VM and SQL bought; monthly refused on MS-AZR-0145P")
     func readmeWalkthrough() async throws {
         try await withEndToEnd { e2e in

@@ -49,7 +49,11 @@ struct PurchaseIntent: Sendable, Equatable {
         // leaves it unpriced (so --max-spend refuses rather than guesses)
         let months = commitmentMonths(billingCycle: item.billingCycle?.wireValue, termDuration: item.termDuration)
         let total = months.flatMap { m in priced.map { $0 * Decimal(m) } }
-        let context = (item.provisioningContext ?? [:]).map { "\($0.key.lowercased())=\($0.value.lowercased())" }.sorted()
+        var context = (item.provisioningContext ?? [:]).map { "\($0.key.lowercased())=\($0.value.lowercased())" }.sorted()
+        // a savings plan's commitment is part of what is bought (another amount is another purchase)
+        if let commitment = item.purchaseCommitment, let amount = commitment.amount {
+            context.append("commitment=\(amount)/\((commitment.grain ?? "").lowercased())/\((commitment.currency ?? "").lowercased())")
+        }
         return Line(
             item: (item.catalogItemId ?? "").split(separator: ":").prefix(2).joined(separator: ":").lowercased(),
             quantity: quantity, termDuration: item.termDuration ?? "", billingCycle: item.billingCycle?.wireValue ?? "",

@@ -1,0 +1,29 @@
+-- Buy an Azure savings plan for compute for one customer under its Azure plan: an hourly
+-- commitment for one or three years, billed one-time or monthly, scoped to the plan (shared) or
+-- one Azure subscription under it (single). The same cart flow and safety as the reservation
+-- playbooks: the plan with Partner Center's price, the gate (caps weigh the whole term,
+-- --allow-purchase, journal, --dry-run), the order, then the benefit subscription it creates.
+-- App+User credentials only (Partner Center refuses App-only: 403 / 900329).
+local ri = require "reservations"
+
+return playbook {
+  name = "purchase-savings-plan",
+  summary = "Buy an Azure savings plan for compute (hourly commitment) under a customer's Azure plan",
+  params = {
+    customer     = { type = "customer", required = true, order = 1, help = "customer: tenant id, domain or company name" },
+    subscription = { type = "string", required = true, order = 2,
+                     help = "the customer's Azure plan id, or an Azure subscription id under it (MS-AZR-0145P is refused)" },
+    commitment   = { type = "string", required = true, metavar = "AMOUNT",
+                     help = "hourly commitment, e.g. 12.50 (at least 0.001, at most 3 decimals)" },
+    currency     = { type = "string", required = true, help = "the customer's market currency, e.g. USD (checked against the catalog)" },
+    term         = { type = "string", default = "P1Y", choices = { "P1Y", "P3Y" }, help = "savings plan term" },
+    scope        = { type = "string", choices = { "shared", "single" },
+                     help = "benefit scope (default: single for an Azure subscription, shared for the plan)" },
+    billing      = { type = "string", default = "one-time", choices = { "one-time", "monthly" },
+                     help = "billing plan (the caps weigh the whole term either way)" },
+    wait         = { type = "integer", default = 900, min = 0, help = "seconds to wait for the order to complete (0: do not wait)" },
+  },
+  run = function(p)
+    return ri.purchase_command(p)
+  end,
+}
