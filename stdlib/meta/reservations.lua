@@ -147,6 +147,41 @@ function reservations.reservation_type(name) end
 ---@return table outcome {dry_run, plan, journal_id, replayed, original_date, order, reservation, notes}
 function reservations.purchase_command(p) end
 
+---Finds the Azure savings plan for compute in a customer's catalog (customer routes with
+---`reservationScope=AzurePlan`: only a customer with an Azure plan sees it) for `years` (1 or 3).
+---Raises `not_found` with a hint otherwise.
+---
+--- example:
+---```lua
+---local f = reservations.find_savings_plan(customer_id, 1)
+---print(f.catalog_item_id, f.sku.minimumPurchaseCommitment.amount)
+---```
+---@param customer string
+---@param years integer
+---@return {product: table, sku: table, availability: table, catalog_item_id: string, years: integer}
+function reservations.find_savings_plan(customer, years) end
+
+---Plans an Azure savings plan for compute: an hourly `commitment` (a decimal string or number, at
+---least the SKU's minimum of 0.001, at most 3 decimals) in `currency` (the customer's market
+---currency, checked against the catalog) for `term` ("P1Y" default, or "P3Y"), `billing`
+---("one-time" default, or "monthly"), `scope` ("shared": the plan; "single": an Azure subscription
+---under it; the default follows the subscription given). Azure plan only: an MS-AZR-0145P
+---subscription is an input error. The plan prices it with a cart (`quote = false` skips that) and
+---`reservations.purchase` buys it through the gate like a reservation; the result then carries
+---`subscription`, the benefit subscription the order created.
+---
+--- example:
+---```lua
+---local plan = reservations.savings_plan { customer = c, subscription = plan_id, commitment = "12.50",
+---  currency = "USD", term = "P1Y", billing = "monthly" }
+---print(plan)                       -- the commitment, a month's price and the total over the term
+---local result = reservations.purchase(plan)
+---print(result.subscription and result.subscription.productOrderId)
+---```
+---@param opts {customer: string, subscription: string, commitment: string|number, currency: string, term?: string, scope?: string, billing?: string, quote?: boolean}
+---@return reservations.Plan
+function reservations.savings_plan(opts) end
+
 ---Finds the product, SKU and purchasable availability for an ARM SKU name, region and term in a
 ---market. Raises a pc.Error `not_found` (with a hint) when there is none.
 ---
