@@ -72,8 +72,8 @@ function args.is_tenant_id(text) end
 ---
 --- example:
 ---```lua
----args.validate({ quantity = { type = "integer", defualt = 1 } }, "params")
------ error: params.quantity: unknown field 'defualt'
+---local ok, err = pcall(args.validate, { quantity = { type = "integer", defualt = 1 } }, "params")
+---print(ok, err)   --> false  params.quantity: unknown field 'defualt' ...
 ---```
 ---@param spec args.Spec
 ---@param where? string the name used in error messages, default "params"
@@ -85,6 +85,8 @@ function args.validate(spec, where) end
 ---
 --- example:
 ---```lua
+---local spec = { customer = { type = "string", required = true, help = "customer tenant id" },
+---               quantity = { type = "integer", default = 1, min = 1 } }
 ---print(args.help(spec, { usage = "pcx run buy.lua [options]", summary = "Buy reserved VMs" }))
 -----   --customer VALUE    customer tenant id (required)
 -----   --quantity INTEGER  (default: 1; min: 1)
@@ -120,7 +122,8 @@ function args.distance(a, b) end
 ---
 --- example:
 ---```lua
----for _, name in ipairs(args.sorted_names(spec)) do print(name, spec[name].help) end
+---local spec = { quantity = { type = "integer", help = "units" }, customer = { required = true, help = "tenant id" } }
+---for _, name in ipairs(args.sorted_names(spec)) do print(name, spec[name].help) end   --> customer first
 ---```
 ---@param spec args.Spec
 ---@return string[]

@@ -32,6 +32,7 @@ local Writer = {}
 ---
 --- example:
 ---```lua
+---local money = require "money"
 ---print(csv.encode_row({ "Contoso, Ltd", 42 }))          --> "Contoso, Ltd",42
 ---print(csv.encode_row({ money.new("16.50", "USD") }))  --> 16.50
 ---```
@@ -43,6 +44,7 @@ function csv.encode_row(row) end
 ---
 --- example:
 ---```lua
+---local money = require "money"
 ---local w <close> = csv.writer("invoice.csv", { header = { "customer", "total" } })
 ---w:write({ "c1", money.new("10.50", "USD") })
 ---w:write({ customer = "c2", total = "7.25" })   -- a map keyed by header names
@@ -57,8 +59,8 @@ function csv.writer(path, opts) end
 ---
 --- example:
 ---```lua
----for row in csv.rows("customers.csv", { header = true }) do
----  print(row.customer, row.country)
+---for row in csv.rows("invoice.csv", { header = true }) do   -- the file csv.writer's example wrote
+---  print(row.customer, row.total)
 ---end
 ---```
 ---@param path string
@@ -82,6 +84,7 @@ function csv.parse(text) end
 ---
 --- example:
 ---```lua
+---local w <close> = csv.writer("pairs.csv")
 ---w:write({ "c1", 10 }):write({ "c2", 20 })
 ---```
 ---@param row csv.Row
@@ -93,6 +96,8 @@ function Writer:write(row) end
 ---
 --- example:
 ---```lua
+---local w = csv.writer("closed.csv", { header = { "id" } })
+---w:write({ "c1" })
 ---local n = w:close()
 ---print(n .. " rows written to " .. w.path)
 ---```
@@ -103,6 +108,8 @@ function Writer:close() end
 ---
 --- example:
 ---```lua
+---local w = csv.writer("maybe.csv", { header = { "id" } })
+---local function fill(out) out:write({ "c1" }) end
 ---local ok, err = pcall(fill, w)
 ---if ok then w:close() else w:abort(); error(err) end
 ---```

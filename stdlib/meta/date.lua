@@ -42,9 +42,10 @@ local Duration = {}
 ---
 --- example:
 ---```lua
----local d = date.parse(sub.commitmentEndDate)           -- "9999-12-10T00:00:00Z" is a real date
----local paid = date.parse(summary.lastPaymentDate)      -- "0001-01-01T00:00:00" gives nil
----local maybe, err = date.parse(text, { lenient = true })
+---local d = date.parse("9999-12-10T00:00:00Z")         -- a subscription's commitmentEndDate: a real date
+---local paid = date.parse("0001-01-01T00:00:00")        -- an unpaid summary's lastPaymentDate: nil
+---local maybe, err = date.parse("not a date", { lenient = true })
+---print(d:day(), paid, maybe, err ~= nil)   --> 9999-12-10  nil  nil  true
 ---```
 ---@param text string|date.Date
 ---@param opts? {lenient?: boolean} lenient: return nil, message instead of raising
@@ -94,7 +95,8 @@ function date.from_epoch(seconds) end
 ---
 --- example:
 ---```lua
----if date.is_date(v) then print(v:day()) end
+---local v = date.parse("2024-05-01T23:30:00Z")
+---if date.is_date(v) then print(v:day()) end   --> 2024-05-01
 ---```
 ---@param v any
 ---@return boolean
@@ -118,7 +120,7 @@ function date.days_in_month(y, m) end
 ---
 --- example:
 ---```lua
----local term = date.duration(line.termDuration)   -- "P1Y"
+---local term = date.duration("P1Y")              -- a cart line's termDuration
 ---print(term.years)                               --> 1
 ---print(date.duration("PT15M"):total_seconds())   --> 900
 ---```
@@ -163,7 +165,9 @@ function Date:day() end
 ---
 --- example:
 ---```lua
+---local started, finished = date.parse("2026-01-01T00:00:00Z"), date.parse("2026-01-01T00:01:30Z")
 ---local took = finished:diff(started)
+---print(took)   --> 90
 ---```
 ---@param other date.Date
 ---@return number
@@ -173,7 +177,7 @@ function Date:diff(other) end
 ---
 --- example:
 ---```lua
----local left = date.parse(sub.commitmentEndDate):days_until()
+---local left = (date.now() + "P10D"):days_until()   -- e.g. a subscription's commitmentEndDate
 ---if left < 30 then print("renews in " .. left .. " days") end
 ---```
 ---@param other? date.Date default `date.now()`
@@ -186,7 +190,7 @@ function Date:days_until(other) end
 ---
 --- example:
 ---```lua
----local ends = date.parse(order.creationDate):add("P1Y")
+---local ends = date.parse("2026-03-01T10:00:00Z"):add("P1Y")   -- an order's creationDate plus its term
 ---local later = date.now():add(90)        -- 90 seconds
 ---print(date.utc(2024, 1, 31) + "P1M")   --> 2024-02-29T00:00:00Z
 ---```

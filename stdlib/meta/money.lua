@@ -67,8 +67,10 @@ function money.parse(text) end
 ---
 --- example:
 ---```lua
+---local lines = { { amount = "1.10" }, { amount = 2.2 } }
 ---local total = money.zero("USD")
 ---for _, line in ipairs(lines) do total = total + money.new(line.amount, "USD") end
+---print(total)   --> 3.30 USD
 ---```
 ---@param currency string 3-letter ISO code
 ---@return money.Money
@@ -112,6 +114,7 @@ function money.sum(list, currency) end
 ---
 --- example:
 ---```lua
+---local items = { { totalForCustomer = 10.5, currency = "USD" }, { totalForCustomer = "3", currency = "EUR" } }
 ---local t = money.totals()
 ---for _, item in ipairs(items) do t:add(money.new(item.totalForCustomer, item.currency)) end
 ---for _, c in ipairs(t:currencies()) do print(t:get(c):format()) end
@@ -123,7 +126,8 @@ function money.totals() end
 ---
 --- example:
 ---```lua
----local unit = money.of(line.unitPrice, cart_currency)   -- a float from JSON, or an amount
+---local unit = money.of(16.5, "USD")   -- a line's unitPrice (a float from JSON) or a money amount
+---print(unit)   --> 16.5 USD
 ---```
 ---@param v string|number|money.Money
 ---@param currency? string required unless `v` is an amount; must match when both are given
@@ -171,6 +175,7 @@ function Money:div(n, places, mode) end
 ---
 --- example:
 ---```lua
+---local paid, billed = money.new("10.00", "USD"), money.new("10", "USD")
 ---if (paid - billed):is_zero() then print("settled") end
 ---```
 ---@return boolean
@@ -180,6 +185,7 @@ function Money:is_zero() end
 ---
 --- example:
 ---```lua
+---local balance = money.new("-12.50", "USD")
 ---if balance:is_negative() then print("credit of " .. balance:abs():format()) end
 ---```
 ---@return boolean
@@ -210,7 +216,9 @@ function Money:amount(places) end
 ---
 --- example:
 ---```lua
----local share = spend:to_number() / budget:to_number()
+---local spend, budget = money.new("250", "USD"), money.new("1000", "USD")
+---local share = spend:to_number() / budget:to_number()   -- a float: for display, never for money
+---print(share)   --> 0.25
 ---```
 ---@return number
 function Money:to_number() end
@@ -231,6 +239,7 @@ function Money:format(opts) end
 ---
 --- example:
 ---```lua
+---local t = money.totals()
 ---t:add(money.new("1.10", "USD")):add(money.new("2", "EUR"))
 ---```
 ---@param m money.Money
@@ -241,6 +250,7 @@ function Totals:add(m) end
 ---
 --- example:
 ---```lua
+---local t = money.totals():add(money.new("1.10", "USD"))
 ---print(t:get("usd"))    --> 1.10 USD
 ---```
 ---@param currency string 3-letter ISO code, any case
@@ -251,6 +261,7 @@ function Totals:get(currency) end
 ---
 --- example:
 ---```lua
+---local t = money.totals():add(money.new("2", "EUR")):add(money.new("1", "USD"))
 ---for _, c in ipairs(t:currencies()) do print(c, t:get(c)) end
 ---```
 ---@return string[]
@@ -260,7 +271,9 @@ function Totals:currencies() end
 ---
 --- example:
 ---```lua
----local by_currency = t:totals()   -- { USD = <money>, EUR = <money> }
+---local t = money.totals():add(money.new("2", "EUR"))
+---local by_currency = t:totals()   -- { EUR = <money> }
+---print(by_currency.EUR)   --> 2 EUR
 ---```
 ---@return table<string, money.Money>
 function Totals:totals() end

@@ -71,8 +71,9 @@ pc.errors = {}
 ---
 --- example:
 ---```lua
----error(pc.errors.new { code = "not_found", message = "no SKU Standard_X1 in westeurope",
----  hint = "list the SKUs with pc.skus.list(product_id, {country = \"US\"})" }, 0)
+---local err = pc.errors.new { code = "not_found", message = "no SKU Standard_X1 in westeurope",
+---  hint = "list the SKUs with pc.skus.list(product_id, {country = \"US\"})" }
+---print(err.code, err.message)   -- raise it with error(err, 0)
 ---```
 ---@param fields {code: pc.ErrorCode, message?: string, hint?: string, where?: string} the error's fields (any others are kept)
 ---@return pc.Error
@@ -544,8 +545,11 @@ function pc.carts.checkout(customer_id, cart_id, opts) end
 ---
 --- example:
 ---```lua
+---local line = { id = 0, catalogItemId = catalog_item_id, quantity = 1, billingCycle = "one_time", termDuration = "P1Y",
+---  provisioningContext = { subscriptionId = subscription_id, scope = "shared", duration = "1Year" } }
 ---local cart = pc.carts.create(customer_id, { lineItems = { line } })
 ---local result = pc.purchase { customer = customer_id, cart = cart, plan = { sku = "Standard_D2s_v3" } }
+---print(result.dry_run and "recorded" or result.orders[1].id)
 ---```
 ---@param request {customer: string, cart: table, plan?: table, idempotency_key?: string} cart from pc.carts.create
 ---@return table result the checkout result with journal_id and replayed (in a dry run: {dry_run = true, journal_id = ..., quantity, total, currency, notes})
@@ -560,6 +564,8 @@ function pc.purchase(request) end
 ---
 --- example:
 ---```lua
+---local line = { id = 0, catalogItemId = catalog_item_id, quantity = 1, billingCycle = "one_time", termDuration = "P1Y",
+---  provisioningContext = { subscriptionId = subscription_id, scope = "shared", duration = "1Year" } }
 ---local cart = pc.carts.create(customer_id, { lineItems = { line } })
 ---pc.purchase_check { customer = customer_id, cart = cart, plan = { sku = "Standard_D2s_v3" } }
 ---pc.subscriptions.register(customer_id, subscription_id)   -- only after the user said yes
@@ -580,13 +586,15 @@ pc.orders = {}
 ---
 --- example:
 ---```lua
----local order = pc.orders.create(customer_id, {
----  referenceCustomerId = customer_id,
----  lineItems = { { lineItemNumber = 0, offerId = "MS-AZR-0145P", friendlyName = "Microsoft Azure", quantity = 1 } },
----})
----if not order.dry_run then
----  order = pc.orders.wait_completed(customer_id, order.id)
----  print(order.lineItems[1].subscriptionId)
+---if not require("azure").find(customer_id) then   -- only for a customer with no Azure subscription yet
+---  local order = pc.orders.create(customer_id, {
+---    referenceCustomerId = customer_id,
+---    lineItems = { { lineItemNumber = 0, offerId = "MS-AZR-0145P", friendlyName = "Microsoft Azure", quantity = 1 } },
+---  })
+---  if not order.dry_run then
+---    order = pc.orders.wait_completed(customer_id, order.id)
+---    print(order.lineItems[1].subscriptionId)
+---  end
 ---end
 ---```
 ---@param customer_id string
@@ -674,8 +682,10 @@ function pc.entitlements.list(customer_id, opts) end
 ---
 --- example:
 ---```lua
+---local entitlement = pc.entitlements.list(customer_id, { entitlement_type = "reservedInstance" })[1]
 ---local art = entitlement.entitledArtifacts[1]
----local r = pc.entitlements.reservation_details(art.link)
+---local details = pc.entitlements.reservation_details(art.link)
+---local r = details.reservations[1]   -- older answers carry details.virtualMachineReservations instead
 ---print(r.reservationId, r.quantity, r.expiryDateTime)
 ---```
 ---@param link table|string the artifact's link table ({uri = "/customers/.../artifacts/reservedinstance/..."}) or uri
@@ -700,7 +710,7 @@ function pc.invoices.balance() end
 ---
 --- example:
 ---```lua
----for _, s in ipairs(pc.invoices.summaries()) do print(s.currencyCode, s.summary.balanceAmount) end
+---for _, s in ipairs(pc.invoices.summaries()) do print(s.currencyCode, s.balanceAmount) end
 ---```
 ---@return table[] summaries
 function pc.invoices.summaries() end
@@ -729,7 +739,7 @@ function pc.invoices.each(opts) end
 ---
 --- example:
 ---```lua
----local inv = pc.invoices.get("G000024135")
+---local inv = pc.invoices.get(invoice_id)   -- e.g. "G000024135"
 ---print(inv.totalCharges, inv.currencyCode)
 ---```
 ---@param invoice_id string
@@ -740,10 +750,13 @@ function pc.invoices.get(invoice_id) end
 ---
 --- example:
 ---```lua
----local total = money.zero("USD")
----for item in pc.invoices.each_line_item("G000024135", { size = 2000 }) do
----  total = total + money.new(item.totalForCustomer, "USD")
+---local money = require "money"
+---local currency = pc.invoices.get(invoice_id).currencyCode
+---local total = money.zero(currency)
+---for item in pc.invoices.each_line_item(invoice_id, { size = 2000 }) do
+---  total = total + money.new(item.totalForCustomer, currency)
 ---end
+---print(total)
 ---```
 ---@param invoice_id string
 ---@param opts? pc.LineItemOptions
@@ -754,7 +767,7 @@ function pc.invoices.each_line_item(invoice_id, opts) end
 ---
 --- example:
 ---```lua
----local items = pc.invoices.line_items("G000024135", { provider = "onetime" })
+---local items = pc.invoices.line_items(invoice_id, { provider = "onetime" })
 ---print(#items)
 ---```
 ---@param invoice_id string
@@ -768,7 +781,8 @@ function pc.invoices.line_items(invoice_id, opts) end
 --- example:
 ---```lua
 ----- pcx run --allow-write out statements.lua
----local bytes = pc.invoices.statement("G000024135", "out/G000024135.pdf")
+---local bytes = pc.invoices.statement(invoice_id, "out/" .. invoice_id .. ".pdf")
+---print(bytes)
 ---```
 ---@param invoice_id string
 ---@param path string
@@ -880,8 +894,10 @@ function pc.parallel(...) end
 ---
 --- example:
 ---```lua
----local ids = { "c1", "c2", "c3" }
+---local ids = {}
+---for i, c in ipairs(pc.customers.list()) do if i <= 3 then ids[i] = c.id end end
 ---local ents = pc.map(ids, function(id) return pc.entitlements.list(id) end, { concurrency = 16 })
+---print(#ents)   --> 3
 ---```
 ---@generic T, R
 ---@param list T[]

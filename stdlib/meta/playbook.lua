@@ -47,8 +47,8 @@ function playbook.declare(declaration) end
 --- example:
 ---```lua
 ---local pb = require "playbook"
----local decl = dofile("scripts/balance.lua")
----print(pb.is(decl))   --> true
+---local decl = playbook { name = "hello", summary = "Says hello", run = function() print("hello") end }
+---print(pb.is(decl), pb.is({}))   --> true  false
 ---```
 ---@param v any
 ---@return boolean
@@ -59,7 +59,9 @@ function playbook.is(v) end
 --- example:
 ---```lua
 ---local pb = require "playbook"
----print(pb.help(pb.last))
+---local decl = playbook { name = "hello", summary = "Says hello",
+---  params = { name = { type = "string", default = "world", help = "who to greet" } }, run = function() end }
+---print(pb.help(decl))
 ---```
 ---@param pb playbook.Playbook
 ---@return string
@@ -71,7 +73,11 @@ function playbook.help(pb) end
 --- example:
 ---```lua
 ---local pb = require "playbook"
----local result = pb.run(decl, { "--invoice", "G000024135", "--page-size", "500" })
+---local decl = playbook { name = "hello", summary = "Says hello",
+---  params = { name = { type = "string", default = "world" }, times = { type = "integer", default = 1, min = 1 } },
+---  run = function(p) return string.rep("hello " .. p.name .. " ", p.times) end }
+---local result = pb.run(decl, { "--name", "Contoso", "--times", "2" })
+---print(result)   --> hello Contoso hello Contoso
 ---```
 ---@param pb playbook.Playbook
 ---@param argv string[] command-line words
@@ -84,6 +90,8 @@ function playbook.run(pb, argv, preset) end
 --- example:
 ---```lua
 ---local pb = require "playbook"
+---local decl = playbook { name = "hello", summary = "Says hello",
+---  params = { name = { type = "string", required = true, help = "who to greet" } }, run = function() end }
 ---local d = pb.describe(decl)
 ---for _, p in ipairs(d.params) do print(p.name, p.type, p.required) end
 ---```

@@ -22,9 +22,10 @@ local Bar = {}
 ---
 --- example:
 ---```lua
+---local customers = pc.customers.list()
 ---local bar = progress.new { total = #customers, label = "customers" }
 ---for _, c in ipairs(customers) do
----  audit(c)
+---  pc.subscriptions.list(c.id)   -- the work
 ---  bar:add(1)
 ---end
 ---bar:done()
@@ -37,6 +38,7 @@ function progress.new(opts) end
 ---
 --- example:
 ---```lua
+---local items = { 1, 2, 3 }
 ---if not progress.enabled() then print("working on " .. #items .. " items...") end
 ---```
 ---@return boolean
@@ -46,6 +48,7 @@ function progress.enabled() end
 ---
 --- example:
 ---```lua
+---local bar, page = progress.new { total = 10 }, { 1, 2, 3 }
 ---bar:add()          -- one more
 ---bar:add(#page)     -- a page of items
 ---```
@@ -57,7 +60,8 @@ function Bar:add(n) end
 ---
 --- example:
 ---```lua
----bar:set(bytes_done)
+---local bar = progress.new { total = 1000, label = "bytes" }
+---bar:set(512)       -- bytes done so far
 ---```
 ---@param n number
 ---@return progress.Bar
@@ -67,6 +71,8 @@ function Bar:set(n) end
 ---
 --- example:
 ---```lua
+---local bar = progress.new { total = 2 }
+---bar:add(2)
 ---local seconds = bar:done()
 ---print(string.format("%d items in %.1f s", bar.count, seconds))
 ---```

@@ -139,7 +139,7 @@ function reservations.reservation_type(name) end
 ---
 --- example:
 ---```lua
----local out = reservations.purchase_command { customer = c, subscription = s, type = "sql",
+---local out = reservations.purchase_command { customer = customer_id, subscription = subscription_id, type = "sql",
 ---  sku = "SQLDB_GP_Compute_Gen5", region = "westeurope", term = "P1Y", quantity = 2, wait = 600 }
 ---print(out.order and out.order.id)
 ---```
@@ -172,7 +172,7 @@ function reservations.find_savings_plan(customer, years) end
 ---
 --- example:
 ---```lua
----local plan = reservations.savings_plan { customer = c, subscription = plan_id, commitment = "12.50",
+---local plan = reservations.savings_plan { customer = customer_id, subscription = plan_id, commitment = "12.50",
 ---  currency = "USD", term = "P1Y", billing = "monthly" }
 ---print(plan)                       -- the commitment, a month's price and the total over the term
 ---local result = reservations.purchase(plan)
@@ -214,7 +214,7 @@ function reservations.customer_country(customer) end
 --- example:
 ---```lua
 ---local t = reservations.resolve_subscription(customer_id, subscription_id)
----print(t.kind, t.plan, t.azure_subscription)
+---print(t.kind, t.plan, t.azure_subscription)   --> plan  <plan id>  nil (kind "azure" names the Azure subscription)
 ---```
 ---@param customer string the customer tenant id
 ---@param id string the subscription id given
@@ -250,7 +250,7 @@ function reservations.is_azure_plan(subscription) end
 ---
 --- example:
 ---```lua
----local plan = reservations.plan { customer = p.customer, subscription = p.subscription,
+---local plan = reservations.plan { customer = customer_id, subscription = subscription_id,
 ---  sku = "Standard_D2s_v3", region = "westeurope", term = "1Year", quantity = 2 }
 ---print(plan)          -- customer, subscription, catalog item, term, scope, unit price, total
 ---```
@@ -308,8 +308,8 @@ function reservations.ensure_registered(plan, opts) end
 ---
 --- example:
 ---```lua
----local r = reservations.purchase(plan, { idempotency_key = "ri-" .. p.subscription })
----print(r.order.id, r.reservation and r.reservation.id)
+---local r = reservations.purchase(plan, { idempotency_key = "ri-" .. subscription_id })
+---print(r.order.id, r.reservation and r.reservation.reservationId)
 ---```
 ---@param plan reservations.Plan from `reservations.plan`
 ---@param opts? reservations.PurchaseOptions
@@ -321,6 +321,7 @@ function reservations.purchase(plan, opts) end
 --- example:
 ---```lua
 ---local e = reservations.entitlement_for(customer_id, order.id)
+---print(e and e.referenceOrder.id)
 ---```
 ---@param customer string the customer tenant id
 ---@param order_id string
@@ -333,6 +334,7 @@ function reservations.entitlement_for(customer, order_id) end
 --- example:
 ---```lua
 ---local reservation, details = reservations.reservation_details(customer_id, entitlement)
+---print(reservation.reservationId, reservation.scopeType, #details.reservations)
 ---```
 ---@param customer string the customer tenant id
 ---@param entitlement table
@@ -344,7 +346,7 @@ function reservations.reservation_details(customer, entitlement) end
 ---
 --- example:
 ---```lua
----print(json.encode(plan:summary()))
+---print(require("json").encode(plan:summary()))
 ---```
 ---@return table
 function Plan:summary() end

@@ -18,6 +18,7 @@ local Expectation = {}
 ---
 --- example:
 ---```lua
+---local money = require "money"
 ---describe("money", function()
 ---  it("adds 0.1 and 0.2 exactly", function()
 ---    expect(tostring(money.new(0.1, "USD") + money.new(0.2, "USD"))).to_be("0.3 USD")
@@ -32,8 +33,8 @@ function spec.describe(name, fn) end
 ---
 --- example:
 ---```lua
----it("a timeout kills a script that loops inside pcall", function()
----  expect(function() run_with_timeout(loop) end).to_fail("timeout")
+---it("an unknown currency code is refused", function()
+---  expect(function() require("money").new("1", "US") end).to_fail("currency")
 ---end)
 ---```
 ---@param name string the guarantee the test checks
@@ -58,8 +59,8 @@ function spec.expect(actual) end
 ---```lua
 ---local spec = require "spec"
 ---spec.install(_ENV, { verbose = true })
----dofile("Tests/lua/money_spec.lua")
----spec.finish()
+---describe("arithmetic", function() it("adds", function() expect(1 + 1).to_be(2) end) end)
+---print(spec.results())   --> 1  0 (or more, with the tests that ran before)
 ---```
 ---@param env table
 ---@param opts? {verbose?: boolean} verbose: also print "ok NAME" for each passing test
@@ -69,8 +70,8 @@ function spec.install(env, opts) end
 ---
 --- example:
 ---```lua
----local passed, failed = spec.finish()
----os.exit(failed == 0 and 0 or 1)
+---local passed, failed = spec.finish()   -- prints "N passed, M failed"
+---if failed > 0 then print("some tests failed") end
 ---```
 ---@return integer passed
 ---@return integer failed
@@ -81,6 +82,7 @@ function spec.finish() end
 --- example:
 ---```lua
 ---local passed, failed = spec.results()
+---print(passed, failed)
 ---```
 ---@return integer passed
 ---@return integer failed
@@ -90,6 +92,7 @@ function spec.results() end
 ---
 --- example:
 ---```lua
+---local m = require("money").new("16.50", "USD")
 ---expect(m:amount()).to_be("16.50")
 ---```
 ---@param x any
@@ -99,7 +102,7 @@ function Expectation.to_be(x) end
 ---
 --- example:
 ---```lua
----expect(csv.parse("a,b\r\n")).to_equal({ { "a", "b" } })
+---expect(require("csv").parse("a,b\r\n")).to_equal({ { "a", "b" } })
 ---```
 ---@param x any
 function Expectation.to_equal(x) end
@@ -108,7 +111,8 @@ function Expectation.to_equal(x) end
 ---
 --- example:
 ---```lua
----expect(money.is_money(m)).to_be_truthy()
+---local money = require "money"
+---expect(money.is_money(money.new(1, "USD"))).to_be_truthy()
 ---```
 function Expectation.to_be_truthy() end
 
@@ -116,7 +120,7 @@ function Expectation.to_be_truthy() end
 ---
 --- example:
 ---```lua
----expect(plan.needs_registration).to_be_falsy()
+---expect(pc.options.dry_run).to_be_falsy()
 ---```
 function Expectation.to_be_falsy() end
 
@@ -124,7 +128,7 @@ function Expectation.to_be_falsy() end
 ---
 --- example:
 ---```lua
----expect(date.parse("0001-01-01T00:00:00")).to_be_nil()
+---expect(require("date").parse("0001-01-01T00:00:00")).to_be_nil()
 ---```
 function Expectation.to_be_nil() end
 
@@ -132,7 +136,7 @@ function Expectation.to_be_nil() end
 ---
 --- example:
 ---```lua
----expect(date.now():iso()).to_match("^%d%d%d%d%-%d%d%-%d%dT")
+---expect(require("date").now():iso()).to_match("^%d%d%d%d%-%d%d%-%d%dT")
 ---```
 ---@param p string a Lua pattern (escape magic characters such as `-` with `%`)
 function Expectation.to_match(p) end
@@ -142,7 +146,8 @@ function Expectation.to_match(p) end
 ---
 --- example:
 ---```lua
----expect(function() return usd(1) + eur(1) end).to_fail("cannot add USD and EUR")
+---local money = require "money"
+---expect(function() return money.new(1, "USD") + money.new(1, "EUR") end).to_fail("USD")
 ---```
 ---@param p? string a Lua pattern
 ---@return any err
@@ -152,7 +157,7 @@ function Expectation.to_fail(p) end
 ---
 --- example:
 ---```lua
----expect(m:to_number()).to_be_near(16.5)
+---expect(require("money").new("16.50", "USD"):to_number()).to_be_near(16.5)
 ---```
 ---@param x number
 ---@param eps? number default 1e-9
