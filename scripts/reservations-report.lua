@@ -48,6 +48,8 @@ local function rows_for(c, list, ctx)
           local expiry = parse(r.expiryDateTime or e.expiryDate)
           local effective = parse(r.effectiveDateTime)
           local years = expiry and effective and math.floor((expiry.epoch - effective.epoch) / 86400 / 365 + 0.5) or nil
+          local renew = r.renew
+          if renew == nil and a.resourceId then renew = ctx.benefits(c.id, c.id)[a.resourceId:lower()] end
           rows[#rows + 1] = {
             customer = c.id, company = c.companyProfile and c.companyProfile.companyName,
             type = (a.dynamicAttributes or {}).reservationType, sku = attrs.armSkuName, region = attrs.armRegionName,
@@ -55,8 +57,10 @@ local function rows_for(c, list, ctx)
             billing = order and order.billingCycle or nil, term = years and ("P" .. years .. "Y") or nil,
             purchased = effective and effective:day() or nil, expiry = expiry and expiry:day() or nil,
             days_left = expiry and expiry:days_until(ctx.now) or nil,
-            -- Partner Center does not report auto-renew (addendum §2.4): shown when the details carry it
-            auto_renew = r.renew, order = order_id, reservation_order = a.resourceId, reservation = r.reservationId,
+            -- auto-renew: the details' own flag, else the reservation's benefit subscription (an
+            -- Azure-plan reservation's productOrderId is its reservation order, addendum §1.7);
+            -- MS-AZR-0145P reservations have neither (Partner Center does not report it, §2.4)
+            auto_renew = renew, order = order_id, reservation_order = a.resourceId, reservation = r.reservationId,
             product = e.productId, sku_id = e.skuId,
           }
         end
@@ -90,6 +94,14 @@ return playbook {
     ctx.country = memo(function(c) return ri.customer_country(c) or ri.customer_country(pc.customers.get(c.id)) or "US" end)
     ctx.sku = memo(function(product, sku, country) return pc.skus.get(product, sku, { country = country }) end)
     ctx.order = memo(function(customer, order) return pc.orders.get(customer, order) end)
+    -- a customer's benefit subscriptions: auto-renew by reservation order id
+    ctx.benefits = memo(function(customer)
+      local map = {}
+      for _, s in ipairs(pc.subscriptions.list(customer)) do
+        if s.productOrderId and s.autoRenewEnabled ~= nil then map[s.productOrderId:lower()] = s.autoRenewEnabled end
+      end
+      return map
+    end)
     local per = pc.map(customers, function(c)
       local ok, list = pcall(pc.entitlements.list, c.id, { entitlement_type = "reservedInstance", show_expiry = true })
       if not ok then
@@ -98,7 +110,8 @@ return playbook {
       end
       local rows = {}
       for _, r in ipairs(rows_for(c, list, ctx)) do
-        if not within or (r.days_left and r.days_left <= within) then rows[#rows + 1] = r end
+        -- --expiring-within: still running and ending within the days given (expired ones are left out)
+        if not within or (r.days_left and r.days_left >= 0 and r.days_left <= within) then rows[#rows + 1] = r end
       end
       return rows
     end, { concurrency = p.concurrency })

@@ -135,6 +135,8 @@ final class SandboxEngine: Sendable {
         } else {
             scaleGenerator = nil
         }
+        // a fresh seed's past purchases, bought and completed like live ones
+        try await seedPurchases(now: now)
     }
 
     // MARK: dispatch

@@ -398,6 +398,7 @@ extension SandboxEngine {
         item.friendlyName = line.friendlyName ?? sku?.title
         item.provisioningContext = line.provisioningContext
         item.purchaseCommitment = line.purchaseCommitment
+        item.renewsTo = line.renewsTo
         if parts.count == 3 {
             let ids = ["product_id": parts[0], "sku_id": parts[1], "availability_id": parts[2]]
             let market = [("country", country)]

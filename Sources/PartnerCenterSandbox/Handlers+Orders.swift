@@ -176,6 +176,12 @@ extension SandboxEngine {
             let parts = (line.offerId ?? "").split(separator: ":").map(String.init)
             guard parts.count == 3, let sku = catalog.sku(parts[0], parts[1]) else { continue }
             let resourceId = try addReservation(db, line: line, index: index, order: order, sku: sku, customerId: cid, at: completedAt, rng: &rng)
+            if catalog.availability(sku, parts[2]) == true {
+                // an Azure-plan reservation also appears as a benefit subscription (addendum §1.7)
+                let benefit = BenefitPurchase(productOrderId: resourceId, subType: sku.series.type.subType, autoRenew: line.renewsTo != nil)
+                let benefitId = try addBenefitSubscription(db, line: line, order: order, customerId: cid, at: completedAt, benefit: benefit, rng: &rng)
+                order.lineItems?[index].subscriptionId = benefitId
+            }
             try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: customer.name, customerDomain: customer.domain, country: country,
                                  order: order, sku: sku.chargeable, quantity: line.quantity ?? 1, unit: unit, reservationOrderId: resourceId, at: completedAt)
         }

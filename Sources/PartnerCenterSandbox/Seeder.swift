@@ -59,6 +59,7 @@ struct Seeder {
         }
         try seedInvoices(db, partners: partners, customers: customersByPartner, rng: &rng)
         try Self.fillAzureEntitlements(db, seed: seed)
+        try SandboxStore.setMeta(db, Self.purchasesMetaKey, "pending")
         try SandboxStore.setMeta(db, "seeded", String(seed))
         try SandboxStore.setMeta(db, "schema", SandboxStore.schemaVersion)
         try SandboxStore.setMeta(db, "signing_key", IDs.secret(&rng, length: 48))
@@ -296,35 +297,19 @@ struct Seeder {
         return line
     }
 
-    /// One-time invoices with RI charges: one in the partner currency, one in EUR (multi-currency summaries).
+    /// One-time invoices, one in the partner currency and one in EUR (multi-currency summaries):
+    /// made empty, each covering the month of its seeded purchases (`period_key`); the engine's
+    /// seeded purchases (`SeedPurchases.swift`) are then charged onto them like live ones.
     private func seedOneTimeInvoices(_ db: Database, partner: PartnerRecord, partnerIndex: Int,
                                      customers list: [(id: String, name: String, domain: String, country: String)],
                                      rng: inout SplitMix64) throws {
         let month = Self.month
-        let oneTimeSpecs: [(String, String, [String])] = partnerIndex == 0
-            ? [("G000024130", "USD", ["US", "CA", "GB"]), ("G000024131", "EUR", ["DE", "FR", "NL"])]
-            : [("G000030001", "USD", ["US", "GB"])]
+        let oneTimeSpecs: [(String, String)] = partnerIndex == 0 ? [("G000024130", "USD"), ("G000024131", "EUR")] : [("G000030001", "USD")]
         for (specIndex, spec) in oneTimeSpecs.enumerated() {
             let date = now.addingTimeInterval(-month * Double(oneTimeSpecs.count - specIndex))
-            var total: Decimal = 0
-            var lines: [(String, String, String)] = []
-            let candidates = list.filter { spec.2.contains($0.country) }
-            for lineIndex in 0..<4 {
-                let customer = candidates.isEmpty ? list[lineIndex % list.count] : candidates[lineIndex % candidates.count]
-                let sku = catalog.skus[(lineIndex * 37 + specIndex * 11 + partnerIndex * 5) % catalog.skus.count]
-                let currency = SandboxCatalog.currencies.values.first { $0.code == spec.1 } ?? SandboxCatalog.currency(for: "US")
-                let unit = Money.round(sku.usdPrice * currency.rate, places: currency.places)
-                var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name,
-                                                      customerDomain: customer.domain, country: customer.country, invoiceId: spec.0,
-                                                      orderId: IDs.orderId(&rng), alternateId: IDs.hex12(&rng), orderDate: date.addingTimeInterval(-86400 * 3),
-                                                      sku: sku.chargeable, quantity: 1 + lineIndex % 2, unitPrice: unit, currency: spec.1,
-                                                      reservationOrderId: IDs.guid(&rng))
-                line.chargeStartDate = date.addingTimeInterval(-86400 * 3)
-                total += line.totalForCustomer ?? 0
-                lines.append(("onetime", "billing", try Doc.encode(line)))
-            }
-            try insertInvoice(db, id: spec.0, partner: partner, type: .oneTime, currency: spec.1, date: date, total: total, paid: 0,
-                              providers: [(.oneTime, .billingLineItems)], generated: 0, lines: lines)
+            let period = "\(partner.tenantId.lowercased())|\(spec.1)|\(WireDate.format(Self.purchaseDay(forInvoiceDate: date)).prefix(7))"
+            try insertInvoice(db, id: spec.0, partner: partner, type: .oneTime, currency: spec.1, date: date, total: 0, paid: 0,
+                              providers: [(.oneTime, .billingLineItems)], generated: 0, lines: [], periodKey: period)
         }
     }
 
@@ -341,10 +326,11 @@ struct Seeder {
     }
 
     func insertInvoice(_ db: Database, id: String, partner: PartnerRecord, type: InvoiceType, currency: String, date: Date, total: Decimal, paid: Decimal,
-                       providers: [(BillingProvider, InvoiceLineItemType)], generated: Int, lines: [(String, String, String)]) throws {
+                       providers: [(BillingProvider, InvoiceLineItemType)], generated: Int, lines: [(String, String, String)],
+                       periodKey: String? = nil) throws {
         let invoice = SandboxBilling.invoiceModel(id: id, type: type, currency: currency, date: date, total: total, paid: paid, providers: providers)
         try db.execute(sql: "INSERT INTO invoice VALUES(?,?,?,?,?,?,?,?,?,?)", arguments: [
-            id, partner.tenantId, type.wireValue, currency, date.timeIntervalSince1970, Money.text(total), Money.text(paid), generated, nil, try Doc.encode(invoice)])
+            id, partner.tenantId, type.wireValue, currency, date.timeIntervalSince1970, Money.text(total), Money.text(paid), generated, periodKey, try Doc.encode(invoice)])
         let statement = try db.cachedStatement(sql: "INSERT INTO invoice_line VALUES(?,?,?,?,?)")
         for (seq, line) in lines.enumerated() {
             try statement.execute(arguments: [id, line.0, line.1, seq, line.2])

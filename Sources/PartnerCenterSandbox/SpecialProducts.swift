@@ -243,12 +243,30 @@ extension SandboxEngine {
     func provisionSavingsPlan(_ db: Database, line: OrderLineItem, order: Order, customerId: String, at date: Date,
                               rng: inout SplitMix64) throws -> String? {
         guard SpecialProduct.isSavingsPlan(line.offerId) else { return nil }
+        let benefit = BenefitPurchase(productOrderId: IDs.guid(&rng), subType: AzureOffers.savingsPlanSubType, autoRenew: line.renewsTo != nil)
+        return try addBenefitSubscription(db, line: line, order: order, customerId: customerId, at: date, benefit: benefit, rng: &rng)
+    }
+
+    /// What a benefit subscription records about its purchase.
+    struct BenefitPurchase {
+        /// The reservation order or savings plan order id.
+        let productOrderId: String
+        /// `productType.subType.id` (`SavingsPlan`, `VirtualMachines`, ...).
+        let subType: String
+        let autoRenew: Bool
+    }
+
+    /// The benefit subscription of a new-commerce purchase (addendum §1.7: `unitType` Benefit,
+    /// `billingType` benefit, `productOrderId`, `lineItems` with the scope and any commitment,
+    /// `autoRenewEnabled`), made for Azure savings plans and Azure-plan reservations. Returns its id.
+    func addBenefitSubscription(_ db: Database, line: OrderLineItem, order: Order, customerId: String, at date: Date,
+                                benefit: BenefitPurchase, rng: inout SplitMix64) throws -> String {
         let years = SandboxEngine.years(line.termDuration) ?? 1
         var sub = Subscription(id: IDs.guid(&rng).uppercased())
         sub.offerId = line.offerId
-        sub.offerName = line.friendlyName ?? "Azure savings plan"
+        sub.offerName = line.friendlyName ?? benefit.subType
         sub.friendlyName = sub.offerName
-        sub.quantity = 1
+        sub.quantity = line.quantity ?? 1
         sub.unitType = "Benefit"
         sub.billingType = "benefit"
         sub.billingCycle = order.billingCycle
@@ -257,16 +275,16 @@ extension SandboxEngine {
         sub.effectiveStartDate = date
         sub.commitmentEndDate = addingYears(years, to: date)
         sub.status = .active
-        sub.autoRenewEnabled = false
+        sub.autoRenewEnabled = benefit.autoRenew
         sub.orderId = order.id
-        sub.productOrderId = IDs.guid(&rng)
-        sub.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: AzureOffers.savingsPlanSubType, displayName: AzureOffers.savingsPlanSubType))
+        sub.productOrderId = benefit.productOrderId
+        sub.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: benefit.subType, displayName: benefit.subType))
         let context = line.provisioningContext ?? [:]
         var item = SubscriptionLineItem(id: IDs.guid(&rng))
         item.friendlyName = sub.friendlyName
         item.scope = (context["scope"] ?? "").lowercased() == "single"
             ? ["type": "Single", "entitlementId": context["entitlementId"] ?? ""] : ["type": "Shared", "subscriptionId": context["subscriptionId"] ?? ""]
-        item.autoRenewEnabled = false
+        item.autoRenewEnabled = benefit.autoRenew
         item.status = "active"
         item.purchaseCommitment = line.purchaseCommitment
         sub.lineItems = [item]
