@@ -36,7 +36,8 @@ extension SandboxEngine {
         let made = try await store.db.write { db -> Int in
             guard try SandboxStore.meta(db, Seeder.purchasesMetaKey) == "pending" else { return 0 }
             var rng = try SandboxStore.nextRandom(db, seed: self.configuration.seed)
-            let buyers = try self.seedBuyers(db).filter { self.offersReservations($0.country) }
+            // the partner's first customer (Contoso Widgets) is left with no purchases: a clean slate
+            let buyers = try self.seedBuyers(db).filter { self.offersReservations($0.country) && !($0.partnerSeq == 0 && $0.seq == 0) }
             var count = try self.seedInvoicePurchases(db, buyers: buyers, rng: &rng)
             count += try self.seedSpreadPurchases(db, buyers: buyers.filter { $0.partnerSeq == 0 }, now: now, rng: &rng)
             try SandboxStore.setMeta(db, Seeder.purchasesMetaKey, "done")

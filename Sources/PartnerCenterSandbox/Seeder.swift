@@ -51,9 +51,14 @@ struct Seeder {
                 let customer = makeCustomer(id: id, name: name, domain: domain, country: country, rng: &rng)
                 try insertCustomer.execute(arguments: [id, partners[partnerIndex].tenantId, index, country, name, domain, try Doc.encode(customer)])
                 customersByPartner[partnerIndex].append((id, name, domain, country))
-                for (seq, sub) in makeSubscriptions(customerId: id, index: index, country: country, rng: &rng).enumerated() {
-                    try insertSubscription.execute(arguments: [sub.model.id, id, seq, sub.kind, sub.model.status?.wireValue ?? "active",
-                                                               sub.registered ? "Registered" : "NotRegistered", nil, try Doc.encode(sub.model)])
+                for (seq, seeded) in makeSubscriptions(customerId: id, index: index, country: country, rng: &rng).enumerated() {
+                    var sub = seeded.model
+                    // a licence subscription's order (the partner's first customer stays a clean slate: no orders)
+                    if seeded.kind == "license" && !(partnerIndex == 0 && index == 0) {
+                        sub.orderId = try insertLicenceOrder(db, subscription: sub, customerId: id, country: country, rng: &rng)
+                    }
+                    try insertSubscription.execute(arguments: [sub.id, id, seq, seeded.kind, sub.status?.wireValue ?? "active",
+                                                               seeded.registered ? "Registered" : "NotRegistered", nil, try Doc.encode(sub)])
                 }
             }
         }
@@ -189,6 +194,41 @@ struct Seeder {
         return sub
     }
 
+    /// The completed order behind a seeded licence subscription; returns its id.
+    func insertLicenceOrder(_ db: Database, subscription sub: Subscription, customerId: String, country: String,
+                            rng: inout SplitMix64) throws -> String {
+        var order = Order(id: IDs.guid(&rng))
+        order.referenceCustomerId = customerId
+        order.billingCycle = .monthly
+        var line = OrderLineItem(lineItemNumber: 0, offerId: sub.offerId, quantity: sub.quantity)
+        line.subscriptionId = sub.id
+        line.friendlyName = sub.friendlyName
+        order.lineItems = [line]
+        let currency = SandboxCatalog.currency(for: country)
+        order.currencyCode = currency.code
+        order.currencySymbol = currency.symbol
+        order.creationDate = sub.creationDate
+        order.status = .completed
+        order.transactionType = "UserPurchase"
+        order.links = Links(["self": Link(uri: OperationCatalog["orders.get"].link(["customer_id": customerId, "order_id": order.id]))])
+        order.attributes = ResourceAttributes(objectType: "Order")
+        let time = (sub.creationDate ?? now).timeIntervalSince1970
+        try db.execute(sql: "INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", arguments: [
+            order.id, customerId, nil, time, time, time, "completed", "monthly", try Doc.encode(order), "[]", "0", country])
+        return order.id
+    }
+
+    /// Customers with an active subscription of `kind` (and, for licences, an order), with it.
+    private func holders(_ db: Database, _ list: [(id: String, name: String, domain: String, country: String)], kind: String)
+        throws -> [((id: String, name: String, domain: String, country: String), Subscription)] {
+        try list.compactMap { customer in
+            let doc = try String.fetchOne(db, sql: "SELECT doc FROM subscription WHERE customer_id = ? AND kind = ? AND status = 'active' ORDER BY seq",
+                                          arguments: [customer.id, kind])
+            guard let sub = try doc.map({ try Doc.decode(Subscription.self, $0) }), kind != "license" || sub.orderId != nil else { return nil }
+            return (customer, sub)
+        }
+    }
+
     // MARK: invoices
 
     func seedInvoices(_ db: Database, partners: [PartnerRecord], customers: [[(id: String, name: String, domain: String, country: String)]], rng: inout SplitMix64) throws {
@@ -209,19 +249,30 @@ struct Seeder {
                                        rng: inout SplitMix64) throws {
         let month = Self.month
         let recurringCount = partnerIndex == 0 ? 2 + scale.invoices : 1
+        // usage lines name the customer's MS-AZR-0145P subscription, licence lines its licence subscription and order
+        let azureHolders = try holders(db, list, kind: "legacy"), licenceHolders = try holders(db, list, kind: "license")
         for number in 0..<recurringCount {
             let id = String(format: "D0%d%07d", 2 + partnerIndex, number + 1)
             let date = now.addingTimeInterval(-month * Double(recurringCount - number + 1))
             var lines: [(String, String, String)] = []  // provider, type, doc
             var total: Decimal = 0
-            for lineIndex in 0..<3 {
-                let line = azureLine(partner: partner, customer: list[(number + lineIndex) % list.count], invoice: id,
-                                     date: date, service: lineIndex, rng: &rng)
+            for lineIndex in 0..<3 where !azureHolders.isEmpty {
+                let (customer, sub) = azureHolders[(number + lineIndex) % azureHolders.count]
+                var line = azureLine(partner: partner, customer: customer, invoice: id, date: date, service: lineIndex, rng: &rng)
+                line.subscriptionId = sub.id
+                line.subscriptionName = sub.friendlyName
                 total += line.postTaxTotal!
                 lines.append(("azure", "billing", try Doc.encode(line)))
             }
-            for lineIndex in 0..<2 {
-                let line = licenceLine(partner: partner, customer: list[(number + lineIndex + 1) % list.count], date: date, rng: &rng)
+            for lineIndex in 0..<2 where !licenceHolders.isEmpty {
+                let (customer, sub) = licenceHolders[(number + lineIndex + 1) % licenceHolders.count]
+                var line = licenceLine(partner: partner, customer: customer, date: date, rng: &rng)
+                line.orderId = sub.orderId
+                line.subscriptionId = sub.id
+                line.quantity = Decimal(sub.quantity ?? 1)
+                line.amount = line.unitPrice! * line.quantity!
+                line.subtotal = line.amount
+                line.totalForCustomer = line.amount
                 total += line.totalForCustomer!
                 lines.append(("office", "billing", try Doc.encode(line)))
             }

@@ -14,7 +14,9 @@ struct BillingTests {
             #expect(summary.balanceAmount == sum)
             #expect(summary.currencyCode == "USD")
             let summaries = try await h.send(.GET, "/v1/invoices/summaries", token: token).decode(ResourceCollection<InvoiceSummary>.self)
-            #expect(Set(summaries.items.compactMap(\.currencyCode)) == ["USD", "EUR"])
+            // the partner's currency and EUR (the fixed invoices), and every market its seeded purchases were billed in
+            let currencies = Set(summaries.items.compactMap(\.currencyCode))
+            #expect(currencies.isSuperset(of: ["USD", "EUR"]) && currencies.count == summaries.items.count, "\(currencies)")
             #expect(summaries.items.first?.currencyCode == "USD")
         }
     }
@@ -34,7 +36,7 @@ struct BillingTests {
             }
             let all = try await h.send(.GET, "/v1/invoices", token: token).decode(ResourceCollection<Invoice>.self)
             #expect(seen == all.items.map(\.id))
-            #expect(seen.count == 4)
+            #expect(seen.count >= 4 && Set(seen).count == seen.count && seen.contains("G000024130") && seen.contains("G000024131"))
             #expect(try await h.send(.GET, "/v1/invoices/OneTime-G000024130", token: token).decode(Invoice.self).id == "G000024130")
             #expect(try await h.send(.GET, "/v1/invoices/G999", token: token).status == 404)
         }
