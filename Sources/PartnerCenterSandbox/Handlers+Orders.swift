@@ -134,7 +134,8 @@ extension SandboxEngine {
             try Bool.fetchOne(db, sql: """
                 SELECT EXISTS(SELECT 1 FROM subscription WHERE registration = 'Registering' AND registered_at <= ?)
                     OR EXISTS(SELECT 1 FROM orders WHERE status = 'pending' AND completes_at <= ?)
-                """, arguments: [seconds, seconds]) ?? false
+                    OR EXISTS(SELECT 1 FROM monthly_charge WHERE next_at <= ? AND months_charged < total_months)
+                """, arguments: [seconds, seconds, seconds]) ?? false
         }
         guard due else { return }
         let seed = configuration.seed
@@ -144,6 +145,7 @@ extension SandboxEngine {
             for row in rows {
                 try self.complete(db, row: row, seed: seed)
             }
+            try self.chargeMonths(db, now: now)
         }
     }
 
@@ -233,18 +235,7 @@ extension SandboxEngine {
     private func addOneTimeCharge(_ db: Database, partner: PartnerRecord, customerId: String, customerName: String, customerDomain: String, country: String,
                                   order: Order, sku: SandboxBilling.Chargeable, quantity: Int, unit: Decimal, reservationOrderId: String, at date: Date) throws {
         let currency = order.currencyCode ?? "USD"
-        let periodKey = "\(partner.tenantId.lowercased())|\(currency)|\(WireDate.format(date).prefix(7))"
-        var invoiceId = try String.fetchOne(db, sql: "SELECT id FROM invoice WHERE period_key = ?", arguments: [periodKey])
-        if invoiceId == nil {
-            let counter = (try SandboxStore.meta(db, "invoice_counter").flatMap(Int.init) ?? 0) + 1
-            try SandboxStore.setMeta(db, "invoice_counter", String(counter))
-            let id = String(format: "G2%08d", counter)
-            let invoice = SandboxBilling.invoiceModel(id: id, type: .oneTime, currency: currency, date: date, total: 0, paid: 0, providers: [(.oneTime, .billingLineItems)])
-            try db.execute(sql: "INSERT INTO invoice VALUES(?,?,?,?,?,?,?,?,?,?)", arguments: [
-                id, partner.tenantId, "OneTime", currency, date.timeIntervalSince1970, "0", "0", 0, periodKey, try Doc.encode(invoice)])
-            invoiceId = id
-        }
-        let id = invoiceId!
+        let id = try invoiceFor(db, partner: partner, currency: currency, at: date)
         var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customerId, customerName: customerName, customerDomain: customerDomain, country: country,
                                               invoiceId: id, orderId: order.id, alternateId: order.alternateId ?? "", orderDate: order.creationDate ?? date,
                                               sku: sku, quantity: quantity, unitPrice: unit, currency: currency, reservationOrderId: reservationOrderId)
@@ -256,21 +247,14 @@ extension SandboxEngine {
         }
         if order.billingCycle == .monthly {
             // a monthly plan: this charge is the first month's (addendum §1.7: BillingFrequency Monthly;
-            // one-time purchases leave it blank); the charge covers one month
+            // one-time purchases leave it blank); each later month is charged when it starts
             line.billingFrequency = "Monthly"
             line.termAndBillingCycle = (sku.years == 1 ? "1 Year" : "3 Years") + " Subscription, billed monthly"
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
             if let start = line.chargeStartDate {
-                line.chargeEndDate = calendar.date(byAdding: .month, value: 1, to: start)?.addingTimeInterval(-86400)
+                line.chargeEndDate = Self.utc.date(byAdding: .month, value: 1, to: start)?.addingTimeInterval(-86400)
+                try scheduleMonthlyCharges(db, orderId: order.id, partner: partner, months: 12 * sku.years, start: start, line: line)
             }
         }
-        let seq = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = ?", arguments: [id]) ?? 0
-        try db.execute(sql: "INSERT INTO invoice_line VALUES(?,?,?,?,?)", arguments: [id, "onetime", "billing", seq, try Doc.encode(line)])
-        guard let row = try Row.fetchOne(db, sql: "SELECT total, doc FROM invoice WHERE id = ?", arguments: [id]) else { return }
-        let total = Money.parse(row["total"]) + (line.totalForCustomer ?? 0)
-        var invoice = try Doc.decode(Invoice.self, row["doc"])
-        invoice.totalCharges = total
-        try db.execute(sql: "UPDATE invoice SET total = ?, doc = ? WHERE id = ?", arguments: [Money.text(total), try Doc.encode(invoice), id])
+        try appendLine(db, invoiceId: id, line: line)
     }
 }

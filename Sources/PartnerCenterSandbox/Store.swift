@@ -118,6 +118,9 @@ final class SandboxStore: Sendable {
             currency TEXT NOT NULL, invoice_date REAL NOT NULL, total TEXT NOT NULL, paid TEXT NOT NULL, generated_lines INTEGER NOT NULL DEFAULT 0,
             period_key TEXT, doc TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS invoice_partner ON invoice(partner_id, invoice_date);
+        CREATE TABLE IF NOT EXISTS monthly_charge(order_id TEXT PRIMARY KEY COLLATE NOCASE, partner_id TEXT NOT NULL COLLATE NOCASE,
+            months_charged INTEGER NOT NULL, total_months INTEGER NOT NULL, start_at REAL NOT NULL, next_at REAL NOT NULL, line TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS monthly_charge_next ON monthly_charge(next_at);
         CREATE TABLE IF NOT EXISTS invoice_line(invoice_id TEXT NOT NULL COLLATE NOCASE, provider TEXT NOT NULL, line_type TEXT NOT NULL,
             seq INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY(invoice_id, provider, line_type, seq));
         CREATE TABLE IF NOT EXISTS replay(partner_id TEXT NOT NULL COLLATE NOCASE, request_id TEXT NOT NULL COLLATE NOCASE, method TEXT NOT NULL,

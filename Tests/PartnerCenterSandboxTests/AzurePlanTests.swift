@@ -265,7 +265,7 @@ struct AzurePlanCartTests {
 /// Monthly billing (addendum §1.7): Azure-plan reservation SKUs offer it, MS-AZR-0145P ones do not.
 @Suite("Azure-plan reservations: monthly billing")
 struct MonthlyBillingTests {
-    @Test("AzurePlan SKUs list monthly; a monthly line is priced per month, ordered as a monthly order, listed with billingType=monthly, charged with BillingFrequency Monthly; 0145P refuses it with 10013")
+    @Test("AzurePlan SKUs list monthly; a monthly line is priced per month, ordered as a monthly order, listed with billingType=monthly, charged with BillingFrequency Monthly every month of its term; 0145P refuses it with 10013")
     func monthly() async throws {
         try await withSandbox({ $0.registrationDelay = 0; $0.orderCompletionDelay = 0; $0.orderLag = 0 }) { h in
             let p = try await AzurePlanCartTests().planCustomer(h)
@@ -303,9 +303,33 @@ struct MonthlyBillingTests {
             #expect(charges.count == 1, "the first month is charged once the order completes")
             #expect(charges.first?.contains("\"billingFrequency\":\"Monthly\"") == true, "\(charges)")
 
-            let (_, legacyItem) = try await h.catalogItem(token: p.token)
+            // the later months: one cycleCharge at the start of each, on that month's one-time invoice, 12 in all
+            func monthCharges() async throws -> [OneTimeInvoiceLineItem] {
+                let fresh = try await h.token()   // the clock moved past the old token's expiry
+                let read = try await h.send(.GET, "/v1/customers/\(p.customer)/orders/\(order.id)", token: fresh)   // applies what is due
+                #expect(read.status == 200, "\(read.text)")
+                return try await h.sandbox.engine.store.db.read { db in
+                    try String.fetchAll(db, sql: "SELECT doc FROM invoice_line WHERE doc LIKE ? ORDER BY rowid", arguments: ["%\(order.id)%"])
+                }.map { try Doc.decode(OneTimeInvoiceLineItem.self, $0) }.sorted { ($0.chargeStartDate ?? .distantPast) < ($1.chargeStartDate ?? .distantPast) }
+            }
+            h.sandbox.clock.advance(by: 40 * 86400)
+            let two = try await monthCharges()
+            #expect(two.map(\.chargeType) == ["New", "cycleCharge"], "\(two.map(\.chargeType))")
+            #expect(two.allSatisfy { $0.billingFrequency == "Monthly" && $0.totalForCustomer == two[0].totalForCustomer })
+            let calendar = SandboxEngine.utc
+            #expect(two[1].chargeStartDate == calendar.date(byAdding: .month, value: 1, to: two[0].chargeStartDate!))
+            let invoice = try #require(two[1].invoiceNumber)
+            let listed = try await h.send(.GET, "/v1/invoices/\(invoice)/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&size=2000", token: try await h.token())
+            #expect(listed.text.contains(order.id) && listed.text.contains("cycleCharge"), "\(invoice)")
+            h.sandbox.clock.advance(by: 400 * 86400)
+            #expect(try await monthCharges().count == 12, "a one-year monthly plan is charged 12 times")
+            h.sandbox.clock.advance(by: 100 * 86400)
+            #expect(try await monthCharges().count == 12, "and never more")
+
+            let later = try await h.token()
+            let (_, legacyItem) = try await h.catalogItem(token: later)
             let legacyBody = body.replacingOccurrences(of: p.item, with: legacyItem)
-            let refused = try await h.send(.POST, "/v1/customers/\(p.customer)/carts", body: legacyBody, token: p.token).decode(Cart.self)
+            let refused = try await h.send(.POST, "/v1/customers/\(p.customer)/carts", body: legacyBody, token: later).decode(Cart.self)
             #expect(refused.lineItems?.first?.error?.errorCode == 10013, "\(String(describing: refused.lineItems?.first?.error))")
         }
     }
