@@ -27,7 +27,8 @@ end
 return playbook {
   name = "purchase-reservation",
   summary = "Buy an Azure reservation of any type (VM, SQL, Cosmos DB, App Service, storage, ...)",
-  params = {
+  -- customer and subscription are required only to buy (not with --list-types): checked in run
+  params = ri.purchase_params {
     customer     = { type = "customer", order = 1, help = "customer: tenant id, domain or company name" },
     subscription = { type = "string", order = 2,
                      help = "an Azure plan id, an Azure subscription id under a plan, or an MS-AZR-0145P subscription id" },
@@ -35,14 +36,6 @@ return playbook {
     sku          = { type = "string", help = "the SKU's ARM name (armSkuName), e.g. Standard_D2s_v3 or SQLDB_GP_Compute_Gen5" },
     region       = { type = "string", help = "ARM region, e.g. westeurope" },
     term         = { type = "string", default = "P1Y", choices = { "P1Y", "P3Y", "1Year", "3Year" }, help = "reservation term" },
-    scope        = { type = "string", choices = { "Shared", "Single" },
-                     help = "benefit scope (default: Single for an Azure subscription, Shared for a plan or MS-AZR-0145P)" },
-    quantity     = { type = "integer", default = 1, min = 1, help = "number of units (instances, vCores, 100 RU/s, ...)" },
-    billing      = { type = "string", default = "one-time", choices = { "one-time", "monthly" },
-                     help = "billing plan: monthly only under an Azure plan (the caps weigh the whole term)" },
-    azure_plan   = { type = "boolean", default = false,
-                     help = "insist on an Azure plan (refused for MS-AZR-0145P); without it the subscription's kind decides" },
-    wait         = { type = "integer", default = 900, min = 0, help = "seconds to wait for the order to complete (0: do not wait)" },
     list_types   = { type = "boolean", default = false, help = "print the reservation types and their catalog views, buy nothing" },
   },
   run = function(p)

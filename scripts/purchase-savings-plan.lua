@@ -9,8 +9,7 @@ local ri = require "reservations"
 return playbook {
   name = "purchase-savings-plan",
   summary = "Buy an Azure savings plan for compute (hourly commitment) under a customer's Azure plan",
-  params = {
-    customer     = { type = "customer", required = true, order = 1, help = "customer: tenant id, domain or company name" },
+  params = ri.purchase_params {
     subscription = { type = "string", required = true, order = 2,
                      help = "the customer's Azure plan id, or an Azure subscription id under it (MS-AZR-0145P is refused)" },
     commitment   = { type = "string", required = true, metavar = "AMOUNT",
@@ -19,9 +18,7 @@ return playbook {
     term         = { type = "string", default = "P1Y", choices = { "P1Y", "P3Y" }, help = "savings plan term" },
     scope        = { type = "string", choices = { "shared", "single" },
                      help = "benefit scope (default: single for an Azure subscription, shared for the plan)" },
-    billing      = { type = "string", default = "one-time", choices = { "one-time", "monthly" },
-                     help = "billing plan (the caps weigh the whole term either way)" },
-    wait         = { type = "integer", default = 900, min = 0, help = "seconds to wait for the order to complete (0: do not wait)" },
+    quantity     = false, azure_plan = false,
   },
   run = function(p)
     return ri.purchase_command(p)

@@ -685,6 +685,26 @@ function M.reservation_details(customer, entitlement)
   return nil
 end
 
+--- The parameters the purchase playbooks share (customer, subscription, scope, quantity, billing,
+--- azure_plan, wait), with `overrides` replacing or adding declarations (`false` removes one).
+function M.purchase_params(overrides)
+  local params = {
+    customer     = { type = "customer", required = true, order = 1, help = "customer: tenant id, domain or company name" },
+    subscription = { type = "string", required = true, order = 2,
+                     help = "an Azure plan id, an Azure subscription id under a plan, or an MS-AZR-0145P subscription id" },
+    scope        = { type = "string", choices = { "Shared", "Single" },
+                     help = "benefit scope (default: Single for an Azure subscription, Shared for a plan or MS-AZR-0145P)" },
+    quantity     = { type = "integer", default = 1, min = 1, help = "number of units (instances, vCores, 100 RU/s, ...)" },
+    billing      = { type = "string", default = "one-time", choices = { "one-time", "monthly" },
+                     help = "billing plan: monthly only under an Azure plan (the caps weigh the whole term)" },
+    azure_plan   = { type = "boolean", default = false,
+                     help = "insist on an Azure plan (refused for MS-AZR-0145P); without it the subscription's kind decides" },
+    wait         = { type = "integer", default = 900, min = 0, help = "seconds to wait for the order to complete (0: do not wait)" },
+  }
+  for name, declaration in pairs(overrides or {}) do params[name] = declaration or nil end
+  return params
+end
+
 -- What a purchase playbook prints (text; --json prints the table itself).
 local function print_outcome(o, plan)
   local s = o.plan

@@ -250,13 +250,21 @@ struct SandboxCatalog: Sendable {
     // MARK: wire rendering
 
     func productModel(_ series: Series, country: String) -> Product {
-        var product = Product(id: series.productId)
-        product.title = series.title
-        product.description = "\(series.title): pay once or monthly for a 1- or 3-year term."
-        product.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: series.type.subType, displayName: series.type.subType))
+        Self.product(id: series.productId, title: series.title, description: "\(series.title): pay once or monthly for a 1- or 3-year term.",
+                     subType: series.type.subType, country: country)
+    }
+
+    // MARK: shared builders (reservations, the Azure plan, the savings plan)
+
+    /// A Microsoft product of the Azure catalog with its `skus` and `self` links.
+    static func product(id: String, title: String, description: String, subType: String?, country: String) -> Product {
+        var product = Product(id: id)
+        product.title = title
+        product.description = description
+        product.productType = ItemType(id: "Azure", displayName: "Azure", subType: subType.map { ItemType(id: $0, displayName: $0) })
         product.isMicrosoftProduct = true
-        product.publisherName = "Microsoft"
-        let ids = ["product_id": series.productId], market = [("country", country)]
+        product.publisherName = "Microsoft Corporation"
+        let ids = ["product_id": id], market = [("country", country)]
         product.links = Links([
             "skus": Link(uri: OperationCatalog["skus.list"].link(ids, query: market)),
             "self": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
@@ -264,18 +272,59 @@ struct SandboxCatalog: Sendable {
         return product
     }
 
+    /// A SKU's common fields: quantities, billing cycles, prerequisites, no inventory or
+    /// provisioning variables, and its `availabilities` and `self` links.
+    static func sku(id: String, productId: String, title: String, description: String, quantity: ClosedRange<Int>,
+                    billing: [BillingCycleType], prerequisites: [String], country: String) -> Sku {
+        var sku = Sku(id: id)
+        sku.productId = productId
+        sku.title = title
+        sku.description = description
+        sku.minimumQuantity = quantity.lowerBound
+        sku.maximumQuantity = quantity.upperBound
+        sku.isTrial = false
+        sku.supportedBillingCycles = billing
+        sku.purchasePrerequisites = prerequisites
+        sku.inventoryVariables = []
+        sku.provisioningVariables = []
+        let ids = ["product_id": productId, "sku_id": id], market = [("country", country)]
+        sku.links = Links([
+            "availabilities": Link(uri: OperationCatalog["availabilities.list"].link(ids, query: market)),
+            "self": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
+        ])
+        return sku
+    }
+
+    /// A purchasable availability of `sku` in a market: its catalog item id, currency, terms and
+    /// the product and SKU it belongs to.
+    static func availability(id: String, product: Product, sku: Sku, terms: [AvailabilityTerm], country: String,
+                             segment: TargetSegment = .commercial) -> Availability {
+        var model = Availability(id: id)
+        model.productId = product.id
+        model.skuId = sku.id
+        model.catalogItemId = "\(product.id):\(sku.id):\(id)"
+        let currency = currency(for: country)
+        model.defaultCurrency = CurrencyInfo(code: currency.code, symbol: currency.symbol)
+        model.segment = segment
+        model.country = country
+        model.isPurchasable = true
+        model.isRenewable = false
+        model.terms = terms
+        model.product = product
+        model.sku = sku
+        model.links = Links(["self": Link(uri: OperationCatalog["availabilities.get"].link(
+            ["product_id": product.id, "sku_id": sku.id, "availability_id": id], query: [("country", country)]))])
+        return model
+    }
+
     /// A SKU as listed; with `reservationScope=AzurePlan` it also supports monthly billing (the
     /// addendum §1.5, §1.7: monthly is documented for the Azure plan only).
     func skuModel(_ sku: SKU, country: String, azurePlan: Bool = false) -> Sku {
-        var model = Sku(id: sku.skuId)
-        model.productId = sku.productId
-        model.title = sku.title
-        model.description = "\(sku.series.noun), \(sku.size.display), \(sku.region.display), \(sku.years == 1 ? "1 Year" : "3 Years")"
-        model.minimumQuantity = 1
-        model.maximumQuantity = 999_999_999
-        model.isTrial = false
-        model.supportedBillingCycles = azurePlan ? [.oneTime, .monthly] : [.oneTime]
-        model.purchasePrerequisites = sku.inventoryCheck ? ["AzureSubscriptionRegistration", "InventoryCheck"] : ["AzureSubscriptionRegistration"]
+        var model = Self.sku(id: sku.skuId, productId: sku.productId, title: sku.title,
+                             description: "\(sku.series.noun), \(sku.size.display), \(sku.region.display), \(sku.years == 1 ? "1 Year" : "3 Years")",
+                             quantity: 1...999_999_999, billing: azurePlan ? [.oneTime, .monthly] : [.oneTime],
+                             prerequisites: sku.inventoryCheck ? ["AzureSubscriptionRegistration", "InventoryCheck"] : ["AzureSubscriptionRegistration"],
+                             country: country)
         model.inventoryVariables = sku.inventoryCheck ? ["CustomerId", "AzureSubscriptionId", "ArmRegionName"] : []
         model.provisioningVariables = ["Scope", "SubscriptionId", "Duration"]
         model.dynamicAttributes = [
@@ -291,31 +340,13 @@ struct SandboxCatalog: Sendable {
             model.dynamicAttributes?["instanceSizeFlexibilityGroup"] = .string(sku.series.flexibilityGroup)
             model.dynamicAttributes?["instanceSizeFlexibilityRatio"] = .string(String(sku.size.cores / max(1, sku.series.sizes.map(\.cores).min() ?? 1)))
         }
-        let ids = ["product_id": sku.productId, "sku_id": sku.skuId], market = [("country", country)]
-        model.links = Links([
-            "availabilities": Link(uri: OperationCatalog["availabilities.list"].link(ids, query: market)),
-            "self": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
-        ])
         return model
     }
 
     func availabilityModel(_ sku: SKU, azurePlan: Bool, country: String, segment: TargetSegment = .commercial) -> Availability {
-        let id = Self.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: azurePlan)
-        var model = Availability(id: id)
-        model.productId = sku.productId
-        model.skuId = sku.skuId
-        model.catalogItemId = "\(sku.productId):\(sku.skuId):\(id)"
-        let currency = Self.currency(for: country)
-        model.defaultCurrency = CurrencyInfo(code: currency.code, symbol: currency.symbol)
-        model.segment = segment
-        model.country = country
-        model.isPurchasable = true
-        model.isRenewable = false
-        model.terms = [AvailabilityTerm(duration: sku.termDuration, description: sku.years == 1 ? "1 Year Prepaid" : "3 Years Prepaid")]
-        model.product = productModel(sku.series, country: country)
-        model.sku = skuModel(sku, country: country)
-        model.links = Links(["self": Link(uri: OperationCatalog["availabilities.get"].link(
-            ["product_id": sku.productId, "sku_id": sku.skuId, "availability_id": id], query: [("country", country)]))])
-        return model
+        Self.availability(id: Self.availabilityId(productId: sku.productId, skuId: sku.skuId, azurePlan: azurePlan),
+                          product: productModel(sku.series, country: country), sku: skuModel(sku, country: country),
+                          terms: [AvailabilityTerm(duration: sku.termDuration, description: sku.years == 1 ? "1 Year Prepaid" : "3 Years Prepaid")],
+                          country: country, segment: segment)
     }
 }

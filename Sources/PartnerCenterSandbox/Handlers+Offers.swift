@@ -18,60 +18,22 @@ import PartnerCenterModels
 extension SandboxCatalog {
     /// The Azure plan product (`targetView=MicrosoftAzure`).
     static func planProduct(country: String) -> Product {
-        var product = Product(id: AzureOffers.azurePlanProductId)
-        product.title = "Azure plan"
-        product.description = "The Azure plan: Azure subscriptions billed by usage under the Microsoft Customer Agreement."
-        product.productType = ItemType(id: "Azure", displayName: "Azure")
-        product.isMicrosoftProduct = true
-        product.publisherName = "Microsoft"
-        let ids = ["product_id": product.id], market = [("country", country)]
-        product.links = Links([
-            "skus": Link(uri: OperationCatalog["skus.list"].link(ids, query: market)),
-            "self": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
-        ])
-        return product
+        product(id: AzureOffers.azurePlanProductId, title: "Azure plan",
+                description: "The Azure plan: Azure subscriptions billed by usage under the Microsoft Customer Agreement.", subType: nil, country: country)
     }
 
     /// The Azure plan's one SKU: quantity 1, billed monthly (by usage), nothing to provision.
     static func planSku(country: String) -> Sku {
-        var sku = Sku(id: AzureOffers.azurePlanSkuId)
-        sku.productId = AzureOffers.azurePlanProductId
-        sku.title = "Azure plan"
-        sku.description = "Azure plan"
-        sku.minimumQuantity = 1
-        sku.maximumQuantity = 1
-        sku.isTrial = false
-        sku.supportedBillingCycles = [.monthly]
-        sku.purchasePrerequisites = ["MicrosoftCustomerAgreement"]
-        sku.inventoryVariables = []
-        sku.provisioningVariables = []
+        var sku = sku(id: AzureOffers.azurePlanSkuId, productId: AzureOffers.azurePlanProductId, title: "Azure plan", description: "Azure plan",
+                      quantity: 1...1, billing: [.monthly], prerequisites: ["MicrosoftCustomerAgreement"], country: country)
         sku.dynamicAttributes = ["isMicrosoftProduct": .bool(true)]
-        let ids = ["product_id": AzureOffers.azurePlanProductId, "sku_id": AzureOffers.azurePlanSkuId], market = [("country", country)]
-        sku.links = Links([
-            "availabilities": Link(uri: OperationCatalog["availabilities.list"].link(ids, query: market)),
-            "self": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
-        ])
         return sku
     }
 
     /// The Azure plan's availability (the documented `DZH318Z0BML6`).
     static func planAvailability(country: String) -> Availability {
-        var model = Availability(id: AzureOffers.azurePlanAvailabilityId)
-        model.productId = AzureOffers.azurePlanProductId
-        model.skuId = AzureOffers.azurePlanSkuId
-        model.catalogItemId = AzureOffers.azurePlanCatalogItemId
-        let currency = currency(for: country)
-        model.defaultCurrency = CurrencyInfo(code: currency.code, symbol: currency.symbol)
-        model.segment = .commercial
-        model.country = country
-        model.isPurchasable = true
-        model.isRenewable = false
-        model.terms = []
-        model.product = planProduct(country: country)
-        model.sku = planSku(country: country)
-        model.links = Links(["self": Link(uri: OperationCatalog["availabilities.get"].link(
-            ["product_id": model.productId!, "sku_id": model.skuId!, "availability_id": model.id], query: [("country", country)]))])
-        return model
+        availability(id: AzureOffers.azurePlanAvailabilityId, product: planProduct(country: country), sku: planSku(country: country),
+                     terms: [], country: country)
     }
 
     /// The legacy offers of a market: MS-AZR-0145P.

@@ -93,43 +93,21 @@ extension SandboxCatalog {
     }
 
     static func savingsPlanProduct(country: String) -> Product {
-        var product = Product(id: AzureOffers.savingsPlanProductId)
-        product.title = "Azure savings plan"
-        product.description = "Flexible pricing: lower prices than pay-as-you-go in exchange for an hourly commitment on compute for 1 or 3 years."
-        product.productType = ItemType(id: "Azure", displayName: "Azure", subType: ItemType(id: AzureOffers.savingsPlanSubType, displayName: AzureOffers.savingsPlanSubType))
-        product.isMicrosoftProduct = true
-        product.publisherName = "Microsoft Corporation"
-        let ids = ["product_id": product.id], market = [("country", country)]
-        product.links = Links([
-            "skus": Link(uri: OperationCatalog["skus.list"].link(ids, query: market)),
-            "self": Link(uri: OperationCatalog["products.get"].link(ids, query: market)),
-        ])
-        return product
+        product(id: AzureOffers.savingsPlanProductId, title: "Azure savings plan",
+                description: "Flexible pricing: lower prices than pay-as-you-go in exchange for an hourly commitment on compute for 1 or 3 years.",
+                subType: AzureOffers.savingsPlanSubType, country: country)
     }
 
     static func savingsPlanSku(years: Int, country: String) -> Sku {
-        var sku = Sku(id: years == 1 ? "0001" : "0002")
-        sku.productId = AzureOffers.savingsPlanProductId
-        sku.title = "Compute savings plan, \(years == 1 ? "1 Year" : "3 Years")"
-        sku.description = sku.title
-        sku.minimumQuantity = 1
-        sku.maximumQuantity = 1
+        let title = "Compute savings plan, \(years == 1 ? "1 Year" : "3 Years")"
+        var sku = sku(id: years == 1 ? "0001" : "0002", productId: AzureOffers.savingsPlanProductId, title: title, description: title,
+                      quantity: 1...1, billing: [.oneTime, .monthly], prerequisites: ["MicrosoftCloudAgreement"], country: country)
         let currency = currency(for: country)
         sku.minimumPurchaseCommitment = MinimumPurchaseCommitment(grain: "Hourly", currencyCode: CurrencyInfo(code: currency.code, symbol: currency.symbol),
                                                                   amount: "0.001")
-        sku.isTrial = false
-        sku.supportedBillingCycles = [.oneTime, .monthly]
-        sku.purchasePrerequisites = ["MicrosoftCloudAgreement"]
-        sku.inventoryVariables = []
-        sku.provisioningVariables = []
         sku.actions = ["Refund"]
         sku.dynamicAttributes = ["isMicrosoftProduct": .bool(true), "armSkuName": .string(AzureOffers.savingsPlanArmSkuName),
                                  "duration": .string(years == 1 ? "1year" : "3years"), "termDuration": .string("P\(years)Y"), "internal": .bool(false)]
-        let ids = ["product_id": AzureOffers.savingsPlanProductId, "sku_id": sku.id], market = [("country", country)]
-        sku.links = Links([
-            "availabilities": Link(uri: OperationCatalog["availabilities.list"].link(ids, query: market)),
-            "self": Link(uri: OperationCatalog["skus.get"].link(ids, query: market)),
-        ])
         return sku
     }
 
@@ -138,23 +116,9 @@ extension SandboxCatalog {
     }
 
     static func savingsPlanAvailability(years: Int, country: String) -> Availability {
-        let sku = savingsPlanSku(years: years, country: country)
-        var model = Availability(id: savingsPlanAvailabilityId(years: years))
-        model.productId = AzureOffers.savingsPlanProductId
-        model.skuId = sku.id
-        model.catalogItemId = "\(AzureOffers.savingsPlanProductId):\(sku.id):\(model.id)"
-        let currency = currency(for: country)
-        model.defaultCurrency = CurrencyInfo(code: currency.code, symbol: currency.symbol)
-        model.segment = .commercial
-        model.country = country
-        model.isPurchasable = true
-        model.isRenewable = false
-        model.terms = [AvailabilityTerm(duration: "P\(years)Y", description: years == 1 ? "1year" : "3years")]
-        model.product = savingsPlanProduct(country: country)
-        model.sku = sku
-        model.links = Links(["self": Link(uri: OperationCatalog["availabilities.get"].link(
-            ["product_id": AzureOffers.savingsPlanProductId, "sku_id": sku.id, "availability_id": model.id], query: [("country", country)]))])
-        return model
+        availability(id: savingsPlanAvailabilityId(years: years), product: savingsPlanProduct(country: country),
+                     sku: savingsPlanSku(years: years, country: country),
+                     terms: [AvailabilityTerm(duration: "P\(years)Y", description: years == 1 ? "1year" : "3years")], country: country)
     }
 
     /// The price of a commitment over `years` (one-time) or a month of it (monthly), rounded to the

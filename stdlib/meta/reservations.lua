@@ -147,6 +147,19 @@ function reservations.reservation_type(name) end
 ---@return table outcome {dry_run, plan, journal_id, replayed, original_date, order, reservation, notes}
 function reservations.purchase_command(p) end
 
+---The parameter declarations the purchase playbooks share (`customer`, `subscription`, `scope`,
+---`quantity`, `billing`, `azure_plan`, `wait`), with `overrides` replacing or adding declarations;
+---`false` removes one. A playbook of your own that buys the same way starts from them.
+---
+--- example:
+---```lua
+---local params = reservations.purchase_params { sku = { type = "string", required = true }, azure_plan = false }
+---print(params.customer.type, params.sku.required, params.azure_plan)   --> customer  true  nil
+---```
+---@param overrides? table<string, table|false>
+---@return table params
+function reservations.purchase_params(overrides) end
+
 ---Finds the Azure savings plan for compute in a customer's catalog (customer routes with
 ---`reservationScope=AzurePlan`: only a customer with an Azure plan sees it) for `years` (1 or 3).
 ---Raises `not_found` with a hint otherwise.
