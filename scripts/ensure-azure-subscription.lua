@@ -18,8 +18,10 @@ return playbook {
     local out = azure.ensure(p.customer, { legacy = p.legacy, timeout = p.wait })
     pb.emit(out, function(o)
       if o.dry_run then
-        print(string.format("dry run: customer %s has no Azure plan or MS-AZR-0145P subscription; would buy %s (journal #%s)",
-          p.customer, o.would_buy, tostring(o.journal_id)))
+        local c = pc.customers.get(p.customer)
+        local name = c.companyProfile and c.companyProfile.companyName or p.customer
+        print(string.format("dry run: %s has no Azure plan or MS-AZR-0145P subscription; would buy %s (journal #%s)",
+          name, o.would_buy, tostring(o.journal_id)))
         print("dry run: nothing was bought. Re-run without --dry-run (and with --allow-purchase) to buy.")
         return
       end

@@ -29,19 +29,21 @@ return playbook {
   summary = "Buy an Azure reservation of any type (VM, SQL, Cosmos DB, App Service, storage, ...)",
   -- customer and subscription are required only to buy (not with --list-types): checked in run
   params = ri.purchase_params {
-    customer     = { type = "customer", order = 1, help = "customer: tenant id, domain or company name" },
+    customer     = { type = "customer", order = 1, help = "customer: tenant id, domain or company name (required to buy)" },
     subscription = { type = "string", order = 2,
-                     help = "an Azure plan id, an Azure subscription id under a plan, or an MS-AZR-0145P subscription id" },
-    type         = { type = "string", choices = type_names, help = "reservation type (--list-types shows each with its catalog view)" },
-    sku          = { type = "string", help = "the SKU's ARM name (armSkuName), e.g. Standard_D2s_v3 or SQLDB_GP_Compute_Gen5" },
-    region       = { type = "string", help = "ARM region, e.g. westeurope" },
+                     help = "an Azure plan id, an Azure subscription id under a plan, or an MS-AZR-0145P subscription id (required to buy)" },
+    type         = { type = "string", choices = type_names, help = "reservation type (required to buy; --list-types shows each with its catalog view)" },
+    sku          = { type = "string", help = "the SKU's ARM name (armSkuName), e.g. Standard_D2s_v3 or SQLDB_GP_Compute_Gen5 (required to buy)" },
+    region       = { type = "string", help = "ARM region, e.g. westeurope (required to buy)" },
     term         = { type = "string", default = "P1Y", choices = { "P1Y", "P3Y", "1Year", "3Year" }, help = "reservation term" },
     list_types   = { type = "boolean", default = false, help = "print the reservation types and their catalog views, buy nothing" },
   },
   run = function(p)
     if p.list_types then
       local out = json.array()
-      for i, t in ipairs(ri.types()) do out[i] = { type = t.type, targetView = t.targetView } end
+      for i, t in ipairs(ri.types()) do
+        out[i] = { type = t.type, targetView = t.targetView, displayName = t.displayName, exampleSku = t.exampleSku }
+      end
       pb.emit(out, function()
         for _, t in ipairs(ri.types()) do
           print(string.format("%-11s %-26s %-22s e.g. --sku %s", t.type, t.targetView, t.displayName, t.exampleSku))

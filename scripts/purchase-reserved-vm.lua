@@ -11,7 +11,7 @@ return playbook {
   params = ri.purchase_params {
     sku    = { type = "string", required = true, order = 3, help = "ARM SKU name, e.g. Standard_D2s_v3" },
     region = { type = "string", required = true, order = 4, help = "ARM region, e.g. westeurope" },
-    term   = { type = "string", default = "1Year", choices = { "1Year", "3Year" }, help = "reservation term" },
+    term   = { type = "string", default = "1Year", choices = { "1Year", "3Year", "P1Y", "P3Y" }, help = "reservation term" },
   },
   run = function(p)
     p.type = "vm"

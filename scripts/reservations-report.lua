@@ -24,6 +24,14 @@ end
 
 local function parse(text) return type(text) == "string" and date.parse(text) or nil end
 
+-- pcx's type name for an artifact's reservationType ("sqldatabases" → "sql"); unknown ones as they came
+local TYPE_NAMES = {}
+for _, t in ipairs(pc.reservations.types()) do TYPE_NAMES[t.reservationType:lower()] = t.type end
+local function type_name(artifact_type) return artifact_type and (TYPE_NAMES[artifact_type:lower()] or artifact_type) or nil end
+
+-- the billing plan as the purchase flags spell it
+local BILLING = { one_time = "one-time", onetime = "one-time", monthly = "monthly" }
+
 -- Reads once per key: SKUs and orders are shared by many reservations.
 local function memo(fn)
   local cache = {}
@@ -52,9 +60,10 @@ local function rows_for(c, list, ctx)
           if renew == nil and a.resourceId then renew = ctx.benefits(c.id, c.id)[a.resourceId:lower()] end
           rows[#rows + 1] = {
             customer = c.id, company = c.companyProfile and c.companyProfile.companyName,
-            type = (a.dynamicAttributes or {}).reservationType, sku = attrs.armSkuName, region = attrs.armRegionName,
+            type = type_name((a.dynamicAttributes or {}).reservationType), sku = attrs.armSkuName, region = attrs.armRegionName,
             quantity = r.quantity or e.quantity, scope = r.scopeType,
-            billing = order and order.billingCycle or nil, term = years and ("P" .. years .. "Y") or nil,
+            billing = order and order.billingCycle and (BILLING[order.billingCycle:lower()] or order.billingCycle) or nil,
+            term = years and ("P" .. years .. "Y") or nil,
             purchased = effective and effective:day() or nil, expiry = expiry and expiry:day() or nil,
             days_left = expiry and expiry:days_until(ctx.now) or nil,
             -- auto-renew: the details' own flag, else the reservation's benefit subscription (an
@@ -86,6 +95,15 @@ return playbook {
         hint = "give --customer C for one customer, or --all (or neither) for every customer" }, 0)
     end
     local within = p.expiring_within and days_of(p.expiring_within) or nil
+    -- the CSV file is tried before anything is read: a path pcx may not write is refused up front
+    if p.csv then
+      local ok, w = pcall(csv.writer, p.csv, { header = COLUMNS })
+      if not ok then
+        error(pc.errors.new { code = "invalid_argument", input = true, message = "--csv " .. p.csv .. ": " .. tostring(w):gsub("^.-csv%.writer: ", ""),
+          hint = "pass --allow-write DIR for the CSV's folder" }, 0)
+      end
+      w:abort()
+    end
     local customers
     if p.customer then customers = { pc.customers.get(p.customer) } else customers = pc.customers.list() end
     local ri = require "reservations"

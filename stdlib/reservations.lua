@@ -167,6 +167,31 @@ function M.rank_products(products, arm_sku)
   return out
 end
 
+-- What a SKU search nearly found, for its error: " (did you mean ...?)" naming a close ARM SKU
+-- name of the type, or a region the SKU is sold in; "" when nothing is close. Reads only the
+-- SKU lists the search already read (cached).
+local function near_misses(products, opts)
+  local names, regions = {}, {}
+  local seen_name, seen_region = {}, {}
+  for _, product in ipairs(products) do
+    for _, sku in ipairs(skus_for(product.id, opts.country, opts.reservation_scope)) do
+      local a = sku.dynamicAttributes or {}
+      if a.armSkuName and not seen_name[a.armSkuName] then seen_name[a.armSkuName] = true; names[#names + 1] = a.armSkuName end
+      if norm(a.armSkuName) == norm(opts.sku) and a.armRegionName and not seen_region[a.armRegionName] then
+        seen_region[a.armRegionName] = true; regions[#regions + 1] = a.armRegionName
+      end
+    end
+  end
+  if #regions > 0 then
+    local guess = args.suggest(opts.region, regions)
+    return guess and (" — did you mean region " .. guess .. "?") or (" — " .. opts.sku .. " is sold in " .. tconcat(regions, ", ", 1, math.min(#regions, 6)) .. (#regions > 6 and ", ..." or ""))
+  end
+  local guess = args.suggest(opts.sku, names)
+  if guess then return " — did you mean " .. guess .. "?" end
+  if #names > 0 then return " (this type's SKUs include " .. tconcat(names, ", ", 1, math.min(#names, 4)) .. ")" end
+  return ""
+end
+
 --- Finds the product, SKU and availability to buy for an ARM SKU name, region and term.
 --- opts: country (ISO alpha-2), type ("vm" default, "sql", "cosmosdb", ...: ri.types()), sku
 --- ("Standard_D2s_v3", "SQLDB_GP_Compute_Gen5"), region ("westeurope"), term ("1Year" | "3Year" |
@@ -191,9 +216,10 @@ function M.find(opts)
   end
   if not found_sku then
     error(pc.errors.new {
-      code = "not_found",
-      message = sformat("no %s reservation SKU %s in %s for %d year%s in market %s",
-        rtype.displayName, opts.sku, opts.region, years, years == 1 and "" or "s", opts.country),
+      code = "not_found", input = true,
+      message = sformat("no %s reservation SKU %s in %s for %d year%s in market %s%s",
+        rtype.displayName, opts.sku, opts.region, years, years == 1 and "" or "s", opts.country,
+        near_misses(products_for(opts.country, opts.reservation_scope, rtype), opts)),
       hint = sformat("check the type, the ARM SKU name (e.g. %s) and the region (e.g. westeurope); list them with pc.products.list{country=..., target_view='%s'} and pc.skus.list",
         rtype.exampleSku, rtype.targetView),
     }, 2)
@@ -437,12 +463,21 @@ end
 
 -- The hourly commitment as money: positive, at most 3 decimals (the SKU's minimum is 0.001).
 local function commitment_of(opts)
+  if type(opts.currency) ~= "string" or not opts.currency:match("^%a%a%a$") then
+    bad_input(sformat("currency must be a three-letter ISO 4217 code such as USD or EUR, got %s", tostring(opts.currency)))
+  end
+  if type(opts.commitment) == "string" and not opts.commitment:match("^%s*%d+%.?%d*%s*$") then
+    bad_input(sformat("commitment must be a plain decimal hourly amount such as 12.50, got %s", opts.commitment))
+  end
   local ok, amount = pcall(money.new, opts.commitment, opts.currency)
   if not ok or amount <= money.new(0, opts.currency) then
-    bad_input(sformat("reservations.savings_plan: commitment must be a positive hourly amount such as 12.50, got %s", tostring(opts.commitment)))
+    bad_input(sformat("commitment must be a positive hourly amount such as 12.50, got %s", tostring(opts.commitment)))
+  end
+  if amount > money.new(1000000, opts.currency) then
+    bad_input(sformat("commitment %s is above 1,000,000 an hour, the most Partner Center takes", tostring(opts.commitment)))
   end
   if amount:round(3) ~= amount then
-    bad_input(sformat("reservations.savings_plan: commitment %s has more than 3 decimals (the smallest step is 0.001 an hour)", tostring(opts.commitment)))
+    bad_input(sformat("commitment %s has more than 3 decimals (the smallest step is 0.001 an hour)", tostring(opts.commitment)))
   end
   return amount
 end
@@ -557,19 +592,27 @@ end
 --- What to do about a cart line error code (pcx's one hint table).
 function M.cart_error_hint(code) return pc.errors.hint(code) or "see Partner Center's cart error codes" end
 
+-- An amount as text with at least two decimals (Partner Center's numbers may have fewer: 109500, 919.8).
+local function amount_text(m)
+  if not m then return nil end
+  local text = m:amount()
+  local decimals = #(text:match("%.(%d+)$") or "")
+  return decimals < 2 and m:amount(2) or text
+end
+
 --- A plain table describing the plan (for --json output and the journal).
 function Plan:summary()
   return {
     customer = self.customer, customer_name = self.customer_name, country = self.country,
     subscription = self.subscription, registration = self.registration,
     type = self.type, kind = self.kind, azure_plan = self.plan_id, azure_subscription = self.azure_subscription, billing = self.billing,
-    monthly_total = self.monthly_total and self.monthly_total:amount() or nil,
-    commitment = self.commitment and self.commitment:amount() or nil,
+    monthly_total = amount_text(self.monthly_total),
+    commitment = amount_text(self.commitment),
     catalog_item_id = self.catalog_item_id, product = self.product.title, sku = self.sku.title,
     arm_sku = self.arm_sku, region = self.region, term = self.term_duration, scope = self.scope,
     quantity = self.quantity, currency = self.currency,
-    unit_price = self.unit_price and self.unit_price:amount() or nil,
-    total = self.total and self.total:amount() or nil,
+    unit_price = amount_text(self.unit_price),
+    total = amount_text(self.total),
     cart_id = self.cart and self.cart.id or nil,
     quoted = not self.quote_recorded,
   }
@@ -588,10 +631,15 @@ function Plan:__tostring()
     sformat("  quantity      %d", self.quantity),
   }
   if self.commitment then lines[#lines + 1] = sformat("  commitment    %s an hour", self.commitment:format()) end
-  if self.unit_price then lines[#lines + 1] = sformat("  unit price    %s", self.unit_price:format()) end
+  if self.unit_price then
+    lines[#lines + 1] = sformat("  unit price    %s%s", self.unit_price:format(), self.billing == "monthly" and " a month" or "")
+  end
+  if self.billing == "monthly" and not self.monthly_total then lines[#lines + 1] = "  billing       monthly (not priced yet: --quote prices it)" end
   if self.monthly_total then
     lines[#lines + 1] = sformat("  billing       monthly: %s a month", self.monthly_total:format())
-    if self.total then lines[#lines + 1] = sformat("  total         %s over the term", self.total:format()) end
+    if self.total then
+      lines[#lines + 1] = sformat("  total         %s over the term (at most: the last month may be a little less)", self.total:format())
+    end
   elseif self.total then lines[#lines + 1] = sformat("  total         %s", self.total:format()) end
   if self.needs_registration then lines[#lines + 1] = "  note          the subscription will be registered first" end
   return tconcat(lines, "\n")
@@ -719,8 +767,8 @@ local function print_outcome(o, plan)
       s.quantity, tostring(s.arm_sku), what, tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope),
       tostring(s.billing)))
     if s.quoted then
-      print(sformat("  unit price %s %s, total %s %s", tostring(s.unit_price or "?"), tostring(s.currency or ""),
-        tostring(s.total or "?"), tostring(s.currency or "")))
+      print(sformat("  unit price %s%s, total %s", plan.unit_price and plan.unit_price:format() or "?",
+        plan.billing == "monthly" and " a month" or "", plan.total and plan.total:format() or "?"))
     else
       print("  price not quoted: a dry run creates no cart (add --quote to get Partner Center's price; a cart spends nothing)")
     end

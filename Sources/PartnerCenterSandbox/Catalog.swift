@@ -9,6 +9,13 @@ enum Money {
         NSDecimalRound(&output, &input, places, .plain)
         return output
     }
+    /// Rounds up (away from zero) to `places`.
+    static func roundUp(_ value: Decimal, places: Int) -> Decimal {
+        var input = value
+        var output = Decimal()
+        NSDecimalRound(&output, &input, places, .up)
+        return output
+    }
     static func text(_ value: Decimal) -> String { "\(value)" }
     static func parse(_ text: String?) -> Decimal { text.flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) } ?? 0 }
 }
@@ -233,11 +240,12 @@ struct SandboxCatalog: Sendable {
         return (Money.round(sku.usdPrice * currency.rate, places: currency.places), currency)
     }
 
-    /// The monthly unit price of a SKU billed monthly: the term's price spread evenly over its
-    /// months, rounded to the currency (the commitment is this times 12 × years).
+    /// The monthly unit price of a SKU billed monthly: the term's price spread over its months,
+    /// rounded up to the currency; the last month is charged what is left, so the months add up
+    /// to the one-time price exactly (Azure: monthly and upfront cost the same in total).
     func monthlyPrice(_ sku: SKU, country: String) -> Decimal {
         let (unit, currency) = price(sku, country: country)
-        return Money.round(unit / Decimal(12 * sku.years), places: currency.places)
+        return Money.roundUp(unit / Decimal(12 * sku.years), places: currency.places)
     }
 
     /// Whether an `InventoryCheck` SKU is restricted for a region.

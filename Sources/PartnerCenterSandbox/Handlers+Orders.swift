@@ -171,8 +171,9 @@ extension SandboxEngine {
                 let years = SandboxEngine.years(line.termDuration) ?? 1
                 let item = SandboxBilling.Chargeable(productId: AzureOffers.savingsPlanProductId, skuId: years == 1 ? "0001" : "0002",
                                                      productName: "Azure savings plan", skuName: line.friendlyName ?? "Compute savings plan", years: years)
+                let term = SandboxCatalog.savingsPlanPrice(hourly: line.purchaseCommitment?.amount ?? 0, years: years, monthly: false, country: country)
                 try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: customer.name, customerDomain: customer.domain, country: country,
-                                     order: order, sku: item, quantity: 1, unit: unit, reservationOrderId: "", at: completedAt)
+                                     order: order, sku: item, quantity: 1, unit: unit, termUnit: term, reservationOrderId: "", at: completedAt)
                 continue
             }
             let parts = (line.offerId ?? "").split(separator: ":").map(String.init)
@@ -185,7 +186,8 @@ extension SandboxEngine {
                 order.lineItems?[index].subscriptionId = benefitId
             }
             try addOneTimeCharge(db, partner: partner, customerId: cid, customerName: customer.name, customerDomain: customer.domain, country: country,
-                                 order: order, sku: sku.chargeable, quantity: line.quantity ?? 1, unit: unit, reservationOrderId: resourceId, at: completedAt)
+                                 order: order, sku: sku.chargeable, quantity: line.quantity ?? 1, unit: unit, termUnit: catalog.price(sku, country: country).0,
+                                 reservationOrderId: resourceId, at: completedAt)
         }
         try db.execute(sql: "UPDATE orders SET status = 'completed', doc = ? WHERE id = ?", arguments: [try Doc.encode(order), order.id])
     }
@@ -233,7 +235,8 @@ extension SandboxEngine {
     }
 
     private func addOneTimeCharge(_ db: Database, partner: PartnerRecord, customerId: String, customerName: String, customerDomain: String, country: String,
-                                  order: Order, sku: SandboxBilling.Chargeable, quantity: Int, unit: Decimal, reservationOrderId: String, at date: Date) throws {
+                                  order: Order, sku: SandboxBilling.Chargeable, quantity: Int, unit: Decimal, termUnit: Decimal, reservationOrderId: String,
+                                  at date: Date) throws {
         let currency = order.currencyCode ?? "USD"
         let id = try invoiceFor(db, partner: partner, currency: currency, at: date)
         var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customerId, customerName: customerName, customerDomain: customerDomain, country: country,
@@ -252,7 +255,7 @@ extension SandboxEngine {
             line.termAndBillingCycle = (sku.years == 1 ? "1 Year" : "3 Years") + " Subscription, billed monthly"
             if let start = line.chargeStartDate {
                 line.chargeEndDate = Self.utc.date(byAdding: .month, value: 1, to: start)?.addingTimeInterval(-86400)
-                try scheduleMonthlyCharges(db, orderId: order.id, partner: partner, months: 12 * sku.years, start: start, line: line)
+                try scheduleMonthlyCharges(db, orderId: order.id, partner: partner, months: 12 * sku.years, start: start, termUnit: termUnit, line: line)
             }
         }
         try appendLine(db, invoiceId: id, line: line)

@@ -17,11 +17,31 @@ extension SandboxEngine {
     }()
 
     /// Records a monthly plan whose first month was charged: the later months are due from `start` + 1 month.
-    func scheduleMonthlyCharges(_ db: Database, orderId: String, partner: PartnerRecord, months: Int, start: Date,
+    /// `termUnit` is the one-time unit price of the whole term: the last month is charged what the
+    /// earlier months leave of it.
+    func scheduleMonthlyCharges(_ db: Database, orderId: String, partner: PartnerRecord, months: Int, start: Date, termUnit: Decimal,
                                 line: OneTimeInvoiceLineItem) throws {
         guard months > 1, let next = Self.utc.date(byAdding: .month, value: 1, to: start) else { return }
-        try db.execute(sql: "INSERT OR REPLACE INTO monthly_charge VALUES(?,?,?,?,?,?,?)", arguments: [
-            orderId, partner.tenantId, 1, months, start.timeIntervalSince1970, next.timeIntervalSince1970, try Doc.encode(line)])
+        try db.execute(sql: "INSERT OR REPLACE INTO monthly_charge VALUES(?,?,?,?,?,?,?,?)", arguments: [
+            orderId, partner.tenantId, 1, months, start.timeIntervalSince1970, next.timeIntervalSince1970, Money.text(termUnit), try Doc.encode(line)])
+    }
+
+    /// A later month's charge: the template's, for month `index` (1-based after the first), the
+    /// last one what is left of the term's price.
+    static func monthCharge(_ template: OneTimeInvoiceLineItem, from: Date, to: Date, last: Bool, termUnit: Decimal, months: Int) -> OneTimeInvoiceLineItem {
+        var line = template
+        line.chargeType = "cycleCharge"
+        line.chargeStartDate = from
+        line.chargeEndDate = to.addingTimeInterval(-86400)
+        line.pcToBCExchangeRateDate = WireDate.parse(String(WireDate.format(from).prefix(7)) + "-01T00:00:00Z")
+        if last, let monthly = template.unitPrice, let quantity = template.quantity {
+            let unit = termUnit - monthly * Decimal(months - 1)
+            line.unitPrice = unit
+            line.effectiveUnitPrice = unit
+            line.subtotal = unit * quantity
+            line.totalForCustomer = unit * quantity
+        }
+        return line
     }
 
     /// Makes every monthly charge due by `now`.
@@ -36,13 +56,9 @@ extension SandboxEngine {
             let total: Int = row["total_months"]
             while charged < total, let from = Self.utc.date(byAdding: .month, value: charged, to: start), from <= now,
                   let to = Self.utc.date(byAdding: .month, value: charged + 1, to: start) {
-                var line = template
-                line.chargeType = "cycleCharge"
-                line.chargeStartDate = from
-                line.chargeEndDate = to.addingTimeInterval(-86400)
-                line.invoiceNumber = try invoiceFor(db, partner: partner, currency: template.currency ?? "USD", at: from)
-                line.pcToBCExchangeRateDate = WireDate.parse(WireDate.format(from).prefix(7) + "-01T00:00:00Z")
-                try appendLine(db, invoiceId: line.invoiceNumber!, line: line)
+                let line = Self.monthCharge(template, from: from, to: to, last: charged == total - 1,
+                                            termUnit: Money.parse(row["term_unit"]), months: total)
+                try appendLine(db, invoiceId: try invoiceFor(db, partner: partner, currency: template.currency ?? "USD", at: from), line: line)
                 charged += 1
             }
             let next = Self.utc.date(byAdding: .month, value: charged, to: start) ?? now

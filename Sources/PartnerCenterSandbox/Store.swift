@@ -119,7 +119,8 @@ final class SandboxStore: Sendable {
             period_key TEXT, doc TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS invoice_partner ON invoice(partner_id, invoice_date);
         CREATE TABLE IF NOT EXISTS monthly_charge(order_id TEXT PRIMARY KEY COLLATE NOCASE, partner_id TEXT NOT NULL COLLATE NOCASE,
-            months_charged INTEGER NOT NULL, total_months INTEGER NOT NULL, start_at REAL NOT NULL, next_at REAL NOT NULL, line TEXT NOT NULL);
+            months_charged INTEGER NOT NULL, total_months INTEGER NOT NULL, start_at REAL NOT NULL, next_at REAL NOT NULL, term_unit TEXT NOT NULL,
+            line TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS monthly_charge_next ON monthly_charge(next_at);
         CREATE TABLE IF NOT EXISTS invoice_line(invoice_id TEXT NOT NULL COLLATE NOCASE, provider TEXT NOT NULL, line_type TEXT NOT NULL,
             seq INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY(invoice_id, provider, line_type, seq));

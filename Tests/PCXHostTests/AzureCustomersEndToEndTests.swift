@@ -87,9 +87,10 @@ struct AzureCustomersEndToEndTests {
             let types = try await e2e.run(["playbook", "run", "purchase-reservation", "--list-types", "--json"])
             #expect(types.status == 0, "\(types)")
             let list = try #require(try JSONSerialization.jsonObject(with: Data(types.stdout.utf8)) as? [[String: String]])
-            #expect(list.first == ["type": "vm", "targetView": "AzureReservationsVM"], "\(types)")
-            #expect(list.contains(["type": "sql", "targetView": "AzureReservationsSQL"]))
-            #expect(list.contains(["type": "cosmosdb", "targetView": "AzureReservationsCosmosDb"]))
+            let views = list.map { [$0["type"] ?? "", $0["targetView"] ?? ""] }
+            #expect(views.first == ["vm", "AzureReservationsVM"], "\(types)")
+            #expect(views.contains(["sql", "AzureReservationsSQL"]) && views.contains(["cosmosdb", "AzureReservationsCosmosDb"]))
+            #expect(list.allSatisfy { $0["displayName"] != nil && $0["exampleSku"] != nil })
             #expect(Set(list.compactMap { $0["type"] }).isSuperset(of: ["appservice", "storage"]))
 
             let bare = try await e2e.world().customersWithoutAzure
@@ -104,14 +105,16 @@ struct AzureCustomersEndToEndTests {
             #expect((try sql.json()["reservation"] as? [String: Any])?["reservationId"] != nil, "\(sql)")
             // the reservation report names its type from the artifact
             let report = try await e2e.run(["playbook", "run", "reservations-report", "--customer", bare[0], "--json"])
-            #expect(report.status == 0 && report.stdout.contains("sqldatabases"), "\(report)")
+            #expect(report.status == 0 && report.stdout.contains("\"type\": \"sql\""), "\(report)")
 
             let badType = try await e2e.run(base + ["--type", "vmm", "--sku", "x", "--region", "eastus"])
             #expect(badType.status == 2 && badType.stderr.contains("--type must be one of"), "\(badType)")
             let missing = try await e2e.run(["playbook", "run", "purchase-reservation", "--customer", bare[0], "--type", "sql"])
             #expect(missing.status == 2 && missing.stderr.contains("missing --subscription, --sku, --region"), "\(missing)")
             let wrongSku = try await e2e.run(base + ["--type", "sql", "--sku", "Standard_D2s_v3", "--region", "eastus", "--dry-run"])
-            #expect(wrongSku.status != 0 && wrongSku.stderr.contains("no SQL Database reservation SKU Standard_D2s_v3"), "\(wrongSku)")
+            #expect(wrongSku.status == 2 && wrongSku.stderr.contains("no SQL Database reservation SKU Standard_D2s_v3"), "\(wrongSku)")
+            let region = try await e2e.run(base + ["--type", "sql", "--sku", "SQLDB_GP_Compute_Gen5", "--region", "westeurop", "--dry-run"])
+            #expect(region.status == 2 && region.stderr.contains("did you mean region westeurope?"), "\(region)")
         }
     }
 
@@ -146,6 +149,11 @@ struct AzureCustomersEndToEndTests {
             let mark = e2e.logMark
             let currency = try await e2e.run(base + ["--currency", "USD", "--allow-purchase"])
             #expect(currency.status == 2 && currency.stderr.contains("give --currency EUR"), "\(currency)")
+            for (flags, text) in [(["--currency", "EURO"], "three-letter"), (["--commitment", "1e2", "--currency", "EUR"], "plain decimal"),
+                                  (["--commitment", "2000000", "--currency", "EUR"], "1,000,000")] {
+                let bad = try await e2e.run(base + flags + ["--allow-purchase"])
+                #expect(bad.status == 2 && bad.stderr.contains(text), "\(flags): \(bad)")
+            }
             let (legacyCustomer, legacySubscription) = try world.azure(registration: "Registered")
             let legacy = try await e2e.run(["playbook", "run", "purchase-savings-plan", "--customer", legacyCustomer, "--subscription", legacySubscription,
                                             "--commitment", "1", "--currency", "USD", "--allow-purchase"])
@@ -164,6 +172,11 @@ struct AzureCustomersEndToEndTests {
             """#
             let before = Int(try await e2e.lua(countMonthly).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
             let script = try readmeExample("azure-2026")
+            // a dry run says what it would buy first and sends no change
+            let mark = e2e.logMark
+            let dry = try await e2e.lua(script, flags: ["--dry-run"])
+            #expect(dry.status == 0 && dry.stdout.contains("would buy Azure plan first") && dry.stdout.contains("would buy MS-AZR-0145P first"), "\(dry)")
+            #expect(e2e.writes(since: mark).isEmpty)
             let r = try await e2e.lua(script, flags: ["--allow-purchase"])
             #expect(r.status == 0, "\(r)")
             let lines = r.stdout.split(separator: "\n").map(String.init)

@@ -322,7 +322,11 @@ struct MonthlyBillingTests {
             let listed = try await h.send(.GET, "/v1/invoices/\(invoice)/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&size=2000", token: try await h.token())
             #expect(listed.text.contains(order.id) && listed.text.contains("cycleCharge"), "\(invoice)")
             h.sandbox.clock.advance(by: 400 * 86400)
-            #expect(try await monthCharges().count == 12, "a one-year monthly plan is charged 12 times")
+            let year = try await monthCharges()
+            #expect(year.count == 12, "a one-year monthly plan is charged 12 times")
+            // the months add up to the one-time price exactly (the last month takes what is left)
+            #expect(year.reduce(Decimal(0)) { $0 + ($1.totalForCustomer ?? 0) } == catalog.price(sku, country: country).0 * 2,
+                    "\(year.map { $0.totalForCustomer ?? 0 })")
             h.sandbox.clock.advance(by: 100 * 86400)
             #expect(try await monthCharges().count == 12, "and never more")
 

@@ -93,7 +93,8 @@ local reservations = {}
 ---@field list_price? money.Money after `quote`, when Partner Center gives one
 local Plan = {}
 
----The number of years in a term, or nil if it is not a term.
+---The number of years a term text names ("P3Y", "1Year", "1Years", "3", or a number), or nil if
+---it names none. Any count is read (`"P2Y"` is 2): the callers accept only 1 and 3.
 ---
 --- example:
 ---```lua
