@@ -275,7 +275,7 @@ let badInputCatalogue: [BadInputCase] = [
                  says: ["pcx: --quantity must be at least 1, got 0"]),
     BadInputCase(name: "a playbook parameter outside its choices lists them", args: ["playbook", "run", "purchase-reserved-vm", "--sandbox",
                  "--customer", "c", "--subscription", "s", "--sku", "x", "--region", "r", "--term", "2Year"], exit: 2,
-                 says: ["pcx: --term must be one of 1Year, 3Year, got '2Year'"]),
+                 says: ["pcx: --term must be one of 1Year, 3Year, P1Y, P3Y, got '2Year'"]),
     BadInputCase(name: "an unknown playbook parameter gets a did-you-mean", args: ["playbook", "run", "purchase-reserved-vm", "--sandbox",
                  "--customer", "c", "--subscription", "s", "--skew", "x", "--region", "r"], exit: 2,
                  says: ["pcx: unknown option --skew (did you mean --sku?)"]),
