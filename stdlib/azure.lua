@@ -60,11 +60,9 @@ function M.find(customer)
   return legacy and describe(customer, legacy, true) or nil
 end
 
--- The customer's market (billing profile, else company profile).
+-- The customer's market, as reservations reads it (required at call time: reservations requires this module).
 local function country_of(customer)
-  local c = pc.customers.get(customer)
-  local b = c.billingProfile and c.billingProfile.defaultAddress
-  local country = b and b.country or (c.companyProfile and c.companyProfile.address and c.companyProfile.address.country)
+  local country = require("reservations").customer_country(pc.customers.get(customer))
   if not country or country == "" then
     raise { code = "invalid_argument", message = "customer " .. customer .. " has no country in its profile",
       hint = "the partner needs a relationship with the customer that exposes its billing profile" }

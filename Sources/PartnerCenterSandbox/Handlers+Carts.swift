@@ -55,7 +55,7 @@ extension SandboxEngine {
         }
         let problem: LineProblem?
         if AzureOffers.isAzurePlan(line.catalogItemId) {
-            problem = try checkPlanLine(&line, country: country, customerId: customerId, db: db)
+            problem = try checkPlanLine(&line, customerId: customerId, db: db)
         } else if SpecialProduct.isSavingsPlan(line.catalogItemId) {
             problem = try checkSavingsPlanLine(&line, country: country, customerId: customerId, db: db)
         } else {

@@ -88,7 +88,7 @@ extension SandboxEngine {
 
     /// Why an Azure plan line cannot be bought (addendum §1.1: never next to MS-AZR-0145P, one per
     /// customer), or nil; fills its zero pricing.
-    func checkPlanLine(_ line: inout CartLineItem, country: String, customerId: String, db: Database) throws -> LineProblem? {
+    func checkPlanLine(_ line: inout CartLineItem, customerId: String, db: Database) throws -> LineProblem? {
         let parts = (line.catalogItemId ?? "").split(separator: ":").map(String.init)
         guard parts.count == 3, parts[1].caseInsensitiveCompare(AzureOffers.azurePlanSkuId) == .orderedSame,
               parts[2].caseInsensitiveCompare(AzureOffers.azurePlanAvailabilityId) == .orderedSame else {
@@ -106,7 +106,6 @@ extension SandboxEngine {
         if let plan = holdings.plan {
             return LineProblem(CartErrorCode.unableToProcessCartLineItem, "Customer \(customerId) already has an Azure plan (\(plan)); a customer has one Azure plan.")
         }
-        _ = country
         return nil
     }
 
@@ -196,10 +195,15 @@ extension SandboxEngine {
         var sub = Seeder.azureSubscription(customerId: customerId, country: country, offer: line.offerId ?? AzureOffers.legacyOfferId,
                                            name: plan ? "Azure plan" : (line.friendlyName ?? "Microsoft Azure"), created: date, rng: &rng)
         sub.orderId = orderId
-        let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM subscription WHERE customer_id = ?", arguments: [customerId]) ?? -1) + 1
-        try db.execute(sql: "INSERT INTO subscription VALUES(?,?,?,?,?,?,?,?)", arguments: [
-            sub.id, customerId, seq, plan ? "plan" : "legacy", "active", "NotRegistered", nil, try Doc.encode(sub)])
+        try appendSubscription(db, sub, customerId: customerId, kind: plan ? "plan" : "legacy")
         if plan { try Seeder.fillAzureEntitlements(db, seed: seed) }
         return sub.id
+    }
+
+    /// Adds a subscription a purchase made (active, unregistered) after the customer's others.
+    func appendSubscription(_ db: Database, _ sub: Subscription, customerId: String, kind: String) throws {
+        let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM subscription WHERE customer_id = ?", arguments: [customerId]) ?? -1) + 1
+        try db.execute(sql: "INSERT INTO subscription VALUES(?,?,?,?,?,?,?,?)", arguments: [
+            sub.id, customerId, seq, kind, "active", "NotRegistered", nil, try Doc.encode(sub)])
     }
 }

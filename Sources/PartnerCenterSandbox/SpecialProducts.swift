@@ -254,9 +254,7 @@ extension SandboxEngine {
         sub.lineItems = [item]
         sub.links = Links(["self": Link(uri: OperationCatalog["subscriptions.get"].link(["customer_id": customerId, "subscription_id": sub.id]))])
         sub.attributes = ResourceAttributes(objectType: "Subscription")
-        let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM subscription WHERE customer_id = ?", arguments: [customerId]) ?? -1) + 1
-        try db.execute(sql: "INSERT INTO subscription VALUES(?,?,?,?,?,?,?,?)", arguments: [
-            sub.id, customerId, seq, "benefit", "active", "NotRegistered", nil, try Doc.encode(sub)])
+        try appendSubscription(db, sub, customerId: customerId, kind: "benefit")
         return sub.id
     }
 }
