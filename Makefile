@@ -1,6 +1,6 @@
 # pcx: `make demo`, `make test`, `make bench`. Each installs missing system packages first.
 SWIFT      ?= swift
-APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev pkg-config libsqlite3-dev python3
+APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev pkg-config libsqlite3-dev zlib1g-dev python3
 BENCH_PKGS := lua-cjson python3-requests time
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PCX_DEBUG  := .build/debug/pcx

@@ -40,11 +40,18 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // Debian's zlib1g-dev: gzip for Graph reconciliation blobs (client inflate, sandbox deflate).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // C: Lua's macros as functions, the call trampoline, allocator, hook, JSON codec.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         .target(name: "CJSONScan"),
         .target(name: "LuaRuntime", dependencies: ["CLuaShim"], exclude: ["lua"], swiftSettings: strict, plugins: ["EmbedLua"]),
-        .target(name: "PartnerCenterModels", swiftSettings: strict),
+        // The wire contract; gzip is part of it (Graph blobs are gzip JSON lines).
+        .target(name: "PartnerCenterModels", dependencies: ["CZlib"], swiftSettings: strict),
         .target(
             name: "PartnerCenter",
             dependencies: [

@@ -124,8 +124,9 @@ struct PCCore: Sendable {
         ]))
     }))
 
-    /// Every declared operation as `stdlib/pc.lua` binds it.
-    static let descriptors: LuaValue = .table(LuaTable(array: OperationCatalog.all.map(descriptor)))
+    /// Every declared Partner Center operation as `stdlib/pc.lua` binds it. The Graph exports are
+    /// bound as streams (`pc.reconciliation`, `pc.usage`), not as single calls.
+    static let descriptors: LuaValue = .table(LuaTable(array: OperationCatalog.all.filter { $0.host == .partnerCenter }.map(descriptor)))
 
     static func descriptor(_ op: APIOperation) -> LuaValue {
         var options: [String: LuaValue] = [:]

@@ -196,7 +196,9 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The path a request for this operation is sent to (`/v1/...`), filled with `values`.
-    public func requestPath(_ values: [String: String]) -> String { "/v1" + link(values) }
+    /// Graph operations are sent under the Graph endpoint's version segment (`/v1.0`), which the
+    /// endpoint carries, so their path is the link itself.
+    public func requestPath(_ values: [String: String]) -> String { host == .graph ? link(values) : "/v1" + link(values) }
 
     private static let segmentCharacters: CharacterSet = {
         var set = CharacterSet.alphanumerics

@@ -18,7 +18,7 @@ public enum OperationCatalog {
     ]
 
     /// The declarations, in documentation order.
-    public static let all: [APIOperation] = customers + catalog + purchases + billing
+    public static let all: [APIOperation] = customers + catalog + purchases + billing + graphBilling
 
     private static let customers: [APIOperation] = [
         APIOperation("customers.list", "GET", "/v1/customers", query: [.query("size", "size", .integer)],
@@ -163,6 +163,30 @@ public enum OperationCatalog {
         APIOperation("invoices.estimate_links", "GET", "/v1/invoices/estimates/links",
                   query: [.query("currency_code", "currencycode", required: true, positional: true)],
                   response: .collection("EstimateLink"), summary: "Where unbilled charges can be read (§7.11)"),
+    ]
+
+    /// Reconciliation v2 on Microsoft Graph (addendum §3). Paths are after the version segment
+    /// (`/v1.0`, `/beta`), which the Graph endpoint carries. The exports read (a POST that starts a
+    /// report); ``GraphBilling`` declares the flow and the lines.
+    private static let graphBilling: [APIOperation] = [
+        APIOperation("graph_billing.export_billed_reconciliation", "POST", "/reports/partners/billing/reconciliation/billed/export",
+                  host: .graph, body: .init("request", model: "GraphBilling.ExportRequest"), response: .empty,
+                  summary: "Starts a billed invoice reconciliation export (addendum §3.4)"),
+        APIOperation("graph_billing.export_unbilled_reconciliation", "POST", "/reports/partners/billing/reconciliation/unbilled/export",
+                  host: .graph, body: .init("request", model: "GraphBilling.ExportRequest"), response: .empty,
+                  summary: "Starts an unbilled invoice reconciliation export (addendum §3.4)"),
+        APIOperation("graph_billing.export_billed_usage", "POST", "/reports/partners/billing/usage/billed/export",
+                  host: .graph, body: .init("request", model: "GraphBilling.ExportRequest"), response: .empty,
+                  summary: "Starts a billed daily-rated usage export (addendum §3.4)"),
+        APIOperation("graph_billing.export_unbilled_usage", "POST", "/reports/partners/billing/usage/unbilled/export",
+                  host: .graph, body: .init("request", model: "GraphBilling.ExportRequest"), response: .empty,
+                  summary: "Starts an unbilled daily-rated usage export (addendum §3.4)"),
+        APIOperation("graph_billing.operation", "GET", "/reports/partners/billing/operations/{operation_id}",
+                  host: .graph, response: .object("GraphBilling.Operation"),
+                  summary: "An export's status: running, succeeded (with its manifest) or failed (addendum §3.5)"),
+        APIOperation("graph_billing.manifest", "GET", "/reports/partners/billing/manifests/{manifest_id}",
+                  host: .graph, response: .object("GraphBilling.Manifest"),
+                  summary: "An export's manifest: root directory, SAS token and blobs (addendum §3.6)"),
     ]
 
     private static let byName: [String: APIOperation] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
