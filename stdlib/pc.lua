@@ -424,6 +424,63 @@ function pc.reservations.types()
   return out
 end
 
+-- Reconciliation v2 through Microsoft Graph ---------------------------------------------------------
+
+-- An export's lines, one table per line, pulled in batches as the blobs stream in. The stream is a
+-- callable table: `for line in pc.reconciliation.billed(id) do ... end`; s:info() says what was
+-- read (manifest id, eTag, blobs, whether an earlier run's export was picked up); s:close() stops.
+local Export = {}
+Export.__index = Export
+Export.__name = "pc.Export"
+
+function Export:__call()
+  local batch = self.batch
+  local i = self.i + 1
+  if batch and i <= #batch then self.i = i; return batch[i] end
+  if self.done then return nil end
+  local ok, next_batch = pcall(core.graph_next, self.id)
+  if not ok then self.done = true; pcall(core.graph_close, self.id); raise_at_caller(next_batch) end
+  if next_batch == nil then self.done = true; self.batch = nil; return nil end
+  self.batch, self.i = next_batch, 1
+  return next_batch[1]
+end
+
+function Export:info() return core.graph_info(self.id) end
+function Export:close() self.done = true; core.graph_close(self.id) end
+Export.__close = Export.close
+Export.__gc = function(self) if not self.done then pcall(core.graph_close, self.id) end end
+
+local export_options = { attributes = "string", resume = "boolean", timeout = "number" }
+local unbilled_options = { period = "string", currency = "string", attributes = "string", resume = "boolean", timeout = "number" }
+
+local function open_export(name, fname, params)
+  local ok, id = pcall(core.graph_open, name, params)
+  if not ok then raise_at_caller(id) end
+  return setmetatable({ id = id, i = 0, done = false }, Export)
+end
+
+for _, e in ipairs(core.graph_exports()) do
+  local group = pc[e.group]
+  if not group then group = {}; pc[e.group] = group end
+  local name, fname = e.name, "pc." .. e.name
+  if e.billed then
+    group[e.verb] = function(invoice_id, opts)
+      check_string(fname, "invoice_id", invoice_id)
+      local o = check_opts(fname, opts, export_options)
+      return open_export(name, fname, { invoice_id = invoice_id, attributes = o.attributes, resume = o.resume, timeout = o.timeout })
+    end
+  else
+    group[e.verb] = function(opts)
+      local o = check_opts(fname, opts, unbilled_options)
+      if o.currency == nil then argerror(fname, "missing required option 'currency' (e.g. { period = \"current\", currency = \"USD\" })") end
+      return open_export(name, fname, o)
+    end
+  end
+end
+
+--- The declared columns of each data set: {reconciliation = {{name, type, basic}, ...}, usage = {...}}.
+function pc.reconciliation.columns() return core.graph_columns() end
+
 -- Policy, options, concurrency ---------------------------------------------------------------------
 
 pc.policy = {}

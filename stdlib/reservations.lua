@@ -18,6 +18,7 @@ local pc = require "pc"
 local money = require "money"
 local args = require "args"
 local azure = require "azure"
+local json = require "json"
 local type, tostring, error, ipairs, pairs, setmetatable = type, tostring, error, ipairs, pairs, setmetatable
 local slower, sformat, smatch = string.lower, string.format, string.match
 local tconcat = table.concat
@@ -823,4 +824,59 @@ function M.purchase_command(p)
 end
 
 M.Plan = Plan
+-- Tracing across data sets (addendum §4) ------------------------------------------------------------
+
+local GUID = "%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x"
+
+--- The first GUID in `text`, lower-cased (nil when there is none).
+function M.guid(text)
+  if type(text) ~= "string" then return nil end
+  local g = text:match(GUID)
+  return g and slower(g) or nil
+end
+
+--- A reconciliation line's reservationOrderId split into the order GUID and the purchase
+--- channel its prefix names: "partner_center" (RIOderId/RIOrderId), "test" (PCTest), "azure"
+--- (no prefix: bought in Azure Cost Management), or "other:<prefix>". Returns guid, channel, prefix.
+function M.reservation_order(value)
+  local g = M.guid(value)
+  if not g then return nil end
+  local s = tostring(value)
+  local at = s:lower():find(g, 1, true)
+  local prefix = s:sub(1, at - 1):gsub("[%s:_%-/|]+$", "")
+  local p = slower(prefix)
+  local channel = (p == "" and "azure") or ((p == "rioderid" or p == "riorderid") and "partner_center")
+    or (p == "pctest" and "test") or ("other:" .. prefix)
+  return g, channel, prefix
+end
+
+local function find_key(t, want)
+  for k, v in pairs(t) do
+    if type(k) == "string" and slower(k) == want then return v end
+  end
+end
+
+--- The reservation a daily-usage line is covered by: {order = guid, reservation = guid?} from
+--- additionalInfo (a JSON string or a table; keys matched case-insensitively), else from
+--- benefitOrderId (savings plans, and reservations where it is filled), else a GUID found in the
+--- raw additionalInfo text. nil when the line is not reservation-covered.
+function M.usage_reservation(line)
+  local info = line.additionalInfo
+  if type(info) == "string" and info:find("{", 1, true) then
+    local ok, decoded = pcall(json.decode, info)
+    if ok and type(decoded) == "table" then info = decoded end
+  end
+  if type(info) == "table" then
+    local order = M.guid(find_key(info, "reservationorderid"))
+    if order then return { order = order, reservation = M.guid(find_key(info, "reservationid")) } end
+  end
+  local benefit = M.guid(line.benefitOrderId)
+  if benefit then return { order = benefit, reservation = M.guid(line.benefitId), benefit = line.benefitType } end
+  if type(info) == "string" then
+    local g = M.guid(info)
+    if g then return { order = g } end
+  end
+  return nil
+end
+
 return M

@@ -34,6 +34,9 @@ final class EmbeddedSandbox: Sendable {
         let c = server.credentials
         config.endpoint = server.endpoint.absoluteString
         config.authority = server.endpoint.absoluteString
+        var base = server.endpoint.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        config.graphEndpoint = base + "/v1.0"
         config.tenantId = c.tenantId
         config.clientId = c.clientId
         config.clientSecret = Secret(c.clientSecret)

@@ -10,6 +10,7 @@ import PartnerCenterModels
 struct PCCore: Sendable {
     let session: Session
     let cursors = Cursors()
+    let exportStreams = GraphStreams()
     let gate: ChangeGate
 
     init(session: Session) {
@@ -27,6 +28,15 @@ struct PCCore: Sendable {
             "next_page": .async { args in try await guarded { try await nextPage(args) } },
             "close_pages": .sync { _, args in
                 if let id = args.first?.intValue { cursors.close(id) }
+                return .none
+            },
+            "graph_exports": .sync { _, _ in .value(GraphExports.descriptors) },
+            "graph_columns": .sync { _, _ in .value(GraphExports.columns) },
+            "graph_open": .async { args in try await guarded { try await graphExports.open(args) } },
+            "graph_next": .async { args in try await guarded { try await graphExports.next(args) } },
+            "graph_info": .sync { _, args in try guardedSync { try graphExports.info(args) } },
+            "graph_close": .sync { _, args in
+                if let id = args.first?.intValue { exportStreams.close(id) }
                 return .none
             },
             "link_arguments": .sync { _, args in try guardedSync { try linkArguments(args) } },
@@ -59,6 +69,8 @@ struct PCCore: Sendable {
             ])),
         ]
     }
+
+    var graphExports: GraphExports { GraphExports(session: session, streams: exportStreams) }
 
     private func guarded(_ body: () async throws -> LuaHostResult) async throws -> LuaHostResult {
         do { return try await body() } catch { throw raisable(error) }

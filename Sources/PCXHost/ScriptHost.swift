@@ -114,6 +114,7 @@ final class ScriptHost: Sendable {
     /// Stops the VM and closes the session's cursors (the session itself is shared).
     func close() {
         core.cursors.closeAll()
+        core.exportStreams.closeAll()
         vm.close()
     }
 

@@ -39,6 +39,12 @@ final class Session: Sendable {
         var cartChanges: [String: Int] = [:]
     }
 
+    /// Whether waits draw a progress line on stderr: stderr is a terminal, or `PCX_PROGRESS=1`.
+    var progressEnabled: Bool {
+        if let forced = options.environment["PCX_PROGRESS"], !forced.isEmpty { return forced != "0" }
+        return isatty(2) != 0
+    }
+
     /// How the user consented to changes in this run.
     var consent: PurchasePolicy.Consent {
         if options.purchase.allowPurchase { return .allowPurchase }

@@ -1,4 +1,5 @@
 import Foundation
+import PartnerCenterModels
 import Logging
 
 /// A secret value (client secret, refresh token, access token) that never prints itself.
@@ -61,6 +62,11 @@ public struct ClientConfiguration: Sendable {
     public var endpoint: String
     /// Entra ID authority host, e.g. `https://login.microsoftonline.com`.
     public var authority: String
+    /// Microsoft Graph base URL with its version segment, for reconciliation v2 (addendum §3):
+    /// `https://graph.microsoft.com/v1.0` (or `/beta`). `PCX_GRAPH_ENDPOINT`, profile `graph_endpoint`.
+    public var graphEndpoint: String = "https://graph.microsoft.com/v1.0"
+    /// The Graph token audience (`https://graph.microsoft.com`): v1 `resource=`, v2 `{graphResource}/.default`.
+    public var graphResource: String = GraphBilling.audience
     /// The partner's tenant ID or primary domain.
     public var tenantId: String?
     /// The Entra application (client) ID.
@@ -150,7 +156,7 @@ public struct ClientConfiguration: Sendable {
     public static let environmentKeys: [String] = [
         "PCX_ENDPOINT", "PCX_AUTHORITY", "PCX_TENANT_ID", "PCX_CLIENT_ID", "PCX_CLIENT_SECRET",
         "PCX_REFRESH_TOKEN", "PCX_REFRESH_TOKEN_STORE", "PCX_ACCESS_TOKEN", "PCX_TOKEN_VERSION",
-        "PCX_LOCALE", "PCX_EXCLUDED_MARKETS",
+        "PCX_LOCALE", "PCX_EXCLUDED_MARKETS", "PCX_GRAPH_ENDPOINT",
     ]
 
     /// Returns `base` with every set, non-empty `PCX_*` variable applied on top.
@@ -162,6 +168,7 @@ public struct ClientConfiguration: Sendable {
         var config = try policyFromEnvironment(environment, base: base)
         func value(_ key: String) -> String? { Self.value(key, in: environment) }
         if let v = value("PCX_ENDPOINT") { config.endpoint = v }
+        if let v = value("PCX_GRAPH_ENDPOINT") { config.graphEndpoint = v }
         if let v = value("PCX_AUTHORITY") { config.authority = v }
         if let v = value("PCX_TENANT_ID") { config.tenantId = v }
         if let v = value("PCX_CLIENT_ID") { config.clientId = v }
@@ -249,7 +256,7 @@ public struct ClientConfiguration: Sendable {
 
     /// The keys a profile table may contain.
     public static let profileKeys: [String] = [
-        "endpoint", "authority", "tenant_id", "client_id", "client_secret", "refresh_token",
+        "endpoint", "graph_endpoint", "authority", "tenant_id", "client_id", "client_secret", "refresh_token",
         "refresh_token_store", "access_token", "token_version", "resource", "locale", "app_name",
         "excluded_markets", "connect_timeout", "request_timeout", "overall_timeout", "max_attempts",
         "retry_budget", "rate_per_partner", "rate_per_customer", "burst", "concurrency", "max_response_mib",
@@ -306,6 +313,7 @@ public struct ClientConfiguration: Sendable {
     private mutating func applyIdentity(_ v: ProfileValue) throws -> Bool {
         switch v.key {
         case "endpoint": endpoint = try v.string()
+        case "graph_endpoint": graphEndpoint = try v.string()
         case "authority": authority = try v.string()
         case "tenant_id": tenantId = try v.string()
         case "client_id": clientId = try v.string()
@@ -361,7 +369,7 @@ public struct ClientConfiguration: Sendable {
     /// Checks the endpoint and authority are absolute http(s) URLs.
     /// - Throws: ``PartnerCenterError`` (`invalid_argument`).
     public func validate() throws {
-        for (name, text) in [("endpoint", endpoint), ("authority", authority)] {
+        for (name, text) in [("endpoint", endpoint), ("authority", authority), ("graph_endpoint", graphEndpoint)] {
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", url.host != nil else {
                 throw PartnerCenterError(

@@ -26,8 +26,9 @@ actor TokenProvider {
     private let http: HTTPClient
     private let redactor: SecretRedactor
     private let metrics: ClientMetrics
-    private var cached: Cached?
-    private var inflight: Task<Cached, any Error>?
+    /// Tokens by audience (Partner Center's resource, Microsoft Graph): one refresh token serves both.
+    private var cached: [String: Cached] = [:]
+    private var inflight: [String: Task<Cached, any Error>] = [:]
     private var refreshToken: String?
 
     init(configuration: ClientConfiguration, http: HTTPClient, redactor: SecretRedactor, metrics: ClientMetrics) {
@@ -51,22 +52,27 @@ actor TokenProvider {
     /// The refresh token currently in use (after rotation), for tests.
     var currentRefreshToken: String? { refreshToken }
 
-    /// A valid bearer token (cached, or freshly obtained).
-    func token() async throws -> String {
+    /// A valid bearer token for Partner Center (cached, or freshly obtained).
+    func token() async throws -> String { try await token(for: configuration.resource) }
+
+    /// A valid bearer token for `resource` (`https://graph.microsoft.com` for reconciliation v2).
+    /// Tokens are cached per resource; the refresh token (and its rotation) is shared.
+    func token(for resource: String) async throws -> String {
         if let fixed = configuration.accessToken { return fixed.reveal() }
-        if let cached, Date() < cached.renewAt { return cached.token }
-        if let inflight { return try await inflight.value.token }
-        let task = Task { try await self.fetch() }
-        inflight = task
-        defer { inflight = nil }
+        let key = resource.hasSuffix("/") ? String(resource.dropLast()) : resource
+        if let hit = cached[key], Date() < hit.renewAt { return hit.token }
+        if let running = inflight[key] { return try await running.value.token }
+        let task = Task { try await self.fetch(resource: key) }
+        inflight[key] = task
+        defer { inflight[key] = nil }
         let fresh = try await task.value
-        cached = fresh
+        cached[key] = fresh
         return fresh.token
     }
 
-    /// Forgets `token` if it is the cached one (Partner Center answered 401 to it).
+    /// Forgets `token` if it is a cached one (the service answered 401 to it).
     func invalidate(_ token: String) {
-        if cached?.token == token { cached = nil }
+        for (key, value) in cached where value.token == token { cached[key] = nil }
     }
 
     /// Whether the provider can renew tokens (false for a fixed access token).
@@ -81,13 +87,12 @@ actor TokenProvider {
         }
     }
 
-    private func fetch() async throws -> Cached {
+    private func fetch(resource: String) async throws -> Cached {
         guard let tenant = configuration.tenantId, !tenant.isEmpty, let clientId = configuration.clientId, !clientId.isEmpty else {
             throw PartnerCenterError(
                 category: .unauthenticated, message: "no credentials configured (tenant ID and client ID are required)",
                 hint: "set PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET (and PCX_REFRESH_TOKEN for App+User), or use a profile")
         }
-        let resource = configuration.resource.hasSuffix("/") ? String(configuration.resource.dropLast()) : configuration.resource
         var form: [(String, String)] = [("client_id", clientId)]
         if let secret = configuration.clientSecret?.reveal() { form.append(("client_secret", secret)) }
         let grant: String

@@ -906,4 +906,204 @@ function pc.parallel(...) end
 ---@return R[]
 function pc.map(list, fn, opts) end
 
+
+-- Reconciliation v2 through Microsoft Graph ---------------------------------------------------------
+
+---An invoice reconciliation line (new commerce), billed or unbilled (addendum §3.8, §3.10). Keys are
+---the declared camelCase names whatever spelling the blob used (PascalCase, documented aliases).
+---Money and quantities are numbers: wrap them with `money.new(x, line.currency)` to stay exact.
+---Columns marked [basic] are the ones `attributes = "basic"` keeps.
+---@class pc.ReconciliationLine
+---@field partnerId? string The partner's Entra tenant id [basic]
+---@field customerId? string The customer's tenant id (an `org:` prefix is stripped before joins) [basic]
+---@field customerName? string The customer's company name [basic]
+---@field customerDomainName? string The customer's domain
+---@field customerCountry? string The customer's country (ISO 3166-1 alpha-2)
+---@field invoiceNumber? string The invoice (empty on unbilled lines) [basic]
+---@field mpnId? string The partner's MPN id
+---@field resellerMpnId? string The reseller on record (also read from Tier2MpnId, ResellerMPNID)
+---@field orderId? string The Partner Center order id [basic]
+---@field orderDate? string UTC date of the billing event
+---@field productId? string The catalog product id [basic]
+---@field skuId? string The catalog SKU id [basic]
+---@field availabilityId? string The catalog availability id [basic]
+---@field skuName? string SKU name
+---@field productName? string Product name
+---@field chargeType? string new, cycleCharge, renew, cancelImmediate, … [basic]
+---@field unitPrice? number Price-list unit price [basic]
+---@field quantity? number Units bought (reconcile with billableQuantity) [basic]
+---@field subtotal? number Pre-tax amount [basic]
+---@field taxTotal? number Tax [basic]
+---@field totalForCustomer? number Subtotal plus tax (also read from Total) [basic]
+---@field currency? string Billing currency [basic]
+---@field priceAdjustmentDescription? string|table Price adjustments (a JSON string array)
+---@field publisherName? string Publisher
+---@field publisherId? string Publisher id
+---@field subscriptionDescription? string Service offering name
+---@field subscriptionId? string Billing-platform subscription id [basic]
+---@field chargeStartDate? string Start of the charge
+---@field chargeEndDate? string End of the charge
+---@field termAndBillingCycle? string Term and billing cycle wording
+---@field effectiveUnitPrice? number Prorated, discounted unit price
+---@field unitType? string Unit type
+---@field alternateId? string The order's alternate id (12 hex) [basic]
+---@field billableQuantity? number Quantity billed [basic]
+---@field billingFrequency? string Monthly, Annual; blank for one-time and unbilled [basic]
+---@field pricingCurrency? string Pricing currency
+---@field pcToBCExchangeRate? number Pricing-to-billing currency rate
+---@field pcToBCExchangeRateDate? string Date of that rate
+---@field meterDescription? string Meter description
+---@field reservationOrderId? string Azure reservation or savings plan order id, maybe prefixed with the purchase channel (RIOderId, PCTest) [basic]
+---@field creditReasonCode? string Azure credit reason
+---@field subscriptionStartDate? string Start of the term
+---@field subscriptionEndDate? string End of the term
+---@field referenceId? string Concurrent transactions identifier
+---@field productQualifiers? string|table Purchase-type identifiers (a JSON array)
+---@field promotionId? string Promotion id
+---@field productCategory? string UNCONFIRMED: seen only in a third-party list of current CSV columns
+
+---A daily-rated usage line, billed or unbilled (addendum §3.9). Reservation-covered usage has
+---zero cost and carries the reservation in `additionalInfo` (a JSON string: decode it with
+---`json.decode`); `reservations.usage_reservation(line)` extracts it. Columns marked [basic] are
+---the Graph 2024 basic set; rates are 0–1 (percent aliases are converted).
+---@class pc.UsageLine
+---@field partnerId? string The CSP partner id [basic]
+---@field partnerName? string The partner's name [basic]
+---@field customerId? string The customer's tenant id [basic]
+---@field customerName? string The customer's company name [basic]
+---@field customerDomainName? string The customer's domain
+---@field customerCountry? string The customer's country
+---@field mpnId? string The partner's MPN id
+---@field resellerMpnId? string The reseller on record (blank in unbilled usage) (also read from Tier2MpnId)
+---@field invoiceNumber? string The invoice (empty for unbilled usage) [basic]
+---@field productId? string The catalog product id [basic]
+---@field skuId? string The catalog SKU id [basic]
+---@field availabilityId? string The catalog availability id
+---@field skuName? string SKU name [basic]
+---@field productName? string Product name
+---@field publisherName? string Publisher [basic]
+---@field publisherId? string Publisher id
+---@field subscriptionDescription? string Service offering name
+---@field subscriptionId? string Billing-platform subscription id (the PAYG bridge only) [basic]
+---@field chargeStartDate? string Start of the charge period [basic]
+---@field chargeEndDate? string End of the charge period [basic]
+---@field usageDate? string The day the usage happened [basic]
+---@field meterType? string Meter type
+---@field meterCategory? string Meter category
+---@field meterId? string Meter id
+---@field meterSubCategory? string Meter subcategory
+---@field meterName? string Meter name
+---@field meterRegion? string Meter region
+---@field unitOfMeasure? string Unit of the resource (also read from Unit)
+---@field resourceLocation? string Azure region of the resource
+---@field consumedService? string Consumed service
+---@field resourceGroup? string Resource group
+---@field resourceUri? string The resource's URI (also read from ResourceURI) [basic]
+---@field chargeType? string Charge type [basic]
+---@field unitPrice? number Unit price [basic]
+---@field quantity? number Quantity used (reservation-covered usage: quantity with zero cost) [basic]
+---@field unitType? string Unit type [basic]
+---@field billingPreTaxTotal? number Pre-tax charge in the billing currency, after partner earned credit [basic]
+---@field billingCurrency? string Billing currency [basic]
+---@field pricingPreTaxTotal? number Pre-tax charge in the pricing currency [basic]
+---@field pricingCurrency? string Pricing currency [basic]
+---@field serviceInfo1? string Service information 1
+---@field serviceInfo2? string Service information 2
+---@field tags? string Resource tags
+---@field additionalInfo? string|table JSON (often JSON-encoded in a string); carries ReservationOrderId/ReservationId for reservation-covered usage [basic]
+---@field effectiveUnitPrice? number Effective unit price [basic]
+---@field pcToBCExchangeRate? number Pricing-to-billing currency rate [basic]
+---@field pcToBCExchangeRateDate? string Date of that rate
+---@field entitlementId? string The Azure subscription id [basic]
+---@field entitlementDescription? string The Azure subscription's name
+---@field rateOfPartnerEarnedCredit? number Partner earned credit, 0–1 (0 or 0.15) (also read from PartnerEarnedCreditPercentage)
+---@field rateOfCredit? number Azure credit rate, 0–1 (also read from CreditPercentage) [basic]
+---@field creditType? string Credit Not Applied, Azure Credit Applied, … [basic]
+---@field benefitOrderId? string Savings plan order id (blank for other products) (also read from BenefitOrderID) [basic]
+---@field benefitId? string Savings plan id (also read from BenefitID)
+---@field benefitType? string SavingsPlan, Charge, … [basic]
+
+---An export being read: call it for the next line (nil at the end), or loop over it.
+---@class pc.Export
+---@overload fun(): table?
+local Export = {}
+
+---What was opened: `export` (its name), `manifest_id`, `etag` (the data's version), `blobs` (files
+---in the manifest), `resumed` (an earlier run's export was picked up: no new export was started),
+---`skipped_blobs` (consumed earlier, skipped with `resume`), `lines` (handed out so far), `created`.
+---@return {export: string, manifest_id: string, etag?: string, blobs: integer, resumed: boolean, skipped_blobs: integer, lines: integer, created?: string}
+function Export:info() end
+
+---Stops reading; the export's checkpoint stays, so a later run picks the export up.
+function Export:close() end
+
+---@class pc.ExportOptions
+---@field attributes? "full"|"basic" the attribute set (default "full")
+---@field resume? boolean skip the blobs an earlier, interrupted run consumed (only when you kept their lines)
+---@field timeout? number seconds to wait for Graph to prepare the export (default 1800)
+
+---@class pc.UnbilledExportOptions: pc.ExportOptions
+---@field period? "current"|"last" the open period, or the last closed one not yet invoiced (default "current")
+---@field currency string the billing currency, e.g. "USD" (one export per currency)
+
+pc.reconciliation = {}
+pc.usage = {}
+
+---Billed invoice reconciliation lines of a new-commerce invoice, streamed from Microsoft Graph
+---(POST export, poll, manifest, gzip JSON-lines blobs). Needs the Graph permission
+---PartnerBilling.Read.All. An interrupted run's export is picked up by the next run (no new
+---export); `opts.resume` also skips the blobs it consumed. While Graph prepares the export a
+---progress line shows on stderr (when it is a terminal, or PCX_PROGRESS=1).
+---
+--- example:
+---```lua
+---local money = require "money"
+---local per_customer = {}
+---for line in pc.reconciliation.billed(invoice_id) do
+---  local t = per_customer[line.customerId] or money.totals()
+---  per_customer[line.customerId] = t:add(money.new(line.totalForCustomer, line.currency))
+---end
+---for customer, t in pairs(per_customer) do print(customer, t:get("USD")) end
+---```
+---@param invoice_id string a new-commerce invoice (G…)
+---@param opts? pc.ExportOptions
+---@return pc.Export lines of pc.ReconciliationLine
+function pc.reconciliation.billed(invoice_id, opts) end
+
+---Unbilled invoice reconciliation lines of the current or last period, in one currency.
+---
+--- example:
+---```lua
+---local n = 0
+---for line in pc.reconciliation.unbilled { period = "current", currency = "USD" } do n = n + 1 end
+---print(n .. " unbilled lines")
+---```
+---@param opts pc.UnbilledExportOptions
+---@return pc.Export lines of pc.ReconciliationLine
+function pc.reconciliation.unbilled(opts) end
+
+---Billed daily-rated usage lines of a new-commerce invoice.
+---
+--- example:
+---```lua
+---for line in pc.usage.billed(invoice_id, { attributes = "basic" }) do
+---  if line.quantity > 0 then print(line.usageDate, line.entitlementId, line.quantity) break end
+---end
+---```
+---@param invoice_id string
+---@param opts? pc.ExportOptions
+---@return pc.Export lines of pc.UsageLine
+function pc.usage.billed(invoice_id, opts) end
+
+---Unbilled daily-rated usage lines of the current or last period, in one currency.
+---@param opts pc.UnbilledExportOptions
+---@return pc.Export lines of pc.UsageLine
+function pc.usage.unbilled(opts) end
+
+---The declared columns of each data set (the same list as the stubs above, the CSV headers and
+---the SQLite tables): `{reconciliation = {{name, type, basic}, ...}, usage = {...}}`; type is
+---string, decimal, date or json.
+---@return {reconciliation: {name: string, type: string, basic: boolean}[], usage: {name: string, type: string, basic: boolean}[]}
+function pc.reconciliation.columns() end
+
 return pc

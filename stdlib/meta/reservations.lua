@@ -365,4 +365,44 @@ function reservations.reservation_details(customer, entitlement) end
 ---@return table
 function Plan:summary() end
 
+
+---The first GUID in `text`, lower-cased; nil when there is none.
+---
+--- example:
+---```lua
+---print(reservations.guid("RIOderId55EEBD03-C6E7-4593-8BA8-0BB7C0B25E02"))  --> 55eebd03-c6e7-4593-8ba8-0bb7c0b25e02
+---```
+---@param text string?
+---@return string?
+function reservations.guid(text) end
+
+---A reconciliation line's `reservationOrderId` split into the reservation order GUID and the
+---purchase channel its prefix names (addendum §4.2): "partner_center" (`RIOderId`, also spelled
+---`RIOrderId`), "test" (`PCTest`), "azure" (no prefix: Azure Cost Management) or "other:<prefix>".
+---
+--- example:
+---```lua
+---local guid, channel = reservations.reservation_order("RIOderId55eebd03-c6e7-4593-8ba8-0bb7c0b25e02")
+---print(guid, channel)  --> 55eebd03-c6e7-4593-8ba8-0bb7c0b25e02  partner_center
+---```
+---@param value string?
+---@return string? guid
+---@return string? channel
+---@return string? prefix
+function reservations.reservation_order(value) end
+
+---The reservation a daily-rated usage line is covered by: `{order, reservation?}` from
+---`additionalInfo` (a JSON string or table, keys matched case-insensitively), else
+---`{order, reservation?, benefit}` from `benefitOrderId` (savings plans), else a GUID found in the
+---raw `additionalInfo`. nil for usage no reservation covers.
+---
+--- example:
+---```lua
+---local r = reservations.usage_reservation { additionalInfo = '{"ReservationOrderId":"55eebd03-c6e7-4593-8ba8-0bb7c0b25e02"}' }
+---print(r.order)  --> 55eebd03-c6e7-4593-8ba8-0bb7c0b25e02
+---```
+---@param line pc.UsageLine
+---@return {order: string, reservation?: string, benefit?: string}?
+function reservations.usage_reservation(line) end
+
 return reservations
