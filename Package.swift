@@ -80,8 +80,10 @@ let package = Package(
         .target(
             name: "PCXHost",
             dependencies: [
-                "LuaRuntime", "PartnerCenter", "PartnerCenterModels", "PartnerCenterSandbox", "CLibEdit",
+                "LuaRuntime", "PartnerCenter", "PartnerCenterModels", "PartnerCenterSandbox", "CLibEdit", "CJSONScan",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API under GRDB: Graph exports bind a million rows without per-row allocations.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

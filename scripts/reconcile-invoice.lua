@@ -1,10 +1,18 @@
--- Reconcile an invoice: stream its billing line items, from every provider the invoice lists
--- (onetime, azure, office), to a CSV, total them per customer and currency with exact decimals, and check that the totals equal
--- the invoice's total to the last digit. The CSV is written to a temporary file and renamed.
+-- Reconcile an invoice: stream its lines to a CSV or SQLite file, total them per customer and currency with exact
+-- decimals, and check that the totals equal the invoice's total to the last digit.
+-- The source is picked from the invoice (addendum §3.1): a new-commerce (one-time) invoice whose billing period starts on
+-- or after 2024-02-01 (PCX_RECON_V2_FROM) reconciles through Microsoft Graph (v2 billed invoice reconciliation export);
+-- legacy (recurring) invoices and older periods through Partner Center's v1 line items, from every provider the invoice
+-- lists (onetime, azure, office). Files are written to a temporary file and renamed; an SQLite load resumes where an
+-- interrupted one stopped and is skipped when the data did not change (same eTag).
 local pb = require "playbook"
 local money = require "money"
 local csv = require "csv"
 local progress = require "progress"
+local date = require "date"
+
+-- The first billing period that reconciles only through Graph (addendum §3.1, the 2025 note).
+local V2_FROM = os.getenv("PCX_RECON_V2_FROM") or "2024-02-01"
 
 local COLUMNS = {
   "invoiceNumber", "customerId", "customerName", "customerCountry", "orderId", "orderDate", "productId", "skuId",
@@ -30,20 +38,135 @@ local function provider_of(detail)
   return p
 end
 
+-- "v1" or "v2" for an invoice, and why.
+local function pick_source(invoice)
+  local kind = (invoice.invoiceType or ""):lower():gsub("[_%s]", "")
+  local new_commerce = kind == "onetime" or (kind == "" and (invoice.id or ""):match("^G") ~= nil)
+  if not new_commerce then return "v1", "a legacy (recurring) invoice" end
+  local start = invoice.billingPeriodStartDate and date.parse(invoice.billingPeriodStartDate, { lenient = true })
+  local from = date.parse(V2_FROM, { lenient = true })
+  if not from then
+    error(pc.errors.new { code = "invalid_argument", input = true, message = "PCX_RECON_V2_FROM='" .. V2_FROM .. "' is not a date",
+      hint = "give a date such as 2024-02-01, or unset it" }, 0)
+  end
+  if start and start < from then return "v1", "a new-commerce invoice of a period before " .. V2_FROM end
+  return "v2", "a new-commerce invoice of a period from " .. V2_FROM .. " on (Microsoft Graph)"
+end
+
+-- Per-customer rows from exact totals keyed "customer|currency".
+local function customer_rows(per_customer, names)
+  local keys = {}
+  for key in pairs(per_customer) do keys[#keys + 1] = key end
+  table.sort(keys)
+  local customers = {}
+  for _, key in ipairs(keys) do
+    local id, cur = key:match("^(.*)|(%a+)$")
+    customers[#customers + 1] = { customer = id, name = names[key], currency = cur, total = per_customer[key]:amount() }
+  end
+  return customers
+end
+
+-- v2: the Graph billed reconciliation export, streamed (totals in Lua) or loaded into a file (totals by pcx).
+local function read_v2(p, to)
+  local per_customer, names, totals, count = {}, {}, money.totals(), 0
+  local load
+  if to then
+    load = pc.reconciliation.billed(p.invoice, { to = to, resume = true })
+    for customer, by_currency in pairs(load.totals) do
+      for cur, amount in pairs(by_currency) do
+        local m = money.new(amount, cur)
+        per_customer[customer .. "|" .. cur] = m
+        totals:add(m)
+      end
+    end
+    count = load.lines
+  else
+    local bar = progress.new { label = "reconciliation lines" }
+    for line in pc.reconciliation.billed(p.invoice) do
+      local cur = line.currency
+      local amount = money.new(line.totalForCustomer or 0, cur)
+      totals:add(amount)
+      local key = (line.customerId or "?"):gsub("^org:", ""):lower() .. "|" .. cur
+      per_customer[key] = per_customer[key] and per_customer[key] + amount or amount
+      names[key] = names[key] or line.customerName
+      count = count + 1
+      bar:add(1)
+    end
+    bar:done()
+  end
+  return per_customer, names, totals, count, load
+end
+
+-- The v2 run: totals per customer from the Graph export, checked against the invoice.
+local function reconcile_v2(p, invoice, to, why)
+  local currency = invoice.currencyCode
+  local per_customer, names, totals, count, load = read_v2(p, to)
+  local invoice_total = money.new(invoice.totalCharges or 0, currency)
+  local lines_total = totals:get(currency)
+  local matches = lines_total == invoice_total
+  local out = {
+    invoice = p.invoice, currency = currency, source = "v2", source_reason = why, line_items = count,
+    customers = customer_rows(per_customer, names), lines_total = lines_total:amount(), invoice_total = invoice_total:amount(),
+    matches = matches, checked = true, to = to, etag = load and load.etag, unchanged = load and load.unchanged or nil,
+    resumed = load and load.resumed or nil,
+  }
+  pb.emit(out, function(o)
+    print(pb.table(o.customers, { { "Customer", "customer" }, { "Name", "name" }, { "Currency", "currency" }, { "Total", "total" } }))
+    print(string.format("%d reconciliation lines; lines total %s %s; invoice total %s %s; %s", o.line_items, o.lines_total,
+      o.currency, o.invoice_total, o.currency, o.matches and "MATCH" or "MISMATCH"))
+    if o.to then
+      print((o.unchanged and "unchanged (same data, eTag " .. tostring(o.etag) .. "): " or (o.resumed and "resumed and loaded " or "wrote ")) .. o.to)
+    end
+    print("source: v2 (Microsoft Graph billed invoice reconciliation): " .. o.source_reason)
+  end)
+  if not matches then
+    error(pc.errors.new { code = "conflict", message = string.format(
+      "invoice %s: reconciliation lines total %s %s but the invoice says %s %s", p.invoice, lines_total:amount(), currency,
+      invoice_total:amount(), currency),
+      hint = "compare the lines (--to FILE) with the invoice; report it to Microsoft if it persists" }, 0)
+  end
+  return out
+end
+
 return playbook {
   name = "reconcile-invoice",
   summary = "Invoice line items to CSV with per-customer totals checked against the invoice",
   params = {
     invoice = { type = "string", required = true, order = 1, help = "invoice id, e.g. G000024135" },
-    out = { type = "string", order = 2, help = "CSV file to write (needs --allow-write for its directory)" },
+    out = { type = "string", order = 2, help = "CSV file to write (needs --allow-write for its directory); same as --to FILE.csv" },
+    to = { type = "string", help = "write the lines to FILE.csv, or load them into FILE.sqlite (one table per data set, resumable; v2)" },
+    source = { type = "string", choices = { "auto", "v1", "v2" }, default = "auto",
+               help = "where the lines come from: auto picks v2 (Microsoft Graph) for new-commerce invoices from 2024-02 on, else v1" },
     provider = { type = "string", choices = { "onetime", "azure", "office" },
-                 help = "reconcile only this provider's line items (default: every provider the invoice lists)" },
+                 help = "v1: reconcile only this provider's line items (default: every provider the invoice lists)" },
     page_size = { type = "integer", default = 2000, min = 1, max = 2000, help = "line items per request" },
   },
   run = function(p)
+    if p.out and p.to then
+      error(pc.errors.new { code = "invalid_argument", input = true, message = "give --out or --to, not both",
+        hint = "--to FILE.csv or --to FILE.sqlite" }, 0)
+    end
+    local to = p.to or p.out
+    if to and not (to:lower():match("%.csv$") or to:lower():match("%.sqlite3?$") or to:lower():match("%.db$")) then
+      error(pc.errors.new { code = "invalid_argument", input = true, message = "--to " .. to .. " must name a .csv or .sqlite file",
+        hint = "e.g. --to recon.csv or --to recon.sqlite" }, 0)
+    end
     local invoice = pc.invoices.get(p.invoice)
+    local source, why = pick_source(invoice)
+    if p.source ~= "auto" then source, why = p.source, "asked for with --source" end
+    if source == "v2" then
+      if p.provider then
+        error(pc.errors.new { code = "invalid_argument", input = true, message = "--provider applies to v1 line items only; this invoice reconciles through Graph (v2)",
+          hint = "leave --provider out, or add --source v1" }, 0)
+      end
+      return reconcile_v2(p, invoice, to, why)
+    end
+    if to and not to:lower():match("%.csv$") then
+      error(pc.errors.new { code = "invalid_argument", input = true, message = "an SQLite file (--to " .. to .. ") holds v2 (Graph) data; invoice " .. p.invoice .. " reconciles through v1 (" .. why .. ")",
+        hint = "write v1 line items to a .csv file" }, 0)
+    end
     local currency = invoice.currencyCode
-    local writer = p.out and csv.writer(p.out, { header = COLUMNS }) or nil
+    local writer = to and csv.writer(to, { header = COLUMNS }) or nil
     local per_customer, names, order = {}, {}, {}
     local totals = money.totals()
     local count = 0
@@ -105,8 +228,8 @@ return playbook {
     local matches = lines_total == invoice_total
     local out = {
       invoice = p.invoice, currency = currency, providers = providers, line_items = count, customers = customers,
-      lines_total = lines_total:amount(), invoice_total = invoice_total:amount(), csv = p.out,
-      matches = not partial and matches or nil, checked = not partial,
+      lines_total = lines_total:amount(), invoice_total = invoice_total:amount(), csv = to,
+      matches = not partial and matches or nil, checked = not partial, source = "v1", source_reason = why,
     }
     pb.emit(out, function(o)
       print(pb.table(o.customers, { { "Customer", "customer" }, { "Name", "name" }, { "Currency", "currency" }, { "Total", "total" } }))
@@ -115,6 +238,7 @@ return playbook {
       print(string.format("%d line items; lines total %s %s; invoice total %s %s; %s", o.line_items, o.lines_total,
         o.currency, o.invoice_total, o.currency, verdict))
       if o.csv then print("wrote " .. o.csv) end
+      print("source: v1 (Partner Center line items): " .. o.source_reason)
     end)
     if not partial and not matches then
       error(pc.errors.new { code = "conflict", message = string.format(

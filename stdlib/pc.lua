@@ -450,12 +450,15 @@ function Export:close() self.done = true; core.graph_close(self.id) end
 Export.__close = Export.close
 Export.__gc = function(self) if not self.done then pcall(core.graph_close, self.id) end end
 
-local export_options = { attributes = "string", resume = "boolean", timeout = "number" }
-local unbilled_options = { period = "string", currency = "string", attributes = "string", resume = "boolean", timeout = "number" }
+local export_options = { attributes = "string", resume = "boolean", timeout = "number", to = "string" }
+local unbilled_options = { period = "string", currency = "string", attributes = "string", resume = "boolean", timeout = "number",
+  to = "string" }
 
+-- With opts.to (a .csv or .sqlite file) pcx loads the lines itself and returns a summary.
 local function open_export(name, fname, params)
   local ok, id = pcall(core.graph_open, name, params)
   if not ok then raise_at_caller(id) end
+  if params.to then return id end
   return setmetatable({ id = id, i = 0, done = false }, Export)
 end
 
@@ -467,7 +470,8 @@ for _, e in ipairs(core.graph_exports()) do
     group[e.verb] = function(invoice_id, opts)
       check_string(fname, "invoice_id", invoice_id)
       local o = check_opts(fname, opts, export_options)
-      return open_export(name, fname, { invoice_id = invoice_id, attributes = o.attributes, resume = o.resume, timeout = o.timeout })
+      return open_export(name, fname, { invoice_id = invoice_id, attributes = o.attributes, resume = o.resume, timeout = o.timeout,
+        to = o.to })
     end
   else
     group[e.verb] = function(opts)

@@ -40,6 +40,9 @@ struct GraphExports: Sendable {
         let resume = params?["resume"].boolValue ?? false
         let timeout = params?["timeout"].doubleValue ?? 1800
         guard timeout > 0 else { throw usage("pc.\(request.export.name): timeout must be a positive number of seconds") }
+        if let to = params?["to"].stringValue {
+            return try await load(request, to: to, timeout: timeout)
+        }
         let target = try await session.target()
         let waitLine = WaitLine(enabled: session.progressEnabled)
         let handle = try await target.client.prepareExport(request, store: store, timeout: .milliseconds(Int64(timeout * 1000))) { wait in
@@ -48,6 +51,79 @@ struct GraphExports: Sendable {
         waitLine.clear()
         let stream = target.client.lines(of: handle, store: store, resume: resume)
         return .value(.integer(try streams.open(stream)))
+    }
+
+    /// Loads an export into a CSV or SQLite file natively (`to`), returning a summary table:
+    /// `{target, format, export, etag, manifest_id, blobs, blobs_read, lines, unchanged, resumed, totals}`;
+    /// `totals[customer][currency]` is exact decimal text.
+    func load(_ request: GraphExportRequest, to path: String, timeout: Double) async throws -> LuaHostResult {
+        let sink = try makeSink(path, request.export.dataSet, caller: "pc.\(request.export.name)")
+        let target = try await session.target()
+        let waitLine = WaitLine(enabled: session.progressEnabled)
+        let handle: GraphExportHandle
+        do {
+            handle = try await target.client.prepareExport(request, store: store, timeout: .milliseconds(Int64(timeout * 1000))) { wait in
+                waitLine.show("waiting for the \(wait.summary) export: \(wait.status), \(Int(wait.waited)) s")
+            }
+        } catch {
+            sink.abandon()
+            throw error
+        }
+        let plan = try sink.prepare(handle)
+        var run = LoadRun(dataSet: request.export.dataSet)
+        if case .load(let skip) = plan {
+            let stream = target.client.lines(of: handle, store: store, skipping: skip)
+            do {
+                try await run.consume(stream, sink: sink, total: handle.manifest.blobs.count, line: waitLine, summary: request.summary)
+            } catch {
+                waitLine.clear()
+                stream.close()
+                sink.abandon()
+                throw error
+            }
+        }
+        waitLine.clear()
+        let totals = try sink.finish(handle, lines: run.lines) ?? run.totals
+        return .value(.table(LuaTable(fields: [
+            "target": LuaValue(path), "format": LuaValue(sink is SQLiteExportSink ? "sqlite" : "csv"),
+            "export": LuaValue(request.export.name), "etag": handle.manifest.eTag.map { LuaValue($0) } ?? .nil,
+            "manifest_id": LuaValue(handle.manifest.id), "blobs": .integer(Int64(handle.manifest.blobs.count)),
+            "blobs_read": .integer(Int64(run.blobs)), "lines": .integer(Int64(run.lines)),
+            "unchanged": .boolean(plan == .unchanged), "resumed": .boolean(plan != .unchanged && plan != .load(skip: [])),
+            "totals": Self.luaTotals(totals),
+        ])))
+    }
+
+    static func luaTotals(_ totals: ExportTotals) -> LuaValue {
+        var out: [String: LuaValue] = [:]
+        for (customer, currencies) in totals.byCustomer {
+            var each: [String: LuaValue] = [:]
+            for (currency, amount) in currencies { each[currency] = LuaValue(NSDecimalNumber(decimal: amount).stringValue) }
+            out[customer] = .table(LuaTable(fields: each))
+        }
+        return .table(LuaTable(fields: out))
+    }
+
+    /// The sink for `path`: `.csv`, or `.sqlite`/`.sqlite3`/`.db`; the run must allow writing there.
+    func makeSink(_ path: String, _ dataSet: GraphBilling.DataSet, caller: String) throws -> any ExportSink {
+        let lower = path.lowercased()
+        if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") {
+            throw usage("\(caller): loading into PostgreSQL is not in this version of pcx; load into an SQLite file instead",
+                        hint: "e.g. to = \"recon.sqlite\" (or --to recon.sqlite)")
+        }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let isCSV = lower.hasSuffix(".csv")
+        guard isCSV || lower.hasSuffix(".sqlite") || lower.hasSuffix(".sqlite3") || lower.hasSuffix(".db") else {
+            throw usage("\(caller): to = \"\(path)\" must name a .csv or a .sqlite file", hint: "e.g. to = \"recon.csv\" or to = \"recon.sqlite\"")
+        }
+        try WritePolicy(allowed: session.options.limits.allowWrite,
+                        denied: ScriptPolicy.denyPaths(paths: session.options.paths, environment: session.options.environment)).check(url)
+        var isDirectory: ObjCBool = false
+        let parent = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw usage("cannot write \(url.path): the directory \(parent) does not exist", hint: "create it first, or write into an existing directory")
+        }
+        return isCSV ? try CSVExportSink(path: url.path, dataSet: dataSet) : try SQLiteExportSink(path: url.path, dataSet: dataSet)
     }
 
     /// `graph_next(id)`: the next batch (an array of line tables), or nil at the end.
@@ -95,6 +171,38 @@ struct GraphExports: Sendable {
         }
         try request.validate()
         return request
+    }
+}
+
+/// One load's counters and its consumption of a stream into a sink.
+struct LoadRun {
+    var lines = 0
+    var blobs = 0
+    var totals: ExportTotals
+    let reader: FlatBatchReader
+
+    init(dataSet: GraphBilling.DataSet) {
+        totals = ExportTotals(dataSet)
+        reader = FlatBatchReader(dataSet)
+    }
+
+    mutating func consume(_ stream: GraphLineStream, sink: any ExportSink, total: Int, line: WaitLine, summary: String) async throws {
+        var blobLines = 0
+        var shown = ContinuousClock.now
+        while let batch = try await stream.next() {
+            try sink.write(batch, reader: reader, totals: &totals)
+            lines += batch.count
+            blobLines += batch.count
+            if batch.endOfBlob {
+                try sink.blobDone(batch.blob, lines: blobLines)
+                blobs += 1
+                blobLines = 0
+            }
+            if ContinuousClock.now - shown > .milliseconds(500) {
+                shown = ContinuousClock.now
+                line.show("loading the \(summary): \(lines) lines, blob \(min(batch.blobIndex + 1, total)) of \(total)")
+            }
+        }
     }
 }
 

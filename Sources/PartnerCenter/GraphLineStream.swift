@@ -156,9 +156,11 @@ enum BlobFailure: Error {
 extension PartnerCenterClient {
     /// Opens the lines of a ready export (see ``prepareExport(_:store:timeout:onWait:)``).
     /// `resume`: skip the blobs an earlier run consumed (for consumers that kept their lines).
-    public func lines(of handle: GraphExportHandle, store: (any GraphCheckpointStore)?, resume: Bool = false) -> GraphLineStream {
+    /// `skipping`: blobs the consumer already has (a database's loaded blobs).
+    public func lines(of handle: GraphExportHandle, store: (any GraphCheckpointStore)?, resume: Bool = false,
+                      skipping: Set<String> = []) -> GraphLineStream {
         let stream = GraphLineStream(handle: handle, store: store)
-        let skip = resume ? Set(handle.checkpoint.consumedBlobs) : []
+        let skip = (resume ? Set(handle.checkpoint.consumedBlobs) : []).union(skipping)
         stream.start { queue in
             do {
                 try await self.produce(stream, skip: skip, queue: queue)

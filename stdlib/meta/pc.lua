@@ -1041,6 +1041,25 @@ function Export:close() end
 ---@field attributes? "full"|"basic" the attribute set (default "full")
 ---@field resume? boolean skip the blobs an earlier, interrupted run consumed (only when you kept their lines)
 ---@field timeout? number seconds to wait for Graph to prepare the export (default 1800)
+---@field to? string load the lines into this .csv or .sqlite file instead of returning them (needs --allow-write for its directory); returns a pc.ExportLoad
+
+---What a load (`opts.to`) did. SQLite files keep one table per data set (`reconciliation_lines`,
+---`usage_lines`: typed columns, indexes on customer, reservation order, product and date),
+---`pcx_exports` (one row per export: eTag, manifest, lines, complete) and `pcx_export_blobs`; an
+---interrupted load resumes at the first blob not loaded, and a re-run with the same eTag reads
+---nothing (`unchanged`). CSV files are written whole (a temporary file renamed into place).
+---@class pc.ExportLoad
+---@field target string the file
+---@field format "csv"|"sqlite"
+---@field export string e.g. "reconciliation.billed"
+---@field etag? string the data's version
+---@field manifest_id string
+---@field blobs integer blobs in the manifest
+---@field blobs_read integer blobs read by this run
+---@field lines integer lines read by this run
+---@field unchanged boolean the file already held this eTag, complete: nothing was read
+---@field resumed boolean an interrupted load was continued
+---@field totals table<string, table<string, string>> exact totals (decimal text) by customer id and currency: totalForCustomer, or billingPreTaxTotal for usage
 
 ---@class pc.UnbilledExportOptions: pc.ExportOptions
 ---@field period? "current"|"last" the open period, or the last closed one not yet invoiced (default "current")
@@ -1067,7 +1086,7 @@ pc.usage = {}
 ---```
 ---@param invoice_id string a new-commerce invoice (G…)
 ---@param opts? pc.ExportOptions
----@return pc.Export lines of pc.ReconciliationLine
+---@return pc.Export|pc.ExportLoad lines of pc.ReconciliationLine (a pc.ExportLoad with opts.to)
 function pc.reconciliation.billed(invoice_id, opts) end
 
 ---Unbilled invoice reconciliation lines of the current or last period, in one currency.

@@ -1,0 +1,120 @@
+import CJSONScan
+import Foundation
+import PartnerCenterModels
+
+/// One line of an export batch, tokenised: the value of each declared column (by index), as a
+/// byte range of the batch and its JSON kind. Nothing is decoded until a sink asks.
+struct FlatValue {
+    /// `s` string, `n` number, `t`/`f` boolean, `z` null, `o` raw nested JSON.
+    var kind: UInt8
+    var escaped: Bool
+    var range: Range<Int>
+}
+
+/// Reads batches (`[{...},...]`) into rows of declared columns. Lines of one blob keep their keys
+/// in one order, so the column of each field position is remembered and a key is looked up only
+/// when it differs from the one seen at that position before.
+final class FlatBatchReader {
+    let columns: [GraphBilling.Column]
+    private let lookup: [[UInt8]: Int]
+    private var cachedKeys: [[UInt8]] = []
+    private var cachedColumns: [Int] = []
+    private var fields = [pcx_flat_field](repeating: pcx_flat_field(), count: 256)
+    /// The values of the current row, by column index (nil: absent).
+    private(set) var row: [FlatValue?]
+
+    init(_ dataSet: GraphBilling.DataSet) {
+        columns = dataSet.columns
+        var lookup: [[UInt8]: Int] = [:]
+        for (i, c) in columns.enumerated() { lookup[Array(c.name.utf8)] = i }
+        self.lookup = lookup
+        row = Array(repeating: nil, count: columns.count)
+    }
+
+    /// Calls `body` once per line of `batch` with the row filled in; `bytes` is the batch.
+    func forEachRow(_ batch: Data, _ body: (UnsafeRawBufferPointer, [FlatValue?]) throws -> Void) throws {
+        try batch.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+            var pos = 0
+            while true {
+                let count = fields.withUnsafeMutableBufferPointer { pcx_json_flat_next(base, raw.count, &pos, $0.baseAddress, Int32($0.count)) }
+                if count == -1 { return }
+                guard count >= 0 else { throw usage("an export line is not a flat JSON object (near byte \(pos) of a batch)") }
+                for i in 0..<row.count { row[i] = nil }
+                for i in 0..<Int(count) {
+                    let f = fields[i]
+                    guard let column = column(at: i, raw, f) else { continue }
+                    let start = Int(f.val_off)
+                    row[column] = FlatValue(kind: f.kind, escaped: f.escaped != 0, range: start..<(start + Int(f.val_len)))
+                }
+                try body(raw, row)
+            }
+        }
+    }
+
+    private func column(at position: Int, _ raw: UnsafeRawBufferPointer, _ f: pcx_flat_field) -> Int? {
+        let key = UnsafeRawBufferPointer(rebasing: raw[Int(f.key_off)..<Int(f.key_off + f.key_len)])
+        if position < cachedKeys.count, cachedKeys[position].elementsEqual(key) {
+            let c = cachedColumns[position]
+            return c >= 0 ? c : nil
+        }
+        let bytes = Array(key)
+        let c = lookup[bytes] ?? -1
+        while cachedKeys.count <= position {
+            cachedKeys.append([])
+            cachedColumns.append(-1)
+        }
+        cachedKeys[position] = bytes
+        cachedColumns[position] = c
+        return c >= 0 ? c : nil
+    }
+
+    /// A value's text: a string unescaped, a number as written, booleans `true`/`false`, nested JSON raw; nil for null.
+    static func text(_ raw: UnsafeRawBufferPointer, _ v: FlatValue) -> String? {
+        switch v.kind {
+        case UInt8(ascii: "z"): return nil
+        case UInt8(ascii: "t"): return "true"
+        case UInt8(ascii: "f"): return "false"
+        default:
+            let slice = UnsafeRawBufferPointer(rebasing: raw[v.range])
+            guard v.escaped else { return String(decoding: slice, as: UTF8.self) }
+            return unescaped(slice)
+        }
+    }
+
+    static func unescaped(_ slice: UnsafeRawBufferPointer) -> String {
+        var out = [UInt8](repeating: 0, count: slice.count + 4)
+        let n = out.withUnsafeMutableBufferPointer { d in
+            pcx_json_unescape(slice.baseAddress!.assumingMemoryBound(to: UInt8.self), slice.count, d.baseAddress)
+        }
+        return n < 0 ? String(decoding: slice, as: UTF8.self) : String(decoding: out[0..<n], as: UTF8.self)
+    }
+
+    /// A decimal column's value, exactly (numbers and numeric strings).
+    static func decimal(_ raw: UnsafeRawBufferPointer, _ v: FlatValue?) -> Decimal? {
+        guard let v, v.kind == UInt8(ascii: "n") || v.kind == UInt8(ascii: "s") else { return nil }
+        return WireDecimal.parse(String(decoding: UnsafeRawBufferPointer(rebasing: raw[v.range]), as: UTF8.self))
+    }
+}
+
+/// Exact running totals per customer and currency (reconciliation: `totalForCustomer` by
+/// `currency`; usage: `billingPreTaxTotal` by `billingCurrency`), for the reconcile check.
+struct ExportTotals {
+    var byCustomer: [String: [String: Decimal]] = [:]
+    private let customer: Int?, amount: Int?, currency: Int?
+
+    init(_ dataSet: GraphBilling.DataSet) {
+        let names = dataSet.columns.map(\.name)
+        customer = names.firstIndex(of: "customerId")
+        amount = names.firstIndex(of: dataSet == .reconciliation ? "totalForCustomer" : "billingPreTaxTotal")
+        currency = names.firstIndex(of: dataSet == .reconciliation ? "currency" : "billingCurrency")
+    }
+
+    mutating func add(_ raw: UnsafeRawBufferPointer, _ row: [FlatValue?]) {
+        guard let amount, let value = FlatBatchReader.decimal(raw, row[amount]) else { return }
+        var who = customer.flatMap { row[$0] }.flatMap { FlatBatchReader.text(raw, $0) } ?? ""
+        if who.lowercased().hasPrefix("org:") { who.removeFirst(4) }
+        let cur = currency.flatMap { row[$0] }.flatMap { FlatBatchReader.text(raw, $0) }?.uppercased() ?? ""
+        byCustomer[who.lowercased(), default: [:]][cur, default: 0] += value
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import PartnerCenter
+import PartnerCenterModels
+
+/// What a sink wants of an export.
+enum LoadPlan: Equatable {
+    /// The stored data has this export's eTag and is complete: nothing to read.
+    case unchanged
+    /// Read every blob except these (consumed by an earlier, interrupted load of the same data).
+    case load(skip: Set<String>)
+}
+
+/// Where `pc.reconciliation.*{to = ...}` puts an export's lines.
+protocol ExportSink: AnyObject {
+    func prepare(_ handle: GraphExportHandle) throws -> LoadPlan
+    func write(_ batch: GraphBatch, reader: FlatBatchReader, totals: inout ExportTotals) throws
+    func blobDone(_ blob: String, lines: Int) throws
+    /// The load completed: make the result visible; returns totals when the sink keeps its own.
+    func finish(_ handle: GraphExportHandle, lines: Int) throws -> ExportTotals?
+    /// The load failed: leave no half-written file (a database keeps its consumed blobs).
+    func abandon()
+}
+
+/// The table an export's lines go to, and its typed columns.
+enum ExportTable {
+    static func name(_ set: GraphBilling.DataSet) -> String { set == .reconciliation ? "reconciliation_lines" : "usage_lines" }
+
+    static func sqliteType(_ type: GraphBilling.ColumnType) -> String {
+        switch type {
+        case .string: return "TEXT"
+        // Exact decimal text: TEXT affinity keeps 0.1 as written (NUMERIC would store a binary float).
+        case .decimal: return "DECIMAL_TEXT"
+        case .date: return "DATETIME_TEXT"
+        case .json: return "JSON_TEXT"
+        }
+    }
+
+    static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
+
+/// An SQLite file: one table per data set (typed columns, indexes on customer, reservation order,
+/// product and date), `pcx_exports` (one row per export: eTag, manifest, lines, complete) and
+/// `pcx_export_blobs` (blobs loaded). A blob's rows and its `pcx_export_blobs` row are committed
+/// together, so an interrupted load resumes at the first blob not loaded; a re-run with the same
+/// eTag reads nothing; another eTag replaces the export's rows.
+final class SQLiteExportSink: ExportSink {
+    let path: String
+    let dataSet: GraphBilling.DataSet
+    private let queue: DatabaseQueue
+    private var key = ""
+    private var blobRows: [String: Int] = [:]
+
+    init(path: String, dataSet: GraphBilling.DataSet) throws {
+        self.path = path
+        self.dataSet = dataSet
+        var config = Configuration()
+        config.journalMode = .wal
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.write { db in try Self.createSchema(db, dataSet) }
+        } catch let error as DatabaseError {
+            throw usage("cannot use \(path) as an SQLite database: \(error.message ?? "\(error)")",
+                        hint: "give --to a new .sqlite file, or one pcx wrote before")
+        }
+    }
+
+    static func createSchema(_ db: Database, _ set: GraphBilling.DataSet) throws {
+        let table = ExportTable.name(set)
+        let columns = set.columns.map { "\(ExportTable.quoted($0.name)) \(ExportTable.sqliteType($0.type))" }.joined(separator: ", ")
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS pcx_exports (export_key TEXT PRIMARY KEY, data_set TEXT NOT NULL, export TEXT NOT NULL,
+              invoice_id TEXT, billing_period TEXT, currency TEXT, attribute_set TEXT NOT NULL, etag TEXT, manifest_id TEXT,
+              blobs INTEGER, lines INTEGER, complete INTEGER NOT NULL DEFAULT 0, loaded_at DATETIME_TEXT);
+            CREATE TABLE IF NOT EXISTS pcx_export_blobs (export_key TEXT NOT NULL, blob TEXT NOT NULL, lines INTEGER NOT NULL,
+              PRIMARY KEY (export_key, blob));
+            CREATE TABLE IF NOT EXISTS \(table) (export_key TEXT NOT NULL, blob TEXT NOT NULL, \(columns));
+            CREATE INDEX IF NOT EXISTS \(table)_export ON \(table) (export_key, blob);
+            """)
+        for column in set.columns where column.indexed {
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(table)_\(column.name) ON \(table) (\(ExportTable.quoted(column.name)))")
+        }
+    }
+
+    func prepare(_ handle: GraphExportHandle) throws -> LoadPlan {
+        key = handle.request.key
+        let manifest = handle.manifest
+        let request = handle.request
+        let table = ExportTable.name(dataSet)
+        return try queue.write { db -> LoadPlan in
+            let row = try Row.fetchOne(db, sql: "SELECT etag, complete FROM pcx_exports WHERE export_key = ?", arguments: [key])
+            let sameData = row.map { ($0["etag"] as String?) == manifest.eTag } ?? false
+            if sameData, row?["complete"] == 1 { return .unchanged }
+            if !sameData {
+                try db.execute(sql: "DELETE FROM \(table) WHERE export_key = ?", arguments: [key])
+                try db.execute(sql: "DELETE FROM pcx_export_blobs WHERE export_key = ?", arguments: [key])
+            }
+            let done = Set(try String.fetchAll(db, sql: "SELECT blob FROM pcx_export_blobs WHERE export_key = ?", arguments: [key]))
+            // Rows of a blob that was being loaded when an earlier run stopped go; the blob is read again.
+            try db.execute(sql: "DELETE FROM \(table) WHERE export_key = ? AND blob NOT IN (SELECT blob FROM pcx_export_blobs WHERE export_key = ?)",
+                           arguments: [key, key])
+            try db.execute(sql: """
+                INSERT INTO pcx_exports (export_key, data_set, export, invoice_id, billing_period, currency, attribute_set, etag, manifest_id, blobs, complete)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                ON CONFLICT(export_key) DO UPDATE SET etag = excluded.etag, manifest_id = excluded.manifest_id, blobs = excluded.blobs, complete = 0
+                """, arguments: [key, dataSet.rawValue, request.export.name, request.invoiceId, request.billingPeriod, request.currencyCode,
+                                 request.attributeSet, manifest.eTag, manifest.id, manifest.blobs.count])
+            return .load(skip: done)
+        }
+    }
+
+    func write(_ batch: GraphBatch, reader: FlatBatchReader, totals: inout ExportTotals) throws {
+        let table = ExportTable.name(dataSet)
+        let names = (["export_key", "blob"] + reader.columns.map(\.name)).map(ExportTable.quoted).joined(separator: ", ")
+        let marks = Array(repeating: "?", count: reader.columns.count + 2).joined(separator: ", ")
+        let key = self.key
+        try queue.inTransaction { db in
+            let statement = try db.cachedStatement(sql: "INSERT INTO \(table) (\(names)) VALUES (\(marks))")
+            let s = statement.sqliteStatement
+            try reader.forEachRow(batch.json) { raw, row in
+                sqlite3_reset(s)
+                sqlite3_clear_bindings(s)
+                Self.bindText(s, 1, key)
+                Self.bindText(s, 2, batch.blob)
+                for (i, value) in row.enumerated() {
+                    guard let value, let text = FlatBatchReader.text(raw, value) else { continue }
+                    Self.bindText(s, Int32(i + 3), text)
+                }
+                let rc = sqlite3_step(s)
+                guard rc == SQLITE_DONE else {
+                    throw usage("writing \(path) failed: \(String(cString: sqlite3_errmsg(sqlite3_db_handle(s))))", hint: "check the disk has room")
+                }
+            }
+            return .commit
+        }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    static func bindText(_ s: OpaquePointer, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { buf in
+            _ = sqlite3_bind_text(s, index, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(buf.count), transient)
+        }
+    }
+
+    func blobDone(_ blob: String, lines: Int) throws {
+        let key = self.key
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO pcx_export_blobs (export_key, blob, lines) VALUES (?, ?, ?)", arguments: [key, blob, lines])
+        }
+    }
+
+    func finish(_ handle: GraphExportHandle, lines: Int) throws -> ExportTotals? {
+        let key = self.key
+        let table = ExportTable.name(dataSet)
+        return try queue.write { db -> ExportTotals in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE export_key = ?", arguments: [key]) ?? 0
+            try db.execute(sql: "UPDATE pcx_exports SET complete = 1, lines = ?, loaded_at = ? WHERE export_key = ?",
+                           arguments: [total, WireDate.format(Date()), key])
+            return try totals(db, key: key)
+        }
+    }
+
+    /// The stored export's totals, summed exactly (decimal text, never floats).
+    private func totals(_ db: Database, key: String) throws -> ExportTotals {
+        var totals = ExportTotals(dataSet)
+        let (amount, currency) = dataSet == .reconciliation ? ("totalForCustomer", "currency") : ("billingPreTaxTotal", "billingCurrency")
+        let rows = try Row.fetchCursor(db, sql: "SELECT customerId, \(ExportTable.quoted(currency)), \(ExportTable.quoted(amount)) FROM \(ExportTable.name(dataSet)) WHERE export_key = ?",
+                                       arguments: [key])
+        while let row = try rows.next() {
+            totals.add(customer: row[0] as String? ?? "", currency: row[1] as String? ?? "", amount: row[2] as String? ?? "")
+        }
+        return totals
+    }
+
+    func abandon() {}
+}
+
+/// A CSV file: a header of the declared columns, one row per line, values as they came (decimal
+/// text kept exact). Written to a temporary file renamed into place when complete; a failed load
+/// leaves nothing behind.
+final class CSVExportSink: ExportSink {
+    let path: String
+    private let temporary: String
+    private var handle: FileHandle?
+    private var buffer = Data()
+
+    init(path: String, dataSet: GraphBilling.DataSet) throws {
+        self.path = path
+        temporary = path + ".pcx-partial-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw usage("cannot create \(path)", hint: "check the directory exists and is writable")
+        }
+        handle = FileHandle(forWritingAtPath: temporary)
+        buffer.append(contentsOf: (dataSet.columns.map(\.name).joined(separator: ",") + "\r\n").utf8)
+    }
+
+    func prepare(_ handle: GraphExportHandle) throws -> LoadPlan { .load(skip: []) }
+
+    func write(_ batch: GraphBatch, reader: FlatBatchReader, totals: inout ExportTotals) throws {
+        try reader.forEachRow(batch.json) { raw, row in
+            totals.add(raw, row)
+            for (i, value) in row.enumerated() {
+                if i > 0 { buffer.append(UInt8(ascii: ",")) }
+                guard let value, let text = FlatBatchReader.text(raw, value) else { continue }
+                Self.appendField(text, to: &buffer)
+            }
+            buffer.append(contentsOf: [13, 10])
+        }
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    static func appendField(_ text: String, to out: inout Data) {
+        var text = text
+        let needsQuotes = text.utf8.contains { (byte: UInt8) -> Bool in byte == 44 || byte == 34 || byte == 10 || byte == 13 }
+        if !needsQuotes {
+            text.withUTF8 { out.append($0) }
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: text.replacingOccurrences(of: "\"", with: "\"\"").utf8)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private func flush() throws {
+        try handle?.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func blobDone(_ blob: String, lines: Int) throws {}
+
+    func finish(_ handle: GraphExportHandle, lines: Int) throws -> ExportTotals? {
+        try flush()
+        try self.handle?.synchronize()
+        try self.handle?.close()
+        self.handle = nil
+        if rename(temporary, path) != 0 { throw usage("cannot move the finished CSV into place at \(path)") }
+        return nil
+    }
+
+    func abandon() {
+        try? handle?.close()
+        handle = nil
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+}
+
+extension ExportTotals {
+    mutating func add(customer: String, currency: String, amount: String) {
+        guard let value = WireDecimal.parse(amount) else { return }
+        var who = customer
+        if who.lowercased().hasPrefix("org:") { who.removeFirst(4) }
+        byCustomer[who.lowercased(), default: [:]][currency.uppercased(), default: 0] += value
+    }
+}
