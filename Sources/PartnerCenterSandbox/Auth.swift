@@ -7,6 +7,13 @@ import PartnerCenterModels
 struct Caller: Sendable {
     let partner: PartnerRecord
     let appUser: Bool
+    /// The token's `aud`: Partner Center or ``GraphBilling/audience``.
+    var audience: String = SandboxEngine.partnerCenterAudience
+    /// `roles` (app-only) or the words of `scp` (App+User).
+    var permissions: Set<String> = []
+    /// The token's `appid` (the per-app throttling key on Graph).
+    var appId: String = ""
+    var isGraph: Bool { audience == GraphBilling.audience }
 }
 
 /// HS256 JWTs the sandbox issues and verifies.
@@ -55,11 +62,22 @@ extension SandboxEngine {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    func issueAccessToken(partner: PartnerRecord, appUser: Bool, now: Date) -> (String, Int) {
+    static let partnerCenterAudience = "https://api.partnercenter.microsoft.com"
+
+    /// Whether a token request asks for Microsoft Graph: v2 `scope` naming a
+    /// `https://graph.microsoft.com/` scope, or v1 `resource=https://graph.microsoft.com`.
+    static func wantsGraph(_ form: [String: String]) -> Bool {
+        let graph = GraphBilling.audience.lowercased()
+        if let scope = form["scope"]?.lowercased(), scope.split(separator: " ").contains(where: { $0.hasPrefix(graph + "/") }) { return true }
+        if let resource = form["resource"]?.lowercased(), resource == graph || resource == graph + "/" { return true }
+        return false
+    }
+
+    func issueAccessToken(partner: PartnerRecord, appUser: Bool, now: Date, graph: Bool = false) -> (String, Int) {
         let lifetime = Int(configuration.tokenLifetime)
         let issued = Int(now.timeIntervalSince1970)
         var claims: [String: JSONValue] = [
-            "aud": .string("https://api.partnercenter.microsoft.com"),
+            "aud": .string(graph ? GraphBilling.audience : Self.partnerCenterAudience),
             "iss": .string("https://sts.windows.net/\(partner.tenantId)/"),
             "iat": .number(Decimal(issued)), "nbf": .number(Decimal(issued)), "exp": .number(Decimal(issued + lifetime)),
             "tid": .string(partner.tenantId), "appid": .string(partner.clientId), "ver": .string("1.0"),
@@ -73,6 +91,15 @@ extension SandboxEngine {
         } else {
             claims["oid"] = .string(partner.clientId)
             claims["roles"] = .array([])
+        }
+        if graph {
+            // PartnerBilling.Read.All unless the run withholds it (GraphSandboxOptions.grantPermission)
+            let granted = configuration.graph.grantPermission
+            if appUser {
+                claims["scp"] = .string(granted ? "\(GraphBilling.permission) User.Read" : "User.Read")
+            } else {
+                claims["roles"] = .array(granted ? [.string(GraphBilling.permission)] : [])
+            }
         }
         return (signer.sign(claims: claims), lifetime)
     }
@@ -166,13 +193,18 @@ extension SandboxEngine {
     /// The token answer: v1 (string numbers, `resource`) or v2 (`scope`); App+User with a refresh token and an id token.
     private func tokenResponse(partner: PartnerRecord, v2: Bool, form: [String: String], refresh: String?, now: Date) -> SandboxResponse {
         let appUser = refresh != nil
-        let (access, lifetime) = issueAccessToken(partner: partner, appUser: appUser, now: now)
+        let graph = Self.wantsGraph(form)
+        let (access, lifetime) = issueAccessToken(partner: partner, appUser: appUser, now: now, graph: graph)
         let issued = Int(now.timeIntervalSince1970)
         var object: [String: JSONValue] = ["token_type": .string("Bearer"), "access_token": .string(access)]
         if v2 {
             object["expires_in"] = .number(Decimal(lifetime))
             object["ext_expires_in"] = .number(Decimal(lifetime))
-            object["scope"] = .string(appUser ? "https://api.partnercenter.microsoft.com/user_impersonation" : "https://api.partnercenter.microsoft.com/.default")
+            if graph {
+                object["scope"] = .string(appUser ? "\(GraphBilling.audience)/\(GraphBilling.permission)" : "\(GraphBilling.audience)/.default")
+            } else {
+                object["scope"] = .string(appUser ? "https://api.partnercenter.microsoft.com/user_impersonation" : "https://api.partnercenter.microsoft.com/.default")
+            }
         } else {
             object["expires_in"] = .string(String(lifetime))
             object["ext_expires_in"] = .string(String(lifetime))
@@ -214,7 +246,21 @@ extension SandboxEngine {
         }
         let appUser: Bool
         if case .string(let type)? = claims["idtyp"] { appUser = type == "user" } else { appUser = claims["scp"] != nil }
-        return Caller(partner: partner, appUser: appUser)
+        return Caller(partner: partner, appUser: appUser, audience: Self.text(claims["aud"]) ?? Self.partnerCenterAudience,
+                      permissions: Self.permissions(claims), appId: Self.text(claims["appid"]) ?? "")
+    }
+
+    private static func text(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { return text }
+        return nil
+    }
+
+    /// `roles` plus the words of `scp`.
+    private static func permissions(_ claims: [String: JSONValue]) -> Set<String> {
+        var out: Set<String> = []
+        if case .array(let roles)? = claims["roles"] { for case .string(let role) in roles { out.insert(role) } }
+        if let scp = text(claims["scp"]) { for word in scp.split(separator: " ") { out.insert(String(word)) } }
+        return out
     }
 }
 

@@ -10,6 +10,8 @@ struct SandboxResponse: Sendable {
     var body: Data = Data()
     /// Set by handlers whose success changed nothing (e.g. a repeated checkout).
     var unchanged = false
+    /// A body produced while it is sent (Graph blobs); `body` is then unused.
+    var stream: BodyStream? = nil
 
     static func json<T: Encodable>(_ value: T, status: Int = 200) -> SandboxResponse {
         let body = (try? PartnerCenterJSON.encode(value)) ?? Data("{}".utf8)
@@ -55,6 +57,8 @@ struct RequestInfo: Sendable {
     let caller: Caller
     let now: Date
     let requestId: String
+    /// The fault injected into this request (Graph handlers act on their own kinds).
+    var fault: FaultAction = .pass
 
     func q(_ name: String) -> String? { query[name.lowercased()].flatMap { $0.isEmpty ? nil : $0 } }
     func param(_ name: String) -> String { params[name] ?? "" }
@@ -80,7 +84,12 @@ final class SandboxEngine: Sendable {
     let partners: [PartnerRecord]
     let signer: TokenSigner
     let logger: Logger
-    let scaleGenerator: ScaleLineGenerator?
+    /// Generators of the scale invoices' lines, by invoice id.
+    let scaleGenerators: [String: ScaleLineGenerator]
+    /// Usage lines of the Graph scale invoice (`--scale usagelines=N`).
+    let graphScaleUsageLines: Int
+    /// Operations and blobs of Graph reconciliation v2.
+    let graphLimiter: RateLimiter
 
     init(configuration: SandboxConfiguration, logger: Logger) async throws {
         self.configuration = configuration
@@ -99,7 +108,7 @@ final class SandboxEngine: Sendable {
             if try !Seeder.isSeeded(db) {
                 try Seeder(seed: seed, scale: scale, catalog: catalog, now: now).run(db)
                 return true
-            } else if scale.lineItems > 0, try SandboxStore.meta(db, "scale_lineitems").flatMap(Int.init) ?? 0 != scale.lineItems {
+            } else if try Seeder.scaleChanged(db, scale) {
                 let partner = try Row.fetchAll(db, sql: "SELECT * FROM partner ORDER BY seq").map(SandboxStore.partner)[0]
                 let customers = try Row.fetchAll(db, sql: "SELECT id, name, domain, country FROM customer WHERE partner_id = ? ORDER BY seq", arguments: [partner.tenantId])
                     .map { (id: $0["id"] as String, name: $0["name"] as String, domain: $0["domain"] as String, country: $0["country"] as String) }
@@ -124,25 +133,39 @@ final class SandboxEngine: Sendable {
             let key = try SandboxStore.meta(db, "signing_key") ?? "pcx"
             let seedText = try SandboxStore.meta(db, "seeded") ?? "1"
             let scaleDate = try SandboxStore.meta(db, "scale_invoice_date").flatMap(Double.init)
+            let graphDate = try SandboxStore.meta(db, "graph_scale_date").flatMap(Double.init)
+            let graphScale = (try SandboxStore.meta(db, "graph_scale") ?? "0,0").split(separator: ",").compactMap { Int($0) }
             let customers = try Row.fetchAll(db, sql: "SELECT id, name, domain, country FROM customer WHERE partner_id = ? AND country IN ('US','CA') ORDER BY seq", arguments: [partners.first?.tenantId ?? ""])
                 .map { (id: $0["id"] as String, name: $0["name"] as String, domain: $0["domain"] as String, country: $0["country"] as String) }
-            return (partners, key, (UInt64(seedText) ?? 1, scaleDate, customers))
+            return (partners, key, (UInt64(seedText) ?? 1, scaleDate, customers, graphDate, graphScale.count == 2 ? graphScale[1] : 0))
         }
         self.partners = partners
         self.signer = TokenSigner(secret: key)
-        if let date = scaleInfo.1, let first = partners.first {
-            scaleGenerator = ScaleLineGenerator(seed: scaleInfo.0, partner: first, customers: scaleInfo.2, catalog: catalog, invoiceDate: Date(timeIntervalSince1970: date))
-        } else {
-            scaleGenerator = nil
-        }
+        scaleGenerators = Self.scaleGenerators(seed: scaleInfo.0, partner: partners.first, customers: scaleInfo.2, catalog: catalog,
+                                               dates: [SandboxBilling.scaleInvoiceId: scaleInfo.1, SandboxBilling.graphScaleInvoiceId: scaleInfo.3])
+        graphScaleUsageLines = scaleInfo.3 == nil ? 0 : scaleInfo.4
+        graphLimiter = RateLimiter(limits: RateLimits(partner: configuration.graph.rateLimit, customer: nil))
         // a fresh seed's past purchases, bought and completed like live ones
         try await seedPurchases(now: now)
+    }
+
+    /// The generators of the scale invoices that exist (those with a date).
+    private static func scaleGenerators(seed: UInt64, partner: PartnerRecord?, customers: [(id: String, name: String, domain: String, country: String)],
+                                        catalog: SandboxCatalog, dates: [String: Double?]) -> [String: ScaleLineGenerator] {
+        guard let partner else { return [:] }
+        var generators: [String: ScaleLineGenerator] = [:]
+        for (invoiceId, date) in dates {
+            guard let date else { continue }
+            generators[invoiceId] = ScaleLineGenerator(seed: seed, partner: partner, customers: customers, catalog: catalog,
+                                                       invoiceDate: Date(timeIntervalSince1970: date), invoiceId: invoiceId)
+        }
+        return generators
     }
 
     // MARK: dispatch
 
     /// What the request log records about one request while it is handled.
-    private struct Trace {
+    struct Trace {
         let method: String
         let rawPath: String
         let rawQuery: String
@@ -180,6 +203,14 @@ final class SandboxEngine: Sendable {
         if let outcome = await handleNonAPI(method: method, segments: segments, query: rawQuery, body: body,
                                             peerIsLoopback: peerIsLoopback, trace: &trace) {
             return finish(outcome, &trace)
+        }
+        if let version = segments.first.flatMap(Self.graphVersion) {
+            let outcome = await handleGraph(method: method, segments: Array(segments.dropFirst()), version: version, headers: headers,
+                                            body: body, trace: &trace)
+            return finish(outcome, &trace)
+        }
+        if segments.first?.lowercased() == Self.blobRoot, method == "GET" || method == "HEAD" {
+            return finish(await handleBlob(segments: segments, query: rawQuery, head: method == "HEAD", trace: &trace), &trace)
         }
         if segments.first?.lowercased() == "v1" { segments.removeFirst() }
         let outcome = await handleAPI(method: method, segments: segments, headers: headers, body: body, trace: &trace)
@@ -267,6 +298,9 @@ final class SandboxEngine: Sendable {
             return .fault(error)
         }
         trace.partnerId = caller.partner.tenantId
+        if caller.isGraph {
+            return .fault(SandboxError(status: 401, code: 400, "Access denied: the access token's audience is \(GraphBilling.audience) (Microsoft Graph); Partner Center needs a token for https://api.partnercenter.microsoft.com."))
+        }
         if operation.appUserOnly && !caller.appUser {
             return .fault(SandboxError(status: 403, code: 900329, "This resource does not support application-only authentication: use an App+User token (refresh_token grant)."))
         }

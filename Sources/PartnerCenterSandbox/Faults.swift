@@ -20,6 +20,15 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
     /// Answer 409 / 800064, what Partner Center says to a checkout while another request is
     /// processing the same cart (nothing is committed).
     case busy
+    /// Graph exports: the operation the POST starts ends `failed` (code 5000, "No data available").
+    case failOperation
+    /// Graph operation GET: the operation is lost (this and every later GET answer 404).
+    case lost
+    /// Blob GET: 403 `AuthenticationFailed` as for an expired SAS (nothing else changes, so a
+    /// client that renews the SAS and retries gets the blob).
+    case expiredSAS
+    /// Blob GET: the gzip stream ends early (about half the lines, no gzip trailer).
+    case truncated
 
     /// The spec spelling.
     public var description: String {
@@ -32,6 +41,10 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         case .malformed: return "malformed"
         case .expiredToken: return "expired-token"
         case .busy: return "busy"
+        case .failOperation: return "fail-operation"
+        case .lost: return "lost"
+        case .expiredSAS: return "expired-sas"
+        case .truncated: return "truncated"
         }
     }
 
@@ -44,6 +57,10 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         case "malformed", "malformed-json", "garbage": return .malformed
         case "expired-token", "expired", "expiredtoken", "expired_token": return .expiredToken
         case "busy": return .busy
+        case "fail-operation", "failoperation", "fail_operation", "failed": return .failOperation
+        case "lost", "lose": return .lost
+        case "expired-sas", "expiredsas", "expired_sas", "sas-expired": return .expiredSAS
+        case "truncated", "truncate", "truncated-gzip": return .truncated
         default: break
         }
         if lower.hasPrefix("delay=") || lower.hasPrefix("delay:") {
@@ -51,7 +68,7 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         }
         if let code = Int(lower), (400...599).contains(code) { return .status(code) }
         throw SandboxConfigurationError(code: "bad_fault_spec", option: "--faults",
-            message: "'\(text)' in rule '\(rule)' is not a fault; use a status 400-599, delay=DURATION, drop-before, drop-after, malformed, expired-token, busy or ok")
+            message: "'\(text)' in rule '\(rule)' is not a fault; use a status 400-599, delay=DURATION, drop-before, drop-after, malformed, expired-token, busy, fail-operation, lost, expired-sas, truncated or ok")
     }
 }
 
@@ -93,7 +110,10 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
 /// separated by `,` — each may be repeated as `N*ACTION` — consumed one per matching request
 /// and then exhausted, or `rate:P:ACTION` applying ACTION with probability P to every request.
 /// Actions: an HTTP status `400`–`599`, `delay=DURATION`, `drop-before`, `drop-after`,
-/// `malformed`, `expired-token`, `busy` (409 / 800064), `ok`.
+/// `malformed`, `expired-token`, `busy` (409 / 800064), `ok`; for Graph reconciliation v2:
+/// `fail-operation` (on an export: its operation ends failed), `lost` (on `graph_billing.operation`:
+/// 404 from then on), `expired-sas` and `truncated` (on `graph_billing.blob`: 403
+/// AuthenticationFailed, or a gzip stream that ends early).
 ///
 /// Example: `carts.checkout=drop-after;carts.create=503,ok,2*500;*=rate:0.05:503`.
 public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {

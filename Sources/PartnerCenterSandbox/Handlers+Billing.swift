@@ -149,6 +149,7 @@ extension SandboxEngine {
         }
         try checkLineItemFilters(request, invoice: invoice, usage: provider == .oneTime && type == .usageLineItems)
         try checkProviderListed(provider, text: providerText, invoice: invoice)
+        if provider == .oneTime, type == .billingLineItems, try v1CutOver(invoice, now: request.now) { return rawCollection(items: [], count: 0, links: Links([:]), token: nil) }
         let providerKey = provider == .oneTime ? "onetime" : provider == .azure ? "azure" : provider == .office ? "office" : "marketplace"
         let typeKey = type == .billingLineItems ? "billing" : "usage"
         let maxSize = configuration.maxLineItemPageSize
@@ -184,6 +185,21 @@ extension SandboxEngine {
             links.next = Link(uri: page.uri([("size", String(size)), ("offset", String(offset + size))]))
         }
         return rawCollection(items: Array(docs.joined(separator: ",").utf8), count: docs.count, links: links, token: nil)
+    }
+
+    /// Whether v1 stops serving an invoice's one-time lines (addendum §3.11): a new-commerce invoice
+    /// whose billing period starts on or after ``GraphSandboxOptions/v2PeriodStart``, once the
+    /// sandbox clock is past ``GraphSandboxOptions/v1Cutover``. `empty` answers true (an empty
+    /// collection), `error` throws the configured ApiFault, `serve` answers false.
+    func v1CutOver(_ invoice: InvoiceRow, now: Date) throws -> Bool {
+        let options = configuration.graph
+        guard options.v1CutoverMode != .serve, invoice.type == "OneTime", now >= options.v1Cutover,
+              let model = try? Doc.decode(Invoice.self, invoice.doc), let start = model.billingPeriodStartDate, start >= options.v2PeriodStart else { return false }
+        if options.v1CutoverMode == .error {
+            throw SandboxError(status: 400, code: options.v1CutoverErrorCode,
+                               "Invoice \(invoice.id) is a new-commerce invoice of a billing period from \(String(WireDate.format(options.v2PeriodStart).prefix(10))) on: after \(String(WireDate.format(options.v1Cutover).prefix(10))) its line items are served by Microsoft Graph reconciliation v2 (POST /reports/partners/billing/reconciliation/billed/export).")
+        }
+        return true
     }
 
     /// `GET /invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=…&currencycode=…&period=current|previous`:
@@ -258,7 +274,7 @@ extension SandboxEngine {
         let end = min(total, offset + size)
         var writer = FastJSONWriter(capacity: (end - offset) * 1500 + 1024)
         var wroteItem = false
-        if offset < min(end, generated), let generator = scaleGenerator {
+        if offset < min(end, generated), let generator = scaleGenerators[invoiceId.uppercased()] {
             for index in offset..<min(end, generated) {
                 if wroteItem { writer.bytes.append(UInt8(ascii: ",")) }
                 generator.appendLine(at: index, to: &writer.bytes)

@@ -42,11 +42,12 @@ public struct SandboxCredentials: Sendable, CustomStringConvertible {
         userId = partner.userId
     }
 
-    /// The `PCX_*` variables pcx reads to reach this partner at `endpoint` (authority = endpoint).
+    /// The `PCX_*` variables pcx reads to reach this partner at `endpoint` (authority = endpoint;
+    /// Microsoft Graph at `endpoint/v1.0`).
     public func environment(endpoint: URL) -> [(String, String)] {
         let base = endpoint.absoluteString.hasSuffix("/") ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
         return [("PCX_ENDPOINT", base), ("PCX_AUTHORITY", base), ("PCX_TENANT_ID", tenantId), ("PCX_CLIENT_ID", clientId),
-                ("PCX_CLIENT_SECRET", clientSecret), ("PCX_REFRESH_TOKEN", refreshToken)]
+                ("PCX_CLIENT_SECRET", clientSecret), ("PCX_REFRESH_TOKEN", refreshToken), ("PCX_GRAPH_ENDPOINT", base + "/v1.0")]
     }
 
     /// Tenant and client ids only; secrets redacted.
@@ -91,6 +92,8 @@ struct SandboxResponder: HTTPResponder {
             let name = field.name.canonicalName.lowercased()
             headers[name] = headers[name].map { $0 + "," + field.value } ?? field.value
         }
+        // HTTP/1 `Host` travels as the `:authority` pseudo-header; Graph answers build absolute URLs from it
+        if let authority = request.head.authority { headers["host"] = authority }
         let limit = engine.configuration.maxBodyBytes
         func tooLarge(_ size: String) -> SandboxError {
             SandboxError(status: 413, code: 800002,
@@ -119,6 +122,13 @@ struct SandboxResponder: HTTPResponder {
             for (name, value) in response.headers {
                 if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
             }
+            if let stream = response.stream {
+                return Response(status: .init(code: response.status), headers: fields, body: ResponseBody { writer in
+                    let next = try stream.start()
+                    while let chunk = try next() { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
+            }
             return Response(status: .init(code: response.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
         }
     }
@@ -139,6 +149,8 @@ struct SandboxResponder: HTTPResponder {
 public final class PartnerCenterSandbox: Sendable {
     /// Base URL, e.g. `http://127.0.0.1:53124` (API under `/v1`, tokens under `/{tenant}/oauth2/...`).
     public let endpoint: URL
+    /// Microsoft Graph's base URL on this sandbox, e.g. `http://127.0.0.1:53124/v1.0` (`/beta` is served too).
+    public var graphEndpoint: URL { endpoint.appendingPathComponent("v1.0") }
     /// The first partner's credentials (what `pcx sandbox serve` prints).
     public let credentials: SandboxCredentials
     /// Every seeded partner: `[0]` = first, `[1]` = second (for isolation tests).

@@ -51,14 +51,26 @@ public enum SandboxRoutes {
         "invoices.line_items": { try await $0.invoiceLineItems($1) },
         "invoices.unbilled_line_items": { try await $0.unbilledLineItems($1) },
         "invoices.estimate_links": { try await $0.estimateLinks($1) },
+        // Microsoft Graph reconciliation v2 (addendum §3), served under /v1.0 and /beta
+        "graph_billing.export_billed_reconciliation": { try await $0.graphExport($1, GraphBilling.export(.reconciliation, .billed)) },
+        "graph_billing.export_unbilled_reconciliation": { try await $0.graphExport($1, GraphBilling.export(.reconciliation, .unbilled)) },
+        "graph_billing.export_billed_usage": { try await $0.graphExport($1, GraphBilling.export(.usage, .billed)) },
+        "graph_billing.export_unbilled_usage": { try await $0.graphExport($1, GraphBilling.export(.usage, .unbilled)) },
+        "graph_billing.operation": { try await $0.graphOperation($1) },
+        "graph_billing.manifest": { try await $0.graphManifest($1) },
     ]
+
+    /// The route name of blob downloads (`GET {rootDirectory}/{name}?{sas}`), for fault specs and
+    /// the request log; not a catalogue operation (Azure Storage, not Graph).
+    public static let blobRoute = "graph_billing.blob"
 
     /// The names of the operations that have a handler (sorted), for fault specs and tests.
     public static let names: [String] = handlers.keys.sorted()
 
-    /// The canonical spelling of a route name (case-insensitive), or nil when unknown.
+    /// The canonical spelling of a route name (case-insensitive; the handlers' names and
+    /// ``blobRoute``), or nil when unknown.
     public static func canonicalName(_ name: String) -> String? {
-        names.first { $0.caseInsensitiveCompare(name) == .orderedSame }
+        (names + [blobRoute]).first { $0.caseInsensitiveCompare(name) == .orderedSame }
     }
 
     /// Matches path segments (already without `/v1`) to a declared operation the sandbox serves;

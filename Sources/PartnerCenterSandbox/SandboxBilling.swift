@@ -5,6 +5,9 @@ import PartnerCenterModels
 enum SandboxBilling {
     /// The invoice `--scale lineitems=N` fills with N generated one-time lines.
     static let scaleInvoiceId = "G100000001"
+    /// The invoice `--scale reconlines=N,usagelines=N` adds (the newest): N generated one-time
+    /// lines (v1 and v2 reconciliation alike) and N generated daily-rated usage lines.
+    static let graphScaleInvoiceId = "G100000002"
 
     static func invoiceModel(id: String, type: InvoiceType, currency: String, date: Date, total: Decimal, paid: Decimal,
                              providers: [(BillingProvider, InvoiceLineItemType)]) -> Invoice {

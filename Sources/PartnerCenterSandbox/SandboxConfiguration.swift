@@ -177,18 +177,25 @@ public struct SandboxScale: Sendable, Equatable {
     public var lineItems: Int
     /// Extra historical invoices for the first partner.
     public var invoices: Int
+    /// Reconciliation lines of the Graph scale invoice (`G100000002`, the newest); 0 = none.
+    public var reconLines: Int = 0
+    /// Daily-rated usage lines of the Graph scale invoice's billed usage export.
+    public var usageLines: Int = 0
 
     /// The baseline: no extra data.
     public static let baseline = SandboxScale(customers: 0, lineItems: 0, invoices: 0)
 
     /// Makes a scale.
-    public init(customers: Int, lineItems: Int, invoices: Int) {
+    public init(customers: Int, lineItems: Int, invoices: Int, reconLines: Int = 0, usageLines: Int = 0) {
         self.customers = customers
         self.lineItems = lineItems
         self.invoices = invoices
+        self.reconLines = reconLines
+        self.usageLines = usageLines
     }
 
-    /// Parses `--scale SPEC`: comma-separated `customers=N`, `lineitems=N`, `invoices=N`;
+    /// Parses `--scale SPEC`: comma-separated `customers=N`, `lineitems=N`, `invoices=N`,
+    /// `reconlines=N`, `usagelines=N` (the Graph scale invoice);
     /// N accepts `k`/`m` suffixes (`lineitems=1m` = 1,000,000). `bench` = `lineitems=1000000`.
     /// - Throws: ``SandboxConfigurationError`` (`bad_scale`).
     public static func parse(_ spec: String) throws -> SandboxScale {
@@ -197,7 +204,7 @@ public struct SandboxScale: Sendable, Equatable {
             if part == "bench" { scale.lineItems = 1_000_000; continue }
             func bad(_ why: String) -> SandboxConfigurationError {
                 SandboxConfigurationError(code: "bad_scale", option: "--scale",
-                    message: "'\(part)': \(why); expected customers=N, lineitems=N or invoices=N (N may end in k or m), e.g. lineitems=1000000")
+                    message: "'\(part)': \(why); expected customers=N, lineitems=N, invoices=N, reconlines=N or usagelines=N (N may end in k or m), e.g. lineitems=1000000")
             }
             let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
             guard pieces.count == 2 else { throw bad("missing '='") }
@@ -210,6 +217,8 @@ public struct SandboxScale: Sendable, Equatable {
             case "customers": scale.customers = count * multiplier
             case "lineitems", "line-items", "line_items": scale.lineItems = count * multiplier
             case "invoices": scale.invoices = count * multiplier
+            case "reconlines", "recon-lines", "recon_lines": scale.reconLines = count * multiplier
+            case "usagelines", "usage-lines", "usage_lines": scale.usageLines = count * multiplier
             default: throw bad("unknown key '\(pieces[0])'")
             }
         }
@@ -302,6 +311,9 @@ public struct SandboxConfiguration: Sendable {
     /// Called for every routed Partner Center request as it arrives, before faults, auth and the
     /// handler (in-process observers: tests that check what a client recorded before sending).
     public var onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil
+    /// Microsoft Graph reconciliation v2 (addendum §3): delays, manifest mode, key case, prefixes,
+    /// permission, throttling and the v1 cut-over.
+    public var graph = GraphSandboxOptions()
 
     /// The defaults: 127.0.0.1, free port, in-memory, seed 1.
     public init() {}

@@ -14,9 +14,13 @@ struct ScaleLineGenerator: Sendable {
     let customers: [(id: String, name: String, domain: String, country: String)]
     let catalog: SandboxCatalog
     let invoiceDate: Date
+    /// The invoice the lines are on (`G100000001`, or the Graph scale invoice `G100000002`).
+    let invoiceId: String
     private let templates = TemplateCache()
 
-    init(seed: UInt64, partner: PartnerRecord, customers: [(id: String, name: String, domain: String, country: String)], catalog: SandboxCatalog, invoiceDate: Date) {
+    init(seed: UInt64, partner: PartnerRecord, customers: [(id: String, name: String, domain: String, country: String)], catalog: SandboxCatalog,
+         invoiceDate: Date, invoiceId: String = SandboxBilling.scaleInvoiceId) {
+        self.invoiceId = invoiceId
         self.seed = seed
         self.partner = partner
         self.customers = customers.isEmpty ? [(id: partner.tenantId, name: partner.name, domain: partner.domain, country: "US")] : customers
@@ -24,7 +28,9 @@ struct ScaleLineGenerator: Sendable {
         self.invoiceDate = invoiceDate
     }
 
-    private func rng(_ index: Int) -> SplitMix64 { SplitMix64(seed: seed ^ 0x5CA1E ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15)) }
+    private func rng(_ index: Int) -> SplitMix64 {
+        SplitMix64(seed: seed ^ (invoiceId == SandboxBilling.scaleInvoiceId ? 0x5CA1E : 0x6EA9) ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+    }
 
     private func parts(_ index: Int) -> (Int, Int, Int) {
         (index % catalog.skus.count, 1 + index % 3, index % customers.count)
@@ -61,7 +67,7 @@ struct ScaleLineGenerator: Sendable {
         let customer = customers[customerIndex]
         let (orderDate, start, end, month) = dates(index, years: sku.years)
         var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name, customerDomain: customer.domain,
-                                              country: customer.country, invoiceId: SandboxBilling.scaleInvoiceId, orderId: IDs.orderId(&random),
+                                              country: customer.country, invoiceId: invoiceId, orderId: IDs.orderId(&random),
                                               alternateId: IDs.hex12(&random), orderDate: orderDate, sku: sku.chargeable, quantity: quantity,
                                               unitPrice: sku.usdPrice, currency: "USD", reservationOrderId: IDs.guid(&random))
         line.chargeStartDate = start
@@ -80,7 +86,7 @@ struct ScaleLineGenerator: Sendable {
             let sku = catalog.skus[skuIndex]
             let customer = customers[customerIndex]
             var line = SandboxBilling.oneTimeLine(partner: partner, customerId: customer.id, customerName: customer.name, customerDomain: customer.domain,
-                                                  country: customer.country, invoiceId: SandboxBilling.scaleInvoiceId, orderId: Self.sentinelIds[0],
+                                                  country: customer.country, invoiceId: invoiceId, orderId: Self.sentinelIds[0],
                                                   alternateId: Self.sentinelIds[1], orderDate: Self.sentinelDates[0], sku: sku.chargeable, quantity: quantity,
                                                   unitPrice: sku.usdPrice, currency: "USD", reservationOrderId: Self.sentinelIds[2])
             line.chargeStartDate = Self.sentinelDates[1]

@@ -127,6 +127,10 @@ final class SandboxStore: Sendable {
         CREATE TABLE IF NOT EXISTS replay(partner_id TEXT NOT NULL COLLATE NOCASE, request_id TEXT NOT NULL COLLATE NOCASE, method TEXT NOT NULL,
             path TEXT NOT NULL COLLATE NOCASE, status INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL,
             PRIMARY KEY(partner_id, request_id, method, path));
+        CREATE TABLE IF NOT EXISTS graph_operation(id TEXT PRIMARY KEY COLLATE NOCASE, partner_id TEXT NOT NULL COLLATE NOCASE,
+            export TEXT NOT NULL, request TEXT NOT NULL, created_at REAL NOT NULL, failure_code TEXT, failure_message TEXT,
+            lost INTEGER NOT NULL DEFAULT 0, manifest_id TEXT COLLATE NOCASE, manifest TEXT, line_count INTEGER, finished_at REAL);
+        CREATE INDEX IF NOT EXISTS graph_operation_manifest ON graph_operation(manifest_id);
         """)
     }
 

@@ -108,7 +108,7 @@ struct BillingTests {
     @Test("template-served scale lines are exactly the lines the models would encode")
     func scaleTemplates() async throws {
         try await withSandbox({ $0.scale = try! SandboxScale.parse("lineitems=100000") }) { h in
-            let generator = try #require(h.sandbox.engine.scaleGenerator)
+            let generator = try #require(h.sandbox.engine.scaleGenerators[SandboxBilling.scaleInvoiceId])
             for index in [0, 1, 2, 287, 288, 1000, 86_401, 99_999] {
                 var bytes: [UInt8] = []
                 generator.appendLine(at: index, to: &bytes)

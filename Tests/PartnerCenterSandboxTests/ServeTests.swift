@@ -23,7 +23,7 @@ struct ServeTests {
         let block = try #require(await iterator.next())
         #expect(block.hasSuffix("\n\n"))
         let lines = block.split(separator: "\n").map(String.init)
-        #expect(lines.map { String($0.prefix { $0 != "=" }) } == ["PCX_ENDPOINT", "PCX_AUTHORITY", "PCX_TENANT_ID", "PCX_CLIENT_ID", "PCX_CLIENT_SECRET", "PCX_REFRESH_TOKEN"])
+        #expect(lines.map { String($0.prefix { $0 != "=" }) } == ["PCX_ENDPOINT", "PCX_AUTHORITY", "PCX_TENANT_ID", "PCX_CLIENT_ID", "PCX_CLIENT_SECRET", "PCX_REFRESH_TOKEN", "PCX_GRAPH_ENDPOINT"])
         let values = Dictionary(uniqueKeysWithValues: lines.map { line -> (String, String) in
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
             return (parts[0], parts.count > 1 ? parts[1] : "")
