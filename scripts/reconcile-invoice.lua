@@ -79,7 +79,7 @@ local function read_v2(p, to)
         totals:add(m)
       end
     end
-    count = load.lines
+    count = load.stored_lines
   else
     local bar = progress.new { label = "reconciliation lines" }
     for line in pc.reconciliation.billed(p.invoice) do

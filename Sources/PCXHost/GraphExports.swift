@@ -89,6 +89,7 @@ struct GraphExports: Sendable {
             "export": LuaValue(request.export.name), "etag": handle.manifest.eTag.map { LuaValue($0) } ?? .nil,
             "manifest_id": LuaValue(handle.manifest.id), "blobs": .integer(Int64(handle.manifest.blobs.count)),
             "blobs_read": .integer(Int64(run.blobs)), "lines": .integer(Int64(run.lines)),
+            "stored_lines": .integer(Int64(sink.storedLines ?? run.lines)),
             "unchanged": .boolean(plan == .unchanged), "resumed": .boolean(plan != .unchanged && plan != .load(skip: [])),
             "totals": Self.luaTotals(totals),
         ])))

@@ -21,6 +21,8 @@ protocol ExportSink: AnyObject {
     func finish(_ handle: GraphExportHandle, lines: Int) throws -> ExportTotals?
     /// The load failed: leave no half-written file (a database keeps its consumed blobs).
     func abandon()
+    /// Lines the target holds for this export after ``finish(_:lines:)`` (all runs).
+    var storedLines: Int? { get }
 }
 
 /// The table an export's lines go to, and its typed columns.
@@ -50,7 +52,7 @@ final class SQLiteExportSink: ExportSink {
     let dataSet: GraphBilling.DataSet
     private let queue: DatabaseQueue
     private var key = ""
-    private var blobRows: [String: Int] = [:]
+    private(set) var storedLines: Int?
 
     init(path: String, dataSet: GraphBilling.DataSet) throws {
         self.path = path
@@ -155,12 +157,14 @@ final class SQLiteExportSink: ExportSink {
     func finish(_ handle: GraphExportHandle, lines: Int) throws -> ExportTotals? {
         let key = self.key
         let table = ExportTable.name(dataSet)
-        return try queue.write { db -> ExportTotals in
+        let (totals, stored) = try queue.write { db -> (ExportTotals, Int) in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE export_key = ?", arguments: [key]) ?? 0
             try db.execute(sql: "UPDATE pcx_exports SET complete = 1, lines = ?, loaded_at = ? WHERE export_key = ?",
                            arguments: [total, WireDate.format(Date()), key])
-            return try totals(db, key: key)
+            return (try self.totals(db, key: key), total)
         }
+        storedLines = stored
+        return totals
     }
 
     /// The stored export's totals, summed exactly (decimal text, never floats).
@@ -185,6 +189,7 @@ final class CSVExportSink: ExportSink {
     let path: String
     private let temporary: String
     private var handle: FileHandle?
+    private(set) var storedLines: Int?
     private var buffer = Data()
 
     init(path: String, dataSet: GraphBilling.DataSet) throws {
@@ -237,6 +242,7 @@ final class CSVExportSink: ExportSink {
         try self.handle?.close()
         self.handle = nil
         if rename(temporary, path) != 0 { throw usage("cannot move the finished CSV into place at \(path)") }
+        storedLines = lines
         return nil
     }
 

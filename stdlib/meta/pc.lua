@@ -1057,6 +1057,7 @@ function Export:close() end
 ---@field blobs integer blobs in the manifest
 ---@field blobs_read integer blobs read by this run
 ---@field lines integer lines read by this run
+---@field stored_lines integer lines the file holds for this export (all runs: a resumed or unchanged load counts them all)
 ---@field unchanged boolean the file already held this eTag, complete: nothing was read
 ---@field resumed boolean an interrupted load was continued
 ---@field totals table<string, table<string, string>> exact totals (decimal text) by customer id and currency: totalForCustomer, or billingPreTaxTotal for usage
