@@ -1083,7 +1083,9 @@ pc.usage = {}
 ---  local t = per_customer[line.customerId] or money.totals()
 ---  per_customer[line.customerId] = t:add(money.new(line.totalForCustomer, line.currency))
 ---end
----for customer, t in pairs(per_customer) do print(customer, t:get("USD")) end
+---for customer, t in pairs(per_customer) do
+---  for _, c in ipairs(t:currencies()) do print(customer, t:get(c)) end
+---end
 ---```
 ---@param invoice_id string a new-commerce invoice (G…)
 ---@param opts? pc.ExportOptions
