@@ -67,9 +67,18 @@ local function usage_days(export, guid, days)
   end
 end
 
+-- Graph's "no data" (an export that failed with code 5000: e.g. a month without Azure usage) reads as empty.
+local function unless_empty(fn)
+  local ok, err = pcall(fn)
+  if ok then return end
+  if pc.errors.is(err) and tostring(err.pc_code) == "5000" then return end
+  error(err, 0)
+end
+
 local function read_invoice(inv, guid, days)
-  local lines = recon_lines(pc.reconciliation.billed(inv.id), guid, inv.id)
-  usage_days(pc.usage.billed(inv.id), guid, days)
+  local lines = {}
+  unless_empty(function() lines = recon_lines(pc.reconciliation.billed(inv.id), guid, inv.id) end)
+  unless_empty(function() usage_days(pc.usage.billed(inv.id), guid, days) end)
   return lines
 end
 
@@ -115,10 +124,11 @@ return playbook {
       -- the open period: its charges are on no invoice yet; its usage days may overlap the newest
       -- invoice's, which are kept (billed data wins)
       local cur = order.currencyCode or "USD"
-      local ok, lines = pcall(function() return recon_lines(pc.reconciliation.unbilled { currency = cur }, guid, "unbilled") end)
-      if ok then for _, l in ipairs(lines) do recon[#recon + 1] = l end end
+      unless_empty(function()
+        for _, l in ipairs(recon_lines(pc.reconciliation.unbilled { currency = cur }, guid, "unbilled")) do recon[#recon + 1] = l end
+      end)
       local open = {}
-      pcall(function() usage_days(pc.usage.unbilled { currency = cur }, guid, open) end)
+      unless_empty(function() usage_days(pc.usage.unbilled { currency = cur }, guid, open) end)
       for key, d in pairs(open) do if not days[key] then days[key] = d end end
     end
     local usage, hours = {}, 0
