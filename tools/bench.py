@@ -22,7 +22,10 @@ Environment (all optional):
   PCX_BENCH_BURST        GETs in the burst (default 2000; small 300)
   PCX_BENCH_LISTS        entitlement lists (default 200; small 48)
   PCX_BENCH_STARTUPS     start-up runs per runtime (default 30; small 5)
-  PCX_BENCH_ONLY         comma-separated item numbers to run (e.g. 1,2); default all
+  PCX_BENCH_RECON_LINES  v2 reconciliation lines of the Graph scale invoice G100000002 (default 1000000; small 20000)
+  PCX_BENCH_RECON_PART   the smaller Graph streaming run, for the RSS ratio (default 100000; small 2000)
+  PCX_BENCH_NODE         the Node 20 binary for the Graph peer (default /usr/bin/node)
+  PCX_BENCH_ONLY         comma-separated item numbers to run (e.g. 1,2 or 9,10,11 for the Graph items); default all
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ import select
 import shlex
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -72,6 +76,10 @@ RATE = setting("PCX_BENCH_RATE", 100, 100)
 BURST = setting("PCX_BENCH_BURST", 2000, 300)
 LISTS = setting("PCX_BENCH_LISTS", 200, 48)
 STARTUPS = setting("PCX_BENCH_STARTUPS", 30, 5)
+RECON_LINES = setting("PCX_BENCH_RECON_LINES", 1_000_000, 20_000)
+RECON_PART = setting("PCX_BENCH_RECON_PART", 100_000, 2_000)
+NODE = os.environ.get("PCX_BENCH_NODE") or "/usr/bin/node"
+GRAPH_INVOICE = "G100000002"
 CONCURRENCY = 16
 SCALE_INVOICE = "G100000001"
 OUT = os.environ.get("PCX_BENCH_OUT") or (
@@ -658,6 +666,181 @@ def purchase_calls(pcx: str, rep: Report) -> None:
     rep.detail(f"purchase calls by route — second: {routes(second_routes)}")
 
 
+def graph_totals(b: dict) -> dict:
+    """{(customerId, CURRENCY): Decimal} from a BENCH line's `totals` (exact decimal text)."""
+    return {(c, cur.upper()): Decimal(v) for c, by in b["totals"].items() for cur, v in by.items()}
+
+
+def graph_recon(pcx: str, rep: Report, items: set[str]) -> None:
+    """Items 9-11: Microsoft Graph reconciliation v2 (export -> poll -> manifest -> gzip JSON-lines
+    blobs) over the sandbox's scale invoice G100000002. Runs interleaved per repeat: pcx streaming
+    RECON_PART lines (9), pcx streaming all (9, and the baseline of 10 and 11), the Node peer (10),
+    pcx loading all into SQLite (11). pcx runs against the separately started sandbox (never the
+    embedded one), in its default configuration (no profile), each run with a fresh data directory
+    (no export checkpoint of an earlier run is picked up)."""
+    log(f"9-11. Graph reconciliation v2: {RECON_LINES:,} lines of {GRAPH_INVOICE} (items {','.join(sorted(items, key=int))})")
+    if "10" in items and not os.access(NODE, os.X_OK):
+        raise BenchError(f"{NODE} not found (the Node 20 peer of item 10; PCX_BENCH_NODE)")
+    kinds = ["full"] + (["part"] if "9" in items else []) + (["node"] if "10" in items else []) + (["load"] if "11" in items else [])
+    runs: dict[str, list[tuple[Run, dict, float]]] = {k: [] for k in kinds}
+    stored_rows: list[int] = []
+    load_mb: list[float] = []
+    broken: dict[str, str] = {}
+    loaddir = os.path.join(WORK, "graph-load")
+    datadirs = os.path.join(WORK, "graph-data")
+    for d in (loaddir, datadirs):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    with Sandbox(pcx, ["--rate-limit", "off", "--scale", f"reconlines={RECON_LINES}"], "graph") as sb:
+        if "PCX_GRAPH_ENDPOINT" not in sb.env:
+            raise BenchError("the sandbox printed no PCX_GRAPH_ENDPOINT: this pcx build does not serve Graph (rebuild it)")
+        base_env = client_env(sb)
+        base_env.pop("PCX_PROFILE", None)  # default configuration: the profile file has no [profile.default]
+        seq = 0
+
+        def settle(timeout: float = 300) -> None:
+            """Waits until the sandbox is idle (≤ 20 ms CPU in 0.5 s): a run that stops early (the
+            RECON_PART stream) leaves the sandbox finishing the blob it was sending, and that must
+            not be charged to the next run."""
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                c0 = sb.cpu_seconds()
+                time.sleep(0.5)
+                if sb.cpu_seconds() - c0 <= 0.02:
+                    return
+            log("9-11. the sandbox did not go idle; measuring anyway")
+
+        def run(kind: str, cmd: list[str]) -> None:
+            nonlocal seq
+            if kind in broken:
+                return
+            seq += 1
+            env = {**base_env, "PCX_DATA_DIR": os.path.join(datadirs, str(seq))}
+            settle()
+            log(f"9-11. {kind}: {shlex.join(cmd[1:] if cmd[0] == pcx else cmd)}")
+            cpu0 = sb.cpu_seconds()
+            try:
+                r = measure(cmd, env)
+                b = r.bench()
+            except BenchError as e:
+                if kind == "full":
+                    raise
+                broken[kind] = str(e)
+                log(f"FAILED graph {kind}: {e}")
+                return
+            runs[kind].append((r, b, sb.cpu_seconds() - cpu0))
+
+        stream_cmd = [pcx, "run", "Benchmarks/graph/recon_stream.lua", GRAPH_INVOICE]
+        for i in range(BIG_REPEAT):
+            if "part" in runs:
+                run("part", stream_cmd + [str(RECON_PART)])
+            run("full", stream_cmd)
+            if "node" in runs:
+                run("node", [NODE, "Benchmarks/peer/graph-recon.js", GRAPH_INVOICE])
+            if "load" in runs:
+                path = os.path.join(loaddir, f"{GRAPH_INVOICE}-{i}.sqlite")
+                run("load", [pcx, "run", "--allow-write", loaddir, "Benchmarks/graph/recon_load.lua", GRAPH_INVOICE, path])
+                if os.path.exists(path):  # count what the file holds, then free the disk (~1 GB per million lines)
+                    con = sqlite3.connect(path)
+                    try:
+                        stored_rows.append(con.execute("SELECT count(*) FROM reconciliation_lines").fetchone()[0])
+                    finally:
+                        con.close()
+                    load_mb.append(os.path.getsize(path) / 1048576)
+                    for f in (path, path + "-wal", path + "-shm", path + "-journal"):
+                        if os.path.exists(f):
+                            os.remove(f)
+
+    # Checks: every run saw the lines it should, and every total agrees with pcx's stream.
+    problems: list[str] = []
+    agree = {"full": True, "node": True, "load": True}
+    ref = graph_totals(runs["full"][0][1])
+    for kind, expect in (("full", RECON_LINES), ("part", RECON_PART), ("node", RECON_LINES), ("load", RECON_LINES)):
+        for r, b, _ in runs.get(kind, []):
+            if b["lines"] != expect:
+                problems.append(f"{kind}: {b['lines']} lines, expected {expect}")
+            if kind == "load" and (b.get("stored_lines") != expect or b.get("unchanged") or b.get("resumed")):
+                problems.append(f"load: stored_lines {b.get('stored_lines')}, unchanged {b.get('unchanged')}, resumed {b.get('resumed')}")
+            if kind != "part" and graph_totals(b) != ref:
+                agree[kind] = False
+                diff = sorted(k for k in set(ref) | set(graph_totals(b)) if ref.get(k) != graph_totals(b).get(k))
+                who = {"full": "two pcx streams disagree", "node": "the Node peer's totals differ from pcx's",
+                       "load": "the SQLite load's totals differ from the stream's"}[kind]
+                problems.append(f"{who} on {len(diff)} customer/currency totals, e.g. {diff[0]}: "
+                                f"{ref.get(diff[0])} (pcx stream) vs {graph_totals(b).get(diff[0])}")
+    rows_ok = all(n == RECON_LINES for n in stored_rows) and len(stored_rows) == len(runs.get("load", []))
+    if runs.get("load") and not rows_ok:
+        problems.append(f"load: the SQLite files held {stored_rows} reconciliation_lines rows, expected {RECON_LINES} each")
+
+    def med(kind: str) -> dict:
+        m = median_runs([r for r, _, _ in runs[kind]])
+        m["sandbox_cpu"] = statistics.median(c for _, _, c in runs[kind])
+        m["inner"] = statistics.median(b["seconds"] for _, b, _ in runs[kind])
+        return m
+
+    full = med("full")
+    n = RECON_LINES
+    grand = sum(ref.values(), Decimal(0))
+    if "9" in items:
+        rep.row("9 (G1)", f"stream {n:,} v2 reconciliation lines from Graph (`pc.reconciliation.billed`: export, poll, gzip JSON-lines blobs), "
+                "sum totalForCustomer per customer with money: wall / client CPU / client peak RSS",
+                f"{fmt_s(full['wall'])} / {fmt_s(full['cpu'])} / {full['rss_mb']:.0f} MB",
+                f"{n / full['wall']:,.0f} lines/s; sandbox CPU {fmt_s(full['sandbox_cpu'])}", "")
+        if runs.get("part"):
+            part = med("part")
+            ratio = full["rss_mb"] / part["rss_mb"]
+            rep.row("9 (G1)", f"… client peak RSS at {n:,} vs at {RECON_PART:,} lines", f"{full['rss_mb']:.0f} MB",
+                    f"{part['rss_mb']:.0f} MB at {RECON_PART:,}", f2(ratio) + "×", "≤ 1.1×, < 150 MB",
+                    ratio <= 1.1 and full["rss_mb"] < 150)
+            rep.detail(f"graph stream at {RECON_PART:,} lines (median of {part['n']}): wall {part['wall']:.2f} s, cpu {part['cpu']:.2f} s, "
+                       f"rss {part['rss_mb']:.0f} MB")
+        rep.detail(f"graph stream at {n:,} lines (median of {full['n']}): wall {full['wall']:.2f} s (in-script {full['inner']:.2f} s from the "
+                   f"export request to the last line), cpu {full['cpu']:.2f} s, rss {full['rss_mb']:.0f} MB; {len(ref)} customer/currency totals, "
+                   f"grand total {grand}; {runs['full'][0][1].get('blobs')} blobs; sandbox CPU per run {full['sandbox_cpu']:.2f} s")
+    if runs.get("node"):
+        nd = med("node")
+        rep.row("10 (G2)", f"the same {n:,}-line job, pcx vs the Node 20 peer (`fetch`, zlib gunzip stream, `JSON.parse` per line, "
+                "BigInt exact sums; no npm): wall", fmt_s(full["wall"]), fmt_s(nd["wall"]) + " (node)", f2(full["wall"] / nd["wall"]) + "×",
+                "≤ 1×, same totals", full["wall"] <= nd["wall"] and agree["node"] and agree["full"])
+        rep.row("10 (G2)", "… client CPU (user+sys)", fmt_s(full["cpu"]), fmt_s(nd["cpu"]) + " (node)", f2(full["cpu"] / nd["cpu"]) + "×")
+        rep.row("10 (G2)", "… client peak RSS", f"{full['rss_mb']:.0f} MB", f"{nd['rss_mb']:.0f} MB (node)", f2(full["rss_mb"] / nd["rss_mb"]) + "×")
+        rep.detail(f"graph Node peer ({NODE} {versions_node()}; median of {nd['n']}): wall {nd['wall']:.2f} s, "
+                   f"cpu {nd['cpu']:.2f} s, rss {nd['rss_mb']:.0f} MB, sandbox CPU per run {nd['sandbox_cpu']:.2f} s; "
+                   + ("its per-customer totals equal pcx's" if agree["node"] else "its totals DIFFER from pcx's"))
+    if runs.get("load"):
+        ld = med("load")
+        ratio = ld["wall"] / full["wall"]
+        rep.row("11 (G3)", f"load the same {n:,} lines into SQLite (`pc.reconciliation.billed(id, {{to = \"….sqlite\"}})`, {max(load_mb, default=0):.0f} MB file): "
+                "wall / CPU / peak RSS", f"{fmt_s(ld['wall'])} / {fmt_s(ld['cpu'])} / {ld['rss_mb']:.0f} MB",
+                f"stream only: {fmt_s(full['wall'])} / {fmt_s(full['cpu'])} / {full['rss_mb']:.0f} MB", f2(ratio) + "× wall", "≤ 1.5×, same totals",
+                ratio <= 1.5 and agree["load"] and rows_ok)
+        rep.detail(f"graph SQLite load (median of {ld['n']}): wall {ld['wall']:.2f} s, cpu {ld['cpu']:.2f} s, rss {ld['rss_mb']:.0f} MB, "
+                   f"sandbox CPU per run {ld['sandbox_cpu']:.2f} s; rows in reconciliation_lines per file {', '.join(f'{n:,}' for n in stored_rows)}; "
+                   + ("its totals equal the stream's" if agree["load"] else "its totals DIFFER from the stream's"))
+    busy = {k: med(k)["cpu"] / med(k)["wall"] for k in runs if runs[k] and k != "part"}
+    served = {k: RECON_LINES / med(k)["sandbox_cpu"] for k in runs if runs[k] and k != "part" and med(k)["sandbox_cpu"] > 0}
+    rep.detail("graph: client CPU / wall (how much of its wall time the client worked): "
+               + ", ".join(f"{k} {v:.0%}" for k, v in busy.items())
+               + "; sandbox lines per sandbox CPU-second: " + ", ".join(f"{k} {v:,.0f}" for k, v in served.items()))
+    if busy and max(busy.values()) < 0.5:
+        rep.notes.append(f"Graph items 9-11: every client worked under half of its wall time (at most {max(busy.values()):.0%}): "
+                         "the runs waited on the sandbox, which generates, serialises and gzips every line while sending "
+                         f"(about {min(served.values(), default=0):,.0f}–{max(served.values(), default=0):,.0f} lines per sandbox CPU-second here), "
+                         "on cores shared with the client and other work. The wall ratios of items 10 and 11 then compare "
+                         "the sandbox's pace more than the clients'; the CPU rows compare the clients.")
+    for kind, err in broken.items():
+        problems.append(f"{kind} runs failed: {err}")
+    if problems:
+        raise BenchError("; ".join(problems))
+
+
+def versions_node() -> str:
+    try:
+        return subprocess.run([NODE, "--version"], capture_output=True, text=True, timeout=30).stdout.strip() or "?"
+    except Exception:
+        return "?"
+
+
 # Report -----------------------------------------------------------------------------------------
 
 
@@ -706,8 +889,9 @@ def write_report(rep: Report, pcx: str, started: datetime.datetime, elapsed: flo
         f"- Versions: {versions(pcx)}",
         f"- Reproduce: `{(overrides + ' ') if overrides else ''}{cmd}` from a fresh clone (builds release, installs lua-cjson, python3-requests)",
         f"- Sizes: {LINEITEMS:,} line items (streaming also at {STREAM_PART:,}), {JSON_MB} MB JSON page, cpu.lua scale {CPU_SCALE}, "
-        f"burst {BURST} at R = {RATE}/s, {LISTS} entitlement lists, {STARTUPS} start-ups; short runs repeated {REPEAT}×, "
-        f"runs over all line items {BIG_REPEAT}× (median); reconcile-invoice and the seeded start once",
+        f"burst {BURST} at R = {RATE}/s, {LISTS} entitlement lists, {STARTUPS} start-ups, {RECON_LINES:,} Graph v2 reconciliation lines "
+        f"(streaming also at {RECON_PART:,}); short runs repeated {REPEAT}×, "
+        f"runs over all line items or Graph lines {BIG_REPEAT}× (median); reconcile-invoice and the seeded start once",
         "- Processes measured with `os.wait4` (wall from spawn to reap, user+sys CPU, peak RSS of the child itself;",
         "  the sandbox is a separate process and never counted in a client's figures).",
         "",
@@ -789,6 +973,9 @@ def main() -> int:
         finally:
             sb.stop()
         rep.detail(f"the seeded sandbox ({LINEITEMS:,} line items): peak RSS {sb.rss_mb:.0f} MB, CPU {sb.cpu_total:.1f} s over the whole run")
+    graph_items = {n for n in ("9", "10", "11") if wanted(n + " ")}
+    if graph_items:
+        attempt(f"{min(graph_items, key=int)} Graph reconciliation v2", graph_recon, pcx, rep, graph_items)
     write_report(rep, pcx, started, time.monotonic() - t0, failures)
     print(open(OUT).read())
     return 1 if failures else 0

@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// The Node 20 peer of Benchmarks/graph/recon_stream.lua: what a partner would write by hand
+// against Microsoft Graph reconciliation v2 with nothing but Node's standard library (no npm).
+//
+//   client-credentials token (v2 endpoint, scope https://graph.microsoft.com/.default)
+//   POST {graph}/reports/partners/billing/reconciliation/billed/export {invoiceId, attributeSet: "full"}
+//   -> 202 + Location; GET the operation, honouring Retry-After, until `succeeded`
+//   -> the manifest (inline in resourceLocation, or at resourceLocation@odata.navigationLink)
+//   -> each blob, one after the other: GET {rootDirectory}/{name}?{sasToken} (no Authorization),
+//      fetch() body -> zlib gunzip stream -> split on "\n" -> JSON.parse per line
+//   -> totalForCustomer summed per customer and currency, exactly.
+//
+// Exact sums: JSON.parse hands out doubles. Each amount is turned into the shortest decimal text
+// that reads back as the same double (String(x), what pcx's money.new does with a float), and
+// that text into a BigInt scaled to its decimal places; the sums are BigInts. This is exact for
+// every JSON number of up to 15 significant digits (all of Graph's amounts).
+//
+// Reads the same PCX_* variables as pcx (PCX_AUTHORITY, PCX_TENANT_ID, PCX_CLIENT_ID,
+// PCX_CLIENT_SECRET, PCX_GRAPH_ENDPOINT).
+// usage: node Benchmarks/peer/graph-recon.js [INVOICE]
+// Prints one line `BENCH {...}` (JSON) for tools/bench.py: lines, seconds, customers, blobs,
+// totals {customerId: {currency: "decimal text"}} (the shape recon_stream.lua prints).
+'use strict';
+
+const zlib = require('node:zlib');
+const { Readable } = require('node:stream');
+
+function env(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function check(res, what) {
+  if (res.ok) return res;
+  const body = await res.text().catch(() => '');
+  throw new Error(`${what}: HTTP ${res.status} ${body.slice(0, 300)}`);
+}
+
+async function graphToken() {
+  const authority = env('PCX_AUTHORITY').replace(/\/+$/, '');
+  const res = await fetch(`${authority}/${env('PCX_TENANT_ID')}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: env('PCX_CLIENT_ID'),
+      client_secret: env('PCX_CLIENT_SECRET'),
+      scope: 'https://graph.microsoft.com/.default',
+    }),
+  });
+  await check(res, 'token');
+  return (await res.json()).access_token;
+}
+
+async function manifestOf(graph, auth, invoice) {
+  const res = await fetch(`${graph}/reports/partners/billing/reconciliation/billed/export`, {
+    method: 'POST',
+    headers: { Authorization: auth, 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ invoiceId: invoice, attributeSet: 'full' }),
+  });
+  await check(res, 'POST export');
+  await res.arrayBuffer();
+  if (res.status !== 202 || !res.headers.get('location')) throw new Error(`POST export: expected 202 with Location, got ${res.status}`);
+  const location = new URL(res.headers.get('location'), `${graph}/`).href;
+  const deadline = Date.now() + 30 * 60 * 1000;
+  for (;;) {
+    const r = await fetch(location, { headers: { Authorization: auth, Accept: 'application/json' } });
+    await check(r, 'GET operation');
+    const op = await r.json();
+    const status = String(op.status || '').toLowerCase();
+    if (status === 'succeeded') {
+      if (op.resourceLocation && typeof op.resourceLocation === 'object') return op.resourceLocation;
+      const link = op['resourceLocation@odata.navigationLink'] || op.resourceLocation;
+      const m = await fetch(link, { headers: { Authorization: auth, Accept: 'application/json' } });
+      await check(m, 'GET manifest');
+      return m.json();
+    }
+    if (status === 'failed') throw new Error(`export failed: ${JSON.stringify(op.error || op)}`);
+    if (Date.now() > deadline) throw new Error('export not ready after 30 minutes');
+    const after = Number(r.headers.get('retry-after'));
+    await sleep(Number.isFinite(after) && after > 0 ? after * 1000 : 1000);
+  }
+}
+
+// Exact per-customer, per-currency sums: {coef: BigInt, scale: number} (value = coef / 10^scale).
+const totals = new Map(); // customerId -> Map(currency -> acc)
+const POW10 = [1n];
+for (let i = 1; i <= 40; i++) POW10.push(POW10[i - 1] * 10n);
+
+function decimalOf(x) {
+  // The shortest round-trip text of the double, as (coef, scale); handles exponents (1e-7, 1e+21).
+  let s = typeof x === 'number' ? String(x) : String(x ?? 0);
+  let exp = 0;
+  const e = s.search(/[eE]/);
+  if (e >= 0) {
+    exp = Number(s.slice(e + 1));
+    s = s.slice(0, e);
+  }
+  const dot = s.indexOf('.');
+  let scale = 0;
+  if (dot >= 0) {
+    scale = s.length - dot - 1;
+    s = s.slice(0, dot) + s.slice(dot + 1);
+  }
+  let coef = BigInt(s);
+  scale -= exp;
+  if (scale < 0) {
+    coef *= POW10[-scale];
+    scale = 0;
+  }
+  return [coef, scale];
+}
+
+function add(customer, currency, amount) {
+  let byCurrency = totals.get(customer);
+  if (!byCurrency) totals.set(customer, (byCurrency = new Map()));
+  const [coef, scale] = decimalOf(amount);
+  const acc = byCurrency.get(currency);
+  if (!acc) {
+    byCurrency.set(currency, { coef, scale });
+  } else if (scale === acc.scale) {
+    acc.coef += coef;
+  } else if (scale < acc.scale) {
+    acc.coef += coef * POW10[acc.scale - scale];
+  } else {
+    acc.coef = acc.coef * POW10[scale - acc.scale] + coef;
+    acc.scale = scale;
+  }
+}
+
+function text({ coef, scale }) {
+  const neg = coef < 0n;
+  let digits = (neg ? -coef : coef).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  }
+  return (neg ? '-' : '') + digits;
+}
+
+let lines = 0;
+
+function onLine(line) {
+  if (line.length === 0 || (line.length === 1 && line === '\r')) return;
+  const item = JSON.parse(line);
+  add(item.customerId ?? '?', String(item.currency ?? 'USD').toUpperCase(), item.totalForCustomer ?? 0);
+  lines++;
+}
+
+async function readBlob(url) {
+  const res = await fetch(url); // the SAS token authorizes; no Authorization header
+  await check(res, `GET blob ${url.split('?')[0]}`);
+  const source = Readable.fromWeb(res.body);
+  const gunzip = zlib.createGunzip();
+  source.on('error', (err) => gunzip.destroy(err));
+  source.pipe(gunzip);
+  gunzip.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of gunzip) {
+    const s = rest + chunk;
+    let start = 0;
+    for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
+      onLine(s.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = s.slice(start);
+  }
+  onLine(rest);
+}
+
+async function main() {
+  const invoice = process.argv[2] || 'G100000002';
+  const graph = env('PCX_GRAPH_ENDPOINT').replace(/\/+$/, '');
+  const t0 = process.hrtime.bigint();
+  const auth = `Bearer ${await graphToken()}`;
+  const manifest = await manifestOf(graph, auth, invoice);
+  const root = String(manifest.rootDirectory).replace(/\/+$/, '');
+  const sas = String(manifest.sasToken || '').replace(/^\?/, '');
+  const blobs = manifest.blobs || [];
+  for (const blob of blobs) {
+    await readBlob(`${root}/${blob.name}${sas ? `?${sas}` : ''}`);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const out = {};
+  for (const [customer, byCurrency] of totals) {
+    out[customer] = {};
+    for (const [currency, acc] of byCurrency) out[customer][currency] = text(acc);
+  }
+  console.log(`BENCH ${JSON.stringify({ lines, seconds, customers: totals.size, blobs: blobs.length, totals: out })}`);
+}
+
+main().catch((err) => {
+  console.error(`graph-recon.js: ${err && err.stack ? err.stack : err}`);
+  process.exit(1);
+});
