@@ -76,9 +76,14 @@ public final class GraphLineStream: Sendable {
         if let checkpoint { try? store?.save(checkpoint) }
     }
 
-    /// The manifest changed under the reader (a renewed SAS): keep it in the checkpoint.
+    /// The manifest changed under the reader (a renewed SAS, or a new export of the same data):
+    /// keep it in the checkpoint, consumed blobs under the new manifest's names (same positions).
     func adopt(_ manifest: GraphBilling.Manifest, operationURL: String) {
         let checkpoint = state.withLock { s -> GraphExportCheckpoint in
+            let oldNames = s.checkpoint.manifest?.blobs.map(\.name) ?? []
+            s.checkpoint.consumedBlobs = s.checkpoint.consumedBlobs.map { name in
+                oldNames.firstIndex(of: name).flatMap { $0 < manifest.blobs.count ? manifest.blobs[$0].name : nil } ?? name
+            }
             s.checkpoint.manifest = manifest
             s.checkpoint.operationURL = operationURL
             return s.checkpoint
@@ -187,7 +192,7 @@ extension PartnerCenterClient {
                 } catch BlobFailure.sasRefused(let code) {
                     failures += 1
                     guard failures <= 3 else { throw sasFailure(code, request) }
-                    (manifest, operationURL) = try await renewedManifest(request, manifest, operationURL: operationURL)
+                    (manifest, operationURL) = try await renewedManifest(request, manifest, operationURL: operationURL, refusedAgain: failures > 1)
                     stream.adopt(manifest, operationURL: operationURL)
                 } catch BlobFailure.transient(let error, let delay) {
                     failures += 1
@@ -200,8 +205,10 @@ extension PartnerCenterClient {
     }
 
     /// A fresh manifest for an export whose SAS storage refused: the same operation read again,
-    /// or a new export when the operation is gone. A different `eTag` is an error (the data changed).
-    func renewedManifest(_ request: GraphExportRequest, _ old: GraphBilling.Manifest, operationURL: String) async throws
+    /// or a new export when the operation is gone, or when reading it again gave back the SAS that
+    /// storage just refused a second time (a SAS past its expiry is not renewed by the operation).
+    /// A different `eTag` is an error (the data changed).
+    func renewedManifest(_ request: GraphExportRequest, _ old: GraphBilling.Manifest, operationURL: String, refusedAgain: Bool = false) async throws
         -> (GraphBilling.Manifest, String) {
         var url = operationURL
         var fresh: GraphBilling.Manifest
@@ -211,7 +218,11 @@ extension PartnerCenterClient {
             url = try await startExport(request)
             fresh = try await awaitManifest(request, url, timeout: .seconds(1800), onWait: nil)
         }
-        guard fresh.eTag == old.eTag else {
+        if refusedAgain && fresh.sasToken == old.sasToken {
+            url = try await startExport(request)
+            fresh = try await awaitManifest(request, url, timeout: .seconds(1800), onWait: nil)
+        }
+        guard fresh.eTag == old.eTag, fresh.blobs.count == old.blobs.count else {
             throw PartnerCenterError(
                 category: .conflict,
                 message: "the \(request.summary) changed while it was read (eTag \(old.eTag ?? "none") → \(fresh.eTag ?? "none"))",

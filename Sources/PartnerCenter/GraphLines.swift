@@ -165,28 +165,28 @@ final class KeyCanon: Sendable {
         return differs
     }
 
-    /// Appends `line` to `out` with its top-level keys in the declared spelling.
+    /// Appends `line` to `out` with its top-level keys in the declared spelling; the value after
+    /// a percentage alias (wherever it sits, however many) becomes a rate.
     func rewrite(_ line: UnsafeRawBufferPointer, into out: inout Data) {
         var cursor = 0
-        var percentValueFrom: Int?
+        var percentPending = false
+        func copy(upTo end: Int) {
+            let segment = UnsafeRawBufferPointer(rebasing: line[cursor..<end])
+            if percentPending { out.append(contentsOf: Self.percentToRate(segment)) } else { out.append(contentsOf: segment) }
+            percentPending = false
+        }
         Self.scanKeys(line) { range in
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[cursor..<range.lowerBound]))
+            copy(upTo: range.lowerBound)
             let key = Array(line[range])
             if let (name, percent) = names[key.map(Self.lower)] {
                 out.append(contentsOf: name)
-                if percent { percentValueFrom = range.upperBound }
+                percentPending = percent
             } else {
                 out.append(contentsOf: key)
             }
             cursor = range.upperBound
         }
-        guard let from = percentValueFrom else {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[cursor...]))
-            return
-        }
-        // One percentage column per line at most in practice; convert the first found.
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[cursor..<from]))
-        out.append(contentsOf: Self.percentToRate(UnsafeRawBufferPointer(rebasing: line[from...])))
+        copy(upTo: line.count)
     }
 
     /// `"x": 15, ...` → `"x": 0.15, ...` (the text after a key, its value first).
