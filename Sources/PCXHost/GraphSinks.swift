@@ -14,15 +14,17 @@ enum LoadPlan: Equatable {
 
 /// Where `pc.reconciliation.*{to = ...}` puts an export's lines.
 protocol ExportSink: AnyObject {
-    func prepare(_ handle: GraphExportHandle) throws -> LoadPlan
-    func write(_ batch: GraphBatch, reader: FlatBatchReader, totals: inout ExportTotals) throws
-    func blobDone(_ blob: String, lines: Int) throws
+    func prepare(_ handle: GraphExportHandle) async throws -> LoadPlan
+    func write(_ batch: GraphBatch, reader: FlatBatchReader, totals: inout ExportTotals) async throws
+    func blobDone(_ blob: String, lines: Int) async throws
     /// The load completed: make the result visible; returns totals when the sink keeps its own.
-    func finish(_ handle: GraphExportHandle, lines: Int) throws -> ExportTotals?
+    func finish(_ handle: GraphExportHandle, lines: Int) async throws -> ExportTotals?
     /// The load failed: leave no half-written file (a database keeps its consumed blobs).
-    func abandon()
+    func abandon() async
     /// Lines the target holds for this export after ``finish(_:lines:)`` (all runs).
     var storedLines: Int? { get }
+    /// `csv`, `sqlite` or `postgres`.
+    var format: String { get }
 }
 
 /// The table an export's lines go to, and its typed columns.
@@ -48,6 +50,7 @@ enum ExportTable {
 /// together, so an interrupted load resumes at the first blob not loaded; a re-run with the same
 /// eTag reads nothing; another eTag replaces the export's rows.
 final class SQLiteExportSink: ExportSink {
+    let format = "sqlite"
     let path: String
     let dataSet: GraphBilling.DataSet
     private let queue: DatabaseQueue
@@ -91,10 +94,13 @@ final class SQLiteExportSink: ExportSink {
         let request = handle.request
         let table = ExportTable.name(dataSet)
         return try queue.write { db -> LoadPlan in
-            let row = try Row.fetchOne(db, sql: "SELECT etag, complete FROM pcx_exports WHERE export_key = ?", arguments: [key])
+            let row = try Row.fetchOne(db, sql: "SELECT etag, manifest_id, complete FROM pcx_exports WHERE export_key = ?", arguments: [key])
             let sameData = row.map { ($0["etag"] as String?) == manifest.eTag } ?? false
             if sameData, row?["complete"] == 1 { return .unchanged }
-            if !sameData {
+            // Loaded blobs count only under the manifest that named them: another export of the
+            // same data names its blobs otherwise, and would load their lines a second time.
+            let sameManifest = row.map { ($0["manifest_id"] as String?) == manifest.id } ?? false
+            if !sameData || !sameManifest {
                 try db.execute(sql: "DELETE FROM \(table) WHERE export_key = ?", arguments: [key])
                 try db.execute(sql: "DELETE FROM pcx_export_blobs WHERE export_key = ?", arguments: [key])
             }
@@ -186,6 +192,7 @@ final class SQLiteExportSink: ExportSink {
 /// text kept exact). Written to a temporary file renamed into place when complete; a failed load
 /// leaves nothing behind.
 final class CSVExportSink: ExportSink {
+    let format = "csv"
     let path: String
     private let temporary: String
     private var handle: FileHandle?
