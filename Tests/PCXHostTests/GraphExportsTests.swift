@@ -285,3 +285,45 @@ struct GraphLoadTests {
         }
     }
 }
+
+@Suite("Graph reconciliation v2: the reconcile-invoice playbook")
+struct GraphPlaybookTests {
+    @Test("auto picks v2 for a new-commerce invoice and matches; --source v1 still works; a recurring invoice picks v1; --to twice is unchanged; --provider with v2 exits 2")
+    func reconcileInvoicePicksSource() async throws {
+        try await withGraphEndToEnd { e2e in
+            let oneTime = try await e2e.invoice { id, type in type == "OneTime" && id.hasPrefix("G") }
+            let mark = e2e.mark
+            let v2 = try await e2e.run(["playbook", "run", "reconcile-invoice", "--json", "--invoice", oneTime.id])
+            #expect(v2.status == 0, "\(v2)")
+            #expect(try v2.json()["source"] as? String == "v2")
+            #expect(try v2.json()["matches"] as? Bool == true)
+            #expect(try v2.json()["lines_total"] as? String == oneTime.total)
+            #expect(e2e.count("graph_billing.export_billed_reconciliation", since: mark) == 1)
+
+            let v1 = try await e2e.run(["playbook", "run", "reconcile-invoice", "--json", "--invoice", oneTime.id, "--source", "v1"])
+            #expect(v1.status == 0, "\(v1)")
+            #expect(try v1.json()["source"] as? String == "v1")
+            #expect(try v1.json()["matches"] as? Bool == true)
+            #expect(try v1.json()["line_items"] as? Int == v2.json()["line_items"] as? Int)
+
+            let recurring = try await e2e.invoice { _, type in type == "Recurring" }
+            let legacy = try await e2e.run(["playbook", "run", "reconcile-invoice", "--json", "--invoice", recurring.id])
+            #expect(try legacy.json()["source"] as? String == "v1", "\(legacy)")
+
+            let db = e2e.out.appendingPathComponent("recon.sqlite").path
+            let args = ["playbook", "run", "reconcile-invoice", "--json", "--allow-write", e2e.out.path, "--invoice", oneTime.id, "--to", db]
+            let first = try await e2e.run(args)
+            #expect(first.status == 0, "\(first)")
+            #expect(try first.json()["matches"] as? Bool == true)
+            let second = try await e2e.run(args)
+            #expect(second.status == 0, "\(second)")
+            #expect(try second.json()["unchanged"] as? Bool == true, "\(second)")
+            #expect(try second.json()["matches"] as? Bool == true)
+            #expect(try second.json()["line_items"] as? Int == first.json()["line_items"] as? Int)
+
+            let provider = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", oneTime.id, "--provider", "onetime"])
+            #expect(provider.status == 2, "\(provider)")
+            #expect(provider.stderr.contains("provider"), "\(provider.stderr)")
+        }
+    }
+}
