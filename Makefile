@@ -1,6 +1,8 @@
 # pcx: `make demo`, `make test`, `make bench`. Each installs missing system packages first.
 SWIFT      ?= swift
 APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev pkg-config libsqlite3-dev zlib1g-dev python3
+# Test-only: a real PostgreSQL server for the `--to postgres://` tests (they are skipped, saying so, without it).
+TEST_PKGS  := postgresql
 BENCH_PKGS := lua-cjson python3-requests time
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PCX_DEBUG  := .build/debug/pcx
@@ -28,6 +30,7 @@ demo: build
 
 # Every test: Swift Testing suites and the Lua spec files; ends with "N passed, N failed".
 test: deps
+	@tools/apt-ensure $(TEST_PKGS) || echo "pcx: could not install $(TEST_PKGS): the PostgreSQL tests will be skipped" >&2
 	@tools/run-tests
 
 bench: bench-deps release

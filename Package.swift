@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // already in the graph through Hummingbird: the sandbox's header read timeout sees its HTTP parts
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // reconciliation exports loaded into PostgreSQL (`--to postgres://…`), with COPY FROM STDIN
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Debian's liblua5.4-dev through pkg-config.
@@ -84,6 +86,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API under GRDB: Graph exports bind a million rows without per-row allocations.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -107,7 +107,7 @@ local function reconcile_v2(p, invoice, to, why)
   local out = {
     invoice = p.invoice, currency = currency, source = "v2", source_reason = why, line_items = count,
     customers = customer_rows(per_customer, names), lines_total = lines_total:amount(), invoice_total = invoice_total:amount(),
-    matches = matches, checked = true, to = to, etag = load and load.etag, unchanged = load and load.unchanged or nil,
+    matches = matches, checked = true, to = load and load.target or to, etag = load and load.etag, unchanged = load and load.unchanged or nil,
     resumed = load and load.resumed or nil,
   }
   pb.emit(out, function(o)
@@ -134,7 +134,7 @@ return playbook {
   params = {
     invoice = { type = "string", required = true, order = 1, help = "invoice id, e.g. G000024135" },
     out = { type = "string", order = 2, help = "CSV file to write (needs --allow-write for its directory); same as --to FILE.csv" },
-    to = { type = "string", help = "write the lines to FILE.csv, or load them into FILE.sqlite (one table per data set, resumable; v2)" },
+    to = { type = "string", help = "write the lines to FILE.csv, or load them into FILE.sqlite or postgres://USER@HOST/DB (one table per data set, resumable; v2)" },
     source = { type = "string", choices = { "auto", "v1", "v2" }, default = "auto",
                help = "where the lines come from: auto picks v2 (Microsoft Graph) for new-commerce invoices from 2024-02 on, else v1" },
     provider = { type = "string", choices = { "onetime", "azure", "office" },
@@ -147,9 +147,11 @@ return playbook {
         hint = "--to FILE.csv or --to FILE.sqlite" }, 0)
     end
     local to = p.to or p.out
-    if to and not (to:lower():match("%.csv$") or to:lower():match("%.sqlite3?$") or to:lower():match("%.db$")) then
-      error(pc.errors.new { code = "invalid_argument", input = true, message = "--to " .. to .. " must name a .csv or .sqlite file",
-        hint = "e.g. --to recon.csv or --to recon.sqlite" }, 0)
+    local database = to and (to:lower():match("^postgres://") or to:lower():match("^postgresql://"))
+    if to and not (database or to:lower():match("%.csv$") or to:lower():match("%.sqlite3?$") or to:lower():match("%.db$")) then
+      error(pc.errors.new { code = "invalid_argument", input = true,
+        message = "--to " .. to .. " must name a .csv or .sqlite file, or a postgres:// URL",
+        hint = "e.g. --to recon.csv, --to recon.sqlite or --to postgres://pcx@localhost/billing" }, 0)
     end
     local invoice = pc.invoices.get(p.invoice)
     local source, why = pick_source(invoice)
@@ -162,7 +164,8 @@ return playbook {
       return reconcile_v2(p, invoice, to, why)
     end
     if to and not to:lower():match("%.csv$") then
-      error(pc.errors.new { code = "invalid_argument", input = true, message = "an SQLite file (--to " .. to .. ") holds v2 (Graph) data; invoice " .. p.invoice .. " reconciles through v1 (" .. why .. ")",
+      error(pc.errors.new { code = "invalid_argument", input = true,
+        message = "a database (--to " .. (database and "postgres://…" or to) .. ") holds v2 (Graph) data; invoice " .. p.invoice .. " reconciles through v1 (" .. why .. ")",
         hint = "write v1 line items to a .csv file" }, 0)
     end
     local currency = invoice.currencyCode

@@ -66,10 +66,10 @@ struct GraphExports: Sendable {
                 waitLine.show("waiting for the \(wait.summary) export: \(wait.status), \(Int(wait.waited)) s")
             }
         } catch {
-            sink.abandon()
+            await sink.abandon()
             throw error
         }
-        let plan = try sink.prepare(handle)
+        let plan = try await sink.prepare(handle)
         var run = LoadRun(dataSet: request.export.dataSet)
         if case .load(let skip) = plan {
             let stream = target.client.lines(of: handle, store: store, skipping: skip)
@@ -78,14 +78,14 @@ struct GraphExports: Sendable {
             } catch {
                 waitLine.clear()
                 stream.close()
-                sink.abandon()
+                await sink.abandon()
                 throw error
             }
         }
         waitLine.clear()
-        let totals = try sink.finish(handle, lines: run.lines) ?? run.totals
+        let totals = try await sink.finish(handle, lines: run.lines) ?? run.totals
         return .value(.table(LuaTable(fields: [
-            "target": LuaValue(path), "format": LuaValue(sink is SQLiteExportSink ? "sqlite" : "csv"),
+            "target": LuaValue((sink as? PostgresExportSink)?.target.display ?? path), "format": LuaValue(sink.format),
             "export": LuaValue(request.export.name), "etag": handle.manifest.eTag.map { LuaValue($0) } ?? .nil,
             "manifest_id": LuaValue(handle.manifest.id), "blobs": .integer(Int64(handle.manifest.blobs.count)),
             "blobs_read": .integer(Int64(run.blobs)), "lines": .integer(Int64(run.lines)),
@@ -109,13 +109,13 @@ struct GraphExports: Sendable {
     func makeSink(_ path: String, _ dataSet: GraphBilling.DataSet, caller: String) throws -> any ExportSink {
         let lower = path.lowercased()
         if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") {
-            throw usage("\(caller): loading into PostgreSQL is not in this version of pcx; load into an SQLite file instead",
-                        hint: "e.g. to = \"recon.sqlite\" (or --to recon.sqlite)")
+            return try PostgresExportSink(url: path, dataSet: dataSet)
         }
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let isCSV = lower.hasSuffix(".csv")
         guard isCSV || lower.hasSuffix(".sqlite") || lower.hasSuffix(".sqlite3") || lower.hasSuffix(".db") else {
-            throw usage("\(caller): to = \"\(path)\" must name a .csv or a .sqlite file", hint: "e.g. to = \"recon.csv\" or to = \"recon.sqlite\"")
+            throw usage("\(caller): to = \"\(path)\" must name a .csv or a .sqlite file, or a postgres:// URL",
+                        hint: "e.g. to = \"recon.csv\", to = \"recon.sqlite\" or to = \"postgres://pcx@localhost/billing\"")
         }
         try WritePolicy(allowed: session.options.limits.allowWrite,
                         denied: ScriptPolicy.denyPaths(paths: session.options.paths, environment: session.options.environment)).check(url)
@@ -191,11 +191,11 @@ struct LoadRun {
         var blobLines = 0
         var shown = ContinuousClock.now
         while let batch = try await stream.next() {
-            try sink.write(batch, reader: reader, totals: &totals)
+            try await sink.write(batch, reader: reader, totals: &totals)
             lines += batch.count
             blobLines += batch.count
             if batch.endOfBlob {
-                try sink.blobDone(batch.blob, lines: blobLines)
+                try await sink.blobDone(batch.blob, lines: blobLines)
                 blobs += 1
                 blobLines = 0
             }
