@@ -18,8 +18,7 @@ struct BodyStream: Sendable {
 
 /// Deflates a range of lines, a batch at a time.
 final class BlobProducer {
-    private let source: any GraphLineSource
-    private let style: GraphLineStyle
+    private let writer: any GraphLineWriter
     private var index: Int
     private let end: Int
     private let truncated: Bool
@@ -28,14 +27,13 @@ final class BlobProducer {
     private var bytes: [UInt8] = []
 
     init(source: any GraphLineSource, style: GraphLineStyle, range: Range<Int>, truncated: Bool) throws {
-        self.source = source
-        self.style = style
+        self.writer = source.writer(style: style)
         self.index = range.lowerBound
         self.truncated = truncated
         // a truncated blob stops half-way and never writes the gzip trailer
         self.end = truncated ? range.lowerBound + range.count / 2 : range.upperBound
         self.deflater = try GzipDeflater()
-        bytes.reserveCapacity(1 << 20)
+        bytes.reserveCapacity(2 << 20)
     }
 
     func next() throws -> Data? {
@@ -44,7 +42,7 @@ final class BlobProducer {
             bytes.removeAll(keepingCapacity: true)
             let batchEnd = min(end, index + 1000)
             while index < batchEnd {
-                source.append(index, style: style, to: &bytes)
+                writer.append(index, to: &bytes)
                 bytes.append(10)
                 index += 1
             }

@@ -227,9 +227,10 @@ extension SandboxEngine {
             hash.update(data: Data(identity.utf8))
         } else {
             var bytes: [UInt8] = []
+            let writer = source.writer(style: GraphLineStyle(keyCase: .camel, basic: false, dataSet: row.export.dataSet))
             for index in 0..<source.count {
                 bytes.removeAll(keepingCapacity: true)
-                source.append(index, style: GraphLineStyle(keyCase: .camel, basic: false, dataSet: row.export.dataSet), to: &bytes)
+                writer.append(index, to: &bytes)
                 hash.update(data: bytes)
             }
         }
