@@ -2,12 +2,15 @@ import Foundation
 import PartnerCenterSandbox
 
 extension PCXCommands {
+    /// The keys `pcx sandbox serve --graph` takes, with their values (for its help).
+    public static var sandboxGraphKeys: String { GraphSandboxOptions.specSummary }
+
     /// `pcx sandbox serve`: the sandbox over HTTP until SIGINT/SIGTERM.
     public static func sandboxServe(host: String, port: Int, database: String, seed: UInt64, scale: [String],
                                     faults: [String], orderLag: String?, orderCompletion: String? = nil, registrationDelay: String?,
                                     rateLimits: [String], tokenLifetime: String? = nil,
                                     restrictedMarkets: String? = nil, maxBody: String? = nil,
-                                    headerTimeout: String? = nil) async -> Int32 {
+                                    headerTimeout: String? = nil, graph: [String] = []) async -> Int32 {
         let durations = [("--order-lag", orderLag), ("--order-completion", orderCompletion), ("--registration-delay", registrationDelay),
                          ("--token-lifetime", tokenLifetime), ("--header-timeout", headerTimeout)]
         for case let (option, text?) in durations where text.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
@@ -23,7 +26,8 @@ extension PCXCommands {
                 orderLag: orderLag, orderCompletion: orderCompletion,
                 rateLimit: rateLimits.isEmpty ? nil : rateLimits.joined(separator: ","),
                 registrationDelay: registrationDelay, tokenLifetime: tokenLifetime,
-                restrictedMarkets: restrictedMarkets, maxBody: maxBody, headerTimeout: headerTimeout)
+                restrictedMarkets: restrictedMarkets, maxBody: maxBody, headerTimeout: headerTimeout,
+                graph: graph.isEmpty ? nil : graph.joined(separator: ","))
         } catch {
             printError("pcx: sandbox serve: \(error)")
             return ExitCode.usage.rawValue

@@ -18,8 +18,7 @@ struct BodyStream: Sendable {
 
 /// Deflates a range of lines, a batch at a time.
 final class BlobProducer {
-    private let source: any GraphLineSource
-    private let style: GraphLineStyle
+    private let writer: any GraphLineWriter
     private var index: Int
     private let end: Int
     private let truncated: Bool
@@ -28,14 +27,13 @@ final class BlobProducer {
     private var bytes: [UInt8] = []
 
     init(source: any GraphLineSource, style: GraphLineStyle, range: Range<Int>, truncated: Bool) throws {
-        self.source = source
-        self.style = style
+        self.writer = source.writer(style: style)
         self.index = range.lowerBound
         self.truncated = truncated
         // a truncated blob stops half-way and never writes the gzip trailer
         self.end = truncated ? range.lowerBound + range.count / 2 : range.upperBound
         self.deflater = try GzipDeflater()
-        bytes.reserveCapacity(1 << 20)
+        bytes.reserveCapacity(2 << 20)
     }
 
     func next() throws -> Data? {
@@ -44,7 +42,7 @@ final class BlobProducer {
             bytes.removeAll(keepingCapacity: true)
             let batchEnd = min(end, index + 1000)
             while index < batchEnd {
-                source.append(index, style: style, to: &bytes)
+                writer.append(index, to: &bytes)
                 bytes.append(10)
                 index += 1
             }
@@ -141,11 +139,24 @@ extension SandboxEngine {
         guard let row, let partner = partners.first(where: { $0.tenantId.caseInsensitiveCompare(row.partnerId) == .orderedSame }),
               let manifest = row.manifest.flatMap({ try? Doc.decode(GraphBilling.Manifest.self, $0) }),
               let index = manifest.blobs.firstIndex(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) else { return nil }
-        let source = try await lineSource(for: row, partner: partner)
+        guard let source = snapshot(try await lineSource(for: row, partner: partner), row: row, eTag: manifest.eTag) else { return nil }
         let perBlob = max(1, configuration.graph.linesPerBlob)
         let lower = min(source.count, index * perBlob)
         let upper = index == manifest.blobs.count - 1 ? source.count : min(source.count, lower + perBlob)
         let style = GraphLineStyle(keyCase: configuration.graph.keyCase, basic: row.request.attributeSet == "basic", dataSet: row.export.dataSet)
         return (source, style, lower..<max(lower, upper), partner.tenantId)
+    }
+
+    /// The lines as of the manifest (its eTag), or nil when they can no longer be made (the blob
+    /// is gone, as an Azure blob replaced by a newer export would be). Stored reconciliation lines
+    /// are only ever appended (new charges go to the end of an invoice), so the manifest's lines
+    /// are the first `line_count` of today's; usage is made from current facts, so it is served
+    /// only while its eTag still matches. Generated lines never change.
+    private func snapshot(_ source: any GraphLineSource, row: GraphOperationRow, eTag expected: String?) -> (any GraphLineSource)? {
+        var source = source
+        if let stored = source as? StoredGraphLines, let count = row.lineCount, stored.count > count {
+            source = StoredGraphLines(rows: Array(stored.rows.prefix(count)))
+        }
+        return eTag(of: source, row: row) == expected ? source : nil
     }
 }

@@ -21,16 +21,53 @@ extension SandboxEngine {
             if invoice.generated > 0, let generator = scaleGenerators[id] {
                 return ScaleReconLines(generator: generator, count: invoice.generated, prefix: prefix)
             }
-            return StoredGraphLines(rows: try await oneTimeLines(invoiceId: id).map { GraphRows.recon($0, unbilled: false, prefix: prefix) })
+            return try await reconLines(invoiceId: id, partner: partner, unbilled: false)
         case (.reconciliation, .unbilled):
             let month = Self.unbilledMonth(row)
             let key = "\(partner.tenantId.lowercased())|\(row.request.currencyCode ?? "USD")|\(WireDate.format(month).prefix(7))"
             let id = try await store.db.read { db in try String.fetchOne(db, sql: "SELECT id FROM invoice WHERE period_key = ?", arguments: [key]) }
             guard let id else { return StoredGraphLines(rows: []) }
-            return StoredGraphLines(rows: try await oneTimeLines(invoiceId: id).map { GraphRows.recon($0, unbilled: true, prefix: prefix) })
+            return try await reconLines(invoiceId: id, partner: partner, unbilled: true)
         case (.usage, _):
             return try await usageSource(for: row, partner: partner)
         }
+    }
+
+    /// An invoice's stored one-time lines as v2 reconciliation rows; a savings plan's charges carry
+    /// the plan's order id (its Subscription `productOrderId`) in `reservationOrderId` with the
+    /// purchase-channel prefix (addendum §3.8, §4.1), which v1 leaves empty.
+    private func reconLines(invoiceId: String, partner: PartnerRecord, unbilled: Bool) async throws -> StoredGraphLines {
+        let prefix = configuration.graph.reservationOrderPrefix
+        let plans = try await savingsPlanOrders(partner: partner)
+        return StoredGraphLines(rows: try await oneTimeLines(invoiceId: invoiceId).map { line in
+            var row = GraphRows.recon(line, unbilled: unbilled, prefix: prefix)
+            if line.productId == AzureOffers.savingsPlanProductId, line.reservationOrderId?.isEmpty ?? true,
+               let bought = plans[(line.orderId ?? "").lowercased()], !bought.isEmpty {
+                // an order of several plans: the one of the line's name, else the first
+                let plan = bought.first { $0.name == line.skuName } ?? bought[0]
+                row["reservationOrderId"] = .string(prefix + plan.orderId)
+            }
+            return row
+        })
+    }
+
+    /// The partner's savings plans (order id = Subscription `productOrderId`, name) by the
+    /// (lower-cased) id of the order that bought them.
+    func savingsPlanOrders(partner: PartnerRecord) async throws -> [String: [(name: String, orderId: String)]] {
+        let docs = try await store.db.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT s.doc FROM subscription s JOIN customer c ON c.id = s.customer_id
+                WHERE c.partner_id = ? AND s.kind = 'benefit' ORDER BY s.seq
+                """, arguments: [partner.tenantId])
+        }
+        var out: [String: [(name: String, orderId: String)]] = [:]
+        for doc in docs {
+            let sub = try Doc.decode(Subscription.self, doc)
+            guard sub.productType?.subType?.id == AzureOffers.savingsPlanSubType, let order = sub.orderId,
+                  let planOrder = sub.productOrderId else { continue }
+            out[order.lowercased(), default: []].append((name: sub.friendlyName ?? "", orderId: planOrder))
+        }
+        return out
     }
 
     /// The month an unbilled export covers: the operation's month (`current`) or the one before (`last`).

@@ -8,8 +8,11 @@ import PartnerCenterModels
 /// How lines are written: key case, attribute set, data set (its declared columns).
 struct GraphLineStyle: Sendable {
     let columns: [(key: [UInt8], column: GraphBilling.Column)]
+    /// What tells styles apart (for template caches).
+    let cacheKey: String
 
     init(keyCase: GraphSandboxOptions.KeyCase, basic: Bool, dataSet: GraphBilling.DataSet) {
+        cacheKey = "\(dataSet)|\(keyCase)|\(basic)"
         columns = dataSet.columns.filter { !basic || $0.basic }.map { column in
             let key = keyCase == .pascal ? column.name.prefix(1).uppercased() + column.name.dropFirst() : column.name
             return (Array("\"\(key)\":".utf8), column)
@@ -79,7 +82,8 @@ protocol GraphLineSource: Sendable {
     var count: Int { get }
     /// What identifies the data when it is generated (its eTag input); nil: hash the lines.
     var identity: String? { get }
-    func append(_ index: Int, style: GraphLineStyle, to bytes: inout [UInt8])
+    /// The writer of these lines in a style (one per response).
+    func writer(style: GraphLineStyle) -> any GraphLineWriter
 }
 
 /// Lines made from stored data (seeded and bought), held as rows of values.
@@ -87,18 +91,7 @@ struct StoredGraphLines: GraphLineSource {
     let rows: [[String: JSONValue]]
     var count: Int { rows.count }
     var identity: String? { nil }
-    func append(_ index: Int, style: GraphLineStyle, to bytes: inout [UInt8]) { style.encode(rows[index], to: &bytes) }
-}
-
-/// The Graph scale invoice's reconciliation lines: its v1 one-time lines, made by index.
-struct ScaleReconLines: GraphLineSource {
-    let generator: ScaleLineGenerator
-    let count: Int
-    let prefix: String
-    var identity: String? { "scale-recon|\(generator.invoiceId)|\(count)|\(generator.seed)|\(prefix)" }
-    func append(_ index: Int, style: GraphLineStyle, to bytes: inout [UInt8]) {
-        style.encode(GraphRows.recon(generator.line(at: index), unbilled: false, prefix: prefix), to: &bytes)
-    }
+    func writer(style: GraphLineStyle) -> any GraphLineWriter { RowLineWriter(rows: rows, style: style) }
 }
 
 /// Turns v1 lines and usage facts into rows of values by column name.

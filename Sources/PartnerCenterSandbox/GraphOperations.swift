@@ -28,6 +28,8 @@ struct GraphOperationRow: Sendable {
     let manifestId: String?
     let manifest: String?
     let finishedAt: Date?
+    /// The number of lines the manifest was made from.
+    let lineCount: Int?
 
     init(_ row: Row) throws {
         id = row["id"]
@@ -41,6 +43,7 @@ struct GraphOperationRow: Sendable {
         manifestId = row["manifest_id"]
         manifest = row["manifest"]
         finishedAt = (row["finished_at"] as Double?).map { Date(timeIntervalSince1970: $0) }
+        lineCount = row["line_count"]
     }
 }
 
@@ -150,7 +153,8 @@ extension SandboxEngine {
             "@odata.context": .string("\(Self.origin(request))/\(version)/$metadata#reports/partners/billing/operations/$entity"),
             "id": .string(row.id), "createdDateTime": .string(Self.graphDate(row.createdAt, fraction: false)),
         ]
-        if elapsed < options.notStartedSeconds + options.runningSeconds {
+        // once finished it stays so (even if a restarted sandbox's clock is behind the old one's)
+        if row.finishedAt == nil && elapsed < options.notStartedSeconds + options.runningSeconds {
             object["@odata.type"] = .string(GraphBilling.runningType)
             object["status"] = .string(elapsed < options.notStartedSeconds ? "notStarted" : "running")
             object["lastActionDateTime"] = .string(Self.graphDate(request.now, fraction: true))
@@ -220,16 +224,17 @@ extension SandboxEngine {
     }
 
     /// A version of the data (addendum §3.6): the same lines give the same eTag; new data a new one.
-    private func eTag(of source: any GraphLineSource, row: GraphOperationRow) -> String {
+    func eTag(of source: any GraphLineSource, row: GraphOperationRow) -> String {
         var hash = SHA256()
         hash.update(data: Data("\(row.export.name)|\(row.request.invoiceId ?? "")|\(row.request.currencyCode ?? "")|\(row.request.attributeSet)|".utf8))
         if let identity = source.identity {
             hash.update(data: Data(identity.utf8))
         } else {
             var bytes: [UInt8] = []
+            let writer = source.writer(style: GraphLineStyle(keyCase: .camel, basic: false, dataSet: row.export.dataSet))
             for index in 0..<source.count {
                 bytes.removeAll(keepingCapacity: true)
-                source.append(index, style: GraphLineStyle(keyCase: .camel, basic: false, dataSet: row.export.dataSet), to: &bytes)
+                writer.append(index, to: &bytes)
                 hash.update(data: bytes)
             }
         }

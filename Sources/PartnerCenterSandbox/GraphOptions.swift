@@ -67,19 +67,39 @@ public struct GraphSandboxOptions: Sendable, Equatable {
     /// The defaults.
     public init() {}
 
+    /// The spec keys ``parse(_:base:)`` reads and the values each takes.
+    public static let specKeys: [(key: String, values: String)] = [
+        ("manifest", "inline|link"), ("keys", "camel|pascal"), ("prefix", "RIOderId|PCTest|none"), ("permission", "on|off"),
+        ("blob-lines", "N"), ("not-started", "DURATION"), ("running", "DURATION"), ("retry-after", "N"), ("ttl", "DURATION"),
+        ("expired", "404|410"), ("sas", "DURATION"), ("rate", "N/PERIOD|off"), ("v1", "serve|empty|error"),
+    ]
+
+    /// `manifest=inline|link, keys=camel|pascal, ...`: every key with its values.
+    public static var specSummary: String { specKeys.map { "\($0.key)=\($0.values)" }.joined(separator: ", ") }
+
     /// Parses a comma-separated `key=value` spec over the defaults (or `base`): `manifest=inline|link`,
     /// `keys=camel|pascal`, `prefix=RIOderId|PCTest|none`, `permission=on|off`, `blob-lines=N`,
     /// `not-started=DURATION`, `running=DURATION`, `retry-after=N`, `ttl=DURATION`, `expired=404|410`,
-    /// `sas=DURATION`, `rate=N/PERIOD|off`, `v1=serve|empty|error`.
-    /// - Throws: ``SandboxConfigurationError`` (`bad_graph_option`).
+    /// `sas=DURATION`, `rate=N/PERIOD|off`, `v1=serve|empty|error` (``specKeys``). Keys are
+    /// case-insensitive; a later key wins.
+    /// - Throws: ``SandboxConfigurationError`` (`bad_graph_option`) naming the bad key (or value) and listing the valid keys.
     public static func parse(_ spec: String, base: GraphSandboxOptions = GraphSandboxOptions()) throws -> GraphSandboxOptions {
         var options = base
         for part in spec.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
-            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+            let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let key = pieces[0].lowercased()
+            guard let known = specKeys.first(where: { $0.key == key }) else {
+                throw SandboxConfigurationError(code: "bad_graph_option", option: "--graph",
+                                                message: "unknown key '\(pieces[0])' in '\(part)'; valid keys: \(specSummary)")
+            }
             let bad = SandboxConfigurationError(code: "bad_graph_option", option: "--graph",
-                message: "'\(part)': expected manifest=inline|link, keys=camel|pascal, prefix=RIOderId|PCTest|none, permission=on|off, blob-lines=N, not-started=D, running=D, retry-after=N, ttl=D, expired=404|410, sas=D, rate=N/PERIOD|off or v1=serve|empty|error")
-            guard pieces.count == 2 else { throw bad }
-            try options.apply(key: pieces[0].lowercased(), value: pieces[1], bad: bad)
+                message: "'\(part)': \(key) takes \(known.values); valid keys: \(specSummary)")
+            guard pieces.count == 2, !pieces[1].isEmpty else { throw bad }
+            do {
+                try options.apply(key: key, value: pieces[1], bad: bad)
+            } catch is SandboxConfigurationError {
+                throw bad
+            }
         }
         return options
     }
@@ -94,7 +114,7 @@ public struct GraphSandboxOptions: Sendable, Equatable {
         case "manifest": manifestMode = try need(lower == "inline" ? .inline : lower.hasPrefix("link") || lower == "navigationlink" ? .navigationLink : nil)
         case "keys": keyCase = try need(KeyCase(rawValue: lower))
         case "prefix": reservationOrderPrefix = lower == "none" || lower == "bare" ? "" : value
-        case "permission": grantPermission = ["on", "true", "yes", "1"].contains(lower)
+        case "permission": grantPermission = try need(["on", "true", "yes", "1"].contains(lower) ? true : ["off", "false", "no", "0"].contains(lower) ? false : nil)
         case "blob-lines": linesPerBlob = try need(Int(value).flatMap { $0 > 0 ? $0 : nil })
         case "not-started": notStartedSeconds = try SandboxDuration.parse(value, option: "--graph")
         case "running": runningSeconds = try SandboxDuration.parse(value, option: "--graph")

@@ -40,9 +40,16 @@ struct UsageFrame: Sendable {
 
 enum UsageRows {
     /// A deterministic number from text and an index.
-    static func mix(_ text: String, _ index: Int) -> UInt64 {
+    static func mix(_ text: String, _ index: Int) -> UInt64 { mix(hash: textHash(text), index) }
+
+    /// The text part of ``mix(_:_:)`` (FNV-1a of the lower-cased text), to compute once.
+    static func textHash(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.lowercased().utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    static func mix(hash: UInt64, _ index: Int) -> UInt64 {
         var rng = SplitMix64(seed: hash ^ UInt64(bitPattern: Int64(index)))
         return rng.next()
     }
@@ -175,23 +182,5 @@ enum UsageRows {
         row["benefitId"] = .string(plan.benefitId)
         row["benefitType"] = .string("SavingsPlan")
         return row
-    }
-}
-
-/// The Graph scale invoice's usage lines, made by index (nothing stored): line `i` is a
-/// pay-as-you-go row of subscription `i mod n` on day `(i / n) mod days` of the invoice's month.
-struct ScaleUsageLines: GraphLineSource {
-    let count: Int
-    let subscriptions: [UsageFacts.AzureSubscription]
-    let frame: UsageFrame
-    var identity: String? { "scale-usage|\(frame.invoiceNumber)|\(count)|\(subscriptions.count)" }
-
-    func append(_ index: Int, style: GraphLineStyle, to bytes: inout [UInt8]) {
-        let subscription = subscriptions[index % subscriptions.count]
-        let days = max(1, Int(frame.through.timeIntervalSince(frame.from) / 86400) + 1)
-        let dayIndex = (index / subscriptions.count) % days
-        let day = frame.from.addingTimeInterval(Double(dayIndex) * 86400)
-        let base = UsageRows.baseRow(subscription, frame: frame, day: day)
-        style.encode(UsageRows.payg(base, subscription: subscription, meter: index % 2, dayIndex: index), to: &bytes)
     }
 }

@@ -189,7 +189,7 @@ public final class PartnerCenterSandbox: Sendable {
     /// `pcx sandbox serve`: starts, prints the `PCX_…` block then a blank line (flushed) through
     /// `output`, logs to stderr, and runs until SIGINT/SIGTERM, then shuts down gracefully.
     /// - Parameters:
-    ///   - configuration: the parsed options (see ``SandboxConfiguration/fromOptions(host:port:db:seed:scale:faults:orderLag:orderCompletion:rateLimit:registrationDelay:tokenLifetime:restrictedMarkets:)``).
+    ///   - configuration: the parsed options (see ``SandboxConfiguration/fromOptions(host:port:db:seed:scale:faults:orderLag:orderCompletion:rateLimit:registrationDelay:tokenLifetime:restrictedMarkets:maxBody:headerTimeout:graph:)``).
     ///   - output: receives the block (default: stdout, flushed).
     public static func serve(_ configuration: SandboxConfiguration, output: @Sendable (String) -> Void = PartnerCenterSandbox.writeToStandardOutput) async throws {
         let logger = defaultLogger(level: .info)

@@ -321,13 +321,14 @@ public struct SandboxConfiguration: Sendable {
     /// Builds a configuration from `pcx sandbox serve` option strings (nil = default): `--host`,
     /// `--port` (0 = free), `--db` (`:memory:` or a path), `--seed`, `--scale`, `--faults`,
     /// `--order-lag`, `--order-completion`, `--rate-limit`, `--registration-delay`,
-    /// `--token-lifetime`, `--restricted-markets`, `--max-body`, `--header-timeout`.
+    /// `--token-lifetime`, `--restricted-markets`, `--max-body`, `--header-timeout`, `--graph`
+    /// (``GraphSandboxOptions/parse(_:base:)``).
     /// - Throws: ``SandboxConfigurationError`` naming the bad option.
     public static func fromOptions(host: String? = nil, port: Int? = nil, db: String? = nil, seed: String? = nil,
                                    scale: String? = nil, faults: String? = nil, orderLag: String? = nil,
                                    orderCompletion: String? = nil, rateLimit: String? = nil, registrationDelay: String? = nil,
                                    tokenLifetime: String? = nil, restrictedMarkets: String? = nil,
-                                   maxBody: String? = nil, headerTimeout: String? = nil) throws -> SandboxConfiguration {
+                                   maxBody: String? = nil, headerTimeout: String? = nil, graph: String? = nil) throws -> SandboxConfiguration {
         var config = SandboxConfiguration()
         if let host { config.host = host }
         if let port {
@@ -351,6 +352,7 @@ public struct SandboxConfiguration: Sendable {
         if let registrationDelay { config.registrationDelay = try SandboxDuration.parse(registrationDelay, option: "--registration-delay") }
         if let tokenLifetime { config.tokenLifetime = try SandboxDuration.parse(tokenLifetime, option: "--token-lifetime") }
         if let restrictedMarkets { config.restrictedMarkets = try RestrictedMarkets.parse(restrictedMarkets) }
+        if let graph { config.graph = try GraphSandboxOptions.parse(graph) }
         if let maxBody { config.maxBodyBytes = try SandboxByteSize.parse(maxBody, option: "--max-body") }
         if let headerTimeout {
             let seconds = try SandboxDuration.parse(headerTimeout, option: "--header-timeout")

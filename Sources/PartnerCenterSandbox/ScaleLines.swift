@@ -17,6 +17,8 @@ struct ScaleLineGenerator: Sendable {
     /// The invoice the lines are on (`G100000001`, or the Graph scale invoice `G100000002`).
     let invoiceId: String
     private let templates = TemplateCache()
+    /// Graph v2 line templates (`GraphScaleWriters.swift`), by style.
+    let graphTemplates = GraphTemplateCache()
 
     init(seed: UInt64, partner: PartnerRecord, customers: [(id: String, name: String, domain: String, country: String)], catalog: SandboxCatalog,
          invoiceDate: Date, invoiceId: String = SandboxBilling.scaleInvoiceId) {
@@ -28,11 +30,11 @@ struct ScaleLineGenerator: Sendable {
         self.invoiceDate = invoiceDate
     }
 
-    private func rng(_ index: Int) -> SplitMix64 {
+    func rng(_ index: Int) -> SplitMix64 {
         SplitMix64(seed: seed ^ (invoiceId == SandboxBilling.scaleInvoiceId ? 0x5CA1E : 0x6EA9) ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
     }
 
-    private func parts(_ index: Int) -> (Int, Int, Int) {
+    func parts(_ index: Int) -> (Int, Int, Int) {
         (index % catalog.skus.count, 1 + index % 3, index % customers.count)
     }
 

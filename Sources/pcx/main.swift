@@ -436,12 +436,13 @@ struct Sandbox: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Markets without reservation products: 2018 (BR CN IN RU KR TW HK), current, none, or a list like BR,CN.", valueName: "spec")) var restrictedMarkets: String?
         @Option(help: ArgumentHelp("Largest request body accepted (larger ones get 413), e.g. 4MiB, 512KiB, 65536.", valueName: "size")) var maxBody: String?
         @Option(parsing: .unconditional, help: ArgumentHelp("Time a client has to send a request's headers before the connection is closed, e.g. 10s.", valueName: "duration")) var headerTimeout: String?
+        @Option(help: ArgumentHelp("Microsoft Graph reconciliation v2 switches, KEY=VALUE[,KEY=VALUE...] (repeatable), e.g. 'manifest=link,keys=pascal'. Keys: \(PCXCommands.sandboxGraphKeys).", valueName: "spec")) var graph: [String] = []
 
         func run() async throws {
             try finish(await PCXCommands.sandboxServe(
                 host: host, port: port, database: db, seed: seed, scale: scale, faults: faults,
                 orderLag: orderLag, orderCompletion: orderCompletion, registrationDelay: registrationDelay, rateLimits: rateLimit,
-                tokenLifetime: tokenLifetime, restrictedMarkets: restrictedMarkets, maxBody: maxBody, headerTimeout: headerTimeout))
+                tokenLifetime: tokenLifetime, restrictedMarkets: restrictedMarkets, maxBody: maxBody, headerTimeout: headerTimeout, graph: graph))
         }
     }
 }

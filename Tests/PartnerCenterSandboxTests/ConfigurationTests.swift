@@ -85,6 +85,35 @@ struct ConfigurationTests {
         #expect(throws: SandboxConfigurationError.self) { try SandboxConfiguration.fromOptions(port: 70000) }
         #expect(throws: SandboxConfigurationError.self) { try SandboxConfiguration.fromOptions(seed: "abc") }
     }
+
+    @Test("--graph specs set GraphSandboxOptions; a bad key or value names it and lists the valid keys")
+    func graphSpec() throws {
+        let graph = try SandboxConfiguration.fromOptions(graph: "manifest=link, Keys=PASCAL,prefix=none,permission=off,blob-lines=2000,ttl=2h,expired=410,sas=5m,rate=off,v1=error").graph
+        #expect(graph.manifestMode == .navigationLink && graph.keyCase == .pascal && graph.reservationOrderPrefix == "")
+        #expect(!graph.grantPermission && graph.linesPerBlob == 2000 && graph.operationLifetime == 7200 && graph.expiredStatus == 410)
+        #expect(graph.sasLifetime == 300 && graph.rateLimit == nil && graph.v1CutoverMode == .error)
+        #expect(try SandboxConfiguration.fromOptions().graph == GraphSandboxOptions())
+        #expect(try SandboxConfiguration.fromOptions(graph: "rate=10/1s,not-started=0,running=0").graph.rateLimit == RateLimit(requests: 10, per: 1))
+        let cases: [(spec: String, says: [String])] = [
+            ("colour=blue", ["unknown key 'colour' in 'colour=blue'", "valid keys: manifest=inline|link, keys=camel|pascal"]),
+            ("manifest=link,keys=upper", ["'keys=upper': keys takes camel|pascal", "v1=serve|empty|error"]),
+            ("ttl=soon", ["'ttl=soon': ttl takes DURATION"]),
+            ("permission=maybe", ["permission takes on|off"]),
+            ("blob-lines=0", ["blob-lines takes N"]),
+            ("expired=500", ["expired takes 404|410"]),
+            ("manifest", ["'manifest': manifest takes inline|link"]),
+        ]
+        for (spec, says) in cases {
+            do {
+                _ = try SandboxConfiguration.fromOptions(graph: spec)
+                Issue.record("--graph \(spec) was accepted")
+            } catch let error as SandboxConfigurationError {
+                #expect(error.code == "bad_graph_option" && error.option == "--graph")
+                for text in says { #expect(error.message.contains(text), "\(spec): \(error.message)") }
+                for key in GraphSandboxOptions.specKeys { #expect(error.message.contains("\(key.key)=\(key.values)")) }
+            }
+        }
+    }
 }
 
 @Suite("Seeding and persistence")
