@@ -71,7 +71,13 @@ local function read_v2(p, to)
   local per_customer, names, totals, count = {}, {}, money.totals(), 0
   local load
   if to then
-    load = pc.reconciliation.billed(p.invoice, { to = to, resume = true })
+    local ok, result = pcall(pc.reconciliation.billed, p.invoice, { to = to, resume = true })
+    if not ok then
+      -- pcx refused the target before Graph was asked (a bad path or URL, no --allow-write): --to was wrong
+      if pc.errors.is(result, "invalid_argument") and not result.status then result.input = true end
+      error(result, 0)
+    end
+    load = result
     for customer, by_currency in pairs(load.totals) do
       for cur, amount in pairs(by_currency) do
         local m = money.new(amount, cur)

@@ -89,7 +89,11 @@ final class PostgresExportSink: ExportSink {
     }
 
     static func reason(_ error: any Error) -> String {
-        if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] { return message }
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] { return message }
+            if let underlying = psql.underlying { return String(describing: underlying) }
+            return "\(psql.code)"
+        }
         return String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
     }
 
@@ -169,7 +173,7 @@ final class PostgresExportSink: ExportSink {
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
         let table = ExportTable.name(dataSet)
-        let columns = (["export_key", "blob"] + reader.columns.map(\.name)).map(ExportTable.quoted)
+        let columns = ["export_key", "blob"] + reader.columns.map(\.name)  // copyFrom quotes them
         let c = try await connect()
         let data = buffer
         do {

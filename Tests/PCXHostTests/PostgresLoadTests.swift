@@ -22,25 +22,18 @@ struct PostgresServer {
 
     var url: String { "postgres://pcx@127.0.0.1:\(port)/postgres" }
 
+    /// Runs a command through `system()` (which waits with `waitpid`): Foundation's `Process`
+    /// waits for descriptors the server that `pg_ctl` leaves behind would inherit and keep open.
     @discardableResult
     static func shell(_ arguments: [String], asPostgres: Bool) throws -> (Int32, String) {
-        let process = Process()
-        let root = getuid() == 0
-        process.executableURL = URL(fileURLWithPath: root && asPostgres ? "/usr/sbin/runuser" : arguments[0])
-        process.arguments = root && asPostgres ? ["-u", "postgres", "--"] + arguments : Array(arguments.dropFirst())
-        // to a file, not a pipe: pg_ctl's server inherits its descriptors and would hold a pipe open
+        let words = (getuid() == 0 && asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + arguments
+        let quoted = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let outPath = NSTemporaryDirectory() + "pcx-pg-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outPath, contents: nil, attributes: [.posixPermissions: 0o666])
         defer { try? FileManager.default.removeItem(atPath: outPath) }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? out.close()
+        let status = system("\(quoted) > '\(outPath)' 2>&1 < /dev/null")
         let output = FileManager.default.contents(atPath: outPath) ?? Data()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let code: Int32 = status == -1 ? -1 : (status >> 8) & 0xff
+        return (code, String(decoding: output, as: UTF8.self))
     }
 
     static func freePort() -> Int {
