@@ -273,14 +273,14 @@ struct GraphLoadTests {
         }
     }
 
-    @Test("20,000 reconciliation lines streamed through Lua: count and exact total equal the invoice's")
+    @Test("5,000 reconciliation lines streamed through Lua: count and exact total equal the invoice's")
     func scaleThroughLua() async throws {
-        try await withGraphEndToEnd({ $0.scale = try SandboxScale.parse("reconlines=20000") }) { e2e in
+        try await withGraphEndToEnd({ $0.scale = try SandboxScale.parse("reconlines=5000") }) { e2e in
             let invoice = try await e2e.invoice { id, _ in id == graphScaleInvoice }
             let r = try await e2e.lua(streamScript, arguments: [invoice.id, "full"])
             #expect(r.status == 0, "\(r)")
             let obj = try r.json()
-            #expect(obj["count"] as? Int == 20000)
+            #expect(obj["count"] as? Int == 5000)
             #expect(Decimal(string: obj["total"] as? String ?? "x") == Decimal(string: invoice.total)!, "\(obj["total"] ?? "nil") vs \(invoice.total)")
         }
     }

@@ -6,7 +6,7 @@ import Testing
 @Suite("Microsoft Graph reconciliation v2: generated lines come from templates, byte for byte the rows they stand for")
 struct GraphScaleTests {
     static let styles: [(GraphSandboxOptions.KeyCase, Bool, String)] = [(.camel, false, "RIOderId"), (.pascal, true, ""), (.camel, true, "PCTest")]
-    static let indices = Array(0..<700) + [86_399, 86_400, 86_401, 172_799, 500_000, 999_999]
+    static let indices = Array(0..<120) + [86_399, 86_400, 86_401, 172_799, 500_000, 999_999]
 
     @Test("scale reconciliation lines: the template writer writes what GraphRows.recon of the v1 line encodes to, in every style")
     func reconTemplates() async throws {
