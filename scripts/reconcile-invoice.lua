@@ -176,7 +176,7 @@ return playbook {
     end
     local currency = invoice.currencyCode
     local writer = to and csv.writer(to, { header = COLUMNS }) or nil
-    local per_customer, names, order = {}, {}, {}
+    local per_customer, names = {}, {}
     local totals = money.totals()
     local count = 0
     local bar = progress.new { label = "line items" }
@@ -211,7 +211,6 @@ return playbook {
           if t then per_customer[key] = t + amount else
             per_customer[key] = amount
             names[key] = item.customerName or item.customerCompanyName -- Azure lines carry the latter
-            order[#order + 1] = key
           end
           if writer then writer:write(csv_row(item)) end
           count = count + 1
@@ -226,12 +225,7 @@ return playbook {
     end
     if writer then writer:close() end
 
-    table.sort(order)
-    local customers = {}
-    for _, key in ipairs(order) do
-      local id, cur = key:match("^(.*)|(%a+)$")
-      customers[#customers + 1] = { customer = id, name = names[key], currency = cur, total = per_customer[key]:amount() }
-    end
+    local customers = customer_rows(per_customer, names)
     local invoice_total = money.new(invoice.totalCharges or 0, currency)
     local lines_total = totals:get(currency)
     local matches = lines_total == invoice_total
