@@ -16,23 +16,22 @@ struct FlatValue {
 /// when it differs from the one seen at that position before.
 final class FlatBatchReader {
     let columns: [GraphBilling.Column]
-    private let lookup: [[UInt8]: Int]
-    private var cachedKeys: [[UInt8]] = []
-    private var cachedColumns: [Int] = []
+    private var keys: KeyColumns
     private var fields = [pcx_flat_field](repeating: pcx_flat_field(), count: 256)
     /// The values of the current row, by column index (nil: absent).
-    private(set) var row: [FlatValue?]
+    private var row: [FlatValue?]
 
     init(_ dataSet: GraphBilling.DataSet) {
         columns = dataSet.columns
-        var lookup: [[UInt8]: Int] = [:]
-        for (i, c) in columns.enumerated() { lookup[Array(c.name.utf8)] = i }
-        self.lookup = lookup
+        keys = KeyColumns(columns)
         row = Array(repeating: nil, count: columns.count)
     }
 
     /// Calls `body` once per line of `batch` with the row filled in; `bytes` is the batch.
+    /// The reader's state is moved into locals for the loop (no exclusivity check per field).
     func forEachRow(_ batch: Data, _ body: (UnsafeRawBufferPointer, [FlatValue?]) throws -> Void) throws {
+        var keys = self.keys, fields = self.fields, row = self.row
+        defer { (self.keys, self.fields, self.row) = (keys, fields, row) }
         try batch.withUnsafeBytes { raw in
             guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
             var pos = 0
@@ -43,7 +42,8 @@ final class FlatBatchReader {
                 for i in 0..<row.count { row[i] = nil }
                 for i in 0..<Int(count) {
                     let f = fields[i]
-                    guard let column = column(at: i, raw, f) else { continue }
+                    let key = UnsafeRawBufferPointer(rebasing: raw[Int(f.key_off)..<Int(f.key_off + f.key_len)])
+                    guard let column = keys.column(at: i, key) else { continue }
                     let start = Int(f.val_off)
                     row[column] = FlatValue(kind: f.kind, escaped: f.escaped != 0, range: start..<(start + Int(f.val_len)))
                 }
@@ -52,21 +52,61 @@ final class FlatBatchReader {
         }
     }
 
-    private func column(at position: Int, _ raw: UnsafeRawBufferPointer, _ f: pcx_flat_field) -> Int? {
-        let key = UnsafeRawBufferPointer(rebasing: raw[Int(f.key_off)..<Int(f.key_off + f.key_len)])
-        if position < cachedKeys.count, cachedKeys[position].elementsEqual(key) {
-            let c = cachedColumns[position]
+    /// The column of each key. Lines of one blob keep their keys in one order, so the column of
+    /// each field position is remembered and a key is looked up only when it differs from the one
+    /// seen at that position before.
+    struct KeyColumns {
+        private let lookup: [[UInt8]: Int]
+        private var cachedKeys: [[UInt8]] = []
+        private var cachedColumns: [Int] = []
+
+        init(_ columns: [GraphBilling.Column]) {
+            var lookup: [[UInt8]: Int] = [:]
+            for (i, c) in columns.enumerated() { lookup[Array(c.name.utf8)] = i }
+            self.lookup = lookup
+        }
+
+        mutating func column(at position: Int, _ key: UnsafeRawBufferPointer) -> Int? {
+            if position < cachedKeys.count, cachedKeys[position].withUnsafeBytes({ $0.count == key.count && (key.isEmpty || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0) }) {
+                let c = cachedColumns[position]
+                return c >= 0 ? c : nil
+            }
+            let bytes = Array(key)
+            let c = lookup[bytes] ?? -1
+            while cachedKeys.count <= position {
+                cachedKeys.append([])
+                cachedColumns.append(-1)
+            }
+            cachedKeys[position] = bytes
+            cachedColumns[position] = c
             return c >= 0 ? c : nil
         }
-        let bytes = Array(key)
-        let c = lookup[bytes] ?? -1
-        while cachedKeys.count <= position {
-            cachedKeys.append([])
-            cachedColumns.append(-1)
+    }
+
+    private var scratch = [UInt8](repeating: 0, count: 256)
+
+    /// Calls `body` with a value's UTF-8 bytes, without making a String: a string unescaped (into
+    /// a buffer reused between calls), a number as written, `true`/`false`, nested JSON raw; nil for
+    /// null. `stable` says the bytes outlive the call (they are the batch's, or a literal's).
+    func withBytes<R>(_ raw: UnsafeRawBufferPointer, _ v: FlatValue,
+                      _ body: (_ bytes: UnsafeRawBufferPointer?, _ stable: Bool) throws -> R) rethrows -> R {
+        switch v.kind {
+        case UInt8(ascii: "z"): return try body(nil, true)
+        case UInt8(ascii: "t"): return try body(Self.literal("true"), true)
+        case UInt8(ascii: "f"): return try body(Self.literal("false"), true)
+        default:
+            let slice = UnsafeRawBufferPointer(rebasing: raw[v.range])
+            guard v.escaped, let source = slice.baseAddress else { return try body(slice, true) }
+            if scratch.count < slice.count { scratch = [UInt8](repeating: 0, count: slice.count * 2) }
+            return try scratch.withUnsafeMutableBytes { out in
+                let n = pcx_json_unescape(source.assumingMemoryBound(to: UInt8.self), slice.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                return n < 0 ? try body(slice, true) : try body(UnsafeRawBufferPointer(rebasing: out[0..<n]), false)
+            }
         }
-        cachedKeys[position] = bytes
-        cachedColumns[position] = c
-        return c >= 0 ? c : nil
+    }
+
+    private static func literal(_ s: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)
     }
 
     /// A value's text: a string unescaped, a number as written, booleans `true`/`false`, nested JSON raw; nil for null.
@@ -93,6 +133,7 @@ final class FlatBatchReader {
     /// A decimal column's value, exactly (numbers and numeric strings).
     static func decimal(_ raw: UnsafeRawBufferPointer, _ v: FlatValue?) -> Decimal? {
         guard let v, v.kind == UInt8(ascii: "n") || v.kind == UInt8(ascii: "s") else { return nil }
+        if let plain = WireDecimal.parsePlain(UnsafeRawBufferPointer(rebasing: raw[v.range])) { return plain }
         return WireDecimal.parse(String(decoding: UnsafeRawBufferPointer(rebasing: raw[v.range]), as: UTF8.self))
     }
 }

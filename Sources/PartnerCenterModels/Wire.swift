@@ -302,12 +302,38 @@ public enum WireDate {
 public enum WireDecimal {
     /// Parses a JSON number or numeric string (`"16"`, `"1234.56"`, `"-1e-3"`) exactly; nil otherwise.
     public static func parse(_ text: String) -> Decimal? {
+        var text = text
+        if let fast = text.withUTF8({ parsePlain(UnsafeRawBufferPointer($0)) }) { return fast }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty,
               trimmed.unicodeScalars.allSatisfy({ "0123456789+-.eE".unicodeScalars.contains($0) }),
               trimmed.unicodeScalars.contains(where: { ("0"..."9").contains($0) })
         else { return nil }
         return Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX"))
+    }
+
+    /// The common case without Foundation's parser: `-?digits[.digits]` with at most 19
+    /// significant digits (money as Partner Center and Graph write it); nil for anything else,
+    /// which ``parse(_:)`` then reads the general way.
+    public static func parsePlain(_ bytes: UnsafeRawBufferPointer) -> Decimal? {
+        var i = 0, mantissa: UInt64 = 0, digits = 0, fraction = 0, point = false
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard i < bytes.count else { return nil }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: ".") {
+                guard !point, digits > 0, i + 1 < bytes.count else { return nil }
+                point = true
+            } else {
+                guard b >= 48, b <= 57, digits < 19 else { return nil }
+                mantissa = mantissa * 10 + UInt64(b - 48)
+                digits += 1
+                if point { fraction += 1 }
+            }
+            i += 1
+        }
+        return Decimal(sign: negative && mantissa != 0 ? .minus : .plus, exponent: -fraction, significand: Decimal(mantissa))
     }
 }
 

@@ -143,4 +143,23 @@ struct ToleranceTests {
         #expect(result2.orders?.first?.id == result.orders?.first?.id)
         #expect(result2.orders?.first?.billingCycle == .oneTime)
     }
+
+    @Test("money text parses exactly, the fast plain path agreeing with the general one")
+    func decimals() {
+        let general = { (text: String) in Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
+        for text in ["0", "16", "-3", "951.20", "1234.5678", "-0.01", "0.000001", "9999999999999999999", "-0", "00.5"] {
+            let plain = text.utf8.withContiguousStorageIfAvailable { WireDecimal.parsePlain(UnsafeRawBufferPointer($0)) } ?? nil
+            #expect(plain == general(text), "\(text)")
+            #expect(WireDecimal.parse(text) == general(text), "\(text)")
+        }
+        // Not plain: the general parser reads them (or nothing does).
+        for text in ["1e3", "+5", ".5", "5.", "1.2.3", "", "-", "12345678901234567890", " 7 ", "abc", "1,5"] {
+            #expect(text.utf8.withContiguousStorageIfAvailable { WireDecimal.parsePlain(UnsafeRawBufferPointer($0)) } ?? nil == nil, "\(text)")
+        }
+        #expect(WireDecimal.parse("1e3") == 1000)
+        #expect(WireDecimal.parse(" 7 ") == 7)
+        #expect(WireDecimal.parse("12345678901234567890") == Decimal(string: "12345678901234567890"))
+        #expect(WireDecimal.parse("abc") == nil)
+        #expect(WireDecimal.parse("0.1")! + WireDecimal.parse("0.2")! == WireDecimal.parse("0.3")!)
+    }
 }
