@@ -10,10 +10,7 @@
 //      fetch() body -> zlib gunzip stream -> split on "\n" -> JSON.parse per line
 //   -> totalForCustomer summed per customer and currency, exactly.
 //
-// Exact sums: JSON.parse hands out doubles. Each amount is turned into the shortest decimal text
-// that reads back as the same double (String(x), what pcx's money.new does with a float), and
-// that text into a BigInt scaled to its decimal places; the sums are BigInts. This is exact for
-// every JSON number of up to 15 significant digits (all of Graph's amounts).
+// Exact sums: see exact.js (BigInt sums of each double's shortest decimal text).
 //
 // Reads the same PCX_* variables as pcx (PCX_AUTHORITY, PCX_TENANT_ID, PCX_CLIENT_ID,
 // PCX_CLIENT_SECRET, PCX_GRAPH_ENDPOINT).
@@ -24,20 +21,9 @@
 
 const zlib = require('node:zlib');
 const { Readable } = require('node:stream');
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-}
+const { Totals, check, env } = require('./exact');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function check(res, what) {
-  if (res.ok) return res;
-  const body = await res.text().catch(() => '');
-  throw new Error(`${what}: HTTP ${res.status} ${body.slice(0, 300)}`);
-}
 
 async function graphToken() {
   const authority = env('PCX_AUTHORITY').replace(/\/+$/, '');
@@ -85,68 +71,14 @@ async function manifestOf(graph, auth, invoice) {
   }
 }
 
-// Exact per-customer, per-currency sums: {coef: BigInt, scale: number} (value = coef / 10^scale).
-const totals = new Map(); // customerId -> Map(currency -> acc)
-const POW10 = [1n];
-for (let i = 1; i <= 40; i++) POW10.push(POW10[i - 1] * 10n);
-
-function decimalOf(x) {
-  // The shortest round-trip text of the double, as (coef, scale); handles exponents (1e-7, 1e+21).
-  let s = typeof x === 'number' ? String(x) : String(x ?? 0);
-  let exp = 0;
-  const e = s.search(/[eE]/);
-  if (e >= 0) {
-    exp = Number(s.slice(e + 1));
-    s = s.slice(0, e);
-  }
-  const dot = s.indexOf('.');
-  let scale = 0;
-  if (dot >= 0) {
-    scale = s.length - dot - 1;
-    s = s.slice(0, dot) + s.slice(dot + 1);
-  }
-  let coef = BigInt(s);
-  scale -= exp;
-  if (scale < 0) {
-    coef *= POW10[-scale];
-    scale = 0;
-  }
-  return [coef, scale];
-}
-
-function add(customer, currency, amount) {
-  let byCurrency = totals.get(customer);
-  if (!byCurrency) totals.set(customer, (byCurrency = new Map()));
-  const [coef, scale] = decimalOf(amount);
-  const acc = byCurrency.get(currency);
-  if (!acc) {
-    byCurrency.set(currency, { coef, scale });
-  } else if (scale === acc.scale) {
-    acc.coef += coef;
-  } else if (scale < acc.scale) {
-    acc.coef += coef * POW10[acc.scale - scale];
-  } else {
-    acc.coef = acc.coef * POW10[scale - acc.scale] + coef;
-    acc.scale = scale;
-  }
-}
-
-function text({ coef, scale }) {
-  const neg = coef < 0n;
-  let digits = (neg ? -coef : coef).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
-  }
-  return (neg ? '-' : '') + digits;
-}
+const totals = new Totals(); // customerId -> currency -> exact sum
 
 let lines = 0;
 
 function onLine(line) {
   if (line.length === 0 || (line.length === 1 && line === '\r')) return;
   const item = JSON.parse(line);
-  add(item.customerId ?? '?', String(item.currency ?? 'USD').toUpperCase(), item.totalForCustomer ?? 0);
+  totals.add(item.customerId ?? '?', item.totalForCustomer ?? 0, String(item.currency ?? 'USD').toUpperCase());
   lines++;
 }
 
@@ -184,12 +116,7 @@ async function main() {
     await readBlob(`${root}/${blob.name}${sas ? `?${sas}` : ''}`);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const out = {};
-  for (const [customer, byCurrency] of totals) {
-    out[customer] = {};
-    for (const [currency, acc] of byCurrency) out[customer][currency] = text(acc);
-  }
-  console.log(`BENCH ${JSON.stringify({ lines, seconds, customers: totals.size, blobs: blobs.length, totals: out })}`);
+  console.log(`BENCH ${JSON.stringify({ lines, seconds, customers: totals.size, blobs: blobs.length, totals })}`);
 }
 
 main().catch((err) => {

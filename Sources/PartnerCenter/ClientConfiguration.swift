@@ -307,6 +307,10 @@ public struct ClientConfiguration: Sendable {
             return n
         }
         func positiveNumber() throws -> Double { try positive(number(), fail) }
+        func bool() throws -> Bool {
+            guard case .bool(let flag) = value else { throw fail("true or false") }
+            return flag
+        }
     }
 
     /// Where and who: endpoint, authority, credentials, token settings, locale. False for other keys.
@@ -357,6 +361,7 @@ public struct ClientConfiguration: Sendable {
             rateLimits.partnerBurst = max(1, burst)
             rateLimits.customerBurst = max(1, burst)
         case "concurrency": rateLimits.concurrency = max(1, try v.integer())
+        case "documented_limits": rateLimits.documented = try v.bool()
         case "max_response_mib":
             let mib = try v.integer()
             guard (1...4096).contains(mib) else { throw v.fail("a whole number of MiB from 1 to 4096") }

@@ -147,7 +147,7 @@ extension PartnerCenterClient {
             let token = try await attemptToken(call)
             let permit: RateLimiter.Permit
             do {
-                permit = try await rateLimiter.acquire(customer: prepared.customerId)
+                permit = try await rateLimiter.acquire(prepared.limit)
             } catch {
                 throw call.ended(call.failure(.cancelled, "the call was cancelled while waiting for the rate limiter", redactor: redactor))
             }
@@ -233,7 +233,7 @@ extension PartnerCenterClient {
     private func succeeded(_ result: AttemptResult, prepared: PreparedRequest, call: CallState) -> CallOutcome {
         let request = call.request
         configuration.onEvent?(.response(operation: request.operation, status: result.status, requestId: call.requestId, attempt: call.attempts))
-        rateLimiter.reward(customer: prepared.customerId)
+        rateLimiter.reward(prepared.limit)
         func first(_ name: String) -> String? {
             result.headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
                 .flatMap { $0.value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -269,7 +269,7 @@ extension PartnerCenterClient {
         case 429:
             counters.bump(\.throttled)
             configuration.onEvent?(.throttled(operation: request.operation, requestId: call.requestId, retryAfter: failure.retryAfterSeconds))
-            rateLimiter.penalize(customer: prepared.customerId, retryAfter: failure.retryAfterSeconds)
+            rateLimiter.penalize(prepared.limit, retryAfter: failure.retryAfterSeconds)
             if let wait = failure.retryAfterSeconds, wait > policy.maxRetryAfter.seconds {
                 var error = failure
                 error.message = "Partner Center asked to retry after \(formatSeconds(wait)), longer than the \(formatSeconds(policy.maxRetryAfter.seconds)) the client waits"

@@ -254,6 +254,8 @@ struct PreparedRequest {
     var marketRule: Bool
     /// Safe to send again without a pinned request id.
     var idempotent: Bool
+    /// The rate limiter's bucket for this request (route group and partition).
+    var limit: RateLimiter.Route
 }
 
 extension PartnerCenterClient {
@@ -320,6 +322,7 @@ extension PartnerCenterClient {
         return PreparedRequest(
             request: request, segments: segments, customerId: customerId,
             marketRule: declaration?.marketRule == true && request.isMutating && customerId != nil,
-            idempotent: declaration?.idempotent ?? !request.isMutating)
+            idempotent: declaration?.idempotent ?? !request.isMutating,
+            limit: RateLimiter.Route(operation: declaration?.name ?? request.operation, throttle: declaration?.throttle, customer: customerId))
     }
 }

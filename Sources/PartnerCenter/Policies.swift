@@ -51,37 +51,44 @@ public struct RetryPolicy: Sendable, Equatable {
 
 /// The client-side rate limiter's settings (see ``RateLimiter``).
 ///
-/// Partner Center keys its throttles per partner tenant and per partner + customer tenant, so
-/// the limiter keeps one token bucket for the partner and one per customer, and every request
-/// takes a token from each bucket that applies. `concurrency` caps requests in flight. When a
-/// 429 arrives, the buckets it touched halve their rate (down to `minimumFraction` of the
-/// configured rate) and pause for `Retry-After`; every success adds back `recoveryFraction` of
-/// the configured rate, until the configured rate is reached again (AIMD).
+/// By default the client follows Partner Center's documented limits and nothing else: one token
+/// bucket per row of `APIOperation.Throttle.table` with a figure (500 requests per minute for
+/// the Customer, Subscription and Order resources) and per partition (partner tenant, or
+/// partner + customer tenant). Every other route (line items, invoices, catalog, carts, whose
+/// limits are dynamic or unpublished) runs unthrottled and adapts only when Partner Center
+/// answers 429: its rate is cut to `decreaseFactor` of what it was sending, it pauses for
+/// `Retry-After`, and each success adds back `recoveryFraction` of that rate until it is reached
+/// and the route is unthrottled again (AIMD). A documented bucket adapts the same way below its
+/// limit. `partnerRate`/`customerRate` add optional caps on everything (profile `rate_per_partner`,
+/// `rate_per_customer`), and `concurrency` caps requests in flight.
 public struct RateLimitPolicy: Sendable, Equatable {
-    /// Requests per second for the whole partner; `nil` = unlimited.
+    /// Follow the documented limits (default true; false only for tests and a sandbox without limits).
+    public var documented: Bool
+    /// A cap on every request of the partner, requests per second; `nil` (default) = none.
     public var partnerRate: Double?
-    /// Burst size of the partner bucket.
+    /// Burst size of the partner cap.
     public var partnerBurst: Int
-    /// Requests per second per customer; `nil` = unlimited.
+    /// A cap on every request per customer, requests per second; `nil` (default) = none.
     public var customerRate: Double?
-    /// Burst size of each customer bucket.
+    /// Burst size of each customer cap.
     public var customerBurst: Int
     /// Requests in flight at most.
     public var concurrency: Int
     /// Multiplicative decrease on 429 (0 < factor < 1).
     public var decreaseFactor: Double
-    /// Additive increase per success, as a fraction of the configured rate.
+    /// Additive increase per success, as a fraction of the rate to recover to.
     public var recoveryFraction: Double
-    /// Lowest rate after decreases, as a fraction of the configured rate.
+    /// Lowest rate after decreases, as a fraction of the rate to recover to.
     public var minimumFraction: Double
 
-    /// Creates a policy. Defaults stay under Partner Center's documented 500 requests/minute
-    /// per tenant: 8 req/s per partner and per customer, bursts of 8, 8 in flight.
+    /// Creates a policy. Defaults: the documented limits, no other cap, 16 in flight, halve on 429,
+    /// recover 2% per success, never below 5%.
     public init(
-        partnerRate: Double? = 8, partnerBurst: Int = 8, customerRate: Double? = 8, customerBurst: Int = 8,
-        concurrency: Int = 8, decreaseFactor: Double = 0.5, recoveryFraction: Double = 0.02,
+        documented: Bool = true, partnerRate: Double? = nil, partnerBurst: Int = 8, customerRate: Double? = nil, customerBurst: Int = 8,
+        concurrency: Int = 16, decreaseFactor: Double = 0.5, recoveryFraction: Double = 0.02,
         minimumFraction: Double = 0.05
     ) {
+        self.documented = documented
         self.partnerRate = partnerRate.flatMap { $0 > 0 ? $0 : nil }
         self.partnerBurst = max(1, partnerBurst)
         self.customerRate = customerRate.flatMap { $0 > 0 ? $0 : nil }
@@ -92,9 +99,10 @@ public struct RateLimitPolicy: Sendable, Equatable {
         self.minimumFraction = min(1, max(0.001, minimumFraction))
     }
 
-    /// A limiter that never waits (no rate limits), keeping only the concurrency cap.
+    /// A limiter that never waits (no documented limits, no caps), keeping only the concurrency cap
+    /// and the reaction to 429.
     public static func unlimited(concurrency: Int = 64) -> RateLimitPolicy {
-        RateLimitPolicy(partnerRate: nil, customerRate: nil, concurrency: concurrency)
+        RateLimitPolicy(documented: false, partnerRate: nil, customerRate: nil, concurrency: concurrency)
     }
 }
 

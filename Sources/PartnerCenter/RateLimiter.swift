@@ -1,4 +1,5 @@
 import Foundation
+import PartnerCenterModels
 import Synchronization
 
 /// A token bucket with a rate that can shrink and recover (AIMD) and a pause (`Retry-After`).
@@ -17,11 +18,14 @@ public struct TokenBucket: Sendable, Equatable {
     public private(set) var tokens: Double
     /// The clock reading the tokens were last brought up to date at (may lie in the future during a pause).
     public private(set) var last: Double
+    /// When the rate was last decreased.
+    private var lastDecrease = -Double.infinity
 
-    /// Creates a full bucket at time `now`.
-    public init(rate: Double, burst: Int, now: Double) {
+    /// Creates a full bucket at time `now`; `startingRate` (default `rate`) is where an adaptive
+    /// bucket starts, recovering towards `rate`.
+    public init(rate: Double, burst: Int, now: Double, startingRate: Double? = nil) {
         self.configuredRate = rate
-        self.rate = rate
+        self.rate = min(rate, startingRate ?? rate)
         self.burst = Double(max(1, burst))
         self.tokens = Double(max(1, burst))
         self.last = now
@@ -42,10 +46,14 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     /// A 429 arrived at `now`: multiply the rate by `factor` (not below `floor` × configured),
-    /// and, when `retryAfter` is given, pause the bucket until `now + retryAfter`.
+    /// and, when `retryAfter` is given, pause the bucket until `now + retryAfter`. The 429s of
+    /// one burst (within a second of the last decrease) count as one decrease.
     public mutating func penalize(now: Double, retryAfter: Double?, factor: Double, floor: Double) {
         refill(now)
-        rate = max(configuredRate * floor, rate * factor)
+        if now >= lastDecrease + 1 {
+            rate = max(configuredRate * floor, rate * factor)
+            lastDecrease = now
+        }
         if let retryAfter, retryAfter > 0 {
             tokens = min(tokens, 0)
             last = max(last, now + retryAfter)
@@ -56,15 +64,65 @@ public struct TokenBucket: Sendable, Equatable {
     public mutating func reward(fraction: Double) {
         rate = min(configuredRate, rate + configuredRate * fraction)
     }
+
+    /// True once the rate is back at the configured rate.
+    public var recovered: Bool { rate >= configuredRate }
 }
 
-/// The client's rate limiter: a concurrency cap plus token buckets per partner and per customer.
+/// Requests per second recently sent on one route, over windows of a second.
+struct RateMeter: Sendable, Equatable {
+    private var windowStart: Double
+    private var count = 0
+    private var lastRate: Double = 0
+
+    init(now: Double) { windowStart = now }
+
+    mutating func record(now: Double) {
+        if now - windowStart >= 1 {
+            lastRate = Double(count) / (now - windowStart)
+            windowStart = now
+            count = 0
+        }
+        count += 1
+    }
+
+    /// The rate of the last full window, or of the current one when that is higher.
+    func rate(now: Double) -> Double {
+        max(lastRate, Double(count) / max(1, now - windowStart))
+    }
+}
+
+/// The client's rate limiter: a concurrency cap, the documented buckets, adaptive buckets for
+/// routes that answered 429, and optional caps (see ``RateLimitPolicy``).
 ///
-/// Each request first takes a concurrency slot, then one token from the partner bucket and one
-/// from its customer's bucket (when the path names a customer), waiting as long as the emptier
-/// bucket requires. ``penalize(customer:retryAfter:)`` (on 429) and ``reward(customer:)`` (on
-/// success) adapt the buckets' rates (see ``RateLimitPolicy``).
+/// Each request first takes a concurrency slot, then one token from every bucket of its
+/// ``Route``, waiting as long as the emptiest requires (callers are served in arrival order).
+/// ``penalize(_:retryAfter:)`` (on 429) and ``reward(_:)`` (on success) adapt the buckets.
 public final class RateLimiter: Sendable {
+    /// Where a request draws its tokens: its throttling group (the documented rule's, or the
+    /// operation's name for routes without one) and partition (a customer, or the partner).
+    public struct Route: Sendable, Hashable {
+        /// The documented rule's group, or the operation's name.
+        public var group: String
+        /// The customer tenant (lower-case) when the rule partitions by customer, else "".
+        public var partition: String
+        /// Requests per second the documentation allows (nil: no figure; adaptive only).
+        public var documentedRate: Double?
+        /// The customer named in the path, for the optional per-customer cap.
+        public var customer: String?
+
+        /// The route of operation `operation` under `throttle` for `customer`.
+        public init(operation: String, throttle: APIOperation.Throttle?, customer: String?) {
+            let customer = customer?.lowercased()
+            group = throttle?.group ?? operation
+            partition = throttle?.partition == .partner ? "" : customer ?? ""
+            documentedRate = throttle?.perMinute.map { Double($0) / 60 }
+            self.customer = customer
+        }
+
+        var key: String { partition.isEmpty ? group : group + "|" + partition }
+    }
+
     /// The policy in force.
     public let policy: RateLimitPolicy
     private let state: Mutex<State>
@@ -76,6 +134,10 @@ public final class RateLimiter: Sendable {
     struct State {
         var partner: TokenBucket?
         var customers: [String: TokenBucket] = [:]
+        /// Documented and adaptive buckets by route key.
+        var routes: [String: TokenBucket] = [:]
+        /// Recent rates of routes without a bucket, for the first 429's decrease.
+        var meters: [String: RateMeter] = [:]
     }
 
     /// Creates a limiter. `sleeper` performs the waits (injectable for tests).
@@ -90,15 +152,27 @@ public final class RateLimiter: Sendable {
 
     private var now: Double { (clock.now - origin).seconds }
 
-    /// The wait a request for `customer` must make now (and the tokens it took). Exposed for tests.
-    public func reserve(customer: String?, now: Double) -> Double {
+    /// The documented rate of `route` as the client applies it, or nil (not followed / no figure).
+    private func documented(_ route: Route) -> Double? { policy.documented ? route.documentedRate : nil }
+
+    /// The wait a request on `route` must make now (and the tokens it took). Exposed for tests.
+    public func reserve(_ route: Route, now: Double) -> Double {
         state.withLock { state in
             var wait = state.partner?.reserve(now: now) ?? 0
-            if let customer, let rate = policy.customerRate {
-                let key = customer.lowercased()
-                var bucket = state.customers[key] ?? TokenBucket(rate: rate, burst: policy.customerBurst, now: now)
+            if let customer = route.customer, let rate = policy.customerRate {
+                var bucket = state.customers[customer] ?? TokenBucket(rate: rate, burst: policy.customerBurst, now: now)
                 wait = max(wait, bucket.reserve(now: now))
-                state.customers[key] = bucket
+                state.customers[customer] = bucket
+            }
+            let key = route.key
+            if var bucket = state.routes[key] ?? documented(route).map({ rate in
+                // One second's worth of burst: the service's bucket is at least that deep.
+                TokenBucket(rate: rate, burst: max(1, Int(rate)), now: now)
+            }) {
+                wait = max(wait, bucket.reserve(now: now))
+                state.routes[key] = bucket
+            } else {
+                state.meters[key, default: RateMeter(now: now)].record(now: now)
             }
             return wait
         }
@@ -106,11 +180,11 @@ public final class RateLimiter: Sendable {
 
     /// Waits for a slot and the tokens; the returned permit must be released after the attempt.
     /// - Throws: `CancellationError` when the task is cancelled while waiting.
-    public func acquire(customer: String?) async throws -> Permit {
+    public func acquire(_ route: Route) async throws -> Permit {
         try await slots.wait()
         let permit = Permit(slots: slots)
         do {
-            let wait = reserve(customer: customer, now: now)
+            let wait = reserve(route, now: now)
             if wait > 0 { try await sleeper(.seconds(wait)) }
             try Task.checkCancellation()
         } catch {
@@ -120,40 +194,60 @@ public final class RateLimiter: Sendable {
         return permit
     }
 
-    /// A 429 arrived for a request of `customer`: tighten the buckets it used and pause them for `retryAfter` seconds.
-    public func penalize(customer: String?, retryAfter: Double?) {
-        penalize(customer: customer, retryAfter: retryAfter, now: now)
+    /// A 429 arrived on `route`: tighten its buckets and pause them for `retryAfter` seconds.
+    public func penalize(_ route: Route, retryAfter: Double?) {
+        penalize(route, retryAfter: retryAfter, now: now)
     }
 
-    /// ``penalize(customer:retryAfter:)`` at an explicit clock reading (for tests).
-    public func penalize(customer: String?, retryAfter: Double?, now: Double) {
+    /// ``penalize(_:retryAfter:)`` at an explicit clock reading (for tests). A route without a
+    /// bucket gets an adaptive one, starting at `decreaseFactor` of the rate it was sending and
+    /// recovering towards that rate.
+    public func penalize(_ route: Route, retryAfter: Double?, now: Double) {
         state.withLock { state in
-            state.partner?.penalize(now: now, retryAfter: retryAfter, factor: policy.decreaseFactor, floor: policy.minimumFraction)
-            if let customer, let rate = policy.customerRate {
-                let key = customer.lowercased()
-                var bucket = state.customers[key] ?? TokenBucket(rate: rate, burst: policy.customerBurst, now: now)
-                bucket.penalize(now: now, retryAfter: retryAfter, factor: policy.decreaseFactor, floor: policy.minimumFraction)
-                state.customers[key] = bucket
+            let (factor, floor) = (policy.decreaseFactor, policy.minimumFraction)
+            state.partner?.penalize(now: now, retryAfter: retryAfter, factor: factor, floor: floor)
+            if let customer = route.customer, let rate = policy.customerRate {
+                var bucket = state.customers[customer] ?? TokenBucket(rate: rate, burst: policy.customerBurst, now: now)
+                bucket.penalize(now: now, retryAfter: retryAfter, factor: factor, floor: floor)
+                state.customers[customer] = bucket
             }
+            let key = route.key
+            var bucket: TokenBucket
+            if let existing = state.routes[key] {
+                bucket = existing
+                bucket.penalize(now: now, retryAfter: retryAfter, factor: factor, floor: floor)
+            } else if let rate = documented(route) {
+                bucket = TokenBucket(rate: rate, burst: max(1, Int(rate)), now: now)
+                bucket.penalize(now: now, retryAfter: retryAfter, factor: factor, floor: floor)
+            } else {
+                let sending = max(1, state.meters[key]?.rate(now: now) ?? 1)
+                bucket = TokenBucket(rate: sending, burst: 1, now: now, startingRate: max(sending * floor, sending * factor))
+                bucket.penalize(now: now, retryAfter: retryAfter, factor: 1, floor: floor)
+                state.meters[key] = nil
+            }
+            state.routes[key] = bucket
         }
     }
 
-    /// A request of `customer` succeeded: let the buckets it used recover a step.
-    public func reward(customer: String?) {
+    /// A request on `route` succeeded: let its buckets recover a step. An adaptive bucket that is
+    /// back at the rate it started from goes: the route is unthrottled again.
+    public func reward(_ route: Route) {
         state.withLock { state in
             state.partner?.reward(fraction: policy.recoveryFraction)
-            if let customer {
-                state.customers[customer.lowercased()]?.reward(fraction: policy.recoveryFraction)
-            }
+            if let customer = route.customer { state.customers[customer]?.reward(fraction: policy.recoveryFraction) }
+            let key = route.key
+            guard var bucket = state.routes[key] else { return }
+            bucket.reward(fraction: policy.recoveryFraction)
+            state.routes[key] = bucket.recovered && documented(route) == nil ? nil : bucket
         }
     }
 
-    /// The partner bucket's current rate (nil when unlimited).
+    /// The partner cap's current rate (nil when there is none).
     public var currentPartnerRate: Double? { state.withLock { $0.partner?.rate } }
 
-    /// The current rate of `customer`'s bucket (nil when none exists yet or unlimited).
-    public func currentRate(customer: String) -> Double? {
-        state.withLock { $0.customers[customer.lowercased()]?.rate }
+    /// The current rate of `route`'s bucket (nil: unthrottled, no bucket yet).
+    public func currentRate(_ route: Route) -> Double? {
+        state.withLock { $0.routes[route.key]?.rate }
     }
 
     /// A held concurrency slot; ``release()`` it exactly once (extra calls are ignored).

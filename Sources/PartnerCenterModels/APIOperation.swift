@@ -64,7 +64,7 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
         case purchase
     }
 
-    /// A documented throttling rule for the operation's route.
+    /// A documented throttling rule for the operation's route (one row of ``table``).
     public struct Throttle: Sendable, Hashable {
         /// How Partner Center partitions the limit.
         public enum Partition: String, Sendable, Hashable {
@@ -73,6 +73,9 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
             /// Per partner tenant and customer tenant.
             case partnerAndCustomer
         }
+        /// The resource whose limit it is (`customer`, `order`, ...): every operation of one
+        /// group draws on the same bucket of each partition.
+        public var group: String
         /// The partition.
         public var partition: Partition
         /// Requests per minute, when documented (nil: throttled dynamically, no figure published).
@@ -288,13 +291,28 @@ extension APIOperation {
 }
 
 extension APIOperation.Throttle {
-    /// Partner Center's documented limit for customer, order and subscription resources:
-    /// 500 requests per minute (partner-center-api.md §1.10).
-    static let documented500 = APIOperation.Throttle(
-        partition: .partnerAndCustomer, perMinute: 500,
-        source: "partner-center-api.md §1.10: Customer, Order and Subscription resources, 500 requests per minute per tenant")
-    /// A route Partner Center lists as throttled, with no published figure (partner-center-api.md §1.10).
-    static let listed = APIOperation.Throttle(
-        partition: .partnerAndCustomer, perMinute: nil,
-        source: "partner-center-api.md §1.10: listed among the APIs with enforced throttling; no figure published")
+    /// Partner Center's throttling rules, as pcx follows them: the one table (the operations in
+    /// `OperationCatalog` name their row). Routes without a row run unthrottled on the client,
+    /// which adapts only when Partner Center answers 429. The client keeps one token bucket per
+    /// row with a figure and per partition (partner tenant, or partner + customer tenant); the
+    /// sandbox enforces the same buckets.
+    public static let table: [APIOperation.Throttle] = [customerResource, subscriptionResource, orderResource, cartListed]
+
+    static let section = "partner-center-api.md §1.10 (learn.microsoft.com partner-center/developer/api-throttling-guidance, customer-resources, subscription-resources, order-resources)"
+    /// `GET /customers/{id}`: Customer resource, 500 requests per minute per tenant identifier.
+    static let customerResource = APIOperation.Throttle(
+        group: "customer", partition: .partnerAndCustomer, perMinute: 500,
+        source: "\(section): Customer resource, 500 requests per minute per tenant identifier")
+    /// Subscriptions, their registration and Azure entitlements: Subscription resource, 500 per minute.
+    static let subscriptionResource = APIOperation.Throttle(
+        group: "subscription", partition: .partnerAndCustomer, perMinute: 500,
+        source: "\(section): Subscription resource, 500 requests per minute per tenant identifier")
+    /// Orders and their provisioning status: Order resource, 500 per minute.
+    static let orderResource = APIOperation.Throttle(
+        group: "order", partition: .partnerAndCustomer, perMinute: 500,
+        source: "\(section): Order resource, 500 requests per minute per tenant identifier")
+    /// Carts and checkout: listed among the throttled APIs, limit dynamic, no figure published.
+    static let cartListed = APIOperation.Throttle(
+        group: "cart", partition: .partnerAndCustomer, perMinute: nil,
+        source: "\(section): carts and checkout are listed among the APIs with enforced throttling; the limit is dynamic and no figure is published")
 }

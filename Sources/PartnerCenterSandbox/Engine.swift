@@ -80,7 +80,7 @@ final class SandboxEngine: Sendable {
     let clock: SandboxClock
     let faults: FaultInjector
     let log = SandboxRequestLog()
-    let limiter: RateLimiter
+    let limiter: SandboxRateLimiter
     let partners: [PartnerRecord]
     let signer: TokenSigner
     let logger: Logger
@@ -89,14 +89,14 @@ final class SandboxEngine: Sendable {
     /// Usage lines of the Graph scale invoice (`--scale usagelines=N`).
     let graphScaleUsageLines: Int
     /// Operations and blobs of Graph reconciliation v2.
-    let graphLimiter: RateLimiter
+    let graphLimiter: SandboxRateLimiter
 
     init(configuration: SandboxConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = SandboxClock(start: configuration.clockStart)
         self.faults = FaultInjector(plan: configuration.faults, seed: configuration.seed)
-        self.limiter = RateLimiter(limits: configuration.rateLimits)
+        self.limiter = SandboxRateLimiter(limits: configuration.rateLimits)
         let store = try SandboxStore(storage: configuration.storage, seed: configuration.seed)
         self.store = store
         let catalog = self.catalog
@@ -144,7 +144,7 @@ final class SandboxEngine: Sendable {
         scaleGenerators = Self.scaleGenerators(seed: scaleInfo.0, partner: partners.first, customers: scaleInfo.2, catalog: catalog,
                                                dates: [SandboxBilling.scaleInvoiceId: scaleInfo.1, SandboxBilling.graphScaleInvoiceId: scaleInfo.3])
         graphScaleUsageLines = scaleInfo.3 == nil ? 0 : scaleInfo.4
-        graphLimiter = RateLimiter(limits: RateLimits(partner: configuration.graph.rateLimit, customer: nil))
+        graphLimiter = SandboxRateLimiter(limits: RateLimits(partner: configuration.graph.rateLimit, customer: nil))
         // a fresh seed's past purchases, bought and completed like live ones
         try await seedPurchases(now: now)
     }
@@ -310,7 +310,7 @@ final class SandboxEngine: Sendable {
             trace.replayed = true
             return stored
         }
-        if let wait = limiter.take(partner: caller.partner.tenantId, customer: params["customer_id"], now: trace.now.timeIntervalSince1970) {
+        if let wait = limiter.take(partner: caller.partner.tenantId, customer: params["customer_id"], throttle: operation.throttle, now: trace.now.timeIntervalSince1970) {
             return .throttled(retryAfter: wait)
         }
         let request = RequestInfo(method: method, path: trace.rawPath, query: parseQuery(trace.rawQuery), rawQuery: trace.rawQuery,

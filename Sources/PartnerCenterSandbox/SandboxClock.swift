@@ -1,4 +1,5 @@
 import Foundation
+import PartnerCenterModels
 import Synchronization
 
 /// The sandbox's controllable clock: real time plus an offset that only moves forward
@@ -114,8 +115,9 @@ public final class SandboxRequestLog: Sendable {
     }
 }
 
-/// Token buckets keyed per partner and per partner+customer, refilled by the sandbox clock.
-final class RateLimiter: Sendable {
+/// Token buckets keyed per partner, per partner+customer, and per documented (or listed)
+/// throttling group and partition (see ``RateLimits``), refilled by the sandbox clock.
+final class SandboxRateLimiter: Sendable {
     private struct Bucket { var tokens: Double; var updated: Double }
     private let buckets = Mutex<[String: Bucket]>([:])
     private let limits: Mutex<RateLimits>
@@ -127,20 +129,32 @@ final class RateLimiter: Sendable {
         set { limits.withLock { $0 = newValue }; buckets.withLock { $0.removeAll() } }
     }
 
-    /// Takes one token from each applicable bucket; returns the seconds to wait when any is empty.
-    func take(partner: String, customer: String?, now: Double) -> Int? {
+    /// The buckets a request draws on, with their limits.
+    private func keys(partner: String, customer: String?, throttle: APIOperation.Throttle?) -> [(String, RateLimit)] {
         let limits = current
+        let partner = partner.lowercased(), customer = customer?.lowercased()
         var keys: [(String, RateLimit)] = []
-        if let limit = limits.partner { keys.append(("p:" + partner.lowercased(), limit)) }
-        if let customer, let limit = limits.customer { keys.append(("c:" + partner.lowercased() + "/" + customer.lowercased(), limit)) }
+        if let limit = limits.partner { keys.append(("p:" + partner, limit)) }
+        if let customer, let limit = limits.customer { keys.append(("c:" + partner + "/" + customer, limit)) }
+        if let throttle {
+            let limit = throttle.perMinute.flatMap { limits.documented ? RateLimits.documentedLimit(perMinute: $0) : nil } ?? limits.listed
+            let scope = throttle.partition == .partnerAndCustomer ? partner + "/" + (customer ?? "") : partner
+            if let limit { keys.append(("r:" + throttle.group + ":" + scope, limit)) }
+        }
+        return keys
+    }
+
+    /// Takes one token from each applicable bucket; returns the seconds to wait when any is empty.
+    func take(partner: String, customer: String?, throttle: APIOperation.Throttle? = nil, now: Double) -> Int? {
+        let keys = keys(partner: partner, customer: customer, throttle: throttle)
         guard !keys.isEmpty else { return nil }
         return buckets.withLock { buckets in
             var wait: Double = 0
             var refreshed: [(String, Bucket)] = []
             for (key, limit) in keys {
                 let rate = Double(limit.requests) / limit.per
-                var bucket = buckets[key] ?? Bucket(tokens: Double(limit.requests), updated: now)
-                bucket.tokens = min(Double(limit.requests), bucket.tokens + max(0, now - bucket.updated) * rate)
+                var bucket = buckets[key] ?? Bucket(tokens: Double(limit.burst), updated: now)
+                bucket.tokens = min(Double(limit.burst), bucket.tokens + max(0, now - bucket.updated) * rate)
                 bucket.updated = now
                 if bucket.tokens < 1 { wait = max(wait, (1 - bucket.tokens) / rate) }
                 refreshed.append((key, bucket))

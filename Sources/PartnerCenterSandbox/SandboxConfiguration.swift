@@ -31,42 +31,64 @@ public enum SandboxStorage: Sendable, Equatable {
     }
 }
 
-/// A token-bucket limit: `requests` per `per` seconds, refilled continuously.
+/// A token-bucket limit: `requests` per `per` seconds, refilled continuously, at most `burst`
+/// requests at once (default `requests`).
 public struct RateLimit: Sendable, Equatable {
-    /// Bucket capacity and refill amount per period.
+    /// Refill amount per period.
     public var requests: Int
     /// The period in seconds.
     public var per: Double
+    /// Bucket capacity.
+    public var burst: Int
     /// Makes a limit.
-    public init(requests: Int, per: Double) {
+    public init(requests: Int, per: Double, burst: Int? = nil) {
         self.requests = requests
         self.per = per
+        self.burst = max(1, burst ?? requests)
     }
 }
 
-/// Throttling limits, keyed per partner and per partner+customer (both apply when a route names a customer).
+/// Throttling limits. By default the sandbox enforces Partner Center's documented limits the way
+/// the client follows them: one bucket per row of `APIOperation.Throttle.table` with a figure and
+/// per partition (partner, or partner + customer), e.g. 500 requests per minute on each
+/// customer's Order resource. Optional generic limits apply to every route per partner and per
+/// partner + customer, and `listed` to routes listed as throttled without a published figure
+/// (carts and checkout), per their group and partition.
 public struct RateLimits: Sendable, Equatable {
-    /// Per partner tenant, every API route; nil = unlimited.
+    /// Enforce the documented limits (default true).
+    public var documented: Bool
+    /// Per partner tenant, every API route; nil = none (default).
     public var partner: RateLimit?
-    /// Per partner + customer tenant, customer-scoped routes; nil = unlimited.
+    /// Per partner + customer tenant, customer-scoped routes; nil = none (default).
     public var customer: RateLimit?
+    /// Routes listed as throttled with no published figure, per group and partition; nil = none (default).
+    public var listed: RateLimit?
 
-    /// The documented default: 500 requests per minute per customer; the partner limit is 3000/min.
-    public static let `default` = RateLimits(partner: RateLimit(requests: 3000, per: 60), customer: RateLimit(requests: 500, per: 60))
+    /// The documented limits only.
+    public static let `default` = RateLimits(partner: nil, customer: nil)
     /// No throttling.
-    public static let unlimited = RateLimits(partner: nil, customer: nil)
+    public static let unlimited = RateLimits(documented: false, partner: nil, customer: nil)
 
     /// Makes limits.
-    public init(partner: RateLimit?, customer: RateLimit?) {
+    public init(documented: Bool = true, partner: RateLimit?, customer: RateLimit?, listed: RateLimit? = nil) {
+        self.documented = documented
         self.partner = partner
         self.customer = customer
+        self.listed = listed
+    }
+
+    /// The documented limit of a throttling rule as the sandbox enforces it: the published rate,
+    /// with a bucket ten seconds deep (Partner Center publishes no burst size).
+    public static func documentedLimit(perMinute: Int) -> RateLimit {
+        RateLimit(requests: perMinute, per: 60, burst: max(1, perMinute / 6))
     }
 
     /// Parses `--rate-limit SPEC`.
     ///
-    /// SPEC is `off`, or comma-separated `SCOPE=N/PERIOD` with SCOPE `partner` or `customer`,
-    /// N a positive integer or `off`, PERIOD a duration (`1m`, `30s`) or `s`/`sec`/`min`/`minute`/`h`.
-    /// Scopes not named keep their defaults. Example: `partner=100/1m,customer=10/30s`.
+    /// SPEC is `off`, or comma-separated `SCOPE=N/PERIOD` with SCOPE `partner`, `customer` or
+    /// `listed`, N a positive integer or `off`, PERIOD a duration (`1m`, `30s`) or
+    /// `s`/`sec`/`min`/`minute`/`h`; or `documented=on|off`. Scopes not named keep their defaults
+    /// (the documented limits on, the others off). Example: `partner=100/1m,customer=10/30s`.
     /// - Throws: ``SandboxConfigurationError`` (`bad_rate_limit`) naming the bad part.
     public static func parse(_ spec: String, base: RateLimits = .default) throws -> RateLimits {
         let trimmed = spec.trimmingCharacters(in: .whitespaces)
@@ -76,10 +98,18 @@ public struct RateLimits: Sendable, Equatable {
             let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
             func bad(_ why: String) -> SandboxConfigurationError {
                 SandboxConfigurationError(code: "bad_rate_limit", option: "--rate-limit",
-                    message: "'\(part)': \(why); expected SCOPE=N/PERIOD with SCOPE partner|customer, e.g. partner=100/1m,customer=10/30s, or 'off'")
+                    message: "'\(part)': \(why); expected SCOPE=N/PERIOD with SCOPE partner|customer|listed, e.g. partner=100/1m,customer=10/30s, documented=on|off, or 'off'")
             }
             guard pieces.count == 2 else { throw bad("missing '='") }
             let scope = pieces[0].lowercased()
+            if scope == "documented" {
+                switch pieces[1].lowercased() {
+                case "on", "true", "yes": result.documented = true
+                case "off", "false", "no": result.documented = false
+                default: throw bad("documented is on or off")
+                }
+                continue
+            }
             let limit: RateLimit?
             if pieces[1].lowercased() == "off" {
                 limit = nil
@@ -102,6 +132,7 @@ public struct RateLimits: Sendable, Equatable {
             switch scope {
             case "partner": result.partner = limit
             case "customer": result.customer = limit
+            case "listed": result.listed = limit
             default: throw bad("unknown scope '\(pieces[0])'")
             }
         }

@@ -431,7 +431,7 @@ struct Sandbox: AsyncParsableCommand {
         @Option(parsing: .unconditional, help: ArgumentHelp("Delay before new orders appear in lists, e.g. 15m, 2s.", valueName: "duration")) var orderLag: String?
         @Option(parsing: .unconditional, help: ArgumentHelp("Delay before a registration completes, e.g. 30s.", valueName: "duration")) var registrationDelay: String?
         @Option(parsing: .unconditional, help: ArgumentHelp("Delay before a pending order completes (and creates its entitlement), e.g. 2s.", valueName: "duration")) var orderCompletion: String?
-        @Option(help: ArgumentHelp("Throttling limits, e.g. 'partner=100/s,customer=500/m'.", valueName: "spec")) var rateLimit: [String] = []
+        @Option(help: ArgumentHelp("Throttling: by default Partner Center's documented limits (500/min per customer on the Customer, Subscription and Order resources). 'off', or add limits: 'partner=100/s,customer=500/m,listed=50/m', 'documented=off'.", valueName: "spec")) var rateLimit: [String] = []
         @Option(parsing: .unconditional, help: ArgumentHelp("Access-token lifetime, e.g. 1h, 30s.", valueName: "duration")) var tokenLifetime: String?
         @Option(help: ArgumentHelp("Markets without reservation products: 2018 (BR CN IN RU KR TW HK), current, none, or a list like BR,CN.", valueName: "spec")) var restrictedMarkets: String?
         @Option(help: ArgumentHelp("Largest request body accepted (larger ones get 413), e.g. 4MiB, 512KiB, 65536.", valueName: "size")) var maxBody: String?

@@ -55,7 +55,13 @@ struct ConfigurationTests {
         #expect(try RateLimits.parse("customer=5/min").partner == RateLimits.default.partner)
         #expect(try RateLimits.parse("off") == .unlimited)
         #expect(try RateLimits.parse("partner=off").partner == nil)
-        for bad in ["partner", "tenant=5/1m", "partner=0/1m", "partner=5/fortnight"] {
+        #expect(RateLimits.default.documented && RateLimits.default.partner == nil && RateLimits.default.customer == nil,
+                "by default only the documented limits")
+        #expect(try RateLimits.parse("documented=off").documented == false)
+        #expect(try RateLimits.parse("listed=50/1m").listed == RateLimit(requests: 50, per: 60))
+        #expect(try RateLimits.parse("listed=50/1m").documented)
+        #expect(RateLimits.documentedLimit(perMinute: 500) == RateLimit(requests: 500, per: 60, burst: 83))
+        for bad in ["partner", "tenant=5/1m", "partner=0/1m", "partner=5/fortnight", "documented=maybe"] {
             #expect(throws: SandboxConfigurationError.self, "\(bad)") { try RateLimits.parse(bad) }
         }
     }

@@ -24,40 +24,105 @@ struct RateLimiterTests {
         // During the pause every reservation waits at least until it ends.
         #expect(bucket.reserve(now: 1) >= 2)
         bucket.penalize(now: 1, retryAfter: nil, factor: 0.5, floor: 0.1)
-        bucket.penalize(now: 1, retryAfter: nil, factor: 0.5, floor: 0.1)
-        bucket.penalize(now: 1, retryAfter: nil, factor: 0.5, floor: 0.1)
+        #expect(bucket.rate == 2.5)
+        bucket.penalize(now: 1.5, retryAfter: nil, factor: 0.5, floor: 0.1)
+        #expect(bucket.rate == 2.5, "the 429s of one burst count as one decrease")
+        bucket.penalize(now: 2, retryAfter: nil, factor: 0.5, floor: 0.1)
+        bucket.penalize(now: 3, retryAfter: nil, factor: 0.5, floor: 0.1)
         #expect(bucket.rate == 1, "never below the floor (10% of 10)")
         for _ in 0..<1000 { bucket.reward(fraction: 0.02) }
         #expect(bucket.rate == 10, "recovers, but never above the configured rate")
     }
 
-    @Test("requests are limited per partner and per customer, each customer in its own bucket")
+    static func route(_ operation: String, _ customer: String? = nil) -> RateLimiter.Route {
+        RateLimiter.Route(operation: operation, throttle: OperationCatalog.named(operation)?.throttle, customer: customer)
+    }
+
+    @Test("optional caps limit every request per partner and per customer, each customer in its own bucket")
     func perCustomerBuckets() {
-        let limiter = RateLimiter(policy: RateLimitPolicy(partnerRate: 100, partnerBurst: 100, customerRate: 1, customerBurst: 1))
-        #expect(limiter.reserve(customer: "A", now: 0) == 0)
-        #expect(limiter.reserve(customer: "a", now: 0) == 1, "customer keys are case-insensitive")
-        #expect(limiter.reserve(customer: "B", now: 0) == 0, "another customer is not slowed")
-        #expect(limiter.reserve(customer: nil, now: 0) == 0)
-        limiter.penalize(customer: "B", retryAfter: nil, now: 0)
-        #expect(limiter.currentRate(customer: "B") == 0.5)
-        #expect(limiter.currentRate(customer: "A") == 1)
+        let limiter = RateLimiter(policy: RateLimitPolicy(documented: false, partnerRate: 100, partnerBurst: 100, customerRate: 1, customerBurst: 1))
+        #expect(limiter.reserve(Self.route("customers.get", "A"), now: 0) == 0)
+        #expect(limiter.reserve(Self.route("customers.get", "a"), now: 0) == 1, "customer keys are case-insensitive")
+        #expect(limiter.reserve(Self.route("customers.get", "B"), now: 0) == 0, "another customer is not slowed")
+        #expect(limiter.reserve(Self.route("invoices.balance"), now: 0) == 0)
+        #expect(limiter.currentPartnerRate == 100)
+        limiter.penalize(Self.route("customers.get", "B"), retryAfter: nil, now: 0)
         #expect(limiter.currentPartnerRate == 50)
-        limiter.reward(customer: "B")
+        limiter.reward(Self.route("customers.get", "B"))
         #expect(limiter.currentPartnerRate! > 50)
+    }
+
+    @Test("by default a documented route gets its own bucket per group and customer at the documented 500 per minute; other routes none")
+    func documentedBuckets() {
+        let limiter = RateLimiter(policy: RateLimitPolicy())
+        #expect(limiter.policy.partnerRate == nil && limiter.policy.customerRate == nil, "no blanket cap by default")
+        let orders = Self.route("orders.list", "A")
+        #expect(orders.documentedRate == 500.0 / 60)
+        // One second's worth (8 requests) at once, then one every 60/500 s.
+        for _ in 0..<8 { #expect(limiter.reserve(orders, now: 0) == 0) }
+        #expect(abs(limiter.reserve(orders, now: 0) - 0.12) < 1e-9)
+        #expect(abs(limiter.reserve(orders, now: 0) - 0.24) < 1e-9)
+        // orders.get draws on the same Order bucket; another customer and another resource do not.
+        #expect(limiter.reserve(Self.route("orders.get", "a"), now: 0) > 0.3)
+        #expect(limiter.reserve(Self.route("orders.list", "B"), now: 0) == 0)
+        #expect(limiter.reserve(Self.route("customers.get", "A"), now: 0) == 0)
+        // Line items, invoices, the catalog: no documented figure, never waited for.
+        for _ in 0..<10_000 { #expect(limiter.reserve(Self.route("invoices.line_items"), now: 0) == 0) }
+        #expect(limiter.currentRate(Self.route("invoices.line_items")) == nil)
+        // Turned off (profile documented_limits = false), the documented route is not limited either.
+        let off = RateLimiter(policy: RateLimitPolicy(documented: false))
+        for _ in 0..<100 { #expect(off.reserve(orders, now: 0) == 0) }
+    }
+
+    @Test("an unthrottled route that gets a 429 drops to half the rate it was sending, honours Retry-After, recovers additively, then is unthrottled again")
+    func adaptiveOn429() {
+        let limiter = RateLimiter(policy: RateLimitPolicy(recoveryFraction: 0.1))
+        let lines = Self.route("invoices.line_items")
+        // 40 requests in the first second, then a 429 asking for 2 s.
+        for i in 0..<40 { #expect(limiter.reserve(lines, now: Double(i) / 40) == 0) }
+        for i in 0..<40 { #expect(limiter.reserve(lines, now: 1 + Double(i) / 40) == 0) }
+        limiter.penalize(lines, retryAfter: 2, now: 2)
+        let rate = try! #require(limiter.currentRate(lines))
+        #expect(rate == 20, "half of the 40 per second it was sending")
+        #expect(limiter.reserve(lines, now: 2) >= 2, "paused for Retry-After")
+        // Additive recovery: 10% of 40 per success, so 5 successes bring it back, and it is unthrottled again.
+        for _ in 0..<4 { limiter.reward(lines) }
+        #expect(limiter.currentRate(lines) == 36)
+        limiter.reward(lines)
+        #expect(limiter.currentRate(lines) == nil)
+        // Other routes were never touched.
+        #expect(limiter.currentRate(Self.route("invoices.get")) == nil)
+    }
+
+    @Test("every operation's throttle is a row of the one cited table; the rows with a figure say 500 per minute and cite their source")
+    func throttleTable() {
+        let table = APIOperation.Throttle.table
+        #expect(Set(table.map(\.group)).count == table.count, "one row per group")
+        for operation in OperationCatalog.all {
+            guard let throttle = operation.throttle else { continue }
+            #expect(table.contains(throttle), "\(operation.name): its throttle is not in the table")
+        }
+        for row in table {
+            #expect(row.source.contains("partner-center-api.md §1.10"))
+            if let figure = row.perMinute { #expect(figure == 500) }
+        }
+        #expect(OperationCatalog.named("invoices.line_items")?.throttle == nil, "line items are not in the throttled list")
+        #expect(OperationCatalog.named("customers.get")?.throttle?.group == "customer")
+        #expect(OperationCatalog.named("carts.checkout")?.throttle?.perMinute == nil)
     }
 
     @Test("the concurrency cap admits N holders and queues the next until one releases")
     func concurrencyCap() async throws {
         let limiter = RateLimiter(policy: .unlimited(concurrency: 2))
-        let first = try await limiter.acquire(customer: nil)
-        let second = try await limiter.acquire(customer: nil)
-        let third = Task { try await limiter.acquire(customer: nil) }
+        let first = try await limiter.acquire(Self.route("invoices.balance"))
+        let second = try await limiter.acquire(Self.route("invoices.balance"))
+        let third = Task { try await limiter.acquire(Self.route("invoices.balance")) }
         // The third waiter cannot complete while both permits are held; release one and it must.
         first.release()
         let permit = try await third.value
         permit.release()
         second.release()
-        let waiter = Task { try await limiter.acquire(customer: nil) }
+        let waiter = Task { try await limiter.acquire(Self.route("invoices.balance")) }
         let held = try await waiter.value
         held.release()
     }
@@ -65,8 +130,8 @@ struct RateLimiterTests {
     @Test("a task waiting for a slot is released by cancellation")
     func cancelWhileWaiting() async throws {
         let limiter = RateLimiter(policy: .unlimited(concurrency: 1))
-        let holder = try await limiter.acquire(customer: nil)
-        let waiter = Task { try await limiter.acquire(customer: nil) }
+        let holder = try await limiter.acquire(Self.route("invoices.balance"))
+        let waiter = Task { try await limiter.acquire(Self.route("invoices.balance")) }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { _ = try await waiter.value }
         holder.release()
