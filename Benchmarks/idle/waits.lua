@@ -2,14 +2,19 @@
 -- Retry-After says, sleeping in between), then three calls to one customer whose route the
 -- sandbox throttles to 1 per 10 s (each 429's Retry-After is slept, not spun). Run against
 -- `pcx sandbox serve --rate-limit customer=1/10s --graph running=10s,retry-after=2`.
--- usage: pcx run Benchmarks/idle/waits.lua [INVOICE]
+-- usage: pcx run Benchmarks/idle/waits.lua [INVOICE] (default: the newest one-time invoice)
 -- Prints one line `BENCH {...}` for tools/bench.py: seconds of the export wait and of the throttled calls.
 local sys = require "pcx.sys"
-local invoice = arg[1] or "G000000001"
+local invoice = arg[1]
 
 local customer
 for c in pc.customers.each() do customer = c.id; break end
 assert(customer, "the sandbox has no customer")
+if not invoice then -- the newest one-time (new-commerce) invoice
+  for inv in pc.invoices.each() do
+    if inv.invoiceType == "OneTime" then invoice = inv.id; break end
+  end
+end
 
 local t0 = sys.monotonic()
 local lines = 0

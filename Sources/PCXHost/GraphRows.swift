@@ -141,8 +141,12 @@ final class FlatBatchReader {
 /// Exact running totals per customer and currency (reconciliation: `totalForCustomer` by
 /// `currency`; usage: `billingPreTaxTotal` by `billingCurrency`), for the reconcile check.
 struct ExportTotals {
-    var byCustomer: [String: [String: Decimal]] = [:]
+    private var sums: [String: [String: ExactSum]] = [:]
     private let customer: Int?, amount: Int?, currency: Int?
+    /// The last row's customer and currency bytes and their keys: lines come grouped, so most rows
+    /// reuse them without making a String.
+    private var lastCustomer: (bytes: [UInt8], key: String) = ([], "")
+    private var lastCurrency: (bytes: [UInt8], key: String) = ([], "")
 
     init(_ dataSet: GraphBilling.DataSet) {
         let names = dataSet.columns.map(\.name)
@@ -151,11 +155,41 @@ struct ExportTotals {
         currency = names.firstIndex(of: dataSet == .reconciliation ? "currency" : "billingCurrency")
     }
 
+    /// The totals: customer (lower-case, no `org:`) → currency (upper-case) → exact sum.
+    var byCustomer: [String: [String: Decimal]] { sums.mapValues { $0.mapValues(\.value) } }
+
     mutating func add(_ raw: UnsafeRawBufferPointer, _ row: [FlatValue?]) {
-        guard let amount, let value = FlatBatchReader.decimal(raw, row[amount]) else { return }
-        var who = customer.flatMap { row[$0] }.flatMap { FlatBatchReader.text(raw, $0) } ?? ""
-        if who.lowercased().hasPrefix("org:") { who.removeFirst(4) }
-        let cur = currency.flatMap { row[$0] }.flatMap { FlatBatchReader.text(raw, $0) }?.uppercased() ?? ""
-        byCustomer[who.lowercased(), default: [:]][cur, default: 0] += value
+        guard let amount, let v = row[amount], v.kind == UInt8(ascii: "n") || v.kind == UInt8(ascii: "s") else { return }
+        let text = UnsafeRawBufferPointer(rebasing: raw[v.range])
+        let who = Self.key(raw, customer.flatMap { row[$0] }, &lastCustomer) { text in
+            let lower = text.lowercased()
+            return lower.hasPrefix("org:") ? String(lower.dropFirst(4)) : lower
+        }
+        let cur = Self.key(raw, currency.flatMap { row[$0] }, &lastCurrency) { $0.uppercased() }
+        if let parts = WireDecimal.plainParts(text) {
+            sums[who, default: [:]][cur, default: ExactSum()].add(mantissa: parts.mantissa, scale: parts.scale, negative: parts.negative)
+        } else if let value = FlatBatchReader.decimal(raw, v) {
+            sums[who, default: [:]][cur, default: ExactSum()].add(value)
+        }
+    }
+
+    /// Adds a stored row's amount (decimal text), customer and currency.
+    mutating func add(customer: String, currency: String, amount: String) {
+        guard let value = WireDecimal.parse(amount) else { return }
+        var who = customer.lowercased()
+        if who.hasPrefix("org:") { who.removeFirst(4) }
+        sums[who, default: [:]][currency.uppercased(), default: ExactSum()].add(value)
+    }
+
+    /// A value's key, made by `normalize` only when its bytes differ from the last row's.
+    private static func key(_ raw: UnsafeRawBufferPointer, _ value: FlatValue?, _ last: inout (bytes: [UInt8], key: String),
+                            _ normalize: (String) -> String) -> String {
+        guard let value, value.kind == UInt8(ascii: "s") || value.kind == UInt8(ascii: "n") else { return "" }
+        let bytes = UnsafeRawBufferPointer(rebasing: raw[value.range])
+        if !value.escaped, last.bytes.count == bytes.count,
+           last.bytes.withUnsafeBytes({ bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return last.key }
+        let key = normalize(FlatBatchReader.text(raw, value) ?? "")
+        last = (value.escaped ? [] : Array(bytes), key)
+        return key
     }
 }

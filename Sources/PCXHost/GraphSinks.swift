@@ -63,13 +63,16 @@ final class SQLiteExportSink: ExportSink {
         self.path = path
         self.dataSet = dataSet
         var config = Configuration()
-        config.journalMode = .wal
+        // SQLite's rollback journal (not WAL): a load appends pages past the file's end, which the
+        // journal need not copy, so each page is written once (WAL writes it twice: log, then
+        // checkpoint). Readers wait while a blob commits. A file an earlier pcx left in WAL stays so.
+        config.journalMode = .default
         // A blob's rows and its pcx_export_blobs row form one transaction, open across calls.
         config.allowsUnsafeTransactions = true
         config.prepareDatabase { db in
-            // A bulk load: commits need not reach the disk one by one (WAL keeps the file consistent,
-            // and an interrupted load resumes from pcx_export_blobs), and the indexes' pages stay cached.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            // Commits stay synchronous (FULL: one per blob, so a crash or power loss keeps every
+            // committed blob and nothing half-written); the pages of a blob's transaction stay cached.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
@@ -312,11 +315,3 @@ final class CSVExportSink: ExportSink {
     }
 }
 
-extension ExportTotals {
-    mutating func add(customer: String, currency: String, amount: String) {
-        guard let value = WireDecimal.parse(amount) else { return }
-        var who = customer
-        if who.lowercased().hasPrefix("org:") { who.removeFirst(4) }
-        byCustomer[who.lowercased(), default: [:]][currency.uppercased(), default: 0] += value
-    }
-}

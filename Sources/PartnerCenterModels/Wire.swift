@@ -316,6 +316,12 @@ public enum WireDecimal {
     /// significant digits (money as Partner Center and Graph write it); nil for anything else,
     /// which ``parse(_:)`` then reads the general way.
     public static func parsePlain(_ bytes: UnsafeRawBufferPointer) -> Decimal? {
+        guard let p = plainParts(bytes) else { return nil }
+        return Decimal(sign: p.negative && p.mantissa != 0 ? .minus : .plus, exponent: -p.scale, significand: Decimal(p.mantissa))
+    }
+
+    /// `-?digits[.digits]` (at most 19 digits) as its parts: value = ±mantissa / 10^scale.
+    public static func plainParts(_ bytes: UnsafeRawBufferPointer) -> (mantissa: UInt64, scale: Int, negative: Bool)? {
         var i = 0, mantissa: UInt64 = 0, digits = 0, fraction = 0, point = false
         let negative = bytes.first == UInt8(ascii: "-")
         if negative { i = 1 }
@@ -333,7 +339,60 @@ public enum WireDecimal {
             }
             i += 1
         }
-        return Decimal(sign: negative && mantissa != 0 ? .minus : .plus, exponent: -fraction, significand: Decimal(mantissa))
+        return (mantissa, fraction, negative)
+    }
+}
+
+/// An exact running sum of decimals, in integer units while it can (the common case: money with a
+/// few decimal places), in `Decimal` otherwise. Adding 1,000,000 amounts costs integer additions.
+public struct ExactSum: Sendable, Equatable {
+    private var units: Int128 = 0
+    private var scale = 0
+    private var general: Decimal?
+
+    public init() {}
+
+    /// Adds ±`mantissa` / 10^`scale`.
+    public mutating func add(mantissa: UInt64, scale: Int, negative: Bool) {
+        guard general == nil, scale <= 30, rescale(to: scale) else { return add(Decimal(sign: negative ? .minus : .plus, exponent: -scale, significand: Decimal(mantissa))) }
+        var amount = Int128(mantissa)
+        if scale < self.scale {
+            let (scaled, over) = amount.multipliedReportingOverflow(by: Self.power(self.scale - scale))
+            guard !over else { return add(Decimal(sign: negative ? .minus : .plus, exponent: -scale, significand: Decimal(mantissa))) }
+            amount = scaled
+        }
+        let (sum, over) = negative ? units.subtractingReportingOverflow(amount) : units.addingReportingOverflow(amount)
+        guard !over else { return add(Decimal(sign: negative ? .minus : .plus, exponent: -scale, significand: Decimal(mantissa))) }
+        units = sum
+    }
+
+    /// Adds any decimal (the general, slower way from then on).
+    public mutating func add(_ value: Decimal) {
+        general = (general ?? integerValue) + value
+    }
+
+    /// The sum.
+    public var value: Decimal { general ?? integerValue }
+
+    private var integerValue: Decimal {
+        let magnitude = Decimal(string: String(units.magnitude)) ?? 0
+        return Decimal(sign: units < 0 ? .minus : .plus, exponent: -scale, significand: magnitude)
+    }
+
+    /// Brings the units to at least `target` decimal places; false on overflow.
+    private mutating func rescale(to target: Int) -> Bool {
+        guard target > scale else { return true }
+        let (scaled, over) = units.multipliedReportingOverflow(by: Self.power(target - scale))
+        guard !over else { return false }
+        units = scaled
+        scale = target
+        return true
+    }
+
+    private static func power(_ n: Int) -> Int128 {
+        var p: Int128 = 1
+        for _ in 0..<n { p *= 10 }
+        return p
     }
 }
 

@@ -178,6 +178,7 @@ enum Entry {
     /// Parses the command line and runs the verb. Usage errors exit 2 (not ArgumentParser's 64),
     /// as the README documents; with `--json` among pcx's arguments they are one JSON error line.
     static func main() async {
+        PCXCommands.tuneMemory()
         let arguments = PCXCommands.joinMaxSpend(Array(CommandLine.arguments.dropFirst()))
         let json = arguments.prefix { $0 != "--" }.contains("--json")
         // `pcx playbook run NAME --help` is the playbook's help (the parser would show its own)

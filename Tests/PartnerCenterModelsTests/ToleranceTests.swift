@@ -162,4 +162,29 @@ struct ToleranceTests {
         #expect(WireDecimal.parse("abc") == nil)
         #expect(WireDecimal.parse("0.1")! + WireDecimal.parse("0.2")! == WireDecimal.parse("0.3")!)
     }
+
+    @Test("an exact sum adds in integer units and agrees with Decimal, across scales, signs and overflow")
+    func exactSum() {
+        var sum = ExactSum()
+        var reference = Decimal(0)
+        let amounts = ["951.20", "-0.005", "12", "0.1", "0.2", "-951.20", "3.14159", "99999999999999999.99"]
+        for _ in 0..<1000 {
+            for text in amounts {
+                let parts = text.utf8.withContiguousStorageIfAvailable { WireDecimal.plainParts(UnsafeRawBufferPointer($0)) }!!
+                sum.add(mantissa: parts.mantissa, scale: parts.scale, negative: parts.negative)
+                reference += Decimal(string: text)!
+            }
+        }
+        #expect(sum.value == reference)
+        var mixed = ExactSum()
+        mixed.add(mantissa: 5, scale: 1, negative: false)
+        mixed.add(Decimal(string: "1e-3")!)
+        mixed.add(mantissa: 25, scale: 2, negative: true)
+        #expect(mixed.value == Decimal(string: "0.251")!)
+        var huge = ExactSum()
+        for _ in 0..<3 { huge.add(mantissa: UInt64.max, scale: 30, negative: false) }
+        huge.add(mantissa: 9_999_999_999_999_999_999, scale: 0, negative: false)
+        let expected = Decimal(string: "9999999999999999999")! + 3 * Decimal(sign: .plus, exponent: -30, significand: Decimal(UInt64.max))
+        #expect(huge.value == expected, "overflow of the integer units falls back to Decimal, exactly")
+    }
 }

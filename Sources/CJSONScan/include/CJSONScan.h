@@ -29,3 +29,9 @@ int pcx_json_flat_next(const uint8_t *p, size_t n, size_t *pos, pcx_flat_field *
 long pcx_json_unescape(const uint8_t *s, size_t len, uint8_t *d);
 
 #endif
+
+/* Sets glibc's mmap threshold to `bytes` (and so turns off its dynamic adjustment): allocations
+   of that size or more are mapped from the system and given back when freed. Returns 1 when set,
+   0 when the C library has no such setting. (Process memory tuning, kept with pcx's other small
+   C helpers.) */
+int pcx_set_mmap_threshold(int bytes);
