@@ -102,6 +102,8 @@ public struct ClientConfiguration: Sendable {
     public var correlationId: String?
     /// Largest response body read into memory (downloads stream to disk instead).
     public var maxResponseBytes: Int
+    /// Pages of a collection fetched ahead of the caller (1–16; one more is in flight).
+    public var prefetchPages: Int = 2
     /// Where the client logs (requests, retries, throttling; never secrets).
     public var logger: Logger
     /// How the client waits between retries and for rate-limit tokens.
@@ -362,6 +364,10 @@ public struct ClientConfiguration: Sendable {
             rateLimits.customerBurst = max(1, burst)
         case "concurrency": rateLimits.concurrency = max(1, try v.integer())
         case "documented_limits": rateLimits.documented = try v.bool()
+        case "prefetch_pages":
+            let pages = try v.integer()
+            guard (1...16).contains(pages) else { throw v.fail("a whole number of pages from 1 to 16") }
+            prefetchPages = pages
         case "max_response_mib":
             let mib = try v.integer()
             guard (1...4096).contains(mib) else { throw v.fail("a whole number of MiB from 1 to 4096") }

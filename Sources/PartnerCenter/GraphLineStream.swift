@@ -16,7 +16,7 @@ import Synchronization
 public final class GraphLineStream: Sendable {
     /// The export as it was opened.
     public let handle: GraphExportHandle
-    private let queue = BatchQueue(capacity: 4)
+    private let queue = BoundedQueue<BatchItem>(capacity: 4)
     private let store: (any GraphCheckpointStore)?
     private let state: Mutex<State>
     private let producer = Mutex<Task<Void, Never>?>(nil)
@@ -42,7 +42,7 @@ public final class GraphLineStream: Sendable {
     /// - Throws: ``PartnerCenterError``.
     public func next() async throws -> GraphBatch? {
         markPending()
-        switch await queue.pop() {
+        switch await queue.pop() ?? .failure(PartnerCenterError(category: .cancelled, message: "the export stream was closed")) {
         case .batch(let batch):
             state.withLock {
                 $0.lines += batch.count
@@ -91,7 +91,7 @@ public final class GraphLineStream: Sendable {
         try? store?.save(checkpoint)
     }
 
-    func start(_ body: @escaping @Sendable (BatchQueue) async -> Void) {
+    func start(_ body: @escaping @Sendable (BoundedQueue<BatchItem>) async -> Void) {
         let queue = self.queue
         producer.withLock { $0 = Task { await body(queue) } }
     }
@@ -102,52 +102,6 @@ enum BatchItem: Sendable {
     case batch(GraphBatch)
     case end
     case failure(any Error)
-}
-
-/// A bounded hand-over between the producer task and the consumer: `push` waits while full,
-/// `pop` waits while empty. Nobody spins.
-actor BatchQueue {
-    private var items: [BatchItem] = []
-    private let capacity: Int
-    private var consumer: CheckedContinuation<BatchItem, Never>?
-    private var producers: [CheckedContinuation<Void, Never>] = []
-    private var closed = false
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Adds an item; returns false when the consumer has gone.
-    @discardableResult
-    func push(_ item: BatchItem) async -> Bool {
-        while items.count >= capacity && !closed {
-            await withCheckedContinuation { producers.append($0) }
-        }
-        if closed { return false }
-        if let waiting = consumer {
-            consumer = nil
-            waiting.resume(returning: item)
-        } else {
-            items.append(item)
-        }
-        return true
-    }
-
-    func pop() async -> BatchItem {
-        if !items.isEmpty {
-            let item = items.removeFirst()
-            if !producers.isEmpty { producers.removeFirst().resume() }
-            return item
-        }
-        if closed { return .failure(PartnerCenterError(category: .cancelled, message: "the export stream was closed")) }
-        return await withCheckedContinuation { consumer = $0 }
-    }
-
-    func close() {
-        closed = true
-        for p in producers { p.resume() }
-        producers.removeAll()
-        consumer?.resume(returning: .failure(PartnerCenterError(category: .cancelled, message: "the export stream was closed")))
-        consumer = nil
-    }
 }
 
 /// A blob download that failed in a way the producer handles.
@@ -177,7 +131,7 @@ extension PartnerCenterClient {
         return stream
     }
 
-    private func produce(_ stream: GraphLineStream, skip: Set<String>, queue: BatchQueue) async throws {
+    private func produce(_ stream: GraphLineStream, skip: Set<String>, queue: BoundedQueue<BatchItem>) async throws {
         var manifest = stream.handle.manifest
         var operationURL = stream.handle.checkpoint.operationURL
         let request = stream.handle.request
@@ -239,7 +193,7 @@ extension PartnerCenterClient {
 
     /// Downloads, inflates and splits one blob into batches on `queue`; `delivered` gets each batch's line count.
     private func streamBlob(
-        _ manifest: GraphBilling.Manifest, index: Int, dataSet: GraphBilling.DataSet, skip: Int, queue: BatchQueue,
+        _ manifest: GraphBilling.Manifest, index: Int, dataSet: GraphBilling.DataSet, skip: Int, queue: BoundedQueue<BatchItem>,
         delivered: (Int) -> Void
     ) async throws {
         let blob = manifest.blobs[index]

@@ -4,8 +4,10 @@ import Foundation
 ///
 /// Follows `links.next` as the official SDK does: the next link's URI as-is (with or without
 /// `/v1`) plus its headers (`MS-ContinuationToken` for seek paging), stopping when a page has
-/// no `next`. While the caller works on page *n*, page *n+1* is already being fetched.
-/// Cancelling the consuming task cancels the fetch in flight.
+/// no `next`. Pages are fetched ahead of the caller: a producer task requests the next page as
+/// soon as a page has arrived, and keeps at most `prefetchPages` of them waiting (one more in
+/// flight), so memory stays flat. Cancelling the consuming task, or dropping the iterator,
+/// cancels the fetch in flight.
 public struct PageSequence: AsyncSequence, Sendable {
     /// Each page's response.
     public typealias Element = RawResponse
@@ -18,20 +20,32 @@ public struct PageSequence: AsyncSequence, Sendable {
         Iterator(client: client, first: first)
     }
 
-    /// Fetches pages one by one, prefetching the next.
+    /// What the producer hands the consumer.
+    enum Item: Sendable {
+        case page(RawResponse)
+        case end
+        case failure(PartnerCenterError)
+    }
+
+    /// Hands out the pages the producer task fetches ahead.
     public final class Iterator: AsyncIteratorProtocol {
         private let client: PartnerCenterClient
-        private var upcoming: PartnerCenterRequest?
-        private var pending: Task<RawResponse, any Error>?
-        private var seen: Set<PartnerCenterRequest> = []
+        private let first: PartnerCenterRequest
+        private var queue: BoundedQueue<Item>?
+        private var producer: Task<Void, Never>?
         private var finished = false
 
         init(client: PartnerCenterClient, first: PartnerCenterRequest) {
             self.client = client
-            self.upcoming = first
+            self.first = first
         }
 
-        deinit { pending?.cancel() }
+        deinit { stop() }
+
+        private func stop() {
+            producer?.cancel()
+            if let queue { Task { await queue.close() } }
+        }
 
         /// The next page, or nil after the last one.
         /// - Throws: ``PartnerCenterError`` (the sequence ends after an error).
@@ -47,44 +61,69 @@ public struct PageSequence: AsyncSequence, Sendable {
 
         func advance(isolation actor: isolated (any Actor)? = #isolation) async throws -> RawResponse? {
             guard !finished else { return nil }
-            let task: Task<RawResponse, any Error>
-            if let pending {
-                task = pending
-                self.pending = nil
-            } else if let upcoming {
-                let client = self.client
-                task = Task { try await client.send(upcoming) }
-                self.upcoming = nil
-            } else {
+            let queue = self.queue ?? start()
+            let producer = self.producer
+            let item = await withTaskCancellationHandler { await queue.pop() } onCancel: {
+                producer?.cancel()
+                Task { await queue.close() }
+            }
+            switch item {
+            case .page(let page):
+                return page
+            case .end:
                 finished = true
                 return nil
-            }
-            let page: RawResponse
-            do {
-                page = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-            } catch {
+            case .failure(let error):
                 finished = true
-                if let error = error as? PartnerCenterError { throw error }
+                throw error
+            case nil:
+                finished = true
                 throw PartnerCenterError(category: .cancelled, message: "paging was cancelled")
             }
-            seen.insert(page.request)
-            if var next = page.nextPageRequest {
-                next.requestId = nil
-                if seen.contains(where: { $0.path == next.path && $0.query == next.query && $0.continuationToken == next.continuationToken }) {
-                    finished = true
-                    throw PartnerCenterError(
-                        category: .serverError,
-                        message: "the collection's next link points back to a page already read (\(next)); stopping to avoid a loop",
-                        method: next.method, path: next.path)
-                }
-                let client = self.client
-                pending = Task { try await client.send(next) }
-            } else {
-                finished = true
-            }
-            return page
+        }
+
+        private func start() -> BoundedQueue<Item> {
+            let queue = BoundedQueue<Item>(capacity: client.configuration.prefetchPages)
+            self.queue = queue
+            let client = self.client
+            let first = self.first
+            producer = Task { await fetchPages(client: client, first: first, into: queue) }
+            return queue
         }
     }
+}
+
+/// Fetches page after page into `queue` until the last page, an error, or the consumer goes.
+private func fetchPages(client: PartnerCenterClient, first: PartnerCenterRequest, into queue: BoundedQueue<PageSequence.Item>) async {
+    var upcoming: PartnerCenterRequest? = first
+    var seen: [PartnerCenterRequest] = []
+    while let request = upcoming {
+        let page: RawResponse
+        do {
+            page = try await client.send(request)
+        } catch let error as PartnerCenterError {
+            await queue.push(.failure(error))
+            return
+        } catch {
+            await queue.push(.failure(PartnerCenterError(category: .cancelled, message: "paging was cancelled")))
+            return
+        }
+        seen.append(page.request)
+        upcoming = nil
+        if var next = page.nextPageRequest {
+            next.requestId = nil
+            if seen.contains(where: { $0.path == next.path && $0.query == next.query && $0.continuationToken == next.continuationToken }) {
+                await queue.push(.failure(PartnerCenterError(
+                    category: .serverError,
+                    message: "the collection's next link points back to a page already read (\(next)); stopping to avoid a loop",
+                    method: next.method, path: next.path)))
+                return
+            }
+            upcoming = next
+        }
+        guard await queue.push(.page(page)) else { return }
+    }
+    await queue.push(.end)
 }
 
 /// The items of every page of a collection, decoded as `T` (see ``PageSequence``).
