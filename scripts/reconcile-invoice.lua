@@ -24,12 +24,19 @@ local COLUMNS = {
   "consumedQuantity", "postTaxTotal",
 }
 
--- A line as a CSV row keyed by column; recurring lines' names for the same things are mapped in.
+local NCOLUMNS = #COLUMNS
+local CUSTOMER_NAME, TOTAL
+for i, c in ipairs(COLUMNS) do
+  if c == "customerName" then CUSTOMER_NAME = i elseif c == "totalForCustomer" then TOTAL = i end
+end
+
+-- A line as a CSV row in COLUMNS order (an array, holes for what the line lacks); recurring
+-- lines' names for the same things are mapped in.
 local function csv_row(item)
   local row = {}
-  for _, c in ipairs(COLUMNS) do row[c] = item[c] end
-  row.customerName = row.customerName or item.customerCompanyName
-  row.totalForCustomer = row.totalForCustomer or item.postTaxTotal
+  for i = 1, NCOLUMNS do row[i] = item[COLUMNS[i]] end
+  row[CUSTOMER_NAME] = row[CUSTOMER_NAME] or item.customerCompanyName
+  row[TOTAL] = row[TOTAL] or item.postTaxTotal
   return row
 end
 

@@ -38,9 +38,12 @@ local function field_text(v)
   error("csv: cannot write a " .. tv .. " as a field (convert it to a string first)", 4)
 end
 
+-- Whitespace bytes (%s): a field starting or ending with one is quoted.
+local SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+
 local function quote(s)
   if s == "" then return s end
-  if sfind(s, '[,"\r\n]') or sfind(s, "^%s") or sfind(s, "%s$") then
+  if sfind(s, '[,"\r\n]') or SPACE[sbyte(s, 1)] or SPACE[sbyte(s, -1)] then
     return '"' .. sgsub(s, '"', '""') .. '"'
   end
   return s
@@ -72,31 +75,39 @@ function M.writer(path, opts)
   local tmp = sformat("%s.tmp-%d-%d", path, os_time(), math_random(1, 1e9))
   local f, err = io_open(tmp, "wb")
   if not f then error("csv.writer: cannot write " .. path .. ": " .. tostring(err), 2) end
-  local w = setmetatable({ path = path, tmp = tmp, file = f, eol = opts.eol or "\r\n", header = opts.header, rows = 0 }, Writer)
+  local known = {}
+  for _, name in ipairs(opts.header or {}) do known[name] = true end
+  local w = setmetatable({ path = path, tmp = tmp, file = f, eol = opts.eol or "\r\n", header = opts.header, known = known, rows = 0 }, Writer)
   if opts.header then
     f:write(M.encode_row(opts.header), w.eol)
   end
   return w
 end
 
---- Writes one row (array, or map keyed by header names).
+--- Writes one row (array, or map keyed by header names). Under a header an array row may have
+--- holes (nil fields are written empty).
 function Writer:write(row)
   if not self.file then error("csv: write after close of " .. self.path, 2) end
   if type(row) ~= "table" then error("csv: a row must be a table, got " .. type(row), 2) end
   local line
-  if not self.header and row[1] == nil and next(row) ~= nil then
+  -- a map row is keyed by names; an array row by positions (it may have holes, even the first)
+  local first = row[1] == nil and next(row)
+  local is_map = first ~= nil and first ~= false and type(first) ~= "number"
+  if not self.header and is_map then
     error("csv: a row keyed by column names needs a header (csv.writer(path, {header = {...}}))", 2)
   end
-  if self.header and row[1] == nil and next(row) ~= nil then
-    local arr = {}
-    for i, name in ipairs(self.header) do arr[i] = row[name] end
+  local header = self.header
+  if header and is_map then
+    local arr, known = {}, self.known
+    for i = 1, #header do arr[i] = row[header[i]] end
     for k in pairs(row) do
-      local known = false
-      for _, name in ipairs(self.header) do if name == k then known = true break end end
-      if not known then error("csv: row has column '" .. tostring(k) .. "' that is not in the header", 2) end
+      if not known[k] then error("csv: row has column '" .. tostring(k) .. "' that is not in the header", 2) end
     end
     -- arr may have holes (columns the row leaves out): encode every header column
-    line = encode(arr, #self.header)
+    line = encode(arr, #header)
+  elseif header then
+    -- an array row under a header: every header column, holes written empty
+    line = encode(row, #header > #row and #header or #row)
   else
     line = M.encode_row(row)
   end

@@ -49,10 +49,12 @@ extension PCXCommands {
     ///   - before: The words between `run` and SCRIPT (pcx's options given in place), for the hint.
     /// - Throws: ``UsageError`` naming the options and both fixes, each a complete command line
     ///   that carries the options' values.
-    public static func scriptArguments(_ arguments: [String], script: String, hostOptions: [String: Int],
+    public static func scriptArguments(_ arguments: [String], script: String, hostOptions options: @autoclosure () -> [String: Int],
                                        before: [String] = []) throws -> [String] {
         let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
         let head = Array(arguments[..<end]), tail = Array(arguments[min(end + 1, arguments.endIndex)...])
+        // Reading pcx's options from the parser costs start-up time: only when there is something to check.
+        let hostOptions = head.isEmpty ? [:] : options()
         var misplaced: [String] = [], names: [String] = [], kept: [String] = []
         var i = 0
         while i < head.count {
@@ -137,8 +139,9 @@ extension PCXCommands {
     /// - Parameters:
     ///   - arguments: The whole command line after `pcx`.
     ///   - hostOptions: pcx's options and how many values each takes.
-    public static func playbookHelpRequest(_ arguments: [String], hostOptions: [String: Int]) -> String? {
+    public static func playbookHelpRequest(_ arguments: [String], hostOptions options: @autoclosure () -> [String: Int]) -> String? {
         guard arguments.count > 3, arguments[0] == "playbook", arguments[1] == "run" else { return nil }
+        let hostOptions = options()
         let words = Array(arguments.dropFirst(2).prefix { $0 != "--" })
         var host: [String] = []
         var i = 0
