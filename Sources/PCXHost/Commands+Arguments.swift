@@ -54,7 +54,7 @@ extension PCXCommands {
         let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
         let head = Array(arguments[..<end]), tail = Array(arguments[min(end + 1, arguments.endIndex)...])
         // Reading pcx's options from the parser costs start-up time: only when there is something to check.
-        let hostOptions = head.isEmpty ? [:] : options()
+        let hostOptions = head.contains(where: { $0.hasPrefix("-") }) ? options() : [:]
         var misplaced: [String] = [], names: [String] = [], kept: [String] = []
         var i = 0
         while i < head.count {
