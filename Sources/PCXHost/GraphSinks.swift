@@ -252,7 +252,7 @@ final class CSVExportSink: ExportSink {
     private let temporary: String
     private var handle: FileHandle?
     private(set) var storedLines: Int?
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
 
     init(path: String, dataSet: GraphBilling.DataSet) throws {
         self.path = path
@@ -261,34 +261,48 @@ final class CSVExportSink: ExportSink {
             throw usage("cannot create \(path)", hint: "check the directory exists and is writable")
         }
         handle = FileHandle(forWritingAtPath: temporary)
+        buffer.reserveCapacity((1 << 20) + (64 << 10))
         buffer.append(contentsOf: (dataSet.columns.map(\.name).joined(separator: ",") + "\r\n").utf8)
     }
 
     func prepare(_ handle: GraphExportHandle) throws -> LoadPlan { .load(skip: []) }
 
+    /// Writes the batch's rows straight from its bytes (no String per value); the buffer is moved
+    /// into a local for the loop (no exclusivity check per byte appended).
     func write(_ batch: GraphBatch, reader: FlatBatchReader, totals: inout ExportTotals) throws {
+        var out = buffer
+        buffer = []
+        defer { buffer = out }
         try reader.forEachRow(batch.json) { raw, row in
             totals.add(raw, row)
             for (i, value) in row.enumerated() {
-                if i > 0 { buffer.append(UInt8(ascii: ",")) }
-                guard let value, let text = FlatBatchReader.text(raw, value) else { continue }
-                Self.appendField(text, to: &buffer)
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                guard let value else { continue }
+                reader.withBytes(raw, value) { bytes, _ in
+                    if let bytes { Self.appendField(bytes, to: &out) }
+                }
             }
-            buffer.append(contentsOf: [13, 10])
+            out.append(13)
+            out.append(10)
         }
-        if buffer.count >= 1 << 20 { try flush() }
+        if out.count >= 1 << 20 {
+            try handle?.write(contentsOf: out)
+            out.removeAll(keepingCapacity: true)
+        }
     }
 
-    static func appendField(_ text: String, to out: inout Data) {
-        var text = text
-        let needsQuotes = text.utf8.contains { (byte: UInt8) -> Bool in byte == 44 || byte == 34 || byte == 10 || byte == 13 }
-        if !needsQuotes {
-            text.withUTF8 { out.append($0) }
+    /// One field, quoted (and its quotes doubled) when it holds a comma, a quote, CR or LF.
+    static func appendField(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        guard bytes.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else {
+            out.append(contentsOf: bytes)
             return
         }
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: text.replacingOccurrences(of: "\"", with: "\"\"").utf8)
-        out.append(UInt8(ascii: "\""))
+        out.append(34)
+        for byte in bytes {
+            if byte == 34 { out.append(34) }
+            out.append(byte)
+        }
+        out.append(34)
     }
 
     private func flush() throws {
