@@ -6,14 +6,27 @@ import Testing
 
 @Suite("Paging: pages fetched ahead of the caller, bounded", .serialized)
 struct PrefetchTests {
-    /// The number of `customers.list` requests the sandbox has seen once it stops growing.
+    static func listRequests(_ harness: Harness) -> Int { harness.log.filter { $0.route == "customers.list" }.count }
+
+    /// Waits (up to 60 s: a loaded machine is slow) until the sandbox has seen `count` list
+    /// requests, then half a second more, and returns how many it has seen: more than `count`
+    /// means the producer fetched beyond its bound.
+    static func requests(reaching count: Int, _ harness: Harness) async throws -> Int {
+        for _ in 0..<600 where listRequests(harness) < count {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        return listRequests(harness)
+    }
+
+    /// The number of `customers.list` requests once it has not grown for half a second.
     static func settledListRequests(_ harness: Harness) async throws -> Int {
         var last = -1
-        for _ in 0..<40 {
-            let now = harness.log.filter { $0.route == "customers.list" }.count
+        for _ in 0..<120 {
+            let now = listRequests(harness)
             if now == last { return now }
             last = now
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(500))
         }
         return last
     }
@@ -24,9 +37,9 @@ struct PrefetchTests {
             let cursor = client.cursor(for: .listCustomers(size: 1))
             _ = try #require(try await cursor.next())
             // One page handed out, two waiting in the queue, one fetched and waiting for room.
-            #expect(try await Self.settledListRequests(harness) == 4)
+            #expect(try await Self.requests(reaching: 4, harness) == 4)
             _ = try #require(try await cursor.next())
-            #expect(try await Self.settledListRequests(harness) == 5)
+            #expect(try await Self.requests(reaching: 5, harness) == 5)
             var pages = 2
             while try await cursor.next() != nil { pages += 1 }
             #expect(pages == harness.log.filter { $0.route == "customers.list" }.count, "every page fetched was handed out once")
