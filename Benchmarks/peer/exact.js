@@ -1,4 +1,5 @@
-// Exact decimal sums for the Node peers, with nothing but the standard library.
+// What the Node peers share, with nothing but the standard library: exact decimal sums, HTTP
+// checks, the PCX_* environment and the client-credentials token.
 //
 // JSON.parse hands out doubles. Each amount is turned into the shortest decimal text that reads
 // back as the same double (String(x), what pcx's money.new does with a float), and that text into
@@ -132,4 +133,23 @@ function env(name) {
   return v;
 }
 
-module.exports = { decimalOf, Sum, Totals, check, env };
+/**
+ * An app-only (client credentials) access token from PCX_AUTHORITY for PCX_TENANT_ID,
+ * PCX_CLIENT_ID and PCX_CLIENT_SECRET: `{ scope }` through the v2 endpoint (Graph), or
+ * `{ resource }` through the v1 endpoint (Partner Center).
+ */
+async function clientCredentialsToken({ scope, resource }) {
+  const authority = env('PCX_AUTHORITY').replace(/\/+$/, '');
+  const path = scope ? 'oauth2/v2.0/token' : 'oauth2/token';
+  const form = { grant_type: 'client_credentials', client_id: env('PCX_CLIENT_ID'), client_secret: env('PCX_CLIENT_SECRET') };
+  if (scope) form.scope = scope; else form.resource = resource;
+  const res = await fetch(`${authority}/${env('PCX_TENANT_ID')}/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  await check(res, 'token');
+  return (await res.json()).access_token;
+}
+
+module.exports = { decimalOf, Sum, Totals, check, env, clientCredentialsToken };

@@ -21,25 +21,9 @@
 
 const zlib = require('node:zlib');
 const { Readable } = require('node:stream');
-const { Totals, check, env } = require('./exact');
+const { Totals, check, env, clientCredentialsToken } = require('./exact');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function graphToken() {
-  const authority = env('PCX_AUTHORITY').replace(/\/+$/, '');
-  const res = await fetch(`${authority}/${env('PCX_TENANT_ID')}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: env('PCX_CLIENT_ID'),
-      client_secret: env('PCX_CLIENT_SECRET'),
-      scope: 'https://graph.microsoft.com/.default',
-    }),
-  });
-  await check(res, 'token');
-  return (await res.json()).access_token;
-}
 
 async function manifestOf(graph, auth, invoice) {
   const res = await fetch(`${graph}/reports/partners/billing/reconciliation/billed/export`, {
@@ -107,7 +91,7 @@ async function main() {
   const invoice = process.argv[2] || 'G100000002';
   const graph = env('PCX_GRAPH_ENDPOINT').replace(/\/+$/, '');
   const t0 = process.hrtime.bigint();
-  const auth = `Bearer ${await graphToken()}`;
+  const auth = `Bearer ${await clientCredentialsToken({ scope: 'https://graph.microsoft.com/.default' })}`;
   const manifest = await manifestOf(graph, auth, invoice);
   const root = String(manifest.rootDirectory).replace(/\/+$/, '');
   const sas = String(manifest.sasToken || '').replace(/^\?/, '');

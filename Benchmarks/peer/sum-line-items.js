@@ -15,23 +15,7 @@
 'use strict';
 
 const { randomUUID } = require('node:crypto');
-const { Totals, check, env } = require('./exact');
-
-async function token() {
-  const authority = env('PCX_AUTHORITY').replace(/\/+$/, '');
-  const res = await fetch(`${authority}/${env('PCX_TENANT_ID')}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: env('PCX_CLIENT_ID'),
-      client_secret: env('PCX_CLIENT_SECRET'),
-      resource: 'https://api.partnercenter.microsoft.com',
-    }),
-  });
-  await check(res, 'token');
-  return (await res.json()).access_token;
-}
+const { Totals, check, env, clientCredentialsToken } = require('./exact');
 
 async function getPage(url, headers) {
   const res = await fetch(url, { headers: { ...headers, 'MS-RequestId': randomUUID() } });
@@ -43,7 +27,7 @@ async function main() {
   const invoice = process.argv[2];
   if (!invoice) throw new Error('usage: sum-line-items.js INVOICE');
   const endpoint = env('PCX_ENDPOINT').replace(/\/+$/, '');
-  const headers = { Authorization: `Bearer ${await token()}`, Accept: 'application/json' };
+  const headers = { Authorization: `Bearer ${await clientCredentialsToken({ resource: 'https://api.partnercenter.microsoft.com' })}`, Accept: 'application/json' };
   const totals = new Totals();
   let count = 0;
   let pending = getPage(
