@@ -378,6 +378,8 @@ let badInputCatalogue: [BadInputCase] = [
                  says: ["unknown route 'chekout'", "checkout"]),
     BadInputCase(name: "a bad --rate-limit shows the expected form", args: ["sandbox", "serve", "--rate-limit", "partner=fast"], exit: 2,
                  says: ["pcx: sandbox serve: --rate-limit: 'partner=fast'", "SCOPE=N/PERIOD"]),
+    BadInputCase(name: "--rate-limit documented= takes on or off", args: ["sandbox", "serve", "--rate-limit", "documented=maybe"], exit: 2,
+                 says: ["pcx: sandbox serve: --rate-limit: 'documented=maybe'", "documented is on or off"]),
     BadInputCase(name: "a bad --order-lag shows duration examples", args: ["sandbox", "serve", "--order-lag", "soon"], exit: 2,
                  says: ["pcx: sandbox serve: --order-lag: 'soon' is not a duration"]),
     BadInputCase(name: "a bad --token-lifetime is a usage error", args: ["sandbox", "serve", "--token-lifetime", "forever"], exit: 2,

@@ -46,7 +46,7 @@ struct PrefetchTests {
         }
     }
 
-    @Test("prefetch_pages is read from the profile (1-16) and a bad value names the file and line")
+    @Test("prefetch_pages (1-16) and documented_limits (true/false) are read from the profile; a bad value names the file and line")
     func profileKey() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-prefetch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -60,6 +60,15 @@ struct PrefetchTests {
             try ClientConfiguration.load(profile: "p", profileFile: file.path, environment: [:])
         } throws: { error in
             "\(error)".contains("profiles.toml:3") && "\(error)".contains("prefetch_pages") && "\(error)".contains("1 to 16")
+        }
+        // documented_limits (the rate-limit table on or off) takes true or false, nothing else.
+        try "[profile.p]\nendpoint = \"http://127.0.0.1:1\"\ndocumented_limits = false\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try ClientConfiguration.load(profile: "p", profileFile: file.path, environment: [:]).rateLimits.documented == false)
+        try "[profile.p]\nendpoint = \"http://127.0.0.1:1\"\ndocumented_limits = \"no\"\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            try ClientConfiguration.load(profile: "p", profileFile: file.path, environment: [:])
+        } throws: { error in
+            "\(error)".contains("profiles.toml:3") && "\(error)".contains("documented_limits") && "\(error)".contains("true or false")
         }
     }
 
