@@ -72,8 +72,9 @@ final class ScriptHost: Sendable {
         vmOptions.denyExceptions = ScriptPolicy.denyExceptions(paths: options.paths)
         vmOptions.readRefusalHint = "pass --allow-read DIR to let the script read there"
         if options.limits.exitWhenStuck {
-            let grace = String(format: "%g", vmOptions.abortGracePeriod)
+            let gracePeriod = vmOptions.abortGracePeriod
             vmOptions.abortWatchdog = { kind in
+                let grace = String(format: "%g", gracePeriod) // formatted only when needed (start-up time)
                 if kind == .interrupted {
                     printError("\npcx: interrupted: the script did not stop within \(grace) s (stuck inside a C function such as string.find or string.rep); exiting")
                     _exit(ExitCode.interrupted.rawValue)

@@ -7,11 +7,14 @@ local M = {}
 -- In the REPL the stdlib modules are globals, loaded on first use.
 local AUTO = { money = true, date = true, csv = true, json = true, inspect = true, log = true, args = true,
   progress = true, reservations = true, playbook_lib = false }
-setmetatable(_G, { __index = function(_, k)
+-- (after the prelude's own lazy globals, `pc` and `playbook`)
+local prelude_index = (getmetatable(_G) or {}).__index
+setmetatable(_G, { __index = function(t, k)
   if AUTO[k] then
     local ok, m = pcall(require, k)
     if ok then rawset(_G, k, m) return m end
   end
+  if prelude_index then return prelude_index(t, k) end
 end })
 
 local function show(v)
