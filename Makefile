@@ -1,13 +1,13 @@
 # pcx: `make demo`, `make test`, `make bench`. Each installs missing system packages first.
 SWIFT      ?= swift
-APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev pkg-config libsqlite3-dev zlib1g-dev python3
+APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev libbsd-dev libmd-dev libncurses-dev libsqlite3-dev zlib1g-dev python3
 # Test-only: a real PostgreSQL server for the `--to postgres://` tests (they are skipped, saying so, without it).
 TEST_PKGS  := postgresql
 BENCH_PKGS := lua-cjson python3-requests time
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PCX_DEBUG  := .build/debug/pcx
 
-.PHONY: all deps bench-deps build release demo test bench soak fuzz clean
+.PHONY: all deps bench-deps build release man completions install dist demo test bench soak fuzz clean
 
 all: build
 
@@ -21,8 +21,48 @@ bench-deps: deps
 build: deps
 	$(SWIFT) build
 
+# The release binary copies anywhere: the Swift runtime and Foundation, Lua, SQLite, libedit (and
+# what it needs) and zlib are linked in statically; it needs only glibc, libstdc++ and libgcc_s.
+STATIC_LIBS   := lua5.4 sqlite3 edit tinfo bsd md z
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -L$(CURDIR)/.build/static-libs \
+                 -Xlinker -ltinfo -Xlinker -lbsd -Xlinker -lmd
+
 release: deps
-	$(SWIFT) build -c release
+	@tools/static-libs .build/static-libs $(STATIC_LIBS)
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+# Where `make install` puts pcx: $(DESTDIR)$(PREFIX)/bin/pcx, man pages, completions.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+RELEASE_BIN = .build/release/pcx
+VERSION     = $(shell sed -n 's/^public let pcxVersion = "\(.*\)"/\1/p' Sources/PCXHost/Host.swift)
+
+# Man pages generated from the argument parser (swift-argument-parser's generate-manual plugin):
+# pcx.1 and one page per verb.
+man: deps
+	@tools/make-man .build/man
+
+# bash, zsh and fish completions, from the release binary.
+completions: release
+	@mkdir -p .build/completions
+	$(RELEASE_BIN) --generate-completion-script bash > .build/completions/pcx.bash
+	$(RELEASE_BIN) --generate-completion-script zsh > .build/completions/_pcx
+	$(RELEASE_BIN) --generate-completion-script fish > .build/completions/pcx.fish
+
+install: release man completions
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/doc/pcx
+	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/pcx
+	install -m 0644 .build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 .build/completions/pcx.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pcx
+	install -m 0644 .build/completions/_pcx $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_pcx
+	install -m 0644 .build/completions/pcx.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pcx.fish
+	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/pcx/
+
+# dist/: pcx-VERSION-linux-ARCH.tar.gz, pcx_VERSION_ARCH.deb and SHA256SUMS.
+dist: release man completions
+	@tools/make-dist $(VERSION)
 
 # The main demo: buy a Reserved VM Instance against the embedded sandbox.
 demo: build
@@ -45,4 +85,4 @@ fuzz: deps
 	@tools/fuzz
 
 clean:
-	rm -rf .build
+	rm -rf .build dist

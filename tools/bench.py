@@ -958,7 +958,7 @@ def main() -> int:
                                   text=True, check=True).stdout.strip()
         pcx = os.path.join(bin_path, "pcx")
     if not os.access(pcx, os.X_OK):
-        sys.exit(f"bench: {pcx} is not built; run `swift build -c release` (or `make bench`)")
+        sys.exit(f"bench: {pcx} is not built; run `make release` (or `make bench`)")
     for tool in ("lua5.4", "python3"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} not found; `make bench` installs it")

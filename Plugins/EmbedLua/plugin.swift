@@ -25,7 +25,7 @@ struct EmbedLua: BuildToolPlugin {
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedLua.swift")
         let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
         let relative = inputs.map { String($0.path.dropFirst(rootPath.count)) }
-        return [
+        var commands: [Command] = [
             .buildCommand(
                 displayName: "Embedding \(inputs.count) Lua files into \(target.name)",
                 executable: try context.tool(named: "embed-lua").url,
@@ -34,5 +34,38 @@ struct EmbedLua: BuildToolPlugin {
                 outputFiles: [output]
             ),
         ]
+        if target.name == "PCXHost" {
+            // `pcx --version`: the commit and build date, regenerated when the checked-out commit moves.
+            let info = context.pluginWorkDirectoryURL.appending(path: "BuildInfo.swift")
+            commands.append(.buildCommand(
+                displayName: "Recording the build's commit and date",
+                executable: try context.tool(named: "embed-lua").url,
+                arguments: ["--build-info", info.path, root.path],
+                inputFiles: gitStateFiles(root),
+                outputFiles: [info]
+            ))
+        }
+        return commands
+    }
+
+    /// The files whose change means another commit is checked out: HEAD, the branch it names,
+    /// packed-refs (also in a worktree, where `.git` is a file naming the real git directory).
+    func gitStateFiles(_ root: URL) -> [URL] {
+        let fm = FileManager.default
+        var gitDir = root.appending(path: ".git")
+        if let text = try? String(contentsOf: gitDir, encoding: .utf8), text.hasPrefix("gitdir:") {
+            let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+            gitDir = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appending(path: path)
+        }
+        var common = gitDir
+        if let text = try? String(contentsOf: gitDir.appending(path: "commondir"), encoding: .utf8) {
+            let path = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            common = path.hasPrefix("/") ? URL(fileURLWithPath: path) : gitDir.appending(path: path)
+        }
+        var files = [gitDir.appending(path: "HEAD"), common.appending(path: "packed-refs")]
+        if let head = try? String(contentsOf: gitDir.appending(path: "HEAD"), encoding: .utf8), head.hasPrefix("ref:") {
+            files.append(common.appending(path: head.dropFirst("ref:".count).trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        return files.filter { fm.fileExists(atPath: $0.path) }
     }
 }

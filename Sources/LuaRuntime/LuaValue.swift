@@ -3,6 +3,9 @@ import CLuaShim
 /// The Lua release this runtime is linked against, e.g. `"5.4"`.
 public let luaVersionString: String = LUA_VERSION_MAJOR + "." + LUA_VERSION_MINOR
 
+/// The Lua release with its patch level, e.g. `"5.4.4"`.
+public let luaReleaseString: String = luaVersionString + "." + LUA_VERSION_RELEASE
+
 /// A Lua value copied out of (or to be pushed into) a Lua state.
 ///
 /// Values are plain Swift data and may cross threads. Tables are deep copies; functions,

@@ -46,6 +46,10 @@ public struct PCXPaths: Sendable, Equatable {
     public var replHistory: URL { dataDirectory.appendingPathComponent("repl_history") }
     /// The profiles file.
     public var profiles: URL { configDirectory.appendingPathComponent("profiles.toml") }
+    /// The profiles file in use: `PCX_PROFILE_FILE` when set, else ``profiles``.
+    public func profileFile(environment: [String: String]) -> String {
+        environment["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? profiles.path
+    }
     /// The user's own playbooks.
     public var playbooks: URL { configDirectory.appendingPathComponent("playbooks") }
 

@@ -10,7 +10,7 @@ enum ScriptPolicy {
     /// `refresh_token_store`).
     static func denyPaths(paths: PCXPaths, environment: [String: String]) -> [URL] {
         var out = [paths.configDirectory, paths.dataDirectory]
-        let profileFile = environment["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? paths.profiles.path
+        let profileFile = paths.profileFile(environment: environment)
         out.append(URL(fileURLWithPath: profileFile))
         if let store = environment["PCX_REFRESH_TOKEN_STORE"], !store.isEmpty {
             out.append(URL(fileURLWithPath: (store as NSString).expandingTildeInPath))

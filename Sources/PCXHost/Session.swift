@@ -175,7 +175,7 @@ final class Session: Sendable {
         var base = ClientConfiguration()
         base.logger = quiet ? Logger(label: "pcx", factory: { _ in SwiftLogNoOpLogHandler() }) : logger(options.logLevel)
         base.applicationName = "pcx/\(pcxVersion)"
-        let profileFile = env["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? options.paths.profiles.path
+        let profileFile = options.paths.profileFile(environment: env)
         let config: ClientConfiguration
         switch options.target {
         case .sandbox:

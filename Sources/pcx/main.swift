@@ -8,11 +8,12 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Use the embedded Partner Center sandbox, even if a profile or PCX_ENDPOINT is configured.")
     var sandbox = false
 
-    @Option(help: ArgumentHelp("Use the Partner Center profile NAME from profiles.toml.", valueName: "name"))
+    @Option(help: ArgumentHelp("Use the Partner Center profile NAME from profiles.toml.", valueName: "name"),
+            completion: .custom { _, _, _ in PCXCommands.profileNames() })
     var profile: String?
 
     @Option(help: ArgumentHelp("Log level for pcx's own diagnostics: debug, info, warn, error.", valueName: "level"))
-    var logLevel = "warn"
+    var logLevel = cliDefaults.logLevel
 
     @Flag(help: "Show the Lua traceback with errors.")
     var debug = false
@@ -36,7 +37,7 @@ struct LimitOptions: ParsableArguments {
     var timeout: Double?
 
     @Option(help: ArgumentHelp("Lua heap limit in MiB.", valueName: "MiB"))
-    var memoryLimit: Int = 1024
+    var memoryLimit: Int = cliDefaults.limits.memoryBytes >> 20
 
     @Option(help: ArgumentHelp("Allow the script to write files under DIR (repeatable).", valueName: "dir"))
     var allowWrite: [String] = []
@@ -58,8 +59,12 @@ struct LimitOptions: ParsableArguments {
                 throw ValidationError("--allow-read \(dir): not a directory; give the directory that holds the file")
             }
         }
-        return RunLimits(timeout: timeout, memoryBytes: memoryLimit << 20, allowWrite: allowWrite,
-                         allowRead: allowRead, exitWhenStuck: true)
+        var limits = cliDefaults.limits
+        limits.timeout = timeout
+        limits.memoryBytes = memoryLimit << 20
+        limits.allowWrite = allowWrite
+        limits.allowRead = allowRead
+        return limits
     }
 }
 
@@ -121,6 +126,11 @@ struct PurchaseFlags: ParsableArguments {
 
     /// `--replay-window` (or `PCX_REPLAY_WINDOW`) in seconds, else the default.
     private func window() throws -> TimeInterval {
+        try Self.window(replayWindow)
+    }
+
+    /// The replay window `option` (`--replay-window`, nil when not given) or `PCX_REPLAY_WINDOW` says.
+    static func window(_ replayWindow: String?) throws -> TimeInterval {
         let environment = ProcessInfo.processInfo.environment["PCX_REPLAY_WINDOW"].flatMap { $0.isEmpty ? nil : $0 }
         guard let text = replayWindow ?? environment else { return PurchaseOptions.defaultReplayWindow }
         let source = replayWindow != nil ? "--replay-window" : "PCX_REPLAY_WINDOW"
@@ -145,6 +155,24 @@ func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) thro
                               logLevel: t.logLevel)
     options.debug = t.debug
     return options
+}
+
+/// What pcx's options mean when none is given: the library's defaults, except that a stuck
+/// script ends the process. The options' declared defaults read it, and so does ``fastRun(_:)``.
+let cliDefaults = HostOptions(limits: RunLimits(exitWhenStuck: true))
+
+/// `pcx run SCRIPT [ARGS...]` with no pcx option before SCRIPT: runs it without building the
+/// parser's command tree (its reflection was most of a start-up's CPU). The options are
+/// ``cliDefaults`` plus the environment's `PCX_REPLAY_WINDOW`, as the parser would give them.
+/// Returns nil (parse as usual) for anything else: an option before SCRIPT, `--help`, no SCRIPT.
+func fastRun(_ arguments: [String]) async throws -> Never? {
+    guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") else { return nil }
+    let script = arguments[1], rest = Array(arguments.dropFirst(2))
+    let passed = try PCXCommands.scriptArguments(rest, script: script, hostOptions: hostOptionArity)
+    var options = cliDefaults
+    options.purchase.replayWindow = try PurchaseFlags.window(nil)
+    PCXCommands.installInterruptHandler()
+    try finish(await PCXCommands.run(script: script, arguments: passed, options: options))
 }
 
 /// pcx's own options (`--dry-run` → 0 values, `--profile` → 1, `--max-spend` → 2), read from
@@ -185,19 +213,21 @@ enum Entry {
         if let name = PCXCommands.playbookHelpRequest(arguments, hostOptions: hostOptionArity) {
             exit(await PCXCommands.playbookShow(name: name, json: false))
         }
-        // Start-up: `pcx --version` touches nothing, and `pcx run SCRIPT ...` parses only the `run`
-        // verb (building the whole command tree by reflection is most of a start-up's CPU). Anything
-        // `run` alone does not accept goes through the whole parser, for its messages.
+        // Start-up: `pcx --version` touches nothing; `pcx run SCRIPT ...` skips the parser
+        // (``fastRun(_:)``), and `pcx run --OPTION ... SCRIPT` parses only the `run` verb (building
+        // the whole command tree by reflection is most of a start-up's CPU). Anything `run` alone
+        // does not accept goes through the whole parser, for its messages.
         if arguments == ["--version"] {
             writeAll(1, versionLine + "\n")
             exit(0)
         }
         do {
+            try await fastRun(arguments)
             var command: any ParsableCommand
             if arguments.first == "run", let run = try? Run.parse(Array(arguments.dropFirst())) {
                 command = run
             } else {
-                command = try PCX.parseAsRoot(arguments)
+                command = try await PCX.asyncParseAsRoot(arguments) // async: completions that load playbooks
             }
             // `sandbox serve` stops gracefully on SIGINT through its service group; every other verb
             // turns Ctrl-C into an interrupt of the running script (or exit 130).
@@ -227,7 +257,7 @@ let exitCodesHelp = """
     """
 
 /// What `pcx --version` prints.
-let versionLine = "pcx \(pcxVersion) (Lua \(pcxLuaVersion))"
+let versionLine = "pcx \(pcxVersion) (commit \(pcxBuildCommit), built \(pcxBuildDate), Lua \(pcxLuaRelease))"
 
 struct PCX: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -254,7 +284,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var limits: LimitOptions
     @OptionGroup var purchase: PurchaseFlags
 
-    @Argument(help: "The Lua file to run.")
+    @Argument(help: "The Lua file to run.", completion: .file(extensions: ["lua"]))
     var script: String
 
     @Argument(parsing: .captureForPassthrough, help: "Arguments passed to the script.")
@@ -349,7 +379,7 @@ struct Playbook: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a playbook's parameters and help.")
         @Flag(help: "Machine-readable JSON output.") var json = false
-        @Argument(help: "The playbook's name.") var name: String
+        @Argument(help: "The playbook's name.", completion: playbookCompletion) var name: String
         func run() async throws {
             try finish(await PCXCommands.playbookShow(name: name, json: json))
         }
@@ -366,7 +396,8 @@ struct Playbook: AsyncParsableCommand {
                 --replay-window D, --json, --debug. After NAME, the playbook's declared parameters win over
                 pcx's options of the same name; `pcx playbook show NAME` lists them.
                 """)
-        @Argument(parsing: .captureForPassthrough, help: "NAME, then the playbook's parameters (--name value).")
+        @Argument(parsing: .captureForPassthrough, help: "NAME, then the playbook's parameters (--name value).",
+                  completion: playbookCompletion)
         var arguments: [String] = []
 
         func run() async throws {
@@ -376,6 +407,15 @@ struct Playbook: AsyncParsableCommand {
             try finish(await PCXCommands.playbookRun(name: name, arguments: rest, options: options))
         }
     }
+}
+
+/// Shell completion after `pcx playbook run|show`: playbook names, then the named playbook's
+/// parameters and pcx's options (computed by pcx when the shell asks).
+let playbookCompletion = CompletionKind.custom { words, index, _ in
+    var line = Array(words.prefix(index))
+    line.append(index < words.count ? words[index] : "")
+    guard let at = line.firstIndex(of: "playbook"), at + 2 <= line.count else { return [] }
+    return await PCXCommands.completePlaybookWords(Array(line[(at + 2)...]), hostOptions: hostOptionArity)
 }
 
 /// All of pcx's own flags, for parsing those found among a playbook's parameters.

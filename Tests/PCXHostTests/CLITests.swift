@@ -286,7 +286,20 @@ struct CLITests {
     @Test func versionAndHelpWork() throws {
         let v = try CLIHarness.run(["--version"])
         #expect(v.status == 0)
-        #expect(v.stdout.hasPrefix("pcx "))
+        // the version, the commit built, the build date and the Lua release, on one line
+        let line = #/pcx \d+\.\d+\.\d+ \(commit (?<commit>[0-9a-f]{12}|unknown), built \d{4}-\d{2}-\d{2}, Lua 5\.4\.\d+\)\n/#
+        let match = try #require(v.stdout.wholeMatch(of: line), "pcx --version printed \(v.stdout)")
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        git.standardOutput = pipe
+        git.standardError = FileHandle.nullDevice
+        if (try? git.run()) != nil {
+            let head = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            git.waitUntilExit()
+            if git.terminationStatus == 0 { #expect(String(match.commit) == head.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
         let h = try CLIHarness.run(["help", "run"])
         #expect(h.status == 0)
         #expect(h.stdout.contains("--allow-write"))
