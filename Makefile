@@ -1,13 +1,15 @@
-# pcx: `make demo`, `make test`, `make bench`. Each installs missing system packages first.
+# pcx: `make demo`, `make test`, `make lint`, `make bench`. Each installs missing system packages first.
 SWIFT      ?= swift
 APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev libbsd-dev libmd-dev libncurses-dev libsqlite3-dev zlib1g-dev python3
 # Test-only: a real PostgreSQL server for the `--to postgres://` tests (they are skipped, saying so, without it).
 TEST_PKGS  := postgresql
 BENCH_PKGS := lua-cjson python3-requests time
+# luacheck, for `make lint` (and the lint step of `make test`).
+LINT_PKGS  := lua-check
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PCX_DEBUG  := .build/debug/pcx
 
-.PHONY: all deps bench-deps build release man completions install dist demo test bench soak fuzz clean
+.PHONY: all deps bench-deps lint-deps build release man completions install dist demo test lint bench soak fuzz clean
 
 all: build
 
@@ -17,6 +19,9 @@ deps:
 
 bench-deps: deps
 	@tools/apt-ensure $(BENCH_PKGS)
+
+lint-deps:
+	@tools/apt-ensure $(LINT_PKGS)
 
 build: deps
 	$(SWIFT) build
@@ -68,10 +73,14 @@ dist: release man completions
 demo: build
 	@tools/demo
 
-# Every test: Swift Testing suites and the Lua spec files; ends with "N passed, N failed".
-test: deps
+# Every test: Swift Testing suites, the Lua spec files and the lint; ends with "N passed, N failed".
+test: deps lint-deps
 	@tools/apt-ensure $(TEST_PKGS) || echo "pcx: could not install $(TEST_PKGS): the PostgreSQL tests will be skipped" >&2
 	@tools/run-tests
+
+# luacheck over stdlib/, scripts/, Tests/lua/, tools/*.lua and README.md's Lua examples: 0 warnings.
+lint: lint-deps
+	@tools/lint
 
 bench: bench-deps release
 	@tools/bench

@@ -32,7 +32,7 @@ return playbook {
       local ok = true
       if wanted and not wanted[(inv.id or ""):upper()] then ok = false end
       if since and (not d or d < since) then ok = false end
-      if upto and (not d or not (d < upto)) then ok = false end
+      if upto and (not d or d >= upto) then ok = false end
       if ok then selected[#selected + 1] = inv end
     end
     if wanted then

@@ -189,7 +189,7 @@ return playbook {
     local bar = progress.new { label = "line items" }
 
     -- the providers come from the invoice: a recurring invoice has azure/office lines, not onetime
-    local listed, providers, seen = {}, {}, {}
+    local listed, seen = {}, {}
     for _, d in ipairs(invoice.invoiceDetails or {}) do
       local prov, kind = provider_of(d), (d.invoiceLineItemType or ""):lower():gsub("_", "")
       if kind == "billinglineitems" and (prov == "onetime" or prov == "azure" or prov == "office") and not seen[prov] then
@@ -203,7 +203,7 @@ return playbook {
         message = string.format("invoice %s has no %s line items: it lists %s", p.invoice, p.provider, table.concat(listed, " and ")),
         hint = "leave --provider out to reconcile every provider, or give one of " .. table.concat(listed, ", ") }, 0)
     end
-    providers = p.provider and { p.provider } or listed
+    local providers = p.provider and { p.provider } or listed
     -- one provider of several cannot be checked against the invoice's total (it covers them all)
     local partial = #providers < #listed
 

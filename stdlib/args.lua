@@ -155,10 +155,9 @@ local function convert(name, d, raw)
     end
   end
   if d.choices then
-    local ok = false
     local values = t == "list" and v or { v }
     for idx, item in ipairs(values) do
-      ok = false
+      local ok = false
       for _, c in ipairs(d.choices) do
         if c == item or (type(c) == "string" and type(item) == "string" and c:lower() == item:lower()) then
           ok = true

@@ -217,7 +217,7 @@ local function rows_from(next_chunk, where)
         line = line + 1
         return row
       else
-        local s, e = sfind(buf, '[,\r\n"]', i)
+        local s = sfind(buf, '[,\r\n"]', i)
         if not s then
           field[#field + 1] = ssub(buf, i)
           i = #buf + 1

@@ -9,7 +9,7 @@
 local M = {}
 
 local type, tostring, tonumber, error, setmetatable, getmetatable, ipairs, pairs = type, tostring, tonumber, error, setmetatable, getmetatable, ipairs, pairs
-local sformat, smatch, ssub, srep = string.format, string.match, string.sub, string.rep
+local sformat, smatch, ssub = string.format, string.match, string.sub
 local math_type, floor = math.type, math.floor
 local os_time = os.time
 

@@ -3,10 +3,10 @@
 -- Keys are sorted (numbers, then strings, then the rest), arrays print without keys, strings are
 -- quoted, json.null prints as `null`, cycles print as <cycle>, and depth/width limits keep huge
 -- values short. See stdlib/meta/inspect.lua for the options.
-local type, tostring, tonumber, pairs, ipairs, next, rawget, rawlen, getmetatable, select, pcall, require =
-  type, tostring, tonumber, pairs, ipairs, next, rawget, rawlen, getmetatable, select, pcall, require
+local type, tostring, tonumber, pairs, ipairs, next, rawget, rawlen, getmetatable, pcall, require =
+  type, tostring, tonumber, pairs, ipairs, next, rawget, rawlen, getmetatable, pcall, require
 local sort, concat = table.sort, table.concat
-local format, rep, byte, gsub, find, match = string.format, string.rep, string.byte, string.gsub, string.find, string.match
+local format, byte, gsub, find = string.format, string.byte, string.gsub, string.find
 local math_type = math.type
 
 local ok_json, json = pcall(require, "json")

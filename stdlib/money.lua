@@ -9,8 +9,7 @@ local M = {}
 
 local type, tostring, tonumber, error, setmetatable, getmetatable = type, tostring, tonumber, error, setmetatable, getmetatable
 local math_type, mininteger, floor, math_tointeger = math.type, math.mininteger, math.floor, math.tointeger
-local sfind, sformat, smatch, srep, ssub, supper = string.find, string.format, string.match, string.rep, string.sub, string.upper
-local tconcat = table.concat
+local sformat, smatch, srep, ssub, supper = string.format, string.match, string.rep, string.sub, string.upper
 
 local MAX_SCALE = 18
 local POW10 = { [0] = 1 }
@@ -296,13 +295,12 @@ function Money:div(n, places, mode)
   local den = coef
   if shift >= 0 then num = mul_int(num, pow10(shift, "division"), "division") else den = mul_int(den, pow10(-shift, "division"), "division") end
   if den < 0 then num, den = -num, -den end
-  local q, r = num // den, num % den
-  if r ~= 0 then
+  local q, r = num // den, num % den -- q is floored: every mode but floor may raise it by one
+  if r ~= 0 and mode ~= "floor" then
     mode = mode or "half_up"
     local twice = 2 * r
     local neg = num < 0
-    if mode == "floor" then -- q already floored
-    elseif mode == "ceiling" then q = q + 1
+    if mode == "ceiling" then q = q + 1
     elseif mode == "down" then if neg then q = q + 1 end
     elseif mode == "up" then if not neg then q = q + 1 end
     elseif twice > den then q = q + 1
@@ -370,6 +368,9 @@ function M.totals()
   local by = {}
   local order = {}
   local T = {}
+  -- The totals live in the upvalues `by` and `order`, not in `self`; the methods keep the `:`
+  -- signature scripts call them with.
+  -- luacheck: push no self
   function T:add(m)
     if not is_money(m) then error("totals:add expects a money amount", 2) end
     local cur = by[m.currency]
@@ -384,6 +385,7 @@ function M.totals()
     return copy
   end
   function T:totals() local r = {} for k, v in pairs(by) do r[k] = v end return r end
+  -- luacheck: pop
   return T
 end
 

@@ -270,7 +270,7 @@ local function customer_label(c)
 end
 
 -- An input error (exit 2 when uncaught) that lists the candidates.
-local function find_error(text, message, candidates)
+local function find_error(message, candidates)
   local shown = {}
   for i = 1, math.min(#candidates, 10) do shown[i] = customer_label(candidates[i]) end
   local more = #candidates > 10 and sformat(" and %d more", #candidates - 10) or ""
@@ -295,7 +295,7 @@ function pc.customers.find(text)
     local ok, c = pcall(pc.customers.get, query)
     if ok then return c end
     if not (pc.errors.is(c, "not_found") or pc.errors.is(c, "forbidden")) then raise_at_caller(c) end
-    error(find_error(query, sformat("no customer has the tenant id %s", query), {}), 0)
+    error(find_error(sformat("no customer has the tenant id %s", query), {}), 0)
   end
   local exact_name, partial, words = {}, {}, {}
   for c in pc.customers.each() do
@@ -312,13 +312,13 @@ function pc.customers.find(text)
   end
   if #exact_name == 1 then return exact_name[1] end
   if #exact_name > 1 then
-    error(find_error(query, sformat("%d customers are named '%s'", #exact_name, query), exact_name), 0)
+    error(find_error(sformat("%d customers are named '%s'", #exact_name, query), exact_name), 0)
   end
   if #partial == 1 then return partial[1] end
   if #partial > 1 then
-    error(find_error(query, sformat("'%s' matches %d customers", query, #partial), partial), 0)
+    error(find_error(sformat("'%s' matches %d customers", query, #partial), partial), 0)
   end
-  error(find_error(query, sformat("no customer matches '%s' (by tenant id, domain or company name)", query), words), 0)
+  error(find_error(sformat("no customer matches '%s' (by tenant id, domain or company name)", query), words), 0)
 end
 
 --- Reservation details behind a reservedinstance artifact: pass the artifact's `link` (or its uri).
@@ -455,7 +455,7 @@ local unbilled_options = { period = "string", currency = "string", attributes = 
   to = "string" }
 
 -- With opts.to (a .csv or .sqlite file) pcx loads the lines itself and returns a summary.
-local function open_export(name, fname, params)
+local function open_export(name, params)
   local ok, id = pcall(core.graph_open, name, params)
   if not ok then raise_at_caller(id) end
   if params.to then return id end
@@ -470,14 +470,14 @@ for _, e in ipairs(core.graph_exports()) do
     group[e.verb] = function(invoice_id, opts)
       check_string(fname, "invoice_id", invoice_id)
       local o = check_opts(fname, opts, export_options)
-      return open_export(name, fname, { invoice_id = invoice_id, attributes = o.attributes, resume = o.resume, timeout = o.timeout,
+      return open_export(name, { invoice_id = invoice_id, attributes = o.attributes, resume = o.resume, timeout = o.timeout,
         to = o.to })
     end
   else
     group[e.verb] = function(opts)
       local o = check_opts(fname, opts, unbilled_options)
       if o.currency == nil then argerror(fname, "missing required option 'currency' (e.g. { period = \"current\", currency = \"USD\" })") end
-      return open_export(name, fname, o)
+      return open_export(name, o)
     end
   end
 end

@@ -722,7 +722,8 @@ function M.entitlement_for(customer, order_id)
 end
 
 --- The reservation details behind an entitlement's reservedinstance artifact.
-function M.reservation_details(customer, entitlement)
+-- `customer` is unused (the artifact link names it) but stays: the documented signature is (customer, entitlement).
+function M.reservation_details(customer, entitlement) -- luacheck: ignore 212/customer
   for _, a in ipairs(entitlement.entitledArtifacts or {}) do
     if slower(a.artifactType or "") == "reservedinstance" and a.link then
       local details = pc.entitlements.reservation_details(a.link)

@@ -102,6 +102,7 @@ struct ErrorReport {
         }
         if plain {
             var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(visible(error.message))"
+            if let h = error.hint { text += "\n  hint: \(visible(h))" }
             if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
             return text
         }
@@ -210,7 +211,8 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
         if let value = error.value, value.tableValue?["code"].stringValue != nil {
             report = ErrorReport(luaValue: value, location: error.location)
         } else {
-            report = ErrorReport(PartnerCenterError(category: .scriptError, message: stripLocation(error.message, location: error.location)),
+            let message = stripLocation(error.message, location: error.location)
+            report = ErrorReport(PartnerCenterError(category: .scriptError, message: message, hint: missingRequireHint(message)),
                                  location: error.location, plain: true)
         }
     }
@@ -229,6 +231,28 @@ private func renderUsage(_ error: LuaError, json: Bool) -> RenderedFailure? {
     var text = report.text(debug: false)
     if let help = table["help"].stringValue { text += "\n\n" + help }
     return RenderedFailure(text: text, exitCode: report.exitStatus)
+}
+
+extension EmbeddedSources {
+    /// The names `require` finds among pcx's own modules: every embedded `stdlib/*.lua` (not the
+    /// `meta/` stubs) and `json`, LuaRuntime's C module (in `package.preload`).
+    static let moduleNames: Set<String> = {
+        var names = Set(modules(environment: [:]).keys)
+        names.insert("json")
+        return names
+    }()
+}
+
+/// For Lua's "attempt to index (or call) a nil value (global 'NAME')" where NAME is one of pcx's
+/// modules (a script used `json.encode` without requiring it), the `require` line that fixes it;
+/// nil for any other message.
+func missingRequireHint(_ message: String) -> String? {
+    guard let match = message.firstMatch(of: #/attempt to (?:index|call) a nil value \(global '([A-Za-z_][A-Za-z0-9_]*)'\)/#) else {
+        return nil
+    }
+    let name = String(match.1)
+    guard EmbeddedSources.moduleNames.contains(name) else { return nil }
+    return "\(name) is a pcx module: add local \(name) = require \"\(name)\""
 }
 
 /// Text with control characters (ESC, CR, NUL...) shown as `\u{1b}` so that no value a script

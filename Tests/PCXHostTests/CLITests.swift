@@ -133,6 +133,47 @@ struct CLITests {
         #expect(d.stderr.contains("rt.lua:3: in main chunk"))
     }
 
+    @Test("a stdlib module used as a global without require: Lua's message at file:line, then the require that fixes it; exit 1")
+    func aModuleUsedWithoutRequireNamesTheMissingRequire() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local t = { a = 1 }\nprint(json.encode(t))\n", to: "j.lua", in: dir)
+        try CLIHarness.write("-- totals\nlocal x = 1\nlocal total = money.new(\"1.50\", \"USD\")\nprint(x, total)\n", to: "m.lua", in: dir)
+        let j = try CLIHarness.run(["run", "j.lua"], cwd: dir)
+        #expect(j.status == 1)
+        #expect(j.stdout.isEmpty)
+        #expect(j.stderr == """
+            pcx: error: j.lua:2: attempt to index a nil value (global 'json')
+              hint: json is a pcx module: add local json = require "json"
+
+            """)
+        let m = try CLIHarness.run(["run", "m.lua"], cwd: dir)
+        #expect(m.status == 1)
+        #expect(m.stdout.isEmpty)
+        #expect(m.stderr == """
+            pcx: error: m.lua:3: attempt to index a nil value (global 'money')
+              hint: money is a pcx module: add local money = require "money"
+
+            """)
+        // with --json the hint is a field of the one error object
+        let mj = try CLIHarness.run(["run", "--json", "m.lua"], cwd: dir)
+        #expect(mj.status == 1)
+        let error = try #require((try JSONSerialization.jsonObject(with: Data(mj.stderr.utf8)) as? [String: Any])?["error"] as? [String: Any], "\(mj.stderr)")
+        #expect(error["code"] as? String == "script_error")
+        #expect(error["message"] as? String == "attempt to index a nil value (global 'money')")
+        #expect(error["where"] as? String == "m.lua:3")
+        #expect(error["hint"] as? String == "money is a pcx module: add local money = require \"money\"")
+        #expect(error["exit_code"] as? Int == 1)
+    }
+
+    @Test("a nil global that is not a pcx module gets Lua's message alone, no require hint")
+    func aNilGlobalThatIsNoModuleGetsNoHint() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print(jsn.encode({}))\n", to: "n.lua", in: dir)
+        let r = try CLIHarness.run(["run", "n.lua"], cwd: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr == "pcx: error: n.lua:1: attempt to index a nil value (global 'jsn')\n")
+    }
+
     @Test func aPolicyRefusalPrintsNoTraceback() throws {
         let dir = CLIHarness.tempDir()
         try CLIHarness.write("pc.policy.check_market(\"c\", \"BR\")\n", to: "m.lua", in: dir)

@@ -28,6 +28,22 @@ struct HostUnitTests {
         #expect(latest?.state == .pending)
     }
 
+    @Test("the require hint knows every stdlib/*.lua module and json, from the embedded files, and nothing else")
+    func theRequireHintCoversEveryEmbeddedModule() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("stdlib").path)
+        let expected = Set(files.filter { $0.hasSuffix(".lua") }.map { String($0.dropLast(4)) }).union(["json"])
+        #expect(expected.isSuperset(of: ["json", "money", "date", "csv", "reservations", "inspect"]))
+        #expect(EmbeddedSources.moduleNames == expected)
+        for name in expected {
+            #expect(missingRequireHint("attempt to index a nil value (global '\(name)')") == "\(name) is a pcx module: add local \(name) = require \"\(name)\"")
+            #expect(missingRequireHint("attempt to call a nil value (global '\(name)')") != nil)
+            #expect(missingRequireHint("attempt to index a nil value (field '\(name)')") == nil)
+            #expect(missingRequireHint("attempt to index a nil value (local '\(name)')") == nil)
+        }
+        #expect(missingRequireHint("attempt to index a nil value (global 'jsn')") == nil)
+        #expect(missingRequireHint("attempt to index a nil value (global 'meta')") == nil)
+    }
+
     @Test func maxSpendsTwoWordsAreJoined() {
         let joined = PCXCommands.joinMaxSpend(["run", "--max-spend", "100", "USD", "buy.lua", "--max-spend", "x"])
         #expect(joined == ["run", "--max-spend", "100 USD", "buy.lua", "--max-spend", "x"])

@@ -240,7 +240,6 @@ describe("reservations.rank_products", function()
     { id = "A", title = "Virtual Machines DSv2 Series" }, { id = "B", title = "Virtual Machines BS Series" },
     { id = "C", title = "Virtual Machines Dv3 Series" }, { id = "D", title = "Virtual Machines Ev3 Series" },
   }
-  local ri = require "reservations"
   it("puts the product named after the ARM SKU's series first", function()
     expect(ri.rank_products(products, "Standard_E4_v3")[1].id).to_be("D")
     expect(ri.rank_products(products, "Standard_D2_v3")[1].id).to_be("C")

@@ -20,9 +20,10 @@ local function load_progress(tty)
     flush = function(self) return self end,
   }
   local saved_module, saved_sys, saved_stderr = package.loaded.progress, package.loaded["pcx.sys"], io.stderr
-  package.loaded.progress, package.loaded["pcx.sys"], io.stderr = nil, fake_sys, fake_stderr
+  -- the module captures io.stderr when it loads: swap in the fake for that moment only
+  package.loaded.progress, package.loaded["pcx.sys"], io.stderr = nil, fake_sys, fake_stderr -- luacheck: ignore 122
   local ok, mod = pcall(require, "progress")
-  package.loaded.progress, package.loaded["pcx.sys"], io.stderr = saved_module, saved_sys, saved_stderr
+  package.loaded.progress, package.loaded["pcx.sys"], io.stderr = saved_module, saved_sys, saved_stderr -- luacheck: ignore 122
   if not ok then error(mod, 0) end
   return mod, written, clock
 end
