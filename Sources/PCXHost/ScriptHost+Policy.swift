@@ -15,7 +15,8 @@ enum ScriptPolicy {
         if let store = environment["PCX_REFRESH_TOKEN_STORE"], !store.isEmpty {
             out.append(URL(fileURLWithPath: (store as NSString).expandingTildeInPath))
         }
-        if let file = try? ProfileFile(contentsOf: profileFile) {
+        // no file is the common case: not reading it spares building an error (start-up time)
+        if FileManager.default.fileExists(atPath: profileFile), let file = try? ProfileFile(contentsOf: profileFile) {
             for profile in file.profiles.values {
                 if case .string(let store)? = profile.values["refresh_token_store"], !store.isEmpty {
                     out.append(URL(fileURLWithPath: (store as NSString).expandingTildeInPath))

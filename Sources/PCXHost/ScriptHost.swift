@@ -7,7 +7,7 @@ enum EmbeddedSources {
     static func modules(environment: [String: String]) -> [String: String] {
         var out: [String: String] = [:]
         for (path, source) in EmbeddedLua.files where path.hasPrefix("stdlib/") && !path.hasPrefix("stdlib/meta/") {
-            let name = String(path.dropFirst("stdlib/".count).dropLast(".lua".count)).replacingOccurrences(of: "/", with: ".")
+            let name = String(path.dropFirst("stdlib/".count).dropLast(".lua".count).map { $0 == "/" ? "." : $0 })
             out[name] = source
         }
         if let dir = environment["PCX_STDLIB_DIR"], !dir.isEmpty,

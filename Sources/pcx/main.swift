@@ -131,7 +131,7 @@ struct PurchaseFlags: ParsableArguments {
 
     /// The replay window `option` (`--replay-window`, nil when not given) or `PCX_REPLAY_WINDOW` says.
     static func window(_ replayWindow: String?) throws -> TimeInterval {
-        let environment = ProcessInfo.processInfo.environment["PCX_REPLAY_WINDOW"].flatMap { $0.isEmpty ? nil : $0 }
+        let environment = cliDefaults.environment["PCX_REPLAY_WINDOW"].flatMap { $0.isEmpty ? nil : $0 }
         guard let text = replayWindow ?? environment else { return PurchaseOptions.defaultReplayWindow }
         let source = replayWindow != nil ? "--replay-window" : "PCX_REPLAY_WINDOW"
         if text.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
@@ -159,7 +159,11 @@ func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) thro
 
 /// What pcx's options mean when none is given: the library's defaults, except that a stuck
 /// script ends the process. The options' declared defaults read it, and so does ``fastRun(_:)``.
-let cliDefaults = HostOptions(limits: RunLimits(exitWhenStuck: true))
+let cliDefaults: HostOptions = {
+    let environment = ProcessInfo.processInfo.environment // read once: each read rebuilds the dictionary
+    return HostOptions(limits: RunLimits(exitWhenStuck: true), paths: PCXPaths(environment: environment),
+                       environment: environment)
+}()
 
 /// `pcx run SCRIPT [ARGS...]` with no pcx option before SCRIPT: runs it without building the
 /// parser's command tree (its reflection was most of a start-up's CPU). The options are
