@@ -55,15 +55,8 @@ completions: release
 	$(RELEASE_BIN) --generate-completion-script fish > .build/completions/pcx.fish
 
 install: release man completions
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/doc/pcx
-	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/pcx
-	install -m 0644 .build/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 .build/completions/pcx.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pcx
-	install -m 0644 .build/completions/_pcx $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_pcx
-	install -m 0644 .build/completions/pcx.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pcx.fish
-	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/pcx/
+	@tools/install-tree "$(DESTDIR)$(PREFIX)"
+	@echo "installed pcx $(VERSION) under $(DESTDIR)$(PREFIX)"
 
 # dist/: pcx-VERSION-linux-ARCH.tar.gz, pcx_VERSION_ARCH.deb and SHA256SUMS.
 dist: release man completions
