@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         // reconciliation exports loaded into PostgreSQL (`--to postgres://…`), with COPY FROM STDIN
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // profiles.toml: a real TOML parser (toml++ underneath), with source positions in its errors
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Debian's liblua5.4-dev through pkg-config.
@@ -62,6 +64,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict
         ),
