@@ -103,7 +103,8 @@ let package = Package(
                 "PCXHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict
+            // main.swift holds `@main`; with more than one file SwiftPM no longer passes this itself
+            swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]
         ),
         // Build tool: turns stdlib/*.lua, stdlib/meta/*.lua and scripts/*.lua into Swift sources.
         .executableTarget(name: "embed-lua", path: "Plugins/EmbedLuaTool"),
