@@ -416,7 +416,7 @@ struct SignIn {
             switch self {
             case .appUser: return "App+User (delegated)"
             case .appOnly: return "App-only (client credentials)"
-            case .accessToken: return "a fixed access token"
+            case .accessToken: return "Fixed access token"
             }
         }
     }
@@ -440,7 +440,7 @@ struct SignIn {
         }
         if config.accessToken != nil {
             kind = .accessToken
-            credential = "access token \(source("access_token", "PCX_ACCESS_TOKEN")), used as it is (never renewed)"
+            credential = "\(source("access_token", "PCX_ACCESS_TOKEN")), used as it is (never renewed)"
             return
         }
         let store = config.refreshTokenStore
