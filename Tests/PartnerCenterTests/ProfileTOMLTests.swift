@@ -78,6 +78,34 @@ struct ProfileTOMLTests {
         #expect(inlineConfig.retry.retryBudget == 5)
     }
 
+    @Test("every TOML example of the README reads and applies")
+    func readmeExamples() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let lines = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8).components(separatedBy: "\n")
+        var blocks: [(Int, String)] = []
+        var start: Int?
+        var body: [String] = []
+        for (index, line) in lines.enumerated() {
+            if start == nil, line == "```toml" {
+                start = index + 2
+                body = []
+            } else if let first = start, line == "```" {
+                blocks.append((first, body.joined(separator: "\n")))
+                start = nil
+            } else if start != nil {
+                body.append(line)
+            }
+        }
+        #expect(!blocks.isEmpty)
+        for (line, text) in blocks {
+            let file = try ProfileFile(parsing: text, path: "README.md:\(line)")
+            #expect(!file.profiles.isEmpty, "README.md:\(line)")
+            for profile in file.profiles.values {
+                _ = try ClientConfiguration().applying(profile, path: "README.md:\(line)")
+            }
+        }
+    }
+
     @Test("a sub-table or a date in a profile is a wrong key or type at its own line")
     func subTablesAndDatesAreSemanticErrors() throws {
         let file = try ProfileFile(parsing: "[profile.a]\nendpoint = \"http://x\"\n\n[profile.a.timeouts]\nrequest = 5\n", path: "p.toml")
