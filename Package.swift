@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         // reconciliation exports loaded into PostgreSQL (`--to postgres://…`), with COPY FROM STDIN
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // profiles.toml: a real TOML parser (toml++ underneath), with source positions in its errors
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries, named without pkg-config so that a release build can link them statically
@@ -65,6 +67,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict
         ),
@@ -104,7 +107,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["exports.map"],
-            swiftSettings: strict,
+            // main.swift holds `@main`; with more than one file SwiftPM no longer passes this itself
+            swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])],
             // Start-up: export nothing but `main`. Swift links executables with every symbol in the
             // dynamic table (56,000 here), and the runtime's start-up `dladdr` scans them all:
             // 5 ms of a 10 ms `pcx --version`. No C module is loaded into pcx, so nothing needs them.

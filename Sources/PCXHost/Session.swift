@@ -164,9 +164,10 @@ final class Session: Sendable {
         return log
     }
 
-    /// Where the calls go: a loaded and validated client configuration, or nil for the embedded
-    /// sandbox (`announce`: say so on stderr, as no profile was configured).
-    enum Choice { case remote(ClientConfiguration), embedded(ClientConfiguration, announce: Bool) }
+    /// Where the calls go: a loaded and validated client configuration (with the profile it came
+    /// from, nil for the `PCX_*` variables alone), or nil for the embedded sandbox (`announce`: say
+    /// so on stderr, as no profile was configured).
+    enum Choice { case remote(ClientConfiguration, profile: String?), embedded(ClientConfiguration, announce: Bool) }
 
     /// Decides the target without starting anything: `--sandbox`, `--profile`, `PCX_ENDPOINT`, a
     /// default profile, else the embedded sandbox. Throws for a bad profile or endpoint.
@@ -177,11 +178,13 @@ final class Session: Sendable {
         base.applicationName = "pcx/\(pcxVersion)"
         let profileFile = options.paths.profileFile(environment: env)
         let config: ClientConfiguration
+        var profile: String?
         switch options.target {
         case .sandbox:
             return .embedded(try ClientConfiguration.policyFromEnvironment(env, base: base), announce: false)
         case .profile(let name):
             config = try ClientConfiguration.load(profile: name, profileFile: profileFile, environment: env, base: base)
+            profile = name
         case .automatic:
             if let endpoint = env["PCX_ENDPOINT"], !endpoint.isEmpty {
                 config = try ClientConfiguration.load(environment: env, base: base)
@@ -194,9 +197,10 @@ final class Session: Sendable {
             }
             guard useFile else { return .embedded(try ClientConfiguration.policyFromEnvironment(env, base: base), announce: true) }
             config = try ClientConfiguration.load(profile: named, profileFile: profileFile, environment: env, base: base)
+            profile = named ?? "default"
         }
         try config.validate()
-        return .remote(config)
+        return .remote(config, profile: profile)
     }
 
     /// Checks the target's configuration before a script runs, so a bad profile is an input
@@ -246,7 +250,7 @@ final class Session: Sendable {
     /// Starts the target ``choose(_:)`` decided on.
     static func resolve(_ options: HostOptions) async throws -> Target {
         switch try choose(options) {
-        case .remote(let config):
+        case .remote(let config, _):
             return Target(client: try PartnerCenterClient(configuration: config), name: config.endpoint, sandbox: nil)
         case .embedded(let base, let announce):
             return try await embedded(options, base: base, announce: announce)

@@ -261,7 +261,8 @@ public struct ClientConfiguration: Sendable {
         "endpoint", "graph_endpoint", "authority", "tenant_id", "client_id", "client_secret", "refresh_token",
         "refresh_token_store", "access_token", "token_version", "resource", "locale", "app_name",
         "excluded_markets", "connect_timeout", "request_timeout", "overall_timeout", "max_attempts",
-        "retry_budget", "rate_per_partner", "rate_per_customer", "burst", "concurrency", "max_response_mib",
+        "retry_budget", "documented_limits", "rate_per_partner", "rate_per_customer", "burst", "concurrency",
+        "prefetch_pages", "max_response_mib",
     ]
 
     /// Returns this configuration with the profile's keys applied.
@@ -445,6 +446,8 @@ extension ProfileFile.Value {
         case .float: return "a float"
         case .bool: return "a boolean"
         case .array: return "an array"
+        case .table: return "a table"
+        case .dateTime: return "a date-time"
         }
     }
 }

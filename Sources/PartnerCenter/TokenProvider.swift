@@ -70,6 +70,12 @@ actor TokenProvider {
         return fresh.token
     }
 
+    /// When the cached token for `resource` expires, as the token endpoint said (`expires_in`);
+    /// nil for a fixed access token or when none is cached.
+    func expiry(for resource: String) -> Date? {
+        cached[resource.hasSuffix("/") ? String(resource.dropLast()) : resource]?.expiresAt
+    }
+
     /// Forgets `token` if it is a cached one (the service answered 401 to it).
     func invalidate(_ token: String) {
         for (key, value) in cached where value.token == token { cached[key] = nil }

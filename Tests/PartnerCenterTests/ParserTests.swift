@@ -44,7 +44,7 @@ struct ProfileFileTests {
         ("[profile.a]\nendpoint \"x\"", "p.toml:2", "expected '='"),
         ("[profile.a]\nendpoint = \"x\" trailing", "p.toml:2", "unexpected text"),
         ("[profile.a]\n[profile.a]", "p.toml:2", "defined twice"),
-        ("[profile.a]\nx = [\"a\", \"b\"", "p.toml:2", "one line"),
+        ("[profile.a]\nx = [\"a\", \"b\"", "p.toml:2", "unclosed array"),
         ("[profile.a]\nx = \"bad \\q escape\"", "p.toml:2", "unknown escape"),
     ])
     func refusesBadInput(text: String, location: String, problem: String) {
