@@ -66,7 +66,8 @@ dist: release man completions
 demo: build
 	@tools/demo
 
-# Every test: Swift Testing suites, the Lua spec files and the lint; ends with "N passed, N failed".
+# Every test: Swift Testing suites, the Lua spec files, the lint and the distribution (which builds
+# the release binary and the packages); ends with "N passed, N failed".
 test: deps lint-deps
 	@tools/apt-ensure $(TEST_PKGS) || echo "pcx: could not install $(TEST_PKGS): the PostgreSQL tests will be skipped" >&2
 	@tools/run-tests
