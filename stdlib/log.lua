@@ -1,7 +1,8 @@
 -- log: leveled messages to stderr, each prefixed with the caller's file:line.
 --   log.debug(fmt, ...) log.info(...) log.warn(...) log.error(...)
--- The level comes from the environment variable PCX_LOG_LEVEL (debug, info, warn, error;
--- default info) and can be changed with log.set_level. Arguments are formatted with
+-- The level comes from pcx's -q/-v/--log-level when given, else the environment variable
+-- PCX_LOG_LEVEL (debug, info, warn, error; default info), and can be changed with log.set_level.
+-- With --log-format json each line is a JSON object: time, level, source (file:line), message. Arguments are formatted with
 -- string.format when there is more than one; tables are rendered with inspect.
 local type, tostring, select, pcall, require, error, unpack = type, tostring, select, pcall, require, error, table.unpack
 local format, lower, upper = string.format, string.lower, string.upper
@@ -16,10 +17,20 @@ local M = {}
 local levels = { debug = 10, info = 20, warn = 30, error = 40 }
 M.levels = { "debug", "info", "warn", "error" }
 
+-- pcx's settings: -q/-v/--log-level choose the level, --log-format the line format (text or json,
+-- the same lines pcx writes for its own diagnostics).
+local settings = {}
+do
+  local ok, sys = pcall(require, "pcx.sys")
+  if ok and type(sys) == "table" and sys.log_settings then settings = sys.log_settings() end
+end
+local json_lines = settings.format == "json"
+
 local current = "info"
 do
   local env = getenv("PCX_LOG_LEVEL")
   if env and levels[lower(env)] then current = lower(env) end
+  if settings.level and levels[settings.level] then current = settings.level end
 end
 
 local writer = function(line) stderr:write(line) end
@@ -67,7 +78,13 @@ local function emit(level, ...)
   local info = getinfo(3, "Sl")
   local where = info and info.currentline and info.currentline > 0
     and (info.short_src .. ":" .. info.currentline) or "?"
-  writer(format("%s %-5s %s: %s\n", date("!%H:%M:%S"), upper(level), where, msg))
+  if json_lines then
+    local json = require "json"
+    writer(json.encode({ time = date("!%Y-%m-%dT%H:%M:%SZ"), level = level == "warn" and "warning" or level,
+      source = where, message = msg }) .. "\n")
+  else
+    writer(format("%s %-5s %s: %s\n", date("!%H:%M:%S"), upper(level), where, msg))
+  end
 end
 
 function M.debug(...) emit("debug", ...) end

@@ -1,4 +1,4 @@
--- progress: a progress bar on stderr when stderr is a terminal; silent otherwise.
+-- progress: a progress bar on stderr when stderr is a terminal (or with pcx --progress); silent otherwise.
 --
 --   local bar = progress.new { total = 1000, label = "line items" }
 --   for ... do bar:add(1) end
@@ -13,7 +13,11 @@ local type, error, setmetatable, pcall, require = type, error, setmetatable, pca
 
 local ok_sys, sys = pcall(require, "pcx.sys")
 local function clock() return ok_sys and sys.monotonic() or os.clock() end
-local function is_tty() return ok_sys and sys.isatty(2) or false end
+-- drawn when pcx's own progress lines are: --progress, PCX_PROGRESS, else stderr is a terminal
+local function is_tty()
+  if ok_sys and sys.progress_enabled then return sys.progress_enabled() end
+  return ok_sys and sys.isatty(2) or false
+end
 
 local Bar = {}
 Bar.__index = Bar

@@ -29,7 +29,8 @@ extension PCXCommands {
                 config = remote
                 profile = name
             case .embedded(let base, _):
-                let started = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel)
+                let started = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel,
+                                                              logFormat: options.logFormat)
                 sandbox = started
                 config = base
                 started.configure(&config)
@@ -58,10 +59,19 @@ extension PCXCommands {
             print((try? encodeJSON(view)) ?? "{}")
             return ExitCode.ok.rawValue
         }
+        printWhoami(view, config: config, signIn: signIn, sandbox: sandbox, profile: profile, setupPath: setup.path,
+                    partnerCenter: partnerCenter)
+        return ExitCode.ok.rawValue
+    }
+
+    /// `pcx whoami`'s text: one `label  value` line per fact.
+    private static func printWhoami(_ view: WhoamiView, config: ClientConfiguration, signIn: SignIn, sandbox: EmbeddedSandbox?,
+                                    profile: String?, setupPath: String, partnerCenter: AccessTokenInfo) {
+        let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
         var lines: [(String, String)] = [
             ("target", target.sentence(endpoint: config.endpoint, embedded: sandbox != nil)
                 + (sandbox.map { " (state in \($0.databasePath))" } ?? "")),
-            ("profile", profile.map { "\($0) (\(setup.path))" }
+            ("profile", profile.map { "\($0) (\(setupPath))" }
                 ?? (sandbox != nil ? "none: no profile is configured" : "none: the PCX_* environment variables (PCX_ENDPOINT is set)")),
             ("endpoint", config.endpoint),
             ("tenant", config.tenantId ?? "(not set)"),
@@ -78,7 +88,6 @@ extension PCXCommands {
         for token in view.tokens { lines.append(("token", token.sentence)) }
         let width = lines.map(\.0.count).max() ?? 0
         print(lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + visible($0.1) }.joined(separator: "\n"))
-        return ExitCode.ok.rawValue
     }
 
     /// The Partner Center token's claims, and the Microsoft Graph token's (or why there is none:

@@ -16,13 +16,13 @@ final class EmbeddedSandbox: Sendable {
     }
 
     /// Starts the sandbox on a free loopback port (seeding the database on first use).
-    static func start(paths: PCXPaths, logLevel: String) async throws -> EmbeddedSandbox {
+    static func start(paths: PCXPaths, logLevel: String, logFormat: LogFormat = .text) async throws -> EmbeddedSandbox {
         try PCXPaths.ensureDirectory(paths.dataDirectory)
         var config = SandboxConfiguration()
         config.host = "127.0.0.1"
         config.port = 0
         config.storage = .file(paths.sandboxDatabase.path)
-        var logger = Logger(label: "pcx.sandbox") { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "pcx.sandbox") { CLILogHandler(label: $0, format: logFormat) } // pcx's one log format
         logger.logLevel = logLevel.lowercased() == "debug" ? .debug : .error
         let server = try await PartnerCenterSandbox.start(config, logger: logger)
         return EmbeddedSandbox(server: server, databasePath: paths.sandboxDatabase.path)

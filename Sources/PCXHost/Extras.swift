@@ -31,9 +31,12 @@ struct Extras: Sendable {
         if session.options.purchase.dryRun {
             return .jsonData(try await target.client.send(OperationCatalog["subscriptions.registration_status"], arguments).body)
         }
-        let response = try await target.client.waitUntilRegistered(
-            customerId: customer, subscriptionId: subscription, timeout: seconds(args, 2, default: 600),
-            initialDelay: .seconds(1), maxDelay: .seconds(15))
+        let timeout = seconds(args, 2, default: 600)
+        let response = try await WaitProgress.around("waiting for subscription \(subscription) to be registered",
+                                                     timeout: timeout, enabled: session.progressEnabled) {
+            try await target.client.waitUntilRegistered(customerId: customer, subscriptionId: subscription, timeout: timeout,
+                                                        initialDelay: .seconds(1), maxDelay: .seconds(15))
+        }
         return .jsonData(response.body)
     }
 
@@ -42,7 +45,11 @@ struct Extras: Sendable {
         let caller = "pc.orders.wait_completed"
         let customer = try string(args, 0, "customer_id", caller), order = try string(args, 1, "order_id", caller)
         let target = try await session.target()
-        let response = try await target.client.waitUntilOrderSettled(customerId: customer, orderId: order, timeout: seconds(args, 2, default: 600))
+        let timeout = seconds(args, 2, default: 600)
+        let response = try await WaitProgress.around("waiting for order \(order) to complete", timeout: timeout,
+                                                     enabled: session.progressEnabled) {
+            try await target.client.waitUntilOrderSettled(customerId: customer, orderId: order, timeout: timeout)
+        }
         return .jsonData(response.body)
     }
 

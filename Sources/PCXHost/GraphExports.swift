@@ -251,19 +251,29 @@ final class GraphStreams: Sendable {
 /// One status line on stderr, rewritten in place while something is awaited; only when enabled
 /// (stderr is a terminal, or `--progress`).
 final class WaitLine: Sendable {
+    private struct State { var shown = false, closed = false }
     private let enabled: Bool
-    private let shown = Mutex(false)
+    private let state = Mutex(State())
 
     init(enabled: Bool) { self.enabled = enabled }
 
+    /// Draws `text` over the previous line (nothing after ``clear()``: a late redraw is dropped).
     func show(_ text: String) {
         guard enabled else { return }
-        shown.withLock { $0 = true }
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        state.withLock { s in
+            guard !s.closed else { return }
+            s.shown = true
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        }
     }
 
+    /// Erases the line, if one was drawn, and ends it.
     func clear() {
-        guard enabled, shown.withLock({ $0 }) else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        guard enabled else { return }
+        state.withLock { s in
+            if s.shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            s.shown = false
+            s.closed = true
+        }
     }
 }

@@ -98,6 +98,14 @@ public struct HostOptions: Sendable {
     public var debug: Bool = false
     /// Log level for pcx's own diagnostics (`debug`, `info`, `warn`, `error`).
     public var logLevel: String
+    /// The level the script's `log` module starts at, when the user chose one (`-q`, `-v`,
+    /// `--log-level`); nil leaves it to `PCX_LOG_LEVEL` (default info).
+    public var scriptLogLevel: String?
+    /// How diagnostics and the script's `log` lines are written: one format for both.
+    public var logFormat: LogFormat = .text
+    /// Progress lines on stderr for waits and paging: nil when stderr is a terminal (or as
+    /// `PCX_PROGRESS` says), true with `--progress`.
+    public var progress: Bool?
     /// File locations.
     public var paths: PCXPaths
     /// The process environment (target selection reads `PCX_*`).
@@ -115,6 +123,12 @@ public struct HostOptions: Sendable {
         self.paths = paths
         self.environment = environment
     }
+}
+
+/// How log lines are written: `text` (`pcx: warning: …`; the script's `HH:MM:SS LEVEL file:line: …`)
+/// or `json` (one object per line: time, level, source, message, and metadata).
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
 }
 
 /// Process exit codes, as documented in the README.

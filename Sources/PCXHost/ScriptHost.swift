@@ -92,8 +92,19 @@ final class ScriptHost: Sendable {
         self.session = session
         let core = PCCore(session: session)
         self.core = core
-        let environment = options.environment
-        let sys: [String: LuaFunction] = [
+        let sys = Self.sysModule(session)
+        try await vm.perform { ctx in
+            ctx.registerModule("pc.core", functions: core.functions(), values: core.values())
+            ctx.registerModule("pcx.sys", functions: sys)
+            _ = try ctx.run(Self.prelude, name: "=[pcx prelude]")
+        }
+    }
+
+    /// `pcx.sys`: what the stdlib asks of the host (getenv through the secrets policy, isatty, a
+    /// monotonic clock, the log format and level, whether progress lines are drawn).
+    static func sysModule(_ session: Session) -> [String: LuaFunction] {
+        let options = session.options, environment = options.environment
+        return [
             "getenv": .sync { _, args in
                 guard let name = args.first?.stringValue else { return .value(.nil) }
                 return .value(ScriptPolicy.getenv(name, environment: environment).map { LuaValue($0) } ?? .nil)
@@ -104,12 +115,14 @@ final class ScriptHost: Sendable {
                 clock_gettime(CLOCK_MONOTONIC, &ts)
                 return .value(.number(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9))
             },
+            // the `log` module writes pcx's one log format, at the level -q/-v/--log-level chose
+            "log_settings": .sync { _, _ in
+                .value(.table(LuaTable(fields: ["format": LuaValue(options.logFormat.rawValue),
+                                                "level": options.scriptLogLevel.map { LuaValue($0) } ?? .nil])))
+            },
+            // the `progress` module draws when pcx's waits do: --progress, PCX_PROGRESS, a terminal
+            "progress_enabled": .sync { _, _ in .value(.boolean(session.progressEnabled)) },
         ]
-        try await vm.perform { ctx in
-            ctx.registerModule("pc.core", functions: core.functions(), values: core.values())
-            ctx.registerModule("pcx.sys", functions: sys)
-            _ = try ctx.run(Self.prelude, name: "=[pcx prelude]")
-        }
     }
 
     /// Stops the VM and closes the session's cursors (the session itself is shared).

@@ -39,8 +39,10 @@ final class Session: Sendable {
         var cartChanges: [String: Int] = [:]
     }
 
-    /// Whether waits draw a progress line on stderr: stderr is a terminal, or `PCX_PROGRESS=1`.
+    /// Whether waits draw a progress line on stderr: `--progress`, else `PCX_PROGRESS` (1 or 0),
+    /// else stderr is a terminal.
     var progressEnabled: Bool {
+        if let forced = options.progress { return forced }
         if let forced = options.environment["PCX_PROGRESS"], !forced.isEmpty { return forced != "0" }
         return isatty(2) != 0
     }
@@ -153,8 +155,8 @@ final class Session: Sendable {
         }
     }
 
-    static func logger(_ level: String) -> Logger {
-        var log = Logger(label: "pcx") { CLILogHandler(label: $0) }
+    static func logger(_ level: String, format: LogFormat = .text) -> Logger {
+        var log = Logger(label: "pcx") { CLILogHandler(label: $0, format: format) }
         log.logLevel = switch level.lowercased() {
         case "debug", "trace": .debug
         case "info": .info
@@ -174,7 +176,7 @@ final class Session: Sendable {
     static func choose(_ options: HostOptions, quiet: Bool = false) throws -> Choice {
         let env = options.environment
         var base = ClientConfiguration()
-        base.logger = quiet ? Logger(label: "pcx", factory: { _ in SwiftLogNoOpLogHandler() }) : logger(options.logLevel)
+        base.logger = quiet ? Logger(label: "pcx", factory: { _ in SwiftLogNoOpLogHandler() }) : logger(options.logLevel, format: options.logFormat)
         base.applicationName = "pcx/\(pcxVersion)"
         let profileFile = options.paths.profileFile(environment: env)
         let config: ClientConfiguration
@@ -258,7 +260,8 @@ final class Session: Sendable {
     }
 
     static func embedded(_ options: HostOptions, base: ClientConfiguration, announce: Bool) async throws -> Target {
-        let sandbox = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel)
+        let sandbox = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel,
+                                                      logFormat: options.logFormat)
         if announce {
             printError("pcx: no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought")
         }

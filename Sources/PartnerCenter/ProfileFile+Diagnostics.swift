@@ -127,9 +127,13 @@ private struct SyntaxDiagnosis {
             detail = String(description[colon.upperBound...])
         }
         let scalars = Array(lineText.unicodeScalars)
-        let endOfFile = detail.contains("end-of-file")
-        let valueName = context.valueName
+        if diagnoseLine(context, detail: detail) { return }
+        diagnoseDetail(detail, scope: scope, context: context, scalars: scalars, column: column)
+    }
 
+    /// Lines that are not `key = value` at all (their text may be a pasted secret: never shown).
+    /// Returns whether the line was diagnosed.
+    private mutating func diagnoseLine(_ context: SyntaxContext, detail: String) -> Bool {
         switch context.kind {
         case .noEquals(let word):
             if let word, ClientConfiguration.profileKeys.contains(word) {
@@ -138,15 +142,20 @@ private struct SyntaxDiagnosis {
                 message = "expected '=' after the line's first word (not shown: a line without '=' may be a pasted secret)"
             }
             hint = "each line is key = value, a [profile.NAME] header or a # comment; strings are quoted: key = \"value\""
-            return
+            return true
         case .unknown where detail.hasPrefix("expected bare key"):
             message = "expected a key, a [profile.NAME] header or a # comment (the line is not shown: it may be a pasted secret)"
             hint = "each line is key = value, a [profile.NAME] header or a # comment"
-            return
+            return true
         default:
-            break
+            return false
         }
+    }
 
+    /// A value, header or key the parser refused, from its message.
+    private mutating func diagnoseDetail(_ detail: String, scope: String, context: SyntaxContext, scalars: [Unicode.Scalar], column: Int) {
+        let endOfFile = detail.contains("end-of-file")
+        let valueName = context.valueName
         if scope.hasSuffix("string") && (endOfFile || (detail.contains("control character") && column > scalars.count)) {
             let quote = scope.contains("literal") ? "'" : "\""
             message = "unterminated string in \(valueName) (missing closing \(quote))"

@@ -14,9 +14,8 @@ struct Whoami: AsyncParsableCommand {
     @Flag(help: "Machine-readable JSON output.") var json = false
 
     func run() async throws {
-        var options = HostOptions(target: try target.target(), logLevel: target.logLevel)
+        var options = try target.options()
         options.json = json
-        options.debug = target.debug
         try finish(await PCXCommands.whoami(options: options))
     }
 }

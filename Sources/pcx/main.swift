@@ -12,16 +12,61 @@ struct TargetOptions: ParsableArguments {
             completion: .custom { _, _, _ in PCXCommands.profileNames() })
     var profile: String?
 
-    @Option(help: ArgumentHelp("Log level for pcx's own diagnostics: debug, info, warn, error.", valueName: "level"))
-    var logLevel = cliDefaults.logLevel
+    @Option(help: ArgumentHelp("Log level for pcx's diagnostics and the script's log module: debug, info, warn, error (default: warn for pcx, info for log).",
+                               valueName: "level"))
+    var logLevel: String?
+
+    @Flag(name: .shortAndLong, help: "Quiet: errors only (--log-level error).")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Verbose: -v is --log-level info, -vv debug (pcx test -v also prints every passing test).")
+    var verbose: Int
+
+    @Option(help: ArgumentHelp("Log lines as text or json (one object per line), for pcx and the script's log module alike.",
+                               valueName: "format"))
+    var logFormat: String = LogFormat.text.rawValue
+
+    @Flag(help: "Draw progress lines (waits, exports) on stderr even when it is not a terminal.")
+    var progress = false
 
     @Flag(help: "Show the Lua traceback with errors.")
     var debug = false
 
-    func target() throws -> TargetSelection {
-        guard ["debug", "info", "warn", "warning", "error"].contains(logLevel.lowercased()) else {
+    /// The level -q, -v or --log-level chose, or nil for the defaults.
+    func chosenLevel() throws -> String? {
+        if quiet && verbose > 0 { throw ValidationError("-q and -v exclude each other; pick one") }
+        if let logLevel, quiet || verbose > 0 {
+            throw ValidationError("--log-level \(logLevel) and \(quiet ? "-q" : "-v") both set the level; pick one")
+        }
+        if quiet { return "error" }
+        if verbose > 0 { return verbose == 1 ? "info" : "debug" }
+        if let logLevel, !["debug", "info", "warn", "warning", "error"].contains(logLevel.lowercased()) {
             throw ValidationError("--log-level must be debug, info, warn or error (got '\(logLevel)')")
         }
+        return logLevel.map { $0.lowercased() == "warning" ? "warn" : $0.lowercased() }
+    }
+
+    func format() throws -> LogFormat {
+        guard let format = LogFormat(rawValue: logFormat.lowercased()) else {
+            throw ValidationError("--log-format must be text or json (got '\(logFormat)')")
+        }
+        return format
+    }
+
+    /// Host options with this group's choices: target, log level and format, progress, debug.
+    func options() throws -> HostOptions {
+        let level = try chosenLevel()
+        var options = cliDefaults
+        options.target = try target()
+        options.logLevel = level ?? cliDefaults.logLevel
+        options.scriptLogLevel = level
+        options.logFormat = try format()
+        options.progress = progress ? true : nil
+        options.debug = debug
+        return options
+    }
+
+    func target() throws -> TargetSelection {
         if sandbox && profile != nil {
             throw ValidationError("--sandbox and --profile exclude each other; pick one")
         }
@@ -151,9 +196,10 @@ func plainNumber(_ value: Double) -> String {
 }
 
 func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) throws -> HostOptions {
-    var options = HostOptions(target: try t.target(), limits: try l.limits(), purchase: try p.purchase(), json: p.json,
-                              logLevel: t.logLevel)
-    options.debug = t.debug
+    var options = try t.options()
+    options.limits = try l.limits()
+    options.purchase = try p.purchase()
+    options.json = p.json
     return options
 }
 
@@ -341,15 +387,14 @@ struct Test: AsyncParsableCommand {
     @OptionGroup var limits: LimitOptions
     @OptionGroup var purchase: PurchaseFlags
 
-    @Flag(help: "Print every passing test too.")
-    var verbose = false
 
     @Argument(help: "Spec files to run.")
     var files: [String]
 
     func run() async throws {
         let options = try hostOptions(target, limits, purchase)
-        try finish(await PCXCommands.test(files: files, verbose: verbose, options: options))
+        // -v (pcx's verbose) prints every passing test too
+        try finish(await PCXCommands.test(files: files, verbose: target.verbose > 0, options: options))
     }
 }
 
@@ -448,7 +493,7 @@ struct Journal: AsyncParsableCommand {
         @Flag(help: "Machine-readable JSON errors.") var json = false
         @Argument(help: "The entry's id.") var id: Int64
         func run() async throws {
-            var options = HostOptions(target: try target.target(), logLevel: target.logLevel)
+            var options = try target.options()
             options.json = json
             try finish(await PCXCommands.journalResolve(id: id, notBought: notBought, options: options))
         }

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import PCXHost
+
+/// One log format (`--log-format text|json`) for pcx and the script's `log` module, `-q`/`-v`
+/// for the level, and progress lines for waits (`--progress`).
+@Suite("log format, level and progress")
+struct MessagesCLITests {
+    static let logScript = """
+        local log = require "log"
+        log.debug("debug %d", 0)
+        log.info("info %d", 1)
+        log.warn("warn %d", 2)
+        log.error("error %d", 3)
+        """
+
+    /// The messages of the script's log lines, in order (text: `HH:MM:SS LEVEL file:line: message`).
+    func messages(_ stderr: String) -> [String] {
+        stderr.split(separator: "\n").compactMap { line in
+            line.range(of: #": (debug|info|warn|error) \d$"#, options: .regularExpression).map { String(line[$0].dropFirst(2)) }
+        }
+    }
+
+    @Test func quietAndVerboseSetTheScriptsLogLevel() async throws {
+        try await withEndToEnd { e in
+            let plain = try await e.lua(Self.logScript)
+            #expect(plain.status == 0)
+            #expect(messages(plain.stderr) == ["info 1", "warn 2", "error 3"], "\(plain)")
+            let quiet = try await e.lua(Self.logScript, flags: ["-q"])
+            #expect(messages(quiet.stderr) == ["error 3"], "\(quiet)")
+            let verbose = try await e.lua(Self.logScript, flags: ["-v"])
+            #expect(messages(verbose.stderr) == ["info 1", "warn 2", "error 3"], "\(verbose)")
+            let debug = try await e.lua(Self.logScript, flags: ["-vv"])
+            #expect(messages(debug.stderr) == ["debug 0", "info 1", "warn 2", "error 3"], "\(debug)")
+            let level = try await e.lua(Self.logScript, flags: ["--log-level", "warn"])
+            #expect(messages(level.stderr) == ["warn 2", "error 3"], "\(level)")
+        }
+    }
+
+    @Test func jsonLogLinesCarryTimeLevelSourceAndMessage() async throws {
+        try await withEndToEnd { e in
+            let r = try await e.lua(Self.logScript, flags: ["--log-format", "json"])
+            #expect(r.status == 0, "\(r)")
+            let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("{") }
+            #expect(lines.count == 3, "\(r)")
+            let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            #expect(objects.map { $0["level"] as? String } == ["info", "warning", "error"])
+            #expect(objects.map { $0["message"] as? String } == ["info 1", "warn 2", "error 3"])
+            for (i, o) in objects.enumerated() {
+                let source = try #require(o["source"] as? String)
+                #expect(source.hasSuffix(".lua:\(i + 3)"), "source \(source)")
+                let time = try #require(o["time"] as? String)
+                #expect(time.wholeMatch(of: #/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/#) != nil, "time \(time)")
+            }
+        }
+    }
+
+    @Test func pcxsOwnDiagnosticsUseTheSameJSONFields() throws {
+        let line = CLILogHandler.jsonLine(level: "warning", source: "pcx", message: "retrying \"x\"", metadata: ["attempt": "2"])
+        #expect(line.hasSuffix("\n"))
+        let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["level"] as? String == "warning")
+        #expect(object["source"] as? String == "pcx")
+        #expect(object["message"] as? String == "retrying \"x\"")
+        #expect(object["metadata"] as? [String: String] == ["attempt": "2"])
+        #expect(object["time"] is String)
+    }
+
+    @Test func badLogOptionsAreUsageErrors() async throws {
+        try await withEndToEnd { e in
+            let format = try await e.lua("print('not run')", flags: ["--log-format", "yaml"])
+            #expect(format.status == 2, "\(format)")
+            #expect(format.stderr.contains("--log-format must be text or json (got 'yaml')"))
+            #expect(!format.stdout.contains("not run"))
+            let both = try await e.lua("print('not run')", flags: ["-q", "-v"])
+            #expect(both.status == 2, "\(both)")
+            #expect(both.stderr.contains("-q and -v exclude each other; pick one"))
+            let twice = try await e.lua("print('not run')", flags: ["-v", "--log-level", "debug"])
+            #expect(twice.status == 2, "\(twice)")
+            #expect(twice.stderr.contains("--log-level debug and -v both set the level; pick one"))
+        }
+    }
+
+    static let registerAndWait = """
+        local c, s = arg[1], arg[2]
+        pc.subscriptions.register(c, s)
+        local st = pc.subscriptions.wait_registered(c, s, { timeout = 120 })
+        print(st.status)
+        """
+
+    @Test func aLongWaitDrawsAProgressLineWithProgressAndNoneWithout() async throws {
+        try await withEndToEnd(registrationDelay: 3.5) { e in
+            let world = try await e.world()
+            let (c1, s1) = try world.azure(registration: "NotRegistered")
+            let shown = try await e.lua(Self.registerAndWait, arguments: [c1, s1], flags: ["--progress", "--allow-purchase"])
+            #expect(shown.status == 0, "\(shown)")
+            #expect(shown.stdout == "Registered\n")
+            // drawn after 2 s, then every second (a loaded machine may draw the first one late)
+            let line = "\r\u{1B}\\[Kwaiting for subscription \(s1) to be registered: ([2-9]) s, gives up in 1 min 5[0-8] s \\(Ctrl-C stops waiting\\)"
+            #expect(shown.stderr.range(of: line, options: .regularExpression) != nil, "\(shown)")
+            #expect(shown.stderr.hasSuffix("\r\u{1B}[K"), "the line is erased at the end: \(shown)")
+            let (c2, s2) = try world.azure(registration: "NotRegistered", skipping: 1)
+            let quiet = try await e.lua(Self.registerAndWait, arguments: [c2, s2], flags: ["--allow-purchase"])
+            #expect(quiet.status == 0, "\(quiet)")
+            #expect(!quiet.stderr.contains("waiting for"), "stderr is not a terminal: no progress line: \(quiet)")
+        }
+    }
+
+    @Test func waitDurationsReadAsAPersonWritesThem() {
+        #expect(WaitProgress.duration(14.9) == "14 s")
+        #expect(WaitProgress.duration(120) == "2 min")
+        #expect(WaitProgress.duration(125) == "2 min 5 s")
+        #expect(WaitProgress.duration(3780) == "1 h 3 min")
+        #expect(WaitProgress.text("waiting for order 7 to complete", waited: 14, timeout: 600)
+                == "waiting for order 7 to complete: 14 s, gives up in 9 min 46 s (Ctrl-C stops waiting)")
+    }
+}
