@@ -64,7 +64,14 @@ function M.run(pb, argv, preset)
   local ok, params, extra = pcall(args.parse, pb.params, argv, preset)
   if ok and extra and #extra > 0 then
     -- a word that belongs to no option (`--customer Fabrikam Corp`) would be silently dropped
-    ok, params = false, string.format("unexpected argument '%s': every value follows its option; quote a value with spaces (--customer \"Fabrikam Corp\")", extra[1])
+    local words = {}
+    for i, w in ipairs(extra) do words[i] = "'" .. w .. "'" end
+    local example = "--name \"two words\""
+    for name in pairs(pb.params) do
+      if name == "customer" then example = "--customer \"Fabrikam Corp\"" end
+    end
+    ok, params = false, string.format("unexpected argument%s %s: every value follows its option; quote a value with spaces (%s)",
+      #extra == 1 and "" or "s", table.concat(words, ", "), example)
   end
   if not ok then
     error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)

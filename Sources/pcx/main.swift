@@ -241,9 +241,7 @@ enum Entry {
             exit(PCXCommands.reportUsageError(error.message, json: json))
         } catch {
             if PCX.exitCode(for: error) == .validationFailure {
-                if json { exit(PCXCommands.reportUsageError(PCX.message(for: error), json: true)) }
-                writeAll(2, PCX.fullMessage(for: error) + "\n")
-                exit(ExitCode.usage.rawValue)
+                exit(PCXCommands.reportParserError(PCX.message(for: error), arguments: arguments, json: json))
             }
             PCX.exit(withError: error)
         }
