@@ -54,9 +54,13 @@ end
 --- Whether `v` is a declared playbook.
 function M.is(v) return getmetatable(v) == Playbook end
 
+--- How the run was asked for (`pcx run FILE` for a playbook file; set by pcx), else nil.
+M.command = nil
+
 --- Help text for a playbook.
 function M.help(pb)
-  return args.help(pb.params, { usage = "pcx playbook run " .. pb.name .. " [options]", summary = pb.summary .. (pb.description and ("\n\n" .. pb.description) or "") })
+  local command = M.command or ("pcx playbook run " .. pb.name)
+  return args.help(pb.params, { usage = command .. " [options]", summary = pb.summary .. (pb.description and ("\n\n" .. pb.description) or "") })
 end
 
 --- Parses argv against the playbook's parameters and runs it.
@@ -105,8 +109,9 @@ end
 
 --- Prints `value` as JSON when the run asked for --json, else calls `text(value)` (or prints it).
 function M.emit(value, text)
-  local pc = package.loaded.pc
-  if pc and pc.options and pc.options.json then
+  -- `pc` loads on first use: a playbook that never called Partner Center has not loaded it yet
+  local pc = require "pc"
+  if pc.options and pc.options.json then
     print(json.encode(value, { indent = true }))
   elseif text then
     text(value)

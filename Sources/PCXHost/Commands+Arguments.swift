@@ -128,26 +128,35 @@ extension PCXCommands {
         }
         let name = arguments[i]
         let declared = (try? await playbookParameters(name)) ?? [:]
-        let known = findPlaybook(name) != nil
-        var rest: [String] = []
-        i += 1
-        while i < arguments.count {
-            let a = arguments[i]
-            if a == "--" { rest += arguments[i...]; break }
+        let split = try splitParameters(Array(arguments[(i + 1)...]), declared: declared, hostOptions: hostOptions,
+                                        checkSpelling: findPlaybook(name) != nil,
+                                        hint: "`pcx playbook show \(name)` lists the playbook's parameters, `pcx playbook run --help` pcx's own options")
+        return (host + split.host, name, split.rest)
+    }
+
+    /// Splits the words after a playbook's name (or file) into pcx's options and the playbook's
+    /// parameters: its declared parameters win, the pcx options it does not declare are pcx's,
+    /// everything after `--` is the playbook's.
+    /// - Throws: ``UsageError`` for a misspelt pcx option (with `checkSpelling`; `hint` says
+    ///   where the names are listed).
+    static func splitParameters(_ words: [String], declared: [String: Int], hostOptions: [String: Int],
+                                checkSpelling: Bool, hint: String) throws -> (host: [String], rest: [String]) {
+        var host: [String] = [], rest: [String] = []
+        var i = 0
+        while i < words.count {
+            let a = words[i]
+            if a == "--" { rest += words[i...]; break }
             let flag = String(a.split(separator: "=", maxSplits: 1).first ?? "")
-            if declared[flag] == nil, hostOptions[flag] != nil {
-                i = takeOption(arguments, at: i, arity: hostOptions, into: &host)
-            } else if known, let misspelt = misspeltHostOption(flag, declared: declared, hostOptions: hostOptions) {
-                throw UsageError("""
-                    unknown option \(flag) (did you mean \(misspelt)?)
-                      hint: `pcx playbook show \(name)` lists the playbook's parameters, `pcx playbook run --help` pcx's own options
-                    """)
+            if declared[flag] == nil, hostOptions[flag] != nil, flag != "--help" { // after the name, --help is the playbook's
+                i = takeOption(words, at: i, arity: hostOptions, into: &host)
+            } else if checkSpelling, let misspelt = misspeltHostOption(flag, declared: declared, hostOptions: hostOptions) {
+                throw UsageError("unknown option \(flag) (did you mean \(misspelt)?)\n  hint: \(hint)")
             } else {
                 rest.append(a)
                 i += 1
             }
         }
-        return (host, name, rest)
+        return (host, rest)
     }
 
     /// The pcx option `flag` (a word after a playbook's name that is neither one of its declared
@@ -181,7 +190,7 @@ extension PCXCommands {
     }
 
     /// Copies option `arguments[i]` and its values into `out`; returns the next index.
-    private static func takeOption(_ arguments: [String], at i: Int, arity: [String: Int], into out: inout [String]) -> Int {
+    static func takeOption(_ arguments: [String], at i: Int, arity: [String: Int], into out: inout [String]) -> Int {
         let a = arguments[i]
         out.append(a)
         let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
@@ -200,7 +209,11 @@ extension PCXCommands {
     /// A playbook's declared parameters as flags (`--azure-plan` → 0 values, `--customer` → 1).
     static func playbookParameters(_ name: String) async throws -> [String: Int] {
         guard let p = findPlaybook(name) else { return [:] }
-        let text = try await describePlaybook(p, expression: "json.encode(pbm.describe(pb))")
+        return try parameterArity(await describePlaybook(p, expression: "json.encode(pbm.describe(pb))"))
+    }
+
+    /// Flags and how many values each takes, from a playbook's description (`pbm.describe` as JSON).
+    static func parameterArity(_ text: String) throws -> [String: Int] {
         struct Described: Decodable {
             struct Param: Decodable { var name: String; var type: String }
             var params: [Param]

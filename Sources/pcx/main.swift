@@ -168,11 +168,24 @@ let cliDefaults = HostOptions(limits: RunLimits(exitWhenStuck: true))
 func fastRun(_ arguments: [String]) async throws -> Never? {
     guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") else { return nil }
     let script = arguments[1], rest = Array(arguments.dropFirst(2))
+    if let split = try await PCXCommands.playbookFileArguments(rest, script: script, hostOptions: hostOptionArity) {
+        try await runPlaybookFile(script, split, before: [], json: arguments.contains("--json"))
+    }
     let passed = try PCXCommands.scriptArguments(rest, script: script, hostOptions: hostOptionArity)
     var options = cliDefaults
     options.purchase.replayWindow = try PurchaseFlags.window(nil)
     PCXCommands.installInterruptHandler()
     try finish(await PCXCommands.run(script: script, arguments: passed, options: options))
+}
+
+/// `pcx [run OPTIONS] run PLAYBOOK-FILE WORDS...`: pcx's options before the file and among the
+/// words (``PlaybookFileArguments``), the rest to the playbook; `--help` shows its parameters.
+func runPlaybookFile(_ script: String, _ split: PlaybookFileArguments, before: [String], json: Bool) async throws -> Never {
+    if split.help { try finish(await PCXCommands.playbookFileHelp(script, json: json)) }
+    let flags = try HostFlags.parse(PCXCommands.joinMaxSpend(before + split.host))
+    let options = try hostOptions(flags.target, flags.limits, flags.purchase)
+    PCXCommands.installInterruptHandler()
+    try finish(await PCXCommands.run(script: script, arguments: split.rest, options: options))
 }
 
 /// pcx's own options (`--dry-run` → 0 values, `--profile` → 1, `--max-spend` → 2), read from
@@ -289,6 +302,9 @@ struct Run: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
+        if let split = try await PCXCommands.playbookFileArguments(self.arguments, script: script, hostOptions: hostOptionArity) {
+            try await runPlaybookFile(script, split, before: wordsBeforeScript(), json: purchase.json)
+        }
         let arguments = try PCXCommands.scriptArguments(self.arguments, script: script, hostOptions: hostOptionArity,
                                                         before: wordsBeforeScript())
         let options = try hostOptions(target, limits, purchase)

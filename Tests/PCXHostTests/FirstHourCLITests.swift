@@ -106,3 +106,112 @@ struct FirstHourArgumentTests {
             """)
     }
 }
+
+/// `pcx run PLAYBOOK-FILE ...` handles parameters as `pcx playbook run NAME ...` does.
+@Suite("the first hour: a playbook run by its path")
+struct PlaybookFileTests {
+    static let greet = """
+        local pb = require "playbook"
+        return playbook {
+          name = "greet", summary = "Say hello",
+          params = {
+            who = { type = "string", required = true, help = "whom to greet" },
+            timeout = { type = "integer", default = 3, help = "the playbook's own --timeout" },
+          },
+          run = function(p)
+            pb.emit({ hello = p.who, timeout = p.timeout, dry_run = pc.options.dry_run }, function(o)
+              print(string.format("hello %s, timeout %d, dry run %s", o.hello, o.timeout, tostring(o.dry_run)))
+            end)
+          end,
+        }
+
+        """
+
+    func dir() throws -> URL {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write(Self.greet, to: "greet.lua", in: dir)
+        return dir
+    }
+
+    @Test("--help after the file prints the playbook's parameters and exits 0")
+    func helpAfterTheFile() throws {
+        let r = try CLIHarness.run(["run", "greet.lua", "--help"], cwd: try dir())
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty)
+        #expect(r.stdout == """
+            usage: pcx run greet.lua [options]
+            Say hello
+
+            options:
+              --who VALUE        whom to greet (required)
+              --timeout INTEGER  the playbook's own --timeout (default: 3)
+
+            """)
+    }
+
+    @Test("pcx's options may follow the file; the playbook's declared parameters win over pcx's of the same name")
+    func optionsAfterTheFile() throws {
+        let d = try dir()
+        let text = try CLIHarness.run(["run", "greet.lua", "--who", "ann", "--timeout", "9", "--dry-run"], cwd: d)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stderr.isEmpty)
+        #expect(text.stdout == "hello ann, timeout 9, dry run true\n")
+        let json = try CLIHarness.run(["run", "greet.lua", "--json", "--who", "bo"], cwd: d)
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stderr.isEmpty)
+        #expect(json.stdout == """
+            {
+              "dry_run": false,
+              "hello": "bo",
+              "timeout": 3
+            }
+
+            """)
+        let before = try CLIHarness.run(["run", "--dry-run", "greet.lua", "--who", "cy"], cwd: d)
+        #expect(before.stdout == "hello cy, timeout 3, dry run true\n")
+    }
+
+    @Test("a stray word or a misspelt pcx option after a playbook file is an input error naming it; nothing runs")
+    func mistakesAfterTheFile() throws {
+        let d = try dir()
+        let stray = try CLIHarness.run(["run", "greet.lua", "--who", "ann", "extra"], cwd: d)
+        #expect(stray.status == 2)
+        #expect(stray.stdout.isEmpty)
+        #expect(stray.stderr == """
+            pcx: unexpected argument 'extra': every value follows its option; quote a value with spaces (--name "two words")
+
+            usage: pcx run greet.lua [options]
+            Say hello
+
+            options:
+              --who VALUE        whom to greet (required)
+              --timeout INTEGER  the playbook's own --timeout (default: 3)
+
+            """)
+        let misspelt = try CLIHarness.run(["run", "greet.lua", "--who", "ann", "--dryrun"], cwd: d)
+        #expect(misspelt.status == 2)
+        #expect(misspelt.stdout.isEmpty)
+        #expect(misspelt.stderr == """
+            pcx: unknown option --dryrun (did you mean --dry-run?)
+              hint: `pcx run greet.lua --help` lists the playbook's parameters, `pcx run --help` pcx's own options
+
+            """)
+    }
+
+    @Test("a plain script still refuses pcx's options after it (they would silently go to the script)")
+    func plainScriptsKeepTheRule() throws {
+        let d = try dir()
+        try CLIHarness.write("print(...)\n", to: "plain.lua", in: d)
+        let r = try CLIHarness.run(["run", "plain.lua", "--dry-run"], cwd: d)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == """
+            pcx: --dry-run comes after the script plain.lua, so it would go to the script, not to pcx
+              hint: put pcx's options before the script (pcx run --dry-run plain.lua), or hand it to the script after `--` (pcx run plain.lua -- --dry-run)
+
+            """)
+        let passed = try CLIHarness.run(["run", "plain.lua", "--", "--dry-run", "x"], cwd: d)
+        #expect(passed.status == 0)
+        #expect(passed.stdout == "--dry-run\tx\n")
+    }
+}
