@@ -17,7 +17,7 @@ local json = require "json"
 
 local type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall =
   type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall
-local sformat, sfind, ssub = string.format, string.find, string.sub
+local sformat, sfind, ssub, smatch, slower = string.format, string.find, string.sub, string.match, string.lower
 local tconcat = table.concat
 local getinfo = debug.getinfo
 local core_call, core_pages, core_next, core_close = core.call, core.pages, core.next_page, core.close_pages
@@ -88,6 +88,23 @@ local function in_stdlib(where)
   return type(where) == "string" and (sfind(where, "^stdlib/") or sfind(where, "/stdlib/[%w_]+%.lua:%d+$")) and true or false
 end
 
+-- A customer the person running a playbook typed as a tenant id (`--customer GUID`) that
+-- Partner Center does not know is that person's input error (exit 2), named by its option; the
+-- playbook module records those ids (playbook.input_customers: lower-case id -> "--customer").
+local loaded = package.loaded
+local function mark_input_customer(e)
+  if e.code ~= "not_found" or e.status ~= 404 or type(e.path) ~= "string" then return end
+  local id = smatch(e.path, "^/v1/customers/([^/?]+)")
+  local pbm = loaded.playbook
+  local flag = id and pbm and type(pbm.input_customers) == "table" and pbm.input_customers[slower(id)]
+  if not flag or e.input then return end
+  -- the customer itself, not a missing object under it (Partner Center's 60003: tenant not found)
+  if not (tostring(e.pc_code) == "60003" or e.path == "/v1/customers/" .. id) then return end
+  e.input = true
+  e.message = flag .. ": " .. tostring(e.message)
+  e.hint = "give a tenant id, a domain or a company name of one of your customers (pc.customers.list() lists them)"
+end
+
 -- Raises an error from pc.core at the user's line: the runtime stamps `where` with the nearest Lua
 -- frame, which is this module; move it to the first frame outside the stdlib.
 local function raise_at_caller(e)
@@ -97,7 +114,10 @@ local function raise_at_caller(e)
       message = "Partner Center's answer could not be read: " .. (e:gsub("^.-json%.decode:%s*", "")),
       hint = "retry later; if it persists, report it to Microsoft" }, Error)
   end
-  if getmetatable(e) == Error and (not e.where or in_stdlib(e.where)) then e.where = locate(3) or e.where end
+  if getmetatable(e) == Error then
+    if not e.where or in_stdlib(e.where) then e.where = locate(3) or e.where end
+    mark_input_customer(e)
+  end
   error(e, 0)
 end
 

@@ -54,6 +54,9 @@ end
 --- Whether `v` is a declared playbook.
 function M.is(v) return getmetatable(v) == Playbook end
 
+--- Tenant ids a person typed as a `customer` parameter (lower case → its option, `--customer`).
+M.input_customers = {}
+
 --- How the run was asked for (`pcx run FILE` for a playbook file; set by pcx), else nil.
 M.command = nil
 
@@ -61,6 +64,24 @@ M.command = nil
 function M.help(pb)
   local command = M.command or ("pcx playbook run " .. pb.name)
   return args.help(pb.params, { usage = command .. " [options]", summary = pb.summary .. (pb.description and ("\n\n" .. pb.description) or "") })
+end
+
+-- Where the playbook writes (parameters declared `output = "file"` or `"directory"`) is checked
+-- before it makes any call: under an --allow-write directory, not pcx's own files; a missing
+-- directory is created. A refusal is the input error of that parameter (exit 2). URLs (a
+-- postgres:// target) are the playbook's to check.
+local function check_outputs(pb, params)
+  for _, name in ipairs(args.sorted_names(pb.params)) do
+    local d, value = pb.params[name], params[name]
+    if d.output and type(value) == "string" and not value:find("^%a[%w+.-]*://") then
+      local ok, problem, hint = require("pcx.sys").prepare_output(value, d.output)
+      if not ok then
+        local pc = require "pc"
+        error(pc.errors.new { code = "invalid_argument", input = true,
+          message = "--" .. name:gsub("_", "-") .. " " .. value .. ": " .. tostring(problem), hint = hint }, 0)
+      end
+    end
+  end
 end
 
 --- Parses argv against the playbook's parameters and runs it.
@@ -80,10 +101,14 @@ function M.run(pb, argv, preset)
   if not ok then
     error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)
   end
+  check_outputs(pb, params)
   -- a `customer` parameter takes a tenant id, a domain or a company name; the playbook sees the id
-  -- (a tenant id is handed on as it is: the playbook's own first call checks it, with no extra call)
+  -- (a tenant id is handed on as it is: the playbook's own first call checks it, with no extra call;
+  -- pc reports one Partner Center does not know as this option's input error, exit 2)
   for name, d in pairs(pb.params) do
-    if d.type == "customer" and type(params[name]) == "string" and not args.is_tenant_id(params[name]) then
+    if d.type == "customer" and type(params[name]) == "string" and args.is_tenant_id(params[name]) then
+      M.input_customers[params[name]:lower()] = "--" .. name:gsub("_", "-")
+    elseif d.type == "customer" and type(params[name]) == "string" then
       local pc = require "pc"
       local found, c = pcall(pc.customers.find, params[name])
       if not found then

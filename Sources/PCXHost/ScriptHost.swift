@@ -98,6 +98,7 @@ final class ScriptHost: Sendable {
                 guard let name = args.first?.stringValue else { return .value(.nil) }
                 return .value(ScriptPolicy.getenv(name, environment: environment).map { LuaValue($0) } ?? .nil)
             },
+            "prepare_output": OutputPaths.function(options),
             "isatty": .sync { _, args in .value(.boolean(isatty(Int32(args.first?.intValue ?? 1)) != 0)) },
             "monotonic": .sync { _, _ in
                 var ts = timespec()

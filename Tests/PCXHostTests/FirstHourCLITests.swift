@@ -215,3 +215,139 @@ struct PlaybookFileTests {
         #expect(passed.stdout == "--dry-run\tx\n")
     }
 }
+
+/// Expected outcomes read as pcx's errors, without a line of pcx's stdlib; input errors exit 2.
+@Suite("the first hour: expected outcomes and input errors", .serialized)
+struct ExpectedOutcomeTests {
+    /// Request ids vary from run to run.
+    static func steady(_ text: String) -> String {
+        text.replacingOccurrences(of: #"request [0-9a-f-]{36}"#, with: "request ID", options: .regularExpression)
+    }
+
+    @Test("a policy refusal (an excluded market) names the rule, no stdlib line; exit 3, nothing sent")
+    func policyRefusal() async throws {
+        try await withEndToEnd { e2e in
+            let (customer, subscription) = try await e2e.world().customer(in: "BR")
+            let mark = e2e.logMark
+            let r = try await e2e.run(["playbook", "run", "purchase-reserved-vm", "--customer", customer, "--subscription", subscription,
+                                       "--sku", "Standard_D2_v3", "--region", "eastus", "--allow-purchase"])
+            #expect(r.status == 3)
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr == """
+                pcx: policy_denied: refused a reservation purchase for customer \(customer): its country BR is an excluded market (rule reserved-instance-markets: Reserved VM Instances are not sold in BR, CN, HK, IN, KR, RU, TW)
+                  hint: nothing was sent; the excluded markets are configuration (excluded_markets in the profile, or PCX_EXCLUDED_MARKETS)
+
+                """)
+            #expect(e2e.writes(since: mark).isEmpty)
+        }
+    }
+
+    @Test("a --customer tenant id Partner Center does not know is that option's input error (exit 2), not a stdlib line")
+    func unknownCustomerId() async throws {
+        try await withEndToEnd { e2e in
+            let nobody = "00000000-0000-4000-8000-000000000000"
+            let r = try await e2e.run(["playbook", "run", "purchase-reserved-vm", "--customer", nobody, "--subscription", "S1",
+                                       "--sku", "Standard_D2_v3", "--region", "eastus"])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(Self.steady(r.stderr) == """
+                pcx: not_found: --customer: Tenant not found: no customer with id '\(nobody)'.
+                  (GET /v1/customers/\(nobody), request ID, HTTP 404, Partner Center code 60003)
+                  hint: give a tenant id, a domain or a company name of one of your customers (pc.customers.list() lists them)
+
+                """)
+            let json = try await e2e.run(["playbook", "run", "reservations-report", "--customer", nobody, "--json"])
+            #expect(json.status == 2)
+            #expect(Self.steady(json.stderr).hasPrefix(#"{"error":{"code":"not_found","message":"--customer: Tenant not found"#), "\(json.stderr)")
+            #expect(json.stderr.hasSuffix(#""exit_code":2}}"# + "\n"), "\(json.stderr)")
+        }
+    }
+
+    @Test("a playbook rejecting what a person typed is an input error (exit 2): a date that is not one, an invoice that is not there")
+    func playbookRejectsItsInput() async throws {
+        try await withEndToEnd { e2e in
+            let out = e2e.directory.appendingPathComponent("pdfs").path
+            let date = try await e2e.run(["playbook", "run", "download-statements", "--dir", out, "--allow-write", e2e.directory.path,
+                                          "--since", "yesterday"])
+            #expect(date.status == 2)
+            #expect(date.stdout.isEmpty)
+            #expect(date.stderr == """
+                pcx: invalid_argument: --since: 'yesterday' is not a date
+                  at scripts/download-statements.lua:21
+                  hint: give an ISO-8601 date such as 2024-01-31
+
+                """)
+            let invoice = try await e2e.run(["playbook", "run", "download-statements", "--dir", out, "--allow-write", e2e.directory.path,
+                                             "--invoices", "G-NOPE"])
+            #expect(invoice.status == 2)
+            #expect(invoice.stderr == """
+                pcx: not_found: --invoices: invoice G-NOPE is not in the partner's invoice list
+                  at scripts/download-statements.lua:44
+                  hint: leave --invoices out to download every invoice in the date range
+
+                """)
+        }
+    }
+}
+
+/// Playbooks that write files check where before their first call, and make the directory.
+@Suite("the first hour: where a playbook writes is checked first", .serialized)
+struct OutputPathTests {
+    @Test("download-statements without --allow-write for --dir: exit 2 before any request, nothing created")
+    func statementsRefusedBeforeAnyCall() async throws {
+        try await withEndToEnd { e2e in
+            let dir = e2e.directory.appendingPathComponent("new/pdfs").path
+            let mark = e2e.logMark
+            let r = try await e2e.run(["playbook", "run", "download-statements", "--dir", dir])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr == """
+                pcx: invalid_argument: --dir \(dir): writing there is not allowed (no --allow-write directory was given)
+                  hint: add --allow-write \(dir) (or a directory above it)
+
+                """)
+            #expect(e2e.sandbox.requestLog.entries(since: mark).isEmpty, "no request at all, not even a token")
+            #expect(!FileManager.default.fileExists(atPath: e2e.directory.appendingPathComponent("new").path))
+        }
+    }
+
+    @Test("download-statements creates its directory under --allow-write and writes every PDF there")
+    func statementsCreateTheirDirectory() async throws {
+        try await withEndToEnd { e2e in
+            let dir = e2e.directory.appendingPathComponent("new/pdfs/2026").path
+            let r = try await e2e.run(["playbook", "run", "download-statements", "--dir", dir, "--allow-write", e2e.directory.path,
+                                       "--invoices", "G000024130,G000024131"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stderr.isEmpty)
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            #expect(files == ["Invoice_G000024130.pdf", "Invoice_G000024131.pdf"])
+            #expect(r.stdout.hasSuffix("2 statements downloaded\n"), "\(r.stdout)")
+        }
+    }
+
+    @Test("reconcile-invoice --out and reservations-report --csv outside --allow-write: exit 2 before any request")
+    func csvTargetsRefusedBeforeAnyCall() async throws {
+        try await withEndToEnd { e2e in
+            let csv = e2e.directory.appendingPathComponent("out/recon.csv").path
+            let parent = e2e.directory.appendingPathComponent("out").path
+            let mark = e2e.logMark
+            let recon = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", "G000024130", "--out", csv,
+                                           "--allow-write", e2e.directory.appendingPathComponent("elsewhere").path])
+            #expect(recon.status == 2)
+            #expect(recon.stdout.isEmpty)
+            #expect(recon.stderr == """
+                pcx: invalid_argument: --out \(csv): writing there is not allowed (allowed: \(e2e.directory.appendingPathComponent("elsewhere").path))
+                  hint: add --allow-write \(parent) (or a directory above it)
+
+                """)
+            let report = try await e2e.run(["playbook", "run", "reservations-report", "--csv", csv, "--customer", "fabrikam"])
+            #expect(report.status == 2)
+            #expect(report.stderr == """
+                pcx: invalid_argument: --csv \(csv): writing there is not allowed (no --allow-write directory was given)
+                  hint: add --allow-write \(parent) (or a directory above it)
+
+                """)
+            #expect(e2e.sandbox.requestLog.entries(since: mark).isEmpty, "no request at all, not even a token")
+        }
+    }
+}
