@@ -54,8 +54,10 @@ end
 --- Whether `v` is a declared playbook.
 function M.is(v) return getmetatable(v) == Playbook end
 
---- Tenant ids a person typed as a `customer` parameter (lower case → its option, `--customer`).
-M.input_customers = {}
+--- The values a person typed for the running playbook's text parameters (lower case → its option,
+--- `--invoice`): `pc` reports an object Partner Center does not know by one of them as that
+--- option's input error (exit 2).
+M.inputs = {}
 
 --- How the run was asked for (`pcx run FILE` for a playbook file; set by pcx), else nil.
 M.command = nil
@@ -84,6 +86,18 @@ local function check_outputs(pb, params)
   end
 end
 
+-- Records the text values typed for the playbook's parameters (see M.inputs).
+local function record_inputs(pb, params)
+  for name, d in pairs(pb.params) do
+    local flag, value = "--" .. name:gsub("_", "-"), params[name]
+    if (d.type == "string" or d.type == "customer") and type(value) == "string" and value ~= d.default then
+      M.inputs[value:lower()] = flag
+    elseif d.type == "list" and type(value) == "table" then
+      for _, item in ipairs(value) do if type(item) == "string" then M.inputs[item:lower()] = flag end end
+    end
+  end
+end
+
 --- Parses argv against the playbook's parameters and runs it.
 function M.run(pb, argv, preset)
   local ok, params, extra = pcall(args.parse, pb.params, argv, preset)
@@ -102,13 +116,12 @@ function M.run(pb, argv, preset)
     error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)
   end
   check_outputs(pb, params)
+  record_inputs(pb, params)
   -- a `customer` parameter takes a tenant id, a domain or a company name; the playbook sees the id
   -- (a tenant id is handed on as it is: the playbook's own first call checks it, with no extra call;
   -- pc reports one Partner Center does not know as this option's input error, exit 2)
   for name, d in pairs(pb.params) do
-    if d.type == "customer" and type(params[name]) == "string" and args.is_tenant_id(params[name]) then
-      M.input_customers[params[name]:lower()] = "--" .. name:gsub("_", "-")
-    elseif d.type == "customer" and type(params[name]) == "string" then
+    if d.type == "customer" and type(params[name]) == "string" and not args.is_tenant_id(params[name]) then
       local pc = require "pc"
       local found, c = pcall(pc.customers.find, params[name])
       if not found then

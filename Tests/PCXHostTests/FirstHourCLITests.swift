@@ -263,6 +263,28 @@ struct ExpectedOutcomeTests {
         }
     }
 
+    @Test("an invoice or subscription id Partner Center does not know, typed for a playbook, is that option's input error (exit 2)")
+    func unknownObjectsNamedByAParameter() async throws {
+        try await withEndToEnd { e2e in
+            let r = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", "G-NOPE"])
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(Self.steady(r.stderr) == """
+                pcx: not_found: --invoice: Invoice 'G-NOPE' not found.
+                  (GET /v1/invoices/G-NOPE, request ID, HTTP 404, Partner Center code 1000) at scripts/reconcile-invoice.lua:169
+
+                """)
+            let (customer, _) = try await e2e.world().azure(registration: "NotRegistered")
+            let s = try await e2e.run(["playbook", "run", "register-subscription", "--customer", customer, "--subscription", "S-NOPE", "--dry-run"])
+            #expect(s.status == 2)
+            #expect(Self.steady(s.stderr) == """
+                pcx: not_found: --subscription: Subscription with ID S-NOPE not found for customer \(customer).
+                  (GET /v1/customers/\(customer)/subscriptions/S-NOPE/registrationstatus, request ID, HTTP 404, Partner Center code 20003) at scripts/register-subscription.lua:13
+
+                """)
+        }
+    }
+
     @Test("a playbook rejecting what a person typed is an input error (exit 2): a date that is not one, an invoice that is not there")
     func playbookRejectsItsInput() async throws {
         try await withEndToEnd { e2e in
