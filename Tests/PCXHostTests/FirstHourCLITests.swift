@@ -373,3 +373,38 @@ struct OutputPathTests {
         }
     }
 }
+
+/// Ctrl-C after the checkout, while pcx waits for the order: the order stands, and pcx says so.
+@Suite("the first hour: Ctrl-C while waiting for an order", .serialized)
+struct InterruptAfterPurchaseTests {
+    @Test("Ctrl-C while waiting for an order says the order was placed, its id and customer, and how to follow it; exit 130")
+    func ctrlCWhileWaitingNamesTheOrder() async throws {
+        try await withEndToEnd(orderCompletion: 120) { e2e in
+            let (customer, subscription) = try await e2e.world().azure(registration: "Registered")
+            let p = try e2e.spawn(["playbook", "run", "purchase-reserved-vm", "--customer", customer, "--subscription", subscription,
+                                   "--sku", "Standard_D2_v3", "--region", "eastus", "--allow-purchase", "--wait", "600"])
+            let deadline = Date().addingTimeInterval(60)
+            while e2e.ordersCreated == 0, p.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(e2e.ordersCreated == 1)
+            // the order is placed; pcx now polls it (completion takes 120 s)
+            while e2e.requests(route: "orders.get").isEmpty, p.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            kill(p.process.processIdentifier, SIGINT)
+            let r = await p.wait(timeout: 30)
+            #expect(r.status == 130, "\(r)")
+            let journal = try await e2e.run(["journal", "list", "--json"])
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]])
+            let checkout = try #require(entries.first { $0["operation"] as? String == "carts.checkout" })
+            let id = try #require(checkout["id"] as? Int)
+            let outcome = try #require(checkout["outcome"] as? [String: Any])
+            let order = try #require((outcome["orders"] as? [[String: Any]])?.first?["id"] as? String)
+            let tail = r.stderr.components(separatedBy: "pcx: interrupted:").last ?? ""
+            #expect(r.stderr.hasPrefix("Purchase plan\n"), "\(r.stderr)")
+            #expect("pcx: interrupted:" + tail == """
+                pcx: interrupted: the script was stopped (Ctrl-C)
+                  note: this run placed order \(order) for customer \(customer) (journal entry \(id)) before it ended; it stands: follow it with `pcx journal show \(id)`, or re-run the same command (it finds the purchase made and waits for the order; nothing is bought again)
+
+                """)
+            #expect(!r.stderr.contains("stdlib/"))
+        }
+    }
+}

@@ -178,14 +178,14 @@ final class EndToEnd: @unchecked Sendable {
     }
 
     /// Starts a sandbox (with `faults` active from the start, if given).
-    static func start(faults: String? = nil, orderLag: Double = 0.2,
+    static func start(faults: String? = nil, orderLag: Double = 0.2, orderCompletion: Double = 0.2,
                       onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil) async throws -> EndToEnd {
         var config = SandboxConfiguration()
         config.onRequest = onRequest
         config.port = 0
         config.storage = .inMemory
         config.orderLag = orderLag
-        config.orderCompletionDelay = 0.2
+        config.orderCompletionDelay = orderCompletion
         config.registrationDelay = 0.3
         config.rateLimits = .unlimited
         if let faults { config.faults = try FaultPlan.parse(faults) }
@@ -284,9 +284,10 @@ final class EndToEnd: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh end-to-end environment, always shutting it down.
-func withEndToEnd(faults: String? = nil, orderLag: Double = 0.2, onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil,
+func withEndToEnd(faults: String? = nil, orderLag: Double = 0.2, orderCompletion: Double = 0.2,
+                  onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil,
                   _ body: (EndToEnd) async throws -> Void) async throws {
-    let e2e = try await EndToEnd.start(faults: faults, orderLag: orderLag, onRequest: onRequest)
+    let e2e = try await EndToEnd.start(faults: faults, orderLag: orderLag, orderCompletion: orderCompletion, onRequest: onRequest)
     do {
         try await body(e2e)
     } catch {
