@@ -43,6 +43,8 @@ struct Extras: Sendable {
         let customer = try string(args, 0, "customer_id", caller), order = try string(args, 1, "order_id", caller)
         let target = try await session.target()
         let response = try await target.client.waitUntilOrderSettled(customerId: customer, orderId: order, timeout: seconds(args, 2, default: 600))
+        // the journal keeps the order's final state beside the checkout's answer (pcx journal show)
+        _ = try? session.journal().recordOrder(customer: customer, orderId: order, json: response.text)
         return .jsonData(response.body)
     }
 

@@ -468,8 +468,13 @@ struct Journal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List journal entries, newest first.")
         @Flag(help: "Machine-readable JSON output.") var json = false
         @Option(parsing: .unconditional, help: "How many entries (at least 1).") var limit = 50
+        @Option(help: ArgumentHelp("Only this customer's entries (its tenant id).", valueName: "tenant-id")) var customer: String?
+        @Option(help: ArgumentHelp("Only entries in these states: pending, unknown, succeeded, failed, recorded, refused, not_bought (comma-separated).", valueName: "states")) var state: String?
+        @Option(help: ArgumentHelp("Only entries sent to this Partner Center: sandbox, or an endpoint URL.", valueName: "target")) var target: String?
+        @Option(help: ArgumentHelp("Only entries written since a date (2026-01-31), a date-time, or a duration back from now (24h, 7d).", valueName: "when")) var since: String?
         func run() async throws {
-            try finish(PCXCommands.journalList(limit: limit, json: json))
+            let query = JournalQuery(customer: customer, state: state, target: target, since: since)
+            try finish(PCXCommands.journalList(limit: limit, json: json, query: query))
         }
     }
 

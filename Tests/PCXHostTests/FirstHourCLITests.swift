@@ -408,3 +408,105 @@ struct InterruptAfterPurchaseTests {
         }
     }
 }
+
+/// `pcx journal list` says where each entry went and filters; `pcx journal show` gives a
+/// purchase's final state.
+@Suite("the first hour: the journal", .serialized)
+struct JournalFirstHourTests {
+    /// Timestamps vary from run to run.
+    static func steady(_ text: String) -> String {
+        text.replacingOccurrences(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, with: "2000-01-01T00:00:00Z", options: .regularExpression)
+    }
+
+    @Test("journal list has a Target column (sandbox or the endpoint) and filters by customer, state, target and time")
+    func targetColumnAndFilters() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let (a, sa) = try world.azure(registration: "NotRegistered")
+            let (b, sb) = try world.azure(registration: "NotRegistered", skipping: 1)
+            for (customer, subscription, extra) in [(a, sa, ["--sandbox"]), (b, sb, []), (a, sa, [])] {
+                let r = try await e2e.run(["playbook", "run", "register-subscription", "--customer", customer, "--subscription", subscription,
+                                           "--dry-run"] + extra)
+                #expect(r.status == 0, "\(r)")
+            }
+            let port = try #require(e2e.sandbox.endpoint.port)
+            let endpoint = "http://loopback:\(port)"
+            let pad = String(repeating: " ", count: endpoint.count - "sandbox".count)
+            let dashes = String(repeating: "-", count: endpoint.count)
+            let script = "scripts/register-subscription.lua"
+            let all = try await e2e.run(["journal", "list"])
+            #expect(all.status == 0)
+            #expect(Self.steady(all.stdout) == """
+                ID  When (UTC)            Operation               State     Target\(String(repeating: " ", count: endpoint.count - 6))  Customer                              Cart  Result  Script
+                --  --------------------  ----------------------  --------  \(dashes)  ------------------------------------  ----  ------  \(String(repeating: "-", count: script.count))
+                3   2000-01-01T00:00:00Z  subscriptions.register  recorded  \(endpoint)  \(a)                \(script)
+                2   2000-01-01T00:00:00Z  subscriptions.register  recorded  \(endpoint)  \(b)                \(script)
+                1   2000-01-01T00:00:00Z  subscriptions.register  recorded  sandbox\(pad)  \(a)                \(script)
+
+                """)
+            let sandboxOnly = try await e2e.run(["journal", "list", "--target", "sandbox", "--json"])
+            let ids = try #require(try JSONSerialization.jsonObject(with: Data(sandboxOnly.stdout.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? Int }
+            #expect(ids == [1])
+            let byEndpoint = try await e2e.run(["journal", "list", "--json", "--target", "HTTP://LOCALHOST:\(port)/v1/", "--customer", a.uppercased()])
+            let endpointIds = try #require(try JSONSerialization.jsonObject(with: Data(byEndpoint.stdout.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? Int }
+            #expect(endpointIds == [3], "the endpoint in any spelling, the customer in any case")
+            let recorded = try await e2e.run(["journal", "list", "--json", "--state", "recorded,failed", "--since", "1h"])
+            #expect((try JSONSerialization.jsonObject(with: Data(recorded.stdout.utf8)) as? [[String: Any]])?.count == 3)
+            let none = try await e2e.run(["journal", "list", "--state", "succeeded"])
+            #expect(none.status == 0)
+            #expect(none.stdout == "no journal entry matches the filters\n")
+            let future = try await e2e.run(["journal", "list", "--json", "--since", "2999-01-01"])
+            #expect(future.stdout == "[]\n")
+        }
+    }
+
+    @Test("bad journal list filters are input errors (exit 2) naming the option and what it takes")
+    func badFilters() throws {
+        let cases: [([String], String)] = [
+            (["--state", "done"], "pcx: --state: no state 'done'\n  hint: states: pending, unknown, succeeded, failed, recorded, refused, not_bought (several: --state unknown,pending)\n"),
+            (["--state", "succeded"], "pcx: --state: no state 'succeded' (did you mean succeeded?)\n  hint: states: pending, unknown, succeeded, failed, recorded, refused, not_bought (several: --state unknown,pending)\n"),
+            (["--target", "prod"], "pcx: --target takes sandbox or an endpoint URL, got 'prod'\n  hint: e.g. --target sandbox, or --target https://api.partnercenter.microsoft.com (the Target column shows them)\n"),
+            (["--since", "yesterday"], "pcx: --since takes a date, a date-time or a duration back from now, got 'yesterday'\n  hint: e.g. --since 2026-01-31, --since 2026-01-31T09:00:00Z, --since 24h or --since 7d\n"),
+            (["--customer", "Fabrikam"], "pcx: --customer takes a customer's tenant id (the journal keeps ids), got 'Fabrikam'\n  hint: `pcx journal list` shows the customers' ids\n"),
+        ]
+        for (args, expected) in cases {
+            let r = try CLIHarness.run(["journal", "list"] + args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr == expected, "\(args)")
+        }
+    }
+
+    @Test("journal show of a finished purchase gives the order's final state and its history, the checkout's answer kept")
+    func showGivesTheFinalState() async throws {
+        try await withEndToEnd { e2e in
+            let (customer, subscription) = try await e2e.world().azure(registration: "Registered")
+            let bought = try await e2e.purchase(customer, subscription, flags: ["--allow-purchase", "--json"])
+            #expect(bought.status == 0, "\(bought)")
+            let result = try bought.json()
+            let id = try #require(result["journal_id"] as? Int)
+            let order = try #require((result["order"] as? [String: Any])?["id"] as? String)
+            let show = try await e2e.run(["journal", "show", String(id)])
+            #expect(show.status == 0)
+            let lines = Self.steady(show.stdout).split(separator: "\n").map(String.init)
+            #expect(Array(lines.prefix(4)) == [
+                "entry        \(id)", "operation    carts.checkout", "state        succeeded",
+                "order        \(order) completed (seen 2000-01-01T00:00:00Z)",
+            ])
+            #expect(Array(lines.suffix(3)) == [
+                "history      2000-01-01T00:00:00Z  journaled before sending",
+                "             2000-01-01T00:00:00Z  succeeded: order \(order) pending",
+                "             2000-01-01T00:00:00Z  order \(order) completed",
+            ])
+            let json = try await e2e.run(["journal", "show", String(id), "--json"]).json()
+            let settled = try #require(json["settled_order"] as? [String: Any])
+            #expect(settled["status"] as? String == "completed")
+            #expect(settled["id"] as? String == order)
+            #expect(json["settled_at"] is String)
+            let answer = try #require((json["outcome"] as? [String: Any])?["orders"] as? [[String: Any]])
+            #expect(answer.first?["status"] as? String == "pending", "the checkout's answer is kept as it was")
+            let list = try await e2e.run(["journal", "list", "--state", "succeeded", "--customer", customer])
+            #expect(list.stdout.contains("order \(order) completed"), "\(list.stdout)")
+        }
+    }
+}
