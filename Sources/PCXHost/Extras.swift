@@ -72,7 +72,13 @@ struct Extras: Sendable {
         switch PurchasePolicy.decide(input) {
         case .refuse(let error): throw error
         case .record: break              // a dry run checks the caps but never asks
-        case .send(let confirm): if confirm { try session.confirmer.confirmAhead(intent, customer: customer) }
+        case .send(let confirm):
+            if confirm {
+                let session = session
+                try await session.confirmer.confirmAhead(intent, customer: customer) {
+                    await PurchaseConfirmation(session: session).describe(intent, customer: customer)
+                }
+            }
         }
         return .value(.boolean(true))
     }

@@ -510,3 +510,91 @@ struct JournalFirstHourTests {
         }
     }
 }
+
+/// The purchase confirmation at a terminal (a pseudo-terminal from util-linux `script`): it names
+/// what is bought, and only the word `yes` buys.
+@Suite("the purchase confirmation at a terminal", .serialized,
+       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+struct PurchaseConfirmationTests {
+    /// Runs pcx under `script` and answers the prompt with `answer` (nil: end of input, Ctrl-D);
+    /// returns the exit status and the terminal's output (CRs removed).
+    func atTerminal(_ e2e: EndToEnd, _ arguments: [String], answer: String?) async throws -> (status: Int32, output: String) {
+        let quoted = ([pcxBinary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let outURL = e2e.directory.appendingPathComponent("tty-\(UUID().uuidString.prefix(8)).out")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-q", "-e", "-c", quoted, "/dev/null"]
+        process.environment = e2e.environment
+        process.currentDirectoryURL = e2e.directory
+        let stdin = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: outURL)
+        try process.run()
+        var answered = false
+        let deadline = Date().addingTimeInterval(180)
+        while process.isRunning, Date() < deadline {
+            let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            if !answered, output.contains("Type 'yes' to buy: ") {
+                stdin.fileHandleForWriting.write(Data((answer.map { $0 + "\n" } ?? "\u{04}").utf8))
+                answered = true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            Issue.record("pcx at a terminal did not finish; killed")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        try? stdin.fileHandleForWriting.close()
+        let output = ((try? String(contentsOf: outURL, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r", with: "")
+        return (process.terminationStatus, output)
+    }
+
+    @Test("the prompt names company, customer, subscription, type, SKU, region, term, billing, quantity and the cart's price; y, no and end of input buy nothing")
+    func promptAndAnswers() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let (customer, subscription) = try world.azure(registration: "Registered")
+            let company = try #require(world.customers.first { $0.id == customer }?.name)
+            let args = ["playbook", "run", "purchase-reserved-vm", "--customer", customer, "--subscription", subscription,
+                        "--sku", "Standard_D2_v3", "--region", "eastus", "--quantity", "2"]
+            let endpoint = e2e.environment["PCX_ENDPOINT"] ?? ""
+            let prompt = """
+                pcx: about to buy from Partner Center at \(endpoint):
+                  company       \(company)
+                  customer      \(customer)
+                  subscription  \(subscription) (scope shared)
+                  type          Virtual machines reservation
+                  sku           Standard_D2_v3
+                  region        eastus (US East)
+                  catalog item  DZH318Z0BQ3W:0001:DZH318VD5QTM
+                  term          1 year (P1Y)
+                  billing       one-time
+                  quantity      2
+                  price         1419.12 USD (709.56 USD each)
+
+                """ + "Type 'yes' to buy: "
+            let summary = "(2 units, 1419.12 USD for customer \(customer))"
+            let hint = "  hint: nothing was bought; type the whole word yes to buy, or pass --allow-purchase\n"
+            for (answer, heard) in [("y", "the answer was 'y', not 'yes'"), ("no", "the answer was 'no', not 'yes'"),
+                                    (nil, "no answer (end of input)")] as [(String?, String)] {
+                let r = try await atTerminal(e2e, args, answer: answer)
+                #expect(r.status == 3, "\(r.output)")
+                let shown = r.output.components(separatedBy: "pcx: about to buy").dropFirst().joined()
+                #expect("pcx: about to buy" + shown == prompt + (answer ?? "") + "\n"
+                    + "pcx: policy_denied: purchase not confirmed: \(heard) \(summary)\n" + hint, "\(r.output)")
+            }
+            #expect(e2e.requests(route: "carts.checkout").isEmpty, "no checkout was sent")
+            let journal = try await e2e.run(["journal", "list", "--json"])
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(journal.stdout.utf8)) as? [[String: Any]])
+            #expect(!entries.contains { $0["operation"] as? String == "carts.checkout" }, "no purchase journaled")
+
+            let yes = try await atTerminal(e2e, args, answer: "yes")
+            #expect(yes.status == 0, "\(yes.output)")
+            #expect(yes.output.contains(prompt + "yes\n"), "\(yes.output)")
+            #expect(e2e.ordersCreated == 1)
+        }
+    }
+}
