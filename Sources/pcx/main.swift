@@ -288,6 +288,8 @@ struct Run: AsyncParsableCommand {
         abstract: "Run a Lua script (or a playbook file).",
         discussion: """
             The script sees its arguments in `arg` and `...`. Host options go before SCRIPT; after `--` every word goes to the script.
+            A playbook file (one that returns playbook { ... }) takes its parameters after it, as `pcx playbook run NAME` does:
+            pcx's options may follow it too (its declared parameters win), and `pcx run FILE --help` lists them.
             \(exitCodesHelp)
             """)
 
