@@ -7,7 +7,8 @@ return playbook {
   name = "download-statements",
   summary = "Download invoice statement PDFs for a range of invoices",
   params = {
-    dir = { type = "string", required = true, order = 1, help = "directory to write Invoice_<id>.pdf files into (needs --allow-write)" },
+    dir = { type = "string", required = true, order = 1, output = "directory",
+            help = "directory to write Invoice_<id>.pdf files into, created if missing (needs --allow-write)" },
     invoices = { type = "list", help = "invoice ids (comma-separated); default: all in the date range" },
     since = { type = "string", help = "first invoice date to include, e.g. 2024-01-01" },
     ["until"] = { type = "string", help = "last invoice date to include, e.g. 2024-12-31" },
@@ -17,7 +18,7 @@ return playbook {
     local function day(option, text)
       local ok, d = pcall(date.parse, text)
       if not ok or not d then
-        error(pc.errors.new { code = "invalid_argument", message = string.format("--%s: '%s' is not a date", option, text),
+        error(pc.errors.new { code = "invalid_argument", input = true, message = string.format("--%s: '%s' is not a date", option, text),
           hint = "give an ISO-8601 date such as 2024-01-31" }, 0)
       end
       return d
@@ -39,7 +40,10 @@ return playbook {
       for id in pairs(wanted) do
         local found = false
         for _, inv in ipairs(selected) do if inv.id:upper() == id then found = true end end
-        if not found then error(pc.errors.new { code = "not_found", message = "invoice " .. id .. " is not in the partner's invoice list" }, 0) end
+        if not found then
+          error(pc.errors.new { code = "not_found", input = true, message = "--invoices: invoice " .. id .. " is not in the partner's invoice list",
+            hint = "leave --invoices out to download every invoice in the date range" }, 0)
+        end
       end
     end
     local files = pc.map(selected, function(inv)

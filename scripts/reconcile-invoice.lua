@@ -146,8 +146,8 @@ return playbook {
   summary = "Invoice line items to CSV with per-customer totals checked against the invoice",
   params = {
     invoice = { type = "string", required = true, order = 1, help = "invoice id, e.g. G000024135" },
-    out = { type = "string", order = 2, help = "CSV file to write (needs --allow-write for its directory); same as --to FILE.csv" },
-    to = { type = "string", help = "write the lines to FILE.csv, or load them into FILE.sqlite or postgres://USER@HOST/DB (one table per data set, resumable; v2)" },
+    out = { type = "string", order = 2, output = "file", help = "CSV file to write (needs --allow-write for its directory); same as --to FILE.csv" },
+    to = { type = "string", output = "file", help = "write the lines to FILE.csv, or load them into FILE.sqlite or postgres://USER@HOST/DB (one table per data set, resumable; v2)" },
     source = { type = "string", choices = { "auto", "v1", "v2" }, default = "auto",
                help = "where the lines come from: auto picks v2 (Microsoft Graph) for new-commerce invoices from 2024-02 on, else v1" },
     provider = { type = "string", choices = { "onetime", "azure", "office" },

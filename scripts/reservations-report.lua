@@ -85,7 +85,7 @@ return playbook {
   params = {
     customer = { type = "customer", help = "only this customer: tenant id, domain or company name" },
     all = { type = "boolean", default = false, help = "every customer (the default when --customer is not given)" },
-    csv = { type = "string", help = "also write the rows to this CSV file (needs --allow-write)" },
+    csv = { type = "string", output = "file", help = "also write the rows to this CSV file (needs --allow-write)" },
     expiring_within = { type = "string", metavar = "DAYS", help = "only reservations expiring within DAYS days, e.g. 90 or 90d" },
     concurrency = { type = "integer", default = 8, min = 1, max = 32, help = "customers queried at once" },
   },

@@ -112,7 +112,12 @@ return playbook {
       bad("--reservation takes a GUID (a reservation order id or a reservation id), got '" .. p.reservation .. "'",
         "list reservations with `pcx playbook run reservations-report`")
     end
-    local r = pc.reservations.get(p.reservation, { customer = p.customer })
+    local found, r = pcall(pc.reservations.get, p.reservation, { customer = p.customer })
+    if not found then
+      -- an id the person typed that names no reservation is their input error (exit 2)
+      if pc.errors.is(r, "not_found") then r.input = true; r.message = "--reservation: " .. r.message end
+      error(r, 0)
+    end
     local guid = ri.guid(r.reservation_order)
     local order = pc.orders.get(r.customer, r.order)
     local invoices = invoices_for(p, order)

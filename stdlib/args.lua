@@ -78,9 +78,13 @@ function M.validate(spec, where)
       error(sformat("%s.%s: unknown type '%s' (string, integer, number, boolean, decimal, list)", where, name, tostring(d.type)), 3)
     end
     for k in pairs(d) do
-      if not ({ type = 1, required = 1, default = 1, choices = 1, min = 1, max = 1, help = 1, order = 1, secret = 1, metavar = 1 })[k] then
+      if not ({ type = 1, required = 1, default = 1, choices = 1, min = 1, max = 1, help = 1, order = 1, secret = 1, metavar = 1,
+                output = 1 })[k] then
         error(sformat("%s.%s: unknown field '%s'", where, name, tostring(k)), 3)
       end
+    end
+    if d.output ~= nil and d.output ~= "file" and d.output ~= "directory" then
+      error(sformat("%s.%s: output must be \"file\" or \"directory\", got %s", where, name, tostring(d.output)), 3)
     end
   end
   return spec

@@ -15,9 +15,9 @@
 local core = require "pc.core"
 local json = require "json"
 
-local type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall =
-  type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall
-local sformat, sfind, ssub = string.format, string.find, string.sub
+local type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall, next =
+  type, tostring, error, pairs, ipairs, setmetatable, getmetatable, select, pcall, next
+local sformat, sfind, ssub, smatch, slower, sgmatch = string.format, string.find, string.sub, string.match, string.lower, string.gmatch
 local tconcat = table.concat
 local getinfo = debug.getinfo
 local core_call, core_pages, core_next, core_close = core.call, core.pages, core.next_page, core.close_pages
@@ -88,6 +88,43 @@ local function in_stdlib(where)
   return type(where) == "string" and (sfind(where, "^stdlib/") or sfind(where, "/stdlib/[%w_]+%.lua:%d+$")) and true or false
 end
 
+-- A Partner Center object a person named in a playbook's parameter (`--invoice G0001`,
+-- `--customer GUID`, `--subscription S`) that Partner Center does not know is that person's input
+-- error (exit 2), named by its option. The playbook module records the values typed
+-- (playbook.inputs: lower-case value -> "--option"); the object not found is the path's last
+-- segment that is not a plain word such as `registrationstatus` (the customer for Partner
+-- Center's 60003, tenant not found).
+local loaded = package.loaded
+local function input_option(e)
+  if e.code ~= "not_found" or e.status ~= 404 or e.input or type(e.path) ~= "string" then return nil end
+  local pbm = loaded.playbook
+  local inputs = pbm and pbm.inputs
+  if type(inputs) ~= "table" or next(inputs) == nil then return nil end
+  local path = smatch(e.path, "^[^?#]*")
+  if tostring(e.pc_code) == "60003" then
+    local id = smatch(path, "/customers/([^/]+)")
+    return id and inputs[slower(id)]
+  end
+  local segments = {}
+  for segment in sgmatch(path, "[^/]+") do segments[#segments + 1] = segment end
+  for i = #segments, 1, -1 do
+    local flag = inputs[slower(segments[i])]
+    if flag then return flag end
+    if not smatch(segments[i], "^%l+$") then return nil end
+  end
+  return nil
+end
+
+local function mark_input(e)
+  local flag = input_option(e)
+  if not flag then return end
+  e.input = true
+  e.message = flag .. ": " .. tostring(e.message)
+  if flag == "--customer" then
+    e.hint = "give a tenant id, a domain or a company name of one of your customers (pc.customers.list() lists them)"
+  end
+end
+
 -- Raises an error from pc.core at the user's line: the runtime stamps `where` with the nearest Lua
 -- frame, which is this module; move it to the first frame outside the stdlib.
 local function raise_at_caller(e)
@@ -97,7 +134,10 @@ local function raise_at_caller(e)
       message = "Partner Center's answer could not be read: " .. (e:gsub("^.-json%.decode:%s*", "")),
       hint = "retry later; if it persists, report it to Microsoft" }, Error)
   end
-  if getmetatable(e) == Error and (not e.where or in_stdlib(e.where)) then e.where = locate(3) or e.where end
+  if getmetatable(e) == Error then
+    if not e.where or in_stdlib(e.where) then e.where = locate(3) or e.where end
+    mark_input(e)
+  end
   error(e, 0)
 end
 

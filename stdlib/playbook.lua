@@ -54,9 +54,48 @@ end
 --- Whether `v` is a declared playbook.
 function M.is(v) return getmetatable(v) == Playbook end
 
+--- The values a person typed for the running playbook's text parameters (lower case → its option,
+--- `--invoice`): `pc` reports an object Partner Center does not know by one of them as that
+--- option's input error (exit 2).
+M.inputs = {}
+
+--- How the run was asked for (`pcx run FILE` for a playbook file; set by pcx), else nil.
+M.command = nil
+
 --- Help text for a playbook.
 function M.help(pb)
-  return args.help(pb.params, { usage = "pcx playbook run " .. pb.name .. " [options]", summary = pb.summary .. (pb.description and ("\n\n" .. pb.description) or "") })
+  local command = M.command or ("pcx playbook run " .. pb.name)
+  return args.help(pb.params, { usage = command .. " [options]", summary = pb.summary .. (pb.description and ("\n\n" .. pb.description) or "") })
+end
+
+-- Where the playbook writes (parameters declared `output = "file"` or `"directory"`) is checked
+-- before it makes any call: under an --allow-write directory, not pcx's own files; a missing
+-- directory is created. A refusal is the input error of that parameter (exit 2). URLs (a
+-- postgres:// target) are the playbook's to check.
+local function check_outputs(pb, params)
+  for _, name in ipairs(args.sorted_names(pb.params)) do
+    local d, value = pb.params[name], params[name]
+    if d.output and type(value) == "string" and not value:find("^%a[%w+.-]*://") then
+      local ok, problem, hint = require("pcx.sys").prepare_output(value, d.output)
+      if not ok then
+        local pc = require "pc"
+        error(pc.errors.new { code = "invalid_argument", input = true,
+          message = "--" .. name:gsub("_", "-") .. " " .. value .. ": " .. tostring(problem), hint = hint }, 0)
+      end
+    end
+  end
+end
+
+-- Records the text values typed for the playbook's parameters (see M.inputs).
+local function record_inputs(pb, params)
+  for name, d in pairs(pb.params) do
+    local flag, value = "--" .. name:gsub("_", "-"), params[name]
+    if (d.type == "string" or d.type == "customer") and type(value) == "string" and value ~= d.default then
+      M.inputs[value:lower()] = flag
+    elseif d.type == "list" and type(value) == "table" then
+      for _, item in ipairs(value) do if type(item) == "string" then M.inputs[item:lower()] = flag end end
+    end
+  end
 end
 
 --- Parses argv against the playbook's parameters and runs it.
@@ -64,13 +103,23 @@ function M.run(pb, argv, preset)
   local ok, params, extra = pcall(args.parse, pb.params, argv, preset)
   if ok and extra and #extra > 0 then
     -- a word that belongs to no option (`--customer Fabrikam Corp`) would be silently dropped
-    ok, params = false, string.format("unexpected argument '%s': every value follows its option; quote a value with spaces (--customer \"Fabrikam Corp\")", extra[1])
+    local words = {}
+    for i, w in ipairs(extra) do words[i] = "'" .. w .. "'" end
+    local example = "--name \"two words\""
+    for name in pairs(pb.params) do
+      if name == "customer" then example = "--customer \"Fabrikam Corp\"" end
+    end
+    ok, params = false, string.format("unexpected argument%s %s: every value follows its option; quote a value with spaces (%s)",
+      #extra == 1 and "" or "s", table.concat(words, ", "), example)
   end
   if not ok then
     error(setmetatable({ usage = true, message = tostring(params), help = M.help(pb) }, { __tostring = function(e) return e.message end }), 0)
   end
+  check_outputs(pb, params)
+  record_inputs(pb, params)
   -- a `customer` parameter takes a tenant id, a domain or a company name; the playbook sees the id
-  -- (a tenant id is handed on as it is: the playbook's own first call checks it, with no extra call)
+  -- (a tenant id is handed on as it is: the playbook's own first call checks it, with no extra call;
+  -- pc reports one Partner Center does not know as this option's input error, exit 2)
   for name, d in pairs(pb.params) do
     if d.type == "customer" and type(params[name]) == "string" and not args.is_tenant_id(params[name]) then
       local pc = require "pc"
@@ -98,8 +147,9 @@ end
 
 --- Prints `value` as JSON when the run asked for --json, else calls `text(value)` (or prints it).
 function M.emit(value, text)
-  local pc = package.loaded.pc
-  if pc and pc.options and pc.options.json then
+  -- `pc` loads on first use: a playbook that never called Partner Center has not loaded it yet
+  local pc = require "pc"
+  if pc.options and pc.options.json then
     print(json.encode(value, { indent = true }))
   elseif text then
     text(value)

@@ -19,9 +19,7 @@ extension PCXCommands {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            if a == "--max-spend", i + 2 < arguments.count,
-               Double(arguments[i + 1]) != nil,
-               arguments[i + 2].count == 3, arguments[i + 2].allSatisfy(\.isLetter) {
+            if a == "--max-spend", i + 2 < arguments.count, spendWords(arguments[i + 1], arguments[i + 2]) {
                 out += [a, arguments[i + 1] + " " + arguments[i + 2]]
                 i += 3
                 continue
@@ -31,6 +29,19 @@ extension PCXCommands {
             i += 1
         }
         return out
+    }
+
+    /// Whether `first second` after `--max-spend` are its amount and currency: `5000 USD`,
+    /// `USD 5000`, and a mistyped amount before a currency (`abc USD`, so the error names both
+    /// words instead of leaving `USD` behind as a stray argument).
+    private static func spendWords(_ first: String, _ second: String) -> Bool {
+        func currency(_ w: String) -> Bool { w.count == 3 && w.allSatisfy(\.isLetter) }
+        if currency(first), Double(second) != nil { return true }
+        guard currency(second) else { return false }
+        if Double(first) != nil { return true }
+        guard !first.hasPrefix("-"), !first.contains(" ") else { return false }
+        // `5000USD` is a whole value already: the next word is not its currency
+        return first.range(of: #"^[0-9.]+\s*[A-Za-z]{3}$"#, options: .regularExpression) == nil
     }
 
     /// A duration: `24h`, `7d`, `30m`, `1h30m`, `90s`, bare seconds, `0`.
@@ -117,20 +128,46 @@ extension PCXCommands {
         }
         let name = arguments[i]
         let declared = (try? await playbookParameters(name)) ?? [:]
-        var rest: [String] = []
-        i += 1
-        while i < arguments.count {
-            let a = arguments[i]
-            if a == "--" { rest += arguments[i...]; break }
+        let split = try splitParameters(Array(arguments[(i + 1)...]), declared: declared, hostOptions: hostOptions,
+                                        checkSpelling: findPlaybook(name) != nil,
+                                        hint: "`pcx playbook show \(name)` lists the playbook's parameters, `pcx playbook run --help` pcx's own options")
+        return (host + split.host, name, split.rest)
+    }
+
+    /// Splits the words after a playbook's name (or file) into pcx's options and the playbook's
+    /// parameters: its declared parameters win, the pcx options it does not declare are pcx's,
+    /// everything after `--` is the playbook's.
+    /// - Throws: ``UsageError`` for a misspelt pcx option (with `checkSpelling`; `hint` says
+    ///   where the names are listed).
+    static func splitParameters(_ words: [String], declared: [String: Int], hostOptions: [String: Int],
+                                checkSpelling: Bool, hint: String) throws -> (host: [String], rest: [String]) {
+        var host: [String] = [], rest: [String] = []
+        var i = 0
+        while i < words.count {
+            let a = words[i]
+            if a == "--" { rest += words[i...]; break }
             let flag = String(a.split(separator: "=", maxSplits: 1).first ?? "")
-            if declared[flag] == nil, hostOptions[flag] != nil {
-                i = takeOption(arguments, at: i, arity: hostOptions, into: &host)
+            if declared[flag] == nil, hostOptions[flag] != nil, flag != "--help" { // after the name, --help is the playbook's
+                i = takeOption(words, at: i, arity: hostOptions, into: &host)
+            } else if checkSpelling, let misspelt = misspeltHostOption(flag, declared: declared, hostOptions: hostOptions) {
+                throw UsageError("unknown option \(flag) (did you mean \(misspelt)?)\n  hint: \(hint)")
             } else {
                 rest.append(a)
                 i += 1
             }
         }
-        return (host, name, rest)
+        return (host, rest)
+    }
+
+    /// The pcx option `flag` (a word after a playbook's name that is neither one of its declared
+    /// parameters nor pcx's) is probably a misspelling of (`--dryrun` → `--dry-run`), or nil: a
+    /// word closer to one of the playbook's own parameters is left to the playbook's parser,
+    /// which suggests among those.
+    static func misspeltHostOption(_ flag: String, declared: [String: Int], hostOptions: [String: Int]) -> String? {
+        guard flag.hasPrefix("--"), flag != "--", declared[flag] == nil, hostOptions[flag] == nil,
+              let suggestion = similarOption(flag, among: Array(declared.keys) + Array(hostOptions.keys)),
+              hostOptions[suggestion] != nil else { return nil }
+        return suggestion
     }
 
     /// The playbook whose help `pcx playbook run [OPTIONS] NAME ... --help` asks for (the same
@@ -153,7 +190,7 @@ extension PCXCommands {
     }
 
     /// Copies option `arguments[i]` and its values into `out`; returns the next index.
-    private static func takeOption(_ arguments: [String], at i: Int, arity: [String: Int], into out: inout [String]) -> Int {
+    static func takeOption(_ arguments: [String], at i: Int, arity: [String: Int], into out: inout [String]) -> Int {
         let a = arguments[i]
         out.append(a)
         let name = String(a.split(separator: "=", maxSplits: 1).first ?? "")
@@ -172,7 +209,11 @@ extension PCXCommands {
     /// A playbook's declared parameters as flags (`--azure-plan` → 0 values, `--customer` → 1).
     static func playbookParameters(_ name: String) async throws -> [String: Int] {
         guard let p = findPlaybook(name) else { return [:] }
-        let text = try await describePlaybook(p, expression: "json.encode(pbm.describe(pb))")
+        return try parameterArity(await describePlaybook(p, expression: "json.encode(pbm.describe(pb))"))
+    }
+
+    /// Flags and how many values each takes, from a playbook's description (`pbm.describe` as JSON).
+    static func parameterArity(_ text: String) throws -> [String: Int] {
         struct Described: Decodable {
             struct Param: Decodable { var name: String; var type: String }
             var params: [Param]

@@ -3,28 +3,32 @@ import PartnerCenter
 import PartnerCenterModels
 
 extension PCXCommands {
-    /// `pcx journal list`: the newest entries, as a table or JSON; a `limit` below 1 is an input
-    /// error (exit 2).
-    public static func journalList(limit: Int, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+    /// `pcx journal list`: the newest entries that pass the filters, as a table or JSON. A
+    /// `limit` below 1 or a filter pcx cannot read is an input error (exit 2).
+    public static func journalList(limit: Int, json: Bool, query: JournalQuery = JournalQuery(), paths: PCXPaths = PCXPaths()) -> Int32 {
         guard limit >= 1 else {
             return ErrorReport.input("--limit must be at least 1, got \(limit)", hint: "leave --limit out to see the newest 50 entries")
                 .print(json: json)
         }
+        let filter: Journal.Filter
+        do { filter = try query.filter() } catch { return error.report.print(json: json) }
         if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
             guard FileManager.default.fileExists(atPath: paths.journal.path) else {
                 if json { print("[]") } else { print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))") }
                 return ExitCode.ok.rawValue
             }
-            let entries = try Journal(url: paths.journal).list(limit: limit)
+            let entries = try Journal(url: paths.journal).list(limit: limit, filter: filter)
             if json {
-                print(try encodeJSON(entries.map(JournalView.init)))
+                print(entries.isEmpty ? "[]" : try encodeJSON(entries.map(JournalView.init)))
+            } else if entries.isEmpty && !query.isEmpty {
+                print("no journal entry matches the filters")
             } else {
                 let rows = entries.map { e in
-                    [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.customer,
+                    [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.endpoint, e.customer,
                      e.cartId ?? "", summary(of: e), e.script]
                 }
-                print(textTable(header: ["ID", "When (UTC)", "Operation", "State", "Customer", "Cart", "Result", "Script"], rows: rows))
+                print(textTable(header: ["ID", "When (UTC)", "Operation", "State", "Target", "Customer", "Cart", "Result", "Script"], rows: rows))
             }
             return ExitCode.ok.rawValue
         } catch {
@@ -81,6 +85,9 @@ extension PCXCommands {
                     "entry        \(e.id ?? 0)",
                     "operation    \(e.operation)",
                     "state        \(e.state.rawValue)",
+                ]
+                if let order = orderLine(e) { lines.append("order        \(order)") }
+                lines += [
                     "created      \(iso(e.createdAt))",
                     "updated      \(iso(e.updatedAt))",
                     "customer     \(e.customer)",
@@ -93,7 +100,9 @@ extension PCXCommands {
                 if let cart = e.cartId { lines.append("cart         \(cart)") }
                 if let plan = e.plan { lines.append("plan         \(plan)") }
                 if let outcome = e.outcome { lines.append("outcome      \(outcome)") }
+                if let settled = e.settledOrder { lines.append("final order  \(settled)") }
                 if let error = e.error { lines.append("error        \(error)") }
+                lines += historyLines(e)
                 print(lines.map { visible($0) }.joined(separator: "\n"))
             }
             return ExitCode.ok.rawValue
@@ -102,12 +111,50 @@ extension PCXCommands {
         }
     }
 
-    /// A short description of an entry's result (order ids for checkouts).
+    /// A short description of an entry's result (order ids for checkouts, with the order's final
+    /// status once pcx saw it settle).
     static func summary(of e: JournalEntry) -> String {
         if let error = e.error { return String(error.prefix(60)) }
-        guard let outcome = e.outcome,
-              let result = try? PartnerCenterJSON.decode(CartCheckoutResult.self, from: Data(outcome.utf8)) else { return "" }
-        return (result.orders ?? []).map { "order \($0.id)" }.joined(separator: ", ")
+        let status = settledStatus(e).map { " " + $0 } ?? ""
+        return placedOrders(e).map { "order \($0.id)\(status)" }.joined(separator: ", ")
+    }
+
+    /// The orders an entry's answer placed: a checkout's `orders`, or an order made directly.
+    static func placedOrders(_ e: JournalEntry) -> [(id: String, status: String)] {
+        guard let data = e.outcome?.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+        let orders = (object["orders"] as? [[String: Any]]) ?? (e.operation == "orders.create" ? [object] : [])
+        return orders.compactMap { o in (o["id"] as? String).map { ($0, (o["status"] as? String) ?? "") } }
+    }
+
+    /// The status of the order as pcx last saw it (`completed`), when it saw it after the answer.
+    static func settledStatus(_ e: JournalEntry) -> String? {
+        guard let data = e.settledOrder?.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["status"] as? String
+    }
+
+    /// `ID completed (seen …)`, or the status the purchase's answer gave when pcx saw no later one.
+    static func orderLine(_ e: JournalEntry) -> String? {
+        let orders = placedOrders(e)
+        guard !orders.isEmpty else { return nil }
+        let ids = orders.map(\.id).joined(separator: ", ")
+        if let status = settledStatus(e), let at = e.settledAt { return "\(ids) \(status) (seen \(iso(at)))" }
+        let answered = orders.map(\.status).first { !$0.isEmpty } ?? "placed"
+        return "\(ids) \(answered) (as the purchase was answered; pcx has not seen the order since)"
+    }
+
+    /// The entry's history, when the order was seen after the purchase's answer.
+    static func historyLines(_ e: JournalEntry) -> [String] {
+        guard let status = settledStatus(e), let at = e.settledAt else { return [] }
+        let orders = placedOrders(e)
+        let ids = orders.map(\.id).joined(separator: ", ")
+        let answered = orders.map(\.status).first { !$0.isEmpty } ?? "placed"
+        return [
+            "history      \(iso(e.createdAt))  journaled before sending",
+            "             \(iso(e.updatedAt))  \(e.state.rawValue): order \(ids) \(answered)",
+            "             \(iso(at))  order \(ids) \(status)",
+        ]
     }
 
     /// `pcx journal resolve ID --not-bought`: closes an unfinished purchase the user says was not
@@ -152,6 +199,9 @@ struct JournalView: Encodable {
     let plan: JSONText?
     let outcome: JSONText?
     let error: String?
+    /// The order as pcx last saw it, and when (a purchase's final state; `outcome` is its answer).
+    let settled_order: JSONText?
+    let settled_at: String?
 
     init(_ e: JournalEntry) {
         id = e.id ?? 0
@@ -169,6 +219,8 @@ struct JournalView: Encodable {
         plan = e.plan.map(JSONText.init)
         outcome = e.outcome.map(JSONText.init)
         error = e.error
+        settled_order = e.settledOrder.map(JSONText.init)
+        settled_at = e.settledAt.map(iso)
     }
 }
 

@@ -142,12 +142,13 @@ extension PCXCommands {
             try await InterruptHandler.shared.run(host.vm) { try await body(host) }
             return ExitCode.ok.rawValue
         } catch let error as LuaError {
-            let rendered = render(error, debug: session.options.debug, json: session.options.json)
+            var rendered = render(error, debug: session.options.debug, json: session.options.json)
+            if error.kind != .exit { rendered.text = session.withPlacedNote(rendered.text) }
             if !rendered.text.isEmpty { printError(rendered.text) }
             return rendered.exitCode
         } catch {
             let report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
-            printError(session.options.json ? report.json : report.text(debug: session.options.debug))
+            printError(session.withPlacedNote(session.options.json ? report.json : report.text(debug: session.options.debug)))
             return report.error.exitStatus
         }
     }

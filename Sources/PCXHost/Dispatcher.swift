@@ -43,7 +43,7 @@ struct Dispatcher: Sendable {
     }
 
     /// A catalog read through the cache: the cached body, or a fetched single-page one (stored).
-    private func cachedRead(_ operation: APIOperation, _ request: PartnerCenterRequest, _ target: Session.Target) async throws -> Data? {
+    func cachedRead(_ operation: APIOperation, _ request: PartnerCenterRequest, _ target: Session.Target) async throws -> Data? {
         guard operation.cacheable, let cache = session.catalogCache else { return nil }
         let key = CatalogCache.key(target: target.canonical.key, request: request)
         if let body = cache.get(key) { return body }

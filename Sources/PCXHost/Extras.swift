@@ -50,6 +50,8 @@ struct Extras: Sendable {
                                                      enabled: session.progressEnabled) {
             try await target.client.waitUntilOrderSettled(customerId: customer, orderId: order, timeout: timeout)
         }
+        // the journal keeps the order's final state beside the checkout's answer (pcx journal show)
+        _ = try? session.journal().recordOrder(customer: customer, orderId: order, json: response.text)
         return .jsonData(response.body)
     }
 
@@ -77,7 +79,13 @@ struct Extras: Sendable {
         switch PurchasePolicy.decide(input) {
         case .refuse(let error): throw error
         case .record: break              // a dry run checks the caps but never asks
-        case .send(let confirm): if confirm { try session.confirmer.confirmAhead(intent, customer: customer) }
+        case .send(let confirm):
+            if confirm {
+                let session = session
+                try await session.confirmer.confirmAhead(intent, customer: customer) {
+                    await PurchaseConfirmation(session: session).describe(intent, customer: customer)
+                }
+            }
         }
         return .value(.boolean(true))
     }

@@ -69,11 +69,23 @@ public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, Mutab
     public var intent: String? = nil
     /// The entry spends money (one open entry per purchase).
     public var money: Bool = false
+    /// For a purchase that placed an order: the order as pcx last saw it (JSON; e.g. `completed`
+    /// after `pc.orders.wait_completed`), while ``outcome`` keeps the checkout's answer.
+    public var settledOrder: String? = nil
+    /// When ``settledOrder`` was seen.
+    public var settledAt: Date? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, createdAt = "created_at", updatedAt = "updated_at", operation, customer, script
         case bodyHash = "body_hash", requestId = "request_id", idempotencyKey = "idempotency_key"
         case cartId = "cart_id", state, plan, outcome, error, target, intent, money
+        case settledOrder = "settled_order", settledAt = "settled_at"
+    }
+
+    /// The endpoint part of ``target``: `sandbox` (the embedded sandbox) or the canonical endpoint.
+    public var endpoint: String {
+        guard let at = target.firstIndex(of: "@") else { return target }
+        return String(target[target.index(after: at)...])
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -170,6 +182,7 @@ public final class Journal: Sendable {
                 """)
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS journal_on_idempotency_key ON journal(idempotency_key)")
             if try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < 2 { try upgradeToVersion2(db) }
+            if try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < 3 { try upgradeToVersion3(db) }
             return .commit
         }
     }
@@ -203,6 +216,14 @@ public final class Journal: Sendable {
             // the immediate transaction in `claim`.
         }
         try db.execute(sql: "PRAGMA user_version = 2")
+    }
+
+    /// Version 3: the order a purchase placed, as last seen (``JournalEntry/settledOrder``).
+    private static func upgradeToVersion3(_ db: Database) throws {
+        let columns = try db.columns(in: "journal").map(\.name)
+        if !columns.contains("settled_order") { try db.execute(sql: "ALTER TABLE journal ADD COLUMN settled_order TEXT") }
+        if !columns.contains("settled_at") { try db.execute(sql: "ALTER TABLE journal ADD COLUMN settled_at DATETIME") }
+        try db.execute(sql: "PRAGMA user_version = 3")
     }
 
     /// Inserts an entry and returns it with its id. Durable when this returns.
@@ -292,9 +313,72 @@ public final class Journal: Sendable {
         }
     }
 
-    /// The most recent entries, newest first.
-    public func list(limit: Int = 50) throws -> [JournalEntry] {
-        try db.read { db in try JournalEntry.order(Column("id").desc).limit(limit).fetchAll(db) }
+    /// Which entries ``list(limit:filter:)`` returns.
+    public struct Filter: Sendable, Equatable {
+        /// A customer's tenant id (any case).
+        public var customer: String?
+        /// Any of these states (none: every state).
+        public var states: [JournalEntry.State] = []
+        /// A canonical endpoint (``JournalEntry/endpoint``): `sandbox` or a URL.
+        public var endpoint: String?
+        /// Written at or after this moment.
+        public var since: Date?
+
+        public init(customer: String? = nil, states: [JournalEntry.State] = [], endpoint: String? = nil, since: Date? = nil) {
+            self.customer = customer
+            self.states = states
+            self.endpoint = endpoint
+            self.since = since
+        }
+    }
+
+    /// The most recent entries, newest first, that pass `filter`.
+    public func list(limit: Int = 50, filter: Filter = Filter()) throws -> [JournalEntry] {
+        try db.read { db in
+            var request = JournalEntry.order(Column("id").desc)
+            if let customer = filter.customer { request = request.filter(sql: "lower(customer) = ?", arguments: [customer.lowercased()]) }
+            if !filter.states.isEmpty { request = request.filter(filter.states.map(\.rawValue).contains(Column("state"))) }
+            if let since = filter.since { request = request.filter(Column("created_at") >= since) }
+            if let endpoint = filter.endpoint {
+                let escaped = endpoint.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_")
+                request = request.filter(sql: "(target = ? OR target LIKE ? ESCAPE '\\')", arguments: [endpoint, "%@" + escaped])
+            }
+            return try request.limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Records `order` (its JSON as Partner Center answered now) on the succeeded purchases of
+    /// `customer` whose answer placed it (a checkout's orders, or an order made directly), so
+    /// `pcx journal show` gives the order's final state. Returns how many entries were updated.
+    @discardableResult
+    public func recordOrder(customer: String, orderId: String, json: String) throws -> Int {
+        guard !orderId.isEmpty else { return 0 }
+        return try db.writeWithoutTransaction { db in
+            var updated = 0
+            try db.inTransaction(.immediate) {
+                let candidates = try JournalEntry
+                    .filter(sql: "lower(customer) = ? AND state = 'succeeded' AND instr(outcome, ?) > 0",
+                            arguments: [customer.lowercased(), orderId])
+                    .fetchAll(db)
+                for var entry in candidates where Self.placed(entry, orderId) {
+                    entry.settledOrder = json
+                    entry.settledAt = Date()
+                    try entry.update(db, columns: ["settled_order", "settled_at"])
+                    updated += 1
+                }
+                return .commit
+            }
+            return updated
+        }
+    }
+
+    /// Whether entry's answer placed order `orderId` (a checkout's `orders`, or an order itself).
+    private static func placed(_ entry: JournalEntry, _ orderId: String) -> Bool {
+        guard let data = entry.outcome?.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        if let orders = object["orders"] as? [[String: Any]] { return orders.contains { $0["id"] as? String == orderId } }
+        return object["id"] as? String == orderId
     }
 
     /// One entry by id.

@@ -196,20 +196,23 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
         let input = ErrorReport.input(error.message)
         return RenderedFailure(text: json ? input.json : input.text(debug: false), exitCode: input.exitStatus)
     case .interrupted:
-        report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"), location: error.location)
+        report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"),
+                             location: userLocation(error.location))
     case .timeout:
         report = ErrorReport(PartnerCenterError(category: .timeout, message: "the script ran past its --timeout",
-                                                hint: "raise --timeout, or make the script do less per run"), location: error.location)
+                                                hint: "raise --timeout, or make the script do less per run"), location: userLocation(error.location))
     case .memoryLimit:
         report = ErrorReport(PartnerCenterError(category: .memoryLimit, message: "the script used more than its --memory-limit",
                                                 hint: "raise --memory-limit, or stream with each()/each_line_item() instead of list()"),
-                             location: error.location)
+                             location: userLocation(error.location))
     case .closed:
         report = ErrorReport(PartnerCenterError(category: .scriptError, message: error.message), plain: true)
     case .runtime:
         if let usage = renderUsage(error, json: json) { return usage }
         if let value = error.value, value.tableValue?["code"].stringValue != nil {
-            report = ErrorReport(luaValue: value, location: error.location)
+            var structured = ErrorReport(luaValue: value, location: error.location)
+            structured.location = userLocation(structured.location)
+            report = structured
         } else {
             let message = stripLocation(error.message, location: error.location)
             report = ErrorReport(PartnerCenterError(category: .scriptError, message: message, hint: missingRequireHint(message)),
@@ -219,6 +222,19 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
     var full = report
     full.traceback = error.traceback
     return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.exitStatus)
+}
+
+/// `location` when it is the user's `file:line`; nil when it points into pcx's own Lua (the
+/// stdlib, or the host's glue): a playbook that ends in a tail call into the stdlib
+/// (`return ri.purchase_command(p)`) leaves no frame of its own, and a line of pcx's stdlib is
+/// not one a person can act on. Plain Lua errors keep theirs (a bug report needs it).
+func userLocation(_ location: String?) -> String? {
+    guard let location else { return nil }
+    if location.hasPrefix("stdlib/") || location.hasPrefix("[pcx") || location.hasPrefix("=[pcx")
+        || location.range(of: #"/stdlib/[A-Za-z0-9_.]+\.lua:\d+$"#, options: .regularExpression) != nil {
+        return nil
+    }
+    return location
 }
 
 /// A usage error raised in Lua (a table with `usage = true`, `message`, and optionally `where`

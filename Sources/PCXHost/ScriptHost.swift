@@ -109,6 +109,7 @@ final class ScriptHost: Sendable {
                 guard let name = args.first?.stringValue else { return .value(.nil) }
                 return .value(ScriptPolicy.getenv(name, environment: environment).map { LuaValue($0) } ?? .nil)
             },
+            "prepare_output": OutputPaths.function(options),
             "isatty": .sync { _, args in .value(.boolean(isatty(Int32(args.first?.intValue ?? 1)) != 0)) },
             "monotonic": .sync { _, _ in
                 var ts = timespec()
@@ -134,9 +135,12 @@ final class ScriptHost: Sendable {
 
     /// Runs a file; if it returns a playbook declaration, runs the playbook with the arguments.
     func runFile(_ path: String, arguments: [String]) async throws {
+        let command = PCXCommands.commandLine(["pcx", "run", path])
         try await vm.perform { ctx in
             let results = try ctx.runFile(path, args: arguments)
             if case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" {
+                // its help and usage errors name the command that ran it: pcx run FILE
+                _ = try ctx.run("require('playbook').command = ...", name: "=[pcx playbook]", args: [command])
                 _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)
             }
         }

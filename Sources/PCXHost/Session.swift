@@ -29,6 +29,8 @@ final class Session: Sendable {
     let script: String
     /// Asks for a "yes" per purchase.
     let confirmer: Confirmer
+    /// The orders this run placed, for what a failed or stopped run says (``PlacedOrder``).
+    let placed = Mutex<[PlacedOrder]>([])
     private let state = Mutex<State>(State())
 
     private struct State {

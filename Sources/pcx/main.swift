@@ -218,11 +218,24 @@ let cliDefaults: HostOptions = {
 func fastRun(_ arguments: [String]) async throws -> Never? {
     guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") else { return nil }
     let script = arguments[1], rest = Array(arguments.dropFirst(2))
+    if let split = try await PCXCommands.playbookFileArguments(rest, script: script, hostOptions: hostOptionArity) {
+        try await runPlaybookFile(script, split, before: [], json: arguments.contains("--json"))
+    }
     let passed = try PCXCommands.scriptArguments(rest, script: script, hostOptions: hostOptionArity)
     var options = cliDefaults
     options.purchase.replayWindow = try PurchaseFlags.window(nil)
     PCXCommands.installInterruptHandler()
     try finish(await PCXCommands.run(script: script, arguments: passed, options: options))
+}
+
+/// `pcx [run OPTIONS] run PLAYBOOK-FILE WORDS...`: pcx's options before the file and among the
+/// words (``PlaybookFileArguments``), the rest to the playbook; `--help` shows its parameters.
+func runPlaybookFile(_ script: String, _ split: PlaybookFileArguments, before: [String], json: Bool) async throws -> Never {
+    if split.help { try finish(await PCXCommands.playbookFileHelp(script, json: json)) }
+    let flags = try HostFlags.parse(PCXCommands.joinMaxSpend(before + split.host))
+    let options = try hostOptions(flags.target, flags.limits, flags.purchase)
+    PCXCommands.installInterruptHandler()
+    try finish(await PCXCommands.run(script: script, arguments: split.rest, options: options))
 }
 
 /// pcx's own options (`--dry-run` → 0 values, `--profile` → 1, `--max-spend` → 2), read from
@@ -291,9 +304,7 @@ enum Entry {
             exit(PCXCommands.reportUsageError(error.message, json: json))
         } catch {
             if PCX.exitCode(for: error) == .validationFailure {
-                if json { exit(PCXCommands.reportUsageError(PCX.message(for: error), json: true)) }
-                writeAll(2, PCX.fullMessage(for: error) + "\n")
-                exit(ExitCode.usage.rawValue)
+                exit(PCXCommands.reportParserError(PCX.message(for: error), arguments: arguments, json: json))
             }
             PCX.exit(withError: error)
         }
@@ -327,6 +338,8 @@ struct Run: AsyncParsableCommand {
         abstract: "Run a Lua script (or a playbook file).",
         discussion: """
             The script sees its arguments in `arg` and `...`. Host options go before SCRIPT; after `--` every word goes to the script.
+            A playbook file (one that returns playbook { ... }) takes its parameters after it, as `pcx playbook run NAME` does:
+            pcx's options may follow it too (its declared parameters win), and `pcx run FILE --help` lists them.
             \(exitCodesHelp)
             """)
 
@@ -341,6 +354,9 @@ struct Run: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
+        if let split = try await PCXCommands.playbookFileArguments(self.arguments, script: script, hostOptions: hostOptionArity) {
+            try await runPlaybookFile(script, split, before: wordsBeforeScript(), json: purchase.json)
+        }
         let arguments = try PCXCommands.scriptArguments(self.arguments, script: script, hostOptions: hostOptionArity,
                                                         before: wordsBeforeScript())
         let options = try hostOptions(target, limits, purchase)
@@ -503,8 +519,13 @@ struct Journal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List journal entries, newest first.")
         @Flag(help: "Machine-readable JSON output.") var json = false
         @Option(parsing: .unconditional, help: "How many entries (at least 1).") var limit = 50
+        @Option(help: ArgumentHelp("Only this customer's entries (its tenant id).", valueName: "tenant-id")) var customer: String?
+        @Option(help: ArgumentHelp("Only entries in these states: pending, unknown, succeeded, failed, recorded, refused, not_bought (comma-separated).", valueName: "states")) var state: String?
+        @Option(help: ArgumentHelp("Only entries sent to this Partner Center: sandbox, or an endpoint URL.", valueName: "target")) var target: String?
+        @Option(help: ArgumentHelp("Only entries written since a date (2026-01-31), a date-time, or a duration back from now (24h, 7d).", valueName: "when")) var since: String?
         func run() async throws {
-            try finish(PCXCommands.journalList(limit: limit, json: json))
+            let query = JournalQuery(customer: customer, state: state, target: target, since: since)
+            try finish(PCXCommands.journalList(limit: limit, json: json, query: query))
         }
     }
 

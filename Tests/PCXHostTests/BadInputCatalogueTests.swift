@@ -305,16 +305,17 @@ let badInputCatalogue: [BadInputCase] = [
                  says: ["pcx: syntax error: playbooks/syn.lua:2:"]),
 
     // ---- CLI arguments ---------------------------------------------------------------------
-    BadInputCase(name: "an unknown verb is a usage error", args: ["frobnicate"], exit: 2, says: ["Error: "]),
-    BadInputCase(name: "run without a script is a usage error", args: ["run"], exit: 2, says: ["Missing expected argument '<script>'"]),
+    BadInputCase(name: "an unknown verb is a usage error", args: ["frobnicate"], exit: 2,
+                 says: ["pcx: unknown verb 'frobnicate'", "hint: `pcx --help` lists the verbs"], never: ["Error: ", "Usage: "]),
+    BadInputCase(name: "run without a script is a usage error", args: ["run"], exit: 2, says: ["pcx: missing expected argument '<script>'", "hint: `pcx run --help` lists the options"]),
     BadInputCase(name: "run of a missing file is a usage error with a hint", args: ["run", "nope.lua"], exit: 2,
                  says: ["pcx: cannot read nope.lua: no such file or not readable", "hint: "]),
     BadInputCase(name: "a non-numeric --timeout is a usage error", args: ["run", "--timeout", "abc", "ok.lua"],
-                 files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["The value 'abc' is invalid for '--timeout <seconds>'"]),
+                 files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["pcx: the value 'abc' is invalid for '--timeout <seconds>'"], never: ["Usage: "]),
     BadInputCase(name: "a negative --timeout is a usage error", args: ["run", "--timeout", "-1", "ok.lua"],
                  files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["--timeout"]),
     BadInputCase(name: "a non-numeric --memory-limit is a usage error", args: ["run", "--memory-limit", "abc", "ok.lua"],
-                 files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["The value 'abc' is invalid for '--memory-limit <MiB>'"]),
+                 files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["pcx: the value 'abc' is invalid for '--memory-limit <MiB>'"]),
     BadInputCase(name: "a negative --max-quantity is a usage error", args: ["run", "--max-quantity", "-1", "ok.lua"],
                  files: ["ok.lua": text("print('ok')\n")], exit: 2, says: ["--max-quantity"]),
     BadInputCase(name: "a --max-spend without a valid amount and currency is a usage error", args: ["run", "--max-spend", "ten", "USD", "--", "ok.lua"],
@@ -324,14 +325,14 @@ let badInputCatalogue: [BadInputCase] = [
     BadInputCase(name: "an unknown --log-level is a usage error", args: ["run", "--log-level", "loud", "ok.lua"],
                  files: ["ok.lua": text("print('ok')\n")], exit: 2,
                  says: ["--log-level must be debug, info, warn or error (got 'loud')"]),
-    BadInputCase(name: "check without files is a usage error", args: ["check"], exit: 2, says: ["Missing expected argument '<files> ...'"]),
+    BadInputCase(name: "check without files is a usage error", args: ["check"], exit: 2, says: ["pcx: missing expected argument '<files> ...'"]),
     BadInputCase(name: "check of a missing file names it", args: ["check", "missing.lua"], exit: 2, says: ["missing.lua: cannot read the file"]),
     BadInputCase(name: "test of a missing spec file is a usage error naming it", args: ["test", "missing_spec.lua"], exit: 2,
                  says: ["pcx: cannot read missing_spec.lua", "hint: "]),
-    BadInputCase(name: "an unknown repl option is a usage error", args: ["repl", "--bogus"], exit: 2, says: ["Unknown option '--bogus'"]),
-    BadInputCase(name: "an unknown playbook subcommand is a usage error", args: ["playbook", "frob"], exit: 2, says: ["Unexpected argument 'frob'"]),
+    BadInputCase(name: "an unknown repl option is a usage error", args: ["repl", "--bogus"], exit: 2, says: ["pcx: unknown option --bogus", "hint: `pcx repl --help` lists the options"]),
+    BadInputCase(name: "an unknown playbook subcommand is a usage error", args: ["playbook", "frob"], exit: 2, says: ["pcx: unexpected argument 'frob'", "hint: `pcx playbook --help` lists the options"]),
     BadInputCase(name: "a non-numeric journal id is a usage error", args: ["journal", "show", "abc"], exit: 2,
-                 says: ["The value 'abc' is invalid for '<id>'"]),
+                 says: ["pcx: the value 'abc' is invalid for '<id>'", "hint: `pcx journal show --help` lists the options"]),
     BadInputCase(name: "an unknown journal id is an input error with a hint", args: ["journal", "show", "999"], exit: 2,
                  says: ["pcx: no journal entry 999", "hint: "]),
     BadInputCase(name: "an unknown journal id with --json is one JSON error line", args: ["journal", "show", "--json", "999"], exit: 2,
@@ -571,7 +572,7 @@ struct BadInputCatalogueTests {
         if c.exit != 0 {
             // the first line is the error (pcx's own, or the argument parser's)
             let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
-            let clear = first.hasPrefix("pcx: ") || first.hasPrefix("Error: ")
+            let clear = first.hasPrefix("pcx: ")
                 || first.hasPrefix("Purchase plan") || first.contains(": ") || first.hasPrefix(#"{"error":{"#)
             #expect(clear, "first stderr line is not an error: \(first.debugDescription)")
         }

@@ -178,14 +178,14 @@ final class EndToEnd: @unchecked Sendable {
     }
 
     /// Starts a sandbox (with `faults` active from the start, if given).
-    static func start(faults: String? = nil, orderLag: Double = 0.2, registrationDelay: Double = 0.3,
+    static func start(faults: String? = nil, orderLag: Double = 0.2, orderCompletion: Double = 0.2, registrationDelay: Double = 0.3,
                       onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil) async throws -> EndToEnd {
         var config = SandboxConfiguration()
         config.onRequest = onRequest
         config.port = 0
         config.storage = .inMemory
         config.orderLag = orderLag
-        config.orderCompletionDelay = 0.2
+        config.orderCompletionDelay = orderCompletion
         config.registrationDelay = registrationDelay
         config.rateLimits = .unlimited
         if let faults { config.faults = try FaultPlan.parse(faults) }
@@ -284,10 +284,11 @@ final class EndToEnd: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh end-to-end environment, always shutting it down.
-func withEndToEnd(faults: String? = nil, orderLag: Double = 0.2, registrationDelay: Double = 0.3,
+func withEndToEnd(faults: String? = nil, orderLag: Double = 0.2, orderCompletion: Double = 0.2, registrationDelay: Double = 0.3,
                   onRequest: (@Sendable (SandboxObservedRequest) -> Void)? = nil,
                   _ body: (EndToEnd) async throws -> Void) async throws {
-    let e2e = try await EndToEnd.start(faults: faults, orderLag: orderLag, registrationDelay: registrationDelay, onRequest: onRequest)
+    let e2e = try await EndToEnd.start(faults: faults, orderLag: orderLag, orderCompletion: orderCompletion,
+                                       registrationDelay: registrationDelay, onRequest: onRequest)
     do {
         try await body(e2e)
     } catch {

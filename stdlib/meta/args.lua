@@ -32,6 +32,7 @@ local args = {}
 ---@field order? number position in help among parameters of equal requiredness (lower first; default by name)
 ---@field secret? boolean a value that must not be echoed (for the host's use)
 ---@field metavar? string the placeholder in help, e.g. "REGION"
+---@field output? "file"|"directory" a path the playbook writes to: `playbook.run` checks it is under an `--allow-write` directory (and creates the directory) before the playbook makes any call
 
 ---A declaration: parameter names (identifiers; '-' allowed) to their declarations.
 ---@alias args.Spec table<string, args.Param>

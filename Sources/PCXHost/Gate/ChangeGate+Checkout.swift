@@ -18,6 +18,7 @@ extension ChangeGate {
         }
         let result = try? response.decode(CartCheckoutResult.self)
         let orders = (result?.orders ?? []).map(\.id)
+        session.notePlaced(PlacedOrder(journalId: id, customer: entry.customer, orders: orders))
         try recordSuccess(id: id, response: response,
                           what: orders.isEmpty ? "the checkout was made" : "the purchase was made (order \(orders.joined(separator: ", ")))")
         if let result { try checkAgainstCaps(result, intent: intent, journalId: id) }
@@ -33,6 +34,7 @@ extension ChangeGate {
         if state == .unknown, let e = error as? PartnerCenterError, let status = e.status, (400..<500).contains(status), status != 429,
            let order = try? await OrderFinder(client: target.client).order(for: entry) {
             let body = try PartnerCenterJSON.encode(CartCheckoutResult(orders: [order], orderErrors: []))
+            session.notePlaced(PlacedOrder(journalId: id, customer: entry.customer, orders: [order.id]))
             _ = try? session.journal().update(id: id, state: .succeeded, outcome: String(decoding: body, as: UTF8.self),
                                               from: [.pending, .unknown])
             printError("pcx: the purchase in journal entry \(id) had placed order \(order.id) (found in the customer's orders); nothing was bought now")

@@ -112,7 +112,7 @@ extension ChangeGate {
         case .record(let notes):
             return try record(entry, notes: notes, extra: Self.intentFields(intent))
         case .send(let confirm):
-            if confirm { try session.confirmer.confirm(intent, customer: request.customer) }
+            if confirm { try await confirmAtTerminal(intent, customer: request.customer) }
         }
         let since: Date? = pinned ? nil : Date().addingTimeInterval(-options.replayWindow)
         let claim = try journalWrite("journal the purchase before sending it") {
@@ -164,10 +164,18 @@ extension ChangeGate {
         switch PurchasePolicy.decide(policyInput(operation, customer: request.customer, country: country, intent: now, target: target)) {
         case .refuse(let error): throw error
         case .record: return try dryRunResume(entry, intent: now, note: "a real run re-sends it with its original request id")
-        case .send(let confirm): if confirm { try session.confirmer.confirm(now, customer: request.customer) }
+        case .send(let confirm): if confirm { try await confirmAtTerminal(now, customer: request.customer) }
         }
         printError("pcx: resuming unfinished purchase \(entry.idempotencyKey.prefix(12))… (journal entry \(entry.id ?? 0), cart \(cart)) with its original request id")
         return try await checkout(operation, entry, intent: now, resumed: true, target: target)
+    }
+
+    /// Asks for the terminal's "yes" for this purchase, naming what it buys (``PurchaseConfirmation``).
+    func confirmAtTerminal(_ intent: PurchaseIntent, customer: String) async throws {
+        let session = session
+        try await session.confirmer.confirm(intent, customer: customer) {
+            await PurchaseConfirmation(session: session).describe(intent, customer: customer)
+        }
     }
 
     /// An open attempt whose cart cannot be read: an order it placed may exist.

@@ -92,6 +92,9 @@ struct ChangeGate: Sendable {
         let id = stored.id ?? 0
         do {
             let response = try await target.client.send(request.pinned(requestId: stored.requestId))
+            if entry.operation == "orders.create", let order = try? response.decode(Order.self) {
+                session.notePlaced(PlacedOrder(journalId: id, customer: entry.customer, orders: [order.id]))
+            }
             try recordSuccess(id: id, response: response, what: "\(entry.operation) succeeded")
             guard response.body.isEmpty else { return .jsonData(response.body) }
             var fields: [String: LuaValue] = ["status": .integer(Int64(response.status)), "journal_id": .integer(id)]

@@ -25,6 +25,13 @@ struct PurchaseIntent: Sendable, Equatable {
         var errorCode: Int?
         var errorDescription: String?
         var lineId: Int?
+        /// The catalog item id as Partner Center spells it (`DZH318Z0BQ3W:0001:DZH318VD5QTM`), for
+        /// the confirmation's catalog lookups.
+        var catalogItemId: String = ""
+        /// The provisioning context as sent (`subscriptionId`, `scope`, `entitlementId`...).
+        var provisioning: [String: String] = [:]
+        /// A savings plan's hourly commitment as text (`0.05 USD`), if any.
+        var commitment: String?
 
         var canonical: String { [item, String(quantity), termDuration, billingCycle, context].joined(separator: "|") }
     }
@@ -54,11 +61,18 @@ struct PurchaseIntent: Sendable, Equatable {
         if let commitment = item.purchaseCommitment, let amount = commitment.amount {
             context.append("commitment=\(amount)/\((commitment.grain ?? "").lowercased())/\((commitment.currency ?? "").lowercased())")
         }
+        let commitment = item.purchaseCommitment.flatMap { c in
+            c.amount.map { amount in
+                let per = (c.grain ?? "hourly").lowercased() == "hourly" ? "an hour" : "per \(c.grain ?? "")"
+                return "\(amount) \((c.currency ?? "").uppercased()) \(per)"
+            }
+        }
         return Line(
             item: (item.catalogItemId ?? "").split(separator: ":").prefix(2).joined(separator: ":").lowercased(),
             quantity: quantity, termDuration: item.termDuration ?? "", billingCycle: item.billingCycle?.wireValue ?? "",
             context: context.joined(separator: ","), total: total, unitPrice: unit, currency: item.currencyCode?.uppercased(),
-            errorCode: item.error?.errorCode, errorDescription: item.error?.errorDescription, lineId: item.id)
+            errorCode: item.error?.errorCode, errorDescription: item.error?.errorDescription, lineId: item.id,
+            catalogItemId: item.catalogItemId ?? "", provisioning: item.provisioningContext ?? [:], commitment: commitment)
     }
 
     /// Whether a line is billed monthly.

@@ -1,0 +1,63 @@
+import Foundation
+import PartnerCenter
+
+extension PCXCommands {
+    /// pcx's verbs and their sub-verbs, for hints (`pcx journal list --help`) and did-you-mean.
+    static let verbs: [String: [String]] = [
+        "run": [], "check": [], "test": [], "repl": [], "help": [],
+        "playbook": ["list", "show", "run"], "journal": ["list", "show", "resolve"], "sandbox": ["serve"],
+    ]
+
+    /// Reports a command-line mistake the argument parser (or pcx's validation of an option)
+    /// found, as pcx reports every input error: `pcx: <problem>` and a hint line, exit 2, never
+    /// the parser's usage block or its internal type names (`host_flags`). With `json`, one
+    /// `{"error": {...}}` line.
+    /// - Parameters:
+    ///   - message: The parser's message (`Unknown option '--dryrun'. Did you mean '--dry-run'?`)
+    ///     or pcx's own (`--timeout must be a positive number of seconds, got -1`).
+    ///   - arguments: The command line after `pcx` (names the verb for the hint).
+    ///   - json: Whether `--json` was among the arguments.
+    /// - Returns: The exit status, 2.
+    public static func reportParserError(_ message: String, arguments: [String], json: Bool) -> Int32 {
+        var (problem, hint) = parserProblem(message, arguments: arguments)
+        if hint == nil { hint = "`\(commandLine(["pcx"] + verbPath(arguments) + ["--help"]))` lists the options" }
+        return ErrorReport.input(problem, hint: hint).print(json: json)
+    }
+
+    /// The problem and its hint in pcx's words: the parser's capitalised sentences lower-cased,
+    /// its did-you-mean as `(did you mean --dry-run?)`, an unknown verb named as such, and a
+    /// message of pcx's own split at its first `; ` into the problem and the fix.
+    static func parserProblem(_ message: String, arguments: [String]) -> (String, String?) {
+        let text = message.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? message
+        if let m = text.firstMatch(of: #/^Unknown option '([^']+)'\. Did you mean '([^']+)'\?$/#) {
+            return ("unknown option \(m.1) (did you mean \(m.2)?)", nil)
+        }
+        if let m = text.firstMatch(of: #/^Unknown option '([^']+)'$/#) {
+            return ("unknown option \(m.1)", nil)
+        }
+        if let m = text.firstMatch(of: #/^(?:\d+ )?[Uu]nexpected arguments?:? '([^']+)'/#), arguments.first == String(m.1) {
+            let suggestion = closestName(to: String(m.1), in: verbs.keys.sorted()).map { " (did you mean \($0)?)" } ?? ""
+            return ("unknown verb '\(m.1)'\(suggestion)", "`pcx --help` lists the verbs")
+        }
+        if let m = text.firstMatch(of: #/^(Unexpected argument|Missing expected argument|Missing value for|The value) (.*)$/#) {
+            return (m.1.prefix(1).lowercased() + m.1.dropFirst() + " " + m.2, nil)
+        }
+        if let split = text.range(of: "; ") {
+            return (String(text[..<split.lowerBound]), String(text[split.upperBound...]))
+        }
+        return (text, nil)
+    }
+
+    /// The verb and sub-verb a command line names (`["journal", "list"]`), or none.
+    static func verbPath(_ arguments: [String]) -> [String] {
+        guard let verb = arguments.first, let subs = verbs[verb] else { return [] }
+        if arguments.count > 1, subs.contains(arguments[1]) { return [verb, arguments[1]] }
+        return [verb]
+    }
+
+    /// An option among `names` close to `word` (`--dryrun` → `--dry-run`), or nil.
+    static func similarOption(_ word: String, among names: some Sequence<String>) -> String? {
+        let flag = String(word.split(separator: "=", maxSplits: 1).first ?? "")
+        return closestName(to: flag, in: names.filter { $0 != flag }.sorted())
+    }
+}
