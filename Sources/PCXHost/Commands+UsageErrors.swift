@@ -2,12 +2,6 @@ import Foundation
 import PartnerCenter
 
 extension PCXCommands {
-    /// pcx's verbs and their sub-verbs, for hints (`pcx journal list --help`) and did-you-mean.
-    static let verbs: [String: [String]] = [
-        "run": [], "check": [], "test": [], "repl": [], "help": [],
-        "playbook": ["list", "show", "run"], "journal": ["list", "show", "resolve"], "sandbox": ["serve"],
-    ]
-
     /// Reports a command-line mistake the argument parser (or pcx's validation of an option)
     /// found, as pcx reports every input error: `pcx: <problem>` and a hint line, exit 2, never
     /// the parser's usage block or its internal type names (`host_flags`). With `json`, one
@@ -16,18 +10,20 @@ extension PCXCommands {
     ///   - message: The parser's message (`Unknown option '--dryrun'. Did you mean '--dry-run'?`)
     ///     or pcx's own (`--timeout must be a positive number of seconds, got -1`).
     ///   - arguments: The command line after `pcx` (names the verb for the hint).
+    ///   - verbs: pcx's verbs and their sub-verbs, as the parser declares them (for the hint,
+    ///     `pcx journal list --help`, and the did-you-mean of an unknown verb).
     ///   - json: Whether `--json` was among the arguments.
     /// - Returns: The exit status, 2.
-    public static func reportParserError(_ message: String, arguments: [String], json: Bool) -> Int32 {
-        var (problem, hint) = parserProblem(message, arguments: arguments)
-        if hint == nil { hint = "`\(commandLine(["pcx"] + verbPath(arguments) + ["--help"]))` lists the options" }
+    public static func reportParserError(_ message: String, arguments: [String], verbs: [String: [String]], json: Bool) -> Int32 {
+        var (problem, hint) = parserProblem(message, arguments: arguments, verbs: verbs)
+        if hint == nil { hint = "`\(commandLine(["pcx"] + verbPath(arguments, verbs: verbs) + ["--help"]))` lists the options" }
         return ErrorReport.input(problem, hint: hint).print(json: json)
     }
 
     /// The problem and its hint in pcx's words: the parser's capitalised sentences lower-cased,
     /// its did-you-mean as `(did you mean --dry-run?)`, an unknown verb named as such, and a
     /// message of pcx's own split at its first `; ` into the problem and the fix.
-    static func parserProblem(_ message: String, arguments: [String]) -> (String, String?) {
+    static func parserProblem(_ message: String, arguments: [String], verbs: [String: [String]]) -> (String, String?) {
         let text = message.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? message
         if let m = text.firstMatch(of: #/^Unknown option '([^']+)'\. Did you mean '([^']+)'\?$/#) {
             return ("unknown option \(m.1) (did you mean \(m.2)?)", nil)
@@ -49,7 +45,7 @@ extension PCXCommands {
     }
 
     /// The verb and sub-verb a command line names (`["journal", "list"]`), or none.
-    static func verbPath(_ arguments: [String]) -> [String] {
+    static func verbPath(_ arguments: [String], verbs: [String: [String]]) -> [String] {
         guard let verb = arguments.first, let subs = verbs[verb] else { return [] }
         if arguments.count > 1, subs.contains(arguments[1]) { return [verb, arguments[1]] }
         return [verb]

@@ -304,12 +304,22 @@ enum Entry {
             exit(PCXCommands.reportUsageError(error.message, json: json))
         } catch {
             if PCX.exitCode(for: error) == .validationFailure {
-                exit(PCXCommands.reportParserError(PCX.message(for: error), arguments: arguments, json: json))
+                exit(PCXCommands.reportParserError(PCX.message(for: error), arguments: arguments, verbs: verbTree, json: json))
             }
             PCX.exit(withError: error)
         }
     }
 }
+
+/// pcx's verbs and their sub-verbs, read from the parser's declaration (for error hints such as
+/// `pcx journal list --help` and an unknown verb's did-you-mean).
+let verbTree: [String: [String]] = {
+    var tree = ["help": [String]()]
+    for verb in PCX.configuration.subcommands {
+        tree[verb._commandName] = verb.configuration.subcommands.map { $0._commandName }
+    }
+    return tree
+}()
 
 /// The exit codes, as every help text that lists them says it.
 let exitCodesHelp = """

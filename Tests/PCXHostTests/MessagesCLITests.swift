@@ -70,14 +70,14 @@ struct MessagesCLITests {
         try await withEndToEnd { e in
             let format = try await e.lua("print('not run')", flags: ["--log-format", "yaml"])
             #expect(format.status == 2, "\(format)")
-            #expect(format.stderr.contains("--log-format must be text or json (got 'yaml')"))
+            #expect(format.stderr.hasPrefix("pcx: --log-format must be text or json (got 'yaml')\n"), "\(format)")
             #expect(!format.stdout.contains("not run"))
             let both = try await e.lua("print('not run')", flags: ["-q", "-v"])
             #expect(both.status == 2, "\(both)")
-            #expect(both.stderr.contains("-q and -v exclude each other; pick one"))
+            #expect(both.stderr == "pcx: -q and -v exclude each other\n  hint: pick one\n")
             let twice = try await e.lua("print('not run')", flags: ["-v", "--log-level", "debug"])
             #expect(twice.status == 2, "\(twice)")
-            #expect(twice.stderr.contains("--log-level debug and -v both set the level; pick one"))
+            #expect(twice.stderr == "pcx: --log-level debug and -v both set the level\n  hint: pick one\n")
         }
     }
 

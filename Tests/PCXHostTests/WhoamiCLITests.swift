@@ -232,7 +232,7 @@ struct WhoamiCLITests {
             """)
         let both = try await ProfileCLI.run(["whoami", "--profile", "nope", "--sandbox"], in: dir)
         #expect(both.status == 2)
-        #expect(both.stderr.hasPrefix("Error: --sandbox and --profile exclude each other; pick one\n"), "\(both.stderr)")
+        #expect(both.stderr == "pcx: --sandbox and --profile exclude each other\n  hint: pick one\n", "\(both.stderr)")
 
         try ProfileCLI.writeProfiles("[profile.default]\nendpoint = \"\(base)\"\nconcurrency = sixteen\n", in: dir)
         let bad = try await ProfileCLI.run(["whoami"], in: dir)
