@@ -82,7 +82,7 @@ function M.complete(text)
   end
   add(scope)
   if scope == _G then
-    for _, m in ipairs({ "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
+    for _, m in ipairs({ "pc", "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
       if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m .. "."; seen[m] = true end
     end
   end
