@@ -593,12 +593,10 @@ end
 --- What to do about a cart line error code (pcx's one hint table).
 function M.cart_error_hint(code) return pc.errors.hint(code) or "see Partner Center's cart error codes" end
 
--- An amount as text with at least two decimals (Partner Center's numbers may have fewer: 109500, 919.8).
+-- An amount as exact text padded to its currency's minor units (Partner Center's numbers may have
+-- fewer: 109500, 919.8 → "109500.00", "919.80" in USD; "109500" in JPY).
 local function amount_text(m)
-  if not m then return nil end
-  local text = m:amount()
-  local decimals = #(text:match("%.(%d+)$") or "")
-  return decimals < 2 and m:amount(2) or text
+  return m and m:exact() or nil
 end
 
 --- A plain table describing the plan (for --json output and the journal).
@@ -631,9 +629,9 @@ function Plan:__tostring()
     sformat("  term / scope  %s / %s", self.term_duration, self.scope),
     sformat("  quantity      %d", self.quantity),
   }
-  if self.commitment then lines[#lines + 1] = sformat("  commitment    %s an hour", self.commitment:format()) end
+  if self.commitment then lines[#lines + 1] = sformat("  commitment    %s an hour", self.commitment:format { exact = true }) end
   if self.unit_price then
-    lines[#lines + 1] = sformat("  unit price    %s%s", self.unit_price:format(), self.billing == "monthly" and " a month" or "")
+    lines[#lines + 1] = sformat("  unit price    %s%s", self.unit_price:format { exact = true }, self.billing == "monthly" and " a month" or "")
   end
   if self.billing == "monthly" and not self.monthly_total then lines[#lines + 1] = "  billing       monthly (not priced yet: --quote prices it)" end
   if self.monthly_total then
@@ -769,7 +767,7 @@ local function print_outcome(o, plan)
       s.quantity, tostring(s.arm_sku), what, tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope),
       tostring(s.billing)))
     if s.quoted then
-      print(sformat("  unit price %s%s, total %s", plan.unit_price and plan.unit_price:format() or "?",
+      print(sformat("  unit price %s%s, total %s", plan.unit_price and plan.unit_price:format { exact = true } or "?",
         plan.billing == "monthly" and " a month" or "", plan.total and plan.total:format() or "?"))
     else
       print("  price not quoted: a dry run creates no cart (add --quote to get Partner Center's price; a cart spends nothing)")
@@ -782,7 +780,7 @@ local function print_outcome(o, plan)
   elseif o.subscription then
     local sub = o.subscription
     print(sformat("bought: order %s (%s), Azure savings plan %s, %s an hour, %s, scope %s, ends %s",
-      o.order.id, o.order.status, sub.id, tostring(plan.commitment and plan.commitment:format()), tostring(sub.termDuration),
+      o.order.id, o.order.status, sub.id, tostring(plan.commitment and plan.commitment:format { exact = true }), tostring(sub.termDuration),
       plan.scope, tostring(sub.commitmentEndDate)))
   elseif o.reservation then
     local r = o.reservation
