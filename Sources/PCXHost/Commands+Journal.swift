@@ -3,29 +3,34 @@ import PartnerCenter
 import PartnerCenterModels
 
 extension PCXCommands {
-    /// `pcx journal list`: the newest entries, as a table or JSON; a `limit` below 1 is an input
-    /// error (exit 2).
-    public static func journalList(limit: Int, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+    /// `pcx journal list`: the newest entries, as a table, JSON, CSV or TSV (`-o`); a `limit`
+    /// below 1 is an input error (exit 2).
+    public static func journalList(limit: Int, output: OutputFormat, paths: PCXPaths = PCXPaths()) -> Int32 {
+        let json = output == .json
         guard limit >= 1 else {
             return ErrorReport.input("--limit must be at least 1, got \(limit)", hint: "leave --limit out to see the newest 50 entries")
                 .print(json: json)
         }
         if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
-            guard FileManager.default.fileExists(atPath: paths.journal.path) else {
-                if json { print("[]") } else { print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))") }
+            let exists = FileManager.default.fileExists(atPath: paths.journal.path)
+            if !exists && output == .table {
+                print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))")
                 return ExitCode.ok.rawValue
             }
-            let entries = try Journal(url: paths.journal).list(limit: limit)
+            let entries = exists ? try Journal(url: paths.journal).list(limit: limit) : []
             if json {
-                print(try encodeJSON(entries.map(JournalView.init)))
-            } else {
-                let rows = entries.map { e in
-                    [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.customer,
-                     e.cartId ?? "", summary(of: e), e.script]
-                }
-                print(textTable(header: ["ID", "When (UTC)", "Operation", "State", "Customer", "Cart", "Result", "Script"], rows: rows))
+                print(entries.isEmpty ? "[]" : try encodeJSON(entries.map(JournalView.init)))
+                return ExitCode.ok.rawValue
             }
+            let keys = ["id", "created_at", "operation", "state", "customer", "cart_id", "result", "script"]
+            let headers = ["ID", "When (UTC)", "Operation", "State", "Customer", "Cart", "Result", "Script"]
+            let rows = entries.map { e in
+                [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.customer, e.cartId ?? "", summary(of: e), e.script]
+            }
+            let columns = zip(headers, keys).map { OutputRows.Column($0, key: $1, rightAligned: $1 == "id") }
+            let text = OutputRows(columns: columns, rows: rows).render(output)
+            print(text, terminator: output == .table ? "\n" : "")
             return ExitCode.ok.rawValue
         } catch {
             return journalFailure(error, json: json)
@@ -66,9 +71,10 @@ extension PCXCommands {
             .print(json: json)
     }
 
-    /// `pcx journal show ID`: one entry with its plan and outcome. An id with no entry is an
-    /// input error (exit 2).
-    public static func journalShow(id: Int64, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+    /// `pcx journal show ID`: one entry with its plan and outcome, as field/value lines (`-o table`),
+    /// JSON, or `field,value` rows (`-o csv|tsv`). An id with no entry is an input error (exit 2).
+    public static func journalShow(id: Int64, output: OutputFormat, paths: PCXPaths = PCXPaths()) -> Int32 {
+        let json = output == .json
         if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
             guard FileManager.default.fileExists(atPath: paths.journal.path), let e = try Journal(url: paths.journal).entry(id: id) else {
@@ -76,25 +82,21 @@ extension PCXCommands {
             }
             if json {
                 print(try encodeJSON(JournalView(e)))
+                return ExitCode.ok.rawValue
+            }
+            var fields = [
+                ("entry", String(e.id ?? 0)), ("operation", e.operation), ("state", e.state.rawValue),
+                ("created", iso(e.createdAt)), ("updated", iso(e.updatedAt)), ("customer", e.customer), ("target", e.target),
+                ("script", e.script), ("request id", e.requestId), ("idempotency", e.idempotencyKey), ("body sha256", e.bodyHash),
+            ]
+            if let cart = e.cartId { fields.append(("cart", cart)) }
+            if let plan = e.plan { fields.append(("plan", plan)) }
+            if let outcome = e.outcome { fields.append(("outcome", outcome)) }
+            if let error = e.error { fields.append(("error", error)) }
+            if output == .table {
+                print(fields.map { visible($0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1) }.joined(separator: "\n"))
             } else {
-                var lines = [
-                    "entry        \(e.id ?? 0)",
-                    "operation    \(e.operation)",
-                    "state        \(e.state.rawValue)",
-                    "created      \(iso(e.createdAt))",
-                    "updated      \(iso(e.updatedAt))",
-                    "customer     \(e.customer)",
-                    "target       \(e.target)",
-                    "script       \(e.script)",
-                    "request id   \(e.requestId)",
-                    "idempotency  \(e.idempotencyKey)",
-                    "body sha256  \(e.bodyHash)",
-                ]
-                if let cart = e.cartId { lines.append("cart         \(cart)") }
-                if let plan = e.plan { lines.append("plan         \(plan)") }
-                if let outcome = e.outcome { lines.append("outcome      \(outcome)") }
-                if let error = e.error { lines.append("error        \(error)") }
-                print(lines.map { visible($0) }.joined(separator: "\n"))
+                print(OutputRows(record: fields).render(output), terminator: "")
             }
             return ExitCode.ok.rawValue
         } catch {
@@ -221,16 +223,9 @@ func encodeJSON<T: Encodable>(_ v: T) throws -> String {
     return String(decoding: try enc.encode(v), as: UTF8.self)
 }
 
-/// An aligned text table.
+/// An aligned text table (column widths by terminal display width; see ``OutputRows``).
 func textTable(header: [String], rows: [[String]]) -> String {
-    let rows = rows.map { $0.map { visible($0) } }
-    var widths = header.map(\.count)
-    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-            .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-    }
-    return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n")
+    OutputRows(columns: header.map { OutputRows.Column($0) }, rows: rows).render(.table)
 }
 
 /// Writes a line to standard error.

@@ -76,8 +76,7 @@ extension PCXCommands {
             lines.append(("token app", app))
         }
         for token in view.tokens { lines.append(("token", token.sentence)) }
-        let width = lines.map(\.0.count).max() ?? 0
-        print(lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + visible($0.1) }.joined(separator: "\n"))
+        printRecord(lines, format: options.output)
         return ExitCode.ok.rawValue
     }
 

@@ -92,19 +92,7 @@ final class ScriptHost: Sendable {
         self.session = session
         let core = PCCore(session: session)
         self.core = core
-        let environment = options.environment
-        let sys: [String: LuaFunction] = [
-            "getenv": .sync { _, args in
-                guard let name = args.first?.stringValue else { return .value(.nil) }
-                return .value(ScriptPolicy.getenv(name, environment: environment).map { LuaValue($0) } ?? .nil)
-            },
-            "isatty": .sync { _, args in .value(.boolean(isatty(Int32(args.first?.intValue ?? 1)) != 0)) },
-            "monotonic": .sync { _, _ in
-                var ts = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &ts)
-                return .value(.number(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9))
-            },
-        ]
+        let sys = Self.systemFunctions(environment: options.environment)
         try await vm.perform { ctx in
             ctx.registerModule("pc.core", functions: core.functions(), values: core.values())
             ctx.registerModule("pcx.sys", functions: sys)

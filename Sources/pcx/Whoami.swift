@@ -11,11 +11,12 @@ struct Whoami: AsyncParsableCommand {
             sandbox) and never prints them.
             """)
     @OptionGroup var target: TargetOptions
-    @Flag(help: "Machine-readable JSON output.") var json = false
+    @OptionGroup var output: OutputFlags
 
     func run() async throws {
         var options = HostOptions(target: try target.target(), logLevel: target.logLevel)
-        options.json = json
+        options.output = try output.format()
+        options.json = options.output == .json
         options.debug = target.debug
         try finish(await PCXCommands.whoami(options: options))
     }
