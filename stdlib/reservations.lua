@@ -792,9 +792,26 @@ local function print_outcome(o, plan)
   end
 end
 
+-- The outcome as one row for -o csv|tsv: what was bought (or would be), its price and what came of it.
+local OUTCOME = {
+  "customer", "type", "arm_sku", "region", "term", "scope", "billing", "quantity", "unit_price", "total", "currency",
+  "dry_run", "replayed", "journal_id", "order", "order_status", "reservation", "subscription",
+}
+
+local function outcome_row(o)
+  local s = o.plan
+  return {
+    customer = s.customer, type = s.type, arm_sku = s.arm_sku, region = s.region, term = s.term, scope = s.scope,
+    billing = s.billing, quantity = s.quantity, unit_price = s.unit_price, total = s.total, currency = s.currency,
+    dry_run = o.dry_run, replayed = o.replayed, journal_id = o.journal_id, order = o.order and o.order.id,
+    order_status = o.order and o.order.status, reservation = o.reservation and o.reservation.reservationId,
+    subscription = o.subscription and o.subscription.id,
+  }
+end
+
 --- The purchase playbooks' run (purchase-reservation, purchase-reserved-vm): plans (the plan is
 --- shown on stderr), buys through the gate, waits for the order (p.wait seconds, 0: no wait) and
---- prints the outcome (text, or the table with --json). Returns the outcome table.
+--- prints the outcome (text; the outcome with -o json; one row with -o csv|tsv). Returns the outcome table.
 function M.purchase_command(p)
   local plan
   if p.commitment then
@@ -807,7 +824,7 @@ function M.purchase_command(p)
       reservation_scope = p.azure_plan and "AzurePlan" or nil,
     }
   end
-  if not pc.options.json then io.stderr:write(tostring(plan), "\n") end
+  if not pc.options.json then io.stderr:write(tostring(plan), "\n") end -- stderr: -o csv|tsv keeps stdout to the rows
   local result = M.purchase(plan, { wait = p.wait > 0, timeout = p.wait })
   local out = {
     dry_run = result.dry_run or false, plan = plan:summary(), journal_id = result.journal_id,
@@ -818,7 +835,7 @@ function M.purchase_command(p)
       termDuration = result.subscription.termDuration, commitmentEndDate = result.subscription.commitmentEndDate,
       status = result.subscription.status } or nil,
   }
-  require("playbook").emit(out, function(o) print_outcome(o, plan) end)
+  require("output").emit(out, { rows = { outcome_row(out) }, columns = OUTCOME, text = function(o) print_outcome(o, plan) end })
   return out
 end
 
