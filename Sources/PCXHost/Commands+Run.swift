@@ -3,8 +3,9 @@ import LuaRuntime
 import PartnerCenter
 
 extension PCXCommands {
-    /// `pcx run SCRIPT ARGS...`.
+    /// `pcx run SCRIPT ARGS...`; `pcx run - ARGS...` reads the script from standard input.
     public static func run(script: String, arguments: [String], options: HostOptions) async -> Int32 {
+        if script == "-" { return await runStandardInput(arguments: arguments, options: options) }
         if let problem = unreadableFile(script, example: "pcx run scripts/buy.lua") {
             return problem.print(json: options.json)
         }

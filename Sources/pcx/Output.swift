@@ -1,4 +1,4 @@
-// pcx's output options (-o, --json): argument parsing only (the logic is in PCXHost).
+// pcx's output options (-o, --json) and pcx eval: argument parsing only (the logic is in PCXHost).
 import ArgumentParser
 import PCXHost
 
@@ -31,6 +31,29 @@ func asksForJSON(_ arguments: [String]) -> Bool {
     let words = Array(arguments.prefix { $0 != "--" })
     if words.contains("--json") || words.contains("--output=json") { return true }
     return zip(words, words.dropFirst()).contains { ($0 == "-o" || $0 == "--output") && $1 == "json" }
+}
+
+struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a Lua expression (or statements) with pc and the stdlib loaded, and print its value.",
+        discussion: """
+            Prints the values as the REPL's =EXPR does (tables pretty-printed); -o json prints JSON, -o csv|tsv a list \
+            of records as rows. Errors name eval:LINE: a syntax error exits 2, a runtime error 1. Takes the options of \
+            `pcx run` (--sandbox, --profile, --dry-run, ...), e.g. pcx eval --sandbox 'pc.invoices.balance()'.
+            \(exitCodesHelp)
+            """)
+
+    @OptionGroup var target: TargetOptions
+    @OptionGroup var limits: LimitOptions
+    @OptionGroup var purchase: PurchaseFlags
+
+    @Argument(help: "The Lua expression or statements, e.g. '#pc.customers.list()'.")
+    var expression: String
+
+    func run() async throws {
+        let options = try hostOptions(target, limits, purchase)
+        try finish(await PCXCommands.eval(expression, options: options))
+    }
 }
 
 /// Default host options carrying the output format of `flags` (for the verbs that run no script).

@@ -175,7 +175,7 @@ let cliDefaults: HostOptions = {
 /// ``cliDefaults`` plus the environment's `PCX_REPLAY_WINDOW`, as the parser would give them.
 /// Returns nil (parse as usual) for anything else: an option before SCRIPT, `--help`, no SCRIPT.
 func fastRun(_ arguments: [String]) async throws -> Never? {
-    guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") else { return nil }
+    guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") || arguments[1] == "-" else { return nil }
     let script = arguments[1], rest = Array(arguments.dropFirst(2))
     let passed = try PCXCommands.scriptArguments(rest, script: script, hostOptions: hostOptionArity)
     var options = cliDefaults
@@ -277,7 +277,8 @@ struct PCX: AsyncParsableCommand {
             \(exitCodesHelp)
             """,
         version: versionLine,
-        subcommands: [Run.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self, Whoami.self]
+        subcommands: [Run.self, Eval.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self,
+                      Whoami.self]
     )
 }
 
