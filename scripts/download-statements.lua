@@ -1,7 +1,9 @@
 -- Download invoice statement PDFs for a range of invoices. Each file is written to a temporary
 -- name and renamed, so an interrupted run never leaves half a PDF.
-local pb = require "playbook"
+local output = require "output"
 local date = require "date"
+
+local FILES = { { "Invoice", "invoice" }, { "Date", "date" }, { "File", "path" }, { "Bytes", "bytes" } }
 
 return playbook {
   name = "download-statements",
@@ -52,10 +54,10 @@ return playbook {
       return { invoice = inv.id, date = inv.invoiceDate, path = path, bytes = bytes }
     end, { concurrency = p.concurrency })
     local out = { count = #files, files = files }
-    pb.emit(out, function(o)
-      for _, f in ipairs(o.files) do print(string.format("%s  %s  %d bytes", f.invoice, f.path, f.bytes)) end
+    output.emit(out, { rows = files, columns = FILES, text = function(o)
+      if o.count > 0 then print(output.table(o.files, FILES)) end
       print(string.format("%d statement%s downloaded", o.count, o.count == 1 and "" or "s"))
-    end)
+    end })
     return out
   end,
 }

@@ -3,7 +3,13 @@
 -- MS-AZR-0145P subscription (the offers list, an order, then waiting until it is fulfilled).
 -- A customer that already has either gets nothing new: a second run buys nothing.
 local azure = require "azure"
-local pb = require "playbook"
+local output = require "output"
+
+-- One row per Azure subscription under the plan (-o csv|tsv; a dry run that would buy has none).
+local SUBSCRIPTIONS = {
+  { "Plan", "plan" }, { "Legacy", "legacy" }, { "Azure subscription", "id" }, { "Name", "friendlyName" }, { "Status", "status" },
+  { "Bought now", "purchased" },
+}
 
 return playbook {
   name = "ensure-azure-subscription",
@@ -16,7 +22,12 @@ return playbook {
   },
   run = function(p)
     local out = azure.ensure(p.customer, { legacy = p.legacy, timeout = p.wait })
-    pb.emit(out, function(o)
+    local rows = {}
+    for i, s in ipairs(out.subscriptions or {}) do
+      rows[i] = { plan = out.planId, legacy = out.legacy, id = s.id, friendlyName = s.friendlyName, status = s.status,
+        purchased = out.purchased }
+    end
+    output.emit(out, { rows = rows, columns = SUBSCRIPTIONS, text = function(o)
       if o.dry_run then
         local c = pc.customers.get(p.customer)
         local name = c.companyProfile and c.companyProfile.companyName or p.customer
@@ -32,7 +43,7 @@ return playbook {
       end
       if #o.subscriptions == 0 then print("  no Azure subscription under the plan: create one in the Azure portal") end
       if o.note then print("  note: " .. o.note) end
-    end)
+    end })
     return out
   end,
 }

@@ -5,7 +5,7 @@
 -- Partner Center's price, the purchase gate (caps, --allow-purchase, journal, --dry-run), the
 -- order and its reservation.
 local ri = require "reservations"
-local pb = require "playbook"
+local output = require "output"
 local json = require "json"
 
 local type_names = {}
@@ -44,11 +44,8 @@ return playbook {
       for i, t in ipairs(ri.types()) do
         out[i] = { type = t.type, targetView = t.targetView, displayName = t.displayName, exampleSku = t.exampleSku }
       end
-      pb.emit(out, function()
-        for _, t in ipairs(ri.types()) do
-          print(string.format("%-11s %-26s %-22s e.g. --sku %s", t.type, t.targetView, t.displayName, t.exampleSku))
-        end
-      end)
+      output.emit(out, { rows = out, columns = { { "Type", "type" }, { "Catalog view", "targetView" }, { "Name", "displayName" },
+        { "Example SKU", "exampleSku" } } })
       return out
     end
     require_flags(p)

@@ -5,7 +5,7 @@
 -- legacy (recurring) invoices and older periods through Partner Center's v1 line items, from every provider the invoice
 -- lists (onetime, azure, office). Files are written to a temporary file and renamed; an SQLite load resumes where an
 -- interrupted one stopped and is skipped when the data did not change (same eTag).
-local pb = require "playbook"
+local output = require "output"
 local money = require "money"
 local csv = require "csv"
 local progress = require "progress"
@@ -25,6 +25,15 @@ local COLUMNS = {
 }
 
 local NCOLUMNS = #COLUMNS
+
+-- The per-customer totals (-o csv|tsv prints these rows); a table shows each total exactly, with its currency.
+local TOTALS = {
+  { "Customer", "customer" }, { "Name", "name" }, { "Currency", "currency", table = false },
+  { "Total", "total", money = "currency", exact = true },
+}
+
+-- An exact amount for a sentence: grouped, every digit (a mismatch in the third decimal must show).
+local function shown(amount, currency) return money.new(amount, currency):format { exact = true } end
 local CUSTOMER_NAME, TOTAL
 for i, c in ipairs(COLUMNS) do
   if c == "customerName" then CUSTOMER_NAME = i elseif c == "totalForCustomer" then TOTAL = i end
@@ -123,15 +132,15 @@ local function reconcile_v2(p, invoice, to, why)
     matches = matches, checked = true, to = load and load.target or to, etag = load and load.etag, unchanged = load and load.unchanged or nil,
     resumed = load and load.resumed or nil,
   }
-  pb.emit(out, function(o)
-    print(pb.table(o.customers, { { "Customer", "customer" }, { "Name", "name" }, { "Currency", "currency" }, { "Total", "total" } }))
-    print(string.format("%d reconciliation lines; lines total %s %s; invoice total %s %s; %s", o.line_items, o.lines_total,
-      o.currency, o.invoice_total, o.currency, o.matches and "MATCH" or "MISMATCH"))
+  output.emit(out, { rows = out.customers, columns = TOTALS, text = function(o)
+    print(output.table(o.customers, TOTALS))
+    print(string.format("%d reconciliation lines; lines total %s; invoice total %s; %s", o.line_items, shown(o.lines_total, o.currency),
+      shown(o.invoice_total, o.currency), o.matches and "MATCH" or "MISMATCH"))
     if o.to then
       print((o.unchanged and "unchanged (same data, eTag " .. tostring(o.etag) .. "): " or (o.resumed and "resumed and loaded " or "wrote ")) .. o.to)
     end
     print("source: v2 (Microsoft Graph billed invoice reconciliation): " .. o.source_reason)
-  end)
+  end })
   if not matches then
     error(pc.errors.new { code = "conflict", message = string.format(
       "invoice %s: reconciliation lines total %s %s but the invoice says %s %s", p.invoice, lines_total:amount(), currency,
@@ -241,15 +250,15 @@ return playbook {
       lines_total = lines_total:amount(), invoice_total = invoice_total:amount(), csv = to,
       matches = not partial and matches or nil, checked = not partial, source = "v1", source_reason = why,
     }
-    pb.emit(out, function(o)
-      print(pb.table(o.customers, { { "Customer", "customer" }, { "Name", "name" }, { "Currency", "currency" }, { "Total", "total" } }))
+    output.emit(out, { rows = customers, columns = TOTALS, text = function(o)
+      print(output.table(o.customers, TOTALS))
       local verdict = not o.checked and ("NOT CHECKED: only " .. table.concat(o.providers, ", ") .. " of " .. table.concat(listed, ", ")
         .. " read, and the invoice's total covers them all") or (o.matches and "MATCH" or "MISMATCH")
-      print(string.format("%d line items; lines total %s %s; invoice total %s %s; %s", o.line_items, o.lines_total,
-        o.currency, o.invoice_total, o.currency, verdict))
+      print(string.format("%d line items; lines total %s; invoice total %s; %s", o.line_items, shown(o.lines_total, o.currency),
+        shown(o.invoice_total, o.currency), verdict))
       if o.csv then print("wrote " .. o.csv) end
       print("source: v1 (Partner Center line items): " .. o.source_reason)
-    end)
+    end })
     if not partial and not matches then
       error(pc.errors.new { code = "conflict", message = string.format(
         "invoice %s: line items total %s %s but the invoice says %s %s", p.invoice, lines_total:amount(), currency,

@@ -1,5 +1,5 @@
 -- Register a customer's Azure subscription for reservation purchases and wait until Registered.
-local pb = require "playbook"
+local output = require "output"
 
 return playbook {
   name = "register-subscription",
@@ -21,7 +21,8 @@ return playbook {
       end
     end
     local out = { customer = p.customer, subscription = p.subscription, before = before.status, status = status }
-    pb.emit(out, function(o) print(string.format("subscription %s: %s (was %s)", o.subscription, o.status, o.before)) end)
+    output.emit(out, { columns = { "customer", "subscription", "before", "status" }, rows = { out },
+      text = function(o) print(string.format("subscription %s: %s (was %s)", o.subscription, o.status, o.before)) end })
     return out
   end,
 }

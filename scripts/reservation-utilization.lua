@@ -3,7 +3,7 @@
 -- cost (the reservation's price for its term, spread over its hours). A summary ranks the least-used reservations.
 -- Reservation-covered usage is found by the reservation order id in additionalInfo (addendum §4.2); the reservations
 -- themselves come from the customers' reserved-instance entitlements, so one that was never used still shows (0 %).
-local pb = require "playbook"
+local output = require "output"
 local ri = require "reservations"
 local date = require "date"
 local money = require "money"
@@ -100,11 +100,17 @@ local function utilization(guid, res, used_days, days)
   }
 end
 
+-- The ranking's columns (-o csv|tsv prints the ranking's rows); the table shows the unused charge with its currency.
+local RANKING = {
+  { "Customer", "customer" }, { "Reservation", "name" }, { "Qty", "quantity" }, { "Used h", "used_hours" },
+  { "Bought h", "bought_hours" }, { "Use %", "utilization" }, { "Unused", "unused_charge", money = "currency" },
+  { "Currency", "currency", table = false }, { "Reservation order", "reservation_order", table = false },
+}
+
 local function print_report(o)
   print(string.format("Reservation utilization, %s (%d day(s) of usage data)", o.source, o.period_days))
-  print(pb.table(o.ranking, { { "Customer", "customer" }, { "Reservation", "name" }, { "Qty", "quantity" }, { "Used h", "used_hours" },
-    { "Bought h", "bought_hours" }, { "Use %", "utilization" }, { "Unused", "unused_charge" }, { "Cur", "currency" } }))
-  print(string.format("%d reservation(s); least used first; --json for every day", #o.reservations))
+  print(output.table(o.ranking, RANKING))
+  print(string.format("%d reservation(s); least used first; -o json for every day", #o.reservations))
 end
 
 return playbook {
@@ -145,7 +151,7 @@ return playbook {
     end
     local out = { source = p.invoice and ("invoice " .. p.invoice) or (p.period .. " period, " .. p.currency),
       period_days = #days, reservations = list, ranking = ranking }
-    pb.emit(out, print_report)
+    output.emit(out, { rows = ranking, columns = RANKING, text = print_report })
     return out
   end,
 }

@@ -1,15 +1,21 @@
 -- Every reservation of one customer or of all of them: what it is (type, SKU, region, quantity,
--- scope, billing plan, term), when it was bought and when it expires, as a table, --json or a CSV
--- file. Partner Center is read the way its guide describes: the reserved-instance entitlements,
+-- scope, billing plan, term), when it was bought and when it expires, as a table, -o json|csv|tsv, or
+-- a CSV file (--csv FILE: the same columns as -o csv). Partner Center is read the way its guide describes: the reserved-instance entitlements,
 -- the reservation details behind each, the SKU (once per SKU) and the order (once per order).
-local pb = require "playbook"
+local output = require "output"
 local date = require "date"
 local csv = require "csv"
 
+-- The table shows the columns without `table = false`; -o csv|tsv|json and --csv FILE carry them all.
 local COLUMNS = {
-  "customer", "company", "type", "sku", "region", "quantity", "scope", "billing", "term", "purchased", "expiry",
-  "days_left", "auto_renew", "order", "reservation_order", "reservation", "product", "sku_id",
+  { "Customer id", "customer", table = false }, { "Customer", "company" }, { "Type", "type" }, { "SKU", "sku" },
+  { "Region", "region" }, { "Qty", "quantity" }, { "Scope", "scope" }, { "Billing", "billing" }, { "Term", "term" },
+  { "Purchased", "purchased" }, { "Expires", "expiry" }, { "Days left", "days_left" }, { "Auto-renew", "auto_renew" },
+  { "Order", "order" }, { "Reservation order", "reservation_order", table = false },
+  { "Reservation", "reservation", table = false }, { "Product", "product", table = false }, { "SKU id", "sku_id", table = false },
 }
+local KEYS = {}
+for i, c in ipairs(COLUMNS) do KEYS[i] = c[2] end
 
 -- "90", "90d" or "90 days" → 90; anything else is an input error (exit 2)
 local function days_of(text)
@@ -81,7 +87,7 @@ end
 
 return playbook {
   name = "reservations-report",
-  summary = "Every reservation with type, SKU, region, scope, billing plan, term and expiry (table, --json or CSV)",
+  summary = "Every reservation with type, SKU, region, scope, billing plan, term and expiry (table, -o json|csv|tsv)",
   params = {
     customer = { type = "customer", help = "only this customer: tenant id, domain or company name" },
     all = { type = "boolean", default = false, help = "every customer (the default when --customer is not given)" },
@@ -97,7 +103,7 @@ return playbook {
     local within = p.expiring_within and days_of(p.expiring_within) or nil
     -- the CSV file is tried before anything is read: a path pcx may not write is refused up front
     if p.csv then
-      local ok, w = pcall(csv.writer, p.csv, { header = COLUMNS })
+      local ok, w = pcall(csv.writer, p.csv, { header = KEYS })
       if not ok then
         error(pc.errors.new { code = "invalid_argument", input = true, message = "--csv " .. p.csv .. ": " .. tostring(w):gsub("^.-csv%.writer: ", ""),
           hint = "pass --allow-write DIR for the CSV's folder" }, 0)
@@ -140,18 +146,16 @@ return playbook {
       return (a.customer or "") < (b.customer or "")
     end)
     if p.csv then
-      local w = csv.writer(p.csv, { header = COLUMNS })
+      local w = csv.writer(p.csv, { header = KEYS })
       for _, r in ipairs(rows) do w:write(r) end
       w:close()
     end
     local out = { count = #rows, reservations = rows, csv = p.csv }
-    pb.emit(out, function(o)
-      print(pb.table(o.reservations, { { "Customer", "company" }, { "Type", "type" }, { "SKU", "sku" }, { "Region", "region" },
-        { "Qty", "quantity" }, { "Scope", "scope" }, { "Billing", "billing" }, { "Term", "term" }, { "Purchased", "purchased" },
-        { "Expires", "expiry" }, { "Days left", "days_left" }, { "Auto-renew", "auto_renew" }, { "Order", "order" } }))
+    output.emit(out, { rows = rows, columns = COLUMNS, text = function(o)
+      print(output.table(o.reservations, COLUMNS))
       print(string.format("%d reservation%s", o.count, o.count == 1 and "" or "s"))
       if o.csv then print("wrote " .. o.csv) end
-    end)
+    end })
     return out
   end,
 }

@@ -3,7 +3,7 @@
 -- reservationOrderId carries the purchase channel as a prefix: RIOderId for Partner Center, PCTest for test accounts,
 -- none for Azure Cost Management) and the daily-rated usage it covered (additionalInfo, or benefitOrderId).
 -- Invoices are read from the purchase on (new-commerce invoices only), four exports at a time.
-local pb = require "playbook"
+local output = require "output"
 local ri = require "reservations"
 local date = require "date"
 local money = require "money"
@@ -82,6 +82,14 @@ local function read_invoice(inv, guid, days)
   return lines
 end
 
+-- The reconciliation lines that billed the reservation: what -o csv|tsv prints.
+local LINES = {
+  { "Invoice", "invoice" }, { "Charge", "charge_type" }, { "Amount", "amount", money = "currency" },
+  { "Currency", "currency", table = false }, { "Order", "order" }, { "Channel", "channel" }, { "Alternate id", "alternate_id", table = false },
+  { "Reservation order id", "reservation_order_id", table = false }, { "Billing", "billing_frequency", table = false },
+  { "Charge start", "charge_start", table = false }, { "Charge end", "charge_end", table = false },
+}
+
 local function print_trace(o)
   print(string.format("Reservation order %s (customer %s)", o.reservation_order, o.customer))
   print(string.format("  order        %s (alternate id %s), %s, %s, billing %s", o.order.id, o.order.alternate_id or "-",
@@ -89,10 +97,12 @@ local function print_trace(o)
   print(string.format("  entitlement  %s %s, quantity %s, reservation %s (%s)", o.entitlement.product or "-", o.entitlement.sku or "-",
     tostring(o.reservation.quantity or "-"), o.reservation.id or "-", o.reservation.name or "-"))
   print(string.format("  reconciliation: %d line(s) in %d invoice(s) read", #o.reconciliation, #o.invoices_read))
-  for _, l in ipairs(o.reconciliation) do
-    print(string.format("    %-12s %-12s %s %s  order %s  %s", l.invoice, l.charge_type or "-", l.amount, l.currency or "",
-      l.order or "-", CHANNELS[l.channel] or l.channel))
+  local lines = {}
+  for i, l in ipairs(o.reconciliation) do
+    lines[i] = { invoice = l.invoice, charge_type = l.charge_type, amount = l.amount, currency = l.currency, order = l.order,
+      channel = CHANNELS[l.channel] or l.channel }
   end
+  if #lines > 0 then print((output.table(lines, LINES):gsub("[^\n]+", "    %0"))) end
   print(string.format("  daily usage: %d day(s), %s hours covered%s", #o.usage, tostring(o.usage_hours),
     #o.usage > 0 and string.format(" (%s to %s)", o.usage[1].date, o.usage[#o.usage].date) or ""))
 end
@@ -156,7 +166,7 @@ return playbook {
         scope = r.reservation.scopeType, effective = r.reservation.effectiveDateTime, expiry = r.reservation.expiryDateTime },
       invoices_read = ids, reconciliation = recon, usage = usage, usage_hours = hours,
     }
-    pb.emit(out, print_trace)
+    output.emit(out, { rows = recon, columns = LINES, text = print_trace })
     return out
   end,
 }

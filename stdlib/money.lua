@@ -336,17 +336,48 @@ end
 --- The amount as a float (for display or charts only; loses exactness).
 function Money:to_number() return self.coef / POW10[self.scale] end
 
---- Formats with thousands separators: m:format{places = 2, sep = ",", symbol = false}.
+-- ISO 4217 minor units: the digits after the point each currency is quoted and billed in. The
+-- currencies Partner Center bills in are listed; any other code has 2 (ISO's own default).
+local MINOR_UNITS = {}
+for code in ("AED ARS AUD BDT BGN BRL CAD CHF CNY COP CZK DKK EGP EUR GBP HKD HRK HUF IDR ILS INR KES KZT LKR " ..
+    "MAD MXN MYR NGN NOK NZD PEN PHP PKR PLN QAR RON RSD RUB SAR SEK SGD THB TRY TWD UAH USD VEF ZAR"):gmatch("%u+") do
+  MINOR_UNITS[code] = 2
+end
+for code in ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"):gmatch("%u+") do MINOR_UNITS[code] = 0 end
+for code in ("BHD IQD JOD KWD LYD OMR TND"):gmatch("%u+") do MINOR_UNITS[code] = 3 end
+for code in ("CLF UYW"):gmatch("%u+") do MINOR_UNITS[code] = 4 end
+
+--- The digits after the point of a currency (ISO 4217): 2 for USD, 0 for JPY, 3 for KWD; 2 for
+--- a currency pcx does not list. The second result says whether pcx lists it.
+function M.minor_units(currency)
+  local units = MINOR_UNITS[type(currency) == "string" and supper(currency) or currency]
+  if units then return units, true end
+  return 2, false
+end
+
+--- The exact amount as decimal text, padded to the currency's minor units and never rounded:
+--- "951.20" (USD 951.2), "1234" (JPY), "0.125" (USD 0.125). What JSON and CSV output carry.
+function Money:exact()
+  local minor = MINOR_UNITS[self.currency] or 2
+  return self:amount(self.scale < minor and minor or nil)
+end
+
+--- Formats for display: thousands separators, the currency's minor units (rounded half-up), the
+--- code: "1,234.50 USD", "1,234 JPY", "12.345 KWD". opts: places (a number of digits), exact (at
+--- least the minor units, and every digit the amount has: never rounded), sep (default ","),
+--- code (false: no currency code). Rounding here is display only: the amount itself is unchanged.
 function Money:format(opts)
   opts = opts or {}
-  local text = self:amount(opts.places or math.max(self.scale, 2))
+  local minor = MINOR_UNITS[self.currency] or 2
+  local places = opts.places or (opts.exact and math.max(self.scale, minor)) or minor
+  local text = self:amount(places)
   local sign, int, rest = smatch(text, "^(-?)(%d+)(.*)$")
   local sep = opts.sep == nil and "," or opts.sep
   if sep ~= "" then
     int = int:reverse():gsub("(%d%d%d)", "%1" .. sep:reverse()):reverse()
     if ssub(int, 1, #sep) == sep then int = ssub(int, #sep + 1) end
   end
-  return sign .. int .. rest .. " " .. self.currency
+  return sign .. int .. rest .. (opts.code == false and "" or " " .. self.currency)
 end
 
 function Money:__tostring() return self:amount() .. " " .. self.currency end

@@ -535,7 +535,7 @@ end
 --- The markets where pcx refuses reserved-instance purchases.
 function pc.policy.excluded_markets() return extra(core.excluded_markets) end
 
---- The run's options: json, dry_run, quote, allow_purchase.
+--- The run's options: json, output, dry_run, quote, allow_purchase.
 pc.options = core.options
 
 local async = require "async"

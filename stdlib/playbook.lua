@@ -8,7 +8,7 @@
 -- `pcx playbook list/show/run` and `pcx run FILE` read the declaration; parameters are parsed
 -- with the args module, so `--help` text, defaults, choices and errors come for free.
 local args = require "args"
-local json = require "json"
+local output = require "output"
 
 local M = {}
 local type, error, setmetatable, getmetatable, print, pairs, ipairs = type, error, setmetatable, getmetatable, print, pairs, ipairs
@@ -145,47 +145,16 @@ function M.describe(pb)
   return { name = pb.name, summary = pb.summary, description = pb.description, params = params }
 end
 
---- Prints `value` as JSON when the run asked for --json, else calls `text(value)` (or prints it).
+--- Prints `value` in the run's -o format: JSON for -o json (--json), rows for -o csv|tsv (the
+--- value as output.rows_of reads it), else calls `text(value)` (or prints it). Playbooks with
+--- rows of their own call output.emit with rows and columns.
 function M.emit(value, text)
-  -- `pc` loads on first use: a playbook that never called Partner Center has not loaded it yet
-  local pc = require "pc"
-  if pc.options and pc.options.json then
-    print(json.encode(value, { indent = true }))
-  elseif text then
-    text(value)
-  else
-    print(value)
-  end
+  output.emit(value, { text = text or print })
 end
 
---- Formats rows as an aligned text table: columns = { {"Header", "key"}, ... }.
+--- Formats rows as an aligned text table: columns = { {"Header", "key"}, ... } (output.table).
 function M.table(rows, columns)
-  local widths, lines = {}, {}
-  for i, c in ipairs(columns) do widths[i] = #c[1] end
-  local cells = {}
-  for r, row in ipairs(rows) do
-    cells[r] = {}
-    for i, c in ipairs(columns) do
-      local v = row[c[2]]
-      local s = v == nil and "" or tostring(v)
-      if v == json.null then s = "" end
-      cells[r][i] = s
-      if #s > widths[i] then widths[i] = #s end
-    end
-  end
-  local function line(values)
-    local parts = {}
-    for i, v in ipairs(values) do parts[i] = v .. string.rep(" ", widths[i] - #v) end
-    return (table.concat(parts, "  "):gsub("%s+$", ""))
-  end
-  local header = {}
-  for i, c in ipairs(columns) do header[i] = c[1] end
-  lines[1] = line(header)
-  local rule = {}
-  for i = 1, #columns do rule[i] = string.rep("-", widths[i]) end
-  lines[2] = line(rule)
-  for r = 1, #cells do lines[#lines + 1] = line(cells[r]) end
-  return table.concat(lines, "\n")
+  return output.table(rows, columns)
 end
 
 M.Playbook = Playbook

@@ -593,12 +593,10 @@ end
 --- What to do about a cart line error code (pcx's one hint table).
 function M.cart_error_hint(code) return pc.errors.hint(code) or "see Partner Center's cart error codes" end
 
--- An amount as text with at least two decimals (Partner Center's numbers may have fewer: 109500, 919.8).
+-- An amount as exact text padded to its currency's minor units (Partner Center's numbers may have
+-- fewer: 109500, 919.8 → "109500.00", "919.80" in USD; "109500" in JPY).
 local function amount_text(m)
-  if not m then return nil end
-  local text = m:amount()
-  local decimals = #(text:match("%.(%d+)$") or "")
-  return decimals < 2 and m:amount(2) or text
+  return m and m:exact() or nil
 end
 
 --- A plain table describing the plan (for --json output and the journal).
@@ -631,9 +629,9 @@ function Plan:__tostring()
     sformat("  term / scope  %s / %s", self.term_duration, self.scope),
     sformat("  quantity      %d", self.quantity),
   }
-  if self.commitment then lines[#lines + 1] = sformat("  commitment    %s an hour", self.commitment:format()) end
+  if self.commitment then lines[#lines + 1] = sformat("  commitment    %s an hour", self.commitment:format { exact = true }) end
   if self.unit_price then
-    lines[#lines + 1] = sformat("  unit price    %s%s", self.unit_price:format(), self.billing == "monthly" and " a month" or "")
+    lines[#lines + 1] = sformat("  unit price    %s%s", self.unit_price:format { exact = true }, self.billing == "monthly" and " a month" or "")
   end
   if self.billing == "monthly" and not self.monthly_total then lines[#lines + 1] = "  billing       monthly (not priced yet: --quote prices it)" end
   if self.monthly_total then
@@ -769,7 +767,7 @@ local function print_outcome(o, plan)
       s.quantity, tostring(s.arm_sku), what, tostring(s.catalog_item_id), s.customer, tostring(s.term), tostring(s.scope),
       tostring(s.billing)))
     if s.quoted then
-      print(sformat("  unit price %s%s, total %s", plan.unit_price and plan.unit_price:format() or "?",
+      print(sformat("  unit price %s%s, total %s", plan.unit_price and plan.unit_price:format { exact = true } or "?",
         plan.billing == "monthly" and " a month" or "", plan.total and plan.total:format() or "?"))
     else
       print("  price not quoted: a dry run creates no cart (add --quote to get Partner Center's price; a cart spends nothing)")
@@ -782,7 +780,7 @@ local function print_outcome(o, plan)
   elseif o.subscription then
     local sub = o.subscription
     print(sformat("bought: order %s (%s), Azure savings plan %s, %s an hour, %s, scope %s, ends %s",
-      o.order.id, o.order.status, sub.id, tostring(plan.commitment and plan.commitment:format()), tostring(sub.termDuration),
+      o.order.id, o.order.status, sub.id, tostring(plan.commitment and plan.commitment:format { exact = true }), tostring(sub.termDuration),
       plan.scope, tostring(sub.commitmentEndDate)))
   elseif o.reservation then
     local r = o.reservation
@@ -794,9 +792,26 @@ local function print_outcome(o, plan)
   end
 end
 
+-- The outcome as one row for -o csv|tsv: what was bought (or would be), its price and what came of it.
+local OUTCOME = {
+  "customer", "type", "arm_sku", "region", "term", "scope", "billing", "quantity", "unit_price", "total", "currency",
+  "dry_run", "replayed", "journal_id", "order", "order_status", "reservation", "subscription",
+}
+
+local function outcome_row(o)
+  local s = o.plan
+  return {
+    customer = s.customer, type = s.type, arm_sku = s.arm_sku, region = s.region, term = s.term, scope = s.scope,
+    billing = s.billing, quantity = s.quantity, unit_price = s.unit_price, total = s.total, currency = s.currency,
+    dry_run = o.dry_run, replayed = o.replayed, journal_id = o.journal_id, order = o.order and o.order.id,
+    order_status = o.order and o.order.status, reservation = o.reservation and o.reservation.reservationId,
+    subscription = o.subscription and o.subscription.id,
+  }
+end
+
 --- The purchase playbooks' run (purchase-reservation, purchase-reserved-vm): plans (the plan is
 --- shown on stderr), buys through the gate, waits for the order (p.wait seconds, 0: no wait) and
---- prints the outcome (text, or the table with --json). Returns the outcome table.
+--- prints the outcome (text; the outcome with -o json; one row with -o csv|tsv). Returns the outcome table.
 function M.purchase_command(p)
   local plan
   if p.commitment then
@@ -809,7 +824,7 @@ function M.purchase_command(p)
       reservation_scope = p.azure_plan and "AzurePlan" or nil,
     }
   end
-  if not pc.options.json then io.stderr:write(tostring(plan), "\n") end
+  if not pc.options.json then io.stderr:write(tostring(plan), "\n") end -- stderr: -o csv|tsv keeps stdout to the rows
   local result = M.purchase(plan, { wait = p.wait > 0, timeout = p.wait })
   local out = {
     dry_run = result.dry_run or false, plan = plan:summary(), journal_id = result.journal_id,
@@ -820,7 +835,7 @@ function M.purchase_command(p)
       termDuration = result.subscription.termDuration, commitmentEndDate = result.subscription.commitmentEndDate,
       status = result.subscription.status } or nil,
   }
-  require("playbook").emit(out, function(o) print_outcome(o, plan) end)
+  require("output").emit(out, { rows = { outcome_row(out) }, columns = OUTCOME, text = function(o) print_outcome(o, plan) end })
   return out
 end
 

@@ -32,13 +32,15 @@ public struct LuaContext {
     ///     `"=stdin"`.
     ///   - args: strings passed as `...` (and, when `setArg` is true, as the global `arg`
     ///     table with `arg[0] = name`, like lua.c).
+    ///   - arg0: `arg[0]` when it is not `name` (`"-"` for a script read from standard input);
+    ///     setting it sets `arg` as `setArg` does.
     ///   - timeout: overrides the VM's per-run timeout when this is a top-level run.
     /// - Throws: ``LuaError`` (`syntax`, `runtime`, `timeout`, `memory_limit`, `interrupted`,
     ///   `exit`).
-    public func run(_ source: String, name: String, args: [String] = [], setArg: Bool = false,
+    public func run(_ source: String, name: String, args: [String] = [], setArg: Bool = false, arg0: String? = nil,
                     timeout: Double? = nil) throws -> [LuaValue] {
         try core.runChunk(Array(source.utf8), chunkName: Self.chunkName(name), args: args,
-                          arg0: setArg ? name : nil, timeout: timeout)
+                          arg0: arg0 ?? (setArg ? name : nil), timeout: timeout)
     }
 
     /// Reads and runs a Lua source file like `lua path args...`: a first `#!` line is skipped,

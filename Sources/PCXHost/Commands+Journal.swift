@@ -3,9 +3,11 @@ import PartnerCenter
 import PartnerCenterModels
 
 extension PCXCommands {
-    /// `pcx journal list`: the newest entries that pass the filters, as a table or JSON. A
-    /// `limit` below 1 or a filter pcx cannot read is an input error (exit 2).
-    public static func journalList(limit: Int, json: Bool, query: JournalQuery = JournalQuery(), paths: PCXPaths = PCXPaths()) -> Int32 {
+    /// `pcx journal list`: the newest entries that pass the filters, as a table, JSON, CSV or TSV
+    /// (`-o`). A `limit` below 1 or a filter pcx cannot read is an input error (exit 2).
+    public static func journalList(limit: Int, output: OutputFormat, query: JournalQuery = JournalQuery(),
+                                   paths: PCXPaths = PCXPaths()) -> Int32 {
+        let json = output == .json
         guard limit >= 1 else {
             return ErrorReport.input("--limit must be at least 1, got \(limit)", hint: "leave --limit out to see the newest 50 entries")
                 .print(json: json)
@@ -14,22 +16,28 @@ extension PCXCommands {
         do { filter = try query.filter() } catch { return error.report.print(json: json) }
         if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
-            guard FileManager.default.fileExists(atPath: paths.journal.path) else {
-                if json { print("[]") } else { print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))") }
+            let exists = FileManager.default.fileExists(atPath: paths.journal.path)
+            if !exists && output == .table {
+                print("the journal is empty: nothing was bought or registered yet (\(paths.journal.path))")
                 return ExitCode.ok.rawValue
             }
-            let entries = try Journal(url: paths.journal).list(limit: limit, filter: filter)
+            let entries = exists ? try Journal(url: paths.journal).list(limit: limit, filter: filter) : []
             if json {
                 print(entries.isEmpty ? "[]" : try encodeJSON(entries.map(JournalView.init)))
-            } else if entries.isEmpty && !query.isEmpty {
-                print("no journal entry matches the filters")
-            } else {
-                let rows = entries.map { e in
-                    [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.endpoint, e.customer,
-                     e.cartId ?? "", summary(of: e), e.script]
-                }
-                print(textTable(header: ["ID", "When (UTC)", "Operation", "State", "Target", "Customer", "Cart", "Result", "Script"], rows: rows))
+                return ExitCode.ok.rawValue
             }
+            if entries.isEmpty && !query.isEmpty && output == .table {
+                print("no journal entry matches the filters")
+                return ExitCode.ok.rawValue
+            }
+            let keys = ["id", "created_at", "operation", "state", "target", "customer", "cart_id", "result", "script"]
+            let headers = ["ID", "When (UTC)", "Operation", "State", "Target", "Customer", "Cart", "Result", "Script"]
+            let rows = entries.map { e in
+                [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.endpoint, e.customer,
+                 e.cartId ?? "", summary(of: e), e.script]
+            }
+            let columns = zip(headers, keys).map { OutputRows.Column($0, key: $1, rightAligned: $1 == "id") }
+            print(OutputRows(columns: columns, rows: rows).render(output), terminator: output == .table ? "\n" : "")
             return ExitCode.ok.rawValue
         } catch {
             return journalFailure(error, json: json)
@@ -70,9 +78,11 @@ extension PCXCommands {
             .print(json: json)
     }
 
-    /// `pcx journal show ID`: one entry with its plan and outcome. An id with no entry is an
-    /// input error (exit 2).
-    public static func journalShow(id: Int64, json: Bool, paths: PCXPaths = PCXPaths()) -> Int32 {
+    /// `pcx journal show ID`: one entry with its plan, outcome and the order's final state, as
+    /// field/value lines (`-o table`), JSON, or `field,value` rows (`-o csv|tsv`). An id with no
+    /// entry is an input error (exit 2).
+    public static func journalShow(id: Int64, output: OutputFormat, paths: PCXPaths = PCXPaths()) -> Int32 {
+        let json = output == .json
         if let problem = dataDirectoryProblem(paths) { return problem.print(json: json) }
         do {
             guard FileManager.default.fileExists(atPath: paths.journal.path), let e = try Journal(url: paths.journal).entry(id: id) else {
@@ -80,35 +90,35 @@ extension PCXCommands {
             }
             if json {
                 print(try encodeJSON(JournalView(e)))
-            } else {
-                var lines = [
-                    "entry        \(e.id ?? 0)",
-                    "operation    \(e.operation)",
-                    "state        \(e.state.rawValue)",
-                ]
-                if let order = orderLine(e) { lines.append("order        \(order)") }
-                lines += [
-                    "created      \(iso(e.createdAt))",
-                    "updated      \(iso(e.updatedAt))",
-                    "customer     \(e.customer)",
-                    "target       \(e.target)",
-                    "script       \(e.script)",
-                    "request id   \(e.requestId)",
-                    "idempotency  \(e.idempotencyKey)",
-                    "body sha256  \(e.bodyHash)",
-                ]
-                if let cart = e.cartId { lines.append("cart         \(cart)") }
-                if let plan = e.plan { lines.append("plan         \(plan)") }
-                if let outcome = e.outcome { lines.append("outcome      \(outcome)") }
-                if let settled = e.settledOrder { lines.append("final order  \(settled)") }
-                if let error = e.error { lines.append("error        \(error)") }
-                lines += historyLines(e)
+                return ExitCode.ok.rawValue
+            }
+            let fields = entryFields(e)
+            if output == .table {
+                let lines = fields.map { $0.0.padding(toLength: 13, withPad: " ", startingAt: 0) + $0.1 } + historyLines(e)
                 print(lines.map { visible($0) }.joined(separator: "\n"))
+            } else {
+                print(OutputRows(record: fields).render(output), terminator: "")
             }
             return ExitCode.ok.rawValue
         } catch {
             return journalFailure(error, json: json)
         }
+    }
+
+    /// An entry's fields in `journal show`'s order (labels as its table shows them).
+    static func entryFields(_ e: JournalEntry) -> [(String, String)] {
+        var fields = [("entry", String(e.id ?? 0)), ("operation", e.operation), ("state", e.state.rawValue)]
+        if let order = orderLine(e) { fields.append(("order", order)) }
+        fields += [
+            ("created", iso(e.createdAt)), ("updated", iso(e.updatedAt)), ("customer", e.customer), ("target", e.target),
+            ("script", e.script), ("request id", e.requestId), ("idempotency", e.idempotencyKey), ("body sha256", e.bodyHash),
+        ]
+        if let cart = e.cartId { fields.append(("cart", cart)) }
+        if let plan = e.plan { fields.append(("plan", plan)) }
+        if let outcome = e.outcome { fields.append(("outcome", outcome)) }
+        if let settled = e.settledOrder { fields.append(("final order", settled)) }
+        if let error = e.error { fields.append(("error", error)) }
+        return fields
     }
 
     /// A short description of an entry's result (order ids for checkouts, with the order's final

@@ -70,6 +70,10 @@ extension PCXCommands {
         }
         setup.warnIfReadableByOthers(file)
         let overrides = setup.environmentOverrides
+        if options.output == .csv || options.output == .tsv {
+            print(ProfileSummary.rows(rows).render(options.output), terminator: "")
+            return ExitCode.ok.rawValue
+        }
         if json {
             let view = ProfileListView(file: setup.path, exists: file != nil, default: defaultName, default_reason: setup.defaultReason(file),
                                        environment_overrides: overrides, profiles: rows)
@@ -116,6 +120,10 @@ extension PCXCommands {
         let target = TargetKind(endpoint: config.endpoint, embedded: false)
         let settings = ProfileSetting.all(profile: profile, config: config, environment: options.environment)
         let isDefault = setup.automaticProfile(file) == name
+        if options.output == .csv || options.output == .tsv {
+            print(ProfileSetting.rows(settings).render(options.output), terminator: "")
+            return ExitCode.ok.rawValue
+        }
         if json {
             let view = ProfileShowView(name: name, file: setup.path, line: profile.line, default: isDefault, target: target.rawValue,
                                        sign_in: SignInView(signIn), settings: settings)

@@ -3,8 +3,9 @@ import LuaRuntime
 import PartnerCenter
 
 extension PCXCommands {
-    /// `pcx run SCRIPT ARGS...`.
+    /// `pcx run SCRIPT ARGS...`; `pcx run - ARGS...` reads the script from standard input.
     public static func run(script: String, arguments: [String], options: HostOptions) async -> Int32 {
+        if script == "-" { return await runStandardInput(arguments: arguments, options: options) }
         if let problem = unreadableFile(script, example: "pcx run scripts/buy.lua") {
             return problem.print(json: options.json)
         }
@@ -234,8 +235,8 @@ extension PCXCommands {
         }
     }
 
-    /// `pcx playbook list`.
-    public static func playbookList(json: Bool) async -> Int32 {
+    /// `pcx playbook list` (`-o table|json|csv|tsv`).
+    public static func playbookList(output: OutputFormat) async -> Int32 {
         var rows: [[String]] = []
         var items: [String] = []
         for p in playbooks().values.sorted(by: { $0.name < $1.name }) {
@@ -243,11 +244,19 @@ extension PCXCommands {
             do { summary = try await describePlaybook(p, expression: "pb.summary") } catch {
                 summary = "(cannot load: \(error))"
             }
-            rows.append([p.name, p.origin + (p.shadowsShipped ? " (replaces the shipped one)" : ""), summary])
+            rows.append([p.name, p.origin, summary, String(p.shadowsShipped)])
             items.append(#"{"name":\#(jsonString(p.name)),"origin":\#(jsonString(p.origin)),"replaces_shipped":\#(p.shadowsShipped),"summary":\#(jsonString(summary))}"#)
         }
-        if json { print("[" + items.joined(separator: ",") + "]") } else {
-            print(textTable(header: ["Playbook", "From", "Summary"], rows: rows))
+        switch output {
+        case .json:
+            print("[" + items.joined(separator: ",") + "]")
+        case .csv, .tsv:
+            let columns = [OutputRows.Column("Playbook", key: "name"), OutputRows.Column("From", key: "origin"),
+                           OutputRows.Column("Summary", key: "summary"), OutputRows.Column("Replaces", key: "replaces_shipped")]
+            print(OutputRows(columns: columns, rows: rows).render(output), terminator: "")
+        case .table:
+            print(textTable(header: ["Playbook", "From", "Summary"],
+                            rows: rows.map { [$0[0], $0[1] + ($0[3] == "true" ? " (replaces the shipped one)" : ""), $0[2]] }))
             for name in ignoredPlaybooks() {
                 print("\nignored: ./playbooks/\(name).lua has the name of a shipped or user playbook; run it by path: pcx run playbooks/\(name).lua")
             }
@@ -256,12 +265,22 @@ extension PCXCommands {
         return ExitCode.ok.rawValue
     }
 
-    /// `pcx playbook show NAME`.
-    public static func playbookShow(name: String, json: Bool) async -> Int32 {
+    /// `pcx playbook show NAME`: its help (`-o table`), its declaration (`-o json`), or its
+    /// parameters as rows (`-o csv|tsv`).
+    public static func playbookShow(name: String, output: OutputFormat) async -> Int32 {
+        let json = output == .json
         guard let p = findPlaybook(name) else { return unknownPlaybook(name, json: json) }
+        let expression: String
+        switch output {
+        case .table: expression = "pbm.help(pb)"
+        case .json: expression = "json.encode(pbm.describe(pb), {indent = true})"
+        case .csv, .tsv:
+            expression = "require('output').render(pbm.describe(pb).params, "
+                + "{ 'name', 'type', 'required', 'default', 'choices', 'min', 'max', 'help' }, '\(output.rawValue)')"
+        }
         do {
-            let text = try await describePlaybook(p, expression: json ? "json.encode(pbm.describe(pb), {indent = true})" : "pbm.help(pb)")
-            print(text)
+            let text = try await describePlaybook(p, expression: expression)
+            print(text, terminator: output == .csv || output == .tsv ? "" : "\n")
             return ExitCode.ok.rawValue
         } catch let e as LuaError {
             let r = render(e, json: json)
@@ -277,7 +296,7 @@ extension PCXCommands {
     public static func playbookRun(name: String, arguments: [String], options: HostOptions) async -> Int32 {
         guard let p = findPlaybook(name) else { return unknownPlaybook(name, json: options.json) }
         if arguments.contains("--help") || arguments.contains("-h") {
-            return await playbookShow(name: name, json: false)
+            return await playbookShow(name: name, output: .table)
         }
         if p.shadowsShipped {
             printError("pcx: playbook \(p.name) comes from \(p.chunkName), not the shipped one (`pcx playbook list` shows where each comes from)")

@@ -60,13 +60,13 @@ extension PCXCommands {
             return ExitCode.ok.rawValue
         }
         printWhoami(view, config: config, signIn: signIn, sandbox: sandbox, profile: profile, setupPath: setup.path,
-                    partnerCenter: partnerCenter)
+                    partnerCenter: partnerCenter, format: options.output)
         return ExitCode.ok.rawValue
     }
 
-    /// `pcx whoami`'s text: one `label  value` line per fact.
+    /// `pcx whoami`'s text: one `label  value` line per fact (`-o csv|tsv`: `field,value` rows).
     private static func printWhoami(_ view: WhoamiView, config: ClientConfiguration, signIn: SignIn, sandbox: EmbeddedSandbox?,
-                                    profile: String?, setupPath: String, partnerCenter: AccessTokenInfo) {
+                                    profile: String?, setupPath: String, partnerCenter: AccessTokenInfo, format: OutputFormat) {
         let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
         var lines: [(String, String)] = [
             ("target", target.sentence(endpoint: config.endpoint, embedded: sandbox != nil)
@@ -86,8 +86,7 @@ extension PCXCommands {
             lines.append(("token app", app))
         }
         for token in view.tokens { lines.append(("token", token.sentence)) }
-        let width = lines.map(\.0.count).max() ?? 0
-        print(lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + visible($0.1) }.joined(separator: "\n"))
+        printRecord(lines, format: format)
     }
 
     /// The Partner Center token's claims, and the Microsoft Graph token's (or why there is none:

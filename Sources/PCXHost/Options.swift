@@ -92,8 +92,11 @@ public struct HostOptions: Sendable {
     public var limits: RunLimits
     /// Purchase safety.
     public var purchase: PurchaseOptions
-    /// Machine-readable output where the command prints data.
+    /// Machine-readable output where the command prints data (and errors as JSON).
     public var json: Bool
+    /// `-o`: how the command, or the script through the `output` module, prints its data.
+    /// `.json` goes with ``json``.
+    public var output: OutputFormat = .table
     /// `--debug`: Lua tracebacks with errors.
     public var debug: Bool = false
     /// Log level for pcx's own diagnostics (`debug`, `info`, `warn`, `error`).
@@ -119,6 +122,7 @@ public struct HostOptions: Sendable {
         self.limits = limits
         self.purchase = purchase
         self.json = json
+        self.output = json ? .json : .table
         self.logLevel = logLevel
         self.paths = paths
         self.environment = environment

@@ -62,6 +62,7 @@ struct PCCore: Sendable {
             "options": .table(LuaTable(fields: [
                 "json": .boolean(o.json), "dry_run": .boolean(o.purchase.dryRun),
                 "allow_purchase": .boolean(o.purchase.allowPurchase), "quote": .boolean(o.purchase.quote),
+                "output": LuaValue(o.output.rawValue),
             ])),
             "azure_offers": .table(LuaTable(fields: [
                 "legacy_offer_id": LuaValue(AzureOffers.legacyOfferId), "azure_plan_product_id": LuaValue(AzureOffers.azurePlanProductId),

@@ -136,7 +136,7 @@ extension PCXCommands {
                     :help NAME   documentation of a function or module, e.g. :help money.new, :help pc.carts.create
                     :quit        leave (or Ctrl-D)
                     =expr        print the value of an expression
-                    Modules: pc, money, date, csv, json, inspect, log, args, progress, azure, reservations, playbook
+                    Modules: pc, money, date, csv, json, inspect, log, args, progress, azure, reservations, output, playbook
                     """)
             } else {
                 print(helpText(for: parts[1].trimmingCharacters(in: .whitespaces)))

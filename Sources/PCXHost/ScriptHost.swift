@@ -123,7 +123,7 @@ final class ScriptHost: Sendable {
             },
             // the `progress` module draws when pcx's waits do: --progress, PCX_PROGRESS, a terminal
             "progress_enabled": .sync { _, _ in .value(.boolean(session.progressEnabled)) },
-        ]
+        ].merging(outputFunctions()) { own, _ in own }
     }
 
     /// Stops the VM and closes the session's cursors (the session itself is shared).

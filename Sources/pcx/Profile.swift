@@ -16,19 +16,21 @@ struct ProfileVerb: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the profiles: endpoint, tenant, sign-in, and the one pcx uses by default.")
-        @Flag(help: "Machine-readable JSON output.") var json = false
+        @OptionGroup var output: OutputFlags
         func run() async throws {
-            try finish(PCXCommands.profileList(json: json, options: HostOptions()))
+            let options = try outputOptions(output)
+            try finish(PCXCommands.profileList(json: options.json, options: options))
         }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one profile's settings and where each comes from (secrets redacted).")
-        @Flag(help: "Machine-readable JSON output.") var json = false
+        @OptionGroup var output: OutputFlags
         @Argument(help: "The profile's name.") var name: String
         func run() async throws {
-            try finish(PCXCommands.profileShow(name: name, json: json, options: HostOptions()))
+            let options = try outputOptions(output)
+            try finish(PCXCommands.profileShow(name: name, json: options.json, options: options))
         }
     }
 

@@ -11,11 +11,12 @@ struct Whoami: AsyncParsableCommand {
             sandbox) and never prints them.
             """)
     @OptionGroup var target: TargetOptions
-    @Flag(help: "Machine-readable JSON output.") var json = false
+    @OptionGroup var output: OutputFlags
 
     func run() async throws {
         var options = try target.options()
-        options.json = json
+        options.output = try output.format()
+        options.json = options.output == .json
         try finish(await PCXCommands.whoami(options: options))
     }
 }

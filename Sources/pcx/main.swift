@@ -140,6 +140,9 @@ struct PurchaseFlags: ParsableArguments {
     @Flag(help: "Machine-readable JSON output.")
     var json = false
 
+    @Option(name: [.customShort("o"), .customLong("output")], help: outputHelp)
+    var output: String?
+
     func purchase() throws -> PurchaseOptions {
         let (amount, currency) = try spendCap()
         if let maxQuantity, maxQuantity < 1 {
@@ -199,7 +202,8 @@ func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) thro
     var options = try t.options()
     options.limits = try l.limits()
     options.purchase = try p.purchase()
-    options.json = p.json
+    options.output = try outputFormat(p.output, json: p.json)
+    options.json = options.output == .json
     return options
 }
 
@@ -216,7 +220,7 @@ let cliDefaults: HostOptions = {
 /// ``cliDefaults`` plus the environment's `PCX_REPLAY_WINDOW`, as the parser would give them.
 /// Returns nil (parse as usual) for anything else: an option before SCRIPT, `--help`, no SCRIPT.
 func fastRun(_ arguments: [String]) async throws -> Never? {
-    guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") else { return nil }
+    guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-") || arguments[1] == "-" else { return nil }
     let script = arguments[1], rest = Array(arguments.dropFirst(2))
     if let split = try await PCXCommands.playbookFileArguments(rest, script: script, hostOptions: hostOptionArity) {
         try await runPlaybookFile(script, split, before: [], json: arguments.contains("--json"))
@@ -238,7 +242,7 @@ func runPlaybookFile(_ script: String, _ split: PlaybookFileArguments, before: [
     try finish(await PCXCommands.run(script: script, arguments: split.rest, options: options))
 }
 
-/// pcx's own options (`--dry-run` → 0 values, `--profile` → 1, `--max-spend` → 2), read from
+/// pcx's own options (`--dry-run` → 0 values, `--profile` and `-o` → 1, `--max-spend` → 2), read from
 /// the parser's declaration of ``HostFlags`` (one list: the property wrappers above).
 let hostOptionArity: [String: Int] = {
     struct Dump: Decodable {
@@ -253,8 +257,8 @@ let hostOptionArity: [String: Int] = {
     guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(HostFlags._dumpHelp().utf8)) else { return [:] }
     var arity: [String: Int] = [:]
     for argument in dump.command.arguments ?? [] {
-        for name in argument.names ?? [] where name.kind == "long" {
-            arity["--" + name.name] = argument.kind == "flag" ? 0 : (name.name == "max-spend" ? 2 : 1)
+        for name in argument.names ?? [] where name.kind == "long" || (name.kind == "short" && argument.kind == "option") {
+            arity[(name.kind == "long" ? "--" : "-") + name.name] = argument.kind == "flag" ? 0 : (name.name == "max-spend" ? 2 : 1)
         }
     }
     return arity
@@ -271,10 +275,10 @@ enum Entry {
     static func main() async {
         PCXCommands.tuneMemory()
         let arguments = PCXCommands.joinMaxSpend(Array(CommandLine.arguments.dropFirst()))
-        let json = arguments.prefix { $0 != "--" }.contains("--json")
+        let json = asksForJSON(arguments)
         // `pcx playbook run NAME --help` is the playbook's help (the parser would show its own)
         if let name = PCXCommands.playbookHelpRequest(arguments, hostOptions: hostOptionArity) {
-            exit(await PCXCommands.playbookShow(name: name, json: false))
+            exit(await PCXCommands.playbookShow(name: name, output: .table))
         }
         // Start-up: `pcx --version` touches nothing; `pcx run SCRIPT ...` skips the parser
         // (``fastRun(_:)``), and `pcx run --OPTION ... SCRIPT` parses only the `run` verb (building
@@ -339,7 +343,8 @@ struct PCX: AsyncParsableCommand {
             \(exitCodesHelp)
             """,
         version: versionLine,
-        subcommands: [Run.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self, Whoami.self]
+        subcommands: [Run.self, Eval.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self,
+                      Whoami.self]
     )
 }
 
@@ -445,18 +450,18 @@ struct Playbook: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the available playbooks.")
-        @Flag(help: "Machine-readable JSON output.") var json = false
+        @OptionGroup var output: OutputFlags
         func run() async throws {
-            try finish(await PCXCommands.playbookList(json: json))
+            try finish(await PCXCommands.playbookList(output: try output.format()))
         }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a playbook's parameters and help.")
-        @Flag(help: "Machine-readable JSON output.") var json = false
+        @OptionGroup var output: OutputFlags
         @Argument(help: "The playbook's name.", completion: playbookCompletion) var name: String
         func run() async throws {
-            try finish(await PCXCommands.playbookShow(name: name, json: json))
+            try finish(await PCXCommands.playbookShow(name: name, output: try output.format()))
         }
     }
 
@@ -468,7 +473,7 @@ struct Playbook: AsyncParsableCommand {
                 pcx's own options may stand before or after NAME: --sandbox, --profile NAME, --log-level L,
                 --timeout S, --memory-limit MiB, --allow-write DIR, --allow-read DIR, --dry-run, --quote,
                 --allow-purchase, --max-spend AMOUNT CURRENCY, --max-quantity N, --idempotency-key KEY,
-                --replay-window D, --json, --debug. After NAME, the playbook's declared parameters win over
+                --replay-window D, --json, -o FORMAT, --debug. After NAME, the playbook's declared parameters win over
                 pcx's options of the same name; `pcx playbook show NAME` lists them.
                 """)
         @Argument(parsing: .captureForPassthrough, help: "NAME, then the playbook's parameters (--name value).",
@@ -527,7 +532,7 @@ struct Journal: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List journal entries, newest first.")
-        @Flag(help: "Machine-readable JSON output.") var json = false
+        @OptionGroup var output: OutputFlags
         @Option(parsing: .unconditional, help: "How many entries (at least 1).") var limit = 50
         @Option(help: ArgumentHelp("Only this customer's entries (its tenant id).", valueName: "tenant-id")) var customer: String?
         @Option(help: ArgumentHelp("Only entries in these states: pending, unknown, succeeded, failed, recorded, refused, not_bought (comma-separated).", valueName: "states")) var state: String?
@@ -535,16 +540,16 @@ struct Journal: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only entries written since a date (2026-01-31), a date-time, or a duration back from now (24h, 7d).", valueName: "when")) var since: String?
         func run() async throws {
             let query = JournalQuery(customer: customer, state: state, target: target, since: since)
-            try finish(PCXCommands.journalList(limit: limit, json: json, query: query))
+            try finish(PCXCommands.journalList(limit: limit, output: try output.format(), query: query))
         }
     }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one journal entry with its plan and outcome.")
-        @Flag(help: "Machine-readable JSON output.") var json = false
+        @OptionGroup var output: OutputFlags
         @Argument(help: "The entry's id.") var id: Int64
         func run() async throws {
-            try finish(PCXCommands.journalShow(id: id, json: json))
+            try finish(PCXCommands.journalShow(id: id, output: try output.format()))
         }
     }
 }

@@ -151,7 +151,8 @@ struct PlaybooksEndToEndTests {
                                            "--invoice", invoice.id, "--out", csv.path, "--page-size", "3"])
                 #expect(r.status == 0, "\(r)")
                 #expect(r.stdout.contains("MATCH"), "\(r)")
-                #expect(r.stdout.contains("invoice total \(invoice.total) \(currency)"), "\(r)")
+                // text shows the amount grouped, with every digit and its currency: nothing rounded away
+                #expect(r.stdout.contains("invoice total \(shownAmount(invoice.total, currency, exact: true)) \(currency)"), "\(r)")
 
                 let rows = parseCSV(try String(contentsOf: csv, encoding: .utf8))
                 let header = try #require(rows.first)

@@ -326,3 +326,22 @@ func parseCSV(_ text: String) -> [[String]] {
     if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
     return rows
 }
+
+/// An exact decimal as a table shows it for `currency`: grouped thousands, its minor units
+/// (with `exact`, every digit it has besides: `money:format { exact = true }`).
+func shownAmount(_ amount: String, _ currency: String, exact: Bool = false) -> String {
+    var minor = ["JPY": 0, "KRW": 0, "KWD": 3, "BHD": 3][currency] ?? 2
+    if exact, let point = amount.firstIndex(of: ".") { minor = max(minor, amount.distance(from: point, to: amount.endIndex) - 1) }
+    var value = Decimal(string: amount) ?? 0
+    var rounded = Decimal()
+    NSDecimalRound(&rounded, &value, minor, .plain)
+    let formatter = NumberFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.numberStyle = .decimal
+    formatter.usesGroupingSeparator = true
+    formatter.groupingSeparator = ","
+    formatter.groupingSize = 3
+    formatter.minimumFractionDigits = minor
+    formatter.maximumFractionDigits = minor
+    return formatter.string(from: rounded as NSDecimalNumber) ?? amount
+}

@@ -32,6 +32,20 @@ local money = {}
 ---@operator mul(number|string): money.Money
 local Money = {}
 
+---The digits after the point of a currency (ISO 4217 minor units): 2 for USD and EUR, 0 for JPY
+---and KRW, 3 for KWD and BHD. A currency pcx does not list has 2; the second result says whether
+---pcx lists it.
+---
+--- example:
+---```lua
+---print(money.minor_units("JPY"))   --> 0	true
+---print(money.minor_units("kwd"))   --> 3	true
+---```
+---@param currency string 3-letter ISO code, any case
+---@return integer units
+---@return boolean listed
+function money.minor_units(currency) end
+
 ---A running total per currency, from `money.totals()`.
 ---@class money.Totals
 local Totals = {}
@@ -212,6 +226,18 @@ function Money:abs() end
 ---@return string
 function Money:amount(places) end
 
+---The exact amount as decimal text, padded to the currency's minor units and never rounded:
+---what `-o json` and `-o csv` carry for an amount.
+---
+--- example:
+---```lua
+---print(money.new(951.2, "USD"):exact())      --> 951.20
+---print(money.new("0.125", "USD"):exact())    --> 0.125
+---print(money.new("1234", "JPY"):exact())     --> 1234
+---```
+---@return string
+function Money:exact() end
+
 ---The amount as a float, for display or charts only (it loses exactness).
 ---
 --- example:
@@ -223,15 +249,20 @@ function Money:amount(places) end
 ---@return number
 function Money:to_number() end
 
----Formats with thousands separators and at least 2 places, followed by the currency.
+---Formats for display: thousands separators, the currency's ISO 4217 minor units (2 for USD, 0
+---for JPY, 3 for KWD and BHD; rounded half-up), then the currency code. The rounding is for
+---display only: the amount itself is never changed (JSON and CSV output carry `m:exact()`).
 ---
 --- example:
 ---```lua
 ---local m = money.new("1234567.5", "USD")
 ---print(m:format())                          --> 1,234,567.50 USD
 ---print(m:format { places = 0, sep = " " })  --> 1 234 568 USD
+---print(money.new("1234", "JPY"):format())   --> 1,234 JPY
+---print(money.new("12.345", "KWD"):format()) --> 12.345 KWD
+---print(money.new("0.125", "USD"):format { exact = true })  --> 0.125 USD
 ---```
----@param opts? {places?: integer, sep?: string} places (default: the amount's scale, at least 2; rounds half-up), sep (default ",", "" for none)
+---@param opts? {places?: integer, exact?: boolean, sep?: string, code?: boolean} places (default: the currency's minor units; rounds half-up), exact (at least the minor units and every digit the amount has, never rounded), sep (default ",", "" for none), code (false: leave the currency code out)
 ---@return string
 function Money:format(opts) end
 

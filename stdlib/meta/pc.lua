@@ -37,7 +37,8 @@ pc = {}
 
 ---The run's options.
 ---@class pc.Options
----@field json boolean the run asked for --json output
+---@field json boolean the run asked for --json (or -o json) output
+---@field output "table"|"json"|"csv"|"tsv" the run's -o (default "table"; `require("output").format()` reads it)
 ---@field dry_run boolean --dry-run: every change (carts, registration, checkout) is journaled instead of sent
 ---@field quote boolean --quote: a dry run may create carts (price quotes) to show prices
 ---@field allow_purchase boolean --allow-purchase: check out without asking

@@ -99,7 +99,9 @@ function playbook.run(pb, argv, preset) end
 ---@return {name: string, summary: string, description?: string, params: table[]}
 function playbook.describe(pb) end
 
----Prints `value` as JSON when the run asked for --json, else calls `text(value)` (or prints it).
+---Prints `value` in the run's `-o` format: JSON for `-o json` (`--json`), its rows for `-o csv|tsv`
+---(as `output.rows_of` reads it), else calls `text(value)` (or prints it). A playbook with rows of
+---its own calls `require("output").emit(value, {rows =, columns =, text =})`.
 ---
 --- example:
 ---```lua
@@ -110,7 +112,8 @@ function playbook.describe(pb) end
 ---@param text? fun(value: any) the human-readable rendering
 function playbook.emit(value, text) end
 
----Formats rows as an aligned text table with a header and a rule; missing values are blank.
+---Formats rows as an aligned text table with a header and a rule; missing values are blank
+---(`require("output").table`: columns may declare amounts, alignment, CSV-only columns).
 ---
 --- example:
 ---```lua

@@ -6,7 +6,7 @@ local M = {}
 
 -- In the REPL the stdlib modules are globals, loaded on first use.
 local AUTO = { money = true, date = true, csv = true, json = true, inspect = true, log = true, args = true,
-  progress = true, reservations = true, playbook_lib = false }
+  progress = true, reservations = true, output = true, playbook_lib = false }
 -- (after the prelude's own lazy globals, `pc` and `playbook`)
 local prelude_index = (getmetatable(_G) or {}).__index
 setmetatable(_G, { __index = function(t, k)
@@ -58,6 +58,28 @@ function M.eval(src)
   return "ok", table.concat(out, "\t")
 end
 
+-- `pcx eval`: runs the source pcx compiled (errors are not caught: pcx reports them at eval:LINE)
+-- and prints its values as `=expr` shows them, or in the run's -o format (json, csv, tsv).
+function M.print_eval(src, format)
+  local chunk = assert(load(src, "=eval", "t"))
+  local r = table.pack(chunk())
+  if r.n == 0 then return end
+  if format == "table" then
+    local out = {}
+    for i = 1, r.n do out[i] = show(r[i]) end
+    print(table.concat(out, "\t"))
+    return
+  end
+  local value = r[1]
+  if r.n > 1 then
+    value = json.array()
+    for i = 1, r.n do value[i] = r[i] == nil and json.null or r[i] end
+  elseif value == nil then
+    value = json.null
+  end
+  require("output").emit(value, { format = format })
+end
+
 -- Completion candidates for the word `text` ("pc.inv", "money.", "pri").
 function M.complete(text)
   local path, sep, last = text:match("^(.*)([%.:])([%w_]*)$")
@@ -82,7 +104,8 @@ function M.complete(text)
   end
   add(scope)
   if scope == _G then
-    for _, m in ipairs({ "pc", "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "playbook" }) do
+    for _, m in ipairs({ "pc", "money", "date", "csv", "json", "inspect", "log", "args", "progress", "reservations", "output",
+      "playbook" }) do
       if m:sub(1, #last) == last and not seen[m] then out[#out + 1] = m .. "."; seen[m] = true end
     end
   end
