@@ -30,7 +30,9 @@ extension PCXCommands {
                 print("no journal entry matches the filters")
                 return ExitCode.ok.rawValue
             }
-            let keys = ["id", "created_at", "operation", "state", "target", "customer", "cart_id", "result", "script"]
+            // "endpoint": the Target column is where the call went (sandbox or the endpoint); JSON's
+            // `target` is the whole canonical target, tenant included
+            let keys = ["id", "created_at", "operation", "state", "endpoint", "customer", "cart_id", "result", "script"]
             let headers = ["ID", "When (UTC)", "Operation", "State", "Target", "Customer", "Cart", "Result", "Script"]
             let rows = entries.map { e in
                 [String(e.id ?? 0), iso(e.createdAt), e.operation, e.state.rawValue, e.endpoint, e.customer,

@@ -271,7 +271,7 @@ struct ExpectedOutcomeTests {
             #expect(r.stdout.isEmpty)
             #expect(Self.steady(r.stderr) == """
                 pcx: not_found: --invoice: Invoice 'G-NOPE' not found.
-                  (GET /v1/invoices/G-NOPE, request ID, HTTP 404, Partner Center code 1000) at scripts/reconcile-invoice.lua:169
+                  (GET /v1/invoices/G-NOPE, request ID, HTTP 404, Partner Center code 1000) at scripts/reconcile-invoice.lua:\(scriptLine("reconcile-invoice", "local invoice = pc.invoices.get(p.invoice)"))
 
                 """)
             let (customer, _) = try await e2e.world().azure(registration: "NotRegistered")
@@ -295,7 +295,7 @@ struct ExpectedOutcomeTests {
             #expect(date.stdout.isEmpty)
             #expect(date.stderr == """
                 pcx: invalid_argument: --since: 'yesterday' is not a date
-                  at scripts/download-statements.lua:21
+                  at scripts/download-statements.lua:\(scriptLine("download-statements", "is not a date"))
                   hint: give an ISO-8601 date such as 2024-01-31
 
                 """)
@@ -304,7 +304,7 @@ struct ExpectedOutcomeTests {
             #expect(invoice.status == 2)
             #expect(invoice.stderr == """
                 pcx: not_found: --invoices: invoice G-NOPE is not in the partner's invoice list
-                  at scripts/download-statements.lua:44
+                  at scripts/download-statements.lua:\(scriptLine("download-statements", "is not in the partner's invoice list"))
                   hint: leave --invoices out to download every invoice in the date range
 
                 """)
@@ -439,9 +439,9 @@ struct JournalFirstHourTests {
             #expect(Self.steady(all.stdout) == """
                 ID  When (UTC)            Operation               State     Target\(String(repeating: " ", count: endpoint.count - 6))  Customer                              Cart  Result  Script
                 --  --------------------  ----------------------  --------  \(dashes)  ------------------------------------  ----  ------  \(String(repeating: "-", count: script.count))
-                3   2000-01-01T00:00:00Z  subscriptions.register  recorded  \(endpoint)  \(a)                \(script)
-                2   2000-01-01T00:00:00Z  subscriptions.register  recorded  \(endpoint)  \(b)                \(script)
-                1   2000-01-01T00:00:00Z  subscriptions.register  recorded  sandbox\(pad)  \(a)                \(script)
+                 3  2000-01-01T00:00:00Z  subscriptions.register  recorded  \(endpoint)  \(a)                \(script)
+                 2  2000-01-01T00:00:00Z  subscriptions.register  recorded  \(endpoint)  \(b)                \(script)
+                 1  2000-01-01T00:00:00Z  subscriptions.register  recorded  sandbox\(pad)  \(a)                \(script)
 
                 """)
             let sandboxOnly = try await e2e.run(["journal", "list", "--target", "sandbox", "--json"])
@@ -597,4 +597,12 @@ struct PurchaseConfirmationTests {
             #expect(e2e.ordersCreated == 1)
         }
     }
+}
+
+/// The line of the shipped playbook `scripts/NAME.lua` that contains `text` (error locations
+/// follow the script as it changes).
+func scriptLine(_ name: String, _ text: String) -> Int {
+    let url = packageRoot.appendingPathComponent("scripts/\(name).lua")
+    let lines = ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+    return (lines.firstIndex { $0.contains(text) } ?? -1) + 1
 }

@@ -182,9 +182,9 @@ struct OutputCLITests {
         let dir = CLIHarness.tempDir()
         let empty = try CLIHarness.run(["journal", "list", "-o", "csv"], cwd: dir)
         #expect(empty.status == 0, "\(empty.stderr)")
-        #expect(empty.stdout == "id,created_at,operation,state,customer,cart_id,result,script\r\n")
+        #expect(empty.stdout == "id,created_at,operation,state,endpoint,customer,cart_id,result,script\r\n")
         let emptyTSV = try CLIHarness.run(["journal", "list", "-o", "tsv"], cwd: dir)
-        #expect(emptyTSV.stdout == "id\tcreated_at\toperation\tstate\tcustomer\tcart_id\tresult\tscript\n")
+        #expect(emptyTSV.stdout == "id\tcreated_at\toperation\tstate\tendpoint\tcustomer\tcart_id\tresult\tscript\n")
         // one entry: a dry-run registration, recorded in the journal
         try CLIHarness.write("""
             local c = pc.customers.list()[1]
@@ -197,13 +197,14 @@ struct OutputCLITests {
         let json = try CLIHarness.run(["journal", "list", "--json"], cwd: dir)
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let e = try #require(entries.first)
-        let fields = ["id", "created_at", "operation", "state", "customer", "cart_id", "result", "script"].map { key -> String in
+        let fields = ["id", "created_at", "operation", "state", "endpoint", "customer", "cart_id", "result", "script"].map { key -> String in
             if key == "id" { return String(e["id"] as? Int ?? 0) }
+            if key == "endpoint" { return (e["target"] as? String ?? "").split(separator: "@", maxSplits: 1).last.map(String.init) ?? "" }
             if key == "result" { return "" }
             return e[key] as? String ?? ""
         }
         let csv = try CLIHarness.run(["journal", "list", "-o", "csv"], cwd: dir)
-        #expect(csv.stdout == "id,created_at,operation,state,customer,cart_id,result,script\r\n" + fields.joined(separator: ",") + "\r\n")
+        #expect(csv.stdout == "id,created_at,operation,state,endpoint,customer,cart_id,result,script\r\n" + fields.joined(separator: ",") + "\r\n")
         let show = try CLIHarness.run(["journal", "show", String(e["id"] as? Int ?? 0), "-o", "tsv"], cwd: dir)
         #expect(show.status == 0, "\(show.stderr)")
         let lines = show.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
