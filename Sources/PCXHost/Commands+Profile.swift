@@ -241,8 +241,9 @@ struct ProfileSetup {
     func configuration(profile: String) throws -> ClientConfiguration {
         var base = ClientConfiguration()
         base.logger = .init(label: "pcx", factory: { _ in SwiftLogNoOpLogHandler() })
-        let config = try ClientConfiguration.load(profile: profile, profileFile: path, environment: options.environment, base: base)
+        var config = try ClientConfiguration.load(profile: profile, profileFile: path, environment: options.environment, base: base)
         try config.validate()
+        LoginStores.applyDefault(&config, key: LoginStores.key(profile: profile, embedded: false, config: config), paths: options.paths)
         return config
     }
 
@@ -444,9 +445,11 @@ struct SignIn {
             return
         }
         let store = config.refreshTokenStore
-        let storeHolds = store.flatMap { FileManager.default.contents(atPath: $0) }
-            .map { !String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty } ?? false
-        if let store, storeHolds {
+        let content = store.map { RefreshTokenStore(path: $0).content } ?? .empty
+        if let store, case .keyring(let item) = content {
+            kind = .appUser
+            credential = "refresh token in the Secret Service keyring (item \(item), named by \(store); pcx keeps the rotated token there)"
+        } else if let store, content != .empty {
             kind = .appUser
             credential = "refresh token from the store \(store) (pcx keeps the rotated token there)"
         } else if config.refreshToken != nil {
@@ -459,7 +462,7 @@ struct SignIn {
                 + (store.map { "; the refresh-token store \($0) is empty or missing" } ?? "")
         } else {
             kind = .appOnly
-            credential = "no client secret: set PCX_CLIENT_SECRET when you run pcx, or add it with pcx profile add NAME ... --client-secret-stdin --force"
+            credential = "no client secret: set PCX_CLIENT_SECRET when you run pcx, add it with pcx profile add NAME ... --client-secret-stdin --force, or sign in as a user: pcx login --device-code"
                 + (store.map { "; or put an App+User refresh token in \($0)" } ?? "")
         }
     }

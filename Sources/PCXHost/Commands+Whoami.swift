@@ -32,7 +32,7 @@ extension PCXCommands {
                 let started = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel)
                 sandbox = started
                 config = base
-                started.configure(&config)
+                started.configure(&config, paths: options.paths)
             }
             (partnerCenter, graph) = try await tokenInfos(config)
         } catch {
@@ -43,7 +43,7 @@ extension PCXCommands {
         await sandbox?.shutdown()
 
         let file = try? setup.readFile()
-        let signIn = sandbox != nil
+        let signIn = sandbox != nil && config.refreshTokenStore == nil
             ? SignIn(kind: config.refreshToken != nil ? .appUser : .appOnly, credential: "the embedded sandbox's seeded partner")
             : SignIn(config, environment: options.environment, profile: profile.flatMap { file?.profiles[$0] })
         let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
@@ -56,12 +56,20 @@ extension PCXCommands {
             tokens: [TokenView(partnerCenter, now: now)] + [graphView(graph, resource: config.graphResource, now: now)])
         if options.json {
             print((try? encodeJSON(view)) ?? "{}")
-            return ExitCode.ok.rawValue
+        } else {
+            print(whoamiText(view, config: config, signIn: signIn, partnerCenter: partnerCenter, sandbox: sandbox, profilePath: setup.path))
         }
+        return ExitCode.ok.rawValue
+    }
+
+    /// `pcx whoami`'s lines: a label, two spaces, the value, labels aligned.
+    private static func whoamiText(_ view: WhoamiView, config: ClientConfiguration, signIn: SignIn, partnerCenter: AccessTokenInfo,
+                                   sandbox: EmbeddedSandbox?, profilePath: String) -> String {
+        let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
         var lines: [(String, String)] = [
             ("target", target.sentence(endpoint: config.endpoint, embedded: sandbox != nil)
                 + (sandbox.map { " (state in \($0.databasePath))" } ?? "")),
-            ("profile", profile.map { "\($0) (\(setup.path))" }
+            ("profile", view.profile.map { "\($0) (\(profilePath))" }
                 ?? (sandbox != nil ? "none: no profile is configured" : "none: the PCX_* environment variables (PCX_ENDPOINT is set)")),
             ("endpoint", config.endpoint),
             ("tenant", config.tenantId ?? "(not set)"),
@@ -77,8 +85,7 @@ extension PCXCommands {
         }
         for token in view.tokens { lines.append(("token", token.sentence)) }
         let width = lines.map(\.0.count).max() ?? 0
-        print(lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + visible($0.1) }.joined(separator: "\n"))
-        return ExitCode.ok.rawValue
+        return lines.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + visible($0.1) }.joined(separator: "\n")
     }
 
     /// The Partner Center token's claims, and the Microsoft Graph token's (or why there is none:

@@ -272,7 +272,7 @@ struct PCX: AsyncParsableCommand {
             \(exitCodesHelp)
             """,
         version: versionLine,
-        subcommands: [Run.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self, Whoami.self]
+        subcommands: [Run.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self, Whoami.self, Login.self]
     )
 }
 
