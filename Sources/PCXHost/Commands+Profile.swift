@@ -160,20 +160,8 @@ extension PCXCommands {
                 return setup.report(error, json: json)
             }
         }
-        var values: [(key: String, value: ProfileFile.Value)] = [
-            ("endpoint", .string(request.endpoint ?? partnerCenterProductionEndpoint)),
-        ]
-        if let authority = request.authority { values.append(("authority", .string(authority))) }
-        values.append(("tenant_id", .string(request.tenant)))
-        values.append(("client_id", .string(request.clientId)))
-        if request.clientSecretFromStdin {
-            let input = SecretInput.read(prompt: "client secret for profile '\(request.name)' (not echoed): ")
-            guard let secret = input.secret else { return (input.problem ?? .input("--client-secret-stdin: no secret read")).print(json: json) }
-            values.append(("client_secret", .string(secret)))
-        }
-        if let store = request.refreshTokenStore { values.append(("refresh_token_store", .string(ProfileSetup.absolute(store)))) }
-        if let version = request.tokenVersion { values.append(("token_version", .string(version.lowercased()))) }
-
+        let (values, problem) = profileValues(request)
+        if let problem { return problem.print(json: json) }
         while text.hasSuffix("\n\n") { text.removeLast() }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         let newText = text + (text.isEmpty ? "" : "\n") + ProfileFile.tomlTable(name: request.name, values: values)
@@ -188,9 +176,32 @@ extension PCXCommands {
         } catch {
             return setup.report(error, json: json)
         }
+        return printAdded(request, replaced: replaced, setup: setup, json: json)
+    }
+
+    /// The keys `pcx profile add` writes, in order (the client secret read from standard input).
+    private static func profileValues(_ request: ProfileAddRequest) -> ([(key: String, value: ProfileFile.Value)], ErrorReport?) {
+        var values: [(key: String, value: ProfileFile.Value)] = [
+            ("endpoint", .string(request.endpoint ?? partnerCenterProductionEndpoint)),
+        ]
+        if let authority = request.authority { values.append(("authority", .string(authority))) }
+        values.append(("tenant_id", .string(request.tenant)))
+        values.append(("client_id", .string(request.clientId)))
+        if request.clientSecretFromStdin {
+            let input = SecretInput.read(prompt: "client secret for profile '\(request.name)' (not echoed): ")
+            guard let secret = input.secret else { return ([], input.problem ?? .input("--client-secret-stdin: no secret read")) }
+            values.append(("client_secret", .string(secret)))
+        }
+        if let store = request.refreshTokenStore { values.append(("refresh_token_store", .string(ProfileSetup.absolute(store)))) }
+        if let version = request.tokenVersion { values.append(("token_version", .string(version.lowercased()))) }
+        return (values, nil)
+    }
+
+    /// What `pcx profile add` prints once the profile is written.
+    private static func printAdded(_ request: ProfileAddRequest, replaced: Bool, setup: ProfileSetup, json: Bool) -> Int32 {
         let config = (try? setup.configuration(profile: request.name)) ?? ClientConfiguration()
         let written = (try? setup.readFile())?.profiles[request.name]
-        let signIn = SignIn(config, environment: options.environment, profile: written)
+        let signIn = SignIn(config, environment: setup.options.environment, profile: written)
         let target = TargetKind(endpoint: config.endpoint, embedded: false)
         let becameDefault = setup.automaticProfile(try? setup.readFile()) == request.name
         if json {

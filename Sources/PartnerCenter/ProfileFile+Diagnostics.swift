@@ -126,10 +126,12 @@ private struct SyntaxDiagnosis {
             scope = String(description[description.index(description.startIndex, offsetBy: prefix.count)..<colon.lowerBound])
             detail = String(description[colon.upperBound...])
         }
-        let scalars = Array(lineText.unicodeScalars)
-        let endOfFile = detail.contains("end-of-file")
-        let valueName = context.valueName
+        if diagnoseLine(context, detail: detail) { return }
+        diagnoseValue(scope: scope, detail: detail, context: context, scalars: Array(lineText.unicodeScalars), column: column)
+    }
 
+    /// A line that is no `key = value` at all (never shown: it may be a pasted secret); true when it was one.
+    private mutating func diagnoseLine(_ context: SyntaxContext, detail: String) -> Bool {
         switch context.kind {
         case .noEquals(let word):
             if let word, ClientConfiguration.profileKeys.contains(word) {
@@ -138,15 +140,20 @@ private struct SyntaxDiagnosis {
                 message = "expected '=' after the line's first word (not shown: a line without '=' may be a pasted secret)"
             }
             hint = "each line is key = value, a [profile.NAME] header or a # comment; strings are quoted: key = \"value\""
-            return
+            return true
         case .unknown where detail.hasPrefix("expected bare key"):
             message = "expected a key, a [profile.NAME] header or a # comment (the line is not shown: it may be a pasted secret)"
             hint = "each line is key = value, a [profile.NAME] header or a # comment"
-            return
+            return true
         default:
-            break
+            return false
         }
+    }
 
+    /// A value, a header or a key the parser could not read.
+    private mutating func diagnoseValue(scope: String, detail: String, context: SyntaxContext, scalars: [Unicode.Scalar], column: Int) {
+        let endOfFile = detail.contains("end-of-file")
+        let valueName = context.valueName
         if scope.hasSuffix("string") && (endOfFile || (detail.contains("control character") && column > scalars.count)) {
             let quote = scope.contains("literal") ? "'" : "\""
             message = "unterminated string in \(valueName) (missing closing \(quote))"
@@ -163,17 +170,7 @@ private struct SyntaxDiagnosis {
             message = "cannot read \(valueName)\(shown): strings must be quoted (\"…\")"
             hint = "quote strings: key = \"value\"; numbers, true and false, [arrays] and { inline tables } are written bare"
         } else if detail.hasPrefix("cannot redefine existing") {
-            switch context.kind {
-            case .header(let path) where path.count == 2 && path[0] == "profile":
-                message = context.secret ? "a [profile.NAME] table is defined twice (its name is not shown)" : "profile '\(path[1])' is defined twice"
-                hint = "merge the two tables into one, or rename one of them"
-            case .header(let path):
-                message = context.secret ? "a table is defined twice (its name is not shown)" : "table [\(path.joined(separator: "."))] is defined twice"
-                hint = "merge the two tables into one"
-            default:
-                message = "\(context.keyName) is set twice\(context.inProfile)"
-                hint = "keep one of the two"
-            }
+            diagnoseRedefinition(context)
         } else if detail.hasPrefix("expected a comment or whitespace") {
             message = "unexpected text after \(valueName)"
             hint = "write one key = value per line; a # starts a comment"
@@ -199,6 +196,21 @@ private struct SyntaxDiagnosis {
                 hint = "an inline table { … } must fit on one line (TOML 1.0); or write its keys under a [profile.NAME] header"
             }
             atStatementStart = endOfFile
+        }
+    }
+
+    /// A table or a key defined twice.
+    private mutating func diagnoseRedefinition(_ context: SyntaxContext) {
+        switch context.kind {
+        case .header(let path) where path.count == 2 && path[0] == "profile":
+            message = context.secret ? "a [profile.NAME] table is defined twice (its name is not shown)" : "profile '\(path[1])' is defined twice"
+            hint = "merge the two tables into one, or rename one of them"
+        case .header(let path):
+            message = context.secret ? "a table is defined twice (its name is not shown)" : "table [\(path.joined(separator: "."))] is defined twice"
+            hint = "merge the two tables into one"
+        default:
+            message = "\(context.keyName) is set twice\(context.inProfile)"
+            hint = "keep one of the two"
         }
     }
 
