@@ -173,6 +173,16 @@ actor TokenProvider {
         throw lastError!
     }
 
+    /// What to do when the refresh token is refused, naming where it came from.
+    private var refreshHint: String {
+        guard let store, refreshToken != configuration.refreshToken?.reveal() else {
+            return "the refresh token may be expired or revoked: sign in again with pcx login --device-code (or set PCX_REFRESH_TOKEN)"
+        }
+        let place = keyringItem.map { "the Secret Service keyring (item \($0), named by \(store.path))" } ?? store.path
+        return "the refresh token kept in \(place) may be expired or revoked (or from another sandbox database): "
+            + "sign in again with pcx login --device-code, or remove \(store.path) to use the configured credentials"
+    }
+
     /// Reads the refresh token from the Secret Service item the store names (once).
     private func readKeyring() async throws {
         guard let item = keyringItem, !keyringRead, let store else { return }
@@ -246,9 +256,7 @@ actor TokenProvider {
                 category: category,
                 message: redactor.redact("the token endpoint refused the \(grant) grant (HTTP \(status))" + (detail.isEmpty ? "" : ": \(detail)")),
                 status: status, method: "POST", path: pathOf(url),
-                hint: grant == "refresh_token"
-                    ? "the refresh token may be expired or revoked: sign in again with pcx login --device-code (or set PCX_REFRESH_TOKEN)"
-                    : "check PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET")
+                hint: grant == "refresh_token" ? refreshHint : "check PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET")
         }
         redactor.register(access)
         let now = Date()

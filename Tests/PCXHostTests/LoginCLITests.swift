@@ -376,6 +376,25 @@ struct LoginCLITests {
         #expect(r.stderr.contains("(POST /contoso.onmicrosoft.com/oauth2/v2.0/devicecode)\n  hint: check the authority (http://127.0.0.1:9) and connectivity\n"), "\(r.stderr)")
     }
 
+    @Test("a stored token the identity platform refuses: whoami exits 1 naming the store and the fix, never the token")
+    func staleStoredToken() async throws {
+        let sandbox = try await Self.sandbox("interval=1")
+        defer { Task { await sandbox.shutdown() } }
+        let dir = ProfileCLI.directory()
+        let store = dir.appendingPathComponent(".data/refresh-tokens/profile-lab").path
+        try Self.labProfile(sandbox, in: dir)
+        try CLIHarness.write("pcxrt.stale-token-value-0123456789", to: ".data/refresh-tokens/profile-lab", in: dir)
+        let r = try await ProfileCLI.run(["whoami", "--profile", "lab"], in: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr == """
+            pcx: unauthenticated: the token endpoint refused the refresh_token grant (HTTP 400): invalid_grant: AADSTS70008: The provided refresh token has expired or is invalid. Use the seeded refresh token (GET /_sandbox/credentials).
+              (POST /\(sandbox.credentials.tenantId)/oauth2/token, HTTP 400)
+              hint: the refresh token kept in \(store) may be expired or revoked (or from another sandbox database): sign in again with pcx login --device-code, or remove \(store) to use the configured credentials
+
+            """, "\(r.stderr)")
+        #expect(!r.stderr.contains("stale-token-value") && !r.stdout.contains("stale-token-value"))
+    }
+
     @Test("--sandbox: the embedded sandbox's sign-in is approved at its page; whoami --sandbox then uses the stored token")
     func embeddedSandbox() async throws {
         let dir = ProfileCLI.directory()
