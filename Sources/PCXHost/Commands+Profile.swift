@@ -170,7 +170,6 @@ extension PCXCommands {
         }
         let (values, problem) = profileValues(request)
         if let problem { return problem.print(json: json) }
-
         while text.hasSuffix("\n\n") { text.removeLast() }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         let newText = text + (text.isEmpty ? "" : "\n") + ProfileFile.tomlTable(name: request.name, values: values)
@@ -185,10 +184,10 @@ extension PCXCommands {
         } catch {
             return setup.report(error, json: json)
         }
-        return reportAdded(request, setup: setup, replaced: replaced, json: json, options: options)
+        return printAdded(request, replaced: replaced, setup: setup, json: json)
     }
 
-    /// The settings `pcx profile add` writes, in order (the secret read from stdin when asked).
+    /// The keys `pcx profile add` writes, in order (the client secret read from standard input).
     private static func profileValues(_ request: ProfileAddRequest) -> ([(key: String, value: ProfileFile.Value)], ErrorReport?) {
         var values: [(key: String, value: ProfileFile.Value)] = [
             ("endpoint", .string(request.endpoint ?? partnerCenterProductionEndpoint)),
@@ -206,12 +205,11 @@ extension PCXCommands {
         return (values, nil)
     }
 
-    /// What `pcx profile add` says once the profile is written.
-    private static func reportAdded(_ request: ProfileAddRequest, setup: ProfileSetup, replaced: Bool, json: Bool,
-                                    options: HostOptions) -> Int32 {
+    /// What `pcx profile add` prints once the profile is written.
+    private static func printAdded(_ request: ProfileAddRequest, replaced: Bool, setup: ProfileSetup, json: Bool) -> Int32 {
         let config = (try? setup.configuration(profile: request.name)) ?? ClientConfiguration()
         let written = (try? setup.readFile())?.profiles[request.name]
-        let signIn = SignIn(config, environment: options.environment, profile: written)
+        let signIn = SignIn(config, environment: setup.options.environment, profile: written)
         let target = TargetKind(endpoint: config.endpoint, embedded: false)
         let becameDefault = setup.automaticProfile(try? setup.readFile()) == request.name
         if json {
@@ -262,8 +260,9 @@ struct ProfileSetup {
     func configuration(profile: String) throws -> ClientConfiguration {
         var base = ClientConfiguration()
         base.logger = .init(label: "pcx", factory: { _ in SwiftLogNoOpLogHandler() })
-        let config = try ClientConfiguration.load(profile: profile, profileFile: path, environment: options.environment, base: base)
+        var config = try ClientConfiguration.load(profile: profile, profileFile: path, environment: options.environment, base: base)
         try config.validate()
+        LoginStores.applyDefault(&config, key: LoginStores.key(profile: profile, embedded: false, config: config), paths: options.paths)
         return config
     }
 
@@ -465,9 +464,11 @@ struct SignIn {
             return
         }
         let store = config.refreshTokenStore
-        let storeHolds = store.flatMap { FileManager.default.contents(atPath: $0) }
-            .map { !String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty } ?? false
-        if let store, storeHolds {
+        let content = store.map { RefreshTokenStore(path: $0).content } ?? .empty
+        if let store, case .keyring(let item) = content {
+            kind = .appUser
+            credential = "refresh token in the Secret Service keyring (item \(item), named by \(store); pcx keeps the rotated token there)"
+        } else if let store, content != .empty {
             kind = .appUser
             credential = "refresh token from the store \(store) (pcx keeps the rotated token there)"
         } else if config.refreshToken != nil {
@@ -480,7 +481,7 @@ struct SignIn {
                 + (store.map { "; the refresh-token store \($0) is empty or missing" } ?? "")
         } else {
             kind = .appOnly
-            credential = "no client secret: set PCX_CLIENT_SECRET when you run pcx, or add it with pcx profile add NAME ... --client-secret-stdin --force"
+            credential = "no client secret: set PCX_CLIENT_SECRET when you run pcx, add it with pcx profile add NAME ... --client-secret-stdin --force, or sign in as a user: pcx login --device-code"
                 + (store.map { "; or put an App+User refresh token in \($0)" } ?? "")
         }
     }

@@ -33,7 +33,7 @@ extension PCXCommands {
                                                               logFormat: options.logFormat)
                 sandbox = started
                 config = base
-                started.configure(&config)
+                started.configure(&config, paths: options.paths)
             }
             (partnerCenter, graph) = try await tokenInfos(config)
         } catch {
@@ -44,7 +44,7 @@ extension PCXCommands {
         await sandbox?.shutdown()
 
         let file = try? setup.readFile()
-        let signIn = sandbox != nil
+        let signIn = sandbox != nil && config.refreshTokenStore == nil
             ? SignIn(kind: config.refreshToken != nil ? .appUser : .appOnly, credential: "the embedded sandbox's seeded partner")
             : SignIn(config, environment: options.environment, profile: profile.flatMap { file?.profiles[$0] })
         let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)

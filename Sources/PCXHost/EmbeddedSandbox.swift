@@ -29,8 +29,9 @@ final class EmbeddedSandbox: Sendable {
     }
 
     /// Points a client configuration at this sandbox with the first partner's App+User
-    /// credentials (so App+User-only operations work too).
-    func configure(_ config: inout ClientConfiguration) {
+    /// credentials (so App+User-only operations work too): the seeded refresh token, or the one
+    /// `pcx login --device-code --sandbox` stored (`paths`' default store `sandbox`), which wins.
+    func configure(_ config: inout ClientConfiguration, paths: PCXPaths? = nil) {
         let c = server.credentials
         config.endpoint = server.endpoint.absoluteString
         config.authority = server.endpoint.absoluteString
@@ -42,6 +43,7 @@ final class EmbeddedSandbox: Sendable {
         config.clientSecret = Secret(c.clientSecret)
         config.refreshToken = Secret(c.refreshToken)
         config.refreshTokenStore = nil
+        if let paths { LoginStores.applyDefault(&config, key: "sandbox", paths: paths) }
     }
 
     /// Stops the server.

@@ -167,6 +167,7 @@ final class InterruptHandler: Sendable {
     private struct State {
         var installed = false
         var vm: LuaVM?
+        var cancel: (@Sendable () -> Void)?
         var count = 0
     }
     private let state = Mutex(State())
@@ -192,15 +193,28 @@ final class InterruptHandler: Sendable {
         return try await body()
     }
 
-    private func fire() {
-        let (vm, n) = state.withLock { s -> (LuaVM?, Int) in
-            s.count += 1
-            return (s.vm, s.count)
+    /// Routes SIGINT to `cancel` while `body` runs (a wait that is not a script: `pcx login`);
+    /// a second Ctrl-C exits at once.
+    func run<T>(cancelling cancel: @escaping @Sendable () -> Void, _ body: () async throws -> T) async rethrows -> T {
+        install()
+        state.withLock { s in
+            s.cancel = cancel
+            s.count = 0
         }
-        if n >= 2 || vm == nil {
+        defer { state.withLock { $0.cancel = nil } }
+        return try await body()
+    }
+
+    private func fire() {
+        let (vm, cancel, n) = state.withLock { s -> (LuaVM?, (@Sendable () -> Void)?, Int) in
+            s.count += 1
+            return (s.vm, s.cancel, s.count)
+        }
+        if n >= 2 || (vm == nil && cancel == nil) {
             printError("\npcx: interrupted")
             exit(ExitCode.interrupted.rawValue)
         }
         vm?.interrupt()
+        cancel?()
     }
 }

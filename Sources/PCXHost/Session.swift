@@ -204,7 +204,9 @@ final class Session: Sendable {
             profile = named ?? "default"
         }
         try config.validate()
-        return .remote(config, profile: profile)
+        var withStore = config
+        LoginStores.applyDefault(&withStore, key: LoginStores.key(profile: profile, embedded: false, config: config), paths: options.paths)
+        return .remote(withStore, profile: profile)
     }
 
     /// Checks the target's configuration before a script runs, so a bad profile is an input
@@ -268,7 +270,7 @@ final class Session: Sendable {
             printError("pcx: no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought")
         }
         var config = base
-        sandbox.configure(&config)
+        sandbox.configure(&config, paths: options.paths)
         return Target(client: try PartnerCenterClient(configuration: config), name: "sandbox", sandbox: sandbox)
     }
 }

@@ -126,13 +126,11 @@ private struct SyntaxDiagnosis {
             scope = String(description[description.index(description.startIndex, offsetBy: prefix.count)..<colon.lowerBound])
             detail = String(description[colon.upperBound...])
         }
-        let scalars = Array(lineText.unicodeScalars)
         if diagnoseLine(context, detail: detail) { return }
-        diagnoseDetail(detail, scope: scope, context: context, scalars: scalars, column: column)
+        diagnoseValue(scope: scope, detail: detail, context: context, scalars: Array(lineText.unicodeScalars), column: column)
     }
 
-    /// Lines that are not `key = value` at all (their text may be a pasted secret: never shown).
-    /// Returns whether the line was diagnosed.
+    /// A line that is no `key = value` at all (never shown: it may be a pasted secret); true when it was one.
     private mutating func diagnoseLine(_ context: SyntaxContext, detail: String) -> Bool {
         switch context.kind {
         case .noEquals(let word):
@@ -152,8 +150,8 @@ private struct SyntaxDiagnosis {
         }
     }
 
-    /// A value, header or key the parser refused, from its message.
-    private mutating func diagnoseDetail(_ detail: String, scope: String, context: SyntaxContext, scalars: [Unicode.Scalar], column: Int) {
+    /// A value, a header or a key the parser could not read.
+    private mutating func diagnoseValue(scope: String, detail: String, context: SyntaxContext, scalars: [Unicode.Scalar], column: Int) {
         let endOfFile = detail.contains("end-of-file")
         let valueName = context.valueName
         if scope.hasSuffix("string") && (endOfFile || (detail.contains("control character") && column > scalars.count)) {
@@ -172,17 +170,7 @@ private struct SyntaxDiagnosis {
             message = "cannot read \(valueName)\(shown): strings must be quoted (\"…\")"
             hint = "quote strings: key = \"value\"; numbers, true and false, [arrays] and { inline tables } are written bare"
         } else if detail.hasPrefix("cannot redefine existing") {
-            switch context.kind {
-            case .header(let path) where path.count == 2 && path[0] == "profile":
-                message = context.secret ? "a [profile.NAME] table is defined twice (its name is not shown)" : "profile '\(path[1])' is defined twice"
-                hint = "merge the two tables into one, or rename one of them"
-            case .header(let path):
-                message = context.secret ? "a table is defined twice (its name is not shown)" : "table [\(path.joined(separator: "."))] is defined twice"
-                hint = "merge the two tables into one"
-            default:
-                message = "\(context.keyName) is set twice\(context.inProfile)"
-                hint = "keep one of the two"
-            }
+            diagnoseRedefinition(context)
         } else if detail.hasPrefix("expected a comment or whitespace") {
             message = "unexpected text after \(valueName)"
             hint = "write one key = value per line; a # starts a comment"
@@ -208,6 +196,21 @@ private struct SyntaxDiagnosis {
                 hint = "an inline table { … } must fit on one line (TOML 1.0); or write its keys under a [profile.NAME] header"
             }
             atStatementStart = endOfFile
+        }
+    }
+
+    /// A table or a key defined twice.
+    private mutating func diagnoseRedefinition(_ context: SyntaxContext) {
+        switch context.kind {
+        case .header(let path) where path.count == 2 && path[0] == "profile":
+            message = context.secret ? "a [profile.NAME] table is defined twice (its name is not shown)" : "profile '\(path[1])' is defined twice"
+            hint = "merge the two tables into one, or rename one of them"
+        case .header(let path):
+            message = context.secret ? "a table is defined twice (its name is not shown)" : "table [\(path.joined(separator: "."))] is defined twice"
+            hint = "merge the two tables into one"
+        default:
+            message = "\(context.keyName) is set twice\(context.inProfile)"
+            hint = "keep one of the two"
         }
     }
 

@@ -30,6 +30,11 @@ actor TokenProvider {
     private var cached: [String: Cached] = [:]
     private var inflight: [String: Task<Cached, any Error>] = [:]
     private var refreshToken: String?
+    private let store: RefreshTokenStore?
+    /// The Secret Service item holding the refresh token, when the store names one (read on first use).
+    private let keyringItem: String?
+    private var keyringRead = false
+    private let keyring = SecretServiceKeyring()
 
     init(configuration: ClientConfiguration, http: HTTPClient, redactor: SecretRedactor, metrics: ClientMetrics) {
         self.configuration = configuration
@@ -37,12 +42,15 @@ actor TokenProvider {
         self.redactor = redactor
         self.metrics = metrics
         var refresh = configuration.refreshToken?.reveal()
-        if let store = configuration.refreshTokenStore,
-           let data = FileManager.default.contents(atPath: store),
-           let stored = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-           !stored.isEmpty {
-            refresh = stored
+        let store = configuration.refreshTokenStore.map(RefreshTokenStore.init)
+        var item: String?
+        switch store?.content {
+        case .token(let stored)?: refresh = stored.reveal()
+        case .keyring(let named)?: item = named
+        case .empty?, nil: break
         }
+        self.store = store
+        self.keyringItem = item
         self.refreshToken = refresh
         redactor.register(refresh)
         redactor.register(configuration.clientSecret?.reveal())
@@ -99,11 +107,25 @@ actor TokenProvider {
                 category: .unauthenticated, message: "no credentials configured (tenant ID and client ID are required)",
                 hint: "set PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET (and PCX_REFRESH_TOKEN for App+User), or use a profile")
         }
+        try await readKeyring()
+        var (form, grant) = try grantForm(resource: resource, clientId: clientId)
+        do {
+            return try await postWithRetries(body: Self.encode(form), grant: grant)
+        } catch let error as PartnerCenterError where grant == "refresh_token" && error.message.contains("AADSTS700025")
+                    && form.contains(where: { $0.0 == "client_secret" }) {
+            // UNCONFIRMED tolerance: a refresh token from a public-client sign-in (pcx login
+            // --device-code) is refused with a client secret ("Client is public..."); ask without it.
+            form.removeAll { $0.0 == "client_secret" }
+            return try await postWithRetries(body: Self.encode(form), grant: grant)
+        }
+    }
+
+    /// The token request's form for `resource`: the refresh-token grant when a refresh token is
+    /// known, else client credentials; v1 names `resource=`, v2 a scope.
+    private func grantForm(resource: String, clientId: String) throws -> ([(String, String)], String) {
         var form: [(String, String)] = [("client_id", clientId)]
         if let secret = configuration.clientSecret?.reveal() { form.append(("client_secret", secret)) }
-        let grant: String
         if let refresh = refreshToken {
-            grant = "refresh_token"
             form.append(("grant_type", "refresh_token"))
             form.append(("refresh_token", refresh))
             switch configuration.tokenEndpointVersion {
@@ -113,23 +135,29 @@ actor TokenProvider {
             case .v2:
                 form.append(("scope", "\(resource)/user_impersonation offline_access"))
             }
-        } else {
-            guard configuration.clientSecret != nil else {
-                throw PartnerCenterError(
-                    category: .unauthenticated, message: "no client secret configured for the client_credentials grant",
-                    hint: "set PCX_CLIENT_SECRET, or PCX_REFRESH_TOKEN for App+User")
-            }
-            grant = "client_credentials"
-            form.append(("grant_type", "client_credentials"))
-            switch configuration.tokenEndpointVersion {
-            case .v1: form.append(("resource", resource))
-            case .v2: form.append(("scope", "\(resource)/.default"))
-            }
+            return (form, "refresh_token")
         }
-        let body = form.map { name, value in
+        guard configuration.clientSecret != nil else {
+            throw PartnerCenterError(
+                category: .unauthenticated, message: "no client secret configured for the client_credentials grant",
+                hint: "set PCX_CLIENT_SECRET, or sign in as a user for App+User: pcx login --device-code (or PCX_REFRESH_TOKEN)")
+        }
+        form.append(("grant_type", "client_credentials"))
+        switch configuration.tokenEndpointVersion {
+        case .v1: form.append(("resource", resource))
+        case .v2: form.append(("scope", "\(resource)/.default"))
+        }
+        return (form, "client_credentials")
+    }
+
+    static func encode(_ form: [(String, String)]) -> String {
+        form.map { name, value in
             name + "=" + (value.addingPercentEncoding(withAllowedCharacters: TokenProvider.formAllowed) ?? value)
         }.joined(separator: "&")
+    }
 
+    /// Sends the token request, retrying transport failures and 5xx (a rejected credential is final).
+    private func postWithRetries(body: String, grant: String) async throws -> Cached {
         var lastError: PartnerCenterError?
         for attempt in 0..<3 {
             if attempt > 0 {
@@ -139,11 +167,41 @@ actor TokenProvider {
                 return try await post(body: body, grant: grant)
             } catch let error as PartnerCenterError {
                 lastError = error
-                // Only transport failures and 5xx are worth another try; a rejected credential is final.
                 guard error.category == .network || error.category == .timeout || error.category == .serverError else { throw error }
             }
         }
         throw lastError!
+    }
+
+    /// What to do when the refresh token is refused, naming where it came from.
+    private var refreshHint: String {
+        guard let store, refreshToken != configuration.refreshToken?.reveal() else {
+            return "the refresh token may be expired or revoked: sign in again with pcx login --device-code (or set PCX_REFRESH_TOKEN)"
+        }
+        let place = keyringItem.map { "the Secret Service keyring (item \($0), named by \(store.path))" } ?? store.path
+        return "the refresh token kept in \(place) may be expired or revoked (or from another sandbox database): "
+            + "sign in again with pcx login --device-code, or remove \(store.path) to use the configured credentials"
+    }
+
+    /// Reads the refresh token from the Secret Service item the store names (once).
+    private func readKeyring() async throws {
+        guard let item = keyringItem, !keyringRead, let store else { return }
+        let keyring = self.keyring
+        let result = await Task.detached { Result { try keyring.lookup(item: item) } }.value
+        switch result {
+        case .success(let token?):
+            keyringRead = true
+            refreshToken = token
+            redactor.register(token)
+        case .success(nil):
+            throw PartnerCenterError(
+                category: .unauthenticated, message: "the Secret Service keyring has no item \(item), which \(store.path) names as the refresh token's place",
+                hint: "sign in again: pcx login --device-code (it stores a new refresh token)")
+        case .failure(let error):
+            throw PartnerCenterError(
+                category: .unauthenticated, message: "cannot read the refresh token from the Secret Service keyring (item \(item), named by \(store.path)): \(error)",
+                hint: "unlock the keyring (or start its session), or sign in again: pcx login --device-code")
+        }
     }
 
     private static let formAllowed: CharacterSet = {
@@ -198,9 +256,7 @@ actor TokenProvider {
                 category: category,
                 message: redactor.redact("the token endpoint refused the \(grant) grant (HTTP \(status))" + (detail.isEmpty ? "" : ": \(detail)")),
                 status: status, method: "POST", path: pathOf(url),
-                hint: grant == "refresh_token"
-                    ? "the refresh token may be expired or revoked: redo the App+User consent and set PCX_REFRESH_TOKEN"
-                    : "check PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET")
+                hint: grant == "refresh_token" ? refreshHint : "check PCX_TENANT_ID, PCX_CLIENT_ID and PCX_CLIENT_SECRET")
         }
         redactor.register(access)
         let now = Date()
@@ -217,16 +273,22 @@ actor TokenProvider {
         return Cached(token: access, expiresAt: now.addingTimeInterval(seconds), renewAt: now.addingTimeInterval(seconds - margin))
     }
 
-    /// Writes the rotated refresh token to the store atomically, readable only by the owner (0600).
+    /// Keeps the rotated refresh token where it came from: the Secret Service item the store
+    /// names, else the store file (atomically, readable only by the owner, 0600).
     private func persist(_ token: String) throws {
-        guard let store = configuration.refreshTokenStore else { return }
+        guard let store else { return }
         do {
-            try TokenProvider.writeSecretFile(path: store, contents: token)
+            if let item = keyringItem {
+                try keyring.store(item: item, label: store.keyringLabel, secret: token)
+            } else {
+                try store.writeToken(token)
+            }
         } catch {
+            let place = keyringItem.map { "the Secret Service keyring (item \($0))" } ?? store.path
             throw PartnerCenterError(
                 category: .invalidArgument,
-                message: "cannot persist the rotated refresh token to \(store): \(error.localizedDescription)",
-                hint: "make the directory writable, or unset the refresh-token store (the old token is no longer valid)")
+                message: "cannot persist the rotated refresh token to \(place): \(error is SecretServiceKeyring.Failure ? "\(error)" : error.localizedDescription)",
+                hint: "make the store writable (or unlock the keyring), then sign in again: pcx login --device-code (the old token is no longer valid)")
         }
     }
 

@@ -2,9 +2,8 @@ import Foundation
 import PartnerCenterModels
 
 extension SandboxEngine {
-    /// `/_sandbox/...`: requests, clock, faults, credentials, health (no auth; loopback only).
+    /// `/_sandbox/...`: requests, clock, faults, device codes, credentials, health (no auth; loopback only).
     func handleAdmin(method: String, segments: [String], query: String, body: Data) async -> SandboxResponse {
-        func fail(_ status: Int, _ text: String) -> SandboxResponse { .json(["error": text], status: status) }
         let resource = segments.first?.lowercased() ?? ""
         switch (method, resource) {
         case ("GET", "health"):
@@ -21,47 +20,63 @@ extension SandboxEngine {
         case ("GET", "clock"):
             return .json(AdminClock(now: WireDate.format(clock.now), offsetSeconds: clock.offsetSeconds))
         case ("POST", "clock"):
-            let fields = (try? JSONDecoder().decode([String: JSONValue].self, from: body)) ?? [:]
-            if case .string(let text)? = fields["advance"] {
-                guard let seconds = try? SandboxDuration.parse(text, option: "advance") else {
-                    return fail(400, "advance '\(text)' is not a duration; use e.g. 30s, 15m, 7d")
-                }
-                clock.advance(by: seconds)
-            } else if let value = fields["advanceSeconds"] ?? fields["advance"], case .number(let number) = value {
-                clock.advance(by: Double(truncating: number as NSNumber))
-            } else if case .string(let text)? = fields["set"] {
-                guard let date = WireDate.parse(text) else { return fail(400, "set '\(text)' is not an ISO-8601 date-time") }
-                clock.set(to: date)
-            } else {
-                return fail(400, "send {\"advance\": \"15m\"}, {\"advanceSeconds\": 900} or {\"set\": \"2030-01-01T00:00:00Z\"}")
-            }
-            return .json(AdminClock(now: WireDate.format(clock.now), offsetSeconds: clock.offsetSeconds))
+            return setClock(body)
         case ("GET", "faults"):
             return .json(["spec": faults.plan.description])
         case ("POST", "faults"), ("PUT", "faults"):
-            var spec = String(decoding: body, as: UTF8.self)
-            var append = false
-            if let fields = try? JSONDecoder().decode([String: JSONValue].self, from: body) {
-                guard case .string(let text)? = fields["spec"] else { return fail(400, "send {\"spec\": \"carts.checkout=drop-after\"} (or {\"spec\": ..., \"append\": true}) or the spec as plain text") }
-                spec = text
-                if case .bool(let flag)? = fields["append"] { append = flag }
-            }
-            do {
-                faults.install(try FaultPlan.parse(spec), append: append)
-            } catch let problem as SandboxConfigurationError {
-                return fail(400, problem.message)
-            } catch {
-                return fail(400, "\(error)")
-            }
-            return .json(["spec": faults.plan.description])
+            return setFaults(body)
         case ("DELETE", "faults"):
             faults.install(FaultPlan(), append: false)
             return SandboxResponse(status: 204)
+        case (_, "device"):
+            return handleDeviceAdmin(method: method, action: segments.dropFirst().first?.lowercased(), body: body)
         case ("GET", "credentials"), ("GET", "partners"):
             return .json(partners.map { AdminPartner(tenantId: $0.tenantId, domain: $0.domain, name: $0.name, clientId: $0.clientId, clientSecret: $0.clientSecret, refreshToken: $0.refreshToken, userId: $0.userId) })
         default:
-            return fail(404, "unknown admin endpoint \(method) /_sandbox/\(segments.joined(separator: "/")); see requests, clock, faults, credentials, health")
+            return Self.adminFailure(404, "unknown admin endpoint \(method) /_sandbox/\(segments.joined(separator: "/")); see requests, clock, faults, device, credentials, health")
         }
+    }
+
+    static func adminFailure(_ status: Int, _ text: String) -> SandboxResponse { .json(["error": text], status: status) }
+
+    /// `POST /_sandbox/clock`: `{"advance": "15m"}`, `{"advanceSeconds": 900}` or `{"set": "2030-01-01T00:00:00Z"}`.
+    private func setClock(_ body: Data) -> SandboxResponse {
+        let fields = (try? JSONDecoder().decode([String: JSONValue].self, from: body)) ?? [:]
+        if case .string(let text)? = fields["advance"] {
+            guard let seconds = try? SandboxDuration.parse(text, option: "advance") else {
+                return Self.adminFailure(400, "advance '\(text)' is not a duration; use e.g. 30s, 15m, 7d")
+            }
+            clock.advance(by: seconds)
+        } else if let value = fields["advanceSeconds"] ?? fields["advance"], case .number(let number) = value {
+            clock.advance(by: Double(truncating: number as NSNumber))
+        } else if case .string(let text)? = fields["set"] {
+            guard let date = WireDate.parse(text) else { return Self.adminFailure(400, "set '\(text)' is not an ISO-8601 date-time") }
+            clock.set(to: date)
+        } else {
+            return Self.adminFailure(400, "send {\"advance\": \"15m\"}, {\"advanceSeconds\": 900} or {\"set\": \"2030-01-01T00:00:00Z\"}")
+        }
+        return .json(AdminClock(now: WireDate.format(clock.now), offsetSeconds: clock.offsetSeconds))
+    }
+
+    /// `POST|PUT /_sandbox/faults`: `{"spec": ..., "append": true}` or the spec as plain text.
+    private func setFaults(_ body: Data) -> SandboxResponse {
+        var spec = String(decoding: body, as: UTF8.self)
+        var append = false
+        if let fields = try? JSONDecoder().decode([String: JSONValue].self, from: body) {
+            guard case .string(let text)? = fields["spec"] else {
+                return Self.adminFailure(400, "send {\"spec\": \"carts.checkout=drop-after\"} (or {\"spec\": ..., \"append\": true}) or the spec as plain text")
+            }
+            spec = text
+            if case .bool(let flag)? = fields["append"] { append = flag }
+        }
+        do {
+            faults.install(try FaultPlan.parse(spec), append: append)
+        } catch let problem as SandboxConfigurationError {
+            return Self.adminFailure(400, problem.message)
+        } catch {
+            return Self.adminFailure(400, "\(error)")
+        }
+        return .json(["spec": faults.plan.description])
     }
 }
 

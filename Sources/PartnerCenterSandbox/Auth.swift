@@ -124,12 +124,29 @@ extension SandboxEngine {
             case .failure(let refusal): return refusal.response
             case .success(let rotated): newRefresh = rotated
             }
+        case DeviceAuthorization.grantType, "device_code":
+            return try await deviceCodeTokens(form, partner: partner, v2: v2, now: now)
         case nil:
             return OAuthRefusal(400, "invalid_request", "AADSTS900144: The request body must contain the parameter 'grant_type'.").response
         case let other?:
-            return OAuthRefusal(400, "unsupported_grant_type", "AADSTS70003: grant_type '\(other)' is not supported by the sandbox; use client_credentials or refresh_token.").response
+            return OAuthRefusal(400, "unsupported_grant_type", "AADSTS70003: grant_type '\(other)' is not supported by the sandbox; use client_credentials, refresh_token or \(DeviceAuthorization.grantType).").response
         }
         return tokenResponse(partner: partner, v2: v2, form: form, refresh: newRefresh, now: now)
+    }
+
+    /// The tokens of an approved device code: App+User, for the scope the device code was asked
+    /// with; a refresh token only when that scope has `offline_access`, an id token with `openid`.
+    private func deviceCodeTokens(_ form: [String: String], partner: PartnerRecord, v2: Bool, now: Date) async throws -> SandboxResponse {
+        let grant: DeviceGrant
+        switch redeemDeviceCode(form, partner: partner, now: now) {
+        case .failure(let refusal): return refusal.response
+        case .success(let g): grant = g
+        }
+        let scopes = grant.scope.lowercased().split(separator: " ").map(String.init)
+        let refresh = scopes.contains("offline_access") ? try await issueRefreshToken(partner: partner, now: now) : nil
+        var scoped = form
+        scoped["scope"] = grant.scope
+        return tokenResponse(partner: partner, v2: v2, form: scoped, refresh: refresh, appUser: true, idToken: scopes.contains("openid"), now: now)
     }
 
     /// An OAuth error answer (`error`, `error_description`).
@@ -146,7 +163,7 @@ extension SandboxEngine {
     }
 
     /// The partner whose tenant (id, domain, or `common` with its client id) and client credentials the form names.
-    private func tokenClient(tenant: String, form: [String: String]) -> Result<PartnerRecord, OAuthRefusal> {
+    func tokenClient(tenant: String, form: [String: String]) -> Result<PartnerRecord, OAuthRefusal> {
         guard let partner = partners.first(where: {
             $0.tenantId.caseInsensitiveCompare(tenant) == .orderedSame || $0.domain.caseInsensitiveCompare(tenant) == .orderedSame
         }) ?? (["common", "organizations"].contains(tenant.lowercased()) ? partners.first(where: { $0.clientId.caseInsensitiveCompare(form["client_id"] ?? "") == .orderedSame }) : nil) else {
@@ -180,19 +197,25 @@ extension SandboxEngine {
         guard valid else {
             return .failure(OAuthRefusal(400, "invalid_grant", "AADSTS70008: The provided refresh token has expired or is invalid. Use the seeded refresh token (GET /_sandbox/credentials)."))
         }
+        return .success(try await issueRefreshToken(partner: partner, now: now))
+    }
+
+    /// A new refresh token of the partner's admin agent, valid for ``SandboxConfiguration/refreshTokenLifetime``.
+    private func issueRefreshToken(partner: PartnerRecord, now: Date) async throws -> String {
         var fresh = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
-        let rotated = "pcxrt." + IDs.secret(&fresh, length: 64)
+        let token = "pcxrt." + IDs.secret(&fresh, length: 64)
         let expires = now.timeIntervalSince1970 + configuration.refreshTokenLifetime
         try await store.db.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO refresh_token VALUES(?,?,?,?,?)",
-                           arguments: [Self.hashToken(rotated), partner.tenantId, partner.clientId, partner.userId, expires])
+                           arguments: [Self.hashToken(token), partner.tenantId, partner.clientId, partner.userId, expires])
         }
-        return .success(rotated)
+        return token
     }
 
     /// The token answer: v1 (string numbers, `resource`) or v2 (`scope`); App+User with a refresh token and an id token.
-    private func tokenResponse(partner: PartnerRecord, v2: Bool, form: [String: String], refresh: String?, now: Date) -> SandboxResponse {
-        let appUser = refresh != nil
+    private func tokenResponse(partner: PartnerRecord, v2: Bool, form: [String: String], refresh: String?, appUser: Bool? = nil,
+                               idToken: Bool? = nil, now: Date) -> SandboxResponse {
+        let appUser = appUser ?? (refresh != nil)
         let graph = Self.wantsGraph(form)
         let (access, lifetime) = issueAccessToken(partner: partner, appUser: appUser, now: now, graph: graph)
         let issued = Int(now.timeIntervalSince1970)
@@ -213,8 +236,8 @@ extension SandboxEngine {
             object["resource"] = .string(form["resource"] ?? "https://api.partnercenter.microsoft.com")
             if appUser { object["scope"] = .string("user_impersonation") }
         }
-        if let refresh {
-            object["refresh_token"] = .string(refresh)
+        if let refresh { object["refresh_token"] = .string(refresh) }
+        if idToken ?? (refresh != nil) {
             object["id_token"] = .string(signer.sign(claims: [
                 "aud": .string(partner.clientId), "tid": .string(partner.tenantId), "oid": .string(partner.userId),
                 "upn": .string("admin@\(partner.domain)"), "name": .string("\(partner.name) admin agent"),

@@ -90,6 +90,8 @@ final class SandboxEngine: Sendable {
     let graphScaleUsageLines: Int
     /// Operations and blobs of Graph reconciliation v2.
     let graphLimiter: SandboxRateLimiter
+    /// Device codes issued (the device authorization grant) and the options in force.
+    let deviceCodes: DeviceCodeBook
 
     init(configuration: SandboxConfiguration, logger: Logger) async throws {
         self.configuration = configuration
@@ -97,6 +99,7 @@ final class SandboxEngine: Sendable {
         self.clock = SandboxClock(start: configuration.clockStart)
         self.faults = FaultInjector(plan: configuration.faults, seed: configuration.seed)
         self.limiter = SandboxRateLimiter(limits: configuration.rateLimits)
+        self.deviceCodes = DeviceCodeBook(options: configuration.deviceCode)
         let store = try SandboxStore(storage: configuration.storage, seed: configuration.seed)
         self.store = store
         let catalog = self.catalog
@@ -200,7 +203,7 @@ final class SandboxEngine: Sendable {
             response.headers.append(("Connection", "close"))
             return finish(.respond(response), &trace)
         }
-        if let outcome = await handleNonAPI(method: method, segments: segments, query: rawQuery, body: body,
+        if let outcome = await handleNonAPI(method: method, segments: segments, query: rawQuery, host: headers["host"], body: body,
                                             peerIsLoopback: peerIsLoopback, trace: &trace) {
             return finish(outcome, &trace)
         }
@@ -240,23 +243,40 @@ final class SandboxEngine: Sendable {
         return final
     }
 
-    /// The admin (`/_sandbox/...`) and token endpoints; nil for anything else.
-    private func handleNonAPI(method: String, segments: [String], query: String, body: Data, peerIsLoopback: Bool,
+    /// The admin (`/_sandbox/...`), device sign-in page (`/devicelogin`) and token endpoints
+    /// (`/{tenant}/oauth2/[v2.0/]token`, `/{tenant}/oauth2/v2.0/devicecode`); nil for anything else.
+    private func handleNonAPI(method: String, segments: [String], query: String, host: String?, body: Data, peerIsLoopback: Bool,
                               trace: inout Trace) async -> SandboxOutcome? {
-        if segments.first?.lowercased() == "_sandbox" {
-            trace.route = "admin"
+        let first = segments.first?.lowercased()
+        if first == "_sandbox" || (first == "devicelogin" && segments.count == 1) {
+            trace.route = first == "_sandbox" ? "admin" : "devicelogin"
             guard peerIsLoopback else {
-                return .respond(.json(["error": "the sandbox's admin endpoints answer only clients on this machine (loopback); this request came over the network"], status: 403))
+                return .respond(.json(["error": "the sandbox's admin endpoints and sign-in page answer only clients on this machine (loopback); this request came over the network"], status: 403))
             }
+            if first == "devicelogin" { return .respond(deviceLoginPage(method: method, body: body)) }
             return .respond(await handleAdmin(method: method, segments: Array(segments.dropFirst()), query: query, body: body))
         }
-        guard method == "POST", segments.count >= 3, segments[1].lowercased() == "oauth2", segments.last?.lowercased() == "token",
-              segments.count == 3 || (segments.count == 4 && segments[2].lowercased() == "v2.0") else { return nil }
-        trace.route = "token"
+        guard method == "POST", let (tenant, v2, endpoint) = Self.oauthEndpoint(segments) else { return nil }
+        trace.route = endpoint
+        if endpoint == "devicecode" {
+            return .respond(handleDeviceCode(tenant: tenant, body: body, base: "http://" + (host ?? "\(configuration.host):\(configuration.port)")))
+        }
         do {
-            return .respond(try await handleToken(tenant: segments[0], v2: segments.count == 4, body: body))
+            return .respond(try await handleToken(tenant: tenant, v2: v2, body: body))
         } catch {
             return .respond(SandboxResponse.json(OAuthError(error: "server_error", errorDescription: "The sandbox could not issue a token: \(error)"), status: 500))
+        }
+    }
+
+    /// `{tenant}/oauth2/token` (v1), `{tenant}/oauth2/v2.0/token` and `{tenant}/oauth2/v2.0/devicecode`:
+    /// the tenant, whether it is v2, and `token` or `devicecode`.
+    static func oauthEndpoint(_ segments: [String]) -> (tenant: String, v2: Bool, endpoint: String)? {
+        guard segments.count >= 3, segments[1].lowercased() == "oauth2",
+              segments.count == 3 || (segments.count == 4 && segments[2].lowercased() == "v2.0") else { return nil }
+        switch segments[segments.count - 1].lowercased() {
+        case "token": return (segments[0], segments.count == 4, "token")
+        case "devicecode" where segments.count == 4: return (segments[0], true, "devicecode")
+        default: return nil
         }
     }
 

@@ -161,6 +161,25 @@ public final class PartnerCenterSandbox: Sendable {
     public var clock: SandboxClock { engine.clock }
     /// The configuration the sandbox runs with.
     public var configuration: SandboxConfiguration { engine.configuration }
+    /// The device-code options in force (set at start by ``SandboxConfiguration/deviceCode``,
+    /// changed while running here or through `POST /_sandbox/device`).
+    public var deviceCodeOptions: DeviceCodeOptions {
+        get { engine.deviceCodes.options }
+        set { engine.deviceCodes.options = newValue }
+    }
+    /// The user codes of the device sign-ins waiting for a decision (also `GET /_sandbox/device`).
+    public var pendingDeviceUserCodes: [String] {
+        let now = engine.clock.now
+        return engine.deviceCodes.all.filter { $0.state == .pending && now < $0.expires }.map(\.userCode)
+    }
+
+    /// Approves or declines the pending device sign-in `userCode` (also `POST /_sandbox/device/approve|decline`).
+    /// - Returns: false when no sign-in waits for that code.
+    @discardableResult
+    public func decideDeviceCode(_ userCode: String, approve: Bool) -> Bool {
+        if case .success = engine.deviceCodes.decide(userCode: userCode, approve: approve, now: engine.clock.now) { return true }
+        return false
+    }
 
     let engine: SandboxEngine
     private let group: ServiceGroup

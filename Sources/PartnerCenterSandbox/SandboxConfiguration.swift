@@ -345,6 +345,10 @@ public struct SandboxConfiguration: Sendable {
     /// Microsoft Graph reconciliation v2 (addendum §3): delays, manifest mode, key case, prefixes,
     /// permission, throttling and the v1 cut-over.
     public var graph = GraphSandboxOptions()
+    /// The device authorization grant (`/oauth2/v2.0/devicecode`): code lifetime, polling
+    /// interval, and approvals or refusals after N polls; changeable while running through
+    /// `POST /_sandbox/device`.
+    public var deviceCode = DeviceCodeOptions()
 
     /// The defaults: 127.0.0.1, free port, in-memory, seed 1.
     public init() {}

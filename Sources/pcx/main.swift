@@ -344,7 +344,7 @@ struct PCX: AsyncParsableCommand {
             """,
         version: versionLine,
         subcommands: [Run.self, Eval.self, Check.self, Test.self, Repl.self, Playbook.self, Journal.self, Sandbox.self, ProfileVerb.self,
-                      Whoami.self]
+                      Whoami.self, Login.self]
     )
 }
 

@@ -39,7 +39,7 @@ enum CLIHarness {
 
     /// Runs pcx with `args` in `cwd`, feeding `stdin`, with PCX_DATA_DIR/PCX_CONFIG_DIR isolated.
     static func run(_ args: [String], stdin: String = "", cwd: URL? = nil, env: [String: String] = [:],
-                    timeout: TimeInterval = 120) throws -> Result {
+                    timeout: TimeInterval = 120, binary: String = CLIHarness.binary) throws -> Result {
         let dir = cwd ?? tempDir()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -74,10 +74,10 @@ enum CLIHarness {
     /// ``run(_:stdin:cwd:env:timeout:)`` waiting on its own thread, so an in-process sandbox (which
     /// serves from the Swift concurrency pool) keeps running while pcx talks to it.
     static func runAsync(_ args: [String], stdin: String = "", cwd: URL? = nil, env: [String: String] = [:],
-                         timeout: TimeInterval = 120) async throws -> Result {
+                         timeout: TimeInterval = 120, binary: String = CLIHarness.binary) async throws -> Result {
         try await withCheckedThrowingContinuation { cont in
             Thread {
-                cont.resume(with: Swift.Result { try run(args, stdin: stdin, cwd: cwd, env: env, timeout: timeout) })
+                cont.resume(with: Swift.Result { try run(args, stdin: stdin, cwd: cwd, env: env, timeout: timeout, binary: binary) })
             }.start()
         }
     }

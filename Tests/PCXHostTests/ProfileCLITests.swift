@@ -222,7 +222,7 @@ struct ProfileCLITests {
         #expect(first.stdout == """
             added profile 'prod' in \(ProfileCLI.profilesPath(dir)) (mode 0600)
             target: PRODUCTION Partner Center: purchases are real
-            sign-in: App-only (client credentials): no client secret: set PCX_CLIENT_SECRET when you run pcx, or add it with pcx profile add NAME ... --client-secret-stdin --force
+            sign-in: App-only (client credentials): no client secret: set PCX_CLIENT_SECRET when you run pcx, add it with pcx profile add NAME ... --client-secret-stdin --force, or sign in as a user: pcx login --device-code
             check it: pcx whoami --profile prod
 
             """)
@@ -287,7 +287,7 @@ struct ProfileCLITests {
               "name" : "prod",
               "replaced" : true,
               "sign_in" : {
-                "credential" : "no client secret: set PCX_CLIENT_SECRET when you run pcx, or add it with pcx profile add NAME ... --client-secret-stdin --force",
+                "credential" : "no client secret: set PCX_CLIENT_SECRET when you run pcx, add it with pcx profile add NAME ... --client-secret-stdin --force, or sign in as a user: pcx login --device-code",
                 "kind" : "app-only"
               },
               "target" : "production"

@@ -169,6 +169,25 @@ struct FixtureTests {
         #expect(user.scope == "user_impersonation")
     }
 
+    @Test("the device authorization answer decodes: v2 numbers, and v1's verification_url and numbers as strings")
+    func deviceAuthorization() throws {
+        let v2 = try JSONDecoder().decode(DeviceAuthorization.self, from: fixture("device-code"))
+        #expect(v2.userCode == "FGQ8SXMW9")
+        #expect(v2.verificationURI == "https://microsoft.com/devicelogin")
+        #expect(v2.expiresIn == 900 && v2.interval == 5)
+        #expect(v2.message?.contains("FGQ8SXMW9") == true)
+        let v1 = try JSONDecoder().decode(DeviceAuthorization.self, from: Data("""
+            {"device_code":"DC","user_code":"UC","verification_url":"https://microsoft.com/devicelogin","expires_in":"900","interval":"5"}
+            """.utf8))
+        #expect(v1.verificationURI == "https://microsoft.com/devicelogin" && v1.expiresIn == 900 && v1.interval == 5 && v1.message == nil)
+        let roundTrip = try JSONDecoder().decode(DeviceAuthorization.self, from: try JSONEncoder().encode(v2))
+        #expect(roundTrip == v2)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(DeviceAuthorization.self, from: Data(#"{"device_code":"DC","user_code":"UC","expires_in":900}"#.utf8))
+        }
+        #expect(DeviceCodeError.allCases.map(\.rawValue) == ["authorization_pending", "slow_down", "authorization_declined", "bad_verification_code", "expired_token"])
+    }
+
     @Test("the generic collection envelope decodes with unknown item shapes")
     func envelope() throws {
         let collection = try JSONDecoder().decode(ResourceCollection<JSONValue>.self, from: fixture("collection-envelope"))

@@ -72,7 +72,7 @@ struct ContractTests {
         }
     }
 
-    @Test("errors use the ApiFault shape, throttling its own body, tokens the v1 shape")
+    @Test("errors use the ApiFault shape, throttling its own body, tokens the v1 shape, device codes the identity platform's")
     func errorsAndTokens() async throws {
         try await withSandbox({ $0.rateLimits = try! RateLimits.parse("customer=1/1m,partner=off") }) { h in
             let token = try await h.token()
@@ -86,6 +86,8 @@ struct ContractTests {
             try expectShape(try await h.send(.POST, "/\(h.first.tenantId)/oauth2/token", body: form, headers: [("Content-Type", "application/x-www-form-urlencoded")]), "token-v1")
             let refresh = "grant_type=refresh_token&client_id=\(h.first.clientId)&refresh_token=\(h.first.refreshToken)&scope=openid"
             try expectShape(try await h.send(.POST, "/\(h.first.tenantId)/oauth2/token", body: refresh, headers: [("Content-Type", "application/x-www-form-urlencoded")]), "token-v1-app-user")
+            let device = "client_id=\(h.first.clientId)&scope=openid%20offline_access"
+            try expectShape(try await h.send(.POST, "/\(h.first.tenantId)/oauth2/v2.0/devicecode", body: device, headers: [("Content-Type", "application/x-www-form-urlencoded")]), "device-code")
         }
     }
 
