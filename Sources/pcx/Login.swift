@@ -17,9 +17,8 @@ struct Login: AsyncParsableCommand {
     @Flag(help: "Machine-readable JSON output (the sign-in message as one JSON line on stderr).") var json = false
 
     func run() async throws {
-        var options = HostOptions(target: try target.target(), logLevel: target.logLevel)
+        var options = try target.options()
         options.json = json
-        options.debug = target.debug
         try finish(await PCXCommands.login(options: options, deviceCode: deviceCode))
     }
 }
