@@ -483,7 +483,6 @@ struct LoginKeyringTests {
     func keyringStore() async throws {
         let sandbox = try await LoginCLITests.sandbox("interval=1,approve-after=1")
         defer { Task { await sandbox.shutdown() } }
-        let c = sandbox.credentials
         let dir = ProfileCLI.directory()
         try LoginCLITests.labProfile(sandbox, in: dir)
         try CLIHarness.write("print(#pc.customers.list() > 0)\n", to: "c.lua", in: dir)
@@ -520,7 +519,6 @@ struct LoginKeyringTests {
         #expect(first.hasPrefix("pcxrt.") && second.hasPrefix("pcxrt.") && first != second, "the run rotated the token in the keyring")
         #expect(!item.contains("pcxrt."), "the store file holds no secret")
         LoginCLITests.expectNoSecrets([r.stdout, login], sandbox, stored: first)
-        _ = c
     }
 
     @Test("a keyring that answers but cannot take the token (no unlocked collection): pcx says so and keeps it in the file")

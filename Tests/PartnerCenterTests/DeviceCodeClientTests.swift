@@ -36,7 +36,8 @@ struct DeviceCodeClientTests {
     @Test("polls too early are answered slow_down, each adding 5 s to the wait; cancelling ends the wait with cancelled")
     func slowDownAndCancel() async throws {
         // the recording sleeper does not sleep, so every poll after the first comes too early
-        try await withSandbox({ $0.deviceCode = try DeviceCodeOptions.parse("interval=1") }) { h, client in
+        // (the default 5 s interval: however slow the machine, the next poll is well inside it)
+        try await withSandbox { h, client in
             let challenge = try await client.requestDeviceCode()
             let events = LockedBox<[DeviceCodeProgress]>([])
             let work = Task {
@@ -47,8 +48,8 @@ struct DeviceCodeClientTests {
             }
             let error = await #expect(throws: PartnerCenterError.self) { try await work.value }
             #expect(error?.category == .cancelled && error?.message == "the sign-in was cancelled: nothing was stored")
-            #expect(events.value == [.pending(interval: 1), .slowDown(interval: 6), .slowDown(interval: 11)])
-            #expect(h.sleeps.recorded == [.seconds(1), .seconds(1), .seconds(6), .seconds(11)])
+            #expect(events.value == [.pending(interval: 5), .slowDown(interval: 10), .slowDown(interval: 15)])
+            #expect(h.sleeps.recorded == [.seconds(5), .seconds(5), .seconds(10), .seconds(15)])
         }
     }
 
