@@ -1,8 +1,9 @@
 # pcx: `make demo`, `make test`, `make lint`, `make bench`. Each installs missing system packages first.
 SWIFT      ?= swift
 APT_PKGS   := liblua5.4-dev lua5.4 libedit-dev libbsd-dev libmd-dev libncurses-dev libsqlite3-dev zlib1g-dev python3
-# Test-only: a real PostgreSQL server for the `--to postgres://` tests (they are skipped, saying so, without it).
-TEST_PKGS  := postgresql
+# Test-only: a real PostgreSQL server for the `--to postgres://` tests, and GNOME Keyring with secret-tool and
+# D-Bus for the Secret Service login tests (each is skipped, saying so, without its package).
+TEST_PKGS  := postgresql gnome-keyring libsecret-tools dbus-daemon
 BENCH_PKGS := lua-cjson python3-requests time
 # luacheck, for `make lint` (and the lint step of `make test`).
 LINT_PKGS  := lua-check
