@@ -65,13 +65,20 @@ extension PCXCommands {
         do {
             print(try await describePlaybookFile(path, expression: "pbm.help(pb)"))
             return ExitCode.ok.rawValue
-        } catch let e as LuaError {
+        } catch {
+            return reportDescribeFailure(error, json: json)
+        }
+    }
+
+    /// A playbook's declaration could not be read (a Lua error as pcx renders one, or another
+    /// failure as an error report): printed, with its exit status.
+    static func reportDescribeFailure(_ error: any Error, json: Bool) -> Int32 {
+        if let e = error as? LuaError {
             let r = render(e, json: json)
             printError(r.text)
             return r.exitCode
-        } catch {
-            return ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
-                .print(json: json)
         }
+        return ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+            .print(json: json)
     }
 }

@@ -282,13 +282,8 @@ extension PCXCommands {
             let text = try await describePlaybook(p, expression: expression)
             print(text, terminator: output == .csv || output == .tsv ? "" : "\n")
             return ExitCode.ok.rawValue
-        } catch let e as LuaError {
-            let r = render(e, json: json)
-            printError(r.text)
-            return r.exitCode
         } catch {
-            return ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
-                .print(json: json)
+            return reportDescribeFailure(error, json: json)
         }
     }
 
