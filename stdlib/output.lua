@@ -26,6 +26,9 @@ local getmetatable, setmetatable, rawequal, require, pcall = getmetatable, setme
 local math_type, huge, sformat, sfind, tsort = math.type, math.huge, string.format, string.find, table.sort
 local io_write = io.write
 local is_money = money.is_money
+-- line items come as json.records (decoded field by field); rows and JSON need their tables
+local is_record, materialize = json.is_record, json.materialize
+local function as_table(v) if is_record(v) then return materialize(v) end return v end
 local sys = require "pcx.sys"
 
 local FORMATS = { table = true, json = true, csv = true, tsv = true }
@@ -71,6 +74,7 @@ end
 --- A copy of `value` for JSON: money amounts become their exact decimal text (m:exact()); the
 --- rest is left as it is (tables are copied only where an amount is inside).
 function M.plain(value, depth)
+  value = as_table(value)
   if type(value) ~= "table" then return value end
   if is_money(value) then return value:exact() end
   depth = depth or 0
@@ -164,6 +168,7 @@ function M.render(rows, columns, format)
   end
   local cells = {}
   for r, row in ipairs(rows) do
+    row = as_table(row)
     if type(row) ~= "table" then error(sformat("output.render: row %d is a %s, not a table", r, type(row)), 2) end
     local line = {}
     for i, c in ipairs(shown) do line[i] = cell(row[c.key], row, c, format) end
@@ -203,12 +208,14 @@ end
 --- Rows and columns for any value: a list of records as it is, one record as one row, anything
 --- else as one row of one column "value" (nested tables become JSON text in their cell).
 function M.rows_of(value)
+  value = as_table(value)
   if type(value) ~= "table" or is_money(value) or (getmetatable(value) or {}).__tostring then
     return { { value = value } }, { "value" }
   end
   if #value > 0 then
     local rows = {}
     for i, v in ipairs(value) do
+      v = as_table(v)
       rows[i] = (type(v) == "table" and not is_money(v)) and v or { value = v }
     end
     local cols = columns_of(rows)

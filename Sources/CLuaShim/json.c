@@ -34,6 +34,7 @@
 #define KCACHE_VALUE_MAX 40  /* values this short (Lua's short, interned strings) are cached too */
 #define OBJECT_MT "json.object"
 #define ARRAY_MT "json.array"
+#define RECORD_MT "json.record"
 
 /* ---- decoder --------------------------------------------------------------------------------- */
 
@@ -49,6 +50,9 @@ typedef struct {
     int kcache_slot;    /* reserved stack slot for it */
     const char *kptr[KCACHE];   /* bytes of the cached strings (anchored by the cache table) */
     size_t klen[KCACHE];
+    int records;        /* objects inside arrays become records (decoded on first use) */
+    int recmt;          /* stack index of the json.record metatable (when records) */
+    int nocache;        /* a record's single value: no string cache */
     int objhint[PCXL_JSON_MAX_DEPTH + 2];  /* key count of the last object seen at each depth */
 } jdec;
 
@@ -183,7 +187,7 @@ static void parse_string(jdec *d, int is_key) {
     while (q < end && !str_stop[*q]) q++;
     if (q < end && *q == '"') {
         size_t n = (size_t)(q - s);
-        if (is_key || n <= KCACHE_VALUE_MAX) push_cached(d, s, n);
+        if (!d->nocache && (is_key || n <= KCACHE_VALUE_MAX)) push_cached(d, s, n);
         else lua_pushlstring(d->L, (const char *)s, n);
         d->p = q + 1;
         return;
@@ -331,6 +335,8 @@ static void parse_number(jdec *d) {
 }
 
 static void parse_value(jdec *d);
+static void push_record(jdec *d);
+static void push_record_mt(lua_State *L);
 
 static void expect_literal(jdec *d, const char *lit, size_t n) {
     if ((size_t)(d->end - d->p) < n || memcmp(d->p, lit, n) != 0) jerr(d, "invalid literal");
@@ -353,7 +359,9 @@ static void parse_array(jdec *d) {
         return;
     }
     for (;;) {
-        parse_value(d);
+        skip_ws(d);
+        if (d->records && d->p < d->end && *d->p == '{') push_record(d);
+        else parse_value(d);
         n++;
         if (tbl) {
             lua_rawseti(L, tbl, n);
@@ -469,8 +477,9 @@ static void parse_value(jdec *d) {
     }
 }
 
-/* decode_buffer: decodes [p, p+len). Must run inside Lua (protected). [] -> [v]. */
-static void decode_buffer(lua_State *L, const char *p, size_t len) {
+/* decode_buffer: decodes [p, p+len); with `records`, objects inside arrays become records. Must
+   run inside Lua (protected). [] -> [v]. */
+static void decode_buffer(lua_State *L, const char *p, size_t len, int records) {
     jdec d;
     d.L = L;
     d.start = d.p = (const unsigned char *)p;
@@ -478,6 +487,7 @@ static void decode_buffer(lua_State *L, const char *p, size_t len) {
     d.depth = 0;
     d.sbuf = NULL;
     d.scap = 0;
+    d.nocache = 0;
     luaL_checkstack(L, 8, "json.decode");
     luaL_newmetatable(L, OBJECT_MT);   /* the existing one, or created before the module loads */
     d.objmt = lua_gettop(L);
@@ -486,6 +496,9 @@ static void decode_buffer(lua_State *L, const char *p, size_t len) {
     lua_pushnil(L);
     d.kcache_slot = lua_gettop(L);
     d.kcache = 0;
+    d.records = records;
+    if (records) push_record_mt(L); else lua_pushnil(L);
+    d.recmt = lua_gettop(L);
     for (int i = 0; i < KCACHE; i++) d.klen[i] = (size_t)-1;
     memset(d.objhint, 0, sizeof d.objhint);
     parse_value(&d);
@@ -501,7 +514,8 @@ static int decode_string_k(lua_State *L) {
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
     int before = (int)lua_tointeger(L, 2);
-    decode_buffer(L, s, len);
+    int records = lua_toboolean(L, 3);
+    decode_buffer(L, s, len, records);
     record_owed(L, before);
     return 1;
 }
@@ -543,6 +557,13 @@ static void record_owed(lua_State *L, int before_kb) {
 
 static int l_decode(lua_State *L) {
     luaL_checkstring(L, 1);
+    int records = 0;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_getfield(L, 2, "lazy");
+        records = lua_toboolean(L, -1);
+    } else if (!lua_isnoneornil(L, 2)) {
+        luaL_error(L, "json.decode: options must be a table like {lazy = true}");
+    }
     lua_settop(L, 1);
     int running = lua_gc(L, LUA_GCISRUNNING);
     if (running) pay_owed(L);
@@ -551,7 +572,8 @@ static int l_decode(lua_State *L) {
     lua_pushcfunction(L, decode_string_k);
     lua_pushvalue(L, 1);
     lua_pushinteger(L, before);
-    int st = lua_pcall(L, 2, 1, 0);
+    lua_pushboolean(L, records);
+    int st = lua_pcall(L, 3, 1, 0);
     if (running) lua_gc(L, LUA_GCRESTART);
     if (st != LUA_OK) return lua_error(L);
     return 1;
@@ -561,14 +583,15 @@ static int decode_bytes_k(lua_State *L) {
     const char *p = (const char *)lua_touserdata(L, 1);
     size_t len = (size_t)lua_tointeger(L, 2);
     int before = (int)lua_tointeger(L, 3);
+    int records = lua_toboolean(L, 4);
     lua_settop(L, 0);
-    decode_buffer(L, p, len);
+    decode_buffer(L, p, len, records);
     record_owed(L, before);
     return 1;
 }
 
 /* pcxl_json_decode_protected: [] -> [v|err]. VM thread. */
-int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len) {
+int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len, int records) {
     int running = lua_gc(L, LUA_GCISRUNNING);
     if (running) pay_owed(L);
     int before = lua_gc(L, LUA_GCCOUNT);
@@ -577,13 +600,273 @@ int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len) {
     lua_pushlightuserdata(L, (void *)p);
     lua_pushinteger(L, (lua_Integer)len);
     lua_pushinteger(L, before);
-    int st = lua_pcall(L, 3, 1, 0);
+    lua_pushboolean(L, records);
+    int st = lua_pcall(L, 4, 1, 0);
     if (running) lua_gc(L, LUA_GCRESTART);
     return st;
 }
 
 /* pcxl_push_null: [] -> [json.null]. VM thread. */
 void pcxl_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
+
+
+/* ---- records: objects decoded on first use ------------------------------------------------------
+ *
+ * json.decode(s, {lazy = true}) (and a page of line items, which the host decodes so) makes each
+ * object inside an array a record: a userdata holding a copy of the object's bytes. Reading a
+ * field scans those bytes for the key and decodes only that value; a script that reads three of
+ * forty fields builds three Lua values instead of forty. A record is self-contained (it does not
+ * keep its page alive). Writing a field, pairs(), # and json.materialize() decode the whole object
+ * once into a plain table, which the record then forwards to. json.encode writes an untouched
+ * record's bytes as they came. A key repeated inside one object: the record's reads find the first,
+ * a materialized table keeps the last (JSON leaves duplicate keys undefined).
+ */
+
+typedef struct { size_t len; unsigned char bytes[1]; } jrec;
+
+/* skip_string_at: p just after an opening quote; returns just past the closing quote, or NULL. */
+static const unsigned char *skip_string_at(const unsigned char *p, const unsigned char *end) {
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            if (HASZERO(v ^ 0x2222222222222222ull) | HASZERO(v ^ 0x5C5C5C5C5C5C5C5Cull)) break;
+            p += 8;
+        }
+        while (p < end && *p != '"' && *p != '\\') p++;
+        if (p >= end) return NULL;
+        if (*p == '"') return p + 1;
+        p += 2;   /* an escape: the next byte is never the closing quote */
+        if (p > end) return NULL;
+    }
+}
+
+/* skip_container_at: p at '{' or '['; returns just past its matching closer, or NULL when the
+   brackets do not balance before `end`. */
+static const unsigned char *skip_container_at(const unsigned char *p, const unsigned char *end) {
+    int depth = 0;
+    while (p < end) {
+        unsigned char c = *p++;
+        if (c == '"') { p = skip_string_at(p, end); if (!p) return NULL; }
+        else if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') { if (--depth == 0) return p; if (depth < 0) return NULL; }
+    }
+    return NULL;
+}
+
+/* push_record: d->p at '{' of an array element. [] -> [record]. */
+static void push_record(jdec *d) {
+    const unsigned char *s = d->p, *e = skip_container_at(s, d->end);
+    if (!e) jerr(d, "unbalanced object (expected '}' before the input ended)");
+    size_t n = (size_t)(e - s);
+    jrec *r = (jrec *)lua_newuserdatauv(d->L, offsetof(jrec, bytes) + n, 1);
+    r->len = n;
+    memcpy(r->bytes, s, n);
+    lua_pushvalue(d->L, d->recmt);
+    lua_setmetatable(d->L, -2);
+    d->p = e;
+}
+
+/* rec_error: a record's bytes are not a well-formed object (found only when read). */
+static int rec_error(lua_State *L, const jrec *r, const unsigned char *at) {
+    return luaL_error(L, "json: malformed record (a decoded object): bad JSON at byte %I of its %I",
+                      (lua_Integer)(at - r->bytes + 1), (lua_Integer)r->len);
+}
+
+static inline const unsigned char *rec_ws(const unsigned char *p, const unsigned char *end) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
+}
+
+/* unescape_key: the JSON string body [s, s+n) with its escapes resolved into d (capacity >= n:
+   an escape never grows). Returns the length, or -1 for a bad escape. */
+static long unescape_key(const unsigned char *s, size_t n, unsigned char *d) {
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] != '\\') { d[o++] = s[i++]; continue; }
+        if (i + 1 >= n) return -1;
+        unsigned char e = s[i + 1];
+        const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+        const char *hit = e ? strchr(from, e) : NULL;
+        if (hit) { d[o++] = (unsigned char)to[hit - from]; i += 2; continue; }
+        if (e != 'u' || i + 6 > n) return -1;
+        int h[4];
+        for (int k = 0; k < 4; k++) if ((h[k] = hexval(s[i + 2 + k])) < 0) return -1;
+        unsigned cp = (unsigned)(h[0] << 12 | h[1] << 8 | h[2] << 4 | h[3]);
+        i += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
+            int l[4], ok = 1;
+            for (int k = 0; k < 4; k++) if ((l[k] = hexval(s[i + 2 + k])) < 0) ok = 0;
+            unsigned lo = ok ? (unsigned)(l[0] << 12 | l[1] << 8 | l[2] << 4 | l[3]) : 0;
+            if (lo >= 0xDC00 && lo <= 0xDFFF) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); i += 6; }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+        o += put_utf8(d + o, cp);
+    }
+    return (long)o;
+}
+
+/* key_equals: whether the JSON key body [k, k+kn) (escapes unresolved) spells `want`. */
+static int key_equals(const unsigned char *k, size_t kn, int escaped, const char *want, size_t wn) {
+    if (!escaped) return kn == wn && memcmp(k, want, wn) == 0;
+    if (kn > 1024) return 0;
+    unsigned char buf[1024];
+    long m = unescape_key(k, kn, buf);
+    return m >= 0 && (size_t)m == wn && memcmp(buf, want, wn) == 0;
+}
+
+/* rec_find: the start of the value of key `want` in the record, or NULL when it has none. */
+static const unsigned char *rec_find(lua_State *L, const jrec *r, const char *want, size_t wn) {
+    const unsigned char *p = r->bytes + 1, *end = r->bytes + r->len - 1;   /* inside the braces */
+    p = rec_ws(p, end);
+    if (p >= end) return NULL;   /* {} */
+    for (;;) {
+        if (p >= end || *p != '"') rec_error(L, r, p);
+        const unsigned char *k = p + 1, *q = skip_string_at(k, end);
+        if (!q) rec_error(L, r, p);
+        size_t kn = (size_t)(q - 1 - k);
+        int escaped = memchr(k, '\\', kn) != NULL;
+        p = rec_ws(q, end);
+        if (p >= end || *p != ':') rec_error(L, r, p);
+        p = rec_ws(p + 1, end);
+        if (p >= end) rec_error(L, r, p);
+        if (key_equals(k, kn, escaped, want, wn)) return p;
+        unsigned char c = *p;
+        if (c == '"') p = skip_string_at(p + 1, end);
+        else if (c == '{' || c == '[') p = skip_container_at(p, end);
+        else while (p < end && *p != ',' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
+        if (!p) rec_error(L, r, end);
+        p = rec_ws(p, end);
+        if (p >= end) return NULL;
+        if (*p != ',') rec_error(L, r, p);
+        p = rec_ws(p + 1, end);
+    }
+}
+
+/* rec_value_k: decodes one value of a record (protected by the caller's Lua call). Upvalue-free:
+   [record, offset] -> [v]. */
+static void rec_push_value(lua_State *L, const jrec *r, const unsigned char *v) {
+    jdec d;
+    d.L = L;
+    d.start = r->bytes;
+    d.p = v;
+    d.end = r->bytes + r->len;
+    d.depth = 0;
+    d.sbuf = NULL;
+    d.scap = 0;
+    d.records = 0;
+    d.kcache = 0;
+    d.nocache = 1;
+    unsigned char c = *v;
+    if (c == '{' || c == '[') {   /* a nested container: the full decoder on just its bytes */
+        const unsigned char *e = skip_container_at(v, d.end);
+        if (!e) rec_error(L, r, v);
+        decode_buffer(L, (const char *)v, (size_t)(e - v), 0);
+        return;
+    }
+    luaL_checkstack(L, 4, "json record");
+    lua_pushnil(L);
+    d.scratch = lua_gettop(L);
+    parse_value(&d);
+    lua_remove(L, d.scratch);
+}
+
+/* rec_table: pushes the record's plain table, decoding it the first time. [] -> [t]. */
+static void rec_table(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (lua_getiuservalue(L, idx, 1) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    const jrec *r = (const jrec *)lua_touserdata(L, idx);
+    int before = lua_gc(L, LUA_GCCOUNT);
+    decode_buffer(L, (const char *)r->bytes, r->len, 0);
+    record_owed(L, before);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, 1);
+}
+
+static int rec_index(lua_State *L) {
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
+        return 1;
+    }
+    if (lua_type(L, 2) != LUA_TSTRING) { lua_pushnil(L); return 1; }
+    const jrec *r = (const jrec *)lua_touserdata(L, 1);
+    size_t wn;
+    const char *want = lua_tolstring(L, 2, &wn);
+    const unsigned char *v = rec_find(L, r, want, wn);
+    if (!v) { lua_pushnil(L); return 1; }
+    rec_push_value(L, r, v);
+    return 1;
+}
+
+static int rec_newindex(lua_State *L) {
+    rec_table(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_rawset(L, -3);
+    return 0;
+}
+
+static int rec_next(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int rec_pairs(lua_State *L) {
+    lua_pushcfunction(L, rec_next);
+    rec_table(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int rec_len(lua_State *L) {
+    rec_table(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+static int rec_tostring(lua_State *L) {
+    lua_pushfstring(L, "json.record: %p", lua_touserdata(L, 1));
+    return 1;
+}
+
+/* is_record: whether the value at idx is a record. [] -> []. */
+static int is_record(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
+    luaL_getmetatable(L, RECORD_MT);
+    int r = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return r;
+}
+
+/* json.materialize(v): a record's plain table (decoded once; the record forwards to it from then
+   on); any other value as it is. */
+static int l_materialize(lua_State *L) {
+    luaL_checkany(L, 1);
+    if (is_record(L, 1)) rec_table(L, 1); else lua_settop(L, 1);
+    return 1;
+}
+
+static int l_is_record(lua_State *L) {
+    lua_pushboolean(L, is_record(L, 1));
+    return 1;
+}
+
+/* push_record_mt: the records' metatable, created on first use. [] -> [mt]. */
+static void push_record_mt(lua_State *L) {
+    if (luaL_newmetatable(L, RECORD_MT)) {
+        static const luaL_Reg mm[] = {
+            {"__index", rec_index}, {"__newindex", rec_newindex}, {"__pairs", rec_pairs},
+            {"__len", rec_len}, {"__tostring", rec_tostring}, {NULL, NULL} };
+        luaL_setfuncs(L, mm, 0);
+        lua_pushboolean(L, 0);   /* hidden: scripts cannot replace the metamethods */
+        lua_setfield(L, -2, "__metatable");
+    }
+}
 
 /* ---- encoder --------------------------------------------------------------------------------- */
 
@@ -879,6 +1162,25 @@ static void encode_table(jenc *e, int idx, int depth) {
     else encode_object(e, idx, count, depth);
 }
 
+/* encode_record: an untouched record as its bytes (compact output only: they are the object as
+   received), else its table. [] -> []. */
+static void encode_record(jenc *e, int idx, int depth) {
+    lua_State *L = e->L;
+    if (!e->indent && !e->sort_keys) {
+        if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            const jrec *r = (const jrec *)lua_touserdata(L, idx);
+            jb_add(e, (const char *)r->bytes, r->len);
+            return;
+        }
+        lua_pop(L, 1);
+    }
+    if (!lua_checkstack(L, 4)) luaL_error(L, "json.encode: out of Lua stack space");
+    rec_table(L, idx);
+    encode_table(e, lua_gettop(L), depth);
+    lua_pop(L, 1);
+}
+
 static void encode_value(jenc *e, int idx, int depth) {
     lua_State *L = e->L;
     switch (lua_type(L, idx)) {
@@ -897,6 +1199,9 @@ static void encode_value(jenc *e, int idx, int depth) {
         if (lua_touserdata(L, idx) == NULL) { jb_add(e, "null", 4); return; }
         break;
     case LUA_TTABLE: encode_table(e, idx, depth); return;
+    case LUA_TUSERDATA:
+        if (is_record(L, idx)) { encode_record(e, idx, depth); return; }
+        break;
     default: break;
     }
     luaL_error(L, "json.encode: cannot encode a %s value", luaL_typename(L, idx));
@@ -970,7 +1275,8 @@ static int l_is_null(lua_State *L) {
 }
 
 static int l_is_object(lua_State *L) {
-    int r = 0;
+    int r = is_record(L, 1);
+    if (r) { lua_pushboolean(L, 1); return 1; }
     if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {
         luaL_newmetatable(L, OBJECT_MT);
         r = lua_rawequal(L, -1, -2);
@@ -983,6 +1289,8 @@ static int l_is_object(lua_State *L) {
 int pcxl_open_json(lua_State *L) {
     luaL_newmetatable(L, OBJECT_MT);
     lua_pop(L, 1);
+    push_record_mt(L);
+    lua_pop(L, 1);
     luaL_newmetatable(L, ARRAY_MT);
     lua_pop(L, 1);
     if (luaL_newmetatable(L, "pcxl.jbuf")) {
@@ -994,7 +1302,8 @@ int pcxl_open_json(lua_State *L) {
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         {"decode", l_decode}, {"encode", l_encode}, {"object", l_object}, {"array", l_array},
-        {"is_null", l_is_null}, {"is_object", l_is_object}, {NULL, NULL} };
+        {"is_null", l_is_null}, {"is_object", l_is_object}, {"materialize", l_materialize},
+        {"is_record", l_is_record}, {NULL, NULL} };
     luaL_newlib(L, fns);
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");

@@ -107,6 +107,8 @@ extension LuaVMCore {
             return completeJSON(L, co) { pushJSON(L, bytes) }
         case .success(.jsonData(let data)):
             return completeJSON(L, co) { pushJSON(L, data) }
+        case .success(.jsonRecords(let data)):
+            return completeJSON(L, co) { pushJSON(L, data, records: true) }
         case .success(.error(let v)):
             lenient {
                 lua_pushboolean(co, 0)

@@ -10,6 +10,10 @@ public enum LuaHostResult: Sendable {
     case json([UInt8])
     /// The same from `Data` (a response body, without copying it into an array first).
     case jsonData(Data)
+    /// The same, with every object inside an array a record (`json.record`): its fields are
+    /// decoded when a script reads them (`json.decode(s, {lazy = true})`). For pages of large
+    /// items of which scripts read a few fields.
+    case jsonRecords(Data)
     /// Raise this value as a Lua error (a string message or a structured table).
     case error(LuaValue)
 
@@ -722,6 +726,8 @@ final class LuaVMCore: @unchecked Sendable {
             return pushJSON(L, bytes) == LUA_OK ? 1 : PCXL_RAISE_
         case .jsonData(let data):
             return pushJSON(L, data) == LUA_OK ? 1 : PCXL_RAISE_
+        case .jsonRecords(let data):
+            return pushJSON(L, data, records: true) == LUA_OK ? 1 : PCXL_RAISE_
         case .error(let v):
             lenient { push(L, v) }
             return PCXL_RAISE_
@@ -729,10 +735,10 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     /// Decodes JSON bytes onto the stack under pcall. [] -> [v|err]. Returns the pcall status.
-    func pushJSON(_ L: OpaquePointer, _ bytes: some ContiguousBytes) -> Int32 {
+    func pushJSON(_ L: OpaquePointer, _ bytes: some ContiguousBytes, records: Bool = false) -> Int32 {
         bytes.withUnsafeBytes { buf in
             let p = buf.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-            return pcxl_json_decode_protected(L, p.assumingMemoryBound(to: CChar.self), buf.count)
+            return pcxl_json_decode_protected(L, p.assumingMemoryBound(to: CChar.self), buf.count, records ? 1 : 0)
         }
     }
 

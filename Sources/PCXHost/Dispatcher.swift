@@ -27,8 +27,8 @@ struct Dispatcher: Sendable {
         let request = try PartnerCenterRequest(call.operation, call.arguments, caller: call.caller)
         if call.operation.changesState { return Cursor(result: try await change(call, request)) }
         let target = try await session.target()
-        if let body = try await cachedRead(call.operation, request, target) { return Cursor(buffered: [body]) }
-        return Cursor(sequence: target.client.pages(of: request))
+        if let body = try await cachedRead(call.operation, request, target) { return Cursor(buffered: [body], records: call.operation.lazyItems) }
+        return Cursor(sequence: target.client.pages(of: request), records: call.operation.lazyItems)
     }
 
     private func change(_ call: OperationCall, _ request: PartnerCenterRequest) async throws -> LuaHostResult {
@@ -91,15 +91,19 @@ final class Cursor: @unchecked Sendable {
     private var buffered: [Page]
     private let iterator: PageSequence.Iterator?
     private var finished = false
+    /// Items reach Lua as records (the operation's `lazyItems`).
+    let records: Bool
 
-    init(buffered: [Data] = [], sequence: PageSequence? = nil) {
+    init(buffered: [Data] = [], sequence: PageSequence? = nil, records: Bool = false) {
         self.buffered = buffered.map { .body($0, nil) }
         self.iterator = sequence?.makeAsyncIterator()
+        self.records = records
     }
 
     init(result: LuaHostResult) {
         self.buffered = [.result(result)]
         self.iterator = nil
+        self.records = false
     }
 
     /// The next page, or nil after the last.

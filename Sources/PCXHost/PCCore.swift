@@ -108,7 +108,7 @@ struct PCCore: Sendable {
         case .result(let result):
             return result
         case .body(let body, _):
-            return .jsonData(body)
+            return cursor.records ? .jsonRecords(body) : .jsonData(body)
         }
     }
 

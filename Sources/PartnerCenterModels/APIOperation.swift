@@ -122,6 +122,9 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
     public let quote: Bool
     /// The Lua name of the lazy iterator over a paged collection (`each`, `each_line_item`).
     public let iterator: String?
+    /// The collection's items reach scripts as records (`json.record`), decoded field by field
+    /// as a script reads them: for large items of which scripts read a few fields (line items).
+    public let lazyItems: Bool
     /// One line for documentation and errors.
     public let summary: String
 
@@ -146,7 +149,8 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
         _ name: String, _ method: String, _ path: String, host: Host = .partnerCenter, alternatePaths: [String] = [],
         query: [Parameter] = [], body: Body? = nil, response: Response, paging: Paging = .none, effect: Effect = .read,
         idempotent: Bool? = nil, marketRule: Bool = false, appUserOnly: Bool = false, throttle: Throttle? = nil,
-        cacheable: Bool = false, quote: Bool = false, iterator: String? = nil, summary: String
+        cacheable: Bool = false, quote: Bool = false, iterator: String? = nil, lazyItems: Bool = false,
+        summary: String
     ) {
         self.name = name
         self.host = host
@@ -165,6 +169,7 @@ public struct APIOperation: Sendable, Hashable, CustomStringConvertible {
         self.cacheable = cacheable
         self.quote = quote
         self.iterator = iterator
+        self.lazyItems = lazyItems
         self.summary = summary
     }
 

@@ -121,6 +121,20 @@ describe("the RI purchase guide", function()
     end
     expect(n > 0).to_be(true)
     expect(total == money.new(pc.invoices.get(inv.id).totalCharges, inv.currencyCode)).to_be(true)
+    -- line items arrive as records: each field reads as the eager decoder reads the same bytes
+    local json, inspect, output = require "json", require "inspect", require "output"
+    local item = pc.invoices.line_items(inv.id)[1]
+    expect(json.is_record(item)).to_be(true)
+    local eager, fields = json.decode(json.encode(item)), 0
+    for k, v in pairs(eager) do
+      expect(json.encode(item[k])).to_be(json.encode(v))
+      fields = fields + 1
+    end
+    expect(fields > 10).to_be(true)
+    expect(inspect(item)).to_be(inspect(eager))
+    local rows, cols = output.rows_of(item)
+    expect(rows[1].customerId).to_be(eager.customerId)
+    expect(#cols).to_be(fields)
     local path = os.getenv("PCX_TEST_TMP") .. "/statement.pdf"
     local bytes = pc.invoices.statement(inv.id, path)
     expect(bytes > 100).to_be(true)

@@ -22,14 +22,40 @@
 local json = {}
 
 ---Decodes JSON text into Lua values.
+---
+---With `{lazy = true}` every object inside an array becomes a **record** (`json.record`, a
+---userdata): it keeps its own copy of the object's bytes and decodes a field when the field is
+---read, so reading 3 fields of a 40-field object builds 3 values, not 40. Pages of line items
+---(`pc.invoices.each_line_item`, `.line_items`, the unbilled ones) reach scripts as records.
+---A record reads like a table (`r.customerId`, `r["x"]`, missing keys are nil); `pairs(r)`, `#r`,
+---writing a field (`r.note = "x"`) and `json.materialize(r)` decode it once into a plain table
+---that the record uses from then on. `json.encode` writes an untouched record's bytes as they
+---came (compact output). `type(r)` is "userdata": call `json.materialize(r)` for a real table
+---(`next`, `rawget`, `table.*`). Malformed JSON inside a record is reported when it is read
+---(only bracket balance is checked at decode). A key repeated inside one object: reads find the
+---first, the materialized table keeps the last.
 ---@param text string JSON text
+---@param options? {lazy?: boolean}
 ---@return any value
 ---Example:
 ---```lua
 ---local v = json.decode('{"id": 7, "price": 19.99, "tags": [], "meta": {}}')
 ---assert(math.type(v.id) == "integer" and json.is_object(v.meta))
+---local page = json.decode('{"items": [{"id": "a", "n": 1}]}', { lazy = true })
+---assert(json.is_record(page.items[1]) and page.items[1].n == 1)
 ---```
-function json.decode(text) end
+function json.decode(text, options) end
+
+---A record's plain table (decoded once; the record reads and writes it from then on). Any other
+---value is returned as it is.
+---@param v any
+---@return any
+function json.materialize(v) end
+
+---True when `v` is a record (an object from `json.decode(s, {lazy = true})` or a line-item page).
+---@param v any
+---@return boolean
+function json.is_record(v) end
 
 ---Encodes a Lua value as JSON text.
 ---@param value any
@@ -58,7 +84,7 @@ function json.array(t) end
 ---@return boolean
 function json.is_null(v) end
 
----True when `t` carries the object marker (decoded `{}` or `json.object`).
+---True when `t` carries the object marker (decoded `{}` or `json.object`), or is a record.
 ---@param t any
 ---@return boolean
 function json.is_object(t) end

@@ -177,12 +177,14 @@ int pcxl_sigint_pipe(void);
 
 /* ---- JSON (json.c) ---------------------------------------------------------------------- */
 
-/* pcxl_open_json: the `json` module (decode, encode, null, object, array, is_object). [] -> [t]. */
+/* pcxl_open_json: the `json` module (decode, encode, null, object, array, is_object, materialize,
+   is_record). [] -> [t]. */
 int pcxl_open_json(lua_State *L);
 /* pcxl_json_decode_protected: decodes `len` bytes at `p` under lua_pcall. On success pushes the
    value and returns LUA_OK; otherwise pushes the error message and returns the pcall status.
+   With `records`, objects inside arrays become records (json.record: decoded on first use).
    [] -> [v|err]. The bytes are only read during the call. */
-int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len);
+int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len, int records);
 /* pcxl_push_null: pushes json.null (light userdata NULL). [] -> [null]. */
 void pcxl_push_null(lua_State *L);
 

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import LuaRuntime
+
+/// `json.decode(s, {lazy = true})`: objects inside arrays become records, decoded field by field.
+@Suite("json records")
+struct JSONRecordTests {
+    /// Pages whose items exercise every kind of value, escapes in keys and values, nesting, odd
+    /// spacing and empty objects.
+    static let pages = [
+        #"[{"id":"a1","n":1,"x":2.5,"neg":-3e2,"t":true,"f":false,"z":null,"s":"q\"uo\\te\n\u00e9\ud83d\ude00","o":{"k":[1,{"d":2}]},"a":[],"e":{}}]"#,
+        #"{"items":[ { "id" : "b" , "caf\u00e9" : 7 ,"big":92233720368547758070 } , {} ,{"last":"x"}],"links":{"next":{"uri":"/p?seek=2"}},"totalCount":3}"#,
+        #"[[{"deep":[{"deeper":"y"}]}],{"long":"\#(String(repeating: "abcdefghij", count: 50))"}]"#,
+    ]
+
+    @Test func everyFieldReadsAsTheEagerDecoderDecodesIt() async throws {
+        let vm = try makeVM()
+        for page in Self.pages {
+            let r = try await vm.runChunk("""
+                local json = require "json"
+                local text = ...
+                local eager, lazy = json.decode(text), json.decode(text, { lazy = true })
+                local function items(v) return v.items or v end
+                local function objects(e, l, out)   -- pairs of (eager table, record) at any depth
+                  for i = 1, #e do
+                    if json.is_record(l[i]) then out[#out + 1] = { e[i], l[i] }
+                    elseif type(e[i]) == "table" then objects(e[i], l[i], out) end
+                  end
+                  return out
+                end
+                local checked = 0
+                for _, pair in ipairs(objects(items(eager), items(lazy), {})) do
+                  local e, rec = pair[1], pair[2]
+                  for k, v in pairs(e) do   -- read through the record, before anything materializes it
+                    local got = rec[k]
+                    assert(json.encode(got, { sort_keys = true }) == json.encode(v, { sort_keys = true }),
+                      ("field %s: %s ~= %s"):format(k, json.encode(got), json.encode(v)))
+                    assert(math.type(got) == math.type(v), "number subtype of " .. k)
+                    checked = checked + 1
+                  end
+                  assert(rec.no_such_field == nil and rec[1] == nil and rec[true] == nil)
+                end
+                return checked, json.encode(eager, { sort_keys = true }) == json.encode(lazy, { sort_keys = true })
+                """, name: "rec.lua", args: [page])
+            #expect((r[0].intValue ?? 0) > 0)
+            #expect(r[1] == true)
+        }
+    }
+
+    @Test func anUntouchedRecordEncodesAsItsBytesAndAWrittenOneAsItsTable() async throws {
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            local json = require "json"
+            local rec = json.decode('[{"b":1.50,"a":"x"}]', { lazy = true })[1]
+            local before = json.encode(rec)
+            local read = rec.b
+            local after_read = json.encode(rec)
+            rec.c = "new"
+            rec.a = nil
+            local keys = {}
+            for k in pairs(rec) do keys[#keys + 1] = k end
+            table.sort(keys)
+            return before, after_read, json.encode(rec, { sort_keys = true }), table.concat(keys, ","),
+                   read, #rec, type(rec), json.is_object(rec), type(json.materialize(rec))
+            """, name: "rec.lua")
+        #expect(r[0] == #"{"b":1.50,"a":"x"}"#)   // as received: 1.50 keeps its digits
+        #expect(r[1] == #"{"b":1.50,"a":"x"}"#)   // reading does not change it
+        #expect(r[2] == #"{"b":1.5,"c":"new"}"#)
+        #expect(r[3] == "b,c")
+        #expect(r[4] == .number(1.5))
+        #expect(r[5] == 0)
+        #expect(r[6] == "userdata")
+        #expect(r[7] == true)
+        #expect(r[8] == "table")
+    }
+
+    @Test func aRecordOutlivesItsPage() async throws {
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            local json = require "json"
+            local kept
+            do
+              local parts = {}
+              for i = 1, 2000 do parts[i] = ('{"i":%d,"pad":"%s"}'):format(i, ("p"):rep(200)) end
+              kept = json.decode("[" .. table.concat(parts, ",") .. "]", { lazy = true })[1234]
+            end
+            collectgarbage("collect")
+            collectgarbage("collect")
+            return kept.i, #kept.pad, math.floor(collectgarbage("count"))
+            """, name: "rec.lua")
+        #expect(r[0] == 1234)
+        #expect(r[1] == 200)
+        #expect((r[2].intValue ?? .max) < 2_000)   // KB: the other 1,999 items (~450 KB) are gone
+    }
+
+    @Test func malformedRecordsFailWithAClearMessage() async throws {
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            local json = require "json"
+            local ok1, e1 = pcall(json.decode, '[{"a":1', { lazy = true })
+            local bad = json.decode('[{"a" 1}]', { lazy = true })[1]
+            local ok2, e2 = pcall(function() return bad.a end)
+            local ok3, e3 = pcall(json.decode, '[1]', "lazy")
+            local ok4, e4 = pcall(function() return json.decode('[{"s":"\\\\q"}]', { lazy = true })[1].s end)
+            return ok1, e1, ok2, e2, ok3, e3, ok4, e4
+            """, name: "rec.lua")
+        #expect(r[0] == false)
+        #expect(r[1].stringValue?.contains("unbalanced object") == true)
+        #expect(r[2] == false)
+        #expect(r[3].stringValue?.contains("malformed record") == true)
+        #expect(r[3].stringValue?.contains("rec.lua:") == true)
+        #expect(r[4] == false)
+        #expect(r[5].stringValue?.contains("options must be a table like {lazy = true}") == true)
+        #expect(r[6] == false)
+        #expect(r[7].stringValue?.contains("invalid escape") == true)
+    }
+
+    @Test func scriptsCannotReachTheRecordsMetatable() async throws {
+        let vm = try makeVM()
+        let r = try await vm.runChunk("""
+            local json = require "json"
+            local rec = json.decode('[{"a":1}]', { lazy = true })[1]
+            return getmetatable(rec), pcall(setmetatable, rec, {}), tostring(rec):match("^json%.record: ") ~= nil
+            """, name: "rec.lua")
+        #expect(r[0] == false)
+        #expect(r[1] == false)   // setmetatable refuses it (pcall's first value only)
+        #expect(r[2] == true)
+    }
+}
