@@ -4,8 +4,11 @@
  * every Partner Center response body. When the decode succeeds the value is also run through
  * json.encode (sort_keys) twice, checking the round-trip property
  *     encode(decode(encode(v))) == encode(v)
- * so the encoder is exercised on every shape the decoder can produce. Any crash, sanitizer report
- * or broken property is a finding. Built and run by tools/fuzz.
+ * so the encoder is exercised on every shape the decoder can produce. Then the same input is
+ * decoded with records (objects inside arrays decoded field by field, as line-item pages are):
+ * it must decode wherever the eager decoder does, every field read through a record must encode
+ * as the eager decoder's value does, and the records' materialized whole must encode the same.
+ * Any crash, sanitizer report or broken property is a finding. Built and run by tools/fuzz.
  */
 #include "CLuaShim.h"
 #include <stdio.h>
@@ -13,6 +16,30 @@
 #include <string.h>
 
 static lua_State *L;
+static int records_check;   /* registry ref of the Lua checker of records against the eager value */
+
+/* check(text, eager): decodes `text` with records and compares it with `eager` (json.decode's).
+   Returns nothing, or raises "records: ..." naming the difference. */
+static const char *RECORDS_CHECK =
+    "local json = json\n"
+    "local function enc(v) local ok, s = pcall(json.encode, v, { sort_keys = true }) return ok and s or 'ERR' end\n"
+    "local function walk(e, l, path)\n"
+    "  if json.is_record(l) then\n"
+    "    for k, v in pairs(e) do\n"
+    "      if type(k) == 'string' and enc(l[k]) ~= enc(v) then\n"
+    "        error('records: field ' .. path .. '.' .. k .. ' reads ' .. enc(l[k]) .. ', decode gives ' .. enc(v), 0)\n"
+    "      end\n"
+    "    end\n"
+    "  elseif type(e) == 'table' and type(l) == 'table' then\n"
+    "    for k, v in pairs(e) do walk(v, rawget(l, k), path .. '/' .. tostring(k)) end\n"
+    "  end\n"
+    "end\n"
+    "return function(text, eager)\n"
+    "  local ok, lazy = pcall(json.decode, text, { lazy = true })\n"
+    "  if not ok then error('records: decode failed where json.decode did not: ' .. tostring(lazy), 0) end\n"
+    "  walk(eager, lazy, '$')\n"
+    "  if enc(lazy) ~= enc(eager) then error('records: materialized whole differs', 0) end\n"
+    "end\n";
 
 /* the trampoline is never used here: no host functions are registered */
 static int no_dispatch(void *owner, lua_State *S, lua_Integer id) {
@@ -28,6 +55,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     luaL_openlibs(L);
     pcxl_open_json(L);
     lua_setglobal(L, "json");
+    if (luaL_loadstring(L, RECORDS_CHECK) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) abort();
+    records_check = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -52,7 +81,7 @@ static int encode_top(void) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int top = lua_gettop(L);
-    int st = pcxl_json_decode_protected(L, (const char *)data, size);
+    int st = pcxl_json_decode_protected(L, (const char *)data, size, 0);
     if (st != LUA_OK) {
         size_t n = 0;
         const char *msg = lua_tolstring(L, -1, &n);
@@ -66,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (encode_top()) {
         size_t n1 = 0;
         const char *e1 = lua_tolstring(L, -1, &n1);
-        int st2 = pcxl_json_decode_protected(L, e1, n1);
+        int st2 = pcxl_json_decode_protected(L, e1, n1, 0);
         if (st2 != LUA_OK) {
             fprintf(stderr, "re-decoding the encoder's own output failed: %s\n", lua_tostring(L, -1));
             abort();
@@ -81,6 +110,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         } else {
             fprintf(stderr, "encoding a value decoded from the encoder's output failed\n");
+            abort();
+        }
+    }
+    lua_settop(L, top + 1);   /* the eager value */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, records_check);
+    lua_pushlstring(L, (const char *)data, size);
+    lua_pushvalue(L, top + 1);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        if (!(msg && strstr(msg, "not enough memory"))) {
+            fprintf(stderr, "%s\n", msg ? msg : "(records check raised a non-string)");
             abort();
         }
     }

@@ -558,11 +558,9 @@ static void record_owed(lua_State *L, int before_kb) {
 static int l_decode(lua_State *L) {
     luaL_checkstring(L, 1);
     int records = 0;
-    if (lua_type(L, 2) == LUA_TTABLE) {
-        lua_getfield(L, 2, "lazy");
+    if (lua_type(L, 2) == LUA_TTABLE) {   /* anything else is ignored, as before options existed */
+        lua_getfield(L, 2, "lazy");         /* (json.decode(s:gsub(...)) passes gsub's count) */
         records = lua_toboolean(L, -1);
-    } else if (!lua_isnoneornil(L, 2)) {
-        luaL_error(L, "json.decode: options must be a table like {lazy = true}");
     }
     lua_settop(L, 1);
     int running = lua_gc(L, LUA_GCISRUNNING);
@@ -618,14 +616,15 @@ void pcxl_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
  * forty fields builds three Lua values instead of forty. A record is self-contained (it does not
  * keep its page alive). Writing a field, pairs(), # and json.materialize() decode the whole object
  * once into a plain table, which the record then forwards to. json.encode writes an untouched
- * record's bytes as they came. A key repeated inside one object: the record's reads find the first,
- * a materialized table keeps the last (JSON leaves duplicate keys undefined).
+ * record's bytes as they came. A key repeated inside one object reads as its last value, as
+ * json.decode keeps it (every read scans the whole object).
  */
 
 typedef struct { size_t len; unsigned char bytes[1]; } jrec;
 
-/* skip_string_at: p just after an opening quote; returns just past the closing quote, or NULL. */
-static const unsigned char *skip_string_at(const unsigned char *p, const unsigned char *end) {
+/* skip_string_esc: p just after an opening quote; returns just past the closing quote, or NULL.
+   *escaped is set when the string holds an escape. */
+static const unsigned char *skip_string_esc(const unsigned char *p, const unsigned char *end, int *escaped) {
     for (;;) {
         while (end - p >= 8) {
             uint64_t v;
@@ -636,9 +635,15 @@ static const unsigned char *skip_string_at(const unsigned char *p, const unsigne
         while (p < end && *p != '"' && *p != '\\') p++;
         if (p >= end) return NULL;
         if (*p == '"') return p + 1;
+        *escaped = 1;
         p += 2;   /* an escape: the next byte is never the closing quote */
         if (p > end) return NULL;
     }
+}
+
+static inline const unsigned char *skip_string_at(const unsigned char *p, const unsigned char *end) {
+    int escaped = 0;
+    return skip_string_esc(p, end, &escaped);
 }
 
 /* skip_container_at: p at '{' or '['; returns just past its matching closer, or NULL when the
@@ -715,29 +720,31 @@ static int key_equals(const unsigned char *k, size_t kn, int escaped, const char
     return m >= 0 && (size_t)m == wn && memcmp(buf, want, wn) == 0;
 }
 
-/* rec_find: the start of the value of key `want` in the record, or NULL when it has none. */
+/* rec_find: the start of the value of key `want` in the record, or NULL when it has none. The
+   whole object is scanned: a key given twice reads as its last value, as json.decode keeps it. */
 static const unsigned char *rec_find(lua_State *L, const jrec *r, const char *want, size_t wn) {
     const unsigned char *p = r->bytes + 1, *end = r->bytes + r->len - 1;   /* inside the braces */
+    const unsigned char *found = NULL;
     p = rec_ws(p, end);
     if (p >= end) return NULL;   /* {} */
     for (;;) {
         if (p >= end || *p != '"') rec_error(L, r, p);
-        const unsigned char *k = p + 1, *q = skip_string_at(k, end);
+        int escaped = 0;
+        const unsigned char *k = p + 1, *q = skip_string_esc(k, end, &escaped);
         if (!q) rec_error(L, r, p);
         size_t kn = (size_t)(q - 1 - k);
-        int escaped = memchr(k, '\\', kn) != NULL;
         p = rec_ws(q, end);
         if (p >= end || *p != ':') rec_error(L, r, p);
         p = rec_ws(p + 1, end);
         if (p >= end) rec_error(L, r, p);
-        if (key_equals(k, kn, escaped, want, wn)) return p;
+        if (key_equals(k, kn, escaped, want, wn)) found = p;
         unsigned char c = *p;
         if (c == '"') p = skip_string_at(p + 1, end);
         else if (c == '{' || c == '[') p = skip_container_at(p, end);
         else while (p < end && *p != ',' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
         if (!p) rec_error(L, r, end);
         p = rec_ws(p, end);
-        if (p >= end) return NULL;
+        if (p >= end) return found;
         if (*p != ',') rec_error(L, r, p);
         p = rec_ws(p + 1, end);
     }
@@ -848,6 +855,18 @@ static int is_record(lua_State *L, int idx) {
 static int l_materialize(lua_State *L) {
     luaL_checkany(L, 1);
     if (is_record(L, 1)) rec_table(L, 1); else lua_settop(L, 1);
+    return 1;
+}
+
+/* pcxl_json_push_record_table: for the host's conversion of Lua values: when the value at idx is
+   a record, pushes its plain table (decoding it under pcall) and returns 1; returns 0 (nothing
+   pushed) for any other value, and -1 (nothing pushed) when the record is not well-formed JSON. */
+int pcxl_json_push_record_table(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (!lua_checkstack(L, 4) || !is_record(L, idx)) return 0;
+    lua_pushcfunction(L, l_materialize);
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) { lua_pop(L, 1); return -1; }
     return 1;
 }
 

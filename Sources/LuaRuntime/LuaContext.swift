@@ -47,6 +47,15 @@ public struct LuaContext {
     /// bytecode is refused, `arg` and `...` are set, and `require` also searches the script's
     /// folder and its `lib/`. The chunk name is the path relative to the chunk-name base.
     /// - Throws: ``LuaError`` (`io` when the file cannot be read).
+    /// Makes `directory` the script's folder, as ``runFile(_:args:timeout:)`` does for a file's:
+    /// `require` searches it and its `lib/`, and the script may read under it. For a script that
+    /// has no file (`pcx run -` reads it from standard input: its folder is the current one).
+    public func useScriptDirectory(_ directory: URL) {
+        let dir = directory.standardized
+        core.scriptDirectories = [dir, dir.appending(path: "lib")]
+        core.updatePackagePath()
+    }
+
     public func runFile(_ path: String, args: [String] = [], timeout: Double? = nil) throws -> [LuaValue] {
         try core.runFile(path, args: args, timeout: timeout)
     }

@@ -62,6 +62,10 @@ extension LuaVMCore {
             return .null
         case LUA_TTABLE:
             return .table(try table(L, idx, depth: depth, path: &path, bound: bound))
+        case LUA_TUSERDATA where pcxl_json_push_record_table(L, idx) == 1:
+            // a line item (json.record) reaches the host as the table it stands for
+            defer { pcxl_pop(L, 1) }
+            return .table(try table(L, lua_gettop(L), depth: depth, path: &path, bound: bound))
         default:
             let kind = String(cString: lua_typename(L, lua_type(L, idx)))
             return lenient {

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 
-/// Log lines on stderr in pcx's own style: `pcx: warning: message (key=value, ...)`, or with
-/// `--log-format json` one JSON object per line, the same fields as the script's `log` module
-/// writes: `{"time", "level", "source", "message", "metadata"}`.
+/// Log lines on stderr in pcx's one log format, the one the script's `log` module writes:
+/// `HH:MM:SS LEVEL source: message (key=value, ...)` (UTC time, source `pcx` here and the script's
+/// `file:line` there), or with `--log-format json` one JSON object per line with the same fields:
+/// `{"time", "level", "source", "message", "metadata"}`.
 public struct CLILogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -26,12 +27,30 @@ public struct CLILogHandler: LogHandler {
         let name = event.level == .warning ? "warning" : event.level.rawValue
         switch format {
         case .text:
-            let details = all.isEmpty ? "" : " (" + all.keys.sorted().map { "\($0)=\(all[$0]!)" }.joined(separator: ", ") + ")"
-            writeAll(2, "pcx: \(name): \(event.message)\(details)\n")
+            writeAll(2, Self.textLine(level: event.level, source: "pcx", message: "\(event.message)",
+                                      metadata: all.mapValues { "\($0)" }))
         case .json:
             writeAll(2, Self.jsonLine(level: name, source: "pcx", message: "\(event.message)",
                                       metadata: all.mapValues { "\($0)" }))
         }
+    }
+
+    /// One text log line (newline-terminated), as the `log` module writes it:
+    /// `12:04:05 WARN  pcx: message (key=value, ...)`.
+    static func textLine(level: Logger.Level, source: String, message: String, metadata: [String: String],
+                         now: time_t = time(nil)) -> String {
+        var clock = now, parts = tm()
+        gmtime_r(&clock, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let name: String
+        switch level {
+        case .trace, .debug: name = "DEBUG"
+        case .info, .notice: name = "INFO "
+        case .warning: name = "WARN "
+        case .error, .critical: name = "ERROR"
+        }
+        let details = metadata.isEmpty ? "" : " (" + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: ", ") + ")"
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) \(name) \(source): \(message)\(details)\n"
     }
 
     /// One JSON log line (newline-terminated), keys sorted: what both pcx and the script's `log`

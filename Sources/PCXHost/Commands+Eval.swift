@@ -49,10 +49,13 @@ extension PCXCommands {
 }
 
 extension ScriptHost {
-    /// Runs a script read from standard input (chunk `stdin`, `arg[0] = "-"`); if it returns a
-    /// playbook declaration, runs the playbook with the arguments.
+    /// Runs a script read from standard input (chunk `stdin`, `arg[0] = "-"`, its folder the
+    /// current directory: `require` finds modules there and in `lib/`); if it returns a playbook
+    /// declaration, runs the playbook with the arguments.
     func runStandardInput(_ source: String, arguments: [String]) async throws {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         try await vm.perform { ctx in
+            ctx.useScriptDirectory(cwd)
             let results = try ctx.run(source, name: "=stdin", args: arguments, arg0: "-")
             if case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" {
                 _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)

@@ -129,7 +129,7 @@ public struct HostOptions: Sendable {
     }
 }
 
-/// How log lines are written: `text` (`pcx: warning: …`; the script's `HH:MM:SS LEVEL file:line: …`)
+/// How log lines are written: `text` (`HH:MM:SS LEVEL source: message`, source `pcx` or the script's `file:line`)
 /// or `json` (one object per line: time, level, source, message, and metadata).
 public enum LogFormat: String, Sendable, CaseIterable {
     case text, json

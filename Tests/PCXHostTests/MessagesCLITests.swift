@@ -66,6 +66,20 @@ struct MessagesCLITests {
         #expect(object["time"] is String)
     }
 
+    @Test func pcxsOwnTextLinesHaveTheLogModulesShape() async throws {
+        // 2026-12-07 09:04:05 UTC
+        let line = CLILogHandler.textLine(level: .warning, source: "pcx", message: "profile file holds secrets",
+                                          metadata: ["mode": "644", "a": "b"], now: 1_796_634_245)
+        #expect(line == "09:04:05 WARN  pcx: profile file holds secrets (a=b, mode=644)\n")
+        #expect(CLILogHandler.textLine(level: .error, source: "pcx", message: "x", metadata: [:], now: 0) == "00:00:00 ERROR pcx: x\n")
+        // the script's log module writes the same shape (time, level padded to 5, source, message)
+        try await withEndToEnd { e in
+            let r = try await e.lua(Self.logScript)
+            let warn = try #require(r.stderr.split(separator: "\n").first { $0.hasSuffix("warn 2") })
+            #expect(warn.wholeMatch(of: #/\d{2}:\d{2}:\d{2} WARN  \S+\.lua:4: warn 2/#) != nil, "\(warn)")
+        }
+    }
+
     @Test func badLogOptionsAreUsageErrors() async throws {
         try await withEndToEnd { e in
             let format = try await e.lua("print('not run')", flags: ["--log-format", "yaml"])

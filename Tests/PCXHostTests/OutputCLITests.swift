@@ -36,6 +36,21 @@ struct OutputCLITests {
         #expect(playbook.stdout == "hello stdin\n")
     }
 
+    @Test("pcx run - requires modules from the current directory and its lib/, as a script file there would")
+    func runFromAPipeRequiresFromTheCurrentDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pcx-stdin-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("lib"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "return { x = 'here' }\n".write(to: dir.appendingPathComponent("mymod.lua"), atomically: true, encoding: .utf8)
+        try "return { y = 'in lib' }\n".write(to: dir.appendingPathComponent("lib/other.lua"), atomically: true, encoding: .utf8)
+        let r = try CLIHarness.run(["run", "-"], stdin: "print(require('mymod').x, require('other').y)\n", cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "here\tin lib\n")
+        let missing = try CLIHarness.run(["run", "-"], stdin: "require('nosuch')\n", cwd: dir)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("module 'nosuch' not found"), "\(missing.stderr)")
+    }
+
     @Test("pcx run - takes a shell heredoc")
     func runFromAHeredoc() throws {
         let dir = CLIHarness.tempDir()

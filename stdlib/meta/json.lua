@@ -32,10 +32,10 @@ local json = {}
 ---that the record uses from then on. `json.encode` writes an untouched record's bytes as they
 ---came (compact output). `type(r)` is "userdata": call `json.materialize(r)` for a real table
 ---(`next`, `rawget`, `table.*`). Malformed JSON inside a record is reported when it is read
----(only bracket balance is checked at decode). A key repeated inside one object: reads find the
----first, the materialized table keeps the last.
+---(only bracket balance is checked at decode). A key repeated inside one object reads as its last
+---value, as `json.decode` keeps it.
 ---@param text string JSON text
----@param options? {lazy?: boolean}
+---@param options? {lazy?: boolean} (a value other than a table is ignored, e.g. the count `s:gsub()` returns)
 ---@return any value
 ---Example:
 ---```lua

@@ -185,6 +185,10 @@ int pcxl_open_json(lua_State *L);
    With `records`, objects inside arrays become records (json.record: decoded on first use).
    [] -> [v|err]. The bytes are only read during the call. */
 int pcxl_json_decode_protected(lua_State *L, const char *p, size_t len, int records);
+/* pcxl_json_push_record_table: a record (json.record) at idx as its plain table: pushes it and
+   returns 1; 0 for any other value, -1 for a record that is not well-formed JSON (nothing pushed
+   in either case). Never raises. VM thread. */
+int pcxl_json_push_record_table(lua_State *L, int idx);
 /* pcxl_push_null: pushes json.null (light userdata NULL). [] -> [null]. */
 void pcxl_push_null(lua_State *L);
 
