@@ -611,16 +611,26 @@ void pcxl_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
 /* ---- records: objects decoded on first use ------------------------------------------------------
  *
  * json.decode(s, {lazy = true}) (and a page of line items, which the host decodes so) makes each
- * object inside an array a record: a userdata holding a copy of the object's bytes. Reading a
- * field scans those bytes for the key and decodes only that value; a script that reads three of
- * forty fields builds three Lua values instead of forty. A record is self-contained (it does not
- * keep its page alive). Writing a field, pairs(), # and json.materialize() decode the whole object
- * once into a plain table, which the record then forwards to. json.encode writes an untouched
+ * object inside an array a record: a userdata holding a copy of the object's bytes and an index of
+ * where each key and value start (made by the one pass that finds the object's end: its keys are
+ * read, its values skipped). A read finds its key in the index and decodes only that value. A script that reads three of forty fields
+ * builds three Lua values instead of forty. A record is self-contained (it does not keep its page
+ * alive). Writing a field, pairs(), # and json.materialize() decode the whole object once into a
+ * plain table (user value 1), which the record then forwards to. json.encode writes an untouched
  * record's bytes as they came. A key repeated inside one object reads as its last value, as
- * json.decode keeps it (every read scans the whole object).
+ * json.decode keeps it.
  */
 
-typedef struct { size_t len; unsigned char bytes[1]; } jrec;
+/* A record: the object's bytes, then (4-aligned) an index of its fields, `nfields` entries, or
+   none (nfields = -1) when it has more than INDEX_MAX fields or a key over 65,535 bytes. */
+typedef struct { size_t len; int32_t nfields; unsigned char bytes[1]; } jrec;
+#define INDEX_MAX 256
+typedef struct { uint32_t ko, vo; uint16_t kl; uint8_t esc; } jfield;
+
+static inline size_t rec_round4(size_t n) { return (n + 3) & ~(size_t)3; }
+static inline const jfield *rec_fields(const jrec *r) {
+    return (const jfield *)(const void *)(r->bytes + rec_round4(r->len));
+}
 
 /* skip_string_esc: p just after an opening quote; returns just past the closing quote, or NULL.
    *escaped is set when the string holds an escape. */
@@ -659,20 +669,73 @@ static const unsigned char *skip_container_at(const unsigned char *p, const unsi
     return NULL;
 }
 
-/* push_record: d->p at '{' of an array element. [] -> [record]. */
-static void push_record(jdec *d) {
-    const unsigned char *s = d->p, *e = skip_container_at(s, d->end);
-    if (!e) jerr(d, "unbalanced object (expected '}' before the input ended)");
-    size_t n = (size_t)(e - s);
-    jrec *r = (jrec *)lua_newuserdatauv(d->L, offsetof(jrec, bytes) + n, 1);
-    r->len = n;
-    memcpy(r->bytes, s, n);
-    lua_pushvalue(d->L, d->recmt);
-    lua_setmetatable(d->L, -2);
-    d->p = e;
+/* scan_value_end: the end of the value at p (a string, container or scalar; not validated beyond
+   that), or NULL when the input ends first. */
+static const unsigned char *scan_value_end(const unsigned char *p, const unsigned char *end) {
+    unsigned char c = *p;
+    if (c == '"') return skip_string_at(p + 1, end);
+    if (c == '{' || c == '[') return skip_container_at(p, end);
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
+    return p;
 }
 
-/* rec_error: a record's bytes are not a well-formed object (found only when read). */
+/* push_record: d->p at '{' of an array element. Reads the object's keys (values are skipped, not
+   decoded) to find its end and index its fields, then copies its bytes and the index into a new
+   record. Not inlined: its index buffer must not sit in every frame of the recursive decoder.
+   [] -> [record]. */
+__attribute__((noinline)) static void push_record(jdec *d) {
+    jfield fields[INDEX_MAX];
+    int32_t n = 0;
+    const unsigned char *s = d->p, *end = d->end;
+    d->p++;
+    skip_ws(d);
+    if (d->p < end && *d->p != '}') {
+        for (;;) {
+            if (d->p >= end || *d->p != '"') jerr(d, "expected a string key");
+            int esc = 0;
+            const unsigned char *k = d->p + 1, *q = skip_string_esc(k, end, &esc);
+            if (!q) jerr(d, "unterminated string");
+            size_t kn = (size_t)(q - 1 - k);
+            d->p = q;
+            skip_ws(d);
+            if (d->p >= end || *d->p != ':') jerr(d, "expected ':' after key");
+            d->p++;
+            skip_ws(d);
+            if (d->p >= end) jerr(d, "unexpected end of input");
+            const unsigned char *v = d->p, *ve = scan_value_end(v, end);
+            if (!ve) jerr(d, "unbalanced value (the input ended inside it)");
+            if (n >= 0 && (n == INDEX_MAX || kn > UINT16_MAX || (size_t)(ve - s) > UINT32_MAX)) n = -1;
+            if (n >= 0) {
+                fields[n].ko = (uint32_t)(k - s);
+                fields[n].vo = (uint32_t)(v - s);
+                fields[n].kl = (uint16_t)kn;
+                fields[n].esc = (uint8_t)esc;
+                n++;
+            }
+            d->p = ve;
+            skip_ws(d);
+            if (d->p >= end) jerr(d, "expected ',' or '}' but the input ended");
+            if (*d->p == ',') { d->p++; skip_ws(d); continue; }
+            if (*d->p == '}') break;
+            jerr(d, "expected ',' or '}'");
+        }
+    } else if (d->p >= end) {
+        jerr(d, "expected a string key");
+    }
+    d->p++;   /* past '}' */
+    size_t len = (size_t)(d->p - s);
+    size_t index_bytes = n > 0 ? (size_t)n * sizeof(jfield) : 0;
+    jrec *r = (jrec *)lua_newuserdatauv(d->L, offsetof(jrec, bytes) + rec_round4(len) + index_bytes, 1);
+    r->len = len;
+    r->nfields = n;
+    memcpy(r->bytes, s, len);
+    if (index_bytes) memcpy((void *)rec_fields(r), fields, index_bytes);
+    lua_pushvalue(d->L, d->recmt);
+    lua_setmetatable(d->L, -2);
+}
+
+/* rec_error: a record's bytes are not a well-formed object (found when an index-less record is
+   read). */
 static int rec_error(lua_State *L, const jrec *r, const unsigned char *at) {
     return luaL_error(L, "json: malformed record (a decoded object): bad JSON at byte %I of its %I",
                       (lua_Integer)(at - r->bytes + 1), (lua_Integer)r->len);
@@ -720,34 +783,64 @@ static int key_equals(const unsigned char *k, size_t kn, int escaped, const char
     return m >= 0 && (size_t)m == wn && memcmp(buf, want, wn) == 0;
 }
 
+/* One field of a record as found by rec_step: the key's body (escapes unresolved) and where the
+   value starts. */
+typedef struct { const unsigned char *k, *v; size_t kn; int esc; } jfieldpos;
+
+/* rec_first: where the record's first field starts, or NULL for {}. */
+static const unsigned char *rec_first(const jrec *r) {
+    const unsigned char *end = r->bytes + r->len - 1, *p = rec_ws(r->bytes + 1, end);
+    return p < end ? p : NULL;
+}
+
+/* rec_step: reads the field starting at p into *f; returns where the next field starts, or NULL
+   after the last. Raises when the bytes are not a well-formed object. */
+static const unsigned char *rec_step(lua_State *L, const jrec *r, const unsigned char *p, jfieldpos *f) {
+    const unsigned char *end = r->bytes + r->len - 1;   /* the closing brace */
+    if (p >= end || *p != '"') rec_error(L, r, p);
+    f->esc = 0;
+    f->k = p + 1;
+    const unsigned char *q = skip_string_esc(f->k, end, &f->esc);
+    if (!q) rec_error(L, r, p);
+    f->kn = (size_t)(q - 1 - f->k);
+    p = rec_ws(q, end);
+    if (p >= end || *p != ':') rec_error(L, r, p);
+    p = rec_ws(p + 1, end);
+    if (p >= end) rec_error(L, r, p);
+    f->v = p;
+    unsigned char c = *p;
+    if (c == '"') p = skip_string_at(p + 1, end);
+    else if (c == '{' || c == '[') p = skip_container_at(p, end);
+    else while (p < end && *p != ',' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
+    if (!p) rec_error(L, r, end);
+    p = rec_ws(p, end);
+    if (p >= end) return NULL;
+    if (*p != ',') rec_error(L, r, p);
+    return rec_ws(p + 1, end);
+}
+
 /* rec_find: the start of the value of key `want` in the record, or NULL when it has none. The
    whole object is scanned: a key given twice reads as its last value, as json.decode keeps it. */
 static const unsigned char *rec_find(lua_State *L, const jrec *r, const char *want, size_t wn) {
-    const unsigned char *p = r->bytes + 1, *end = r->bytes + r->len - 1;   /* inside the braces */
     const unsigned char *found = NULL;
-    p = rec_ws(p, end);
-    if (p >= end) return NULL;   /* {} */
-    for (;;) {
-        if (p >= end || *p != '"') rec_error(L, r, p);
-        int escaped = 0;
-        const unsigned char *k = p + 1, *q = skip_string_esc(k, end, &escaped);
-        if (!q) rec_error(L, r, p);
-        size_t kn = (size_t)(q - 1 - k);
-        p = rec_ws(q, end);
-        if (p >= end || *p != ':') rec_error(L, r, p);
-        p = rec_ws(p + 1, end);
-        if (p >= end) rec_error(L, r, p);
-        if (key_equals(k, kn, escaped, want, wn)) found = p;
-        unsigned char c = *p;
-        if (c == '"') p = skip_string_at(p + 1, end);
-        else if (c == '{' || c == '[') p = skip_container_at(p, end);
-        else while (p < end && *p != ',' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
-        if (!p) rec_error(L, r, end);
-        p = rec_ws(p, end);
-        if (p >= end) return found;
-        if (*p != ',') rec_error(L, r, p);
-        p = rec_ws(p + 1, end);
+    jfieldpos f;
+    for (const unsigned char *p = rec_first(r); p;) {
+        p = rec_step(L, r, p, &f);
+        if (key_equals(f.k, f.kn, f.esc, want, wn)) found = f.v;
     }
+    return found;
+}
+
+/* index_find: the value of key `want` through the record's index (the last of repeated keys), or
+   NULL. The record must have an index (nfields >= 0). */
+static const unsigned char *index_find(const jrec *r, const char *want, size_t wn) {
+    const jfield *f = rec_fields(r);
+    for (int32_t i = r->nfields; i-- > 0;) {
+        const jfield *e = &f[i];
+        if (e->esc ? key_equals(r->bytes + e->ko, e->kl, 1, want, wn)
+                   : (e->kl == wn && memcmp(r->bytes + e->ko, want, wn) == 0)) return r->bytes + e->vo;
+    }
+    return NULL;
 }
 
 /* rec_value_k: decodes one value of a record (protected by the caller's Lua call). Upvalue-free:
@@ -801,7 +894,7 @@ static int rec_index(lua_State *L) {
     const jrec *r = (const jrec *)lua_touserdata(L, 1);
     size_t wn;
     const char *want = lua_tolstring(L, 2, &wn);
-    const unsigned char *v = rec_find(L, r, want, wn);
+    const unsigned char *v = r->nfields >= 0 ? index_find(r, want, wn) : rec_find(L, r, want, wn);
     if (!v) { lua_pushnil(L); return 1; }
     rec_push_value(L, r, v);
     return 1;
