@@ -130,6 +130,9 @@ struct OutputCLITests {
             (["eval", "--json", "'s'"], "\"s\"\n"),
             (["eval", "-o", "csv", "{ { id = 'c1', n = 2 }, { id = 'c, 2', n = 3 } }"], "id,n\r\nc1,2\r\n\"c, 2\",3\r\n"),
             (["eval", "--sandbox", "#pc.customers.list() > 0"], "true\n"),
+            // a record (a line item) prints as its table, as json.decode's table would
+            (["eval", "json.decode('[{\"b\":1,\"a\":\"x\"}]', { lazy = true })[1]"], "{ a = \"x\", b = 1 }\n"),
+            (["eval", "-o", "csv", "json.decode('[{\"id\":\"c1\",\"n\":2}]', { lazy = true })"], "id,n\r\nc1,2\r\n"),
         ]
         for (args, expected) in cases {
             let r = try CLIHarness.run(args)

@@ -18,6 +18,7 @@ setmetatable(_G, { __index = function(t, k)
 end })
 
 local function show(v)
+  if json.is_record(v) then v = json.materialize(v) end   -- a line item: shown as its table
   if type(v) == "table" and getmetatable(v) and getmetatable(v).__tostring then return tostring(v) end
   if type(v) == "table" then return inspect(v) end
   if v == json.null then return "null" end
@@ -87,6 +88,7 @@ function M.complete(text)
   if path then
     for part in path:gmatch("[^%.:]+") do
       local ok, v = pcall(function() return scope[part] end)
+      if ok and json.is_record(v) then v = json.materialize(v) end
       if not ok or type(v) ~= "table" then return {} end
       scope = v
     end
