@@ -55,8 +55,18 @@ local function encode(row, n)
   return tconcat(out, ",")
 end
 
+-- a line item (json.record) is used as its table
+local function as_table(v)
+  if type(v) == "userdata" then
+    local ok, json = pcall(require, "json")
+    if ok and json.is_record(v) then return json.materialize(v) end
+  end
+  return v
+end
+
 --- Encodes one row (an array of values) as a CSV line without the line ending.
 function M.encode_row(row)
+  row = as_table(row)
   if type(row) ~= "table" then error("csv.encode_row: expected an array of fields, got " .. type(row), 2) end
   return encode(row, #row)
 end
@@ -88,6 +98,7 @@ end
 --- holes (nil fields are written empty).
 function Writer:write(row)
   if not self.file then error("csv: write after close of " .. self.path, 2) end
+  row = as_table(row)
   if type(row) ~= "table" then error("csv: a row must be a table, got " .. type(row), 2) end
   local line
   -- a map row is keyed by names; an array row by positions (it may have holes, even the first)

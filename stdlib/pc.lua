@@ -208,7 +208,7 @@ local function shape(op, fname, ...)
   for i = 1, npos do params[op.positional[i]] = (select(i, ...)) end
   local k = npos + 1
   if op.body then
-    local body = (select(k, ...))
+    local body = json.materialize((select(k, ...)))   -- a record (a line item) as its table
     if type(body) ~= "table" then argerror(fname, sformat("%s must be a table, got %s", op.body, type(body))) end
     params[op.body] = json_encode(body)
     k = k + 1
@@ -219,6 +219,7 @@ local function shape(op, fname, ...)
   end
   local opts = (select(k, ...))
   if opts ~= nil then
+    opts = json.materialize(opts)
     if type(opts) ~= "table" then argerror(fname, "options must be a table, got " .. type(opts)) end
     for key, v in pairs(opts) do
       if params[key] ~= nil then argerror(fname, sformat("'%s' is given twice (positionally and as an option)", tostring(key))) end

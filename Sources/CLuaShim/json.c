@@ -616,9 +616,8 @@ void pcxl_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
  * read, its values skipped). A read finds its key in the index and decodes only that value. A script that reads three of forty fields
  * builds three Lua values instead of forty. A record is self-contained (it does not keep its page
  * alive). Writing a field, pairs(), # and json.materialize() decode the whole object once into a
- * plain table (user value 1), which the record then forwards to. json.encode writes an untouched
- * record's bytes as they came. A key repeated inside one object reads as its last value, as
- * json.decode keeps it.
+ * plain table (user value 1), which the record then forwards to; so does json.encode. A key
+ * repeated inside one object reads as its last value, as json.decode keeps it.
  */
 
 /* A record: the object's bytes, then (4-aligned) an index of its fields, `nfields` entries, or
@@ -1274,19 +1273,10 @@ static void encode_table(jenc *e, int idx, int depth) {
     else encode_object(e, idx, count, depth);
 }
 
-/* encode_record: an untouched record as its bytes (compact output only: they are the object as
-   received), else its table. [] -> []. */
+/* encode_record: a record as its table (decoded once): the same output as the object decoded
+   eagerly, and a value that is not valid JSON fails here rather than being copied out. [] -> []. */
 static void encode_record(jenc *e, int idx, int depth) {
     lua_State *L = e->L;
-    if (!e->indent && !e->sort_keys) {
-        if (lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {
-            lua_pop(L, 1);
-            const jrec *r = (const jrec *)lua_touserdata(L, idx);
-            jb_add(e, (const char *)r->bytes, r->len);
-            return;
-        }
-        lua_pop(L, 1);
-    }
     if (!lua_checkstack(L, 4)) luaL_error(L, "json.encode: out of Lua stack space");
     rec_table(L, idx);
     encode_table(e, lua_gettop(L), depth);

@@ -47,24 +47,27 @@ struct JSONRecordTests {
         }
     }
 
-    @Test func anUntouchedRecordEncodesAsItsBytesAndAWrittenOneAsItsTable() async throws {
+    @Test func aRecordEncodesAsItsTableBeforeAndAfterAWrite() async throws {
         let vm = try makeVM()
         let r = try await vm.runChunk("""
             local json = require "json"
-            local rec = json.decode('[{"b":1.50,"a":"x"}]', { lazy = true })[1]
-            local before = json.encode(rec)
+            local rec = json.decode('[{"b" : 1.50, "a":"x","b":1.5}]', { lazy = true })[1]
+            local before = json.encode(rec, { sort_keys = true })
             local read = rec.b
-            local after_read = json.encode(rec)
+            local after_read = json.encode(rec, { sort_keys = true })
+            local bad = json.decode('[{"a":tru}]', { lazy = true })[1]
+            local ok_bad = pcall(json.encode, { bad })
             rec.c = "new"
             rec.a = nil
             local keys = {}
             for k in pairs(rec) do keys[#keys + 1] = k end
             table.sort(keys)
             return before, after_read, json.encode(rec, { sort_keys = true }), table.concat(keys, ","),
-                   read, #rec, type(rec), json.is_object(rec), type(json.materialize(rec))
+                   read, #rec, type(rec), json.is_object(rec), type(json.materialize(rec)), ok_bad
             """, name: "rec.lua")
-        #expect(r[0] == #"{"b":1.50,"a":"x"}"#)   // as received: 1.50 keeps its digits
-        #expect(r[1] == #"{"b":1.50,"a":"x"}"#)   // reading does not change it
+        #expect(r[0] == #"{"a":"x","b":1.5}"#)   // as json.decode's table encodes: one b, compact
+        #expect(r[1] == #"{"a":"x","b":1.5}"#)
+        #expect(r[9] == false)   // a malformed value fails the encode instead of being copied out
         #expect(r[2] == #"{"b":1.5,"c":"new"}"#)
         #expect(r[3] == "b,c")
         #expect(r[4] == .number(1.5))

@@ -135,6 +135,26 @@ describe("the RI purchase guide", function()
     local rows, cols = output.rows_of(item)
     expect(rows[1].customerId).to_be(eager.customerId)
     expect(#cols).to_be(fields)
+    -- records as csv rows and as pc.* option tables
+    local csv = require "csv"
+    local csv_path = os.getenv("PCX_TEST_TMP") .. "/items.csv"
+    local header = {}
+    for k in pairs(eager) do if type(eager[k]) ~= "table" then header[#header + 1] = k end end
+    table.sort(header)
+    local w = csv.writer(csv_path, { header = header })
+    local row = {}
+    for _, k in ipairs(header) do row[k] = item[k] end
+    w:write(row)   -- a plain map row, and the record itself: the same line
+    for k in pairs(eager) do if type(eager[k]) == "table" then item[k] = nil end end
+    w:write(item)
+    w:close()
+    local cf = assert(io.open(csv_path, "rb"))
+    local _, first, second = cf:read("l"), cf:read("l"), cf:read("l")
+    cf:close()
+    expect(second).to_be(first)
+    expect(first:find(eager.customerId, 1, true) ~= nil).to_be(true)
+    local opts = json.decode('[{"size": 1}]', { lazy = true })[1]
+    expect(#pc.invoices.line_items(inv.id, opts)).to_be(n)
     local path = os.getenv("PCX_TEST_TMP") .. "/statement.pdf"
     local bytes = pc.invoices.statement(inv.id, path)
     expect(bytes > 100).to_be(true)

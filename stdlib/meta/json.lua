@@ -29,10 +29,10 @@ local json = {}
 ---(`pc.invoices.each_line_item`, `.line_items`, the unbilled ones) reach scripts as records.
 ---A record reads like a table (`r.customerId`, `r["x"]`, missing keys are nil); `pairs(r)`, `#r`,
 ---writing a field (`r.note = "x"`) and `json.materialize(r)` decode it once into a plain table
----that the record uses from then on. `json.encode` writes an untouched record's bytes as they
----came (compact output). `type(r)` is "userdata": call `json.materialize(r)` for a real table
----(`next`, `rawget`, `table.*`). Malformed JSON inside a record is reported when it is read
----(only bracket balance is checked at decode). A key repeated inside one object reads as its last
+---that the record uses from then on; `json.encode` encodes that table. `type(r)` is "userdata":
+---call `json.materialize(r)` for a real table
+---(`next`, `rawget`, `table.*`). Keys and structure are checked when the page is decoded; a
+---malformed value (`tru`) is reported when it is read or encoded. A key repeated inside one object reads as its last
 ---value, as `json.decode` keeps it.
 ---@param text string JSON text
 ---@param options? {lazy?: boolean} (a value other than a table is ignored, e.g. the count `s:gsub()` returns)
