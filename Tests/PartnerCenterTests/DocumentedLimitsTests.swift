@@ -89,7 +89,9 @@ struct DocumentedLimitsTests {
             }
             #expect(client.metrics.failures == 0)
             #expect(client.metrics.throttled >= 1)
-            #expect(harness.log.filter { $0.route == "products.list" && $0.status == 200 }.count == 20)
+            // every call answered 200 once at least; on a saturated machine a read whose answer came
+            // too late may be sent again (reads are retried), so the log may hold one more
+            #expect(harness.log.filter { $0.route == "products.list" && $0.status == 200 }.count >= 20)
         }
     }
 
