@@ -12,7 +12,7 @@ local math_type = math.type
 local ok_json, json = pcall(require, "json")
 local null = ok_json and json.null or nil
 -- a line item read from a page is a json.record (decoded field by field): shown as its table
-local is_record, materialize = ok_json and json.is_record, ok_json and json.materialize
+local materialize = ok_json and json.materialize   -- a record's table; any other value as it is
 
 local M = {}
 
@@ -76,7 +76,7 @@ local function metaname(t)
 end
 
 local function render(v, opts, depth, path, indent)
-  if is_record and is_record(v) then v = materialize(v) end
+  if materialize then v = materialize(v) end
   if type(v) ~= "table" then return scalar(v) end
   if path[v] then return "<cycle>" end
   local name = metaname(v)

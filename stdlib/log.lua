@@ -56,9 +56,7 @@ function M.set_writer(fn)
 end
 
 local function show(v)
-  if type(v) == "userdata" and ok_inspect and require("json").is_record(v) then   -- a line item
-    return inspect(v, { compact = true, depth = 4 })
-  end
+  v = require("json").materialize(v)   -- a line item (json.record) is shown as its table
   if type(v) == "table" and ok_inspect then return inspect(v, { compact = true, depth = 4 }) end
   return v
 end

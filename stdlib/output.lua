@@ -27,8 +27,7 @@ local math_type, huge, sformat, sfind, tsort = math.type, math.huge, string.form
 local io_write = io.write
 local is_money = money.is_money
 -- line items come as json.records (decoded field by field); rows and JSON need their tables
-local is_record, materialize = json.is_record, json.materialize
-local function as_table(v) if is_record(v) then return materialize(v) end return v end
+local as_table = json.materialize   -- a record's table; any other value as it is
 local sys = require "pcx.sys"
 
 local FORMATS = { table = true, json = true, csv = true, tsv = true }
