@@ -182,6 +182,14 @@ static void *pcxl_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return np;
 }
 
+void pcxl_name_thread(const char *name) {
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), name);
+#else
+    pthread_setname_np(name);
+#endif
+}
+
 /* pcxl_now_ns: CLOCK_MONOTONIC in ns. Any thread. */
 uint64_t pcxl_now_ns(void) {
     struct timespec ts;

@@ -19,7 +19,7 @@ public enum InterruptSignal {
             if installed { return true }
             let fd = pcxl_sigint_pipe()
             guard fd >= 0 else { return false }
-            let reader = Thread {
+            let started = DetachedThread.start(name: "pcx-sigint") {
                 var byte: UInt8 = 0
                 while true {
                     let n = read(fd, &byte, 1)
@@ -28,8 +28,7 @@ public enum InterruptSignal {
                     return
                 }
             }
-            reader.name = "pcx-sigint"
-            reader.start()
+            guard started else { return false }
             installed = true
             return true
         }

@@ -51,8 +51,8 @@ public struct LuaContext {
     /// `require` searches it and its `lib/`, and the script may read under it. For a script that
     /// has no file (`pcx run -` reads it from standard input: its folder is the current one).
     public func useScriptDirectory(_ directory: URL) {
-        let dir = directory.standardized
-        core.scriptDirectories = [dir, dir.appending(path: "lib")]
+        let dir = LuaVMCore.lexical(LuaVMCore.absolute(directory.path))
+        core.scriptDirectories = [dir, dir == "/" ? "/lib" : dir + "/lib"]
         core.updatePackagePath()
     }
 

@@ -86,8 +86,8 @@ extension LuaVMCore {
             throw LuaError(kind: .syntax, message: "\(name.dropFirst()): bytecode is not allowed; pcx runs Lua source only",
                            location: String(name.dropFirst()))
         }
-        let dir = URL(fileURLWithPath: path).standardized.deletingLastPathComponent()
-        scriptDirectories = [dir, dir.appending(path: "lib")]
+        let dir = Self.parent(Self.lexical(Self.absolute(path)))
+        scriptDirectories = [dir, dir == "/" ? "/lib" : dir + "/lib"]
         updatePackagePath()
         return try runChunk(bytes, chunkName: name, args: args, arg0: path, timeout: timeout)
     }

@@ -73,8 +73,8 @@ public struct LuaVMOptions: Sendable {
     /// Directories searched for modules after the embedded ones (`PCX_STDLIB_DIR`-like);
     /// `name.lua` and `name/init.lua`.
     public var moduleDirectories: [URL] = []
-    /// The directory chunk names are made relative to (default: the current directory).
-    public var chunkNameBase: URL? = nil
+    /// The directory chunk names are made relative to (default: the current directory), a path.
+    public var chunkNameBase: String? = nil
     /// Appended to the message of a refused write: how the host lets a script write somewhere
     /// (e.g. "pass --allow-write DIR"). `DIR` is replaced by the refused file's directory.
     public var writeRefusalHint: String? = nil
@@ -132,7 +132,7 @@ final class LuaVMCore: @unchecked Sendable {
     /// Nesting of protected calls: 0 means the next call is a top-level run.
     var callDepth = 0
     /// Directories of the running script (searched by require after the module directories).
-    var scriptDirectories: [URL] = []
+    var scriptDirectories: [String] = []
     /// Set by `os.exit` when its argument was not an exit status: what the script passed and
     /// that 1 is used instead (becomes ``LuaError/warning``). Cleared at every top-level run.
     var exitNote: String? = nil
@@ -144,7 +144,8 @@ final class LuaVMCore: @unchecked Sendable {
     private var stopping = false
     /// The VM thread (weak: a running Thread keeps itself alive, and a strong reference here
     /// would make a cycle core -> thread -> closure -> core).
-    private(set) weak var thread: Thread? = nil
+    /// The VM thread (set before it runs anything).
+    private(set) var thread: pthread_t? = nil
 
     // async completions (any thread)
     let completions = NSCondition()
@@ -175,17 +176,18 @@ final class LuaVMCore: @unchecked Sendable {
     func start() throws {
         let ready = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var setupError: LuaError? = nil
-        let t = Thread { [self] in
+        // 16 MiB of stack for deep Lua and C recursion
+        let started = DetachedThread.start(name: "lua-vm", stackSize: 16 << 20) { [self] in
+            self.thread = pthread_self() // read by other threads only after `ready`
             do { try self.setUp() } catch let e as LuaError { setupError = e } catch {
                 setupError = LuaError(kind: .runtime, message: "\(error)")
             }
             ready.signal()
             if setupError == nil { self.runLoop() }
         }
-        t.name = "lua-vm"
-        t.stackSize = 16 << 20
-        thread = t
-        t.start()
+        guard started else {
+            throw LuaError(kind: .runtime, message: "cannot start the Lua VM thread (errno \(errno))")
+        }
         ready.wait()
         if let setupError { throw setupError }
     }
@@ -223,7 +225,7 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     /// `true` when called on the VM thread.
-    var isVMThread: Bool { Thread.current === thread }
+    var isVMThread: Bool { thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     func stop() {
         interrupt()
@@ -358,12 +360,15 @@ final class LuaVMCore: @unchecked Sendable {
             throw LuaError(kind: .syntax, message: msg)
         }
         pcxl_insert(L, -2)   // [f helpers]
-        let results = try protectedCall(nargs: 1)
-        // bootstrap returns the internal helpers table; keep it in the registry
-        if let first = results.first, case .table = first {
-            lenient {
-                push(L, first)
+        // bootstrap returns the internal helpers table; keep it in the registry (as it is: no
+        // round trip through a Swift value)
+        let status = pcxl_pcall(L, 1, 1)
+        guard status == LUA_OK else { throw makeError(L, status: status, errorIndex: lua_gettop(L)) }
+        lenient {
+            if lua_type(L, -1) == LUA_TTABLE {
                 lua_setfield(L, pcxl_registryindex(), "pcxl.helpers")
+            } else {
+                pcxl_pop(L, 1)
             }
         }
     }
@@ -408,18 +413,18 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// Sets package.path from the module directories and the script's folder (and its lib/).
     func updatePackagePath() {
-        var dirs = options.moduleDirectories.map { $0.path }
-        for d in scriptDirectories { dirs.append(d.path) }
-        var templates: [String] = []
-        for d in dirs {
+        // one string built by appending (`joined(separator:)` is generic code whose first use
+        // checks a conformance by scanning the binary's records: 0.15 ms of a start-up)
+        var path = ""
+        for d in options.moduleDirectories.map(\.path) + scriptDirectories {
             let base = d.hasSuffix("/") ? String(d.dropLast()) : d
-            templates.append("\(base)/?.lua")
-            templates.append("\(base)/?/init.lua")
+            if !path.isEmpty { path += ";" }
+            path += base + "/?.lua;" + base + "/?/init.lua"
         }
         lenient {
             rawGetGlobal(L, "package")
             lua_pushstring(L, "path")
-            lua_pushstring(L, templates.joined(separator: ";"))
+            lua_pushstring(L, path)
             lua_rawset(L, -3)
             pcxl_pop(L, 1)
         }
@@ -755,11 +760,11 @@ final class LuaVMCore: @unchecked Sendable {
         // a file that cannot be resolved does not exist: judged by its lexical path, so that
         // opening it inside an allowed directory fails the ordinary way ("No such file")
         let target = resolved ?? URL(fileURLWithPath: absolute).standardized.path
-        let roots = scriptDirectories + options.moduleDirectories + options.allowRead + options.allowWrite
-        if roots.contains(where: { Self.isInside(target, $0) }) { return nil }
+        let roots = scriptDirectories + (options.moduleDirectories + options.allowRead + options.allowWrite).map(\.path)
+        if roots.contains(where: { Self.isInside(target, path: $0) }) { return nil }
         let dir = (path as NSString).deletingLastPathComponent
         let hint = options.readRefusalHint.map { "; " + $0.replacingOccurrences(of: "DIR", with: dir.isEmpty ? "." : dir) } ?? ""
-        let allowed = roots.map { $0.path }
+        let allowed = roots
         let list = allowed.isEmpty ? "none were granted" : allowed.joined(separator: ", ")
         return "\(path): reading outside the allowed directories (\(list)) is not permitted\(hint)"
     }
@@ -807,6 +812,31 @@ final class LuaVMCore: @unchecked Sendable {
         return nil
     }
 
+    /// An absolute path with `.`, `..` and repeated slashes resolved as text (no symlinks), as
+    /// `URL.standardized.path` gives it: `/a/./b/../c/` → `/a/c`.
+    static func lexical(_ absolute: String) -> String {
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") where part != "." {
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+            } else {
+                parts.append(part)
+            }
+        }
+        var out = ""
+        for part in parts {
+            out += "/"
+            out += String(part) // (appending a Substring is generic code: a conformance scan)
+        }
+        return out.isEmpty ? "/" : out
+    }
+
+    /// The directory of a lexical absolute path (`/a/b` → `/a`, `/a` → `/`).
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+
     /// `path` made absolute against the current directory.
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
@@ -815,7 +845,12 @@ final class LuaVMCore: @unchecked Sendable {
     /// Whether canonical `path` is `root` or inside it (`root` canonicalised; a root that does
     /// not exist is compared lexically).
     static func isInside(_ path: String, _ root: URL) -> Bool {
-        let r = realpath(root.path) ?? root.standardized.path
+        isInside(path, path: root.path)
+    }
+
+    /// ``isInside(_:_:)`` for a root given as an absolute path.
+    static func isInside(_ path: String, path root: String) -> Bool {
+        let r = realpath(root) ?? lexical(root)
         if r == "/" { return true }
         return path == r || path.hasPrefix(r + "/")
     }
@@ -844,11 +879,12 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// A short chunk name (`@scripts/x.lua`): relative to the chunk-name base when inside it.
     func chunkName(forPath path: String) -> String {
-        let base = (options.chunkNameBase?.path ?? FileManager.default.currentDirectoryPath)
+        let base = options.chunkNameBase ?? FileManager.default.currentDirectoryPath
         let absolute = path.hasPrefix("/") ? path : base + "/" + path
-        let std = URL(fileURLWithPath: absolute).standardized.path
+        let std = Self.lexical(absolute)
         let b = base.hasSuffix("/") ? base : base + "/"
         if std.hasPrefix(b) { return "@" + String(std.dropFirst(b.count)) }
         return "@" + std
     }
 }
+

@@ -30,7 +30,7 @@ extension PCXCommands {
 
     /// The profile names in profiles.toml (none when it is missing or unreadable: completion is
     /// no place for errors).
-    public static func profileNames(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+    public static func profileNames(environment: [String: String] = processEnvironment()) -> [String] {
         let file = PCXPaths().profileFile(environment: environment)
         guard let profiles = try? ProfileFile(contentsOf: file).profiles else { return [] }
         return profiles.keys.sorted()

@@ -1,4 +1,5 @@
 import Foundation
+import PartnerCenter
 
 /// Which Partner Center a run talks to.
 public enum TargetSelection: Sendable, Equatable {
@@ -114,10 +115,13 @@ public struct HostOptions: Sendable {
     /// The process environment (target selection reads `PCX_*`).
     public var environment: [String: String]
 
+    /// The process environment, read from `environ` (``processEnvironment()``: no `ProcessInfo`).
+    public static func currentEnvironment() -> [String: String] { processEnvironment() }
+
     /// Creates host options.
     public init(target: TargetSelection = .automatic, limits: RunLimits = RunLimits(),
                 purchase: PurchaseOptions = PurchaseOptions(), json: Bool = false, logLevel: String = "warn",
-                paths: PCXPaths = PCXPaths(), environment: [String: String] = ProcessInfo.processInfo.environment) {
+                paths: PCXPaths = PCXPaths(), environment: [String: String] = processEnvironment()) {
         self.target = target
         self.limits = limits
         self.purchase = purchase

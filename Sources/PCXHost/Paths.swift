@@ -7,35 +7,46 @@ import PartnerCenter
 /// - Data (journal, embedded sandbox state, REPL history): `$PCX_DATA_DIR`, else
 ///   `$XDG_DATA_HOME/pcx`, else `~/.local/share/pcx`.
 public struct PCXPaths: Sendable, Equatable {
+    /// The configuration directory's path.
+    public private(set) var configPath: String
+    /// The data directory's path.
+    public private(set) var dataPath: String
     /// The configuration directory.
-    public var configDirectory: URL
+    public var configDirectory: URL { URL(fileURLWithPath: configPath, isDirectory: true) }
     /// The data directory.
-    public var dataDirectory: URL
+    public var dataDirectory: URL { URL(fileURLWithPath: dataPath, isDirectory: true) }
 
     /// Paths resolved from an environment (defaults to the process environment).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let home = environment["HOME"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser
-        if let dir = environment["PCX_CONFIG_DIR"], !dir.isEmpty {
-            configDirectory = URL(fileURLWithPath: dir)
-        } else if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
-            configDirectory = URL(fileURLWithPath: xdg).appendingPathComponent("pcx")
-        } else {
-            configDirectory = home.appendingPathComponent(".config/pcx")
+    public init(environment: [String: String] = processEnvironment()) {
+        // Paths kept as text (start-up: a URL's first `appendingPathComponent` or `path` costs a
+        // conformance scan of the whole binary, and a run needs only the text).
+        func directory(_ own: String, _ xdg: String, _ fallback: String) -> String {
+            if let dir = environment[own], !dir.isEmpty { return Self.absolute(dir) }
+            if let base = environment[xdg], !base.isEmpty { return Self.join(Self.absolute(base), "pcx") }
+            if let home = environment["HOME"], !home.isEmpty { return Self.join(Self.absolute(home), fallback) }
+            return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(fallback).path
         }
-        if let dir = environment["PCX_DATA_DIR"], !dir.isEmpty {
-            dataDirectory = URL(fileURLWithPath: dir)
-        } else if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
-            dataDirectory = URL(fileURLWithPath: xdg).appendingPathComponent("pcx")
-        } else {
-            dataDirectory = home.appendingPathComponent(".local/share/pcx")
-        }
+        configPath = directory("PCX_CONFIG_DIR", "XDG_CONFIG_HOME", ".config/pcx")
+        dataPath = directory("PCX_DATA_DIR", "XDG_DATA_HOME", ".local/share/pcx")
+    }
+
+    /// A path made absolute against the current directory, as `URL(fileURLWithPath:)` does;
+    /// trailing slashes dropped.
+    private static func absolute(_ path: String) -> String {
+        var out = path.hasPrefix("/") ? path : join(FileManager.default.currentDirectoryPath, path)
+        while out.count > 1 && out.hasSuffix("/") { out.removeLast() }
+        return out
+    }
+
+    /// `base/name`, with one slash between them.
+    private static func join(_ base: String, _ name: String) -> String {
+        base.hasSuffix("/") ? base + name : base + "/" + name
     }
 
     /// Explicit directories (tests).
     public init(configDirectory: URL, dataDirectory: URL) {
-        self.configDirectory = configDirectory
-        self.dataDirectory = dataDirectory
+        self.configPath = configDirectory.path
+        self.dataPath = dataDirectory.path
     }
 
     /// The purchase journal database.
@@ -48,7 +59,7 @@ public struct PCXPaths: Sendable, Equatable {
     public var profiles: URL { configDirectory.appendingPathComponent("profiles.toml") }
     /// The profiles file in use: `PCX_PROFILE_FILE` when set, else ``profiles``.
     public func profileFile(environment: [String: String]) -> String {
-        environment["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? profiles.path
+        environment["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.join(configPath, "profiles.toml")
     }
     /// The user's own playbooks.
     public var playbooks: URL { configDirectory.appendingPathComponent("playbooks") }
@@ -56,15 +67,19 @@ public struct PCXPaths: Sendable, Equatable {
     /// Creates a directory (and parents) with mode 0700 if it does not exist.
     /// - Throws: ``PartnerCenterError`` (`invalid_argument`) naming the directory and the fix.
     public static func ensureDirectory(_ url: URL) throws {
+        try ensureDirectory(path: url.path)
+    }
+
+    /// ``ensureDirectory(_:)`` for a path.
+    public static func ensureDirectory(path: String) throws {
         var isDirectory: ObjCBool = false
-        let path = url.path
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw unusable(path, "it is a file, not a directory") }
             return
         }
         do {
             try FileManager.default.createDirectory(
-                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
             throw unusable(path, "it cannot be created (\(reason))")

@@ -5,7 +5,9 @@ import LuaRuntime
 enum EmbeddedSources {
     /// Module name → source, from `stdlib/*.lua` (or from `PCX_STDLIB_DIR` when set, file by file).
     static func modules(environment: [String: String]) -> [String: String] {
-        var out: [String: String] = [:]
+        // sized once (start-up: regrowing a [String: String] runs generic code that checks
+        // `String: Hashable` by scanning the binary's conformance records)
+        var out = [String: String](minimumCapacity: EmbeddedLua.files.count)
         for (path, source) in EmbeddedLua.files where path.hasPrefix("stdlib/") && !path.hasPrefix("stdlib/meta/") {
             let name = String(path.dropFirst("stdlib/".count).dropLast(".lua".count).map { $0 == "/" ? "." : $0 })
             out[name] = source
@@ -86,7 +88,7 @@ final class ScriptHost: Sendable {
         vmOptions.modules = EmbeddedSources.modules(environment: options.environment)
         // timeouts, interrupts and memory aborts name the user's line, not pcx's stdlib or glue
         vmOptions.internalChunkPrefixes = ["stdlib/", "=[pcx"]
-        vmOptions.chunkNameBase = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        vmOptions.chunkNameBase = FileManager.default.currentDirectoryPath
         vmOptions.writeRefusalHint = "pass --allow-write DIR to let the script write there"
         self.vm = try LuaVM(options: vmOptions)
         self.session = session
@@ -135,10 +137,10 @@ final class ScriptHost: Sendable {
 
     /// Runs a file; if it returns a playbook declaration, runs the playbook with the arguments.
     func runFile(_ path: String, arguments: [String]) async throws {
-        let command = PCXCommands.commandLine(["pcx", "run", path])
         try await vm.perform { ctx in
             let results = try ctx.runFile(path, args: arguments)
             if case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" {
+                let command = PCXCommands.commandLine(["pcx", "run", path])
                 // its help and usage errors name the command that ran it: pcx run FILE
                 _ = try ctx.run("require('playbook').command = ...", name: "=[pcx playbook]", args: [command])
                 _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)

@@ -216,7 +216,7 @@ final class Session: Sendable {
         do {
             _ = try choose(options, quiet: true) // its warnings are said once, when the target starts
             try checkHostEnvironment(options.environment)
-            try PCXPaths.ensureDirectory(options.paths.dataDirectory)
+            try PCXPaths.ensureDirectory(path: options.paths.dataPath)
             return nil
         } catch {
             var report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .invalidArgument, message: "\(error)"))

@@ -164,7 +164,7 @@ public struct ClientConfiguration: Sendable {
     /// Returns `base` with every set, non-empty `PCX_*` variable applied on top.
     /// - Throws: ``PartnerCenterError`` (`invalid_argument`) for a malformed value.
     public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ environment: [String: String] = processEnvironment(),
         base: ClientConfiguration = ClientConfiguration()
     ) throws -> ClientConfiguration {
         var config = try policyFromEnvironment(environment, base: base)
@@ -192,7 +192,7 @@ public struct ClientConfiguration: Sendable {
     /// `PCX_LOCALE` and `PCX_EXCLUDED_MARKETS`. They hold for the embedded sandbox too.
     /// - Throws: ``PartnerCenterError`` (`invalid_argument`) for a malformed market list.
     public static func policyFromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ environment: [String: String] = processEnvironment(),
         base: ClientConfiguration = ClientConfiguration()
     ) throws -> ClientConfiguration {
         var config = base
@@ -221,7 +221,7 @@ public struct ClientConfiguration: Sendable {
     ///   missing, the file is malformed, or a key is unknown or has the wrong type.
     public static func load(
         profile: String? = nil, profileFile: String? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String] = processEnvironment(),
         base: ClientConfiguration = ClientConfiguration()
     ) throws -> ClientConfiguration {
         let explicitName = profile ?? environment["PCX_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }

@@ -222,7 +222,7 @@ public struct ProfileFile: Sendable, Equatable {
     }
 
     /// The default location: `$XDG_CONFIG_HOME/pcx/profiles.toml`, else `~/.config/pcx/profiles.toml`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultPath(environment: [String: String] = processEnvironment()) -> String {
         if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
             return (xdg as NSString).appendingPathComponent("pcx/profiles.toml")
         }

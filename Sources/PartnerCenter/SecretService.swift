@@ -11,7 +11,7 @@ public struct SecretServiceKeyring: Sendable {
     public var environment: [String: String]
 
     /// A keyring reached with `environment` (default: the process's).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = processEnvironment()) {
         self.environment = environment
     }
 

@@ -210,7 +210,7 @@ func hostOptions(_ t: TargetOptions, _ l: LimitOptions, _ p: PurchaseFlags) thro
 /// What pcx's options mean when none is given: the library's defaults, except that a stuck
 /// script ends the process. The options' declared defaults read it, and so does ``fastRun(_:)``.
 let cliDefaults: HostOptions = {
-    let environment = ProcessInfo.processInfo.environment // read once: each read rebuilds the dictionary
+    let environment = HostOptions.currentEnvironment() // read once: each read builds the dictionary
     return HostOptions(limits: RunLimits(exitWhenStuck: true), paths: PCXPaths(environment: environment),
                        environment: environment)
 }()

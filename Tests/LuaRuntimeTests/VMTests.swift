@@ -74,7 +74,7 @@ struct ValueTests {
         let file = dir.appending(path: "broken.lua")
         try "local x = 1\n\nerror('it broke')\n".write(to: file, atomically: true, encoding: .utf8)
         var options = LuaVMOptions()
-        options.chunkNameBase = dir
+        options.chunkNameBase = dir.path
         let vm = try LuaVM(options: options)
         do {
             _ = try await vm.runFile(file.path)

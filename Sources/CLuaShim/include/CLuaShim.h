@@ -103,6 +103,10 @@ int pcxl_set_lenient(pcxl_ctx *c, int lenient);
 void pcxl_set_deadline(pcxl_ctx *c, uint64_t deadline_ns);
 /* pcxl_now_ns: CLOCK_MONOTONIC in ns. Any thread. */
 uint64_t pcxl_now_ns(void);
+
+/* pcxl_name_thread: names the calling thread (at most 15 bytes are kept), as `top -H` and
+   debuggers show it. */
+void pcxl_name_thread(const char *name);
 /* pcxl_interrupt: requests an interrupt. Any thread (atomic). */
 void pcxl_interrupt(pcxl_ctx *c);
 /* pcxl_check_abort: checks interrupt flag, deadline and memory overshoot; sets and returns the
