@@ -73,7 +73,7 @@ extension LuaVMCore {
 
     /// Reads and runs a file like lua.c (shebang skipped, bytecode refused, `arg` set).
     func runFile(_ path: String, args: [String], timeout: Double?) throws -> [LuaValue] {
-        guard var bytes = FileManager.default.contents(atPath: path).map({ [UInt8]($0) }) else {
+        guard var bytes = POSIXFiles.read(path) else {
             throw LuaError(kind: .io, message: "cannot read \(path)")
         }
         if bytes.first == UInt8(ascii: "#") {

@@ -839,7 +839,7 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// `path` made absolute against the current directory.
     static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        path.hasPrefix("/") ? path : POSIXFiles.currentDirectory() + "/" + path
     }
 
     /// Whether canonical `path` is `root` or inside it (`root` canonicalised; a root that does
@@ -879,7 +879,7 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// A short chunk name (`@scripts/x.lua`): relative to the chunk-name base when inside it.
     func chunkName(forPath path: String) -> String {
-        let base = options.chunkNameBase ?? FileManager.default.currentDirectoryPath
+        let base = options.chunkNameBase ?? POSIXFiles.currentDirectory()
         let absolute = path.hasPrefix("/") ? path : base + "/" + path
         let std = Self.lexical(absolute)
         let b = base.hasSuffix("/") ? base : base + "/"

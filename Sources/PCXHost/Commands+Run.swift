@@ -19,12 +19,12 @@ extension PCXCommands {
     /// Why `path` cannot be run (a directory, missing, unreadable) as an input error whose hint
     /// shows `example`, or nil when it is a readable file.
     static func unreadableFile(_ path: String, example: String) -> ErrorReport? {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if exists && isDirectory.boolValue {
+        var info = stat() // (stat and access: no FileManager on the start-up path)
+        let exists = stat(path, &info) == 0
+        if exists && (info.st_mode & S_IFMT) == S_IFDIR {
             return .input("cannot read \(path): it is a directory, not a Lua file", hint: "give the path of a Lua file in it, e.g. \(example)")
         }
-        guard exists && FileManager.default.isReadableFile(atPath: path) else {
+        guard exists && access(path, R_OK) == 0 else {
             return .input("cannot read \(path): no such file or not readable", hint: "give the path of a Lua file, e.g. \(example)")
         }
         return nil

@@ -15,7 +15,7 @@ enum LoginStores {
 
     /// The default store's path for `key`.
     static func path(_ key: String, paths: PCXPaths) -> String {
-        paths.dataDirectory.appendingPathComponent("refresh-tokens").appendingPathComponent(key).path
+        paths.dataPath + "/refresh-tokens/" + key
     }
 
     /// Points `config` at the default store `key` when it names no store and the default one
@@ -28,6 +28,16 @@ enum LoginStores {
 
     /// A name made safe for a file: letters, digits, `.`, `_` and `-`; anything else `_`.
     private static func safe(_ text: String) -> String {
-        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        var out = ""
+        for character in text { // one `_` per character, however many scalars it has
+            switch character.asciiValue ?? 0 {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                out.append(character)
+            default:
+                out += "_"
+            }
+        }
+        return out
     }
 }

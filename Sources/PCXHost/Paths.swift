@@ -72,9 +72,9 @@ public struct PCXPaths: Sendable, Equatable {
 
     /// ``ensureDirectory(_:)`` for a path.
     public static func ensureDirectory(path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw unusable(path, "it is a file, not a directory") }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw unusable(path, "it is a file, not a directory") }
             return
         }
         do {

@@ -16,7 +16,7 @@ enum ScriptPolicy {
             out.append(URL(fileURLWithPath: (store as NSString).expandingTildeInPath))
         }
         // no file is the common case: not reading it spares building an error (start-up time)
-        if FileManager.default.fileExists(atPath: profileFile), let file = try? ProfileFile(contentsOf: profileFile) {
+        if access(profileFile, F_OK) == 0, let file = try? ProfileFile(contentsOf: profileFile) {
             for profile in file.profiles.values {
                 if case .string(let store)? = profile.values["refresh_token_store"], !store.isEmpty {
                     out.append(URL(fileURLWithPath: (store as NSString).expandingTildeInPath))

@@ -88,7 +88,7 @@ final class ScriptHost: Sendable {
         vmOptions.modules = EmbeddedSources.modules(environment: options.environment)
         // timeouts, interrupts and memory aborts name the user's line, not pcx's stdlib or glue
         vmOptions.internalChunkPrefixes = ["stdlib/", "=[pcx"]
-        vmOptions.chunkNameBase = FileManager.default.currentDirectoryPath
+        vmOptions.chunkNameBase = POSIXFiles.currentDirectory()
         vmOptions.writeRefusalHint = "pass --allow-write DIR to let the script write there"
         self.vm = try LuaVM(options: vmOptions)
         self.session = session

@@ -207,7 +207,7 @@ public struct ClientConfiguration: Sendable {
 
     /// A set, non-empty variable's trimmed text.
     private static func value(_ key: String, in environment: [String: String]) -> String? {
-        guard let text = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        guard let text = environment[key]?.trimmingWhitespace(), !text.isEmpty else { return nil }
         return text
     }
 

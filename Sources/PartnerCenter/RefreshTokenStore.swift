@@ -32,8 +32,9 @@ public struct RefreshTokenStore: Sendable, Equatable {
 
     /// What the file holds now.
     public var content: Content {
-        guard let data = FileManager.default.contents(atPath: path) else { return .empty }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // no file is the common case: asked first, so that no error is built for it (start-up)
+        guard access(path, F_OK) == 0, let data = FileManager.default.contents(atPath: path) else { return .empty }
+        let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
         if text.isEmpty { return .empty }
         if text.hasPrefix(Self.keyringPrefix) {
             let item = String(text.dropFirst(Self.keyringPrefix.count)).trimmingCharacters(in: .whitespaces)
