@@ -12,9 +12,9 @@ import Darwin
 /// every run (the Lua VM and the Ctrl-C reader).
 enum DetachedThread {
     /// Starts `body` on a new thread named `name` (at most 15 bytes are kept).
-    /// - Returns: false when the thread cannot be created (the error number is in `errno`).
+    /// - Returns: the thread, or nil when it cannot be created (the error number is in `errno`).
     @discardableResult
-    static func start(name: String, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) -> Bool {
+    static func start(name: String, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) -> pthread_t? {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -31,9 +31,9 @@ enum DetachedThread {
         guard created == 0 else {
             Unmanaged<Body>.fromOpaque(context).release()
             errno = created
-            return false
+            return nil
         }
-        return true
+        return id
     }
 
     private final class Body: Sendable {

@@ -28,7 +28,7 @@ public enum InterruptSignal {
                     return
                 }
             }
-            guard started else { return false }
+            guard started != nil else { return false }
             installed = true
             return true
         }

@@ -30,8 +30,10 @@ import Foundation
 public final class LuaVM: Sendable {
     let core: LuaVMCore
 
-    /// Creates a VM: starts its thread and builds a sandboxed state there.
-    /// - Throws: ``LuaError`` if the state cannot be created.
+    /// Creates a VM: starts its thread, which builds a sandboxed state there while the caller goes
+    /// on. A state that cannot be built (a memory limit too small for it) fails every job with
+    /// ``LuaError/Kind/memoryLimit``.
+    /// - Throws: ``LuaError`` if the thread cannot be started.
     public init(options: LuaVMOptions = LuaVMOptions()) throws {
         core = LuaVMCore(options: options)
         try core.start()
@@ -50,6 +52,7 @@ public final class LuaVM: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
                 let queued = core.enqueue {
+                    if let failure = core.failure { return cont.resume(throwing: failure) }
                     let context = LuaContext(core: core, state: core.L)
                     do { cont.resume(returning: try body(context)) } catch { cont.resume(throwing: error) }
                 }
@@ -64,18 +67,33 @@ public final class LuaVM: Sendable {
     /// loop). Runs inline when called on the VM thread itself.
     public func performBlocking<T>(_ body: (LuaContext) throws -> T) throws -> T {
         if core.isVMThread { return try body(LuaContext(core: core, state: core.L)) }
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, any Error>? = nil
-        try withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let b = body
-            let queued = core.enqueue { [core] in
-                result = Result { try b(LuaContext(core: core, state: core.L)) }
-                done.signal()
+        return try withoutActuallyEscaping(body) { body in
+            // The VM thread's job holds the box, never the body itself: the body is let go before
+            // the caller is woken, as `withoutActuallyEscaping` requires.
+            let job = BlockingJob(body)
+            let queued = core.enqueue { [core] in job.run(core) }
+            if !queued {
+                job.body = nil
+                throw LuaError(kind: .closed, message: "the Lua VM is closed")
             }
-            if !queued { throw LuaError(kind: .closed, message: "the Lua VM is closed") }
-            done.wait()
+            job.done.wait()
+            return try job.result!.get()
         }
-        return try result!.get()
+    }
+
+    /// Queues `body` to run first on the VM thread without waiting for it: set-up (modules, a
+    /// prelude) that the next ``perform(_:)`` then finds done, with no round trip of its own. If
+    /// it throws, every later job fails with that error.
+    public func prepare(_ body: @escaping @Sendable (LuaContext) throws -> Void) {
+        let core = self.core
+        _ = core.enqueue {
+            guard core.failure == nil else { return }
+            do { try body(LuaContext(core: core, state: core.L)) } catch let error as LuaError {
+                core.failure = error
+            } catch {
+                core.failure = LuaError(kind: .runtime, message: "\(error)")
+            }
+        }
     }
 
     /// Interrupts whatever the VM is running (Ctrl-C): the running script fails with
@@ -120,5 +138,30 @@ public final class LuaVM: Sendable {
     /// Sets a global to a Swift function.
     public func setGlobal(_ name: String, function: LuaFunction) async throws {
         try await perform { $0.setGlobal(name, function: function) }
+    }
+}
+
+/// One ``LuaVM/performBlocking(_:)`` call: its body (until it runs), its result, and the
+/// semaphore its caller waits on.
+private final class BlockingJob<T>: @unchecked Sendable {
+    var body: ((LuaContext) throws -> T)?
+    var result: Result<T, any Error>?
+    let done = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping (LuaContext) throws -> T) { self.body = body }
+
+    /// Runs the body on the VM thread, lets it go, then wakes the caller.
+    func run(_ core: LuaVMCore) {
+        execute(core)
+        done.signal()
+    }
+
+    private func execute(_ core: LuaVMCore) {
+        guard let body else { return }
+        self.body = nil
+        result = Result {
+            if let failure = core.failure { throw failure }
+            return try body(LuaContext(core: core, state: core.L))
+        }
     }
 }

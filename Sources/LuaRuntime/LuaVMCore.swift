@@ -146,6 +146,8 @@ final class LuaVMCore: @unchecked Sendable {
     /// would make a cycle core -> thread -> closure -> core).
     /// The VM thread (set before it runs anything).
     private(set) var thread: pthread_t? = nil
+    /// Why the state could not be built or prepared (VM thread): every later job fails with it.
+    var failure: LuaError? = nil
 
     // async completions (any thread)
     let completions = NSCondition()
@@ -174,22 +176,23 @@ final class LuaVMCore: @unchecked Sendable {
 
     /// Starts the VM thread and builds the state on it. Blocks until setup finished.
     func start() throws {
-        let ready = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var setupError: LuaError? = nil
+        // Not waited for: the state is built on the VM thread while the caller goes on, and the
+        // jobs queued meanwhile run after it (or fail with its error, ``failure``). The lock
+        // orders this thread's write of `thread` before the VM thread's first read.
+        jobs.lock()
+        defer { jobs.unlock() }
         // 16 MiB of stack for deep Lua and C recursion
-        let started = DetachedThread.start(name: "lua-vm", stackSize: 16 << 20) { [self] in
-            self.thread = pthread_self() // read by other threads only after `ready`
-            do { try self.setUp() } catch let e as LuaError { setupError = e } catch {
-                setupError = LuaError(kind: .runtime, message: "\(error)")
+        thread = DetachedThread.start(name: "lua-vm", stackSize: 16 << 20) { [self] in
+            jobs.lock()
+            jobs.unlock()
+            do { try self.setUp() } catch let e as LuaError { failure = e } catch {
+                failure = LuaError(kind: .runtime, message: "\(error)")
             }
-            ready.signal()
-            if setupError == nil { self.runLoop() }
+            self.runLoop()
         }
-        guard started else {
+        if thread == nil {
             throw LuaError(kind: .runtime, message: "cannot start the Lua VM thread (errno \(errno))")
         }
-        ready.wait()
-        if let setupError { throw setupError }
     }
 
     private func runLoop() {
@@ -209,7 +212,7 @@ final class LuaVMCore: @unchecked Sendable {
         cancelAllTasks()
         drainUnrefs()
         ctxLock.withLock { ctxAlive = false }
-        pcxl_close(L)
+        if let L { pcxl_close(L) }
         L = nil
     }
 

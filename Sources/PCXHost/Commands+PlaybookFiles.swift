@@ -45,7 +45,7 @@ extension PCXCommands {
     /// evaluates `expression` on it (`pb` is the declaration, `pbm` the playbook module).
     static func describePlaybookFile(_ path: String, expression: String) async throws -> String {
         let session = Session(options: HostOptions(), script: path)
-        let host = try await ScriptHost(session: session)
+        let host = try ScriptHost(session: session)
         defer { host.close() }
         let command = commandLine(["pcx", "run", path])
         return try await host.vm.perform { ctx in

@@ -6,14 +6,51 @@ extension PCXCommands {
     /// `pcx run SCRIPT ARGS...`; `pcx run - ARGS...` reads the script from standard input.
     public static func run(script: String, arguments: [String], options: HostOptions) async -> Int32 {
         if script == "-" { return await runStandardInput(arguments: arguments, options: options) }
-        if let problem = unreadableFile(script, example: "pcx run scripts/buy.lua") {
-            return problem.print(json: options.json)
+        let session: Session
+        switch scriptSession(script, options) {
+        case .success(let s): session = s
+        case .failure(let code): return code.status
         }
-        if let code = Session.preflight(options) { return code }
-        let session = Session(options: options, script: script)
         return await withHost(session) { host in
             try await host.runFile(script, arguments: arguments)
         }
+    }
+
+    /// ``run(script:arguments:options:)`` for a script file, with the caller's thread waiting for
+    /// the VM instead of a task (`pcx run SCRIPT` from `main`: the concurrency pool's threads are
+    /// started only if the script makes a call, which is most of a start-up's thread work).
+    public static func runBlocking(script: String, arguments: [String], options: HostOptions) -> Int32 {
+        let session: Session
+        switch scriptSession(script, options) {
+        case .success(let s): session = s
+        case .failure(let code): return code.status
+        }
+        let host: ScriptHost
+        switch startHost(session) {
+        case .success(let h): host = h
+        case .failure(let code): return code.status
+        }
+        defer { session.shutdownBlocking() }
+        defer { host.close() }
+        do {
+            try InterruptHandler.shared.runBlocking(host.vm) { try host.runFileBlocking(script, arguments: arguments) }
+            return ExitCode.ok.rawValue
+        } catch {
+            return report(error, session)
+        }
+    }
+
+    /// An exit status as an error, for `Result` (a run that ended before its script did).
+    struct Status: Error { let status: Int32 }
+
+    /// The session for running `script`, or the exit status when the file cannot be read or the
+    /// configuration is bad (both printed).
+    static func scriptSession(_ script: String, _ options: HostOptions) -> Result<Session, Status> {
+        if let problem = unreadableFile(script, example: "pcx run scripts/buy.lua") {
+            return .failure(Status(status: problem.print(json: options.json)))
+        }
+        if let code = Session.preflight(options) { return .failure(Status(status: code)) }
+        return .success(Session(options: options, script: script))
     }
 
     /// Why `path` cannot be run (a directory, missing, unreadable) as an input error whose hint
@@ -134,20 +171,36 @@ extension PCXCommands {
     /// Like ``withHost(_:_:)`` but leaves the session running (for several files in one run).
     static func withHostKeepingSession(_ session: Session, _ body: (ScriptHost) async throws -> Void) async -> Int32 {
         let host: ScriptHost
-        do { host = try await ScriptHost(session: session) } catch {
-            printError("pcx: cannot start Lua: \(error)")
-            return ExitCode.failure.rawValue
+        switch startHost(session) {
+        case .success(let h): host = h
+        case .failure(let code): return code.status
         }
         defer { host.close() }
         do {
             try await InterruptHandler.shared.run(host.vm) { try await body(host) }
             return ExitCode.ok.rawValue
-        } catch let error as LuaError {
+        } catch {
+            return report(error, session)
+        }
+    }
+
+    /// A host for `session`, or the exit status after saying why Lua cannot start.
+    static func startHost(_ session: Session) -> Result<ScriptHost, Status> {
+        do { return .success(try ScriptHost(session: session)) } catch {
+            printError("pcx: cannot start Lua: \(error)")
+            return .failure(Status(status: ExitCode.failure.rawValue))
+        }
+    }
+
+    /// Prints how a run failed (a script error, a Partner Center error) and returns its exit status.
+    static func report(_ error: any Error, _ session: Session) -> Int32 {
+        switch error {
+        case let error as LuaError:
             var rendered = render(error, debug: session.options.debug, json: session.options.json)
             if error.kind != .exit { rendered.text = session.withPlacedNote(rendered.text) }
             if !rendered.text.isEmpty { printError(rendered.text) }
             return rendered.exitCode
-        } catch {
+        default:
             let report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
             printError(session.withPlacedNote(session.options.json ? report.json : report.text(debug: session.options.debug)))
             return report.error.exitStatus
@@ -221,7 +274,7 @@ extension PCXCommands {
     /// Loads a declaration (without running it) and evaluates `expression` on it (`pb` is the declaration).
     static func describePlaybook(_ p: PlaybookSource, expression: String) async throws -> String {
         let session = Session(options: HostOptions(), script: p.chunkName)
-        let host = try await ScriptHost(session: session)
+        let host = try ScriptHost(session: session)
         defer { host.close() }
         return try await host.vm.perform { ctx in
             let results = try ctx.run(p.source, name: p.chunkName, args: [], setArg: true)

@@ -24,7 +24,7 @@ extension PCXCommands {
         if let code = Session.preflight(options) { return code }
         let session = Session(options: options, script: "repl")
         let host: ScriptHost
-        do { host = try await ScriptHost(session: session, readCurrentDirectory: true) } catch {
+        do { host = try ScriptHost(session: session, readCurrentDirectory: true) } catch {
             printError("pcx: cannot start Lua: \(error)")
             return ExitCode.failure.rawValue
         }

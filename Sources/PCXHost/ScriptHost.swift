@@ -60,7 +60,7 @@ final class ScriptHost: Sendable {
     static var prelude: String { EmbeddedSources.hostLua("prelude") }
 
     /// - Parameter readCurrentDirectory: let scripts read under the current directory (the REPL).
-    init(session: Session, readCurrentDirectory: Bool = false) async throws {
+    init(session: Session, readCurrentDirectory: Bool = false) throws {
         let options = session.options
         var vmOptions = LuaVMOptions()
         vmOptions.memoryLimit = options.limits.memoryBytes
@@ -95,7 +95,8 @@ final class ScriptHost: Sendable {
         let core = PCCore(session: session)
         self.core = core
         let sys = Self.sysModule(session)
-        try await vm.perform { ctx in
+        // queued, not awaited: the first job (the script) finds it done, with no round trip of its own
+        vm.prepare { ctx in
             ctx.registerModule("pc.core", functions: core.functions(), values: core.values())
             ctx.registerModule("pcx.sys", functions: sys)
             _ = try ctx.run(Self.prelude, name: "=[pcx prelude]")
@@ -137,14 +138,22 @@ final class ScriptHost: Sendable {
 
     /// Runs a file; if it returns a playbook declaration, runs the playbook with the arguments.
     func runFile(_ path: String, arguments: [String]) async throws {
-        try await vm.perform { ctx in
-            let results = try ctx.runFile(path, args: arguments)
-            if case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" {
-                let command = PCXCommands.commandLine(["pcx", "run", path])
-                // its help and usage errors name the command that ran it: pcx run FILE
-                _ = try ctx.run("require('playbook').command = ...", name: "=[pcx playbook]", args: [command])
-                _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)
-            }
+        try await vm.perform { ctx in try Self.runFile(path, arguments: arguments, in: ctx) }
+    }
+
+    /// ``runFile(_:arguments:)`` with the calling thread waiting for the VM.
+    func runFileBlocking(_ path: String, arguments: [String]) throws {
+        try vm.performBlocking { ctx in try Self.runFile(path, arguments: arguments, in: ctx) }
+    }
+
+    /// The VM job of ``runFile(_:arguments:)``.
+    private static func runFile(_ path: String, arguments: [String], in ctx: LuaContext) throws {
+        let results = try ctx.runFile(path, args: arguments)
+        if case .table(let t)? = results.first, t.metatableName == "pcx.Playbook" {
+            let command = PCXCommands.commandLine(["pcx", "run", path])
+            // its help and usage errors name the command that ran it: pcx run FILE
+            _ = try ctx.run("require('playbook').command = ...", name: "=[pcx playbook]", args: [command])
+            _ = try ctx.run(Self.runLastPlaybook, name: "=[pcx playbook]", args: arguments)
         }
     }
 
@@ -186,13 +195,24 @@ final class InterruptHandler: Sendable {
 
     /// Routes SIGINT to `vm` while `body` runs.
     func run<T>(_ vm: LuaVM, _ body: () async throws -> T) async rethrows -> T {
+        attach(vm)
+        defer { state.withLock { $0.vm = nil } }
+        return try await body()
+    }
+
+    /// ``run(_:_:)`` for a body that waits on its thread.
+    func runBlocking<T>(_ vm: LuaVM, _ body: () throws -> T) rethrows -> T {
+        attach(vm)
+        defer { state.withLock { $0.vm = nil } }
+        return try body()
+    }
+
+    private func attach(_ vm: LuaVM) {
         install()
         state.withLock { s in
             s.vm = vm
             s.count = 0
         }
-        defer { state.withLock { $0.vm = nil } }
-        return try await body()
     }
 
     /// Routes SIGINT to `cancel` while `body` runs (a wait that is not a script: `pcx login`);

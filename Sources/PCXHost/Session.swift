@@ -148,6 +148,17 @@ final class Session: Sendable {
         }
     }
 
+    /// ``shutdown()`` from a thread that may wait (nothing to do unless the run made a call).
+    func shutdownBlocking() {
+        guard state.withLock({ $0.target }) != nil else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await self.shutdown()
+            done.signal()
+        }
+        done.wait()
+    }
+
     /// Shuts the client and any embedded sandbox down.
     func shutdown() async {
         guard let task = state.withLock({ $0.target }) else { return }

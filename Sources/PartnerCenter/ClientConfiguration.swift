@@ -228,7 +228,7 @@ public struct ClientConfiguration: Sendable {
         let path = profileFile ?? environment["PCX_PROFILE_FILE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ProfileFile.defaultPath(environment: environment)
         var config = base
-        if FileManager.default.fileExists(atPath: path) {
+        if access(path, F_OK) == 0 { // (access: no FileManager on the start-up path)
             let file = try ProfileFile(contentsOf: path)
             let name = explicitName ?? "default"
             if let table = file.profiles[name] {

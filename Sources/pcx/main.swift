@@ -226,10 +226,31 @@ func fastRun(_ arguments: [String]) async throws -> Never? {
         try await runPlaybookFile(script, split, before: [], json: arguments.contains("--json"))
     }
     let passed = try PCXCommands.scriptArguments(rest, script: script, hostOptions: hostOptionArity)
+    PCXCommands.installInterruptHandler()
+    try finish(await PCXCommands.run(script: script, arguments: passed, options: try plainRunOptions()))
+}
+
+/// `pcx run SCRIPT [WORDS...]` with no word that looks like an option (so neither pcx nor a
+/// playbook file's parameters claim any): ``fastRun(_:)`` without the concurrency pool, the main
+/// thread waiting for the Lua VM. Its threads are started only if the script makes a call, and
+/// starting them was a tenth of a start-up. Returns nil for anything else.
+func plainRun(_ arguments: [String]) throws -> Never? {
+    guard arguments.count >= 2, arguments[0] == "run", !arguments[1].hasPrefix("-"),
+          !arguments.dropFirst(2).prefix(while: { $0 != "--" }).contains(where: { $0.hasPrefix("-") })
+    else { return nil }
+    let script = arguments[1]
+    let passed = try PCXCommands.scriptArguments(Array(arguments.dropFirst(2)), script: script, hostOptions: hostOptionArity)
+    let options = try plainRunOptions()
+    PCXCommands.installInterruptHandler()
+    try finish(PCXCommands.runBlocking(script: script, arguments: passed, options: options))
+}
+
+/// The options of a `pcx run` with none given: ``cliDefaults`` and `PCX_REPLAY_WINDOW`, as the
+/// parser would give them.
+func plainRunOptions() throws -> HostOptions {
     var options = cliDefaults
     options.purchase.replayWindow = try PurchaseFlags.window(nil)
-    PCXCommands.installInterruptHandler()
-    try finish(await PCXCommands.run(script: script, arguments: passed, options: options))
+    return options
 }
 
 /// `pcx [run OPTIONS] run PLAYBOOK-FILE WORDS...`: pcx's options before the file and among the
@@ -289,6 +310,7 @@ enum Entry {
             exit(0)
         }
         do {
+            try plainRun(arguments)
             try await fastRun(arguments)
             var command: any ParsableCommand
             if arguments.first == "run", let run = try? Run.parse(Array(arguments.dropFirst())) {

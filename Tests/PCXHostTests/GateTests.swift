@@ -131,7 +131,7 @@ struct CatalogueBindingTests {
     /// Every function reachable as `pc.NAME` or `pc.GROUP.NAME` in a fresh run.
     static func boundFunctions() async throws -> Set<String> {
         let session = Session(options: HostOptions(target: .sandbox), script: "t.lua")
-        let host = try await ScriptHost(session: session)
+        let host = try ScriptHost(session: session)
         defer { host.close() }
         let text = try await host.vm.perform { ctx in
             try ctx.run("""
