@@ -1125,8 +1125,10 @@ static void on_sigint(int sig) {
 }
 
 /* pcxl_sigint_pipe: SIGINT writes one byte to a self-pipe from a plain handler (whichever thread
-   the kernel picks runs it, so no thread's signal mask can lose a Ctrl-C). Returns the pipe's
-   read end, or -1 with errno. */
+   the kernel picks runs it, so no thread's signal mask can lose a Ctrl-C). The calling thread (and
+   so every thread it starts later) unblocks SIGINT and SIGTERM: a parent may start pcx with them
+   blocked (Foundation's Process does), and then no thread would ever take a Ctrl-C, nor die of a
+   SIGTERM. Returns the pipe's read end, or -1 with errno. */
 int pcxl_sigint_pipe(void) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
@@ -1144,5 +1146,10 @@ int pcxl_sigint_pipe(void) {
         errno = e;
         return -1;
     }
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGINT);
+    sigaddset(&wanted, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
     return fds[0];
 }

@@ -175,8 +175,9 @@ int pcxl_resume(lua_State *co, lua_State *from, int nargs, int *nres);
    like pcxl_resume. */
 int pcxl_resetthread(lua_State *co);
 
-/* pcxl_sigint_pipe: installs a SIGINT handler that writes one byte per signal to a self-pipe;
-   returns the pipe's read end (for a thread to read), or -1 with errno. Any thread, once. */
+/* pcxl_sigint_pipe: installs a SIGINT handler that writes one byte per signal to a self-pipe and
+   unblocks SIGINT and SIGTERM in the calling thread (and the threads it starts later); returns the
+   pipe's read end (for a thread to read), or -1 with errno. Any thread, once. */
 int pcxl_sigint_pipe(void);
 
 /* ---- JSON (json.c) ---------------------------------------------------------------------- */
