@@ -69,6 +69,18 @@ local function pick_source(invoice)
   return "v2", "a new-commerce invoice of a period from " .. V2_FROM .. " on (Microsoft Graph)"
 end
 
+-- The share of the invoice read so far, for the progress line's ETA: Partner Center does not say
+-- how many line items an invoice has, but the lines add up to its total. An estimate (credits and
+-- uneven lines move it); nil when the invoice's total is zero or unknown.
+local function share_read(totals, invoice)
+  local whole = tonumber(invoice.totalCharges)
+  if not whole or whole == 0 then return nil end
+  return function() return tonumber(totals:get(invoice.currencyCode):amount()) / whole end
+end
+
+-- "1 line item", "2 line items".
+local function count_of(n, what) return string.format("%d %s%s", n, what, n == 1 and "" or "s") end
+
 -- Per-customer rows from exact totals keyed "customer|currency".
 local function customer_rows(per_customer, names)
   local keys = {}
@@ -83,7 +95,7 @@ local function customer_rows(per_customer, names)
 end
 
 -- v2: the Graph billed reconciliation export, streamed (totals in Lua) or loaded into a file (totals by pcx).
-local function read_v2(p, to)
+local function read_v2(p, to, invoice)
   local per_customer, names, totals, count = {}, {}, money.totals(), 0
   local load
   if to then
@@ -98,12 +110,13 @@ local function read_v2(p, to)
       for cur, amount in pairs(by_currency) do
         local m = money.new(amount, cur)
         per_customer[customer .. "|" .. cur] = m
+        names[customer .. "|" .. cur] = load.names and load.names[customer]
         totals:add(m)
       end
     end
     count = load.stored_lines
   else
-    local bar = progress.new { label = "reconciliation lines" }
+    local bar = progress.new { label = "reconciliation lines", estimate = share_read(totals, invoice) }
     for line in pc.reconciliation.billed(p.invoice) do
       local cur = line.currency
       local amount = money.new(line.totalForCustomer or 0, cur)
@@ -122,7 +135,7 @@ end
 -- The v2 run: totals per customer from the Graph export, checked against the invoice.
 local function reconcile_v2(p, invoice, to, why)
   local currency = invoice.currencyCode
-  local per_customer, names, totals, count, load = read_v2(p, to)
+  local per_customer, names, totals, count, load = read_v2(p, to, invoice)
   local invoice_total = money.new(invoice.totalCharges or 0, currency)
   local lines_total = totals:get(currency)
   local matches = lines_total == invoice_total
@@ -134,7 +147,7 @@ local function reconcile_v2(p, invoice, to, why)
   }
   output.emit(out, { rows = out.customers, columns = TOTALS, text = function(o)
     print(output.table(o.customers, TOTALS))
-    print(string.format("%d reconciliation lines; lines total %s; invoice total %s; %s", o.line_items, shown(o.lines_total, o.currency),
+    print(string.format("%s; lines total %s; invoice total %s; %s", count_of(o.line_items, "reconciliation line"), shown(o.lines_total, o.currency),
       shown(o.invoice_total, o.currency), o.matches and "MATCH" or "MISMATCH"))
     if o.to then
       print((o.unchanged and "unchanged (same data, eTag " .. tostring(o.etag) .. "): " or (o.resumed and "resumed and loaded " or "wrote ")) .. o.to)
@@ -195,7 +208,7 @@ return playbook {
     local per_customer, names = {}, {}
     local totals = money.totals()
     local count = 0
-    local bar = progress.new { label = "line items" }
+    local bar = progress.new { label = "line items", estimate = share_read(totals, invoice) }
 
     -- the providers come from the invoice: a recurring invoice has azure/office lines, not onetime
     local listed, seen = {}, {}
@@ -254,7 +267,7 @@ return playbook {
       print(output.table(o.customers, TOTALS))
       local verdict = not o.checked and ("NOT CHECKED: only " .. table.concat(o.providers, ", ") .. " of " .. table.concat(listed, ", ")
         .. " read, and the invoice's total covers them all") or (o.matches and "MATCH" or "MISMATCH")
-      print(string.format("%d line items; lines total %s; invoice total %s; %s", o.line_items, shown(o.lines_total, o.currency),
+      print(string.format("%s; lines total %s; invoice total %s; %s", count_of(o.line_items, "line item"), shown(o.lines_total, o.currency),
         shown(o.invoice_total, o.currency), verdict))
       if o.csv then print("wrote " .. o.csv) end
       print("source: v1 (Partner Center line items): " .. o.source_reason)

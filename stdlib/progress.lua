@@ -3,7 +3,11 @@
 --   local bar = progress.new { total = 1000, label = "line items" }
 --   for ... do bar:add(1) end
 --   bar:done()
--- Redraws at most ten times a second. With no total, shows a running count and rate.
+-- Redraws at most ten times a second, with the rate and the time left (ETA). With no total, shows
+-- a running count and rate, and an estimated share done and ETA when `estimate` (a function
+-- returning the share done, 0 to 1, or nil) can tell: reconcile-invoice estimates from the
+-- amounts summed so far against the invoice's total, as Partner Center does not say how many
+-- line items an invoice has.
 local M = {}
 
 local sformat, srep = string.format, string.rep
@@ -31,12 +35,29 @@ function M.new(opts)
   if opts.total ~= nil and (type(opts.total) ~= "number" or opts.total < 0) then
     error("progress.new: total must be a non-negative number", 2)
   end
+  if opts.estimate ~= nil and type(opts.estimate) ~= "function" then
+    error("progress.new: estimate must be a function returning the share done (0 to 1) or nil", 2)
+  end
   local enabled = opts.enabled
   if enabled == nil then enabled = is_tty() end
   return setmetatable({
-    total = opts.total, label = opts.label or "", width = opts.width or 30,
-    count = 0, started = clock(), last = -1, enabled = enabled, finished = false,
+    total = opts.total, label = opts.label or "", width = opts.width or 30, estimate = opts.estimate,
+    count = 0, started = clock(), last = -1, enabled = enabled, finished = false, drawn = 0,
   }, Bar)
+end
+
+-- Seconds as a person reads a wait: 42s, 3m05s, 1h02m.
+local function duration(seconds)
+  seconds = floor(seconds + 0.5)
+  if seconds < 60 then return sformat("%ds", seconds) end
+  if seconds < 3600 then return sformat("%dm%02ds", seconds // 60, seconds % 60) end
+  return sformat("%dh%02dm", seconds // 3600, seconds % 3600 // 60)
+end
+
+-- " ETA 12s" from the share done and the time it took, or "" when there is nothing to go on.
+local function eta(share, elapsed)
+  if not share or share <= 0 or share >= 1 or elapsed <= 0 then return "" end
+  return " ETA " .. duration(elapsed * (1 - share) / share)
 end
 
 -- Counts may be fractional (bytes in MB, say): "%d" would raise on them.
@@ -52,12 +73,20 @@ local function render(self, final)
   if self.total and self.total > 0 then
     local frac = math.min(self.count / self.total, 1)
     local filled = floor(frac * self.width + 0.5)
-    line = sformat("\r%s [%s%s] %3d%% %s/%s %.0f/s", self.label, srep("#", filled), srep(".", self.width - filled),
-      floor(frac * 100), num(self.count), num(self.total), rate)
+    line = sformat("\r%s [%s%s] %3d%% %s/%s %.0f/s%s", self.label, srep("#", filled), srep(".", self.width - filled),
+      floor(frac * 100), num(self.count), num(self.total), rate, final and "" or eta(frac, elapsed))
   else
     line = sformat("\r%s %s (%.0f/s)", self.label, num(self.count), rate)
+    local ok, share = true, nil
+    if self.estimate and not final then ok, share = pcall(self.estimate) end
+    if ok and type(share) == "number" and share > 0 and share < 1 then
+      line = line .. sformat(" ~%d%%%s", floor(share * 100), eta(share, elapsed))
+    end
   end
-  stderr:write(line, final and "\n" or "")
+  -- a shorter line than the last one drawn: blank what is left of it
+  local pad = self.drawn - #line
+  self.drawn = #line
+  stderr:write(line, pad > 0 and srep(" ", pad) or "", final and "\n" or "")
   stderr:flush()
 end
 

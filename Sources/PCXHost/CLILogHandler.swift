@@ -35,6 +35,16 @@ public struct CLILogHandler: LogHandler {
         }
     }
 
+    /// Says something pcx prints itself rather than logs (a notice on the way, a warning about the
+    /// run): `pcx: message` as text, and under `--log-format json` a log line like any other, so
+    /// that stderr stays one JSON object per line.
+    public static func notice(_ message: String, level: Logger.Level = .info, format: LogFormat) {
+        switch format {
+        case .text: printError("pcx: " + message)
+        case .json: writeAll(2, jsonLine(level: level == .warning ? "warning" : level.rawValue, source: "pcx", message: message, metadata: [:]))
+        }
+    }
+
     /// One text log line (newline-terminated), as the `log` module writes it:
     /// `12:04:05 WARN  pcx: message (key=value, ...)`.
     static func textLine(level: Logger.Level, source: String, message: String, metadata: [String: String],

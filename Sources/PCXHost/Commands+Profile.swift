@@ -302,7 +302,8 @@ struct ProfileSetup {
         guard let file, file.profiles.values.contains(where: { $0.values.keys.contains(where: ProfileFile.isSecretKey) }),
               let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber,
               mode.intValue & 0o077 != 0 else { return }
-        printError("pcx: warning: profile file holds secrets but is readable by other users; run: chmod 600 \(visible(path)) (mode=\(String(mode.intValue, radix: 8)))")
+        CLILogHandler.notice("warning: profile file holds secrets but is readable by other users; run: chmod 600 \(visible(path)) (mode=\(String(mode.intValue, radix: 8)))",
+                             level: .warning, format: options.logFormat)
     }
 
     /// Prints a configuration problem as `pcx run` does before a script (`invalid_argument`,

@@ -195,6 +195,10 @@ extension PCXCommands {
     /// Prints how a run failed (a script error, a Partner Center error) and returns its exit status.
     static func report(_ error: any Error, _ session: Session) -> Int32 {
         switch error {
+        case let error as LuaError where error.kind == .exit && session.options.logFormat == .json:
+            // os.exit with a value that is not an exit status: said as a log line, like pcx's others
+            if let warning = error.warning { CLILogHandler.notice(visible(warning), level: .warning, format: .json) }
+            return error.exitCode ?? ExitCode.failure.rawValue
         case let error as LuaError:
             var rendered = render(error, debug: session.options.debug, json: session.options.json)
             if error.kind != .exit { rendered.text = session.withPlacedNote(rendered.text) }

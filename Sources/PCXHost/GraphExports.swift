@@ -92,6 +92,7 @@ struct GraphExports: Sendable {
             "stored_lines": .integer(Int64(sink.storedLines ?? run.lines)),
             "unchanged": .boolean(plan == .unchanged), "resumed": .boolean(plan != .unchanged && plan != .load(skip: [])),
             "totals": Self.luaTotals(totals),
+            "names": .table(LuaTable(fields: totals.names.mapValues { LuaValue($0) })),
         ])))
     }
 

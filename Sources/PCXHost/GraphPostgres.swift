@@ -203,9 +203,9 @@ final class PostgresExportSink: ExportSink {
         let (amount, currency) = dataSet == .reconciliation ? ("totalForCustomer", "currency") : ("billingPreTaxTotal", "billingCurrency")
         var totals = ExportTotals(dataSet)
         var count = 0
-        let rows = try await run("SELECT \"customerId\", \(ExportTable.quoted(currency)), \(ExportTable.quoted(amount))::text FROM \(table) WHERE export_key = $1", [key])
-        for try await (customer, cur, value) in rows.decode((String?, String?, String?).self) {
-            totals.add(customer: customer ?? "", currency: cur ?? "", amount: value ?? "")
+        let rows = try await run("SELECT \"customerId\", \(ExportTable.quoted(currency)), \(ExportTable.quoted(amount))::text, \"customerName\" FROM \(table) WHERE export_key = $1", [key])
+        for try await (customer, cur, value, name) in rows.decode((String?, String?, String?, String?).self) {
+            totals.add(customer: customer ?? "", currency: cur ?? "", amount: value ?? "", name: name)
             count += 1
         }
         _ = try await run("UPDATE pcx_exports SET complete = TRUE, lines = $1::bigint, loaded_at = now() WHERE export_key = $2", [String(count), key])

@@ -142,7 +142,11 @@ final class FlatBatchReader {
 /// `currency`; usage: `billingPreTaxTotal` by `billingCurrency`), for the reconcile check.
 struct ExportTotals {
     private var sums: [String: [String: ExactSum]] = [:]
-    private let customer: Int?, amount: Int?, currency: Int?
+    private let customer: Int?, amount: Int?, currency: Int?, name: Int?
+    /// Each customer's name (`customerName`, the first one seen), by the same key as the totals.
+    private(set) var names: [String: String] = [:]
+    /// The customer whose name was last looked for: lines come grouped, so most rows skip it.
+    private var lastNamed: String?
     /// The last row's customer and currency bytes and their keys: lines come grouped, so most rows
     /// reuse them without making a String.
     private var lastCustomer: (bytes: [UInt8], key: String) = ([], "")
@@ -153,6 +157,7 @@ struct ExportTotals {
         customer = names.firstIndex(of: "customerId")
         amount = names.firstIndex(of: dataSet == .reconciliation ? "totalForCustomer" : "billingPreTaxTotal")
         currency = names.firstIndex(of: dataSet == .reconciliation ? "currency" : "billingCurrency")
+        name = names.firstIndex(of: "customerName")
     }
 
     /// The totals: customer (lower-case, no `org:`) → currency (upper-case) → exact sum.
@@ -166,6 +171,12 @@ struct ExportTotals {
             return lower.hasPrefix("org:") ? String(lower.dropFirst(4)) : lower
         }
         let cur = Self.key(raw, currency.flatMap { row[$0] }, &lastCurrency) { $0.uppercased() }
+        if who != lastNamed {
+            lastNamed = who
+            if names[who] == nil, let value = name.flatMap({ row[$0] }), let text = FlatBatchReader.text(raw, value), !text.isEmpty {
+                names[who] = text
+            }
+        }
         if let parts = WireDecimal.plainParts(text) {
             sums[who, default: [:]][cur, default: ExactSum()].add(mantissa: parts.mantissa, scale: parts.scale, negative: parts.negative)
         } else if let value = FlatBatchReader.decimal(raw, v) {
@@ -173,11 +184,12 @@ struct ExportTotals {
         }
     }
 
-    /// Adds a stored row's amount (decimal text), customer and currency.
-    mutating func add(customer: String, currency: String, amount: String) {
+    /// Adds a stored row's amount (decimal text), customer, currency and customer name.
+    mutating func add(customer: String, currency: String, amount: String, name: String? = nil) {
         guard let value = WireDecimal.parse(amount) else { return }
         var who = customer.lowercased()
         if who.hasPrefix("org:") { who.removeFirst(4) }
+        if let name, !name.isEmpty, names[who] == nil { names[who] = name }
         sums[who, default: [:]][currency.uppercased(), default: ExactSum()].add(value)
     }
 

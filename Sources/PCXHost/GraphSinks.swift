@@ -229,10 +229,10 @@ final class SQLiteExportSink: ExportSink {
     private func totals(_ db: Database, key: String) throws -> ExportTotals {
         var totals = ExportTotals(dataSet)
         let (amount, currency) = dataSet == .reconciliation ? ("totalForCustomer", "currency") : ("billingPreTaxTotal", "billingCurrency")
-        let rows = try Row.fetchCursor(db, sql: "SELECT customerId, \(ExportTable.quoted(currency)), \(ExportTable.quoted(amount)) FROM \(ExportTable.name(dataSet)) WHERE export_key = ?",
+        let rows = try Row.fetchCursor(db, sql: "SELECT customerId, \(ExportTable.quoted(currency)), \(ExportTable.quoted(amount)), customerName FROM \(ExportTable.name(dataSet)) WHERE export_key = ?",
                                        arguments: [key])
         while let row = try rows.next() {
-            totals.add(customer: row[0] as String? ?? "", currency: row[1] as String? ?? "", amount: row[2] as String? ?? "")
+            totals.add(customer: row[0] as String? ?? "", currency: row[1] as String? ?? "", amount: row[2] as String? ?? "", name: row[3] as String?)
         }
         return totals
     }

@@ -278,7 +278,8 @@ final class Session: Sendable {
         let sandbox = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel,
                                                       logFormat: options.logFormat)
         if announce {
-            printError("pcx: no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought")
+            CLILogHandler.notice("no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought",
+                                 format: options.logFormat)
         }
         var config = base
         sandbox.configure(&config, paths: options.paths)

@@ -85,6 +85,27 @@ struct CLITargetTests {
         #expect(lines.first?.contains("using the embedded sandbox") == true)
     }
 
+    @Test("under --log-format json, pcx's own notices are JSON lines too: the embedded sandbox, an os.exit value that is not a status")
+    func noticesFollowTheLogFormat() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print(pc.invoices.balance().currencyCode ~= nil)\nos.exit(256)\n", to: "b.lua", in: dir)
+        let r = try CLIHarness.run(["--log-format", "json", "run", "b.lua"], cwd: dir)
+        #expect(r.status == 1, "os.exit(256) exits 1, never 0: \(r)")
+        #expect(r.stdout == "true\n")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(r.stderr)")
+        var messages: [String] = []
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["source"] as? String == "pcx", "\(line)")
+            messages.append("\(object?["level"] ?? "?") \(object?["message"] ?? "?")")
+        }
+        #expect(messages.first?.hasPrefix("info no Partner Center profile configured: using the embedded sandbox") == true, "\(messages)")
+        #expect(messages.last?.hasPrefix("warning os.exit(256)") == true, "\(messages)")
+        let text = try CLIHarness.run(["run", "b.lua"], cwd: dir)
+        #expect(text.stderr.split(separator: "\n").allSatisfy { $0.hasPrefix("pcx: ") }, "text stays as it was: \(text.stderr)")
+    }
+
     @Test func aNamedProfileSelectsItsPartnerCenter() async throws {
         let sandbox = try await Self.sandbox()
         defer { Task { await sandbox.shutdown() } }

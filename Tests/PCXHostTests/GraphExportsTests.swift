@@ -320,6 +320,17 @@ struct GraphPlaybookTests {
             #expect(try second.json()["unchanged"] as? Bool == true, "\(second)")
             #expect(try second.json()["matches"] as? Bool == true)
             #expect(try second.json()["line_items"] as? Int == first.json()["line_items"] as? Int)
+            // every customer is named: from the lines as they load, from the stored rows when
+            // unchanged, and from a CSV load
+            let csvArgs = ["playbook", "run", "reconcile-invoice", "--json", "--allow-write", e2e.out.path, "--invoice", oneTime.id,
+                           "--to", e2e.out.appendingPathComponent("recon.csv").path]
+            let csv = try await e2e.run(csvArgs)
+            #expect(csv.status == 0, "\(csv)")
+            for run in [first, second, csv] {
+                let customers = try #require(try run.json()["customers"] as? [[String: Any]], "\(run)")
+                #expect(!customers.isEmpty)
+                #expect(customers.allSatisfy { !(($0["name"] as? String) ?? "").isEmpty }, "\(run)")
+            }
 
             let provider = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", oneTime.id, "--provider", "onetime"])
             #expect(provider.status == 2, "\(provider)")

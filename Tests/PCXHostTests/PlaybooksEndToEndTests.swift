@@ -140,6 +140,28 @@ struct PlaybooksEndToEndTests {
         }
     }
 
+    @Test("reconcile-invoice with --progress draws its paging: the count, the rate, and the share of the invoice's total read so far with an ETA")
+    func reconcileInvoiceProgress() async throws {
+        try await withEndToEnd { e2e in
+            let world = try await e2e.world()
+            let invoice = try world.invoice(type: "Recurring")
+            let r = try await e2e.run(["playbook", "run", "reconcile-invoice", "--progress", "--invoice", invoice.id,
+                                       "--page-size", "1"])
+            #expect(r.status == 0, "\(r)")
+            // Partner Center gives no count of an invoice's line items: the share is estimated
+            // from the amounts summed so far against the invoice's total (the first draw is at
+            // the first line item, which is neither none nor all of a multi-line invoice)
+            let estimated = #"\rline items 1 \(\d+/s\) ~\d+%( ETA \d+s)?"#
+            #expect(r.stderr.range(of: estimated, options: .regularExpression) != nil, "\(r)")
+            // the final line: the count and the rate, no estimate, then a newline
+            #expect(r.stderr.range(of: #"\rline items \d+ \(\d+/s\) *\n$"#, options: .regularExpression) != nil, "\(r)")
+            #expect(r.stdout.range(of: #"\n\d+ line items; lines total"#, options: .regularExpression) != nil, "\(r)")
+            let quiet = try await e2e.run(["playbook", "run", "reconcile-invoice", "--invoice", invoice.id])
+            #expect(quiet.status == 0, "\(quiet)")
+            #expect(!quiet.stderr.contains("line items"), "stderr is not a terminal: no progress line: \(quiet)")
+        }
+    }
+
     @Test("reconcile-invoice writes the CSV atomically and its totals equal the invoice's to the last digit")
     func reconcileInvoice() async throws {
         try await withEndToEnd { e2e in

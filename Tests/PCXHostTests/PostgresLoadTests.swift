@@ -94,6 +94,8 @@ struct PostgresLoadTests {
             #expect(report["source"] as? String == "v2")
             #expect(report["matches"] as? Bool == true)
             let lines = try #require(report["line_items"] as? Int)
+            let customers = try #require(report["customers"] as? [[String: Any]])
+            #expect(!customers.isEmpty && customers.allSatisfy { !(($0["name"] as? String) ?? "").isEmpty }, "named from the stored rows: \(first)")
             #expect(try server.query("SELECT count(*) FROM reconciliation_lines") == String(lines))
             #expect(try server.query("SELECT complete FROM pcx_exports") == "t")
             #expect(try server.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'reconciliation_lines' AND column_name = 'totalForCustomer'") == "numeric")

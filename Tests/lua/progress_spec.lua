@@ -72,7 +72,56 @@ describe("progress on a terminal", function()
     local bar = progress.new { total = 10, label = "items", width = 10 }
     clock.now = clock.now + 1
     bar:add(5)
-    expect(table.concat(written)).to_be("\ritems [#####.....]  50% 5/10 5/s")
+    expect(table.concat(written)).to_be("\ritems [#####.....]  50% 5/10 5/s ETA 1s")
+  end)
+
+  it("shows the time left from the rate so far, in minutes and hours when long", function()
+    local progress, written, clock = load_progress(true)
+    local bar = progress.new { total = 1000, label = "x", width = 4 }
+    clock.now = clock.now + 10
+    bar:add(100) -- 10% in 10 s: 90 s to go
+    expect(table.concat(written)).to_match(" ETA 1m30s$")
+    local before = #table.concat(written)
+    clock.now = clock.now + 3600
+    bar:add(1) -- 101 in 3610 s: 899 more take about 8.9 h
+    expect(table.concat(written):sub(before + 1)).to_match(" ETA 8h5%dm *$")
+  end)
+
+  it("blanks what is left of a longer line drawn before", function()
+    local progress, written, clock = load_progress(true)
+    local bar = progress.new { total = 100, label = "x", width = 2 }
+    clock.now = clock.now + 100
+    bar:add(1) -- ETA 2h45m
+    local first = table.concat(written)
+    clock.now = clock.now + 0.5
+    bar:set(99) -- ETA 1s: a shorter line, then spaces over the rest of the long one
+    local second = table.concat(written):sub(#first + 1)
+    expect(#second).to_be(#first)
+    expect(second).to_match("ETA 1s +$")
+  end)
+
+  it("without a total, shows the share done and ETA that estimate gives", function()
+    local progress, written, clock = load_progress(true)
+    local share = 0.25
+    local bar = progress.new { label = "line items", estimate = function() return share end }
+    clock.now = clock.now + 4
+    bar:add(100)
+    local drawn = table.concat(written)
+    expect(drawn).to_be("\rline items 100 (25/s) ~25% ETA 12s")
+    bar:done() -- the final line: no estimate, padded to the last one's length, then a newline
+    local final = "\rline items 100 (25/s)"
+    expect(table.concat(written):sub(#drawn + 1)).to_be(final .. string.rep(" ", #drawn - #final) .. "\n")
+  end)
+
+  it("shows no estimate when estimate gives nil, 0, 1 or more, or fails", function()
+    for _, give in ipairs({ function() return nil end, function() return 0 end, function() return 1.2 end,
+                            function() error("no invoice total") end, function() return "half" end }) do
+      local progress, written, clock = load_progress(true)
+      local bar = progress.new { label = "n", estimate = give }
+      clock.now = clock.now + 1
+      bar:add(3)
+      expect(table.concat(written)).to_be("\rn 3 (3/s)")
+    end
   end)
 
   it("redraws at most ten times a second", function()
@@ -140,6 +189,7 @@ describe("progress.new", function()
     expect(function() progress.new { total = -1 } end).to_fail("total must be a non%-negative number")
     expect(function() progress.new { total = "10" } end).to_fail("total must be a non%-negative number")
     expect(function() progress.new("items") end).to_fail("expected a table of options")
+    expect(function() progress.new { estimate = 0.5 } end).to_fail("estimate must be a function")
   end)
 
   it("works with no options at all", function()

@@ -1062,6 +1062,7 @@ function Export:close() end
 ---@field unchanged boolean the file already held this eTag, complete: nothing was read
 ---@field resumed boolean an interrupted load was continued
 ---@field totals table<string, table<string, string>> exact totals (decimal text) by customer id and currency: totalForCustomer, or billingPreTaxTotal for usage
+---@field names table<string, string> each customer's name (`customerName`, the first seen), by the same customer id as `totals`
 
 ---@class pc.UnbilledExportOptions: pc.ExportOptions
 ---@field period? "current"|"last" the open period, or the last closed one not yet invoiced (default "current")

@@ -4,7 +4,9 @@
 -- comment block above each `function`. Nothing here runs.
 
 ---A progress bar on stderr when stderr is a terminal; silent otherwise (redirected output and
----logs stay clean). Redraws at most ten times a second. With no total, shows a running count and rate.
+---logs stay clean). Redraws at most ten times a second, with the rate and the time left (ETA). With
+---no total, shows a running count and rate, plus an estimated share done and ETA when `estimate`
+---can tell.
 ---@class progress
 local progress = {}
 
@@ -30,7 +32,11 @@ local Bar = {}
 ---end
 ---bar:done()
 ---```
----@param opts? {total?: number, label?: string, enabled?: boolean, width?: integer} total: non-negative; enabled: default whether stderr is a terminal; width: default 30
+---
+--- With no total, `estimate` (called only when the line is redrawn) may return the share done,
+--- 0 to 1, from what the script knows (reconcile-invoice: the amounts summed so far against the
+--- invoice's total); the line then shows `~40% ETA 1m05s`. nil or an error shows nothing.
+---@param opts? {total?: number, label?: string, enabled?: boolean, width?: integer, estimate?: fun(): number?} total: non-negative; enabled: default whether stderr is a terminal; width: default 30
 ---@return progress.Bar
 function progress.new(opts) end
 
