@@ -89,7 +89,7 @@ struct CLITargetTests {
     func noticesFollowTheLogFormat() throws {
         let dir = CLIHarness.tempDir()
         try CLIHarness.write("print(pc.invoices.balance().currencyCode ~= nil)\nos.exit(256)\n", to: "b.lua", in: dir)
-        let r = try CLIHarness.run(["--log-format", "json", "run", "b.lua"], cwd: dir)
+        let r = try CLIHarness.run(["run", "--log-format", "json", "b.lua"], cwd: dir)
         #expect(r.status == 1, "os.exit(256) exits 1, never 0: \(r)")
         #expect(r.stdout == "true\n")
         let lines = r.stderr.split(separator: "\n").map(String.init)
