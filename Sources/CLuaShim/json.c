@@ -53,6 +53,7 @@ typedef struct {
     int records;        /* objects inside arrays become records (decoded on first use) */
     int recmt;          /* stack index of the json.record metatable (when records) */
     int nocache;        /* a record's single value: no string cache */
+    const char *field;  /* a record's single value: its key, for the error message (else NULL) */
     int objhint[PCXL_JSON_MAX_DEPTH + 2];  /* key count of the last object seen at each depth */
 } jdec;
 
@@ -73,6 +74,9 @@ static void jerr(jdec *d, const char *what) {
     for (const unsigned char *q = d->start; q < at; q++) {
         if (*q == '\n') { line++; col = 1; } else col++;
     }
+    if (d->field)   /* a record's value, read long after its page was decoded: say which */
+        luaL_error(d->L, "json.decode: %s in the value of field '%s' of a json.record (byte %I of the record)", what,
+                   d->field, (lua_Integer)(at - d->start + 1));
     luaL_error(d->L, "json.decode: %s at byte %I (line %I, column %I)", what,
                (lua_Integer)(at - d->start + 1), (lua_Integer)line, (lua_Integer)col);
 }
@@ -488,6 +492,7 @@ static void decode_buffer(lua_State *L, const char *p, size_t len, int records) 
     d.sbuf = NULL;
     d.scap = 0;
     d.nocache = 0;
+    d.field = NULL;
     luaL_checkstack(L, 8, "json.decode");
     luaL_newmetatable(L, OBJECT_MT);   /* the existing one, or created before the module loads */
     d.objmt = lua_gettop(L);
@@ -844,7 +849,7 @@ static const unsigned char *index_find(const jrec *r, const char *want, size_t w
 
 /* rec_value_k: decodes one value of a record (protected by the caller's Lua call). Upvalue-free:
    [record, offset] -> [v]. */
-static void rec_push_value(lua_State *L, const jrec *r, const unsigned char *v) {
+static void rec_push_value(lua_State *L, const jrec *r, const unsigned char *v, const char *field) {
     jdec d;
     d.L = L;
     d.start = r->bytes;
@@ -856,6 +861,7 @@ static void rec_push_value(lua_State *L, const jrec *r, const unsigned char *v) 
     d.records = 0;
     d.kcache = 0;
     d.nocache = 1;
+    d.field = field;
     unsigned char c = *v;
     if (c == '{' || c == '[') {   /* a nested container: the full decoder on just its bytes */
         const unsigned char *e = skip_container_at(v, d.end);
@@ -895,7 +901,7 @@ static int rec_index(lua_State *L) {
     const char *want = lua_tolstring(L, 2, &wn);
     const unsigned char *v = r->nfields >= 0 ? index_find(r, want, wn) : rec_find(L, r, want, wn);
     if (!v) { lua_pushnil(L); return 1; }
-    rec_push_value(L, r, v);
+    rec_push_value(L, r, v, want);
     return 1;
 }
 

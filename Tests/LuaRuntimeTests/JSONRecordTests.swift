@@ -114,6 +114,8 @@ struct JSONRecordTests {
         #expect(r[9].stringValue?.contains("json.decode: expected ':' after key at byte 7") == true, "\(r[9])")
         #expect(r[2] == false)
         #expect(r[3].stringValue?.contains("invalid literal") == true, "\(r[3])")
+        // read long after its page was decoded, the value's error names the field and the record
+        #expect(r[3].stringValue?.contains("in the value of field 'a' of a json.record (byte 6 of the record)") == true, "\(r[3])")
         #expect(r[3].stringValue?.contains("rec.lua:") == true, "\(r[3])")
         #expect(r[10] == 1)
         #expect(r[4] == true)    // options other than a table are ignored (gsub's count, say)
