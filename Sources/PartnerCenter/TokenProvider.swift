@@ -352,7 +352,16 @@ func classifyTransportError(_ error: any Error) -> (PartnerCenterError.Category,
     if error is CancellationError { return (.cancelled, "cancelled") }
     let text = String(describing: error)
     if text.lowercased().contains("timeout") || text.lowercased().contains("timed out") { return (.timeout, text) }
-    return (.network, text)
+    return (.network, socketErrorText(text) ?? text)
+}
+
+/// A socket error as the system names it (`connection refused (errno 111)`), from the description
+/// of NIO's error, which wraps it in its own words ("connection reset (error set): Connection
+/// refused) (errno: 111)"); nil when the description carries no error number.
+func socketErrorText(_ description: String) -> String? {
+    guard let range = description.range(of: #"errno: [0-9]+"#, options: .regularExpression),
+          let code = Int32(description[range].dropFirst("errno: ".count)), code > 0 else { return nil }
+    return String(cString: strerror(code)).lowercased() + " (errno \(code))"
 }
 
 /// Thrown by ``withDeadline(_:operation:)`` when the deadline passes first.

@@ -343,3 +343,17 @@ struct TolerantDecodingTests {
         #expect(cycle?.wireValue == "quadrennial")
     }
 }
+
+@Suite("Transport error messages")
+struct TransportErrorTextTests {
+    @Test("a socket error reads as the system names it, not in NIO's wrapping")
+    func socketErrors() {
+        #expect(socketErrorText("connection reset (error set): Connection refused) (errno: 111)") == "connection refused (errno 111)")
+        #expect(socketErrorText("NIOConnectionError(host: \"127.0.0.1\", port: 1, errno: 113)") == "no route to host (errno 113)")
+        #expect(socketErrorText("something else went wrong") == nil)
+        struct Wrapped: Error, CustomStringConvertible { var description: String { "read(descriptor:pointer:size:): Connection reset by peer (errno: 104)" } }
+        let (category, text) = classifyTransportError(Wrapped())
+        #expect(category == .network)
+        #expect(text == "connection reset by peer (errno 104)")
+    }
+}
