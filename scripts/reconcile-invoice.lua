@@ -116,8 +116,9 @@ local function read_v2(p, to, invoice)
     end
     count = load.stored_lines
   else
-    local bar = progress.new { label = "reconciliation lines", estimate = share_read(totals, invoice) }
+    local bar -- started at the first line: the export's wait before it is not reading time
     for line in pc.reconciliation.billed(p.invoice) do
+      bar = bar or progress.new { label = "reconciliation lines", estimate = share_read(totals, invoice) }
       local cur = line.currency
       local amount = money.new(line.totalForCustomer or 0, cur)
       totals:add(amount)
@@ -127,7 +128,7 @@ local function read_v2(p, to, invoice)
       count = count + 1
       bar:add(1)
     end
-    bar:done()
+    if bar then bar:done() end
   end
   return per_customer, names, totals, count, load
 end

@@ -61,6 +61,23 @@ local function show(v)
   return v
 end
 
+-- Text that is not valid UTF-8 (a binary value, a Latin-1 file name) with each bad byte as U+FFFD,
+-- so that a JSON log line can always be written.
+local function valid_utf8(s)
+  if utf8.len(s) then return s end
+  local out, i = {}, 1
+  while true do
+    local ok, bad = utf8.len(s, i)
+    if ok then
+      out[#out + 1] = s:sub(i)
+      return table.concat(out)
+    end
+    out[#out + 1] = s:sub(i, bad - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = bad + 1
+  end
+end
+
 local function emit(level, ...)
   if levels[level] < levels[current] then return end
   local n = select("#", ...)
@@ -82,7 +99,7 @@ local function emit(level, ...)
   if json_lines then
     local json = require "json"
     writer(json.encode({ time = date("!%Y-%m-%dT%H:%M:%SZ"), level = level == "warn" and "warning" or level,
-      source = where, message = msg }) .. "\n")
+      source = valid_utf8(where), message = valid_utf8(msg) }) .. "\n")
   else
     writer(format("%s %-5s %s: %s\n", date("!%H:%M:%S"), upper(level), where, msg))
   end

@@ -1128,8 +1128,19 @@ static void on_sigint(int sig) {
    the kernel picks runs it, so no thread's signal mask can lose a Ctrl-C). The calling thread (and
    so every thread it starts later) unblocks SIGINT and SIGTERM: a parent may start pcx with them
    blocked (Foundation's Process does), and then no thread would ever take a Ctrl-C, nor die of a
-   SIGTERM. Returns the pipe's read end, or -1 with errno. */
+   SIGTERM. A SIGINT that was ignored at start (a shell's background job) stays ignored: -1 with
+   errno ECANCELED. Returns the pipe's read end, or -1 with errno. */
 int pcxl_sigint_pipe(void) {
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    /* Started with Ctrl-C ignored (a shell's background job): it stays ignored, as for any tool. */
+    struct sigaction current;
+    if (sigaction(SIGINT, NULL, &current) == 0 && current.sa_handler == SIG_IGN) {
+        pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
+        errno = ECANCELED;
+        return -1;
+    }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
     sigint_fd = fds[1];
@@ -1146,10 +1157,7 @@ int pcxl_sigint_pipe(void) {
         errno = e;
         return -1;
     }
-    sigset_t wanted;
-    sigemptyset(&wanted);
     sigaddset(&wanted, SIGINT);
-    sigaddset(&wanted, SIGTERM);
     pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
     return fds[0];
 }

@@ -76,6 +76,7 @@ extension LuaVMCore {
         guard var bytes = POSIXFiles.read(path) else {
             throw LuaError(kind: .io, message: "cannot read \(path)")
         }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) } // a UTF-8 byte-order mark, as lua skips it
         if bytes.first == UInt8(ascii: "#") {
             // keep the newline so line numbers stay right
             let end = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
@@ -86,7 +87,10 @@ extension LuaVMCore {
             throw LuaError(kind: .syntax, message: "\(name.dropFirst()): bytecode is not allowed; pcx runs Lua source only",
                            location: String(name.dropFirst()))
         }
-        let dir = Self.parent(Self.lexical(Self.absolute(path)))
+        // the folder of the file itself, symlinks and `..` resolved (as Python and Node find a
+        // script's modules); lexical when it cannot be resolved
+        let absolute = Self.absolute(path)
+        let dir = Self.parent(Self.realpath(absolute) ?? Self.lexical(absolute))
         scriptDirectories = [dir, dir == "/" ? "/lib" : dir + "/lib"]
         updatePackagePath()
         return try runChunk(bytes, chunkName: name, args: args, arg0: path, timeout: timeout)

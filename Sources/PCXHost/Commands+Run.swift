@@ -91,7 +91,7 @@ extension PCXCommands {
                     problems.append(Problem(file: file, line: nil, message: "bytecode is not allowed; pcx checks and runs Lua source only"))
                     continue
                 }
-                var text = String(decoding: data, as: UTF8.self)
+                var text = String(decoding: data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...], as: UTF8.self)
                 if text.hasPrefix("#") { // a #! line, as lua.c skips it (keep the line count)
                     text = "--" + text.dropFirst()
                 }
@@ -194,6 +194,7 @@ extension PCXCommands {
 
     /// Prints how a run failed (a script error, a Partner Center error) and returns its exit status.
     static func report(_ error: any Error, _ session: Session) -> Int32 {
+        session.endProgressLine()
         switch error {
         case let error as LuaError where error.kind == .exit && session.options.logFormat == .json:
             // os.exit with a value that is not an exit status: said as a log line, like pcx's others

@@ -126,6 +126,11 @@ final class ScriptHost: Sendable {
             },
             // the `progress` module draws when pcx's waits do: --progress, PCX_PROGRESS, a terminal
             "progress_enabled": .sync { _, _ in .value(.boolean(session.progressEnabled)) },
+            // whether a bar's line is open (drawn, not ended): pcx ends it before an error
+            "progress_line": .sync { _, args in
+                session.progressLineOpen.withLock { $0 = args.first?.boolValue ?? false }
+                return .values([])
+            },
         ].merging(outputFunctions()) { own, _ in own }
     }
 

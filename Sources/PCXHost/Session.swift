@@ -41,6 +41,15 @@ final class Session: Sendable {
         var cartChanges: [String: Int] = [:]
     }
 
+    /// Whether a script's `progress` bar has drawn a line it has not ended yet (its `\r` redraws
+    /// leave the cursor there): an error printed then starts on a new line.
+    let progressLineOpen = Mutex(false)
+
+    /// Ends an open progress line (see ``progressLineOpen``) before something else is printed.
+    func endProgressLine() {
+        if progressLineOpen.withLock({ open in defer { open = false }; return open }) { writeAll(2, "\n") }
+    }
+
     /// Whether waits draw a progress line on stderr: `--progress`, else `PCX_PROGRESS` (1 or 0),
     /// else stderr is a terminal.
     var progressEnabled: Bool {
@@ -255,6 +264,9 @@ final class Session: Sendable {
         }
         if let v = environment["PCX_LOG_LEVEL"], !v.isEmpty, !["debug", "info", "warn", "error"].contains(v.lowercased()) {
             throw bad("PCX_LOG_LEVEL", v, "debug, info, warn or error")
+        }
+        if let v = environment["PCX_PROGRESS"], !v.isEmpty, v != "0" && v != "1" {
+            throw bad("PCX_PROGRESS", v, "1 (draw progress lines on stderr even when it is not a terminal) or 0 (never)")
         }
         if let v = environment["PCX_STDLIB_DIR"], !v.isEmpty {
             var isDirectory: ObjCBool = false

@@ -47,6 +47,30 @@ struct CLITargetTests {
         #expect(stderr.contains("pcx: interrupted"))
     }
 
+    @Test("started with Ctrl-C ignored (a shell's background job), pcx keeps ignoring it; SIGTERM still ends it")
+    func anIgnoredCtrlCStaysIgnored() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("while true do pcall(function() end) end\n", to: "spin.lua", in: dir)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "trap '' INT; exec \"$0\" run spin.lua", CLIHarness.binary]
+        p.currentDirectoryURL = dir
+        p.environment = CLIHarness.isolatedEnvironment(dir, [:])
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(p.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 1.0)
+        #expect(p.isRunning, "an ignored Ctrl-C stopped pcx")
+        kill(p.processIdentifier, SIGTERM)
+        let started = Date()
+        while p.isRunning && Date().timeIntervalSince(started) < 10 { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGTERM, "\(p.terminationReason) \(p.terminationStatus)")
+    }
+
     @Test func ctrlCCancelsARequestInFlight() async throws {
         let sandbox = try await Self.sandbox(faults: "customers.list=delay=30s")
         defer { Task { await sandbox.shutdown() } }

@@ -348,6 +348,35 @@ struct CLITests {
         #expect(c.status == 0)
         #expect(c.stdout.contains("_pcx"))
     }
+
+    @Test("a script run through a symlink or a path with .. finds the modules next to the file itself")
+    func scriptFolderIsTheFilesOwn() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("return 'mod_a from proj'\n", to: "proj/mod_a.lua", in: dir)
+        try CLIHarness.write("print((require('mod_a')))\nprint(io.open('proj-data.txt') and 'read' or 'none')\n", to: "proj/main.lua", in: dir)
+        try CLIHarness.write("x\n", to: "proj/proj-data.txt", in: dir)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("w/other"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("w/mainlink.lua").path, withDestinationPath: "../proj/main.lua")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("w/projlink").path, withDestinationPath: "../proj")
+        let viaLink = try CLIHarness.run(["run", "mainlink.lua"], cwd: dir.appendingPathComponent("w"))
+        #expect(viaLink.status == 0, "\(viaLink)")
+        #expect(viaLink.stdout == "mod_a from proj\nnone\n", "\(viaLink)")   // (io.open is relative to the working directory)
+        let throughDots = try CLIHarness.run(["run", "projlink/../proj/main.lua"], cwd: dir.appendingPathComponent("w"))
+        #expect(throughDots.status == 0, "\(throughDots)")
+        #expect(throughDots.stdout.hasPrefix("mod_a from proj\n"), "\(throughDots)")
+    }
+
+    @Test("a script saved with a UTF-8 byte-order mark runs and checks, as lua takes it")
+    func byteOrderMark() throws {
+        let dir = CLIHarness.tempDir()
+        try Data([0xEF, 0xBB, 0xBF] + Array("print('bom')\nerror('line 2')\n".utf8)).write(to: dir.appendingPathComponent("bom.lua"))
+        let r = try CLIHarness.run(["run", "bom.lua"], cwd: dir)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stdout == "bom\n")
+        #expect(r.stderr.hasPrefix("pcx: error: bom.lua:2: line 2"), "line numbers unchanged: \(r.stderr)")
+        let c = try CLIHarness.run(["check", "bom.lua"], cwd: dir)
+        #expect(c.status == 0, "\(c)")
+    }
 }
 
 @Suite("pcx repl transcripts")

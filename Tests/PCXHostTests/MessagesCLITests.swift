@@ -55,6 +55,28 @@ struct MessagesCLITests {
         }
     }
 
+    @Test("a log message that is not valid UTF-8 is written with U+FFFD for each bad byte, and the script goes on")
+    func jsonLogLinesTakeInvalidUTF8() async throws {
+        try await withEndToEnd { e in
+            let r = try await e.lua("local log = require 'log'\nlog.info('bad \\xff byte')\nprint('after')", flags: ["--log-format", "json"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout == "after\n")
+            let line = try #require(r.stderr.split(separator: "\n").first { $0.hasPrefix("{") }, "\(r)")
+            let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["message"] as? String == "bad \u{FFFD} byte", "\(line)")
+        }
+    }
+
+    @Test("an error while a progress bar's line is open starts on a new line")
+    func anErrorEndsAnOpenProgressLine() async throws {
+        try await withEndToEnd { e in
+            let script = "local bar = require('progress').new { total = 10, label = 'items', width = 4 }\nbar:add(1)\nerror('boom')"
+            let r = try await e.lua(script, flags: ["--progress"])
+            #expect(r.status == 1, "\(r)")
+            #expect(r.stderr.hasPrefix("\ritems [....]  10% 1/10\npcx: error: "), "\(r.stderr.debugDescription)")
+        }
+    }
+
     @Test func pcxsOwnDiagnosticsUseTheSameJSONFields() throws {
         let line = CLILogHandler.jsonLine(level: "warning", source: "pcx", message: "retrying \"x\"", metadata: ["attempt": "2"])
         #expect(line.hasSuffix("\n"))

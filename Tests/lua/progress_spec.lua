@@ -11,6 +11,7 @@ local function load_progress(tty)
   local fake_sys = {
     isatty = function(fd) return tty and fd == 2 end,
     monotonic = function() return clock.now end,
+    progress_line = function(open) clock.line_open = open end,
   }
   local fake_stderr = {
     write = function(self, ...)
@@ -150,6 +151,42 @@ describe("progress on a terminal", function()
     expect(#written).to_be(n)
   end)
 
+  it("shows no rate or ETA until half a second has passed (a first item's rate is noise)", function()
+    local progress, written, clock = load_progress(true)
+    local bar = progress.new { total = 20, label = "items", width = 4 }
+    clock.now = clock.now + 0.01
+    bar:add(1)
+    expect(table.concat(written)).to_be("\ritems [....]   5% 1/20")
+    local none = progress.new { label = "n", estimate = function() return 0.5 end }
+    local before = #table.concat(written)
+    none:add(1)
+    expect(table.concat(written):sub(before + 1)).to_be("\rn 1 ~50%")
+  end)
+
+  it("gives no ETA below 1% done (it would be hours of guesswork)", function()
+    local progress, written, clock = load_progress(true)
+    local bar = progress.new { label = "n", estimate = function() return 0.004 end }
+    clock.now = clock.now + 2
+    bar:add(1)
+    expect(table.concat(written)).to_be("\rn 1 (0/s) ~0%")
+  end)
+
+  it("keeps the share between 0 and 100% when the count goes below 0", function()
+    local progress, written = load_progress(true)
+    local bar = progress.new { total = 3, width = 4 }
+    bar:add(-10)
+    expect(table.concat(written)).to_match("%[%.%.%.%.%]   0%% %-10/3")
+  end)
+
+  it("tells pcx whether its line is open, so an error starts on a new line", function()
+    local progress, _, clock = load_progress(true)
+    local bar = progress.new { total = 3 }
+    bar:add(1)
+    expect(clock.line_open).to_be(true)
+    bar:done()
+    expect(clock.line_open).to_be(false)
+  end)
+
   it("clamps the bar at 100% when the count passes the total", function()
     local progress, written = load_progress(true)
     local bar = progress.new { total = 2, width = 4 }
@@ -190,6 +227,22 @@ describe("progress.new", function()
     expect(function() progress.new { total = "10" } end).to_fail("total must be a non%-negative number")
     expect(function() progress.new("items") end).to_fail("expected a table of options")
     expect(function() progress.new { estimate = 0.5 } end).to_fail("estimate must be a function")
+    expect(function() progress.new { total = 0 / 0 } end).to_fail("total must be a non%-negative number")
+    expect(function() progress.new { total = math.huge } end).to_fail("total must be a non%-negative number")
+    for _, width in ipairs({ 2.5, 0, -3, 1000, "10" }) do
+      expect(function() progress.new { width = width } end).to_fail("width must be a whole number of columns")
+    end
+  end)
+
+  it("refuses a count that is not a number, naming the caller's line", function()
+    local progress = load_progress(false)
+    local bar = progress.new { total = 3 }
+    expect(function() bar:add("x") end).to_fail("progress: add expects a number, got string")
+    expect(function() bar:add(0 / 0) end).to_fail("progress: add expects a number, got nan")
+    expect(function() bar:set() end).to_fail("progress: set expects a number, got nil")
+    local ok, err = pcall(function() bar:add({}) end)
+    expect(ok).to_be(false)
+    expect(err).to_match("progress_spec%.lua:")
   end)
 
   it("works with no options at all", function()
