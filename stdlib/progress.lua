@@ -32,7 +32,7 @@ Bar.__name = "progress.Bar"
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("progress.new: expected a table of options", 2) end
-  if opts.total ~= nil and (type(opts.total) ~= "number" or not (opts.total >= 0) or opts.total == math.huge) then
+  if opts.total ~= nil and (type(opts.total) ~= "number" or opts.total ~= opts.total or opts.total < 0 or opts.total == math.huge) then
     error("progress.new: total must be a non-negative number", 2)
   end
   if opts.width ~= nil and (math_type(opts.width) ~= "integer" and not (type(opts.width) == "number" and opts.width == floor(opts.width))
