@@ -841,9 +841,7 @@ final class LuaVMCore: @unchecked Sendable {
     }
 
     /// `path` made absolute against the current directory.
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : POSIXFiles.currentDirectory() + "/" + path
-    }
+    static func absolute(_ path: String) -> String { POSIXFiles.absolute(path) }
 
     /// Whether canonical `path` is `root` or inside it (`root` canonicalised; a root that does
     /// not exist is compared lexically).

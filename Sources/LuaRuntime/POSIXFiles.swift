@@ -14,6 +14,11 @@ public enum POSIXFiles {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// `path` made absolute against the current directory (as text: no symlink is resolved).
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+    }
+
     /// A file's bytes, or nil when it cannot be opened or read.
     public static func read(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -1,5 +1,6 @@
 import Foundation
 import PartnerCenter
+import LuaRuntime
 
 /// Where pcx keeps its files, following the XDG base-directory conventions.
 ///
@@ -33,7 +34,7 @@ public struct PCXPaths: Sendable, Equatable {
     /// A path made absolute against the current directory, as `URL(fileURLWithPath:)` does;
     /// trailing slashes dropped.
     private static func absolute(_ path: String) -> String {
-        var out = path.hasPrefix("/") ? path : join(FileManager.default.currentDirectoryPath, path)
+        var out = POSIXFiles.absolute(path)
         while out.count > 1 && out.hasSuffix("/") { out.removeLast() }
         return out
     }
