@@ -71,7 +71,10 @@ struct DocumentedLimitsTests {
             }
             #expect(client.metrics.throttled == 0)
             #expect(harness.log.filter { $0.status == 429 }.isEmpty)
-            #expect(harness.log.filter { $0.route == "customers.get" && $0.status == 200 }.count == 24)
+            // 24 calls; a response lost after the sandbox logged it (a busy machine) is sent again
+            // as a retry, which the sandbox logs a second time
+            let served = harness.log.filter { $0.route == "customers.get" && $0.status == 200 }.count
+            #expect(served >= 24 && served <= 24 + client.metrics.retries, "\(served) served, \(client.metrics.retries) retries")
             #expect(client.rateLimiter.currentRate(Self.route("customers.get", customer)) == 500.0 / 60)
         }
     }
