@@ -203,11 +203,13 @@ extension PCXCommands {
         case let error as LuaError:
             var rendered = render(error, debug: session.options.debug, json: session.options.json)
             if error.kind != .exit { rendered.text = session.withPlacedNote(rendered.text) }
-            if !rendered.text.isEmpty { printError(rendered.text) }
+            rendered.print(logFormat: session.options.logFormat, json: session.options.json)
             return rendered.exitCode
         default:
             let report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
-            printError(session.withPlacedNote(session.options.json ? report.json : report.text(debug: session.options.debug)))
+            RenderedFailure(text: session.withPlacedNote(session.options.json ? report.json : report.text(debug: session.options.debug)),
+                            exitCode: report.error.exitStatus, report: report)
+                .print(logFormat: session.options.logFormat, json: session.options.json)
             return report.error.exitStatus
         }
     }

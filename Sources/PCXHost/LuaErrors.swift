@@ -45,6 +45,35 @@ func raisable(_ error: any Error) -> any Error {
 struct RenderedFailure {
     var text: String
     var exitCode: Int32
+    /// The error behind the text, when there is one (its fields go into a JSON log line).
+    var report: ErrorReport?
+
+    /// Prints the failure on stderr: the text, or under `--log-format json` without `--json` one
+    /// JSON log line (``errorLogLine(_:report:exitCode:)``), so every line pcx writes is JSON.
+    func print(logFormat: LogFormat, json: Bool) {
+        guard !text.isEmpty else { return }
+        if logFormat == .json && !json {
+            writeAll(2, errorLogLine(text, report: report, exitCode: exitCode))
+        } else {
+            printError(text)
+        }
+    }
+}
+
+/// An error as a JSON log line at level `error`: the text pcx would print (without `pcx: `) as
+/// its message, with its hint and notes, and the error's code, exit status, request id, HTTP
+/// status, Partner Center code and script location as metadata.
+func errorLogLine(_ text: String, report: ErrorReport?, exitCode: Int32) -> String {
+    var metadata = ["exit_code": String(exitCode)]
+    if let report {
+        metadata["code"] = report.error.category.rawValue
+        if let v = report.error.requestId { metadata["request_id"] = v }
+        if let v = report.error.status { metadata["status"] = String(v) }
+        if let v = report.error.pcCode { metadata["pc_code"] = v }
+        if let v = report.location { metadata["where"] = v }
+    }
+    let message = text.hasPrefix("pcx: ") ? String(text.dropFirst(5)) : text
+    return CLILogHandler.jsonLine(level: "error", source: "pcx", message: message, metadata: metadata)
 }
 
 /// One error as pcx reports it: the error, where in the user's script it happened, the Lua
@@ -101,7 +130,9 @@ struct ErrorReport {
             return text
         }
         if plain {
-            var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(visible(error.message))"
+            // a message of several lines (error("a\nb")) keeps them, indented under the first
+            let message = visible(error.message, keepNewlines: true).replacingOccurrences(of: "\n", with: "\n  ")
+            var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(message)"
             if let h = error.hint { text += "\n  hint: \(visible(h))" }
             if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
             return text
@@ -194,7 +225,7 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
                                exitCode: error.exitCode ?? ExitCode.failure.rawValue)
     case .io:
         let input = ErrorReport.input(error.message)
-        return RenderedFailure(text: json ? input.json : input.text(debug: false), exitCode: input.exitStatus)
+        return RenderedFailure(text: json ? input.json : input.text(debug: false), exitCode: input.exitStatus, report: input)
     case .interrupted:
         report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"),
                              location: userLocation(error.location))
@@ -214,14 +245,16 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
             structured.location = userLocation(structured.location)
             report = structured
         } else {
-            let message = stripLocation(error.message, location: error.location)
-            report = ErrorReport(PartnerCenterError(category: .scriptError, message: message, hint: missingRequireHint(message)),
+            var message = stripLocation(error.message, location: error.location)
+            var hint = missingRequireHint(message)
+            if let missing = moduleNotFound(message) { (message, hint) = missing }
+            report = ErrorReport(PartnerCenterError(category: .scriptError, message: message, hint: hint),
                                  location: error.location, plain: true)
         }
     }
     var full = report
     full.traceback = error.traceback
-    return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.exitStatus)
+    return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.exitStatus, report: full)
 }
 
 /// `location` when it is the user's `file:line`; nil when it points into pcx's own Lua (the
@@ -243,10 +276,10 @@ func userLocation(_ location: String?) -> String? {
 private func renderUsage(_ error: LuaError, json: Bool) -> RenderedFailure? {
     guard let table = error.value?.tableValue, table["usage"].boolValue == true else { return nil }
     let report = ErrorReport.input(table["message"].stringValue ?? "usage error", location: table["where"].stringValue)
-    if json { return RenderedFailure(text: report.json, exitCode: report.exitStatus) }
+    if json { return RenderedFailure(text: report.json, exitCode: report.exitStatus, report: report) }
     var text = report.text(debug: false)
     if let help = table["help"].stringValue { text += "\n\n" + help }
-    return RenderedFailure(text: text, exitCode: report.exitStatus)
+    return RenderedFailure(text: text, exitCode: report.exitStatus, report: report)
 }
 
 extension EmbeddedSources {
@@ -269,6 +302,25 @@ func missingRequireHint(_ message: String) -> String? {
     let name = String(match.1)
     guard EmbeddedSources.moduleNames.contains(name) else { return nil }
     return "\(name) is a pcx module: add local \(name) = require \"\(name)\""
+}
+
+/// Lua's "module 'NAME' not found:" with one line per place `require` looked, as one line and a
+/// hint: the files it tried, where to put the module, and the stdlib module the name is closest
+/// to. Nil for any other message.
+func moduleNotFound(_ message: String) -> (message: String, hint: String)? {
+    guard let match = message.firstMatch(of: #/^module '([^'\n]*)' not found:/#) else { return nil }
+    let name = String(match.1)
+    let lines = message.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let files = lines.compactMap { $0.firstMatch(of: #/^no file '(.*)'$/#).map { String($0.1) } }
+    // anything else a searcher said (a file the policy refused to open, with its fix), as it is
+    let other = lines.filter { !$0.hasPrefix("no file '") && !$0.hasPrefix("no field package.preload") && !$0.hasPrefix("no embedded module") }
+    var hint = "require looked in pcx's stdlib" + (files.isEmpty ? "" : " and in " + files.joined(separator: ", "))
+    if !other.isEmpty { hint += "; " + other.joined(separator: "; ") }
+    hint += "; put \(name.replacingOccurrences(of: ".", with: "/")).lua beside the script or in its lib/ folder"
+    if let close = closestName(to: name, in: EmbeddedSources.moduleNames.sorted()) {
+        hint += ", or use pcx's module: require \"\(close)\""
+    }
+    return ("module '\(name)' not found", hint)
 }
 
 /// Text with control characters (ESC, CR, NUL...) shown as `\u{1b}` so that no value a script

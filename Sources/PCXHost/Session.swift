@@ -241,7 +241,8 @@ final class Session: Sendable {
         } catch {
             var report = ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .invalidArgument, message: "\(error)"))
             report.exitStatus = ExitCode.usage.rawValue
-            printError(options.json ? report.json : report.text(debug: options.debug))
+            RenderedFailure(text: options.json ? report.json : report.text(debug: options.debug), exitCode: report.exitStatus, report: report)
+                .print(logFormat: options.logFormat, json: options.json)
             return report.exitStatus
         }
     }
@@ -289,7 +290,8 @@ final class Session: Sendable {
     static func embedded(_ options: HostOptions, base: ClientConfiguration, announce: Bool) async throws -> Target {
         let sandbox = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel,
                                                       logFormat: options.logFormat)
-        if announce {
+        // shown at any level but error (-q): a person should know nothing real is bought
+        if announce && logger(options.logLevel).logLevel < .error {
             CLILogHandler.notice("no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought",
                                  format: options.logFormat)
         }

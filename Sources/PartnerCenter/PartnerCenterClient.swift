@@ -64,6 +64,10 @@ public final class PartnerCenterClient: Sendable {
             decompression: .disabled)
         httpConfiguration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.rateLimits.concurrency))
+        // pcx retries a failed connection itself (backoff, budget, deadline, logged); left on, the
+        // pool would also retry it unseen until the connect timeout: a refused token endpoint took
+        // 3 × 10 s before pcx said anything.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
         try self.init(configuration: configuration, httpClient: http, ownsHTTPClient: true)
     }

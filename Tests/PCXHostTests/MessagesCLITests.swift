@@ -151,3 +151,73 @@ struct MessagesCLITests {
                 == "waiting for order 7 to complete: 14 s, gives up in 9 min 46 s (Ctrl-C stops waiting)")
     }
 }
+
+/// How a script's failure reads: a missing module, a message of several lines, an error under
+/// `--log-format json`, `-q` and the embedded sandbox's notice.
+@Suite("error text")
+struct ErrorTextCLITests {
+    @Test("a module require cannot find: one line, then where it looked, where to put it, and the stdlib module it is closest to")
+    func aMissingModuleSaysWhereItLookedAndTheFix() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("local j = require \"jsno\"\n", to: "m.lua", in: dir)
+        let r = try CLIHarness.run(["run", "m.lua"], cwd: dir)
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "pcx: error: m.lua:1: module 'jsno' not found", "\(r.stderr)")
+        #expect(!r.stderr.contains("\\u{a}") && !r.stderr.contains("\t"), "no escaped or tabbed lines: \(r.stderr)")
+        let hint = try #require(lines.last)
+        #expect(hint.hasPrefix("  hint: require looked in pcx's stdlib and in "), "\(hint)")
+        #expect(hint.contains(dir.appendingPathComponent("lib/jsno.lua").path), "\(hint)")
+        #expect(hint.contains("put jsno.lua beside the script or in its lib/ folder, or use pcx's module: require \"json\""), "\(hint)")
+        try CLIHarness.write("require \"mylib.util\"\n", to: "n.lua", in: dir)
+        let nested = try CLIHarness.run(["run", "--json", "n.lua"], cwd: dir)
+        #expect(nested.stderr.contains(#""message":"module 'mylib.util' not found""#), "\(nested.stderr)")
+        #expect(nested.stderr.contains(#"put mylib\/util.lua beside the script"#), "\(nested.stderr)")
+    }
+
+    @Test("package.searchpath answers as Lua 5.4's does: no empty first line")
+    func searchpathKeepsLuasForm() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print((select(2, package.searchpath('x', './?.lua;./?/init.lua'))))\n", to: "s.lua", in: dir)
+        let r = try CLIHarness.run(["run", "s.lua"], cwd: dir)
+        #expect(r.stdout == "no file './x.lua'\n\tno file './x/init.lua'\n", "\(r)")
+    }
+
+    @Test func anErrorOfSeveralLinesKeepsThemIndented() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("error(\"first\\nsecond\\27[2J\")\n", to: "e.lua", in: dir)
+        let r = try CLIHarness.run(["run", "e.lua"], cwd: dir)
+        #expect(r.stderr.hasSuffix("pcx: error: e.lua:1: first\n  second\\u{1b}[2J\n"), "control characters stay escaped: \(r.stderr)")
+    }
+
+    @Test("under --log-format json a failure is a JSON log line too, with its code, exit status and place")
+    func underJSONLogsAFailureIsAJSONLine() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("error('boom')\n", to: "e.lua", in: dir)
+        try CLIHarness.write("print(pc.customers.get('no-such-customer'))\n", to: "n.lua", in: dir)
+        for (script, code, status) in [("e.lua", "script_error", "1"), ("n.lua", "not_found", "1")] {
+            let r = try CLIHarness.run(["run", "--log-format", "json", script], cwd: dir)
+            let lines = r.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.count == (script == "n.lua" ? 2 : 1), "the sandbox notice (once a call is made) and the error: \(r.stderr)")
+            #expect(lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any])
+            #expect(object["level"] as? String == "error" && object["source"] as? String == "pcx", "\(object)")
+            let metadata = object["metadata"] as? [String: String]
+            #expect(metadata?["code"] == code && metadata?["exit_code"] == status && metadata?["where"] == "\(script):1", "\(object)")
+            #expect(Int32(status) == r.status)
+        }
+        let plain = try CLIHarness.run(["run", "--json", "--log-format", "json", "e.lua"], cwd: dir)
+        #expect(plain.stderr.split(separator: "\n").last?.hasPrefix(#"{"error":{"code":"script_error""#) == true, "--json keeps its own form: \(plain.stderr)")
+    }
+
+    @Test("-q hides the embedded sandbox's notice; errors still show")
+    func quietHidesTheSandboxNotice() throws {
+        let dir = CLIHarness.tempDir()
+        try CLIHarness.write("print(pc.invoices.balance().currencyCode ~= nil)\n", to: "b.lua", in: dir)
+        let r = try CLIHarness.run(["run", "-q", "b.lua"], cwd: dir)
+        #expect(r.status == 0 && r.stdout == "true\n" && r.stderr.isEmpty, "\(r)")
+        try CLIHarness.write("print(pc.customers.get('no-such-customer'))\n", to: "n.lua", in: dir)
+        let failed = try CLIHarness.run(["run", "-q", "n.lua"], cwd: dir)
+        #expect(failed.status == 1 && failed.stderr.hasPrefix("pcx: not_found: "), "\(failed)")
+    }
+}

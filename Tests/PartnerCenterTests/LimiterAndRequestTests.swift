@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import PartnerCenter
 import PartnerCenterModels
+import Synchronization
 
 @Suite("Rate limiter logic")
 struct RateLimiterTests {
@@ -355,5 +356,36 @@ struct TransportErrorTextTests {
         let (category, text) = classifyTransportError(Wrapped())
         #expect(category == .network)
         #expect(text == "connection reset by peer (errno 104)")
+    }
+}
+
+@Suite("connection failures")
+struct ConnectionFailureTests {
+    @Test("a refused connection fails the attempt at once and pcx's retry policy retries it, seen; the HTTP pool does not retry it unseen until the connect timeout")
+    func aRefusedConnectionIsRetriedByThePolicy() async throws {
+        let events = Mutex<[ClientEvent]>([])
+        var config = ClientConfiguration(endpoint: "http://127.0.0.1:9")
+        config.accessToken = Secret("token")
+        config.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2))
+        // with the pool retrying unseen, one attempt would last the whole connect timeout
+        config.timeouts = Timeouts(connect: .seconds(120), request: .seconds(120), overall: .seconds(900))
+        config.onEvent = { event in events.withLock { $0.append(event) } }
+        let client = try PartnerCenterClient(configuration: config)
+        defer { Task { try? await client.shutdown() } }
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.send(PartnerCenterRequest(method: "GET", path: "/v1/customers"))
+            Issue.record("a refused connection succeeded")
+        } catch let error as PartnerCenterError {
+            #expect(error.category == .network, "\(error)")
+            #expect(error.message.contains("connection refused"), "\(error.message)")
+            #expect(error.message.contains("gave up after 3 attempts"), "\(error.message)")
+        }
+        let retries = events.withLock { $0 }.compactMap { event -> String? in
+            if case .retrying(_, _, _, _, let reason) = event { return reason }
+            return nil
+        }
+        #expect(retries == ["network", "network"])
+        #expect(ContinuousClock.now - started < .seconds(120), "three refused attempts ended before one connect timeout")
     }
 }

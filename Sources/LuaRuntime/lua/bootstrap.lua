@@ -24,12 +24,13 @@ local function searchpath(name, path, sep, rep)
     local f, err = io_open(filename, "r")
     if f then f:close(); return filename end
     if err ~= nil and not string_find(err, "No such file or directory", 1, true) then
-      tried[#tried + 1] = "\n\t" .. err   -- a refusal by the file policy says why and the fix
+      tried[#tried + 1] = err   -- a refusal by the file policy says why and the fix
     else
-      tried[#tried + 1] = "\n\tno file '" .. filename .. "'"
+      tried[#tried + 1] = "no file '" .. filename .. "'"
     end
   end
-  return nil, table_concat(tried)
+  -- Lua 5.4's form: require puts "\n\t" before each searcher's message
+  return nil, table_concat(tried, "\n\t")
 end
 package.searchpath = searchpath
 local embedded = host.embedded
