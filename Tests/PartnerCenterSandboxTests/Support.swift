@@ -47,7 +47,14 @@ final class Harness: Sendable {
             if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { request.headers.add(name: "Content-Type", value: "application/json") }
             request.body = .bytes(ByteBuffer(bytes: data))
         }
-        let response = try await client.execute(request, timeout: .seconds(60))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .seconds(60))
+        } catch let error as ChannelError where error == .ioOnClosedChannel {
+            // a pooled keep-alive connection the sandbox closed just as it was picked: nothing was
+            // written on it, so once more on a new connection (seen once in a loaded test run)
+            response = try await client.execute(request, timeout: .seconds(60))
+        }
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
         return HTTPResult(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
     }
