@@ -16,7 +16,7 @@ extension PCXCommands {
     public static func login(options: HostOptions, deviceCode: Bool) async -> Int32 {
         guard deviceCode else {
             return ErrorReport.input("pcx login needs --device-code: the device-code sign-in is the one pcx performs",
-                                     hint: "pcx login --device-code [--profile NAME | --sandbox]").print(json: options.json)
+                                     hint: "pcx login --device-code [--profile NAME | --sandbox]").print(json: options.json, logFormat: options.logFormat)
         }
         if let code = Session.preflight(options) { return code }
         let plan: LoginPlan
@@ -34,7 +34,7 @@ extension PCXCommands {
             if error.category == .cancelled {
                 error = PartnerCenterError(category: .interrupted, message: "the sign-in was stopped (Ctrl-C): nothing was stored")
             }
-            return ErrorReport(error).print(json: options.json, debug: options.debug)
+            return ErrorReport(error).print(json: options.json, debug: options.debug, logFormat: options.logFormat)
         }
     }
 }

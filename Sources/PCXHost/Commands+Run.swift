@@ -47,7 +47,7 @@ extension PCXCommands {
     /// configuration is bad (both printed).
     static func scriptSession(_ script: String, _ options: HostOptions) -> Result<Session, Status> {
         if let problem = unreadableFile(script, example: "pcx run scripts/buy.lua") {
-            return .failure(Status(status: problem.print(json: options.json)))
+            return .failure(Status(status: problem.print(json: options.json, logFormat: options.logFormat)))
         }
         if let code = Session.preflight(options) { return .failure(Status(status: code)) }
         return .success(Session(options: options, script: script))
@@ -124,7 +124,7 @@ extension PCXCommands {
         var passed = 0, failed = 0, unloadable = 0
         for file in files {
             if let problem = unreadableFile(file, example: "pcx test Tests/lua/money_spec.lua") {
-                problem.print(json: options.json)
+                problem.print(json: options.json, logFormat: options.logFormat)
                 unloadable += 1
                 continue
             }

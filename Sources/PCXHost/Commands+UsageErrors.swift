@@ -14,10 +14,11 @@ extension PCXCommands {
     ///     `pcx journal list --help`, and the did-you-mean of an unknown verb).
     ///   - json: Whether `--json` was among the arguments.
     /// - Returns: The exit status, 2.
-    public static func reportParserError(_ message: String, arguments: [String], verbs: [String: [String]], json: Bool) -> Int32 {
+    public static func reportParserError(_ message: String, arguments: [String], verbs: [String: [String]], json: Bool,
+                                         logFormat: LogFormat = .text) -> Int32 {
         var (problem, hint) = parserProblem(message, arguments: arguments, verbs: verbs)
         if hint == nil { hint = "`\(commandLine(["pcx"] + verbPath(arguments, verbs: verbs) + ["--help"]))` lists the options" }
-        return ErrorReport.input(problem, hint: hint).print(json: json)
+        return ErrorReport.input(problem, hint: hint).print(json: json, logFormat: logFormat)
     }
 
     /// The problem and its hint in pcx's words: the parser's capitalised sentences lower-cased,

@@ -39,7 +39,7 @@ extension PCXCommands {
         } catch {
             await sandbox?.shutdown()
             return ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
-                .print(json: options.json)
+                .print(json: options.json, logFormat: options.logFormat)
         }
         await sandbox?.shutdown()
 

@@ -176,10 +176,12 @@ extension ErrorReport {
         return report
     }
 
-    /// Prints the report on stderr (one JSON line with `json`) and returns its exit status.
+    /// Prints the report on stderr (one JSON line with `json`, a JSON log line under
+    /// `--log-format json`) and returns its exit status.
     @discardableResult
-    func print(json: Bool, debug: Bool = false) -> Int32 {
-        printError(json ? self.json : text(debug: debug))
+    func print(json: Bool, debug: Bool = false, logFormat: LogFormat = .text) -> Int32 {
+        RenderedFailure(text: json ? self.json : text(debug: debug), exitCode: exitStatus, report: self)
+            .print(logFormat: logFormat, json: json)
         return exitStatus
     }
 }
@@ -191,7 +193,8 @@ extension PCXCommands {
     /// - Parameters:
     ///   - message: What is wrong and how to fix it.
     ///   - json: Whether `--json` was among the arguments.
-    public static func reportUsageError(_ message: String, json: Bool) -> Int32 {
+    ///   - logFormat: `.json` when `--log-format json` was among them (one JSON log line).
+    public static func reportUsageError(_ message: String, json: Bool, logFormat: LogFormat = .text) -> Int32 {
         var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var hint: String?
         if json, let i = lines.firstIndex(where: { $0.hasPrefix("  hint: ") }) {
@@ -199,11 +202,11 @@ extension PCXCommands {
             lines.remove(at: i)
         }
         let text = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        if !json {
+        if !json && logFormat == .text {
             printError("pcx: " + text)
             return ExitCode.usage.rawValue
         }
-        return ErrorReport.input(text, hint: hint).print(json: true)
+        return ErrorReport.input(text, hint: hint).print(json: json, logFormat: logFormat)
     }
 }
 

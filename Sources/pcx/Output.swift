@@ -25,6 +25,14 @@ func outputFormat(_ output: String?, json: Bool) throws -> OutputFormat {
     try OutputFormat.parse(output, json: json)
 }
 
+/// Whether `--log-format json` is among pcx's arguments (before any `--`): a usage error found
+/// before the options are read is then one JSON log line, as every other line pcx writes.
+func asksForJSONLogs(_ arguments: [String]) -> Bool {
+    let words = Array(arguments.prefix { $0 != "--" })
+    if words.contains("--log-format=json") { return true }
+    return zip(words, words.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
+}
+
 /// Whether the command line asks for JSON (`--json`, `-o json`, `--output json`), so a usage error
 /// is reported as one JSON line.
 func asksForJSON(_ arguments: [String]) -> Bool {

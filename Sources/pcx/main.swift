@@ -327,10 +327,11 @@ enum Entry {
                 try command.run()
             }
         } catch let error as UsageError {
-            exit(PCXCommands.reportUsageError(error.message, json: json))
+            exit(PCXCommands.reportUsageError(error.message, json: json, logFormat: asksForJSONLogs(arguments) ? .json : .text))
         } catch {
             if PCX.exitCode(for: error) == .validationFailure {
-                exit(PCXCommands.reportParserError(PCX.message(for: error), arguments: arguments, verbs: verbTree, json: json))
+                exit(PCXCommands.reportParserError(PCX.message(for: error), arguments: arguments, verbs: verbTree, json: json,
+                                                   logFormat: asksForJSONLogs(arguments) ? .json : .text))
             }
             PCX.exit(withError: error)
         }

@@ -206,6 +206,16 @@ struct ErrorTextCLITests {
             #expect(metadata?["code"] == code && metadata?["exit_code"] == status && metadata?["where"] == "\(script):1", "\(object)")
             #expect(Int32(status) == r.status)
         }
+        // input errors, from the argument parser, pcx's own option checks and a missing script
+        for args in [["run", "--log-format", "json", "--bogus", "e.lua"], ["run", "--log-format=json", "--max-spend", "abc", "e.lua"],
+                     ["run", "--log-format", "json", "missing.lua"]] {
+            let r = try CLIHarness.run(args, cwd: dir)
+            #expect(r.status == 2, "\(args): \(r)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any]
+            #expect(object?["level"] as? String == "error", "\(args): \(r.stderr)")
+            #expect((object?["metadata"] as? [String: String])?["code"] == "invalid_argument", "\(args): \(r.stderr)")
+            #expect((object?["message"] as? String)?.contains("hint: ") == true, "the fix stays with the problem: \(r.stderr)")
+        }
         let plain = try CLIHarness.run(["run", "--json", "--log-format", "json", "e.lua"], cwd: dir)
         #expect(plain.stderr.split(separator: "\n").last?.hasPrefix(#"{"error":{"code":"script_error""#) == true, "--json keeps its own form: \(plain.stderr)")
     }
