@@ -73,6 +73,14 @@ extension PCXCommands {
             if hostOptions[name] != nil {
                 if !names.contains(name) { names.append(name) }
                 i = takeOption(head, at: i, arity: hostOptions, into: &misplaced)
+            } else if let meant = misspeltHostOption(name, declared: [:], hostOptions: hostOptions) {
+                // `pcx run a.lua --dryrun`: the user thinks it is a dry run; the script would get the word
+                let moved = commandLine(["pcx", "run"] + before + [meant, script])
+                let handed = commandLine(["pcx", "run"] + before + [script, "--"] + head + tail)
+                throw UsageError("""
+                    unknown option \(name) (did you mean \(meant)?)
+                      hint: pcx's options go before the script (\(moved)); to hand \(name) to the script, put it after `--` (\(handed))
+                    """)
             } else {
                 kept.append(head[i])
                 i += 1

@@ -213,6 +213,34 @@ struct PlaybookFileTests {
         let passed = try CLIHarness.run(["run", "plain.lua", "--", "--dry-run", "x"], cwd: d)
         #expect(passed.status == 0)
         #expect(passed.stdout == "--dry-run\tx\n")
+        // a misspelt pcx option after the script: the user thinks it applies, so it is refused too
+        let misspelt = try CLIHarness.run(["run", "plain.lua", "A", "--dryrun"], cwd: d)
+        #expect(misspelt.status == 2 && misspelt.stdout.isEmpty, "\(misspelt)")
+        #expect(misspelt.stderr == """
+            pcx: unknown option --dryrun (did you mean --dry-run?)
+              hint: pcx's options go before the script (pcx run --dry-run plain.lua); to hand --dryrun to the script, put it after `--` (pcx run plain.lua -- A --dryrun)
+
+            """)
+        for word in ["--alow-purchase", "--sandbx", "--max-spnd"] {
+            let r = try CLIHarness.run(["run", "plain.lua", word, "5"], cwd: d)
+            #expect(r.status == 2 && r.stderr.hasPrefix("pcx: unknown option \(word) (did you mean "), "\(r)")
+        }
+        // the script's own options, unlike any of pcx's, still reach it
+        let own = try CLIHarness.run(["run", "plain.lua", "--region", "westus", "--customer", "C"], cwd: d)
+        #expect(own.status == 0 && own.stdout == "--region\twestus\t--customer\tC\n", "\(own)")
+        // short flags are pcx's too
+        let verbose = try CLIHarness.run(["run", "plain.lua", "-v"], cwd: d)
+        #expect(verbose.status == 2 && verbose.stderr.hasPrefix("pcx: -v comes after the script plain.lua"), "\(verbose)")
+    }
+
+    @Test("-q, -v and -vv after a playbook's name are pcx's, as its other options are")
+    func shortFlagsAfterAPlaybooksName() throws {
+        let quiet = try CLIHarness.run(["playbook", "run", "balance", "-q"], cwd: try dir())
+        #expect(quiet.status == 0 && quiet.stdout.contains("balance: ") && quiet.stderr.isEmpty, "\(quiet)")
+        let verbose = try CLIHarness.run(["playbook", "run", "balance", "-vv"], cwd: try dir())
+        #expect(verbose.status == 0 && verbose.stderr.contains(" DEBUG pcx: "), "\(verbose)")
+        let file = try CLIHarness.run(["run", "greet.lua", "--who", "Ada", "-q"], cwd: try dir())
+        #expect(file.status == 0 && file.stdout.hasPrefix("hello Ada") && file.stderr.isEmpty, "\(file)")
     }
 }
 
