@@ -81,7 +81,7 @@ extension PCXCommands {
             return ExitCode.ok.rawValue
         }
         guard let file, !file.profiles.isEmpty else {
-            print("no profiles in \(visible(setup.path))\(file == nil ? " (the file does not exist)" : ""): pcx uses the embedded sandbox")
+            print("no profiles in \(visible(setup.path))\(file == nil ? " (the file does not exist)" : ""): \(visible(setup.targetWithoutProfiles))")
             print("add one: pcx profile add NAME --tenant TENANT --client-id APP_ID [--endpoint URL] [--client-secret-stdin]")
             return ExitCode.ok.rawValue
         }
@@ -288,6 +288,20 @@ struct ProfileSetup {
         }
         if file?.profiles["default"] != nil { return "'default' (the profile named default)" }
         return "none: pcx uses the embedded sandbox unless given --profile NAME (or PCX_PROFILE, or a profile named default)"
+    }
+
+    /// What `pcx run` talks to when the file has no profile and no option chooses: the `PCX_*`
+    /// variables when `PCX_ENDPOINT` is set, an error when `PCX_PROFILE` names a profile, else the
+    /// embedded sandbox.
+    var targetWithoutProfiles: String {
+        let env = options.environment
+        if let endpoint = env["PCX_ENDPOINT"], !endpoint.isEmpty {
+            return "pcx uses PCX_ENDPOINT (\(endpoint)) and the other PCX_* variables"
+        }
+        if let named = env["PCX_PROFILE"], !named.isEmpty {
+            return "PCX_PROFILE names '\(named)', so pcx stops with an error unless given --sandbox"
+        }
+        return "pcx uses the embedded sandbox"
     }
 
     /// The `PCX_*` variables that override what profiles say (`PCX_ENDPOINT` aside: it chooses).

@@ -176,6 +176,19 @@ extension ErrorReport {
         return report
     }
 
+    /// A script that did not stop within `grace` seconds of a Ctrl-C (`interrupted`, exit 130)
+    /// or its `--timeout` (exit 1): stuck in a C function, so pcx exits without it.
+    static func stuck(interrupted: Bool, grace: String) -> ErrorReport {
+        let stuck = "(stuck inside a C function such as string.find or string.rep); exiting"
+        var error = interrupted
+            ? PartnerCenterError(category: .interrupted, message: "the script did not stop within \(grace) s \(stuck)")
+            : PartnerCenterError(category: .timeout, message: "the script ran past its --timeout and did not stop within \(grace) s more \(stuck)")
+        error.hint = nil // not a request's timeout: the category's usual hint would mislead
+        var report = ErrorReport(error)
+        report.exitStatus = interrupted ? ExitCode.interrupted.rawValue : ExitCode.failure.rawValue
+        return report
+    }
+
     /// Prints the report on stderr (one JSON line with `json`, a JSON log line under
     /// `--log-format json`) and returns its exit status.
     @discardableResult
@@ -217,12 +230,10 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
     switch error.kind {
     case .syntax:
         let message = stripLocation(error.message, location: error.location)
-        if json {
-            let input = ErrorReport.input("syntax error: " + message, location: error.location)
-            return RenderedFailure(text: input.json, exitCode: input.exitStatus)
-        }
+        let input = ErrorReport.input("syntax error: " + message, location: error.location)
+        if json { return RenderedFailure(text: input.json, exitCode: input.exitStatus, report: input) }
         let where_ = error.location.map { "\($0): " } ?? ""
-        return RenderedFailure(text: "pcx: syntax error: \(where_)\(visible(message))", exitCode: ExitCode.usage.rawValue)
+        return RenderedFailure(text: "pcx: syntax error: \(where_)\(visible(message))", exitCode: ExitCode.usage.rawValue, report: input)
     case .exit:
         return RenderedFailure(text: error.warning.map { "pcx: warning: \(visible($0))" } ?? "",
                                exitCode: error.exitCode ?? ExitCode.failure.rawValue)

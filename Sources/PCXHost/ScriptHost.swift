@@ -75,14 +75,11 @@ final class ScriptHost: Sendable {
         vmOptions.readRefusalHint = "pass --allow-read DIR to let the script read there"
         if options.limits.exitWhenStuck {
             let gracePeriod = vmOptions.abortGracePeriod
+            let (json, logFormat) = (options.json, options.logFormat)
             vmOptions.abortWatchdog = { kind in
                 let grace = String(format: "%g", gracePeriod) // formatted only when needed (start-up time)
-                if kind == .interrupted {
-                    printError("\npcx: interrupted: the script did not stop within \(grace) s (stuck inside a C function such as string.find or string.rep); exiting")
-                    _exit(ExitCode.interrupted.rawValue)
-                }
-                printError("pcx: timeout: the script ran past its --timeout and did not stop within \(grace) s more (stuck inside a C function such as string.find or string.rep); exiting")
-                _exit(ExitCode.failure.rawValue)
+                if kind == .interrupted && !json && logFormat == .text { writeAll(2, "\n") } // after the terminal's ^C
+                _exit(ErrorReport.stuck(interrupted: kind == .interrupted, grace: grace).print(json: json, logFormat: logFormat))
             }
         }
         vmOptions.modules = EmbeddedSources.modules(environment: options.environment)

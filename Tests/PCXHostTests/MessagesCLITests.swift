@@ -216,6 +216,18 @@ struct ErrorTextCLITests {
             #expect((object?["metadata"] as? [String: String])?["code"] == "invalid_argument", "\(args): \(r.stderr)")
             #expect((object?["message"] as? String)?.contains("hint: ") == true, "the fix stays with the problem: \(r.stderr)")
         }
+        // a syntax error carries its code and place; a script stuck past its --timeout is a JSON line too
+        try CLIHarness.write("x = = 1\n", to: "syn.lua", in: dir)
+        let stuck = "string.find(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40) .. 'b')\n"
+        try CLIHarness.write(stuck, to: "stuck.lua", in: dir)
+        for (args, code, status) in [(["syn.lua"], "invalid_argument", Int32(2)), (["--timeout", "1", "stuck.lua"], "timeout", Int32(1))] {
+            let r = try CLIHarness.run(["run", "--log-format", "json"] + args, cwd: dir)
+            #expect(r.status == status, "\(args): \(r)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any]
+            let metadata = object?["metadata"] as? [String: String]
+            #expect(metadata?["code"] == code && metadata?["exit_code"] == String(status), "\(args): \(r.stderr)")
+            if code == "invalid_argument" { #expect(metadata?["where"] == "syn.lua:1", "\(r.stderr)") }
+        }
         let plain = try CLIHarness.run(["run", "--json", "--log-format", "json", "e.lua"], cwd: dir)
         #expect(plain.stderr.split(separator: "\n").last?.hasPrefix(#"{"error":{"code":"script_error""#) == true, "--json keeps its own form: \(plain.stderr)")
     }

@@ -35,6 +35,13 @@ struct ProfileCLITests {
             }
 
             """)
+        // pointed at a Partner Center by the environment, pcx does not say it uses the sandbox
+        let endpoint = try await ProfileCLI.run(["profile", "list"], in: dir, env: ["PCX_ENDPOINT": "https://api.partnercenter.microsoft.com"])
+        #expect(endpoint.stdout.hasPrefix("""
+            no profiles in \(ProfileCLI.profilesPath(dir)) (the file does not exist): pcx uses PCX_ENDPOINT (https://api.partnercenter.microsoft.com) and the other PCX_* variables
+            """), "\(endpoint)")
+        let named = try await ProfileCLI.run(["profile", "list"], in: dir, env: ["PCX_PROFILE": "prod"])
+        #expect(named.stdout.contains("PCX_PROFILE names 'prod', so pcx stops with an error unless given --sandbox"), "\(named)")
     }
 
     @Test("profile list shows every profile, the default marked, and never a secret")
