@@ -261,9 +261,15 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
         } else {
             var message = stripLocation(error.message, location: error.location)
             var hint = missingRequireHint(message)
+            var location = error.location
             if let missing = moduleNotFound(message) { (message, hint) = missing }
+            if let value = error.value {
+                // error(nil), error({code = 5}), error(42): Lua adds no place to a value that is not a string
+                if let described = nonStringError(value, text: message) { (message, hint) = described }
+                location = location ?? firstScriptFrame(error.traceback)
+            }
             report = ErrorReport(PartnerCenterError(category: .scriptError, message: message, hint: hint),
-                                 location: error.location, plain: true)
+                                 location: location, plain: true)
         }
     }
     var full = report
@@ -335,6 +341,29 @@ func moduleNotFound(_ message: String) -> (message: String, hint: String)? {
         hint += ", or use pcx's module: require \"\(close)\""
     }
     return ("module '\(name)' not found", hint)
+}
+
+/// A message for an error value that is not a string nor a `pc.Error`-like table: `error()`
+/// raises nil, `error({code = 5})` a table whose text is its address. Nil for a value whose text
+/// says something (a number, a table with `__tostring`).
+func nonStringError(_ value: LuaValue, text: String) -> (message: String, hint: String?)? {
+    let raise = "raise a string, error(\"what went wrong\"), or a table with a message field"
+    if case .nil = value { return ("error raised nil, with no message", raise) }
+    guard let table = value.tableValue, text.hasPrefix("table: ") else { return nil }
+    if let message = table["message"].stringValue { return (message, nil) }
+    let fields = table.hash.keys.compactMap(\.stringValue).sorted()
+    let what = fields.isEmpty ? "an error table with no message" : "an error table with no message (fields: \(fields.joined(separator: ", ")))"
+    return (what, raise)
+}
+
+/// The first `file:line` of the script's own code in a Lua traceback (not `[C]`, pcx's stdlib or
+/// glue), or nil.
+func firstScriptFrame(_ traceback: String?) -> String? {
+    for line in (traceback ?? "").split(separator: "\n").dropFirst() {
+        guard let match = line.trimmingCharacters(in: .whitespaces).firstMatch(of: #/^([^\s:][^:]*:\d+):/#) else { continue }
+        if let place = userLocation(String(match.1)) { return place }
+    }
+    return nil
 }
 
 /// Text with control characters (ESC, CR, NUL...) shown as `\u{1b}` so that no value a script

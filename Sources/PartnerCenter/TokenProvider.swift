@@ -245,7 +245,7 @@ actor TokenProvider {
             let (category, text) = classifyTransportError(error)
             throw PartnerCenterError(
                 category: category, message: redactor.redact("token endpoint unreachable: \(text)"), method: "POST", path: pathOf(url),
-                hint: "check PCX_AUTHORITY (\(configuration.authority)) and connectivity")
+                hint: "check the token authority \(configuration.authority) (PCX_AUTHORITY, or the profile's authority key) and connectivity")
         }
         let parsed = try? JSONDecoder().decode(TokenResponse.self, from: data)
         guard (200..<300).contains(status), let access = parsed?.accessToken, !access.isEmpty else {

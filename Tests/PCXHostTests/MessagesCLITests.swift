@@ -190,6 +190,25 @@ struct ErrorTextCLITests {
         #expect(r.stderr.hasSuffix("pcx: error: e.lua:1: first\n  second\\u{1b}[2J\n"), "control characters stay escaped: \(r.stderr)")
     }
 
+    @Test("an error value that is not a string says what it is and where it was raised, not a table's address")
+    func nonStringErrorsSayWhatAndWhere() throws {
+        let dir = CLIHarness.tempDir()
+        let cases: [(String, String)] = [
+            ("local function f()\n  error({code = 5})\nend\nf()\n",
+             "pcx: error: s.lua:2: an error table with no message (fields: code)\n  hint: raise a string, error(\"what went wrong\"), or a table with a message field\n"),
+            ("error()\n", "pcx: error: s.lua:1: error raised nil, with no message\n  hint: raise a string, error(\"what went wrong\"), or a table with a message field\n"),
+            ("error({message = 'boom'})\n", "pcx: error: s.lua:1: boom\n"),
+            ("error(42)\n", "pcx: error: s.lua:1: 42\n"),
+            ("error(setmetatable({}, {__tostring = function() return 'custom' end}))\n", "pcx: error: s.lua:1: custom\n"),
+        ]
+        for (source, expected) in cases {
+            try CLIHarness.write(source, to: "s.lua", in: dir)
+            let r = try CLIHarness.run(["run", "s.lua"], cwd: dir)
+            #expect(r.status == 1)
+            #expect(r.stderr == expected, "\(source)")
+        }
+    }
+
     @Test("under --log-format json a failure is a JSON log line too, with its code, exit status and place")
     func underJSONLogsAFailureIsAJSONLine() throws {
         let dir = CLIHarness.tempDir()
