@@ -132,7 +132,7 @@ extension PCXCommands {
             i = takeOption(arguments, at: i, arity: hostOptions, into: &host)
         }
         guard i < arguments.count, arguments[i] != "--" else {
-            throw UsageError("give the playbook's name: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them")
+            throw UsageError("give the playbook's name\n  hint: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them")
         }
         let name = arguments[i]
         let declared = (try? await playbookParameters(name)) ?? [:]
@@ -173,7 +173,7 @@ extension PCXCommands {
     /// which suggests among those.
     static func misspeltHostOption(_ flag: String, declared: [String: Int], hostOptions: [String: Int]) -> String? {
         guard flag.hasPrefix("--"), flag != "--", declared[flag] == nil, hostOptions[flag] == nil,
-              let suggestion = similarOption(flag, among: Array(declared.keys) + Array(hostOptions.keys)),
+              let suggestion = similarOption(flag, among: (Array(declared.keys) + Array(hostOptions.keys)).filter { $0.hasPrefix("--") }),
               hostOptions[suggestion] != nil else { return nil }
         return suggestion
     }

@@ -273,7 +273,8 @@ extension PCXCommands {
 
     static func unknownPlaybook(_ name: String, json: Bool = false) -> Int32 {
         let names = playbooks().keys.sorted()
-        return ErrorReport.input("no playbook named '\(name)'",
+        let suggestion = closestName(to: name, in: names).map { " (did you mean \($0)?)" } ?? ""
+        return ErrorReport.input("no playbook named '\(name)'\(suggestion)",
                                  hint: "available: \(names.joined(separator: ", ")); `pcx playbook list` describes them")
             .print(json: json)
     }

@@ -30,11 +30,26 @@ extension PCXCommands {
             return ("unknown option \(m.1) (did you mean \(m.2)?)", nil)
         }
         if let m = text.firstMatch(of: #/^Unknown option '([^']+)'$/#) {
-            return ("unknown option \(m.1)", nil)
+            let option = String(m.1)
+            if arguments.first == option, arguments.count > 1, verbs[arguments[1]] != nil {
+                // `pcx -q run a.lua`: pcx's options follow the verb
+                let moved = commandLine(["pcx", arguments[1], option] + arguments.dropFirst(2))
+                return ("unknown option \(option) before the verb", "pcx's options follow the verb: \(moved)")
+            }
+            if verbPath(arguments, verbs: verbs).isEmpty, let meant = closestName(to: option, in: ["--help", "--version"]) {
+                return ("unknown option \(option) (did you mean \(meant)?)", nil)
+            }
+            return ("unknown option \(option)", nil)
         }
         if let m = text.firstMatch(of: #/^(?:\d+ )?[Uu]nexpected arguments?:? '([^']+)'/#), arguments.first == String(m.1) {
-            let suggestion = closestName(to: String(m.1), in: verbs.keys.sorted()).map { " (did you mean \($0)?)" } ?? ""
-            return ("unknown verb '\(m.1)'\(suggestion)", "`pcx --help` lists the verbs")
+            let lines = unknownVerb(String(m.1), verbs: verbs).components(separatedBy: "\n  hint: ")
+            return (lines[0], lines.last)
+        }
+        if let m = text.firstMatch(of: #/^(?:\d+ )?[Uu]nexpected arguments?:? '([^']+)'/#), arguments.count > 1,
+           arguments[1] == String(m.1), let subs = verbs[arguments[0]], !subs.isEmpty {
+            // `pcx playbook lst`
+            let suggestion = closestName(to: String(m.1), in: subs.sorted()).map { " (did you mean \($0)?)" } ?? ""
+            return ("unknown verb '\(arguments[0]) \(m.1)'\(suggestion)", "`pcx \(arguments[0]) --help` lists its verbs: \(subs.sorted().joined(separator: ", "))")
         }
         if let m = text.firstMatch(of: #/^(Unexpected argument|Missing expected argument|Missing value for|The value) (.*)$/#) {
             return (m.1.prefix(1).lowercased() + m.1.dropFirst() + " " + m.2, nil)
@@ -43,6 +58,12 @@ extension PCXCommands {
             return (String(text[..<split.lowerBound]), String(text[split.upperBound...]))
         }
         return (text, nil)
+    }
+
+    /// `unknown verb 'NAME'`, with the verb it is closest to, and a hint line.
+    public static func unknownVerb(_ name: String, verbs: [String: [String]]) -> String {
+        let suggestion = closestName(to: name, in: verbs.keys.sorted()).map { " (did you mean \($0)?)" } ?? ""
+        return "unknown verb '\(name)'\(suggestion)\n  hint: `pcx --help` lists the verbs"
     }
 
     /// The verb and sub-verb a command line names (`["journal", "list"]`), or none.

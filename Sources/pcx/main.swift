@@ -310,6 +310,11 @@ enum Entry {
             writeAll(1, versionLine + "\n")
             exit(0)
         }
+        if arguments.count >= 2, arguments[0] == "help", !arguments[1].hasPrefix("-"), verbTree[arguments[1]] == nil {
+            // the parser would print the top-level help and exit 0
+            exit(PCXCommands.reportUsageError(PCXCommands.unknownVerb(arguments[1], verbs: verbTree), json: json,
+                                              logFormat: asksForJSONLogs(arguments) ? .json : .text))
+        }
         do {
             try plainRun(arguments)
             try await fastRun(arguments)

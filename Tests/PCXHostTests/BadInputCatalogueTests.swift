@@ -330,7 +330,7 @@ let badInputCatalogue: [BadInputCase] = [
     BadInputCase(name: "test of a missing spec file is a usage error naming it", args: ["test", "missing_spec.lua"], exit: 2,
                  says: ["pcx: cannot read missing_spec.lua", "hint: "]),
     BadInputCase(name: "an unknown repl option is a usage error", args: ["repl", "--bogus"], exit: 2, says: ["pcx: unknown option --bogus", "hint: `pcx repl --help` lists the options"]),
-    BadInputCase(name: "an unknown playbook subcommand is a usage error", args: ["playbook", "frob"], exit: 2, says: ["pcx: unexpected argument 'frob'", "hint: `pcx playbook --help` lists the options"]),
+    BadInputCase(name: "an unknown playbook subcommand is a usage error", args: ["playbook", "frob"], exit: 2, says: ["pcx: unknown verb 'playbook frob'", "hint: `pcx playbook --help` lists its verbs: list, run, show"]),
     BadInputCase(name: "a non-numeric journal id is a usage error", args: ["journal", "show", "abc"], exit: 2,
                  says: ["pcx: the value 'abc' is invalid for '<id>'", "hint: `pcx journal show --help` lists the options"]),
     BadInputCase(name: "an unknown journal id is an input error with a hint", args: ["journal", "show", "999"], exit: 2,

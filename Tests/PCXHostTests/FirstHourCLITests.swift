@@ -66,6 +66,28 @@ struct FirstHourArgumentTests {
         #expect(json.stderr == #"{"error":{"code":"invalid_argument","message":"unknown option --dryrun (did you mean --dry-run?)","hint":"`pcx playbook show balance` lists the playbook's parameters, `pcx playbook run --help` pcx's own options","exit_code":2}}"# + "\n")
     }
 
+    @Test("unknown sub-verbs, playbooks, help topics and root options get a did-you-mean; an option before the verb is moved after it")
+    func moreDidYouMeans() throws {
+        let cases: [([String], String)] = [
+            (["playbook", "lst"], "pcx: unknown verb 'playbook lst' (did you mean list?)\n  hint: `pcx playbook --help` lists its verbs: list, run, show\n"),
+            (["help", "nope"], "pcx: unknown verb 'nope'\n  hint: `pcx --help` lists the verbs\n"),
+            (["help", "rnu"], "pcx: unknown verb 'rnu' (did you mean run?)\n  hint: `pcx --help` lists the verbs\n"),
+            (["-q", "run", "x.lua"], "pcx: unknown option -q before the verb\n  hint: pcx's options follow the verb: pcx run -q x.lua\n"),
+            (["--verison"], "pcx: unknown option --verison (did you mean --version?)\n  hint: `pcx --help` lists the options\n"),
+            (["playbook", "run"], "pcx: give the playbook's name\n  hint: pcx playbook run NAME [--param value ...]; `pcx playbook list` shows them\n"),
+        ]
+        for (args, expected) in cases {
+            let r = try run(args)
+            #expect(r.status == 2 && r.stdout.isEmpty, "\(args): \(r)")
+            #expect(r.stderr == expected, "\(args)")
+        }
+        let playbook = try run(["playbook", "show", "balanse"])
+        #expect(playbook.status == 2)
+        #expect(playbook.stderr.hasPrefix("pcx: no playbook named 'balanse' (did you mean balance?)\n  hint: available: balance, "), "\(playbook)")
+        let help = try run(["help", "run"])
+        #expect(help.status == 0 && help.stdout.contains("Run a Lua script"), "\(help)")
+    }
+
     @Test("an unknown verb is named as one, with the verb it is closest to")
     func unknownVerb() throws {
         let r = try run(["playbok", "list"])
