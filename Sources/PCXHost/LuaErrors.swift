@@ -131,7 +131,8 @@ struct ErrorReport {
         }
         if plain {
             // a message of several lines (error("a\nb")) keeps them, indented under the first
-            let message = visible(error.message, keepNewlines: true).replacingOccurrences(of: "\n", with: "\n  ")
+            let message = visible(error.message.replacingOccurrences(of: "\n\t", with: "\n"), keepNewlines: true)
+                .replacingOccurrences(of: "\n", with: "\n  ")
             var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(message)"
             if let h = error.hint { text += "\n  hint: \(visible(h))" }
             if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
@@ -244,7 +245,8 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
         report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"),
                              location: userLocation(error.location))
     case .timeout:
-        report = ErrorReport(PartnerCenterError(category: .timeout, message: "the script ran past its --timeout",
+        let limit = error.message.firstMatch(of: #/time limit of ([0-9.e+]+ s)/#).map { " of \($0.1)" } ?? ""
+        report = ErrorReport(PartnerCenterError(category: .timeout, message: "the script ran past its --timeout\(limit)",
                                                 hint: "raise --timeout, or make the script do less per run"), location: userLocation(error.location))
     case .memoryLimit:
         report = ErrorReport(PartnerCenterError(category: .memoryLimit, message: "the script used more than its --memory-limit",
@@ -263,6 +265,13 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
             var hint = missingRequireHint(message)
             var location = error.location
             if let missing = moduleNotFound(message) { (message, hint) = missing }
+            if let broken = moduleSyntaxError(message) {
+                // a module with a syntax error is an input error, as the script's own would be
+                var full = ErrorReport.input(broken, hint: "fix the module's line; pcx check FILE lists every syntax error",
+                                             location: firstScriptFrame(error.traceback))
+                full.traceback = error.traceback
+                return RenderedFailure(text: json ? full.json : full.text(debug: debug), exitCode: full.exitStatus, report: full)
+            }
             if let value = error.value {
                 // error(nil), error({code = 5}), error(42): Lua adds no place to a value that is not a string
                 if let described = nonStringError(value, text: message) { (message, hint) = described }
@@ -341,6 +350,13 @@ func moduleNotFound(_ message: String) -> (message: String, hint: String)? {
         hint += ", or use pcx's module: require \"\(close)\""
     }
     return ("module '\(name)' not found", hint)
+}
+
+/// Lua's "error loading module 'NAME' from file 'PATH':\n\tPATH:LINE: message" as one line,
+/// `syntax error in module 'NAME': PATH:LINE: message`; nil for any other message.
+func moduleSyntaxError(_ message: String) -> String? {
+    guard let m = message.firstMatch(of: #/^error loading module '([^'\n]*)' (?:from file '[^\n]*'|\(embedded\)):\n\t(.*)$/#) else { return nil }
+    return "syntax error in module '\(m.1)': \(m.2)"
 }
 
 /// A message for an error value that is not a string nor a `pc.Error`-like table: `error()`

@@ -257,7 +257,7 @@ struct CLITests {
         try CLIHarness.write("local n = 0\nwhile true do pcall(function() while true do n = n + 1 end end) end\n", to: "spin.lua", in: dir)
         let r = try CLIHarness.run(["run", "--timeout", "0.5", "spin.lua"], cwd: dir)
         #expect(r.status == 1)
-        #expect(r.stderr.hasPrefix("pcx: timeout: the script ran past its --timeout"))
+        #expect(r.stderr.hasPrefix("pcx: timeout: the script ran past its --timeout of 0.5 s\n"), "the limit is named: \(r.stderr)")
     }
 
     @Test func aMemoryBombEndsWithMemoryLimit() throws {

@@ -175,6 +175,21 @@ struct ErrorTextCLITests {
         #expect(nested.stderr.contains(#"put mylib\/util.lua beside the script"#), "\(nested.stderr)")
     }
 
+    @Test("a module with a syntax error is an input error naming the module, its line and the require's line")
+    func aModuleWithASyntaxError() throws {
+        let dir = CLIHarness.tempDir()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("lib"), withIntermediateDirectories: true)
+        try CLIHarness.write("x = = 1\n", to: "lib/bad.lua", in: dir)
+        try CLIHarness.write("print('before')\nrequire \"bad\"\n", to: "m.lua", in: dir)
+        let r = try CLIHarness.run(["run", "m.lua"], cwd: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr == """
+            pcx: m.lua:2: syntax error in module 'bad': \(dir.appendingPathComponent("lib/bad.lua").path):1: unexpected symbol near '='
+              hint: fix the module's line; pcx check FILE lists every syntax error
+
+            """, "\(r.stderr)")
+    }
+
     @Test("package.searchpath answers as Lua 5.4's does: no empty first line")
     func searchpathKeepsLuasForm() throws {
         let dir = CLIHarness.tempDir()
