@@ -23,30 +23,31 @@ extension PCXCommands {
         var sandbox: EmbeddedSandbox?
         let partnerCenter: AccessTokenInfo
         let graph: Result<AccessTokenInfo, PartnerCenterError>
-        do {
-            switch choice {
-            case .remote(let remote, let name):
-                config = remote
-                profile = name
-            case .embedded(let base, _):
-                let started = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel,
-                                                              logFormat: options.logFormat)
-                sandbox = started
-                config = base
-                started.configure(&config, paths: options.paths)
-            }
-            (partnerCenter, graph) = try await tokenInfos(config)
-        } catch {
-            await sandbox?.shutdown()
-            return ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
+        func failed(_ error: any Error) -> Int32 {
+            ErrorReport((raisable(error) as? PartnerCenterError) ?? PartnerCenterError(category: .scriptError, message: "\(error)"))
                 .print(json: options.json, logFormat: options.logFormat)
         }
-        await sandbox?.shutdown()
-
+        do {
+            (config, profile, sandbox) = try await target(choice, options)
+        } catch {
+            return failed(error)
+        }
         let file = try? setup.readFile()
         let signIn = sandbox != nil && config.refreshTokenStore == nil
             ? SignIn(kind: config.refreshToken != nil ? .appUser : .appOnly, credential: "the embedded sandbox's seeded partner")
             : SignIn(config, environment: options.environment, profile: profile.flatMap { file?.profiles[$0] })
+        do {
+            (partnerCenter, graph) = try await tokenInfos(config)
+        } catch {
+            await sandbox?.shutdown()
+            // what pcx would use is known: say it, then why signing in failed
+            if !options.json {
+                printRecord(configurationLines(config: config, signIn: signIn, sandbox: sandbox, profile: profile, setupPath: setup.path),
+                            format: options.output)
+            }
+            return failed(error)
+        }
+        await sandbox?.shutdown()
         let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
         let now = Date()
         let view = WhoamiView(
@@ -67,17 +68,7 @@ extension PCXCommands {
     /// `pcx whoami`'s text: one `label  value` line per fact (`-o csv|tsv`: `field,value` rows).
     private static func printWhoami(_ view: WhoamiView, config: ClientConfiguration, signIn: SignIn, sandbox: EmbeddedSandbox?,
                                     profile: String?, setupPath: String, partnerCenter: AccessTokenInfo, format: OutputFormat) {
-        let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
-        var lines: [(String, String)] = [
-            ("target", target.sentence(endpoint: config.endpoint, embedded: sandbox != nil)
-                + (sandbox.map { " (state in \($0.databasePath))" } ?? "")),
-            ("profile", profile.map { "\($0) (\(setupPath))" }
-                ?? (sandbox != nil ? "none: no profile is configured" : "none: the PCX_* environment variables (PCX_ENDPOINT is set)")),
-            ("endpoint", config.endpoint),
-            ("tenant", config.tenantId ?? "(not set)"),
-            ("app id", config.clientId ?? "(not set)"),
-            ("sign-in", "\(signIn.kind.label): \(signIn.credential)"),
-        ]
+        var lines = configurationLines(config: config, signIn: signIn, sandbox: sandbox, profile: profile, setupPath: setupPath)
         if let user = partnerCenter.user { lines.append(("user", user)) }
         if let tid = partnerCenter.tenantId, tid.lowercased() != config.tenantId?.lowercased() {
             lines.append(("tenant id", tid))
@@ -87,6 +78,37 @@ extension PCXCommands {
         }
         for token in view.tokens { lines.append(("token", token.sentence)) }
         printRecord(lines, format: format)
+    }
+
+    /// The client configuration, profile name and (for the embedded sandbox, started) sandbox of
+    /// a target choice.
+    private static func target(_ choice: Session.Choice, _ options: HostOptions) async throws
+        -> (ClientConfiguration, String?, EmbeddedSandbox?) {
+        switch choice {
+        case .remote(let remote, let name):
+            return (remote, name, nil)
+        case .embedded(let base, _):
+            let started = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel, logFormat: options.logFormat)
+            var config = base
+            started.configure(&config, paths: options.paths)
+            return (config, nil, started)
+        }
+    }
+
+    /// What pcx would use, known before any token: target, profile, endpoint, tenant, app, sign-in.
+    private static func configurationLines(config: ClientConfiguration, signIn: SignIn, sandbox: EmbeddedSandbox?,
+                                           profile: String?, setupPath: String) -> [(String, String)] {
+        let target = TargetKind(endpoint: config.endpoint, embedded: sandbox != nil)
+        return [
+            ("target", target.sentence(endpoint: config.endpoint, embedded: sandbox != nil)
+                + (sandbox.map { " (state in \($0.databasePath))" } ?? "")),
+            ("profile", profile.map { "\($0) (\(setupPath))" }
+                ?? (sandbox != nil ? "none: no profile is configured" : "none: the PCX_* environment variables (PCX_ENDPOINT is set)")),
+            ("endpoint", config.endpoint),
+            ("tenant", config.tenantId ?? "(not set)"),
+            ("app id", config.clientId ?? "(not set)"),
+            ("sign-in", "\(signIn.kind.label): \(signIn.credential)"),
+        ]
     }
 
     /// The Partner Center token's claims, and the Microsoft Graph token's (or why there is none:

@@ -254,7 +254,14 @@ struct WhoamiCLITests {
             """, in: dir)
         let refused = try await ProfileCLI.run(["whoami"], in: dir)
         #expect(refused.status == 1)
-        #expect(refused.stdout == "")
+        // what pcx would use comes first, so the user sees which setup failed; never the secret
+        let shown = refused.stdout.split(separator: "\n").map { String($0.prefix { $0 != " " }) }
+        #expect(shown == ["target", "profile", "endpoint", "tenant", "app", "sign-in"], "\(refused.stdout)")
+        #expect(refused.stdout.contains("profile   default (\(ProfileCLI.profilesPath(dir)))"), "\(refused.stdout)")
+        #expect(refused.stdout.contains("sign-in   App-only (client credentials)"), "\(refused.stdout)")
+        #expect(!refused.stdout.contains("Gq7~wrong"))
+        let json = try await ProfileCLI.run(["whoami", "--json"], in: dir)
+        #expect(json.status == 1 && json.stdout.isEmpty && json.stderr.hasPrefix(#"{"error":{"code":"unauthenticated""#), "\(json)")
         #expect(ProfileCLI.normalized(refused.stderr) == """
             pcx: unauthenticated: the token endpoint refused the client_credentials grant (HTTP 401): invalid_client: AADSTS7000215: Invalid client secret provided.
               (POST /\(c.tenantId)/oauth2/token, HTTP 401)
