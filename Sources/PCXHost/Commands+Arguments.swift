@@ -73,9 +73,15 @@ extension PCXCommands {
             if hostOptions[name] != nil {
                 if !names.contains(name) { names.append(name) }
                 i = takeOption(head, at: i, arity: hostOptions, into: &misplaced)
-            } else if let meant = misspeltHostOption(name, declared: [:], hostOptions: hostOptions) {
+            } else if let meant = typoOfHostOption(name, hostOptions: hostOptions) {
                 // `pcx run a.lua --dryrun`: the user thinks it is a dry run; the script would get the word
-                let moved = commandLine(["pcx", "run"] + before + [meant, script])
+                var corrected = head
+                corrected[i] = head[i].hasPrefix(name + "=") ? meant + head[i].dropFirst(name.count) : meant
+                var taken: [String] = []
+                let next = takeOption(corrected, at: i, arity: hostOptions, into: &taken)
+                let others = Array(corrected[..<i]) + Array(corrected[next...])
+                let after = tail.isEmpty ? [] : ["--"] + tail
+                let moved = commandLine(["pcx", "run"] + before + taken + [script] + others + after)
                 let handed = commandLine(["pcx", "run"] + before + [script, "--"] + head + tail)
                 throw UsageError("""
                     unknown option \(name) (did you mean \(meant)?)
@@ -95,6 +101,36 @@ extension PCXCommands {
             \(subject) after the script \(script), so \(names.count == 1 ? "it" : "they") would go to the script, not to pcx
               hint: put pcx's options before the script (\(moved)), or hand \(names.count == 1 ? "it" : "them") to the script after `--` (\(handed))
             """)
+    }
+
+    /// The pcx option a word after a plain script is almost surely a typo of (`--dryrun`,
+    /// `--alow-purchase`, `--profle`: one letter added, dropped, changed or two swapped), or nil.
+    /// A script's own options stay its own: a pcx option with a suffix or prefix (`--output-dir`,
+    /// `--no-json`, `--jsonl`) or anything two edits away (`--note`, `--outfile`) is not a typo.
+    static func typoOfHostOption(_ word: String, hostOptions: [String: Int]) -> String? {
+        guard word.hasPrefix("--"), word.count > 3, hostOptions[word] == nil else { return nil }
+        let body = word.dropFirst(2)
+        let candidates = hostOptions.keys.filter { option in
+            guard option.hasPrefix("--") else { return false }
+            let name = option.dropFirst(2)
+            return !body.contains(name) && !name.contains(body) && abs(name.count - body.count) <= 1
+                && oneEditApart(Array(body.unicodeScalars), Array(name.unicodeScalars))
+        }
+        return candidates.count == 1 ? candidates.first : nil
+    }
+
+    /// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
+    static func oneEditApart(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Bool {
+        if a == b { return false }
+        if a.count == b.count {
+            let diffs = a.indices.filter { a[$0] != b[$0] }
+            if diffs.count == 1 { return true }
+            return diffs.count == 2 && diffs[1] == diffs[0] + 1 && a[diffs[0]] == b[diffs[1]] && a[diffs[1]] == b[diffs[0]]
+        }
+        let (long, short) = a.count > b.count ? (a, b) : (b, a)
+        guard long.count == short.count + 1 else { return false }
+        let cut = zip(long, short).prefix { $0 == $1 }.count
+        return Array(long[(cut + 1)...]) == Array(short[cut...])
     }
 
     /// The option name in `--name` or `--name=value`.
@@ -155,7 +191,7 @@ extension PCXCommands {
             let a = words[i]
             if a == "--" { rest += words[i...]; break }
             let flag = String(a.split(separator: "=", maxSplits: 1).first ?? "")
-            if declared[flag] == nil, hostOptions[flag] != nil, flag != "--help" { // after the name, --help is the playbook's
+            if declared[flag] == nil, hostOptions[flag] != nil || Self.levelFlags.contains(flag), flag != "--help" { // after the name, --help is the playbook's
                 i = takeOption(words, at: i, arity: hostOptions, into: &host)
             } else if checkSpelling, let misspelt = misspeltHostOption(flag, declared: declared, hostOptions: hostOptions) {
                 throw UsageError("unknown option \(flag) (did you mean \(misspelt)?)\n  hint: \(hint)")
@@ -166,6 +202,10 @@ extension PCXCommands {
         }
         return (host, rest)
     }
+
+    /// pcx's level flags, which a playbook's parameters can never be (they are `--name`): pcx's
+    /// after a playbook's name too. After a plain script they stay the script's, as `-h` does.
+    static let levelFlags: Set<String> = ["-q", "-v", "-vv"]
 
     /// The pcx option `flag` (a word after a playbook's name that is neither one of its declared
     /// parameters nor pcx's) is probably a misspelling of (`--dryrun` → `--dry-run`), or nil: a

@@ -290,13 +290,21 @@ struct ProfileSetup {
         return "none: pcx uses the embedded sandbox unless given --profile NAME (or PCX_PROFILE, or a profile named default)"
     }
 
+    /// A URL without its `user:password@` part, for showing.
+    func withoutUserInfo(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.user != nil || parts.password != nil else { return url }
+        parts.user = nil
+        parts.password = nil
+        return parts.string ?? url
+    }
+
     /// What `pcx run` talks to when the file has no profile and no option chooses: the `PCX_*`
     /// variables when `PCX_ENDPOINT` is set, an error when `PCX_PROFILE` names a profile, else the
     /// embedded sandbox.
     var targetWithoutProfiles: String {
         let env = options.environment
         if let endpoint = env["PCX_ENDPOINT"], !endpoint.isEmpty {
-            return "pcx uses PCX_ENDPOINT (\(endpoint)) and the other PCX_* variables"
+            return "pcx uses PCX_ENDPOINT (\(withoutUserInfo(endpoint))) and the other PCX_* variables"
         }
         if let named = env["PCX_PROFILE"], !named.isEmpty {
             return "PCX_PROFILE names '\(named)', so pcx stops with an error unless given --sandbox"

@@ -33,8 +33,9 @@ extension PCXCommands {
             let option = String(m.1)
             if arguments.first == option, arguments.count > 1, verbs[arguments[1]] != nil {
                 // `pcx -q run a.lua`: pcx's options follow the verb
-                let moved = commandLine(["pcx", arguments[1], option] + arguments.dropFirst(2))
-                return ("unknown option \(option) before the verb", "pcx's options follow the verb: \(moved)")
+                let path = verbPath(Array(arguments.dropFirst()), verbs: verbs)
+                let moved = commandLine(["pcx"] + path + [option] + arguments.dropFirst(1 + path.count))
+                return ("unknown option \(option) before the verb", "pcx's options follow the verb, if it takes \(option): \(moved)")
             }
             if verbPath(arguments, verbs: verbs).isEmpty, let meant = closestName(to: option, in: ["--help", "--version"]) {
                 return ("unknown option \(option) (did you mean \(meant)?)", nil)

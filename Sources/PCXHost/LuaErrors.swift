@@ -127,12 +127,12 @@ struct ErrorReport {
         if usage {
             var text = "pcx: \(location.map { "\(visible($0)): " } ?? "")\(visible(error.message))"
             if let h = error.hint { text += "\n  hint: \(visible(h))" }
+            if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
             return text
         }
         if plain {
             // a message of several lines (error("a\nb")) keeps them, indented under the first
-            let message = visible(error.message.replacingOccurrences(of: "\n\t", with: "\n"), keepNewlines: true)
-                .replacingOccurrences(of: "\n", with: "\n  ")
+            let message = visible(error.message, keepNewlines: true).replacingOccurrences(of: "\n", with: "\n  ")
             var text = "pcx: error: \(location.map { "\(visible($0)): " } ?? "")\(message)"
             if let h = error.hint { text += "\n  hint: \(visible(h))" }
             if debug, let tb = traceback, !tb.isEmpty { text += "\n" + visible(tb, keepNewlines: true) }
@@ -211,7 +211,7 @@ extension PCXCommands {
     public static func reportUsageError(_ message: String, json: Bool, logFormat: LogFormat = .text) -> Int32 {
         var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var hint: String?
-        if json, let i = lines.firstIndex(where: { $0.hasPrefix("  hint: ") }) {
+        if json || logFormat == .json, let i = lines.firstIndex(where: { $0.hasPrefix("  hint: ") }) {
             hint = String(lines[i].dropFirst("  hint: ".count))
             lines.remove(at: i)
         }
@@ -245,7 +245,7 @@ func render(_ error: LuaError, debug: Bool = false, json: Bool = false) -> Rende
         report = ErrorReport(PartnerCenterError(category: .interrupted, message: "the script was stopped (Ctrl-C)"),
                              location: userLocation(error.location))
     case .timeout:
-        let limit = error.message.firstMatch(of: #/time limit of ([0-9.e+]+ s)/#).map { " of \($0.1)" } ?? ""
+        let limit = error.message.firstMatch(of: #/time limit of (\S+ s)/#).map { " of \($0.1)" } ?? ""
         report = ErrorReport(PartnerCenterError(category: .timeout, message: "the script ran past its --timeout\(limit)",
                                                 hint: "raise --timeout, or make the script do less per run"), location: userLocation(error.location))
     case .memoryLimit:
@@ -355,7 +355,7 @@ func moduleNotFound(_ message: String) -> (message: String, hint: String)? {
 /// Lua's "error loading module 'NAME' from file 'PATH':\n\tPATH:LINE: message" as one line,
 /// `syntax error in module 'NAME': PATH:LINE: message`; nil for any other message.
 func moduleSyntaxError(_ message: String) -> String? {
-    guard let m = message.firstMatch(of: #/^error loading module '([^'\n]*)' (?:from file '[^\n]*'|\(embedded\)):\n\t(.*)$/#) else { return nil }
+    guard let m = message.firstMatch(of: #/^error loading module '([^'\n]*)' (?:from file '[^\n]*'|\(embedded\)):\n\t([^\n]*:\d+: [^\n]*)$/#) else { return nil }
     return "syntax error in module '\(m.1)': \(m.2)"
 }
 

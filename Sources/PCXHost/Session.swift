@@ -290,8 +290,8 @@ final class Session: Sendable {
     static func embedded(_ options: HostOptions, base: ClientConfiguration, announce: Bool) async throws -> Target {
         let sandbox = try await EmbeddedSandbox.start(paths: options.paths, logLevel: options.logLevel,
                                                       logFormat: options.logFormat)
-        // shown at any level but error (-q): a person should know nothing real is bought
-        if announce && logger(options.logLevel).logLevel < .error {
+        // shown at every level, -q too: a run that buys nothing real must never look like one that did
+        if announce {
             CLILogHandler.notice("no Partner Center profile configured: using the embedded sandbox (\(sandbox.databasePath)); nothing real is bought",
                                  format: options.logFormat)
         }

@@ -174,9 +174,10 @@ extension PartnerCenterRequest {
     public var declaration: APIOperation? { OperationCatalog.named(operation) }
 }
 
-/// The name in `candidates` closest to `name` (edit distance at most a third of its length, at least 2).
+/// The name in `candidates` closest to `name` (edit distance at most a third of its length, at
+/// least 2; 1 for a name of 4 characters or fewer, so `foo` does not suggest `log`).
 public func closestName(to name: String, in candidates: [String]) -> String? {
-    let limit = max(2, name.count / 3)
+    let limit = name.count <= 4 ? 1 : max(2, name.count / 3)
     var best: (String, Int)?
     for candidate in candidates {
         let d = editDistance(name.lowercased(), candidate.lowercased())
@@ -185,19 +186,22 @@ public func closestName(to name: String, in candidates: [String]) -> String? {
     return best?.0
 }
 
-/// Levenshtein distance between two strings (by Unicode scalar).
+/// Edit distance between two strings (by Unicode scalar): insertions, deletions, substitutions
+/// and swaps of neighbours (`rnu` → `run`) each count 1.
 func editDistance(_ a: String, _ b: String) -> Int {
     let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
+    var before = Array(repeating: 0, count: y.count + 1) // the row two back, for swaps
     var previous = Array(0...y.count)
     var current = previous
     for i in 1...x.count {
         current[0] = i
         for j in 1...y.count {
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { current[j] = min(current[j], before[j - 2] + 1) }
         }
-        swap(&previous, &current)
+        (before, previous, current) = (previous, current, before)
     }
     return previous[y.count]
 }

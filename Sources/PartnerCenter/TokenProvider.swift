@@ -159,7 +159,7 @@ actor TokenProvider {
     /// Sends the token request, retrying transport failures and 5xx (a rejected credential is final).
     private func postWithRetries(body: String, grant: String) async throws -> Cached {
         var lastError: PartnerCenterError?
-        for attempt in 0..<3 {
+        for attempt in 0..<max(3, configuration.retry.maxAttempts) {
             if attempt > 0 {
                 try await configuration.sleeper(configuration.retry.backoff(forRetry: attempt - 1, unit: Double.random(in: 0.5...1)))
             }

@@ -278,11 +278,10 @@ let hostOptionArity: [String: Int] = {
     guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(HostFlags._dumpHelp().utf8)) else { return [:] }
     var arity: [String: Int] = [:]
     for argument in dump.command.arguments ?? [] {
-        for name in argument.names ?? [] where name.kind == "long" || name.kind == "short" {
+        for name in argument.names ?? [] where name.kind == "long" || (name.kind == "short" && argument.kind == "option") {
             arity[(name.kind == "long" ? "--" : "-") + name.name] = argument.kind == "flag" ? 0 : (name.name == "max-spend" ? 2 : 1)
         }
     }
-    if arity["-v"] != nil { arity["-vv"] = 0 } // -v counts: -vv is two of it
     return arity
 }()
 
