@@ -1,6 +1,7 @@
 import Foundation
 import LuaRuntime
 import PartnerCenterSandbox
+import PartnerCenter
 
 /// A command-line mistake found by pcx (exit 2): the executable reports it as a usage error.
 public struct UsageError: Error, CustomStringConvertible {
@@ -113,24 +114,9 @@ extension PCXCommands {
         let candidates = hostOptions.keys.filter { option in
             guard option.hasPrefix("--") else { return false }
             let name = option.dropFirst(2)
-            return !body.contains(name) && !name.contains(body) && abs(name.count - body.count) <= 1
-                && oneEditApart(Array(body.unicodeScalars), Array(name.unicodeScalars))
+            return !body.contains(name) && !name.contains(body) && editDistance(String(body), String(name)) == 1
         }
         return candidates.count == 1 ? candidates.first : nil
-    }
-
-    /// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
-    static func oneEditApart(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Bool {
-        if a == b { return false }
-        if a.count == b.count {
-            let diffs = a.indices.filter { a[$0] != b[$0] }
-            if diffs.count == 1 { return true }
-            return diffs.count == 2 && diffs[1] == diffs[0] + 1 && a[diffs[0]] == b[diffs[1]] && a[diffs[1]] == b[diffs[0]]
-        }
-        let (long, short) = a.count > b.count ? (a, b) : (b, a)
-        guard long.count == short.count + 1 else { return false }
-        let cut = zip(long, short).prefix { $0 == $1 }.count
-        return Array(long[(cut + 1)...]) == Array(short[cut...])
     }
 
     /// The option name in `--name` or `--name=value`.

@@ -188,7 +188,7 @@ public func closestName(to name: String, in candidates: [String]) -> String? {
 
 /// Edit distance between two strings (by Unicode scalar): insertions, deletions, substitutions
 /// and swaps of neighbours (`rnu` → `run`) each count 1.
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
     let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
